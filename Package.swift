@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kerf",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kerf", targets: ["kerf"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C adapters: system libraries found through pkg-config, each with a shim header.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavfilter",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
+                              "libswscale-dev", "libswresample-dev", "libavfilter-dev"])]
+        ),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "KerfCore"),
+        .target(
+            name: "KerfMedia",
+            dependencies: [
+                "CFFmpeg", "KerfCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "kerf",
+            dependencies: [
+                "KerfCore", "KerfMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Decodes and re-encodes a file through the Packet/Frame wrappers; run under valgrind
+        // by `make leakcheck` to prove the wrappers free what they own.
+        .executableTarget(
+            name: "kerf-leakcheck",
+            dependencies: ["KerfMedia"],
+            path: "Tests/LeakCheck"
+        ),
+
+        .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
+        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore"]),
+        .testTarget(name: "kerfTests", dependencies: ["KerfCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

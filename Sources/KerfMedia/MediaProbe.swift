@@ -1,0 +1,55 @@
+import KerfCore
+
+/// Everything `kerf probe` reports about one input.
+public struct ProbeReport: Sendable, Codable {
+    public var url: String
+    public var container: ContainerInfo
+    public var tracks: [TrackInfo]
+    /// Keyframe statistics per video track index.
+    public var gops: [Int: GOPStatistics]
+    /// Packets read per track index.
+    public var packetCounts: [Int: Int]
+    public var targetSegmentDuration: Double
+    public var verdict: StreamCopyVerdict
+}
+
+/// Opens an input, reads every packet once to measure keyframe spacing, and judges whether
+/// it can be packaged by stream copy.
+public enum MediaProbe {
+    /// - Parameters:
+    ///   - url: a path or libavformat URL.
+    ///   - targetSegmentDuration: the segment duration the verdict is judged against, seconds.
+    /// - Throws: `MediaError` when the input cannot be opened or its packets cannot be read.
+    public static func probe(url: String, targetSegmentDuration: Double = 6) throws(MediaError) -> ProbeReport {
+        let input = try MediaInput(url: url)
+        return try probe(input: input, targetSegmentDuration: targetSegmentDuration)
+    }
+
+    public static func probe(input: MediaInput, targetSegmentDuration: Double) throws(MediaError) -> ProbeReport {
+        var keyframes: [Int: [MediaTime]] = [:]
+        var counts: [Int: Int] = [:]
+        let videoTracks = Set(input.tracks.filter { $0.mediaType == .video }.map(\.index))
+        for index in videoTracks { keyframes[index] = [] }
+        let packet = Packet()
+        while try input.read(into: packet) == .packet {
+            let index = packet.streamIndex
+            counts[index, default: 0] += 1
+            if videoTracks.contains(index), packet.isKeyframe, let time = packet.pts ?? packet.dts {
+                keyframes[index]!.append(time)
+            }
+        }
+        var gops: [Int: GOPStatistics] = [:]
+        for (index, times) in keyframes {
+            let track = input.tracks[index]
+            let frame = track.frameRate.flatMap { rate -> MediaTime? in
+                guard rate.numerator > 0 else { return nil }
+                return MediaTime(value: rate.denominator, timescale: rate.numerator)
+            }
+            gops[index] = GOPStatistics(keyframeTimes: times, frameDuration: frame)
+        }
+        return ProbeReport(url: input.url, container: input.container, tracks: input.tracks, gops: gops,
+                           packetCounts: counts, targetSegmentDuration: targetSegmentDuration,
+                           verdict: StreamCopyVerdict(tracks: input.tracks, gops: gops,
+                                                      targetSegmentDuration: targetSegmentDuration))
+    }
+}
