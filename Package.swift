@@ -38,17 +38,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Decodes and re-encodes a file through the Packet/Frame wrappers; run under valgrind
-        // by `make leakcheck` to prove the wrappers free what they own.
-        .executableTarget(
-            name: "kerf-leakcheck",
-            dependencies: ["KerfMedia"],
-            path: "Tests/LeakCheck"
-        ),
+        // Test helpers (fixtures, processes, a decode/re-encode round trip); not part of the product.
+        .target(name: "KerfTestSupport", dependencies: ["KerfMedia", "KerfCore"], path: "Tests/KerfTestSupport"),
+        // Runs the round trip once; `make leakcheck` runs it under valgrind's memcheck.
+        .executableTarget(name: "kerf-leakcheck", dependencies: ["KerfTestSupport", "KerfMedia"], path: "Tests/LeakCheck"),
 
         .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
-        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore"]),
-        .testTarget(name: "kerfTests", dependencies: ["KerfCore"]),
+        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

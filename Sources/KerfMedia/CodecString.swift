@@ -132,15 +132,15 @@ public enum CodecString {
 /// Annex B byte-stream helpers (ITU-T H.264/H.265 Annex B).
 enum AnnexB {
     /// NAL units between start codes (00 00 01 or 00 00 00 01), without the start codes.
-    static func nalUnits(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        var units: [ArraySlice<UInt8>] = []
+    static func nalUnits(_ bytes: [UInt8]) -> [[UInt8]] {
+        var units: [[UInt8]] = []
         var i = 0, start: Int? = nil
         while i + 2 < bytes.count {
             if bytes[i] == 0, bytes[i + 1] == 0, bytes[i + 2] == 1 {
                 if let s = start {
                     var end = i
                     while end > s, bytes[end - 1] == 0 { end -= 1 }
-                    units.append(bytes[s..<end])
+                    units.append(Array(bytes[s..<end]))
                 }
                 i += 3
                 start = i
@@ -148,12 +148,12 @@ enum AnnexB {
                 i += 1
             }
         }
-        if let s = start, s < bytes.count { units.append(bytes[s...]) }
+        if let s = start, s < bytes.count { units.append(Array(bytes[s...])) }
         return units
     }
 
     /// The RBSP: drops each 0x03 that follows two zero bytes.
-    static func removingEmulationPrevention(_ nal: ArraySlice<UInt8>) -> [UInt8] {
+    static func removingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(nal.count)
         var zeros = 0

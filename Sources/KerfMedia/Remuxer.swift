@@ -23,6 +23,10 @@ public struct Remuxer {
     }
 
     /// Adds the streams, writes header, packets and trailer.
+    ///
+    /// Timestamps are copied unchanged (`avoid_negative_ts=disabled`): the negative start of
+    /// AAC priming or B-frame decode times survives in containers that can hold it, instead of
+    /// every stream being shifted. Pass another `avoid_negative_ts` to change that.
     /// - Parameter headerOptions: muxer options for `MediaOutput.writeHeader(options:)`.
     /// - Throws: `MediaError` from reading or writing; the output is then incomplete.
     @discardableResult
@@ -34,7 +38,7 @@ public struct Remuxer {
                                                     timeBase: info.timeBase, language: info.language,
                                                     isDefault: info.isDefault)
         }
-        try output.writeHeader(options: headerOptions)
+        try output.writeHeader(options: headerOptions.merging(["avoid_negative_ts": "disabled"]) { given, _ in given })
         var statistics = Statistics()
         let packet = Packet()
         while try input.read(into: packet) == .packet {

@@ -1,0 +1,57 @@
+# Kerf — set-up, build, test and demo on Debian 12.
+#   make demo   install what is missing, build release, run Kerf on the bundled fixtures
+#   make test   install what is missing, build, run every test (Swift tests + valgrind leak check)
+
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+# Build and link: FFmpeg 5.1, libxml2, OpenSSL. Tests: ffmpeg/ffprobe (oracles), xmllint, valgrind.
+APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
+                libswresample-dev libavfilter-dev libxml2-dev libssl-dev \
+                ffmpeg libxml2-utils valgrind
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+KERF_RELEASE := .build/release/kerf
+
+.PHONY: all deps build release test leakcheck demo fixtures clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release --product kerf
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+	$(MAKE) --no-print-directory leakcheck
+
+# Decode + re-encode the 10 s fixture under valgrind's memcheck; fails on any definitely-lost block.
+leakcheck: deps
+	swift build --product kerf-leakcheck
+	valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	  --error-exitcode=9 .build/debug/kerf-leakcheck Fixtures/h264_aac_10s.mp4
+	@echo "leakcheck: no definitely-lost bytes"
+
+demo: release
+	@for f in Fixtures/*.mp4 Fixtures/*.m4a Fixtures/*.ts Fixtures/*.bin; do \
+	  echo "\$$ kerf probe $$f"; \
+	  $(KERF_RELEASE) probe "$$f" || echo "(exit $$?: rejected as expected)"; \
+	  echo; \
+	done
+
+fixtures:
+	Fixtures/make-fixtures.sh
+
+clean:
+	rm -rf .build out
