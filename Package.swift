@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
+        // Linux system calls glibc hides from Swift (renameat2).
+        .target(name: "CKerfSystem"),
         .target(name: "KerfCore"),
         .target(
             name: "KerfMedia",
@@ -30,10 +32,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "KerfXML", dependencies: ["CLibXML2", "KerfCore"]),
+        .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
+        .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
+        .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -45,7 +51,11 @@ let package = Package(
 
         .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
         .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfTestSupport"]),
-        .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
+        .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

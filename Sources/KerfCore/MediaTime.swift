@@ -104,7 +104,7 @@ public struct MediaTime: Sendable, Hashable, Codable, Comparable, CustomStringCo
         return MediaTime(value: lhs.rescaled(to: scale).value - rhs.rescaled(to: scale).value, timescale: scale)
     }
 
-    static func commonTimescale(_ a: Int64, _ b: Int64) -> Int64 {
+    public static func commonTimescale(_ a: Int64, _ b: Int64) -> Int64 {
         if a == b { return a }
         let lcm = a / Rational.gcd(a, b) * b
         return lcm <= 1 << 40 ? lcm : Swift.max(a, b)

@@ -16,7 +16,7 @@ struct Kerf: ParsableCommand {
         commandName: "kerf",
         abstract: "Segmenting packager, origin and validator for HLS and DASH.",
         version: "kerf \(version)",
-        subcommands: [ProbeCommand.self]
+        subcommands: [PackageCommand.self, ProbeCommand.self]
     )
 
     /// Runs the command; prints one line per error and exits 2 for bad input or usage, 3 when
@@ -43,7 +43,7 @@ struct Kerf: ParsableCommand {
     static func fail(_ message: String, code: Int32) -> Never {
         var text = message
         if !text.hasSuffix("\n") { text += "\n" }
-        text.withCString { _ = write(STDERR_FILENO, $0, strlen($0)) }
+        writeStandardError(text)
         Glibc.exit(code)
     }
 }
@@ -64,4 +64,9 @@ struct GlobalOptions: ParsableArguments {
         // Without --verbose, FFmpeg's own messages are dropped: Kerf's errors carry the cause.
         MediaLibrary.setLogLevel(verbose ? .info : nil)
     }
+}
+
+/// Writes text to stderr unbuffered (the C `stderr` global is not concurrency-safe in Swift 6).
+func writeStandardError(_ text: String) {
+    text.withCString { _ = write(STDERR_FILENO, $0, strlen($0)) }
 }

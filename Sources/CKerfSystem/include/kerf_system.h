@@ -1,0 +1,9 @@
+#ifndef KERF_SYSTEM_H
+#define KERF_SYSTEM_H
+
+/* Atomically exchanges two paths (renameat2 with RENAME_EXCHANGE, Linux 3.15+). glibc declares
+   renameat2 only under _GNU_SOURCE, which Swift's Glibc module does not define.
+   Returns 0 or -1 with errno set. */
+int kerf_rename_exchange(const char *from, const char *to);
+
+#endif

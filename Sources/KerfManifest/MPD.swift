@@ -1,0 +1,159 @@
+import KerfCore
+
+/// A DASH Media Presentation Description (ISO/IEC 23009-1 §5.3), the parts Kerf writes.
+public struct MPD: Sendable, Hashable {
+    public enum PresentationType: String, Sendable { case `static`, dynamic }
+
+    public static let liveProfile = "urn:mpeg:dash:profile:isoff-live:2011"
+    public static let onDemandProfile = "urn:mpeg:dash:profile:isoff-on-demand:2011"
+    public static let cmafProfile = "urn:mpeg:dash:profile:cmaf:2019"
+
+    public var type: PresentationType
+    public var profiles: [String]
+    public var mediaPresentationDuration: MediaTime?
+    public var minBufferTime: MediaTime
+    public var maxSegmentDuration: MediaTime?
+    public var periods: [Period]
+
+    public init(type: PresentationType = .static, profiles: [String], minBufferTime: MediaTime, periods: [Period]) {
+        self.type = type
+        self.profiles = profiles
+        self.minBufferTime = minBufferTime
+        self.periods = periods
+    }
+}
+
+public struct Period: Sendable, Hashable {
+    public var id: String?
+    public var start: MediaTime?
+    public var duration: MediaTime?
+    public var adaptationSets: [AdaptationSet]
+    public init(id: String?, start: MediaTime? = nil, adaptationSets: [AdaptationSet]) {
+        self.id = id
+        self.start = start
+        self.adaptationSets = adaptationSets
+    }
+}
+
+/// A DASH descriptor (Role, AudioChannelConfiguration, Accessibility…).
+public struct Descriptor: Sendable, Hashable {
+    public var schemeIdUri: String
+    public var value: String?
+    public init(schemeIdUri: String, value: String?) { self.schemeIdUri = schemeIdUri; self.value = value }
+
+    public static func role(_ value: String) -> Descriptor {
+        Descriptor(schemeIdUri: "urn:mpeg:dash:role:2011", value: value)
+    }
+    public static func channels(_ count: Int) -> Descriptor {
+        Descriptor(schemeIdUri: "urn:mpeg:dash:23003:3:audio_channel_configuration:2011", value: String(count))
+    }
+}
+
+public struct AdaptationSet: Sendable, Hashable {
+    public var id: Int?
+    public var contentType: String?
+    public var mimeType: String?
+    public var lang: String?
+    public var par: String?
+    public var maxWidth: Int?
+    public var maxHeight: Int?
+    public var maxFrameRate: String?
+    public var segmentAlignment: Bool
+    public var subsegmentAlignment: Bool
+    public var startWithSAP: Int?
+    public var subsegmentStartsWithSAP: Int?
+    public var audioChannelConfigurations: [Descriptor]
+    public var roles: [Descriptor]
+    public var segmentTemplate: SegmentTemplate?
+    public var representations: [Representation]
+
+    public init(id: Int?, contentType: String?, mimeType: String?, representations: [Representation]) {
+        self.id = id
+        self.contentType = contentType
+        self.mimeType = mimeType
+        self.segmentAlignment = false
+        self.subsegmentAlignment = false
+        self.audioChannelConfigurations = []
+        self.roles = []
+        self.representations = representations
+    }
+}
+
+public struct Representation: Sendable, Hashable {
+    public var id: String
+    public var bandwidth: Int
+    public var codecs: String?
+    public var mimeType: String?
+    public var width: Int?
+    public var height: Int?
+    public var frameRate: String?
+    public var sar: String?
+    public var audioSamplingRate: Int?
+    public var audioChannelConfigurations: [Descriptor]
+    public var baseURL: String?
+    public var segmentBase: SegmentBase?
+    public var segmentTemplate: SegmentTemplate?
+
+    public init(id: String, bandwidth: Int) {
+        self.id = id
+        self.bandwidth = bandwidth
+        self.audioChannelConfigurations = []
+    }
+}
+
+/// SegmentTemplate with an optional SegmentTimeline (§5.3.9.4, §5.3.9.6).
+public struct SegmentTemplate: Sendable, Hashable {
+    public var timescale: Int64
+    public var initialization: String?
+    public var media: String?
+    public var startNumber: Int?
+    public var duration: Int64?
+    public var presentationTimeOffset: Int64?
+    public var timeline: [SegmentTimelineEntry]
+
+    public init(timescale: Int64, initialization: String?, media: String?, startNumber: Int?, timeline: [SegmentTimelineEntry]) {
+        self.timescale = timescale
+        self.initialization = initialization
+        self.media = media
+        self.startNumber = startNumber
+        self.timeline = timeline
+    }
+}
+
+/// One `S` element: `d` ticks, repeated `r` more times, starting at `t` when given.
+public struct SegmentTimelineEntry: Sendable, Hashable {
+    public var t: Int64?
+    public var d: Int64
+    public var r: Int
+    public init(t: Int64?, d: Int64, r: Int = 0) { self.t = t; self.d = d; self.r = r }
+
+    /// Run-length encodes consecutive segments given as (start, duration) in one timescale.
+    /// `t` is written for the first entry and wherever a gap or overlap breaks continuity.
+    public static func compress(_ segments: [(start: Int64, duration: Int64)]) -> [SegmentTimelineEntry] {
+        var entries: [SegmentTimelineEntry] = []
+        var expected: Int64? = nil
+        for segment in segments {
+            if let last = entries.last, expected == segment.start, last.d == segment.duration {
+                entries[entries.count - 1].r += 1
+            } else {
+                entries.append(SegmentTimelineEntry(t: expected == segment.start ? nil : segment.start, d: segment.duration))
+            }
+            expected = segment.start + segment.duration
+        }
+        return entries
+    }
+}
+
+/// SegmentBase for on-demand single-file Representations (§5.3.9.2).
+public struct SegmentBase: Sendable, Hashable {
+    public var timescale: Int64
+    /// Byte range of the `sidx`, "first-last".
+    public var indexRange: String
+    /// Byte range of the init segment (ftyp+moov), "first-last".
+    public var initializationRange: String
+    public init(timescale: Int64, indexRange: String, initializationRange: String) {
+        self.timescale = timescale
+        self.indexRange = indexRange
+        self.initializationRange = initializationRange
+    }
+}

@@ -1,0 +1,28 @@
+import KerfCore
+import KerfMedia
+
+/// A CMAF initialisation segment (`ftyp` + `moov` with `mvex`) for one track.
+///
+/// libavformat's mov muxer writes the sample entry (avc1/avcC, hvc1/hvcC, mp4a/esds, Opus/dOps…)
+/// from the codec parameters; Kerf keeps only the header it produces and writes the media
+/// fragments itself.
+struct InitSegment {
+    var bytes: [UInt8]
+    /// The media timescale of the track (`mdhd`), the unit of every fragment timestamp.
+    var timescale: Int64
+
+    static func make(parameters: CodecParameters, timeBase: Rational, language: String?,
+                     name: String) throws(MediaError) -> InitSegment {
+        let sink = MemoryByteSink()
+        let output = try MediaOutput(format: "mp4", sink: sink, name: name)
+        try output.addStream(parameters: parameters, timeBase: timeBase, language: language)
+        try output.writeHeader(options: ["movflags": "+frag_custom+empty_moov+default_base_moof+cmaf"])
+        try output.flushFragment()
+        let timescale = output.timeBase(ofStream: 0).denominator
+        let boxes = Boxes.topLevel(sink.bytes)
+        guard let moov = boxes.first(where: { $0.type == "moov" }) else {
+            throw MediaError(.library, "mov muxer wrote no moov", file: name)
+        }
+        return InitSegment(bytes: Array(sink.bytes[0..<(moov.offset + moov.size)]), timescale: timescale)
+    }
+}

@@ -1,0 +1,30 @@
+import KerfCore
+
+/// What `kerf package` is asked to do.
+public struct PackageOptions: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// HLS over CMAF segments.
+        case hls
+        /// DASH over the same CMAF segments.
+        case dash
+        /// HLS over MPEG-TS segments (video and audio muxed per variant).
+        case hlsTS = "hls-ts"
+    }
+
+    public var inputs: [String]
+    public var output: String
+    public var segmentDuration: MediaTime
+    public var formats: Set<Format>
+    /// DASH SegmentTemplate with `$Time$` instead of `$Number$` (segment files named by time).
+    public var timeBasedNames: Bool
+    public var force: Bool
+
+    public init(inputs: [String], output: String) {
+        self.inputs = inputs
+        self.output = output
+        self.segmentDuration = MediaTime(value: 6, timescale: 1)
+        self.formats = [.hls, .dash]
+        self.timeBasedNames = false
+        self.force = false
+    }
+}

@@ -1,0 +1,26 @@
+/// What a packaging run wrote (`kerf package --json`).
+public struct PackageSummary: Sendable, Codable {
+    public struct Rendition: Sendable, Codable {
+        public var type: String
+        public var folder: String
+        public var input: String
+        public var stream: Int
+        public var codec: String
+        public var codecs: String?
+        public var width: Int?
+        public var height: Int?
+        public var language: String?
+        public var name: String
+        public var segments: Int
+        public var peakBitRate: Int
+        public var averageBitRate: Int
+        public var duration: Double
+        public var files: [String]
+    }
+
+    public var output: String
+    public var duration: Double
+    public var segmentDuration: Double
+    public var manifests: [String]
+    public var renditions: [Rendition]
+}

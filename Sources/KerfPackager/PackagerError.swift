@@ -1,0 +1,30 @@
+import KerfCore
+
+/// The error type of KerfPackager.
+public struct PackagerError: ReportableError, Sendable {
+    public enum Code: String, Sendable {
+        /// The input cannot be packaged as asked (codec, GOP, misaligned renditions).
+        case unsupportedInput
+        /// Options contradict each other or name something that does not exist.
+        case invalidOptions
+        /// The output directory holds a package and `--force` was not given.
+        case outputExists
+        case io
+    }
+    public var code: Code
+    public var message: String
+    public var reason: String
+    public var file: String?
+
+    public init(_ code: Code, _ message: String, reason: String = "", file: String? = nil) {
+        self.code = code
+        self.message = message
+        self.reason = reason
+        self.file = file
+    }
+
+    public var subject: String? { file }
+    public var summary: String { message }
+    public var cause: String { reason }
+    public var isInputError: Bool { true }
+}

@@ -1,0 +1,296 @@
+import KerfCore
+import KerfManifest
+import KerfMedia
+import Logging
+
+/// Packages pre-encoded inputs into HLS and DASH by stream copy.
+///
+/// One pass over the inputs: packets are merged across files in decode order, the `Segmenter`
+/// decides boundaries, `CMAFTrackWriter`s write segments into a `PackageDirectory`, and when
+/// everything is written the manifests are generated and the package is published atomically.
+public final class PackagingJob {
+    public let options: PackageOptions
+    private let logger: Logger
+    /// Called with the fraction of the input read (0…1), at most a few times per second of media.
+    public var progress: (@Sendable (Double) -> Void)?
+
+    public init(options: PackageOptions, logger: Logger = Logger(label: "kerf.package")) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// A track being packaged: its plan, writer, timeline origin and queued payloads.
+    final class TrackRun {
+        let plan: PlannedTrack
+        let initSegment: InitSegment?
+        let writer: CMAFTrackWriter?
+        /// First presentation and decode timestamps, in stream ticks.
+        var firstPTS: Int64?
+        var firstDTS: Int64?
+        var lastPacketDuration: Int64 = 0
+        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)] = []
+        var queueHead = 0
+        var cues: [Cue] = []
+        var textSegments: [SegmentRecord] = []
+
+        init(plan: PlannedTrack, initSegment: InitSegment?, writer: CMAFTrackWriter?) {
+            self.plan = plan
+            self.initSegment = initSegment
+            self.writer = writer
+        }
+    }
+
+    /// Runs the job. On error nothing is published and the staging directory is removed.
+    @discardableResult
+    public func run() throws -> PackageSummary {
+        let inputs = try options.inputs.map { path -> MediaInput in
+            do { return try MediaInput(url: path) } catch { throw error.at(file: path) }
+        }
+        try checkStreamCopy(inputs)
+        let plans = PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) })
+        guard plans.contains(where: { $0.kind != .text }) else {
+            throw PackagerError(.unsupportedInput, "no audio or video track to package", file: options.inputs.first)
+        }
+        let directory = try PackageDirectory(destination: options.output, force: options.force)
+        var runs: [TrackRun] = []
+        for plan in plans {
+            if plan.kind == .text {
+                runs.append(TrackRun(plan: plan, initSegment: nil, writer: nil))
+                continue
+            }
+            let input = inputs[plan.input]
+            let initSegment: InitSegment
+            do {
+                initSegment = try InitSegment.make(parameters: input.codecParameters(track: plan.info.index),
+                                                   timeBase: plan.info.timeBase, language: plan.language,
+                                                   name: plan.inputPath)
+            } catch { throw error.at(file: plan.inputPath, stream: plan.info.index) }
+            let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
+            try directory.write(naming.initPath, initSegment.bytes)
+            runs.append(TrackRun(plan: plan, initSegment: initSegment,
+                                 writer: CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
+                                                         directory: directory, naming: naming)))
+        }
+
+        var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
+            plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
+        try demux(inputs: inputs, runs: runs, segmenter: &segmenter)
+        let (actions, misalignments) = segmenter.finish()
+        try perform(actions, runs: runs)
+        if let problem = misalignments.first {
+            let track = runs[problem.track].plan, reference = runs[problem.reference].plan
+            let at = problem.trackTime.map { "\(hlsDecimal($0)) s" } ?? "no cut"
+            let expected = problem.referenceTime.map { "\(hlsDecimal($0)) s" } ?? "no cut"
+            throw PackagerError(.unsupportedInput, "renditions are not keyframe-aligned",
+                                reason: "\(track.inputPath) cuts segment \(problem.boundary + 2) at \(at) where \(reference.inputPath) cuts at \(expected); re-encode with aligned keyframes (transcoding)",
+                                file: track.inputPath)
+        }
+        for run in runs {
+            try run.writer?.finish(lastDuration: rescale(run.lastPacketDuration, run))
+        }
+        try checkSegmentDurations(runs)
+
+        let timeline = Timeline(boundaries: segmenter.boundaries,
+                                end: runs.compactMap { $0.writer?.segments.last.map { $0.startTime + $0.durationTime } }.max()
+                                    ?? .zero(timescale: 1))
+        try writeText(runs, timeline: timeline, directory: directory)
+        let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline)
+        let summary = try builder.write(into: directory)
+        try directory.commit()
+        return summary
+    }
+
+    // MARK: reading
+
+    private func demux(inputs: [MediaInput], runs: [TrackRun], segmenter: inout Segmenter) throws {
+        var byStream: [[Int: TrackRun]] = Array(repeating: [:], count: inputs.count)
+        for run in runs { byStream[run.plan.input][run.plan.info.index] = run }
+        var pending: [Packet?] = inputs.map { _ in nil }
+        func refill(_ i: Int) throws {
+            let packet = pending[i] ?? Packet()
+            pending[i] = nil
+            while try inputs[i].read(into: packet) == .packet {
+                if byStream[i][packet.streamIndex] != nil { pending[i] = packet; return }
+            }
+        }
+        for i in inputs.indices { try refill(i) }
+        let durations = inputs.map { $0.container.duration?.seconds ?? 0 }
+        var lastReported = -1.0
+        while true {
+            var best: Int? = nil
+            var bestTime: MediaTime? = nil
+            for i in inputs.indices {
+                guard let packet = pending[i], let time = packet.dts ?? packet.pts else {
+                    if pending[i] != nil { best = i; break }
+                    continue
+                }
+                if bestTime == nil || time < bestTime! { best = i; bestTime = time }
+            }
+            guard let i = best, let packet = pending[i] else { break }
+            let run = byStream[i][packet.streamIndex]!
+            try accept(packet, run: run, segmenter: &segmenter, runs: runs)
+            if let progress, let time = bestTime, durations[i] > 0 {
+                let fraction = min(1, max(0, time.seconds / durations[i]))
+                if fraction - lastReported >= 0.005 { lastReported = fraction; progress(fraction) }
+            }
+            try refill(i)
+        }
+        progress?(1)
+    }
+
+    /// Normalises one packet's timing and feeds it to the segmenter (or the cue list).
+    private func accept(_ packet: Packet, run: TrackRun, segmenter: inout Segmenter, runs: [TrackRun]) throws {
+        guard let pts = packet.ptsTicks ?? packet.dtsTicks else { return }
+        let dts = packet.dtsTicks ?? pts
+        let base = packet.timeBase
+        if run.plan.kind == .text {
+            let payload = packet.bytes
+            let text = WebVTT.text(codec: run.plan.info.codec, payload: payload)
+            guard !text.isEmpty, packet.durationTicks > 0 else { return }
+            let start = MediaTime(value: pts, timeBase: base)
+            run.cues.append(Cue(start: start, end: start + MediaTime(value: packet.durationTicks, timeBase: base), text: text))
+            return
+        }
+        if run.firstPTS == nil {
+            // Video starts at its first keyframe; anything before it cannot be decoded.
+            if run.plan.kind == .video && !packet.isKeyframe { return }
+            run.firstPTS = pts
+            run.firstDTS = dts
+        }
+        let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
+        if packet.durationTicks > 0 { run.lastPacketDuration = packet.durationTicks }
+        let isSync = run.plan.kind == .audio || packet.isKeyframe
+        let sample = SampleTiming(track: run.plan.number,
+                                  pts: MediaTime(value: pts - firstPTS, timeBase: base),
+                                  dts: MediaTime(value: dts - firstPTS, timeBase: base),
+                                  duration: MediaTime(value: max(packet.durationTicks, 0), timeBase: base),
+                                  isKeyframe: isSync, size: packet.size)
+        let decodeTime = rescale(dts - firstDTS, run)
+        let offset = run.plan.kind == .video ? rescale((pts - dts) - (firstPTS - firstDTS), run) : 0
+        run.queue.append((try packet.makeReference(), decodeTime, offset, isSync))
+        try perform(segmenter.push(sample), runs: runs)
+    }
+
+    /// Ticks of the stream time base → ticks of the track's media timescale.
+    private func rescale(_ ticks: Int64, _ run: TrackRun) -> Int64 {
+        guard let timescale = run.initSegment?.timescale else { return ticks }
+        return MediaTime(value: ticks, timeBase: run.plan.info.timeBase).rescaled(to: timescale).value
+    }
+
+    private func perform(_ actions: [Segmenter.Action], runs: [TrackRun]) throws {
+        for action in actions {
+            switch action {
+            case .append(let sample, let segment):
+                let run = runs[sample.track]
+                let entry = run.queue[run.queueHead]
+                run.queueHead += 1
+                if run.queueHead > 256 && run.queueHead * 2 > run.queue.count {
+                    run.queue.removeFirst(run.queueHead)
+                    run.queueHead = 0
+                }
+                try entry.packet.withUnsafeBytes { bytes in
+                    try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
+                                           isSync: entry.sync, bytes: bytes)
+                }
+            case .complete(let track, _):
+                runs[track].writer?.complete()
+            }
+        }
+    }
+
+    // MARK: checks
+
+    private func checkStreamCopy(_ inputs: [MediaInput]) throws {
+        for input in inputs {
+            let verdict = StreamCopyVerdict(tracks: input.tracks, gops: [:],
+                                            targetSegmentDuration: options.segmentDuration.seconds)
+            let selected = input.tracks.filter { $0.mediaType == .video || $0.mediaType == .audio }
+            let blocking = verdict.findings.filter { finding in
+                finding.blocking && (finding.track.map { index in selected.contains { $0.index == index } } ?? true)
+            }
+            if let first = blocking.first {
+                throw PackagerError(.unsupportedInput, "cannot be packaged by stream copy",
+                                    reason: "\(first.message); it needs transcoding (--transcode)", file: input.url)
+            }
+        }
+    }
+
+    /// A video segment much longer than the target means GOPs far longer than the target.
+    private func checkSegmentDurations(_ runs: [TrackRun]) throws {
+        let limit = options.segmentDuration.seconds * 2
+        for run in runs where run.plan.kind == .video {
+            if let longest = run.writer?.segments.dropLast().map(\.durationTime).max(), longest.seconds > limit {
+                throw PackagerError(.unsupportedInput, "GOP far longer than the segment duration",
+                                    reason: "a segment lasts \(hlsDecimal(longest)) s for a \(hlsDecimal(options.segmentDuration)) s target; it needs transcoding (--transcode) or a longer --segment-duration",
+                                    file: run.plan.inputPath)
+            }
+        }
+    }
+
+    // MARK: text
+
+    private func writeText(_ runs: [TrackRun], timeline: Timeline, directory: PackageDirectory) throws {
+        for run in runs where run.plan.kind == .text {
+            let folder = run.plan.folder
+            var records: [SegmentRecord] = []
+            for (index, range) in timeline.segments.enumerated() {
+                let cues = WebVTT.cues(run.cues, from: range.start, to: index == timeline.segments.count - 1 ? nil : range.end)
+                let path = "\(folder)/seg_\(index + 1).vtt"
+                let bytes = Array(WebVTT.document(cues, timestampMap: 0).utf8)
+                try directory.write(path, bytes)
+                let start = range.start.rescaled(to: 1000), end = range.end.rescaled(to: 1000)
+                records.append(SegmentRecord(number: index + 1, path: path, start: start.value, duration: end.value - start.value,
+                                             timescale: 1000, size: bytes.count, offset: 0))
+            }
+            try directory.write("\(folder)/\(folder).vtt", text: WebVTT.document(run.cues, timestampMap: nil))
+            run.textSegments = records
+        }
+    }
+}
+
+extension PackagingJob.TrackRun {
+    /// Everything manifests need about this track once it is written.
+    var published: PublishedTrack {
+        PublishedTrack(plan: plan, timescale: initSegment?.timescale ?? 1000,
+                       segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [])
+    }
+}
+
+/// Segment boundaries of the presentation, as decided by the reference track.
+struct Timeline: Sendable {
+    var boundaries: [MediaTime]
+    var end: MediaTime
+
+    var segments: [(start: MediaTime, end: MediaTime)] {
+        let starts = [MediaTime.zero(timescale: end.timescale)] + boundaries
+        return starts.enumerated().map { index, start in
+            (start, index + 1 < starts.count ? starts[index + 1] : end)
+        }
+    }
+}
+
+/// A written track as the manifest builder sees it.
+struct PublishedTrack: Sendable {
+    var plan: PlannedTrack
+    var timescale: Int64
+    var segments: [SegmentRecord]
+    var keyframes: [KeyframeRecord]
+
+    var duration: MediaTime {
+        segments.last.map { $0.startTime + $0.durationTime } ?? .zero(timescale: timescale)
+    }
+    var peakBitRate: Int { segments.map(\.bitRate).max() ?? 0 }
+    var averageBitRate: Int {
+        let seconds = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.durationTime }.seconds
+        guard seconds > 0 else { return 0 }
+        return Int((Double(segments.reduce(0) { $0 + $1.size }) * 8 / seconds).rounded(.up))
+    }
+}
+
+extension Error {
+    /// Names the file (and stream) on media errors that do not name one yet.
+    func at(file: String, stream: Int? = nil) -> any Error {
+        if let media = self as? MediaError { return media.at(file: file, stream: stream) }
+        return self
+    }
+}

@@ -1,0 +1,191 @@
+import KerfCore
+
+/// Decides segment boundaries: a value-type state machine fed sample timings in decode order
+/// (interleaved across tracks) that returns what the owner must do with each sample.
+///
+/// Rules (identical for every rendition, so aligned GOPs give identical boundaries):
+/// - Video cuts only at keyframes: a segment ends at the first keyframe at or after the next
+///   multiple of the target duration, measured from the presentation start.
+/// - The reference track (first video, else first audio) defines the boundaries; other video
+///   tracks cut by the same rule and must land on the same instants, else `finish()` reports
+///   them as misaligned.
+/// - Audio and text are cut at the reference's instants, on their own frame boundaries: a
+///   frame starts the new segment when it starts at or after the boundary minus half a frame.
+///   They are held back until the reference has progressed far enough to know.
+public struct Segmenter: Sendable {
+    public enum Kind: Sendable { case video, audio, text }
+
+    public struct TrackConfiguration: Sendable {
+        public var kind: Kind
+        /// Typical frame duration; half of it is the tolerance for audio/text cuts.
+        public var frameDuration: MediaTime
+        public init(kind: Kind, frameDuration: MediaTime) {
+            self.kind = kind
+            self.frameDuration = frameDuration
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Append the sample to segment `segment` of its track.
+        case append(SampleTiming, segment: Int)
+        /// Segment `segment` of `track` has all its samples.
+        case complete(track: Int, segment: Int)
+    }
+
+    /// Rendition boundaries that differ from the reference's.
+    public struct Misalignment: Sendable, Equatable {
+        public var track: Int
+        public var reference: Int
+        /// Index of the first differing boundary and the two instants (nil: one has fewer cuts).
+        public var boundary: Int
+        public var trackTime: MediaTime?
+        public var referenceTime: MediaTime?
+    }
+
+    struct TrackState: Sendable {
+        var configuration: TrackConfiguration
+        var segment = 0
+        var started = false
+        /// Boundaries this track cut at (video), excluding 0.
+        var cuts: [MediaTime] = []
+        var pending: [SampleTiming] = []
+        var pendingStart = 0
+        var droppedLeading = 0
+    }
+
+    public let target: MediaTime
+    public let reference: Int
+    private var tracks: [Int: TrackState]
+    /// Boundaries decided by the reference track, excluding 0.
+    public private(set) var boundaries: [MediaTime] = []
+    /// Largest decode time seen on the reference: every later reference cut is after it.
+    private var frontier: MediaTime?
+    private var referenceEnded = false
+
+    /// - Parameters:
+    ///   - target: the target segment duration.
+    ///   - tracks: configuration per track number.
+    public init(target: MediaTime, tracks: [Int: TrackConfiguration]) {
+        precondition(target.value > 0, "segment duration must be positive")
+        self.target = target
+        self.tracks = tracks.mapValues { TrackState(configuration: $0) }
+        let ordered = tracks.keys.sorted()
+        reference = ordered.first { tracks[$0]?.kind == .video }
+            ?? ordered.first { tracks[$0]?.kind == .audio }
+            ?? ordered.first ?? 0
+    }
+
+    /// Leading samples dropped because a video track did not start with a keyframe.
+    public func droppedLeadingSamples(track: Int) -> Int { tracks[track]?.droppedLeading ?? 0 }
+
+    /// The boundaries a track cut at (video tracks), excluding 0.
+    public func cuts(track: Int) -> [MediaTime] { tracks[track]?.cuts ?? [] }
+
+    /// The first multiple of the target strictly after `time`.
+    func nextMultiple(after time: MediaTime?) -> MediaTime {
+        guard let time else { return target }
+        let scale = MediaTime.commonTimescale(time.timescale, target.timescale)
+        let t = time.rescaled(to: scale, rounding: .down).value, step = target.rescaled(to: scale).value
+        return MediaTime(value: (t / step + 1) * step, timescale: scale)
+    }
+
+    /// Feeds one sample. Samples of one track must arrive in decode order.
+    public mutating func push(_ sample: SampleTiming) -> [Action] {
+        guard var state = tracks[sample.track] else { return [] }
+        var actions: [Action] = []
+        if sample.track == reference || state.configuration.kind == .video {
+            cutVideoLike(sample, &state, &actions)
+            tracks[sample.track] = state
+            if sample.track == reference {
+                frontier = max(frontier ?? sample.dts, sample.dts)
+                releaseAll(&actions)
+            }
+        } else {
+            state.pending.append(sample)
+            tracks[sample.track] = state
+            release(sample.track, &actions)
+        }
+        return actions
+    }
+
+    /// Ends the input: releases held samples and completes every track's last segment.
+    /// - Returns: the actions, and the misaligned video renditions (empty when aligned).
+    public mutating func finish() -> (actions: [Action], misalignments: [Misalignment]) {
+        referenceEnded = true
+        var actions: [Action] = []
+        releaseAll(&actions)
+        for track in tracks.keys.sorted() where tracks[track]!.started {
+            actions.append(.complete(track: track, segment: tracks[track]!.segment))
+        }
+        var problems: [Misalignment] = []
+        let referenceCuts = tracks[reference]?.cuts ?? []
+        for track in tracks.keys.sorted() where track != reference && tracks[track]!.configuration.kind == .video {
+            let cuts = tracks[track]!.cuts
+            if cuts != referenceCuts {
+                let common = min(cuts.count, referenceCuts.count)
+                let index = (0..<common).first { cuts[$0] != referenceCuts[$0] } ?? common
+                problems.append(Misalignment(track: track, reference: reference, boundary: index,
+                                             trackTime: index < cuts.count ? cuts[index] : nil,
+                                             referenceTime: index < referenceCuts.count ? referenceCuts[index] : nil))
+            }
+        }
+        return (actions, problems)
+    }
+
+    private mutating func cutVideoLike(_ sample: SampleTiming, _ state: inout TrackState, _ actions: inout [Action]) {
+        let isVideo = state.configuration.kind == .video
+        if !state.started {
+            if isVideo && !sample.isKeyframe {
+                state.droppedLeading += 1
+                return
+            }
+            state.started = true
+        } else {
+            let next = nextMultiple(after: state.cuts.last)
+            let tolerance = isVideo ? MediaTime.zero(timescale: 1) : half(state.configuration.frameDuration)
+            if (sample.isKeyframe || !isVideo) && sample.pts >= next - tolerance {
+                actions.append(.complete(track: sample.track, segment: state.segment))
+                state.segment += 1
+                state.cuts.append(sample.pts)
+                if sample.track == reference { boundaries.append(sample.pts) }
+            }
+        }
+        actions.append(.append(sample, segment: state.segment))
+    }
+
+    private mutating func releaseAll(_ actions: inout [Action]) {
+        for track in tracks.keys.sorted() where track != reference && tracks[track]!.configuration.kind != .video {
+            release(track, &actions)
+        }
+    }
+
+    /// Assigns held audio/text samples whose segment is now known.
+    private mutating func release(_ track: Int, _ actions: inout [Action]) {
+        guard var state = tracks[track] else { return }
+        let tolerance = half(state.configuration.frameDuration)
+        while state.pendingStart < state.pending.count {
+            let sample = state.pending[state.pendingStart]
+            if !referenceEnded {
+                guard let frontier, frontier >= sample.pts + tolerance else { break }
+            }
+            var segment = state.segment
+            while segment < boundaries.count && sample.pts >= boundaries[segment] - tolerance { segment += 1 }
+            if state.started && segment > state.segment {
+                actions.append(.complete(track: track, segment: state.segment))
+            }
+            state.started = true
+            state.segment = segment
+            actions.append(.append(sample, segment: segment))
+            state.pendingStart += 1
+        }
+        if state.pendingStart > 64 && state.pendingStart * 2 > state.pending.count {
+            state.pending.removeFirst(state.pendingStart)
+            state.pendingStart = 0
+        }
+        tracks[track] = state
+    }
+
+    private func half(_ time: MediaTime) -> MediaTime {
+        MediaTime(value: time.value, timescale: time.timescale * 2)
+    }
+}

@@ -1,0 +1,108 @@
+import KerfCore
+
+/// A subtitle cue on the presentation timeline.
+struct Cue: Sendable, Hashable {
+    var start: MediaTime
+    var end: MediaTime
+    var text: String
+}
+
+/// Converts text samples to WebVTT cues and writes WebVTT files (W3C WebVTT; HLS segmented
+/// WebVTT per RFC 8216bis §3.1.4).
+enum WebVTT {
+    /// The cue text carried by one packet of a text track.
+    static func text(codec: String, payload: [UInt8]) -> String {
+        switch codec {
+        case "mov_text":
+            // 3GPP timed text sample: 16-bit text length, UTF-8 text, then style boxes.
+            guard payload.count >= 2 else { return "" }
+            let length = Int(payload[0]) << 8 | Int(payload[1])
+            return String(decoding: payload.dropFirst(2).prefix(length), as: UTF8.self)
+        case "ass", "ssa":
+            // ReadOrder,Layer,Style,Name,MarginL,MarginR,MarginV,Effect,Text
+            let line = String(decoding: payload, as: UTF8.self)
+            let fields = line.split(separator: ",", maxSplits: 8, omittingEmptySubsequences: false)
+            var text = fields.count == 9 ? String(fields[8]) : line
+            while let open = text.range(of: "{"), let close = text.range(of: "}", range: open.upperBound..<text.endIndex) {
+                text.removeSubrange(open.lowerBound..<close.upperBound)
+            }
+            return text.replacingAll("\\N", with: "\n").replacingAll("\\n", with: "\n")
+        default:
+            return String(decoding: payload, as: UTF8.self)
+        }
+    }
+
+    /// A WebVTT document. `timestampMap` adds X-TIMESTAMP-MAP (needed by HLS segments): the
+    /// MPEG-TS time, in 90 kHz ticks, of cue time zero.
+    static func document(_ cues: [Cue], timestampMap: Int64?) -> String {
+        var out = "WEBVTT\n"
+        if let map = timestampMap { out += "X-TIMESTAMP-MAP=MPEGTS:\(map),LOCAL:00:00:00.000\n" }
+        out += "\n"
+        for cue in cues {
+            out += "\(timestamp(cue.start)) --> \(timestamp(cue.end))\n"
+            out += escape(cue.text.trimmingNewlines) + "\n\n"
+        }
+        return out
+    }
+
+    /// The cues overlapping [start, end), unchanged (a cue spanning a boundary appears in both
+    /// segments, as RFC 8216bis §3.1.4 expects).
+    static func cues(_ cues: [Cue], from start: MediaTime, to end: MediaTime?) -> [Cue] {
+        cues.filter { cue in cue.end > start && (end.map { cue.start < $0 } ?? true) }
+    }
+
+    static func timestamp(_ time: MediaTime) -> String {
+        let millis = max(0, time.rescaled(to: 1000, rounding: .nearest).value)
+        let h = millis / 3_600_000, m = millis / 60_000 % 60, s = millis / 1000 % 60, ms = millis % 1000
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let text = String(v)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(ms, 3))"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingAll("&", with: "&amp;").replacingAll("<", with: "&lt;").replacingAll(">", with: "&gt;")
+            .replacingAll("-->", with: "--&gt;")
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+
+    var trimmingNewlines: String {
+        var s = Substring(self)
+        while let last = s.last, last.isNewline || last == "\r" { s.removeLast() }
+        while let first = s.first, first.isNewline { s.removeFirst() }
+        return String(s)
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Index>? {
+        guard !target.isEmpty, count >= target.count else { return nil }
+        var index = startIndex
+        while index < endIndex {
+            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
+            index = self.index(after: index)
+        }
+        return nil
+    }
+}
+
+extension String {
+    func range(of target: String, range: Range<Index>? = nil) -> Range<Index>? {
+        let slice = range.map { self[$0] } ?? self[...]
+        return slice.range(of: target)
+    }
+}

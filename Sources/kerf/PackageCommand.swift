@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import KerfCore
+import KerfPackager
+
+/// `kerf package`: pre-encoded files in, HLS and DASH out.
+struct PackageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "package",
+        abstract: "Package pre-encoded files into HLS and DASH by stream copy.",
+        discussion: """
+            Every video track becomes a variant/Representation, every audio track an alternate \
+            rendition, every text track (mov_text, SRT, WebVTT) a WebVTT subtitle rendition. Several \
+            inputs that are renditions of one title (a ladder) form one presentation. Segments are cut \
+            at keyframes at the first keyframe at or after each multiple of --segment-duration. \
+            The package is written beside the output directory and published atomically when complete.
+            """
+    )
+
+    @Argument(help: "Input files (renditions of one title).")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Output directory (created; must be empty unless --force).")
+    var output: String
+
+    @Option(help: "Target segment duration in seconds.")
+    var segmentDuration: Double = 6
+
+    @Option(help: "Comma-separated output formats: hls, dash, hls-ts.")
+    var formats: String = "hls,dash"
+
+    @Option(help: "DASH SegmentTemplate addressing and segment file names: number or time.")
+    var segmentTemplate: String = "number"
+
+    @Flag(help: "Replace the output directory if it is not empty.")
+    var force = false
+
+    @Flag(help: "Print a machine-readable summary (renditions, segments, bit rates, files).")
+    var json = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard segmentDuration > 0, segmentDuration.isFinite, segmentDuration <= 60 else {
+            throw ValidationError("--segment-duration must be between 0 and 60 seconds")
+        }
+        _ = try parsedFormats()
+        guard ["number", "time"].contains(segmentTemplate) else {
+            throw ValidationError("--segment-template must be number or time")
+        }
+    }
+
+    func parsedFormats() throws -> Set<PackageOptions.Format> {
+        var result = Set<PackageOptions.Format>()
+        for name in formats.split(separator: ",") {
+            guard let format = PackageOptions.Format(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown format '\(name)' (use hls, dash, hls-ts)")
+            }
+            result.insert(format)
+        }
+        guard !result.isEmpty else { throw ValidationError("--formats is empty") }
+        return result
+    }
+
+    func run() throws {
+        global.bootstrapLogging()
+        var options = PackageOptions(inputs: inputs, output: output)
+        options.segmentDuration = MediaTime(value: Int64((segmentDuration * 1000).rounded()), timescale: 1000)
+        options.formats = try parsedFormats()
+        options.timeBasedNames = segmentTemplate == "time"
+        options.force = force
+        let job = PackagingJob(options: options)
+        let bar = ProgressBar.forStandardError()
+        if let bar { job.progress = { fraction in bar.update(fraction) } }
+        let summary = try job.run()
+        bar?.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            for manifest in summary.manifests { print("\(output)/\(manifest)") }
+        }
+    }
+}
