@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -32,9 +32,8 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
 
     /// The lowest EXT-X-VERSION the features used require (§7).
     public var requiredVersion: Int {
-        var version = 1
-        let integral = segments.allSatisfy { $0.duration.value % $0.duration.timescale == 0 }
-        if !integral { version = 3 }
+        // Kerf writes EXTINF as decimal floating point (exact to the microsecond), which needs 3.
+        var version = 3
         if iFramesOnly || segments.contains(where: { $0.byteRange != nil || $0.map?.byteRange != nil }) { version = max(version, 4) }
         if segments.contains(where: { $0.key?.keyFormat != nil || $0.key?.keyFormatVersions != nil || $0.key?.method == .sampleAES }) {
             version = max(version, 5)

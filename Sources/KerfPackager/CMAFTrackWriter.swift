@@ -13,6 +13,7 @@ final class CMAFTrackWriter {
     let isVideo: Bool
     private let directory: PackageDirectory
     private let naming: SegmentNaming
+    private let encryption: SegmentEncryption?
 
     private(set) var segments: [SegmentRecord] = []
     private(set) var keyframes: [KeyframeRecord] = []
@@ -24,11 +25,13 @@ final class CMAFTrackWriter {
     private var lastDecodeTime: Int64?
     private var lastDuration: Int64 = 0
 
-    init(timescale: Int64, isVideo: Bool, directory: PackageDirectory, naming: SegmentNaming) {
+    init(timescale: Int64, isVideo: Bool, directory: PackageDirectory, naming: SegmentNaming,
+         encryption: SegmentEncryption?) {
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = directory
         self.naming = naming
+        self.encryption = encryption
     }
 
     /// Adds one sample to segment `segment` (0-based).
@@ -36,7 +39,7 @@ final class CMAFTrackWriter {
     ///   - decodeTime: on the track's decode timeline starting at 0, in `timescale`.
     ///   - compositionOffset: presentation minus decode time, in `timescale`.
     func append(segment: Int, decodeTime: Int64, compositionOffset: Int64, isSync: Bool,
-                bytes: UnsafeRawBufferPointer) throws(PackagerError) {
+                bytes: UnsafeRawBufferPointer) throws {
         if let last = lastDecodeTime { closeLastSample(duration: decodeTime - last) }
         if let open = openSegment, completionPending || open != segment {
             try writeSegment(open)
@@ -56,7 +59,7 @@ final class CMAFTrackWriter {
     func complete() { completionPending = true }
 
     /// Writes the last segment. `lastDuration` closes the final sample (0: reuse the previous).
-    func finish(lastDuration duration: Int64) throws(PackagerError) {
+    func finish(lastDuration duration: Int64) throws {
         guard let open = openSegment else { return }
         closeLastSample(duration: duration > 0 ? duration : lastDuration)
         try writeSegment(open)
@@ -68,7 +71,7 @@ final class CMAFTrackWriter {
         if duration > 0 { lastDuration = duration }
     }
 
-    private func writeSegment(_ index: Int) throws(PackagerError) {
+    private func writeSegment(_ index: Int) throws {
         let number = index + 1
         let first = fragments.first { !$0.isEmpty }
         let start = fragments.flatMap(\.samples).map { $0.decodeTime + $0.compositionOffset }.min() ?? 0
@@ -88,9 +91,14 @@ final class CMAFTrackWriter {
         }
         let decodeStart = first?.baseDecodeTime ?? 0
         let decodeEnd = fragments.last?.endDecodeTime ?? decodeStart
-        try directory.write(path, w.bytes)
+        var bytes = w.bytes
+        if let encryption {
+            bytes = try encryption.encrypt(bytes, segmentNumber: number)
+            keyframes.removeAll()  // byte ranges into CBC-encrypted segments are not decodable
+        }
+        try directory.write(path, bytes)
         segments.append(SegmentRecord(number: number, path: path, start: start, duration: decodeEnd - decodeStart,
-                                      timescale: timescale, size: w.bytes.count, offset: 0))
+                                      timescale: timescale, size: bytes.count, offset: 0))
         fragments = []
         openSegment = nil
         completionPending = false

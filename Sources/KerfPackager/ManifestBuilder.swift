@@ -6,6 +6,7 @@ struct ManifestBuilder {
     let options: PackageOptions
     let runs: [PublishedTrack]
     let timeline: Timeline
+    var tsVariants: [TSVariant] = []
 
     var videos: [PublishedTrack] { runs.filter { $0.plan.kind == .video } }
     var audios: [PublishedTrack] { runs.filter { $0.plan.kind == .audio } }
@@ -22,13 +23,21 @@ struct ManifestBuilder {
             for run in runs {
                 try directory.write("\(run.plan.folder)/playlist.m3u8", text: HLSWriter.write(mediaPlaylist(run)))
                 files[run.plan.number]!.append("\(run.plan.folder)/playlist.m3u8")
-                if run.plan.kind == .video {
+                if run.plan.kind == .video && !run.keyframes.isEmpty {
                     try directory.write("\(run.plan.folder)/iframes.m3u8", text: HLSWriter.write(iFramePlaylist(run)))
                     files[run.plan.number]!.append("\(run.plan.folder)/iframes.m3u8")
                 }
             }
             try directory.write("master.m3u8", text: HLSWriter.write(multivariant()))
             manifests.append("master.m3u8")
+        }
+        if options.formats.contains(.hlsTS) {
+            for variant in tsVariants {
+                try directory.write("\(variant.folder)/playlist.m3u8", text: HLSWriter.write(tsPlaylist(variant)))
+            }
+            let name = options.formats.contains(.hls) ? "master-ts.m3u8" : "master.m3u8"
+            try directory.write(name, text: HLSWriter.write(tsMultivariant()))
+            manifests.append(name)
         }
         if options.formats.contains(.dash) {
             try directory.write("manifest.mpd", MPDWriter.write(mpd()))
@@ -58,7 +67,10 @@ struct ManifestBuilder {
 
     func mediaPlaylist(_ run: PublishedTrack) -> MediaPlaylist {
         var segments = run.segments.map { MediaSegment(uri: relative($0.path, run), duration: $0.durationTime) }
-        if run.plan.kind != .text, !segments.isEmpty { segments[0].map = HLSMap(uri: "init.mp4") }
+        if run.plan.kind != .text, !segments.isEmpty {
+            segments[0].map = HLSMap(uri: "init.mp4")
+            segments[0].key = options.encryption?.hlsKey
+        }
         var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)),
                                      segments: segments)
         playlist.playlistType = .vod
@@ -130,6 +142,7 @@ struct ManifestBuilder {
                 if !texts.isEmpty { v.subtitlesGroup = "subs" }
                 playlist.variants.append(v)
             }
+            guard !run.keyframes.isEmpty else { continue }
             var iframe = IFrameVariantStream(uri: "\(run.plan.folder)/iframes.m3u8",
                                              bandwidth: iFrameBitRate(run), codecs: [run.plan.info.codecString].compactMap { $0 })
             iframe.width = run.plan.info.width
@@ -145,6 +158,46 @@ struct ManifestBuilder {
         run.keyframes.map { key in
             key.duration > 0 ? Int((Double(key.length) * 8 * Double(key.timescale) / Double(key.duration)).rounded(.up)) : 0
         }.max() ?? 0
+    }
+
+    // MARK: HLS over MPEG-TS
+
+    func tsPlaylist(_ variant: TSVariant) -> MediaPlaylist {
+        let ranges = timeline.segments
+        var segments = variant.segments.enumerated().map { index, segment in
+            MediaSegment(uri: String(segment.path.dropFirst(variant.folder.count + 1)),
+                         duration: index < ranges.count ? ranges[index].end - ranges[index].start : .zero(timescale: 1))
+        }
+        if !segments.isEmpty { segments[0].key = options.encryption?.hlsKey }
+        var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)),
+                                     segments: segments)
+        playlist.playlistType = .vod
+        playlist.independentSegments = true
+        playlist.endList = true
+        return playlist
+    }
+
+    func tsMultivariant() -> MultivariantPlaylist {
+        var playlist = MultivariantPlaylist()
+        let ranges = timeline.segments
+        for variant in tsVariants {
+            let tracks = variant.tracks.map { runs[$0] }
+            let rates = variant.segments.enumerated().map { index, segment -> Int in
+                let seconds = index < ranges.count ? (ranges[index].end - ranges[index].start).seconds : 0
+                return seconds > 0 ? Int((Double(segment.size) * 8 / seconds).rounded(.up)) : 0
+            }
+            let total = timeline.end.seconds
+            var v = VariantStream(uri: "\(variant.folder)/playlist.m3u8", bandwidth: rates.max() ?? 0)
+            v.averageBandwidth = total > 0 ? Int((Double(variant.segments.reduce(0) { $0 + $1.size }) * 8 / total).rounded(.up)) : nil
+            v.codecs = tracks.compactMap(\.plan.info.codecString)
+            if let video = tracks.first(where: { $0.plan.kind == .video }) {
+                if let w = video.plan.info.width, let h = video.plan.info.height { v.resolution = (w, h) }
+                v.frameRate = video.plan.info.frameRate?.doubleValue
+                v.videoRange = "SDR"
+            }
+            playlist.variants.append(v)
+        }
+        return playlist
     }
 
     // MARK: DASH
@@ -226,4 +279,11 @@ struct ManifestBuilder {
         let r = rate.reduced
         return r.denominator == 1 ? "\(r.numerator)" : "\(r.numerator)/\(r.denominator)"
     }
+}
+
+/// The segments one `TSVariantWriter` wrote.
+struct TSVariant: Sendable {
+    var folder: String
+    var tracks: [Int]
+    var segments: [(size: Int, path: String)]
 }

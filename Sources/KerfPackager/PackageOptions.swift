@@ -18,6 +18,8 @@ public struct PackageOptions: Sendable {
     /// DASH SegmentTemplate with `$Time$` instead of `$Number$` (segment files named by time).
     public var timeBasedNames: Bool
     public var force: Bool
+    /// HLS whole-segment AES-128 encryption (HLS outputs only).
+    public var encryption: SegmentEncryption?
 
     public init(inputs: [String], output: String) {
         self.inputs = inputs

@@ -14,6 +14,8 @@ public final class PackagingJob {
     /// Called with the fraction of the input read (0…1), at most a few times per second of media.
     public var progress: (@Sendable (Double) -> Void)?
 
+    private var tsWriters: [TSVariantWriter] = []
+
     public init(options: PackageOptions, logger: Logger = Logger(label: "kerf.package")) {
         self.options = options
         self.logger = logger
@@ -28,7 +30,9 @@ public final class PackagingJob {
         var firstPTS: Int64?
         var firstDTS: Int64?
         var lastPacketDuration: Int64 = 0
-        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)] = []
+        /// End of the last sample on the normalised presentation timeline.
+        var end: MediaTime?
+        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)] = []
         var queueHead = 0
         var cues: [Cue] = []
         var textSegments: [SegmentRecord] = []
@@ -44,9 +48,14 @@ public final class PackagingJob {
     @discardableResult
     public func run() throws -> PackageSummary {
         let inputs = try options.inputs.map { path -> MediaInput in
-            do { return try MediaInput(url: path) } catch { throw error.at(file: path) }
+            do { return try MediaInput(url: path) } catch { throw error.naming(file: path) }
         }
         try checkStreamCopy(inputs)
+        if options.encryption != nil && options.formats.contains(.dash) {
+            throw PackagerError(.invalidOptions, "DASH cannot carry HLS AES-128 whole-segment encryption",
+                                reason: "use --formats hls or hls-ts with --encrypt aes-128")
+        }
+        let writesCMAF = options.formats.contains(.hls) || options.formats.contains(.dash)
         let plans = PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) })
         guard plans.contains(where: { $0.kind != .text }) else {
             throw PackagerError(.unsupportedInput, "no audio or video track to package", file: options.inputs.first)
@@ -64,12 +73,19 @@ public final class PackagingJob {
                 initSegment = try InitSegment.make(parameters: input.codecParameters(track: plan.info.index),
                                                    timeBase: plan.info.timeBase, language: plan.language,
                                                    name: plan.inputPath)
-            } catch { throw error.at(file: plan.inputPath, stream: plan.info.index) }
+            } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
             let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
-            try directory.write(naming.initPath, initSegment.bytes)
-            runs.append(TrackRun(plan: plan, initSegment: initSegment,
-                                 writer: CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
-                                                         directory: directory, naming: naming)))
+            var writer: CMAFTrackWriter?
+            if writesCMAF {
+                try directory.write(naming.initPath, initSegment.bytes)
+                writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
+                                         directory: directory, naming: naming, encryption: options.encryption)
+            }
+            runs.append(TrackRun(plan: plan, initSegment: initSegment, writer: writer))
+        }
+        tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
+        if let encryption = options.encryption, encryption.publishesKey {
+            try directory.write("key.bin", encryption.key.bytes)
         }
 
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
@@ -88,13 +104,17 @@ public final class PackagingJob {
         for run in runs {
             try run.writer?.finish(lastDuration: rescale(run.lastPacketDuration, run))
         }
-        try checkSegmentDurations(runs)
+        for writer in tsWriters { try writer.finish() }
+        try checkSegmentDurations(runs, segmenter: segmenter)
 
-        let timeline = Timeline(boundaries: segmenter.boundaries,
-                                end: runs.compactMap { $0.writer?.segments.last.map { $0.startTime + $0.durationTime } }.max()
-                                    ?? .zero(timescale: 1))
+        let reference = runs.first { $0.plan.number == segmenter.reference }
+        let timeline = Timeline(boundaries: segmenter.boundaries, end: reference?.end ?? .zero(timescale: 1))
         try writeText(runs, timeline: timeline, directory: directory)
-        let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline)
+        let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline,
+                                      tsVariants: tsWriters.map { writer in
+                                          TSVariant(folder: writer.folder, tracks: writer.trackNumbers,
+                                                    segments: writer.segments.keys.sorted().map { writer.segments[$0]! })
+                                      })
         let summary = try builder.write(into: directory)
         try directory.commit()
         return summary
@@ -167,7 +187,10 @@ public final class PackagingJob {
                                   isKeyframe: isSync, size: packet.size)
         let decodeTime = rescale(dts - firstDTS, run)
         let offset = run.plan.kind == .video ? rescale((pts - dts) - (firstPTS - firstDTS), run) : 0
-        run.queue.append((try packet.makeReference(), decodeTime, offset, isSync))
+        let end = sample.pts + sample.duration
+        if run.end == nil || end > run.end! { run.end = end }
+        let presentationDTS = run.plan.kind == .video ? dts - firstPTS : pts - firstPTS
+        run.queue.append((try packet.makeReference(), decodeTime, offset, isSync, pts - firstPTS, presentationDTS))
         try perform(segmenter.push(sample), runs: runs)
     }
 
@@ -192,8 +215,12 @@ public final class PackagingJob {
                     try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
                                            isSync: entry.sync, bytes: bytes)
                 }
-            case .complete(let track, _):
+                for writer in tsWriters where writer.handles(track: sample.track) {
+                    try writer.append(track: sample.track, segment: segment, packet: entry.packet, pts: entry.pts, dts: entry.dts)
+                }
+            case .complete(let track, let segment):
                 runs[track].writer?.complete()
+                for writer in tsWriters { try writer.complete(track: track, segment: segment) }
             }
         }
     }
@@ -216,14 +243,36 @@ public final class PackagingJob {
     }
 
     /// A video segment much longer than the target means GOPs far longer than the target.
-    private func checkSegmentDurations(_ runs: [TrackRun]) throws {
+    private func checkSegmentDurations(_ runs: [TrackRun], segmenter: Segmenter) throws {
         let limit = options.segmentDuration.seconds * 2
         for run in runs where run.plan.kind == .video {
-            if let longest = run.writer?.segments.dropLast().map(\.durationTime).max(), longest.seconds > limit {
+            let cuts = [MediaTime.zero(timescale: 1)] + segmenter.cuts(track: run.plan.number)
+            if let longest = zip(cuts, cuts.dropFirst()).map({ $1 - $0 }).max(), longest.seconds > limit {
                 throw PackagerError(.unsupportedInput, "GOP far longer than the segment duration",
                                     reason: "a segment lasts \(hlsDecimal(longest)) s for a \(hlsDecimal(options.segmentDuration)) s target; it needs transcoding (--transcode) or a longer --segment-duration",
                                     file: run.plan.inputPath)
             }
+        }
+    }
+
+    // MARK: MPEG-TS
+
+    /// One TS variant per video track (muxed with the first audio track), or per audio track
+    /// when there is no video.
+    private func makeTSWriters(plans: [PlannedTrack], inputs: [MediaInput], directory: PackageDirectory) -> [TSVariantWriter] {
+        func member(_ plan: PlannedTrack) -> TSVariantWriter.Member {
+            TSVariantWriter.Member(track: plan.number, parameters: inputs[plan.input].codecParameters(track: plan.info.index),
+                                   timeBase: plan.info.timeBase, language: plan.language)
+        }
+        let videos = plans.filter { $0.kind == .video }, audio = plans.first { $0.kind == .audio }
+        if videos.isEmpty {
+            return plans.filter { $0.kind == .audio }.map {
+                TSVariantWriter(folder: "ts_\($0.folder)", members: [member($0)], directory: directory, cipher: options.encryption)
+            }
+        }
+        return videos.map { video in
+            TSVariantWriter(folder: "ts_\(video.folder)", members: [member(video)] + (audio.map { [member($0)] } ?? []),
+                            directory: directory, cipher: options.encryption)
         }
     }
 
@@ -289,7 +338,7 @@ struct PublishedTrack: Sendable {
 
 extension Error {
     /// Names the file (and stream) on media errors that do not name one yet.
-    func at(file: String, stream: Int? = nil) -> any Error {
+    func naming(file: String, stream: Int? = nil) -> any Error {
         if let media = self as? MediaError { return media.at(file: file, stream: stream) }
         return self
     }

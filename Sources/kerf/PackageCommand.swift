@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KerfCore
+import KerfCrypto
 import KerfPackager
 
 /// `kerf package`: pre-encoded files in, HLS and DASH out.
@@ -32,6 +33,18 @@ struct PackageCommand: ParsableCommand {
     @Option(help: "DASH SegmentTemplate addressing and segment file names: number or time.")
     var segmentTemplate: String = "number"
 
+    @Option(help: "Encrypt HLS segments: aes-128 (whole-segment AES-128-CBC, RFC 8216bis).")
+    var encrypt: String?
+
+    @Option(help: "The AES-128 key: 32 hex digits, or a file holding the 16-byte key.")
+    var key: String?
+
+    @Option(help: "Key URI written in EXT-X-KEY (default: the key is published as key.bin in the package).")
+    var keyURI: String?
+
+    @Option(help: "A fixed IV (32 hex digits) for every segment (default: each segment's media sequence number).")
+    var iv: String?
+
     @Flag(help: "Replace the output directory if it is not empty.")
     var force = false
 
@@ -48,6 +61,13 @@ struct PackageCommand: ParsableCommand {
         guard ["number", "time"].contains(segmentTemplate) else {
             throw ValidationError("--segment-template must be number or time")
         }
+        if let encrypt, encrypt != "aes-128" {
+            throw ValidationError("--encrypt supports aes-128")
+        }
+        if encrypt != nil && key == nil { throw ValidationError("--encrypt aes-128 needs --key") }
+        if encrypt == nil && (key != nil || keyURI != nil || iv != nil) {
+            throw ValidationError("--key, --key-uri and --iv need --encrypt aes-128")
+        }
     }
 
     func parsedFormats() throws -> Set<PackageOptions.Format> {
@@ -62,6 +82,18 @@ struct PackageCommand: ParsableCommand {
         return result
     }
 
+    /// A key given as hex digits, or the path of a file holding 16 raw bytes (or hex text).
+    func loadKey(_ value: String) throws -> AES128Key {
+        if FileManager.default.fileExists(atPath: value) {
+            guard let data = FileManager.default.contents(atPath: value) else {
+                throw ValidationError("cannot read key file \(value)")
+            }
+            if data.count == 16 { return try AES128Key(bytes: [UInt8](data)) }
+            return try AES128Key(hex: String(decoding: data, as: UTF8.self))
+        }
+        return try AES128Key(hex: value)
+    }
+
     func run() throws {
         global.bootstrapLogging()
         var options = PackageOptions(inputs: inputs, output: output)
@@ -69,6 +101,10 @@ struct PackageCommand: ParsableCommand {
         options.formats = try parsedFormats()
         options.timeBasedNames = segmentTemplate == "time"
         options.force = force
+        if encrypt != nil, let key {
+            options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
+                                                   keyURI: keyURI)
+        }
         let job = PackagingJob(options: options)
         let bar = ProgressBar.forStandardError()
         if let bar { job.progress = { fraction in bar.update(fraction) } }

@@ -1,0 +1,343 @@
+import Foundation
+import KerfTestSupport
+import Testing
+
+/// `kerf package` end to end, checked with ffprobe/ffmpeg and xmllint as oracles.
+@Suite struct PackageTests {
+    static let ladder = ["ladder_360p.mp4", "ladder_540p.mp4", "ladder_720p.mp4", "ladder_audio.m4a"].map(Fixtures.path)
+    static let schema = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+
+    /// Packages `inputs` into a new temporary directory and returns it.
+    func package(_ inputs: [String], _ extra: [String] = []) throws -> URL {
+        let dir = try Fixtures.temporaryDirectory("kerf-package")
+        let out = dir.appendingPathComponent("out")
+        let result = try Command.run(Fixtures.kerf, ["package"] + inputs + ["-o", out.path] + extra)
+        #expect(result.status == 0, "kerf package failed: \(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        return out
+    }
+
+    func streams(_ manifest: String, _ options: [String] = []) throws -> [[String: Any]] {
+        let json = try Command.ffprobe(options + ["-show_streams", manifest])
+        return json["streams"] as? [[String: Any]] ?? []
+    }
+
+    func duration(_ path: String, _ options: [String] = []) throws -> Double {
+        let json = try Command.ffprobe(options + ["-show_format", path])
+        return Double((json["format"] as? [String: Any])?["duration"] as? String ?? "") ?? -1
+    }
+
+    func decode(_ manifest: String, _ options: [String] = []) throws -> Command.Result {
+        try Command.run("ffmpeg", ["-v", "error"] + options + ["-i", manifest, "-map", "0", "-c:s", "ass", "-f", "null", "-"])
+    }
+
+    func validateMPD(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: Self.schema) else {
+            Issue.record("DASH schema missing at \(Self.schema)")
+            return
+        }
+        let result = try Command.run("xmllint", ["--noout", "--schema", Self.schema, path])
+        #expect(result.status == 0, "MPD does not validate: \(result.stderr)")
+    }
+
+    /// (EXTINF duration, URI) pairs of a media playlist.
+    func entries(_ playlist: URL) throws -> [(duration: Double, uri: String)] {
+        let lines = try String(contentsOf: playlist, encoding: .utf8).split(separator: "\n").map(String.init)
+        var result: [(Double, String)] = []
+        for (i, line) in lines.enumerated() where line.hasPrefix("#EXTINF:") {
+            let value = Double(line.dropFirst(8).prefix { $0 != "," }) ?? -1
+            let uri = lines[(i + 1)...].first { !$0.hasPrefix("#") } ?? ""
+            result.append((value, uri))
+        }
+        return result
+    }
+
+    @Test func ladderPlaysAsHLSAndDASH() throws {
+        let out = try package(Self.ladder)
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let path = out.appendingPathComponent(manifest).path
+            let found = try streams(path)
+            let heights = Set(found.compactMap { $0["height"] as? Int })
+            #expect(heights == [360, 540, 720], "\(manifest) streams: \(found.map { $0["codec_name"] ?? "?" })")
+            #expect(found.contains { $0["codec_name"] as? String == "aac" })
+            let decoded = try decode(path)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+            #expect(abs(try duration(path) - 10.0) <= 0.04, "\(manifest) duration")
+        }
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
+    @Test func twoLanguagesAndSubtitlesPlay() throws {
+        let out = try package([Fixtures.path("two_languages_subs.mp4")], ["--segment-duration", "4"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        // ffmpeg's HLS demuxer reads subtitle renditions only in experimental mode, and its DASH
+        // demuxer refuses .vtt URLs unless allowed: both are documented ffmpeg 5.1 limits.
+        let cases = [("master.m3u8", ["-strict", "experimental"]), ("manifest.mpd", ["-allowed_extensions", "ALL"])]
+        for (manifest, options) in cases {
+            let path = out.appendingPathComponent(manifest).path
+            let found = try streams(path, options)
+            let described = found.map { "\($0["codec_name"] as? String ?? "?"):\(($0["tags"] as? [String: String])?["language"] ?? "-")" }
+            #expect(Set(described) == ["h264:-", "aac:eng", "aac:fra", "webvtt:eng"], "\(manifest): \(described)")
+            let decoded = try decode(path, options)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+            #expect(abs(try duration(path, options) - 8.0) <= 0.04)
+        }
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+        let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+        #expect(master.contains(#"TYPE=AUDIO,GROUP-ID="audio-aac",NAME="English",LANGUAGE="eng",DEFAULT=YES"#))
+        #expect(master.contains(#"LANGUAGE="fra",DEFAULT=NO"#))
+        #expect(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs""#))
+        #expect(master.contains(#"SUBTITLES="subs""#))
+        let vtt = try String(contentsOf: out.appendingPathComponent("text_eng/seg_1.vtt"), encoding: .utf8)
+        #expect(vtt.hasPrefix("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n"))
+        #expect(vtt.contains("00:00:00.500 --> 00:00:02.500\nHello from Kerf."))
+    }
+
+    /// Every video segment starts with a keyframe, at the same instant in every rung.
+    @Test func segmentsStartWithKeyframesAlignedAcrossRungs() throws {
+        let out = try package(Self.ladder, ["--segment-duration", "4"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        var startsByRung: [[Double]] = []
+        for rung in ["video_360p", "video_540p", "video_720p"] {
+            let folder = out.appendingPathComponent(rung)
+            let segments = try entries(folder.appendingPathComponent("playlist.m3u8"))
+            #expect(segments.map(\.duration) == [4, 4, 2])
+            var starts: [Double] = []
+            for segment in segments {
+                // A media segment plays with its init segment in front of it.
+                let joined = folder.appendingPathComponent("joined.mp4")
+                let bytes = try Data(contentsOf: folder.appendingPathComponent("init.mp4"))
+                    + Data(contentsOf: folder.appendingPathComponent(segment.uri))
+                try bytes.write(to: joined)
+                let json = try Command.ffprobe(["-select_streams", "v", "-show_entries", "packet=pts_time,flags",
+                                                "-read_intervals", "%+#1", joined.path])
+                let first = (json["packets"] as? [[String: Any]])?.first
+                #expect((first?["flags"] as? String)?.hasPrefix("K") == true, "\(rung)/\(segment.uri) starts with a non-keyframe")
+                starts.append(Double(first?["pts_time"] as? String ?? "") ?? -1)
+            }
+            startsByRung.append(starts)
+        }
+        #expect(startsByRung.allSatisfy { $0 == startsByRung[0] }, "\(startsByRung)")
+    }
+
+    @Test func extinfSumsToTheDurationAndBandwidthCoversEverySegment() throws {
+        let out = try package(Self.ladder)
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let audio = try entries(out.appendingPathComponent("audio_und_aac/playlist.m3u8"))
+        let audioPeak = try audio.map { entry in
+            Double(try Data(contentsOf: out.appendingPathComponent("audio_und_aac/\(entry.uri)")).count) * 8 / entry.duration
+        }.max() ?? 0
+        // The audio track is every coded AAC frame, priming included: the sum of its sample durations.
+        // (Integer ticks: ffprobe's 6-decimal duration_time would accumulate rounding error.)
+        let packets = try Command.ffprobe(["-show_entries", "packet=duration:stream=time_base", Fixtures.path("ladder_audio.m4a")])
+        let ticks = (packets["packets"] as? [[String: Any]] ?? []).compactMap { $0["duration"] as? Int }.reduce(0, +)
+        let timeBase = ((packets["streams"] as? [[String: Any]])?.first?["time_base"] as? String ?? "1/1").split(separator: "/")
+        let trackDuration = Double(ticks) * (Double(timeBase[0]) ?? 1) / (Double(timeBase[1]) ?? 1)
+        #expect(abs(audio.map(\.duration).reduce(0, +) - trackDuration) < 0.000_01, "audio EXTINF sum")
+        let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+        for rung in ["video_360p", "video_540p", "video_720p"] {
+            let segments = try entries(out.appendingPathComponent("\(rung)/playlist.m3u8"))
+            let sum = segments.map(\.duration).reduce(0, +)
+            #expect(abs(sum - 10.0) < 0.000_01, "\(rung) EXTINF sum \(sum)")
+            let line = master.split(separator: "\n").map(String.init).firstIndex { $0 == "\(rung)/playlist.m3u8" }.map {
+                master.split(separator: "\n").map(String.init)[$0 - 1]
+            } ?? ""
+            let bandwidth = Double(line.split(separator: ",").first { $0.contains("BANDWIDTH=") && !$0.contains("AVERAGE") }?
+                .split(separator: "=").last ?? "") ?? 0
+            for segment in segments {
+                let bits = Double(try Data(contentsOf: out.appendingPathComponent("\(rung)/\(segment.uri)")).count) * 8
+                #expect(bits / segment.duration + audioPeak <= bandwidth, "\(rung)/\(segment.uri) exceeds BANDWIDTH \(bandwidth)")
+            }
+        }
+    }
+
+    @Test func mpegTSVariantsPlay() throws {
+        let out = try package(Self.ladder, ["--formats", "hls-ts"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let path = out.appendingPathComponent("master.m3u8").path
+        let found = try streams(path)
+        #expect(Set(found.compactMap { $0["height"] as? Int }) == [360, 540, 720])
+        let decoded = try decode(path)
+        #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(decoded.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("manifest.mpd").path))
+        // Annex B with parameter sets at the keyframe that opens each segment.
+        let segment = try [UInt8](Data(contentsOf: out.appendingPathComponent("ts_video_360p/seg_2.ts")))
+        #expect(segment.first == 0x47)
+        let json = try Command.ffprobe(["-show_entries", "stream=codec_name", out.appendingPathComponent("ts_video_360p/seg_2.ts").path])
+        #expect((json["streams"] as? [[String: Any]])?.compactMap { $0["codec_name"] as? String }.sorted() == ["aac", "h264"])
+    }
+
+    @Test func aes128DecryptsWithTheRightKeyOnly() throws {
+        let key = "000102030405060708090a0b0c0d0e0f"
+        let out = try package([Fixtures.path("h264_aac_10s.mp4")], ["--formats", "hls,hls-ts", "--encrypt", "aes-128", "--key", key])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let playlist = try String(contentsOf: out.appendingPathComponent("video_360p/playlist.m3u8"), encoding: .utf8)
+        #expect(playlist.contains("#EXT-X-MAP:URI=\"init.mp4\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin\""))
+        for manifest in ["master.m3u8", "master-ts.m3u8"] {
+            let good = try decode(out.appendingPathComponent(manifest).path, ["-allowed_extensions", "ALL"])
+            #expect(good.status == 0 && good.stderr.isEmpty, "\(manifest): \(good.stderr)")
+        }
+        // Segments are not readable in the clear.
+        let clear = try Command.run("ffprobe", ["-v", "error", out.appendingPathComponent("ts_video_360p/seg_1.ts").path])
+        #expect(clear.status != 0)
+        try Data(repeating: 0xff, count: 16).write(to: out.appendingPathComponent("key.bin"))
+        for manifest in ["master.m3u8", "master-ts.m3u8"] {
+            let bad = try decode(out.appendingPathComponent(manifest).path, ["-allowed_extensions", "ALL"])
+            #expect(bad.status != 0 || !bad.stderr.isEmpty, "\(manifest) decoded with a wrong key")
+        }
+    }
+
+    @Test func runningTwiceGivesByteIdenticalTrees() throws {
+        let a = try package(Self.ladder, ["--formats", "hls,dash,hls-ts"])
+        let b = try package(Self.ladder, ["--formats", "hls,dash,hls-ts"])
+        defer {
+            try? FileManager.default.removeItem(at: a.deletingLastPathComponent())
+            try? FileManager.default.removeItem(at: b.deletingLastPathComponent())
+        }
+        let diff = try Command.run("diff", ["-r", a.path, b.path])
+        #expect(diff.status == 0, "\(diff.stdout)")
+    }
+
+    @Test func jsonSummaryDescribesTheRenditions() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-package")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try Command.run(Fixtures.kerf, ["package", "--json"] + Self.ladder + ["-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        let renditions = json?["renditions"] as? [[String: Any]] ?? []
+        #expect(renditions.map { $0["folder"] as? String } == ["video_360p", "video_540p", "video_720p", "audio_und_aac"])
+        #expect(renditions.allSatisfy { $0["segments"] as? Int == 2 })
+        #expect((renditions.first?["peakBitRate"] as? Int ?? 0) > 200_000)
+        #expect(json?["manifests"] as? [String] == ["master.m3u8", "manifest.mpd"])
+    }
+}
+
+@Suite struct PackageErrorTests {
+    func run(_ arguments: [String]) throws -> Command.Result {
+        try Command.run(Fixtures.kerf, ["package"] + arguments)
+    }
+
+    @Test func inputsThatNeedTranscodingAreRefusedWithTheReason() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        let result = try run([Fixtures.path("mpeg2_mp2.ts"), "-o", out])
+        #expect(result.status == 2)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("mpeg2video is not allowed"))
+        #expect(result.stderr.contains("--transcode"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "staging left behind")
+    }
+
+    @Test func misalignedRenditionsAreReported() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try run([Fixtures.path("ladder_360p.mp4"), Fixtures.path("h264_irregular_gop.mp4"),
+                              "-o", dir.appendingPathComponent("out").path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("not keyframe-aligned"))
+        #expect(result.stderr.contains("h264_irregular_gop.mp4 cuts segment 2 at 7.960 s"))
+    }
+
+    @Test func brokenInputsAndOptionsExitTwo() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        for name in Fixtures.broken {
+            let result = try run([Fixtures.path(name), "-o", out])
+            #expect(result.status == 2)
+            #expect(result.stderr.hasPrefix("kerf: \(Fixtures.path(name)): "))
+        }
+        #expect(try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", "smooth"]).status == 2)
+        #expect(try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--encrypt", "aes-128",
+                         "--key", "00"]).status == 2)
+        let dash = try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--encrypt", "aes-128",
+                            "--key", "000102030405060708090a0b0c0d0e0f"])
+        #expect(dash.status == 2 && dash.stderr.contains("DASH cannot carry"))
+    }
+
+    @Test func existingPackageIsKeptWithoutForceAndReplacedWithIt() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        #expect(try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out + "/master.m3u8"))
+        let refused = try run([Fixtures.path("audio_only.m4a"), "-o", out])
+        #expect(refused.status == 2 && refused.stderr.contains("--force"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/master.m3u8")) == before)
+        #expect(try run([Fixtures.path("audio_only.m4a"), "-o", out, "--force"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: out + "/video_360p"))
+        #expect(FileManager.default.fileExists(atPath: out + "/audio_und_aac/playlist.m3u8"))
+    }
+
+    /// SIGKILL at random points never leaves a manifest that names a missing file, and never
+    /// damages the package that was there before.
+    @Test func killedRunsLeaveNoBrokenManifest() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        let inputs = PackageTests.ladder
+        #expect(try run(inputs + ["-o", out, "--formats", "hls,dash,hls-ts"]).status == 0)
+        let original = try snapshot(out)
+        for attempt in 0..<12 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Fixtures.kerf)
+            process.arguments = ["package"] + inputs + ["-o", out, "--force", "--formats", "hls,dash,hls-ts",
+                                                        "--segment-duration", attempt % 2 == 0 ? "2" : "4"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 0...90_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            // Either the old package or a complete new one: every URI in every manifest exists.
+            let now = try snapshot(out)
+            #expect(now == original || now.count >= original.count, "attempt \(attempt): partial package")
+            try assertManifestsComplete(out)
+        }
+        // A later run cleans up the staging directories the killed runs left.
+        #expect(try run(inputs + ["-o", out, "--force"]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out"])
+    }
+
+    func snapshot(_ root: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let path = root + "/" + relative
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files[relative] = try Data(contentsOf: URL(fileURLWithPath: path))
+            }
+        }
+        return files
+    }
+
+    func assertManifestsComplete(_ root: String) throws {
+        let fm = FileManager.default
+        let enumerator = fm.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            guard relative.hasSuffix(".m3u8") else { continue }
+            let path = root + "/" + relative
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
+                var uri: String?
+                if !line.hasPrefix("#") { uri = String(line) }
+                if let range = line.range(of: "URI=\"") { uri = String(line[range.upperBound...].prefix { $0 != "\"" }) }
+                if let uri {
+                    #expect(fm.fileExists(atPath: folder.appendingPathComponent(uri).standardized.path), "\(relative) names missing \(uri)")
+                }
+            }
+        }
+        let mpd = root + "/manifest.mpd"
+        if fm.fileExists(atPath: mpd) {
+            let text = try String(contentsOfFile: mpd, encoding: .utf8)
+            for piece in text.components(separatedBy: "initialization=\"").dropFirst() {
+                let uri = String(piece.prefix { $0 != "\"" })
+                #expect(fm.fileExists(atPath: root + "/" + uri), "manifest.mpd names missing \(uri)")
+            }
+        }
+    }
+}
