@@ -49,6 +49,10 @@ demo: release
 	  $(KERF_RELEASE) probe "$$f" || echo "(exit $$?: rejected as expected)"; \
 	  echo; \
 	done
+	@echo "\$$ kerf package Fixtures/ladder_*.mp4 Fixtures/ladder_audio.m4a -o out/demo --force"
+	@$(KERF_RELEASE) package Fixtures/ladder_360p.mp4 Fixtures/ladder_540p.mp4 Fixtures/ladder_720p.mp4 \
+	  Fixtures/ladder_audio.m4a -o out/demo --force --formats hls,dash,hls-ts
+	@echo "packaged into out/demo/:"; find out/demo -type f | sort | sed 's/^/  /'
 
 fixtures:
 	Fixtures/make-fixtures.sh

@@ -153,10 +153,12 @@ cmd_cp() {
 }
 
 # Files each tool must have written, checked after the warm-up.
-expected_kerf="master.m3u8 manifest.mpd"
-expected_shaka="master.m3u8 manifest.mpd v.m3u8 a.m3u8"
-expected_ffmpeg="playlist.m3u8"
-expected_cp="copy.mp4"
+declare -A expected=(
+    [kerf]="master.m3u8 manifest.mpd"
+    [shaka]="master.m3u8 manifest.mpd v.m3u8 a.m3u8"
+    [ffmpeg]="playlist.m3u8"
+    [cp]="copy.mp4"
+)
 
 runs_dir="$work_dir/runs"
 results="$work_dir/results.txt"   # lines: label wall_s rss_kib cpu_s time_%e_s
@@ -191,8 +193,8 @@ measure() {
 }
 
 check_outputs() {
-    local tool=$1 label=$2 expected_var="expected_$1" f
-    for f in ${!expected_var}; do
+    local tool=$1 label=$2 f
+    for f in ${expected[$tool]}; do
         [[ -s "$runs_dir/$label/out/$f" ]] || die "$tool did not write $f (see $runs_dir/$label)"
     done
 }

@@ -1,11 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import KerfCore
 import KerfMedia
 
 /// Writes the CMAF segments of one track: collects samples, starts a fragment at each video
-/// keyframe, and on completion writes `styp` + fragments as one segment file.
+/// keyframe, and writes each fragment (`moof` + `mdat`) into its segment file as soon as the
+/// next one starts, so at most one GOP of payloads is held in memory.
 ///
 /// A sample's duration is the distance to the next sample's decode time, so the last sample of
-/// a segment is only closed when the next one (or the end) arrives; `complete` is therefore
+/// a fragment is only closed when the next one (or the end) arrives; `complete` is therefore
 /// deferred to the next `append` or to `finish`.
 final class CMAFTrackWriter {
     let trackID: UInt32 = 1
@@ -14,24 +18,46 @@ final class CMAFTrackWriter {
     private let directory: PackageDirectory
     private let naming: SegmentNaming
     private let encryption: SegmentEncryption?
+    private let singleFile: Bool
+    /// Single-file mode: segments are appended to one part file, assembled at the end.
+    private var partFile: FileByteSink?
 
     private(set) var segments: [SegmentRecord] = []
     private(set) var keyframes: [KeyframeRecord] = []
-    private var openSegment: Int?
-    private var fragments: [Fragment] = []
     private var completionPending = false
     private var sequenceNumber: UInt32 = 0
-    /// Decode time and duration of the last sample appended, for closing it.
+    /// The fragment being filled (its last sample is still open).
+    private var fragment = Fragment()
+    /// Decode time of the last sample appended, and the last known sample duration.
     private var lastDecodeTime: Int64?
     private var lastDuration: Int64 = 0
 
+    /// The segment being written.
+    private struct OpenSegment {
+        var index: Int
+        var path: String
+        var start: Int64
+        var decodeStart: Int64
+        var decodeEnd: Int64
+        /// Bytes of the segment written so far (its size when complete).
+        var size: Int
+        /// Where the segment starts in the single file, 0 otherwise.
+        var offset: Int
+        var sink: FileByteSink?
+        /// Encrypted segments are assembled here and encrypted whole.
+        var buffer: [UInt8]?
+    }
+    private var segmentIndex: Int?
+    private var open: OpenSegment?
+
     init(timescale: Int64, isVideo: Bool, directory: PackageDirectory, naming: SegmentNaming,
-         encryption: SegmentEncryption?) {
+         encryption: SegmentEncryption?, singleFile: Bool = false) {
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = directory
         self.naming = naming
         self.encryption = encryption
+        self.singleFile = singleFile
     }
 
     /// Adds one sample to segment `segment` (0-based).
@@ -39,69 +65,145 @@ final class CMAFTrackWriter {
     ///   - decodeTime: on the track's decode timeline starting at 0, in `timescale`.
     ///   - compositionOffset: presentation minus decode time, in `timescale`.
     func append(segment: Int, decodeTime: Int64, compositionOffset: Int64, isSync: Bool,
-                bytes: UnsafeRawBufferPointer) throws {
+                packet: Packet) throws {
         if let last = lastDecodeTime { closeLastSample(duration: decodeTime - last) }
-        if let open = openSegment, completionPending || open != segment {
-            try writeSegment(open)
+        if let current = segmentIndex, completionPending || current != segment {
+            try flushFragment()
+            try closeSegment()
         }
-        if openSegment == nil {
-            openSegment = segment
-            fragments = [Fragment()]
-        }
-        if isVideo && isSync && !(fragments.last?.isEmpty ?? true) { fragments.append(Fragment()) }
-        fragments[fragments.count - 1].append(
-            FragmentSample(decodeTime: decodeTime, duration: 0, size: bytes.count, isSync: isSync,
-                           compositionOffset: compositionOffset), bytes: bytes)
+        if segmentIndex == nil { segmentIndex = segment }
+        if isVideo && isSync && !fragment.isEmpty { try flushFragment() }
+        fragment.append(FragmentSample(decodeTime: decodeTime, duration: 0, size: packet.size, isSync: isSync,
+                                       compositionOffset: compositionOffset), packet: packet)
         lastDecodeTime = decodeTime
     }
 
-    /// Marks the open segment complete; it is written when the next sample closes its last one.
+    /// Marks the open segment complete; it is closed when the next sample closes its last one.
     func complete() { completionPending = true }
 
     /// Writes the last segment. `lastDuration` closes the final sample (0: reuse the previous).
     func finish(lastDuration duration: Int64) throws {
-        guard let open = openSegment else { return }
+        guard segmentIndex != nil else { return }
         closeLastSample(duration: duration > 0 ? duration : lastDuration)
-        try writeSegment(open)
+        try flushFragment()
+        try closeSegment()
     }
 
     private func closeLastSample(duration: Int64) {
-        guard !fragments.isEmpty, let index = fragments[fragments.count - 1].samples.indices.last else { return }
-        fragments[fragments.count - 1].samples[index].duration = duration
+        guard let index = fragment.samples.indices.last else { return }
+        fragment.samples[index].duration = duration
         if duration > 0 { lastDuration = duration }
     }
 
-    private func writeSegment(_ index: Int) throws {
-        let number = index + 1
-        let first = fragments.first { !$0.isEmpty }
-        let start = fragments.flatMap(\.samples).map { $0.decodeTime + $0.compositionOffset }.min() ?? 0
-        let path = naming.mediaPath(number: number, time: start)
+    /// Writes the current fragment into the open segment, opening the segment first if needed.
+    private func flushFragment() throws {
+        guard !fragment.isEmpty, let index = segmentIndex else { return }
+        if open == nil { try openSegment(index) }
+        sequenceNumber += 1
         var w = BoxWriter()
-        w.bytes.append(contentsOf: Fragment.segmentType)
-        for fragment in fragments where !fragment.isEmpty {
-            sequenceNumber += 1
-            let offset = w.bytes.count
-            let moofSize = fragment.serialize(sequenceNumber: sequenceNumber, trackID: trackID, into: &w)
-            if isVideo, let key = fragment.samples.first, key.isSync {
-                let next = fragment.endDecodeTime
-                keyframes.append(KeyframeRecord(path: path, offset: offset, length: moofSize + 8 + key.size,
-                                                start: key.decodeTime + key.compositionOffset,
-                                                duration: next - key.decodeTime, timescale: timescale))
+        let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, into: &w)
+        if isVideo, encryption == nil, let key = fragment.samples.first, key.isSync {
+            keyframes.append(KeyframeRecord(path: open!.path, offset: open!.offset + open!.size,
+                                            length: moofSize + 8 + key.size,
+                                            start: key.decodeTime + key.compositionOffset,
+                                            duration: fragment.endDecodeTime - key.decodeTime, timescale: timescale))
+        }
+        try emit(w.bytes)
+        for packet in fragment.packets { try packet.withUnsafeBytes { try emit($0) } }
+        open!.decodeEnd = fragment.endDecodeTime
+        fragment = Fragment()
+    }
+
+    private func openSegment(_ index: Int) throws {
+        let start = fragment.samples.map { $0.decodeTime + $0.compositionOffset }.min() ?? 0
+        let path = singleFile ? naming.singleFilePath : naming.mediaPath(number: index + 1, time: start)
+        var segment = OpenSegment(index: index, path: path, start: start, decodeStart: fragment.baseDecodeTime,
+                                  decodeEnd: fragment.baseDecodeTime, size: 0, offset: 0)
+        if encryption != nil {
+            segment.buffer = []
+        } else if singleFile {
+            if partFile == nil { partFile = try FileByteSink(path: try directory.path(naming.singleFilePath + ".part")) }
+            segment.sink = partFile
+            segment.offset = Int(partFile!.position)
+        } else {
+            segment.sink = try FileByteSink(path: try directory.path(path))
+        }
+        open = segment
+        try emit(Fragment.segmentType)
+    }
+
+    private func emit(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try emit($0) }
+    }
+
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
+        if open!.buffer != nil {
+            open!.buffer!.append(contentsOf: bytes)
+        } else {
+            try open!.sink!.write(bytes)
+        }
+        open!.size += bytes.count
+    }
+
+    private func closeSegment() throws {
+        defer {
+            segmentIndex = nil
+            open = nil
+            completionPending = false
+        }
+        guard var segment = open else { return }
+        let number = segment.index + 1
+        if let encryption, let buffer = segment.buffer {
+            let bytes = try encryption.encrypt(buffer, segmentNumber: number)
+            segment.size = bytes.count
+            try directory.write(segment.path, bytes)
+        } else if !singleFile {
+            try segment.sink?.close()
+        }
+        segments.append(SegmentRecord(number: number, path: segment.path, start: segment.start,
+                                      duration: segment.decodeEnd - segment.decodeStart, timescale: timescale,
+                                      size: segment.size, offset: segment.offset))
+    }
+}
+
+extension CMAFTrackWriter {
+    /// Single-file mode: writes `init + sidx + segments` as one file and moves every recorded
+    /// offset past the header. Returns the byte ranges of the init segment and the sidx.
+    func assembleSingleFile(initSegment: [UInt8]) throws -> (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)? {
+        guard singleFile, let part = partFile, let first = segments.first else { return nil }
+        try part.close()
+        let index = SegmentIndex.serialize(
+            trackID: trackID, timescale: UInt32(timescale), earliestPresentationTime: first.start,
+            references: segments.map { .init(size: $0.size, duration: $0.duration, startsWithSAP: true) })
+        let header = initSegment.count + index.count
+        let finalPath = try directory.path(naming.singleFilePath)
+        let output = try FileByteSink(path: finalPath)
+        try initSegment.withUnsafeBytes { try output.write($0) }
+        try index.withUnsafeBytes { try output.write($0) }
+        try copy(from: part.path, to: output)
+        try output.close()
+        unlink(part.path)
+        for i in segments.indices { segments[i].offset += header }
+        for i in keyframes.indices { keyframes[i].offset += header }
+        return (0...(initSegment.count - 1), initSegment.count...(header - 1))
+    }
+
+    private func copy(from path: String, to output: FileByteSink) throws {
+        let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw PackagerError(.io, "cannot read back segments", reason: String(cString: strerror(errno)), file: path)
+        }
+        defer { Glibc.close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                if count < 0 { throw PackagerError(.io, "cannot read back segments", reason: String(cString: strerror(errno)), file: path) }
+                return
             }
+            try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
-        let decodeStart = first?.baseDecodeTime ?? 0
-        let decodeEnd = fragments.last?.endDecodeTime ?? decodeStart
-        var bytes = w.bytes
-        if let encryption {
-            bytes = try encryption.encrypt(bytes, segmentNumber: number)
-            keyframes.removeAll()  // byte ranges into CBC-encrypted segments are not decodable
-        }
-        try directory.write(path, bytes)
-        segments.append(SegmentRecord(number: number, path: path, start: start, duration: decodeEnd - decodeStart,
-                                      timescale: timescale, size: bytes.count, offset: 0))
-        fragments = []
-        openSegment = nil
-        completionPending = false
     }
 }
 
@@ -114,6 +216,8 @@ struct SegmentNaming: Sendable {
     var fileExtension: String
 
     var initPath: String { "\(folder)/init.mp4" }
+    /// The one file of a rendition in single-file mode.
+    var singleFilePath: String { "\(folder)/\(folder).mp4" }
     func mediaPath(number: Int, time: Int64) -> String {
         byTime ? "\(folder)/seg_t\(time).\(fileExtension)" : "\(folder)/seg_\(number).\(fileExtension)"
     }

@@ -1,3 +1,5 @@
+import KerfMedia
+
 /// One sample of a CMAF fragment, timed in the track's timescale.
 struct FragmentSample: Sendable {
     var decodeTime: Int64
@@ -8,19 +10,24 @@ struct FragmentSample: Sendable {
     var compositionOffset: Int64
 }
 
-/// Builds one CMAF media segment: `styp`, `moof` (`mfhd`, `traf` with `tfhd`
+/// One CMAF fragment of a media segment: `moof` (`mfhd`, `traf` with `tfhd`
 /// default-base-is-moof, `tfdt` v1, `trun`) and `mdat` (ISO/IEC 23000-19 §7.3.2.2).
+///
+/// Sample payloads stay in their refcounted packets until the fragment is written, so a
+/// segment is never copied into one buffer: the header is built, then each payload is written.
 struct Fragment {
     var samples: [FragmentSample] = []
-    var payload: [UInt8] = []
+    var packets: [Packet] = []
+    var payloadSize = 0
 
     var isEmpty: Bool { samples.isEmpty }
     var baseDecodeTime: Int64 { samples.first?.decodeTime ?? 0 }
     var endDecodeTime: Int64 { samples.last.map { $0.decodeTime + $0.duration } ?? 0 }
 
-    mutating func append(_ sample: FragmentSample, bytes: UnsafeRawBufferPointer) {
+    mutating func append(_ sample: FragmentSample, packet: Packet) {
         samples.append(sample)
-        payload.append(contentsOf: bytes)
+        packets.append(packet)
+        payloadSize += sample.size
     }
 
     /// The `styp` that opens every Kerf media segment (CMAF segment brand, DASH brands).
@@ -33,10 +40,10 @@ struct Fragment {
         return w.bytes
     }()
 
-    /// The serialised fragment (`moof` + `mdat`), appended to `w`.
+    /// Appends `moof` and the `mdat` header to `w`; the payloads must follow, in order.
     /// - Returns: the size of the `moof` box.
     @discardableResult
-    func serialize(sequenceNumber: UInt32, trackID: UInt32, into w: inout BoxWriter) -> Int {
+    func serializeHeader(sequenceNumber: UInt32, trackID: UInt32, into w: inout BoxWriter) -> Int {
         let moofStart = w.bytes.count
         var dataOffsetPosition = 0
         let signed = samples.contains { $0.compositionOffset < 0 }
@@ -62,9 +69,8 @@ struct Fragment {
         }
         let moofSize = w.bytes.count - moofStart
         w.patch32(at: dataOffsetPosition, UInt32(moofSize + 8))
-        w.u32(UInt32(payload.count + 8))
+        w.u32(UInt32(payloadSize + 8))
         w.fourCC("mdat")
-        w.bytes.append(contentsOf: payload)
         return moofSize
     }
 }

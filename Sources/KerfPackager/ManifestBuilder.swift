@@ -16,7 +16,8 @@ struct ManifestBuilder {
         var manifests: [String] = []
         var files: [Int: [String]] = [:]
         for run in runs {
-            files[run.plan.number] = (run.plan.kind == .text ? [] : ["\(run.plan.folder)/init.mp4"]) + run.segments.map(\.path)
+            let initFiles = run.plan.kind == .text || run.singleFileRanges != nil ? [] : ["\(run.plan.folder)/init.mp4"]
+            files[run.plan.number] = initFiles + Array(Set(run.segments.map(\.path))).sorted()
             if run.plan.kind == .text { files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt") }
         }
         if options.formats.contains(.hls) {
@@ -66,9 +67,13 @@ struct ManifestBuilder {
     }
 
     func mediaPlaylist(_ run: PublishedTrack) -> MediaPlaylist {
-        var segments = run.segments.map { MediaSegment(uri: relative($0.path, run), duration: $0.durationTime) }
+        let ranges = run.singleFileRanges
+        var segments = run.segments.map { segment in
+            MediaSegment(uri: relative(segment.path, run), duration: segment.durationTime,
+                         byteRange: ranges == nil ? nil : ByteRange(length: segment.size, offset: segment.offset))
+        }
         if run.plan.kind != .text, !segments.isEmpty {
-            segments[0].map = HLSMap(uri: "init.mp4")
+            segments[0].map = initMap(run)
             segments[0].key = options.encryption?.hlsKey
         }
         var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)),
@@ -84,7 +89,7 @@ struct ManifestBuilder {
             MediaSegment(uri: relative(key.path, run), duration: MediaTime(value: key.duration, timescale: key.timescale),
                          byteRange: ByteRange(length: key.length, offset: key.offset))
         }
-        if !segments.isEmpty { segments[0].map = HLSMap(uri: "init.mp4") }
+        if !segments.isEmpty { segments[0].map = initMap(run) }
         var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)),
                                      segments: segments)
         playlist.playlistType = .vod
@@ -92,6 +97,12 @@ struct ManifestBuilder {
         playlist.independentSegments = true
         playlist.endList = true
         return playlist
+    }
+
+    /// EXT-X-MAP: the init segment file, or its byte range in a single-file rendition.
+    func initMap(_ run: PublishedTrack) -> HLSMap {
+        guard let range = run.singleFileRanges?.initRange else { return HLSMap(uri: "init.mp4") }
+        return HLSMap(uri: "\(run.plan.folder).mp4", byteRange: ByteRange(length: range.count, offset: range.lowerBound))
     }
 
     func audioGroupID(_ run: PublishedTrack) -> String { "audio-\(run.plan.info.codec)" }
@@ -219,8 +230,7 @@ struct ManifestBuilder {
             var set = AdaptationSet(id: nextID, contentType: "video", mimeType: "video/mp4",
                                     representations: tracks.map(representation))
             nextID += 1
-            set.segmentAlignment = true
-            set.startWithSAP = 1
+            alignment(&set)
             set.maxWidth = tracks.compactMap(\.plan.info.width).max()
             set.maxHeight = tracks.compactMap(\.plan.info.height).max()
             set.maxFrameRate = tracks.compactMap(\.plan.info.frameRate).max { $0.doubleValue < $1.doubleValue }.map(frameRate)
@@ -232,8 +242,7 @@ struct ManifestBuilder {
                                     representations: tracks.map(representation))
             nextID += 1
             set.lang = tracks.first?.plan.language
-            set.segmentAlignment = true
-            set.startWithSAP = 1
+            alignment(&set)
             set.roles = [.role(tracks.contains { $0.plan.isDefault } ? "main" : "alternate")]
             sets.append(set)
         }
@@ -250,7 +259,7 @@ struct ManifestBuilder {
             sets.append(set)
         }
         let duration = runs.filter { $0.plan.kind != .text }.map(\.duration).max() ?? .zero(timescale: 1)
-        var mpd = MPD(profiles: [MPD.liveProfile], minBufferTime: options.segmentDuration,
+        var mpd = MPD(profiles: [options.singleFile ? MPD.onDemandProfile : MPD.liveProfile], minBufferTime: options.segmentDuration,
                       periods: [Period(id: "0", start: .zero(timescale: 1), adaptationSets: sets)])
         mpd.mediaPresentationDuration = duration
         mpd.maxSegmentDuration = runs.flatMap(\.segments).map(\.durationTime).max()
@@ -268,11 +277,29 @@ struct ManifestBuilder {
         r.audioSamplingRate = info.sampleRate
         if let channels = info.channels { r.audioChannelConfigurations = [.channels(channels)] }
         let naming = SegmentNaming(folder: run.plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
+        if let ranges = run.singleFileRanges {
+            r.baseURL = naming.singleFilePath
+            r.segmentBase = SegmentBase(timescale: run.timescale,
+                                        indexRange: "\(ranges.indexRange.lowerBound)-\(ranges.indexRange.upperBound)",
+                                        initializationRange: "\(ranges.initRange.lowerBound)-\(ranges.initRange.upperBound)")
+            return r
+        }
         r.segmentTemplate = SegmentTemplate(
             timescale: run.timescale, initialization: naming.initPath,
             media: "\(run.plan.folder)/\(naming.mediaTemplate)", startNumber: options.timeBasedNames ? nil : 1,
             timeline: SegmentTimelineEntry.compress(run.segments.map { ($0.start, $0.duration) }))
         return r
+    }
+
+    /// Segment alignment for the live profile, subsegment alignment for on-demand single files.
+    func alignment(_ set: inout AdaptationSet) {
+        if options.singleFile {
+            set.subsegmentAlignment = true
+            set.subsegmentStartsWithSAP = 1
+        } else {
+            set.segmentAlignment = true
+            set.startWithSAP = 1
+        }
     }
 
     func frameRate(_ rate: Rational) -> String {

@@ -1,5 +1,5 @@
 internal import CKerfSystem
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,9 +26,8 @@ public final class PackageDirectory {
         let url = URL(fileURLWithPath: path)
         let parent = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        if let isDirectory = PackageDirectory.entry(path) {
+            guard isDirectory else {
                 throw PackagerError(.outputExists, "output exists and is not a directory", file: path)
             }
             let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
@@ -40,7 +39,7 @@ public final class PackageDirectory {
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
-            throw PackagerError(.io, "cannot create output directory", reason: "\(error.localizedDescription)", file: parent)
+            throw PackagerError(.io, "cannot create output directory", reason: "\(error)", file: parent)
         }
         PackageDirectory.removeStale(parent: parent, name: name)
         staging = "\(parent)/.\(name).kerf-tmp-\(getpid())"
@@ -48,7 +47,7 @@ public final class PackageDirectory {
         do {
             try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
         } catch {
-            throw PackagerError(.io, "cannot create staging directory", reason: "\(error.localizedDescription)", file: staging)
+            throw PackagerError(.io, "cannot create staging directory", reason: "\(error)", file: staging)
         }
     }
 
@@ -63,7 +62,7 @@ public final class PackageDirectory {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw PackagerError(.io, "cannot create directory", reason: "\(error.localizedDescription)", file: folder)
+            throw PackagerError(.io, "cannot create directory", reason: "\(error)", file: folder)
         }
         return full
     }
@@ -92,8 +91,7 @@ public final class PackageDirectory {
     /// Publishes the package: the staging directory becomes the destination atomically.
     public func commit() throws(PackagerError) {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: destination, isDirectory: &isDirectory), isDirectory.boolValue {
+        if PackageDirectory.entry(destination) == true {
             // Swap old and new in one step; then remove the old package, now at the staging path.
             if kerf_rename_exchange(staging, destination) != 0 {
                 throw PackagerError(.io, "cannot replace output directory", reason: String(cString: strerror(errno)), file: destination)
@@ -106,6 +104,13 @@ public final class PackageDirectory {
             }
             committed = true
         }
+    }
+
+    /// `nil` when nothing is at `path`, else whether it is a directory (symlinks followed).
+    static func entry(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// Removes staging directories of earlier runs for this destination whose process is gone.

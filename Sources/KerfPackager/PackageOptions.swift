@@ -18,6 +18,8 @@ public struct PackageOptions: Sendable {
     /// DASH SegmentTemplate with `$Time$` instead of `$Number$` (segment files named by time).
     public var timeBasedNames: Bool
     public var force: Bool
+    /// One fMP4 per track with a `sidx`: DASH on-demand profile and HLS byte ranges.
+    public var singleFile: Bool = false
     /// HLS whole-segment AES-128 encryption (HLS outputs only).
     public var encryption: SegmentEncryption?
 

@@ -32,10 +32,14 @@ public final class PackagingJob {
         var lastPacketDuration: Int64 = 0
         /// End of the last sample on the normalised presentation timeline.
         var end: MediaTime?
-        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)] = []
+        /// Samples pushed to the segmenter, waiting for its decision; consumed entries are
+        /// released at once (set to nil) so their payloads are not kept alive.
+        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)?] = []
         var queueHead = 0
         var cues: [Cue] = []
         var textSegments: [SegmentRecord] = []
+        /// Byte ranges of the init segment and the sidx in single-file mode.
+        var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
 
         init(plan: PlannedTrack, initSegment: InitSegment?, writer: CMAFTrackWriter?) {
             self.plan = plan
@@ -54,6 +58,10 @@ public final class PackagingJob {
         if options.encryption != nil && options.formats.contains(.dash) {
             throw PackagerError(.invalidOptions, "DASH cannot carry HLS AES-128 whole-segment encryption",
                                 reason: "use --formats hls or hls-ts with --encrypt aes-128")
+        }
+        if options.encryption != nil && options.singleFile {
+            throw PackagerError(.invalidOptions, "--single-file cannot be combined with --encrypt",
+                                reason: "AES-128 encrypts whole segment files")
         }
         let writesCMAF = options.formats.contains(.hls) || options.formats.contains(.dash)
         let plans = PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) })
@@ -77,9 +85,10 @@ public final class PackagingJob {
             let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
             var writer: CMAFTrackWriter?
             if writesCMAF {
-                try directory.write(naming.initPath, initSegment.bytes)
+                if !options.singleFile { try directory.write(naming.initPath, initSegment.bytes) }
                 writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
-                                         directory: directory, naming: naming, encryption: options.encryption)
+                                         directory: directory, naming: naming, encryption: options.encryption,
+                                         singleFile: options.singleFile)
             }
             runs.append(TrackRun(plan: plan, initSegment: initSegment, writer: writer))
         }
@@ -103,6 +112,9 @@ public final class PackagingJob {
         }
         for run in runs {
             try run.writer?.finish(lastDuration: rescale(run.lastPacketDuration, run))
+            if let initSegment = run.initSegment {
+                run.singleFileRanges = try run.writer?.assembleSingleFile(initSegment: initSegment.bytes)
+            }
         }
         for writer in tsWriters { try writer.finish() }
         try checkSegmentDurations(runs, segmenter: segmenter)
@@ -205,16 +217,15 @@ public final class PackagingJob {
             switch action {
             case .append(let sample, let segment):
                 let run = runs[sample.track]
-                let entry = run.queue[run.queueHead]
+                guard let entry = run.queue[run.queueHead] else { continue }
+                run.queue[run.queueHead] = nil
                 run.queueHead += 1
                 if run.queueHead > 256 && run.queueHead * 2 > run.queue.count {
                     run.queue.removeFirst(run.queueHead)
                     run.queueHead = 0
                 }
-                try entry.packet.withUnsafeBytes { bytes in
-                    try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
-                                           isSync: entry.sync, bytes: bytes)
-                }
+                try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
+                                       isSync: entry.sync, packet: entry.packet)
                 for writer in tsWriters where writer.handles(track: sample.track) {
                     try writer.append(track: sample.track, segment: segment, packet: entry.packet, pts: entry.pts, dts: entry.dts)
                 }
@@ -301,7 +312,8 @@ extension PackagingJob.TrackRun {
     /// Everything manifests need about this track once it is written.
     var published: PublishedTrack {
         PublishedTrack(plan: plan, timescale: initSegment?.timescale ?? 1000,
-                       segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [])
+                       segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [],
+                       singleFileRanges: singleFileRanges)
     }
 }
 
@@ -324,6 +336,7 @@ struct PublishedTrack: Sendable {
     var timescale: Int64
     var segments: [SegmentRecord]
     var keyframes: [KeyframeRecord]
+    var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
 
     var duration: MediaTime {
         segments.last.map { $0.startTime + $0.durationTime } ?? .zero(timescale: timescale)

@@ -25,7 +25,7 @@ public struct SegmentRecord: Sendable, Hashable, Codable {
 
 /// A keyframe addressable by byte range, for I-frame playlists: the fragment's `moof` through
 /// the end of the keyframe's data.
-public struct KeyframeRecord: Sendable, Hashable, Codable {
+public struct KeyframeRecord: Sendable, Hashable {
     public var path: String
     public var offset: Int
     public var length: Int

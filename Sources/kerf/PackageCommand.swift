@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import KerfCore
 import KerfCrypto
 import KerfPackager
@@ -32,6 +32,9 @@ struct PackageCommand: ParsableCommand {
 
     @Option(help: "DASH SegmentTemplate addressing and segment file names: number or time.")
     var segmentTemplate: String = "number"
+
+    @Flag(help: "One fMP4 file per track with a sidx (DASH on-demand profile, HLS byte ranges).")
+    var singleFile = false
 
     @Option(help: "Encrypt HLS segments: aes-128 (whole-segment AES-128-CBC, RFC 8216bis).")
     var encrypt: String?
@@ -73,7 +76,7 @@ struct PackageCommand: ParsableCommand {
     func parsedFormats() throws -> Set<PackageOptions.Format> {
         var result = Set<PackageOptions.Format>()
         for name in formats.split(separator: ",") {
-            guard let format = PackageOptions.Format(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+            guard let format = PackageOptions.Format(rawValue: String(name.filter { !$0.isWhitespace })) else {
                 throw ValidationError("unknown format '\(name)' (use hls, dash, hls-ts)")
             }
             result.insert(format)
@@ -101,6 +104,7 @@ struct PackageCommand: ParsableCommand {
         options.formats = try parsedFormats()
         options.timeBasedNames = segmentTemplate == "time"
         options.force = force
+        options.singleFile = singleFile
         if encrypt != nil, let key {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
                                                    keyURI: keyURI)

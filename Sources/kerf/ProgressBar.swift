@@ -1,15 +1,14 @@
-import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A one-line progress bar on stderr: percentage, speed (× realtime) and ETA. Only shown when
 /// stderr is a terminal.
-final class ProgressBar: @unchecked Sendable {
-    private let start = Date()
-    private let lock = NSLock()
+final class ProgressBar: Sendable {
+    private let start = ContinuousClock.now
     private let mediaDuration: Double?
-    private var lastDraw = Date.distantPast
+    private let lastDraw = Mutex<ContinuousClock.Instant?>(nil)
 
     /// A bar when stderr is a TTY, else `nil` (quiet in pipes and CI logs).
     static func forStandardError(mediaDuration: Double? = nil) -> ProgressBar? {
@@ -19,25 +18,36 @@ final class ProgressBar: @unchecked Sendable {
     init(mediaDuration: Double?) { self.mediaDuration = mediaDuration }
 
     func update(_ fraction: Double) {
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) > 0.1 || fraction >= 1 else { return }
-        lastDraw = now
-        let elapsed = now.timeIntervalSince(start)
+        let now = ContinuousClock.now
+        let draw = lastDraw.withLock { last -> Bool in
+            if let last, now - last < .milliseconds(100), fraction < 1 { return false }
+            last = now
+            return true
+        }
+        guard draw else { return }
+        let elapsed = Self.seconds(now - start)
         let width = 30, filled = Int(fraction * Double(width))
         var line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "]"
-        line += String(format: " %3d%%", Int(fraction * 100))
+        line += " \(Int(fraction * 100))%"
         if let duration = mediaDuration, elapsed > 0 {
-            line += String(format: "  %.1fx", fraction * duration / elapsed)
+            line += "  \(Self.oneDecimal(fraction * duration / elapsed))x"
         }
         if fraction > 0.01 {
-            line += String(format: "  ETA %.0fs", elapsed * (1 - fraction) / fraction)
+            line += "  ETA \(Int((elapsed * (1 - fraction) / fraction).rounded()))s"
         }
         writeStandardError(line + "   ")
     }
 
     func finish() {
-        lock.lock(); defer { lock.unlock() }
         writeStandardError("\r" + String(repeating: " ", count: 60) + "\r")
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func oneDecimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
     }
 }

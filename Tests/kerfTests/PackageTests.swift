@@ -152,6 +152,44 @@ import Testing
         }
     }
 
+    @Test func singleFilePackagesUseByteRangesAndOnDemandDASH() throws {
+        let out = try package(Self.ladder, ["--single-file"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let path = out.appendingPathComponent(manifest).path
+            #expect(Set(try streams(path).compactMap { $0["height"] as? Int }) == [360, 540, 720])
+            let decoded = try decode(path)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+            #expect(abs(try duration(path) - 10.0) <= 0.04)
+        }
+        let mpdPath = out.appendingPathComponent("manifest.mpd").path
+        try validateMPD(mpdPath)
+        let mpd = try String(contentsOfFile: mpdPath, encoding: .utf8)
+        #expect(mpd.contains("urn:mpeg:dash:profile:isoff-on-demand:2011"))
+        #expect(mpd.contains("<BaseURL>video_360p/video_360p.mp4</BaseURL>"))
+        #expect(mpd.contains("subsegmentAlignment=\"true\""))
+        // The sidx sits right after the init segment, where indexRange says.
+        let file = try [UInt8](Data(contentsOf: out.appendingPathComponent("video_360p/video_360p.mp4")))
+        let range = mpd.components(separatedBy: "indexRange=\"")[1].prefix { $0 != "\"" }.split(separator: "-").compactMap { Int($0) }
+        #expect(range.count == 2 && String(decoding: file[(range[0] + 4)..<(range[0] + 8)], as: UTF8.self) == "sidx")
+        let playlist = try String(contentsOf: out.appendingPathComponent("video_360p/playlist.m3u8"), encoding: .utf8)
+        #expect(playlist.contains("#EXT-X-MAP:URI=\"video_360p.mp4\",BYTERANGE=\"\(range[0])@0\""))
+        #expect(playlist.contains("#EXT-X-BYTERANGE:"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("video_360p/init.mp4").path))
+    }
+
+    @Test func timeTemplateNamesSegmentsByTime() throws {
+        let out = try package([Fixtures.path("h264_aac_10s.mp4")], ["--segment-template", "time", "--segment-duration", "4"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("video_360p").path)
+        #expect(Set(names.filter { $0.hasSuffix(".m4s") }) == ["seg_t0.m4s", "seg_t51200.m4s", "seg_t102400.m4s"])
+        let mpd = out.appendingPathComponent("manifest.mpd").path
+        #expect(try String(contentsOfFile: mpd, encoding: .utf8).contains("media=\"video_360p/seg_t$Time$.m4s\""))
+        try validateMPD(mpd)
+        let decoded = try decode(mpd)
+        #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(decoded.stderr)")
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
