@@ -35,6 +35,21 @@ public final class CodecParameters: @unchecked Sendable {
         LiveObjects.contextCount.subtract(1, ordering: .relaxed)
     }
 
+    /// A copy with different codec-specific setup data (e.g. an AudioSpecificConfig built from
+    /// an ADTS header when the container carried none).
+    public func replacingExtradata(_ bytes: [UInt8]) throws(MediaError) -> CodecParameters {
+        let copy = try CodecParameters(copying: pointer)
+        av_freep(&copy.pointer.pointee.extradata)
+        copy.pointer.pointee.extradata_size = 0
+        guard let buffer = av_mallocz(bytes.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
+            throw MediaError(.outOfMemory, "cannot allocate extradata", function: "av_mallocz")
+        }
+        bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+        copy.pointer.pointee.extradata = buffer
+        copy.pointer.pointee.extradata_size = Int32(bytes.count)
+        return copy
+    }
+
     /// Codec-specific setup data (avcC, hvcC, AudioSpecificConfig…).
     public var extradata: [UInt8] {
         guard let data = pointer.pointee.extradata, pointer.pointee.extradata_size > 0 else { return [] }

@@ -41,6 +41,14 @@ public final class Packet {
         return copy
     }
 
+    /// A packet carrying `bytes` with this packet's timestamps, flags, stream and time base.
+    public func replacingPayload(_ bytes: [UInt8]) throws(MediaError) -> Packet {
+        let copy = try Packet(bytes: bytes)
+        try LibAV.check(av_packet_copy_props(copy.pointer, pointer), "av_packet_copy_props", "cannot copy packet properties")
+        copy.pointer.pointee.stream_index = pointer.pointee.stream_index
+        return copy
+    }
+
     /// Releases the payload and resets every field; the object stays usable.
     public func unref() { av_packet_unref(pointer) }
 

@@ -8,9 +8,11 @@ struct ManifestBuilder {
     let timeline: Timeline
     var tsVariants: [TSVariant] = []
 
-    var videos: [PublishedTrack] { runs.filter { $0.plan.kind == .video } }
-    var audios: [PublishedTrack] { runs.filter { $0.plan.kind == .audio } }
-    var texts: [PublishedTrack] { runs.filter { $0.plan.kind == .text } }
+    /// Tracks that produced segments (a selected track may carry no sample at all).
+    var published: [PublishedTrack] { runs.filter { $0.plan.kind == .text || !$0.segments.isEmpty } }
+    var videos: [PublishedTrack] { published.filter { $0.plan.kind == .video } }
+    var audios: [PublishedTrack] { published.filter { $0.plan.kind == .audio } }
+    var texts: [PublishedTrack] { published.filter { $0.plan.kind == .text } }
 
     func write(into directory: PackageDirectory) throws -> PackageSummary {
         var manifests: [String] = []
@@ -21,7 +23,7 @@ struct ManifestBuilder {
             if run.plan.kind == .text { files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt") }
         }
         if options.formats.contains(.hls) {
-            for run in runs {
+            for run in published {
                 try directory.write("\(run.plan.folder)/playlist.m3u8", text: HLSWriter.write(mediaPlaylist(run)))
                 files[run.plan.number]!.append("\(run.plan.folder)/playlist.m3u8")
                 if run.plan.kind == .video && !run.keyframes.isEmpty {

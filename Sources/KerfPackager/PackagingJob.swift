@@ -15,6 +15,8 @@ public final class PackagingJob {
     public var progress: (@Sendable (Double) -> Void)?
 
     private var tsWriters: [TSVariantWriter] = []
+    private var directory: PackageDirectory?
+    private var writesCMAF = true
 
     public init(options: PackageOptions, logger: Logger = Logger(label: "kerf.package")) {
         self.options = options
@@ -24,8 +26,11 @@ public final class PackagingJob {
     /// A track being packaged: its plan, writer, timeline origin and queued payloads.
     final class TrackRun {
         let plan: PlannedTrack
-        let initSegment: InitSegment?
-        let writer: CMAFTrackWriter?
+        var parameters: CodecParameters?
+        /// Created at the first sample (ADTS input needs it to build the AudioSpecificConfig).
+        var initSegment: InitSegment?
+        var writer: CMAFTrackWriter?
+        var conversion = PayloadConversion.none
         /// First presentation and decode timestamps, in stream ticks.
         var firstPTS: Int64?
         var firstDTS: Int64?
@@ -34,17 +39,16 @@ public final class PackagingJob {
         var end: MediaTime?
         /// Samples pushed to the segmenter, waiting for its decision; consumed entries are
         /// released at once (set to nil) so their payloads are not kept alive.
-        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)?] = []
+        var queue: [(packet: Packet, original: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)?] = []
         var queueHead = 0
         var cues: [Cue] = []
         var textSegments: [SegmentRecord] = []
         /// Byte ranges of the init segment and the sidx in single-file mode.
         var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
 
-        init(plan: PlannedTrack, initSegment: InitSegment?, writer: CMAFTrackWriter?) {
+        init(plan: PlannedTrack, parameters: CodecParameters?) {
             self.plan = plan
-            self.initSegment = initSegment
-            self.writer = writer
+            self.parameters = parameters
         }
     }
 
@@ -69,28 +73,10 @@ public final class PackagingJob {
             throw PackagerError(.unsupportedInput, "no audio or video track to package", file: options.inputs.first)
         }
         let directory = try PackageDirectory(destination: options.output, force: options.force)
-        var runs: [TrackRun] = []
-        for plan in plans {
-            if plan.kind == .text {
-                runs.append(TrackRun(plan: plan, initSegment: nil, writer: nil))
-                continue
-            }
-            let input = inputs[plan.input]
-            let initSegment: InitSegment
-            do {
-                initSegment = try InitSegment.make(parameters: input.codecParameters(track: plan.info.index),
-                                                   timeBase: plan.info.timeBase, language: plan.language,
-                                                   name: plan.inputPath)
-            } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
-            let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
-            var writer: CMAFTrackWriter?
-            if writesCMAF {
-                if !options.singleFile { try directory.write(naming.initPath, initSegment.bytes) }
-                writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
-                                         directory: directory, naming: naming, encryption: options.encryption,
-                                         singleFile: options.singleFile)
-            }
-            runs.append(TrackRun(plan: plan, initSegment: initSegment, writer: writer))
+        self.directory = directory
+        self.writesCMAF = writesCMAF
+        let runs = plans.map { plan in
+            TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
         }
         tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
         if let encryption = options.encryption, encryption.publishesKey {
@@ -188,7 +174,9 @@ public final class PackagingJob {
             if run.plan.kind == .video && !packet.isKeyframe { return }
             run.firstPTS = pts
             run.firstDTS = dts
+            try prepareOutput(run, firstSample: packet.bytes)
         }
+        let converted = run.conversion == .none ? packet : try packet.replacingPayload(run.conversion.convert(packet.bytes))
         let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
         if packet.durationTicks > 0 { run.lastPacketDuration = packet.durationTicks }
         let isSync = run.plan.kind == .audio || packet.isKeyframe
@@ -196,14 +184,40 @@ public final class PackagingJob {
                                   pts: MediaTime(value: pts - firstPTS, timeBase: base),
                                   dts: MediaTime(value: dts - firstPTS, timeBase: base),
                                   duration: MediaTime(value: max(packet.durationTicks, 0), timeBase: base),
-                                  isKeyframe: isSync, size: packet.size)
+                                  isKeyframe: isSync, size: converted.size)
         let decodeTime = rescale(dts - firstDTS, run)
         let offset = run.plan.kind == .video ? rescale((pts - dts) - (firstPTS - firstDTS), run) : 0
         let end = sample.pts + sample.duration
         if run.end == nil || end > run.end! { run.end = end }
         let presentationDTS = run.plan.kind == .video ? dts - firstPTS : pts - firstPTS
-        run.queue.append((try packet.makeReference(), decodeTime, offset, isSync, pts - firstPTS, presentationDTS))
+        let original = try packet.makeReference()
+        run.queue.append((converted === packet ? original : converted, original, decodeTime, offset, isSync,
+                          pts - firstPTS, presentationDTS))
         try perform(segmenter.push(sample), runs: runs)
+    }
+
+    /// Creates a track's init segment and writer at its first sample, converting MPEG-TS style
+    /// payloads (Annex B, ADTS) for CMAF.
+    private func prepareOutput(_ run: TrackRun, firstSample: [UInt8]) throws {
+        guard let directory, var parameters = run.parameters else { return }
+        let plan = run.plan
+        run.conversion = PayloadConversion.detect(codec: plan.info.codec, firstSample: firstSample)
+        if run.conversion == .adts, parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(firstSample) {
+            parameters = try parameters.replacingExtradata(config)
+            run.parameters = parameters
+        }
+        let initSegment: InitSegment
+        do {
+            initSegment = try InitSegment.make(parameters: parameters, timeBase: plan.info.timeBase,
+                                               language: plan.language, name: plan.inputPath)
+        } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
+        run.initSegment = initSegment
+        guard writesCMAF else { return }
+        let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
+        if !options.singleFile { try directory.write(naming.initPath, initSegment.bytes) }
+        run.writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
+                                     directory: directory, naming: naming, encryption: options.encryption,
+                                     singleFile: options.singleFile)
     }
 
     /// Ticks of the stream time base → ticks of the track's media timescale.
@@ -227,7 +241,7 @@ public final class PackagingJob {
                 try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
                                        isSync: entry.sync, packet: entry.packet)
                 for writer in tsWriters where writer.handles(track: sample.track) {
-                    try writer.append(track: sample.track, segment: segment, packet: entry.packet, pts: entry.pts, dts: entry.dts)
+                    try writer.append(track: sample.track, segment: segment, packet: entry.original, pts: entry.pts, dts: entry.dts)
                 }
             case .complete(let track, let segment):
                 runs[track].writer?.complete()

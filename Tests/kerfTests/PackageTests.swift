@@ -190,6 +190,24 @@ import Testing
         #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(decoded.stderr)")
     }
 
+    /// MPEG-TS inputs carry Annex B video and ADTS audio, which CMAF must not copy as they are.
+    @Test func mpegTSInputIsRepackagedForCMAF() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-ts-input")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ts = dir.appendingPathComponent("input.ts").path
+        let made = try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "mpegts", ts])
+        #expect(made.status == 0)
+        let out = try package([ts], ["--formats", "hls,dash,hls-ts"])
+        for manifest in ["master.m3u8", "manifest.mpd", "master-ts.m3u8"] {
+            let path = out.appendingPathComponent(manifest).path
+            let decoded = try decode(path)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+            #expect(abs(try duration(path) - 10.0) <= 0.04)
+            #expect(Set(try streams(path).compactMap { $0["codec_name"] as? String }) == ["h264", "aac"])
+        }
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
