@@ -115,19 +115,22 @@ struct ManifestBuilder {
         let groupOrder = audios.map(audioGroupID).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         if !videos.isEmpty {
             for groupID in groupOrder {
-                for (index, run) in groups[groupID]!.enumerated() {
+                let members = groups[groupID]!
+                let defaultIndex = members.firstIndex { $0.plan.isDefault } ?? 0
+                for (index, run) in members.enumerated() {
                     var r = Rendition(type: .audio, groupID: groupID, name: run.plan.name, uri: "\(run.plan.folder)/playlist.m3u8")
                     r.language = run.plan.language
-                    r.isDefault = index == 0
+                    r.isDefault = index == defaultIndex
                     r.channels = run.plan.info.channels.map(String.init)
                     playlist.renditions.append(r)
                 }
             }
         }
+        let textDefault = texts.firstIndex { $0.plan.isDefault } ?? 0
         for (index, run) in texts.enumerated() {
             var r = Rendition(type: .subtitles, groupID: "subs", name: run.plan.name, uri: "\(run.plan.folder)/playlist.m3u8")
             r.language = run.plan.language
-            r.isDefault = index == 0
+            r.isDefault = index == textDefault
             playlist.renditions.append(r)
         }
         if videos.isEmpty {

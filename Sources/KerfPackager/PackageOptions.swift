@@ -20,6 +20,8 @@ public struct PackageOptions: Sendable {
     public var force: Bool
     /// One fMP4 per track with a `sidx`: DASH on-demand profile and HLS byte ranges.
     public var singleFile: Bool = false
+    /// Stream selection and per-stream overrides.
+    public var selection = StreamSelection()
     /// HLS whole-segment AES-128 encryption (HLS outputs only).
     public var encryption: SegmentEncryption?
 

@@ -68,7 +68,7 @@ public final class PackagingJob {
                                 reason: "AES-128 encrypts whole segment files")
         }
         let writesCMAF = options.formats.contains(.hls) || options.formats.contains(.dash)
-        let plans = PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) })
+        let plans = try PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) }, selection: options.selection)
         guard plans.contains(where: { $0.kind != .text }) else {
             throw PackagerError(.unsupportedInput, "no audio or video track to package", file: options.inputs.first)
         }
@@ -355,7 +355,7 @@ struct PublishedTrack: Sendable {
     var duration: MediaTime {
         segments.last.map { $0.startTime + $0.durationTime } ?? .zero(timescale: timescale)
     }
-    var peakBitRate: Int { segments.map(\.bitRate).max() ?? 0 }
+    var peakBitRate: Int { plan.bandwidth ?? segments.map(\.bitRate).max() ?? 0 }
     var averageBitRate: Int {
         let seconds = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.durationTime }.seconds
         guard seconds > 0 else { return 0 }

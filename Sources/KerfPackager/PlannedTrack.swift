@@ -13,6 +13,8 @@ struct PlannedTrack: Sendable {
     var language: String?
     var name: String
     var isDefault: Bool
+    /// A declared bandwidth that replaces the measured one in manifests.
+    var bandwidth: Int?
 
     /// Typical frame duration: the tolerance unit for audio/text cuts.
     var frameDuration: MediaTime {
@@ -31,7 +33,19 @@ struct PlannedTrack: Sendable {
     }
 
     /// Plans every packageable track of the inputs, naming renditions uniquely.
-    static func plan(inputs: [(path: String, tracks: [TrackInfo])]) -> [PlannedTrack] {
+    static func plan(inputs: [(path: String, tracks: [TrackInfo])], selection: StreamSelection = StreamSelection())
+        throws(PackagerError) -> [PlannedTrack] {
+        for key in selection.overrides.keys.sorted() {
+            let parts = key.split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] < inputs.count, inputs[parts[0]].tracks.contains(where: { $0.index == parts[1] }) else {
+                throw PackagerError(.invalidOptions, "--set names stream \(key), which does not exist")
+            }
+        }
+        for case .stream(let input, let index) in selection.selectors ?? [] {
+            guard input < inputs.count, inputs[input].tracks.contains(where: { $0.index == index }) else {
+                throw PackagerError(.invalidOptions, "--streams names stream \(input):\(index), which does not exist")
+            }
+        }
         var planned: [PlannedTrack] = []
         var usedFolders = Set<String>()
         func unique(_ base: String) -> String {
@@ -42,7 +56,9 @@ struct PlannedTrack: Sendable {
         }
         var audioSeen = 0, textSeen = 0
         for (inputIndex, input) in inputs.enumerated() {
-            for track in input.tracks {
+            for track in input.tracks where selection.selects(input: inputIndex, track: track) {
+                let override = selection.overrides["\(inputIndex):\(track.index)"]
+                let language = override?.language ?? track.language
                 let kind: Segmenter.Kind
                 let folder: String
                 var name: String
@@ -53,25 +69,38 @@ struct PlannedTrack: Sendable {
                     name = "\(track.height ?? 0)p"
                 case .audio where StreamCopyVerdict.audioCodecs.contains(track.codec) && track.codec != "mp3":
                     kind = .audio
-                    folder = unique("audio_\(track.language ?? "und")_\(track.codec)")
-                    name = Languages.name(track.language) ?? "Audio \(audioSeen + 1)"
+                    folder = unique("audio_\(language ?? "und")_\(track.codec)")
+                    name = Languages.name(language) ?? "Audio \(audioSeen + 1)"
                     audioSeen += 1
                 case .subtitle where StreamCopyVerdict.textCodecs.contains(track.codec):
                     kind = .text
-                    folder = unique("text_\(track.language ?? "und")")
-                    name = Languages.name(track.language) ?? "Subtitles \(textSeen + 1)"
+                    folder = unique("text_\(language ?? "und")")
+                    name = Languages.name(language) ?? "Subtitles \(textSeen + 1)"
                     textSeen += 1
                 default:
+                    if selection.selectors?.contains(.stream(input: inputIndex, index: track.index)) == true {
+                        throw PackagerError(.invalidOptions, "stream \(inputIndex):\(track.index) (\(track.codec)) cannot be packaged",
+                                            reason: "only H.264, HEVC, AV1 video, AAC, AC-3, E-AC-3, Opus audio and text subtitles")
+                    }
                     continue
                 }
+                if let given = override?.name { name = given }
+                // NAME must differ between renditions of one group (RFC 8216bis §4.4.6.1).
+                let base = name
+                var n = 2
+                while planned.contains(where: { $0.kind == kind && $0.name == name }) { name = "\(base) \(n)"; n += 1 }
                 planned.append(PlannedTrack(number: planned.count, input: inputIndex, inputPath: input.path, info: track,
-                                            kind: kind, folder: folder, language: track.language, name: name,
-                                            isDefault: false))
+                                            kind: kind, folder: folder, language: language, name: name,
+                                            isDefault: false, bandwidth: override?.bandwidth))
             }
         }
-        // The first rendition of each type is the default one.
+        // One default per type: the one asked for, else the first.
         for kind in [Segmenter.Kind.audio, .text] {
-            if let first = planned.firstIndex(where: { $0.kind == kind }) { planned[first].isDefault = true }
+            let indexes = planned.indices.filter { planned[$0].kind == kind }
+            let asked = indexes.first { index in
+                selection.overrides["\(planned[index].input):\(planned[index].info.index)"]?.isDefault == true
+            }
+            if let chosen = asked ?? indexes.first { planned[chosen].isDefault = true }
         }
         return planned
     }

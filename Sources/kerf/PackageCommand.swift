@@ -24,6 +24,14 @@ struct PackageCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output directory (created; must be empty unless --force).")
     var output: String
 
+    @Option(help: "Streams to package, comma-separated: input:stream (0:1), input:type (1:a) or type (v, a, s). Default: all.")
+    var streams: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override how a stream is presented: input:stream:key=value with key language, name, bandwidth or default (repeatable).",
+        valueName: "input:stream:key=value"))
+    var overrides: [String] = []
+
     @Option(help: "Target segment duration in seconds.")
     var segmentDuration: Double = 6
 
@@ -105,6 +113,8 @@ struct PackageCommand: ParsableCommand {
         options.timeBasedNames = segmentTemplate == "time"
         options.force = force
         options.singleFile = singleFile
+        if let streams { options.selection.selectors = try StreamSelection.parseSelectors(streams) }
+        for override in overrides { try options.selection.parseOverride(override) }
         if encrypt != nil, let key {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
                                                    keyURI: keyURI)

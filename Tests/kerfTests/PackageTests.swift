@@ -208,6 +208,24 @@ import Testing
         try validateMPD(out.appendingPathComponent("manifest.mpd").path)
     }
 
+    @Test func streamSelectionAndOverridesReachTheManifests() throws {
+        let out = try package([Fixtures.path("two_languages_subs.mp4")],
+                              ["--streams", "0:v,0:2,0:3", "--set", "0:2:name=French dub", "--set", "0:2:bandwidth=200000",
+                               "--set", "0:3:language=deu"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+        #expect(master.contains(#"NAME="French dub",LANGUAGE="fra",DEFAULT=YES"#))
+        #expect(!master.contains(#"LANGUAGE="eng""#))
+        #expect(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",LANGUAGE="deu""#))
+        let video = try entries(out.appendingPathComponent("video_360p/playlist.m3u8"))
+        let videoPeak = try video.map { Double(try Data(contentsOf: out.appendingPathComponent("video_360p/\($0.uri)")).count) * 8 / $0.duration }.max() ?? 0
+        #expect(master.contains("BANDWIDTH=\(Int(videoPeak.rounded(.up)) + 200_000),"))
+        let mpd = try String(contentsOf: out.appendingPathComponent("manifest.mpd"), encoding: .utf8)
+        #expect(mpd.contains(#"<Representation id="audio_fra_aac" bandwidth="200000""#))
+        #expect(mpd.contains(#"lang="deu""#))
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
