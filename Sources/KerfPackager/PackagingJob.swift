@@ -11,8 +11,8 @@ import Logging
 public final class PackagingJob {
     public let options: PackageOptions
     private let logger: Logger
-    /// Called with the fraction of the input read (0…1), at most a few times per second of media.
-    public var progress: (@Sendable (Double) -> Void)?
+    /// Called with the fraction of the input read (0…1) and the media time reached, in seconds.
+    public var progress: (@Sendable (_ fraction: Double, _ mediaSeconds: Double) -> Void)?
 
     private var tsWriters: [TSVariantWriter] = []
     private var directory: PackageDirectory?
@@ -149,11 +149,11 @@ public final class PackagingJob {
             try accept(packet, run: run, segmenter: &segmenter, runs: runs)
             if let progress, let time = bestTime, durations[i] > 0 {
                 let fraction = min(1, max(0, time.seconds / durations[i]))
-                if fraction - lastReported >= 0.005 { lastReported = fraction; progress(fraction) }
+                if fraction - lastReported >= 0.005 { lastReported = fraction; progress(fraction, time.seconds) }
             }
             try refill(i)
         }
-        progress?(1)
+        progress?(1, durations.max() ?? 0)
     }
 
     /// Normalises one packet's timing and feeds it to the segmenter (or the cue list).

@@ -121,7 +121,7 @@ struct PackageCommand: ParsableCommand {
         }
         let job = PackagingJob(options: options)
         let bar = ProgressBar.forStandardError()
-        if let bar { job.progress = { fraction in bar.update(fraction) } }
+        if let bar { job.progress = { fraction, seconds in bar.update(fraction, mediaSeconds: seconds) } }
         let summary = try job.run()
         bar?.finish()
         if json {

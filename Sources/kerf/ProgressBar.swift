@@ -7,17 +7,17 @@ import Glibc
 /// stderr is a terminal.
 final class ProgressBar: Sendable {
     private let start = ContinuousClock.now
-    private let mediaDuration: Double?
     private let lastDraw = Mutex<ContinuousClock.Instant?>(nil)
 
     /// A bar when stderr is a TTY, else `nil` (quiet in pipes and CI logs).
-    static func forStandardError(mediaDuration: Double? = nil) -> ProgressBar? {
-        isatty(STDERR_FILENO) == 1 ? ProgressBar(mediaDuration: mediaDuration) : nil
+    static func forStandardError() -> ProgressBar? {
+        isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
     }
 
-    init(mediaDuration: Double?) { self.mediaDuration = mediaDuration }
-
-    func update(_ fraction: Double) {
+    /// - Parameters:
+    ///   - fraction: of the work done, 0…1.
+    ///   - mediaSeconds: media time processed so far, for the speed (× realtime).
+    func update(_ fraction: Double, mediaSeconds: Double) {
         let now = ContinuousClock.now
         let draw = lastDraw.withLock { last -> Bool in
             if let last, now - last < .milliseconds(100), fraction < 1 { return false }
@@ -29,8 +29,8 @@ final class ProgressBar: Sendable {
         let width = 30, filled = Int(fraction * Double(width))
         var line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "]"
         line += " \(Int(fraction * 100))%"
-        if let duration = mediaDuration, elapsed > 0 {
-            line += "  \(Self.oneDecimal(fraction * duration / elapsed))x"
+        if elapsed > 0 && mediaSeconds > 0 {
+            line += "  \(Self.oneDecimal(mediaSeconds / elapsed))x"
         }
         if fraction > 0.01 {
             line += "  ETA \(Int((elapsed * (1 - fraction) / fraction).rounded()))s"
