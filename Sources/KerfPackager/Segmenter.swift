@@ -141,8 +141,10 @@ public struct Segmenter: Sendable {
             }
             state.started = true
         } else {
-            let next = nextMultiple(after: state.cuts.last)
             let tolerance = isVideo ? MediaTime.zero(timescale: 1) : half(state.configuration.frameDuration)
+            // A cut may land up to `tolerance` before its multiple; the next target is the
+            // multiple after that one, not the same multiple again.
+            let next = nextMultiple(after: state.cuts.last.map { $0 + tolerance })
             if (sample.isKeyframe || !isVideo) && sample.pts >= next - tolerance {
                 actions.append(.complete(track: sample.track, segment: state.segment))
                 state.segment += 1

@@ -226,6 +226,21 @@ import Testing
         try validateMPD(out.appendingPathComponent("manifest.mpd").path)
     }
 
+    @Test func audioOnlyPackagesAsAudioVariants() throws {
+        let out = try package([Fixtures.path("audio_only.m4a")])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let segments = try entries(out.appendingPathComponent("audio_und_aac/playlist.m3u8"))
+        #expect(segments.count == 2)
+        #expect(abs(segments[0].duration - 6) < 1024.0 / 44100 / 2, "first cut at the frame nearest 6 s")
+        let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+        #expect(master.contains(#"CODECS="mp4a.40.2""#) && master.contains("audio_und_aac/playlist.m3u8"))
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let decoded = try decode(out.appendingPathComponent(manifest).path)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+        }
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
