@@ -5,6 +5,7 @@ internal import CLibXML2
 public enum XMLDocument {
     /// - Parameter namespaces: prefix → URI declared on the root ("" for the default namespace).
     public static func serialize(_ root: XMLElement, namespaces: [(prefix: String, uri: String)] = []) throws(XMLError) -> [UInt8] {
+        LibXML.initialize()
         guard let document = xmlNewDoc("1.0") else { throw XMLError(.library, "cannot create XML document") }
         defer { xmlFreeDoc(document) }
         let node = build(root, in: document)

@@ -13,6 +13,7 @@ public final class XMLSchema: @unchecked Sendable {
 
     public init(path: String) throws(XMLError) {
         self.path = path
+        LibXML.initialize()
         guard let parser = xmlSchemaNewParserCtxt(path) else {
             throw XMLError(.schemaUnavailable, "cannot read schema", file: path)
         }
@@ -52,6 +53,7 @@ enum XMLParsing {
     static let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
 
     static func parse(_ bytes: [UInt8], name: String) throws(XMLError) -> xmlDocPtr {
+        LibXML.initialize()
         let collector = MessageCollector()
         guard let context = xmlNewParserCtxt() else { throw XMLError(.library, "cannot create XML parser") }
         defer { xmlFreeParserCtxt(context) }
