@@ -1,0 +1,82 @@
+internal import CLibXML2
+
+/// Reads XML into `XMLElement` trees with libxml2, safely: no network access, no external
+/// entities or DTD loading, no entity substitution, libxml2's default depth and size limits
+/// (no XML_PARSE_HUGE). Qualified names and namespace declarations are kept as written, so a
+/// document read and serialised again keeps its meaning.
+public enum XMLReader {
+    /// Parses `bytes`.
+    /// - Throws: `XMLError(.malformed)` with libxml2's messages when not well-formed;
+    ///   `.tooLarge` beyond `maxBytes`.
+    public static func read(_ bytes: [UInt8], name: String = "document", maxBytes: Int = 64 << 20) throws(XMLError) -> XMLElement {
+        guard bytes.count <= maxBytes else {
+            throw XMLError(.tooLarge, "document is \(bytes.count) bytes, over the \(maxBytes)-byte limit", file: name)
+        }
+        let document = try XMLParsing.parse(bytes, name: name)
+        defer { xmlFreeDoc(document) }
+        guard let root = xmlDocGetRootElement(document) else {
+            throw XMLError(.malformed, "document has no root element", file: name)
+        }
+        if let dtd = document.pointee.intSubset, dtd.pointee.children != nil {
+            // Entity declarations are not expanded (no XML_PARSE_NOENT); refuse DTDs outright so a
+            // "billion laughs" or external-entity document is never interpreted.
+            throw XMLError(.malformed, "documents with a DTD are not accepted", file: name)
+        }
+        return element(root)
+    }
+
+    private static func element(_ node: xmlNodePtr) -> XMLElement {
+        var result = XMLElement(qualifiedName(node.pointee.name, node.pointee.ns))
+        var declaration = node.pointee.nsDef
+        while let ns = declaration {
+            let prefix = string(ns.pointee.prefix)
+            result.attributes.append((name: prefix.map { "xmlns:\($0)" } ?? "xmlns", value: string(ns.pointee.href) ?? ""))
+            declaration = ns.pointee.next
+        }
+        var property = node.pointee.properties
+        while let attribute = property {
+            let value = xmlNodeListGetString(node.pointee.doc, attribute.pointee.children, 1)
+            result.attributes.append((name: qualifiedName(attribute.pointee.name, attribute.pointee.ns),
+                                      value: value.map { String(cString: $0) } ?? ""))
+            if let value { kerf_xml_free(value) }
+            property = attribute.pointee.next
+        }
+        var text = ""
+        var child = node.pointee.children
+        while let current = child {
+            switch current.pointee.type {
+            case XML_ELEMENT_NODE:
+                result.children.append(element(current))
+            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+                if let content = current.pointee.content { text += String(cString: content) }
+            default:
+                break  // comments, processing instructions, entity references: not part of the model
+            }
+            child = current.pointee.next
+        }
+        if result.children.isEmpty {
+            let trimmed = text.trimmingXMLWhitespace
+            result.text = trimmed.isEmpty ? nil : trimmed
+        }
+        return result
+    }
+
+    private static func qualifiedName(_ name: UnsafePointer<xmlChar>?, _ ns: xmlNsPtr?) -> String {
+        let local = string(name) ?? ""
+        if let prefix = ns.flatMap({ string($0.pointee.prefix) }) { return "\(prefix):\(local)" }
+        return local
+    }
+
+    private static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
+        pointer.map { String(cString: $0) }
+    }
+}
+
+extension String {
+    var trimmingXMLWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}
