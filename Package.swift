@@ -36,10 +36,11 @@ let package = Package(
         .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
         .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
+        .target(name: "KerfValidate", dependencies: ["KerfCore", "KerfManifest", "KerfXML"]),
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfTestSupport"]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,6 +13,9 @@ public struct AES128Key: Sendable, Equatable {
     public init(hex: String) throws(CryptoError) {
         var text = Substring(hex.trimmingWhitespace)
         if text.hasPrefix("0x") || text.hasPrefix("0X") { text = text.dropFirst(2) }
+        guard text.allSatisfy(\.isHexDigit) else {
+            throw CryptoError(.invalidKey, "an AES-128 key is hexadecimal digits only")
+        }
         guard text.count == 32 else {
             throw CryptoError(.invalidKey, "an AES-128 key is 32 hex digits, got \(text.count) characters")
         }

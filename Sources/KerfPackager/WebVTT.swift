@@ -40,7 +40,9 @@ enum WebVTT {
         out += "\n"
         for cue in cues {
             out += "\(timestamp(cue.start)) --> \(timestamp(cue.end))\n"
-            out += escape(cue.text.trimmingNewlines) + "\n\n"
+            // A blank line ends a cue, so none may appear inside its text.
+            let lines = cue.text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            out += escape(lines.joined(separator: "\n")) + "\n\n"
         }
         return out
     }

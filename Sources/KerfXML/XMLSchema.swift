@@ -63,7 +63,8 @@ enum XMLParsing {
                 xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), name, "UTF-8", options)
             }
         }
-        guard let document, context.pointee.wellFormed != 0 else {
+        // An undeclared prefix breaks Namespaces in XML well-formedness, which libxml2 tracks apart.
+        guard let document, context.pointee.wellFormed != 0, context.pointee.nsWellFormed != 0 else {
             if let document { xmlFreeDoc(document) }
             throw XMLError(.malformed, "not well-formed XML", details: collector.messages, file: name)
         }
@@ -76,19 +77,26 @@ final class MessageCollector {
 }
 
 private func xmlCtxtSetErrorHandler(_ context: xmlParserCtxtPtr, _ collector: MessageCollector) {
-    context.pointee.sax.pointee.serror = collectStructured
+    context.pointee.sax.pointee.serror = collectParserError
     context.pointee._private = Unmanaged.passUnretained(collector).toOpaque()
 }
 
+/// Errors raised while parsing (any domain: parser, namespace, I/O, DTD…). libxml2 passes the
+/// parser context as user data for every one of them; the collector hangs off `_private`.
+private let collectParserError: xmlStructuredErrorFunc = { opaque, error in
+    guard let error, let opaque else { return }
+    let context = opaque.assumingMemoryBound(to: xmlParserCtxt.self)
+    guard let target = context.pointee._private else { return }
+    append(error, to: Unmanaged<MessageCollector>.fromOpaque(target).takeUnretainedValue())
+}
+
+/// Errors raised by schema parsing and validation, whose user data is the collector itself.
 private let collectStructured: xmlStructuredErrorFunc = { opaque, error in
-    guard let error else { return }
-    var target = opaque
-    // Parser errors arrive with the parser context as user data; find the collector there.
-    if let ctxt = error.pointee.ctxt, error.pointee.domain == Int32(XML_FROM_PARSER.rawValue) {
-        target = ctxt.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private
-    }
-    guard let target else { return }
-    let collector = Unmanaged<MessageCollector>.fromOpaque(target).takeUnretainedValue()
+    guard let error, let opaque else { return }
+    append(error, to: Unmanaged<MessageCollector>.fromOpaque(opaque).takeUnretainedValue())
+}
+
+private func append(_ error: UnsafeMutablePointer<xmlError>, to collector: MessageCollector) {
     var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
     while let last = message.last, last.isNewline { message.removeLast() }
     collector.messages.append("line \(error.pointee.line): \(message)")

@@ -16,7 +16,7 @@ struct Kerf: ParsableCommand {
         commandName: "kerf",
         abstract: "Segmenting packager, origin and validator for HLS and DASH.",
         version: "kerf \(version)",
-        subcommands: [PackageCommand.self, ProbeCommand.self]
+        subcommands: [PackageCommand.self, ProbeCommand.self, ValidateCommand.self]
     )
 
     /// Runs the command; prints one line per error and exits 2 for bad input or usage, 3 when

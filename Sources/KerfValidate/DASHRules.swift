@@ -1,0 +1,110 @@
+import KerfCore
+import KerfManifest
+import KerfXML
+
+/// Checks of a DASH MPD read as an element tree (ISO/IEC 23009-1, DASH-IF IOP).
+enum DASHRules {
+    static let iso = "ISO/IEC 23009-1"
+    static let iop = "DASH-IF IOP"
+
+    static func check(_ mpd: XMLElement, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ path: String, _ reference: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, path: path, reference: reference))
+        }
+        guard mpd.name == "MPD" || mpd.name.hasSuffix(":MPD") else {
+            add("dash.root", .error, "the root element is \(mpd.name), not MPD", "/\(mpd.name)", "\(iso) §5.3.1")
+            return findings
+        }
+        if mpd.attribute("xmlns") != MPDWriter.namespace && !mpd.attributes.contains(where: { $0.value == MPDWriter.namespace }) {
+            add("dash.namespace", .error, "MPD is not in the \(MPDWriter.namespace) namespace", "/MPD", "\(iso) §5.3.1")
+        }
+        for required in ["profiles", "minBufferTime"] where mpd.attribute(required) == nil {
+            add("dash.mpd-attribute-missing", .error, "MPD@\(required) is required", "/MPD", "\(iso) §5.3.1.2")
+        }
+        let dynamic = mpd.attribute("type") == "dynamic"
+        let periods = mpd.children.filter { $0.name == "Period" }
+        if periods.isEmpty { add("dash.period-missing", .error, "an MPD needs at least one Period", "/MPD", "\(iso) §5.3.1.2") }
+        if dynamic {
+            for required in ["availabilityStartTime", "publishTime"] where mpd.attribute(required) == nil {
+                add("dash.dynamic-attribute-missing", .error, "a dynamic MPD needs MPD@\(required)", "/MPD", "\(iop) §4.3")
+            }
+            if !mpd.children.contains(where: { $0.name == "UTCTiming" }) {
+                add("dash.utctiming-missing", .warning, "a dynamic MPD should carry UTCTiming", "/MPD", "\(iop) §4.7")
+            }
+        } else if mpd.attribute("mediaPresentationDuration") == nil && periods.last?.attribute("duration") == nil {
+            add("dash.static-duration-missing", .error,
+                "a static MPD needs MPD@mediaPresentationDuration or a duration on its last Period", "/MPD", "\(iso) §5.3.1.2")
+        }
+        for (p, period) in periods.enumerated() {
+            let periodPath = "/MPD/Period[\(p + 1)]"
+            var setIDs = Set<String>(), representationIDs = Set<String>()
+            let sets = period.children.filter { $0.name == "AdaptationSet" }
+            for (a, set) in sets.enumerated() {
+                let setPath = "\(periodPath)/AdaptationSet[\(a + 1)]"
+                if let id = set.attribute("id"), !setIDs.insert(id).inserted {
+                    add("dash.duplicate-id", .error, "AdaptationSet@id \(id) is used twice in the Period", setPath, "\(iso) §5.3.3.2")
+                }
+                let representations = set.children.filter { $0.name == "Representation" }
+                if representations.isEmpty {
+                    add("dash.representation-missing", .error, "AdaptationSet has no Representation", setPath, "\(iso) §5.3.3.2")
+                }
+                for (r, representation) in representations.enumerated() {
+                    let path = "\(setPath)/Representation[\(r + 1)]"
+                    if let id = representation.attribute("id") {
+                        if !representationIDs.insert(id).inserted {
+                            add("dash.duplicate-id", .error, "Representation@id \(id) is used twice in the Period", path, "\(iso) §5.3.5.2")
+                        }
+                    } else {
+                        add("dash.representation-attribute-missing", .error, "Representation@id is required", path, "\(iso) §5.3.5.2")
+                    }
+                    if representation.attribute("bandwidth") == nil {
+                        add("dash.representation-attribute-missing", .error, "Representation@bandwidth is required", path, "\(iso) §5.3.5.2")
+                    }
+                    if representation.attribute("mimeType") == nil && set.attribute("mimeType") == nil {
+                        add("dash.mimetype-missing", .error, "no mimeType on the Representation or its AdaptationSet", path, "\(iso) §5.3.7.2")
+                    }
+                    if representation.attribute("codecs") == nil && set.attribute("codecs") == nil
+                        && !(set.attribute("mimeType") ?? representation.attribute("mimeType") ?? "").hasPrefix("text/") {
+                        add("dash.codecs-missing", .error, "no codecs on the Representation or its AdaptationSet", path, "\(iop) §3.2.13")
+                    }
+                    let template = representation.children.first { $0.name == "SegmentTemplate" }
+                        ?? set.children.first { $0.name == "SegmentTemplate" }
+                    if let template { findings += timeline(template, path: path, file: file) }
+                }
+            }
+        }
+        return findings
+    }
+
+    /// SegmentTimeline continuity (§5.3.9.6): no overlaps, no gaps, positive durations.
+    static func timeline(_ template: XMLElement, path: String, file: String) -> [Finding] {
+        guard let timeline = template.children.first(where: { $0.name == "SegmentTimeline" }) else { return [] }
+        var findings: [Finding] = []
+        var expected: Int64? = nil
+        for (index, s) in timeline.children.filter({ $0.name == "S" }).enumerated() {
+            let location = "\(path)/SegmentTemplate/SegmentTimeline/S[\(index + 1)]"
+            guard let d = s.attribute("d").flatMap({ Int64($0) }), d > 0 else {
+                findings.append(Finding(rule: "dash.timeline-duration", severity: .error, message: "S@d must be a positive integer",
+                                        file: file, path: location, reference: "\(iso) §5.3.9.6"))
+                return findings
+            }
+            let r = s.attribute("r").flatMap { Int64($0) } ?? 0
+            let t = s.attribute("t").flatMap { Int64($0) } ?? expected ?? 0
+            if let expected, t < expected {
+                findings.append(Finding(rule: "dash.timeline-overlap", severity: .error,
+                                        message: "S@t \(t) overlaps the previous segment, which ends at \(expected)",
+                                        file: file, path: location, reference: "\(iso) §5.3.9.6"))
+            } else if let expected, t > expected {
+                findings.append(Finding(rule: "dash.timeline-gap", severity: .error,
+                                        message: "S@t \(t) leaves a gap after the previous segment, which ends at \(expected)",
+                                        file: file, path: location, reference: "\(iso) §5.3.9.6"))
+            }
+            guard r >= 0, r < 1_000_000_000 else { return findings }  // r=-1 (repeat to end) ends the check
+            let (span, overflow) = d.multipliedReportingOverflow(by: r + 1)
+            guard !overflow, t.addingReportingOverflow(span).overflow == false else { return findings }
+            expected = t + span
+        }
+        return findings
+    }
+}

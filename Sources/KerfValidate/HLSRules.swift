@@ -1,0 +1,232 @@
+import KerfCore
+import KerfManifest
+
+/// Checks of one HLS playlist on its own (RFC 8216bis, Apple HLS Authoring Specification).
+enum HLSRules {
+    static let rfc = "RFC 8216bis"
+    static let apple = "Apple HLS Authoring Specification"
+
+    static let mediaOnlyTags: Set<String> = [
+        "EXTINF", "EXT-X-TARGETDURATION", "EXT-X-MEDIA-SEQUENCE", "EXT-X-DISCONTINUITY-SEQUENCE", "EXT-X-ENDLIST",
+        "EXT-X-PLAYLIST-TYPE", "EXT-X-I-FRAMES-ONLY", "EXT-X-BYTERANGE", "EXT-X-DISCONTINUITY", "EXT-X-KEY",
+        "EXT-X-MAP", "EXT-X-PROGRAM-DATE-TIME", "EXT-X-GAP", "EXT-X-BITRATE", "EXT-X-PART", "EXT-X-PART-INF",
+        "EXT-X-SERVER-CONTROL", "EXT-X-SKIP", "EXT-X-PRELOAD-HINT", "EXT-X-RENDITION-REPORT",
+    ]
+    static let multivariantOnlyTags: Set<String> = [
+        "EXT-X-MEDIA", "EXT-X-STREAM-INF", "EXT-X-I-FRAME-STREAM-INF", "EXT-X-SESSION-DATA", "EXT-X-SESSION-KEY",
+        "EXT-X-CONTENT-STEERING",
+    ]
+
+    /// Checks that apply to every playlist.
+    static func common(_ document: HLSDocument, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, line: Int?, column: Int? = nil, _ section: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, line: line, column: column,
+                                    reference: "\(rfc) \(section)"))
+        }
+        let first = document.lines.first { $0.content != .blank }
+        if first?.number != 1 || first?.content != .tag(name: "EXTM3U", value: nil, attributes: nil) {
+            add("hls.extm3u-first", .error, "the first line must be #EXTM3U", line: 1, "§4.4.1.1")
+        }
+        for issue in document.issues {
+            let rule = issue.message.contains("UTF-8") || issue.message.contains("byte order mark") ? "hls.encoding" : "hls.syntax"
+            add(rule, .error, issue.message, line: issue.line, column: issue.column, rule == "hls.encoding" ? "§4.1" : "§4.2")
+        }
+        var media = false, multivariant = false
+        for line in document.lines {
+            guard case .tag(let name, _, _) = line.content else { continue }
+            if mediaOnlyTags.contains(name) { media = true }
+            if multivariantOnlyTags.contains(name) { multivariant = true }
+        }
+        if media && multivariant {
+            add("hls.mixed-playlist", .error, "media playlist tags and multivariant playlist tags in one playlist", line: nil, "§4.1")
+        }
+        let versions = document.tags("EXT-X-VERSION")
+        if versions.count > 1 {
+            add("hls.version-repeated", .error, "EXT-X-VERSION appears \(versions.count) times", line: versions[1].line, "§4.4.1.2")
+        }
+        return findings
+    }
+
+    /// Checks of a Media Playlist.
+    static func media(_ document: HLSDocument, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, line: Int?, _ section: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, line: line,
+                                    reference: "\(rfc) \(section)"))
+        }
+        let targets = document.tags("EXT-X-TARGETDURATION")
+        let target = targets.first.flatMap { $0.value.flatMap { Int($0) } }
+        if targets.isEmpty {
+            add("hls.targetduration-missing", .error, "EXT-X-TARGETDURATION is required", line: nil, "§4.4.3.1")
+        } else if target == nil {
+            add("hls.syntax", .error, "EXT-X-TARGETDURATION is not a decimal-integer", line: targets[0].line, "§4.4.3.1")
+        }
+        // EXTINF followed by a URI; URIs preceded by EXTINF.
+        var pendingInfo: Int? = nil
+        var usesDecimal = false, usesByteRange = false, usesMap = false, keyFormat = false
+        let iFramesOnly = !document.tags("EXT-X-I-FRAMES-ONLY").isEmpty
+        for line in document.lines {
+            switch line.content {
+            case .tag("EXTINF", let value, _):
+                if pendingInfo != nil { add("hls.extinf-without-uri", .error, "EXTINF not followed by a URI", line: pendingInfo, "§4.4.4.1") }
+                pendingInfo = line.number
+                let durationText = (value ?? "").split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                guard let duration = HLSDocument.decimal(durationText) else {
+                    add("hls.syntax", .error, "EXTINF duration '\(durationText)' is not a decimal number", line: line.number, "§4.4.4.1")
+                    continue
+                }
+                if durationText.contains(".") { usesDecimal = true }
+                if let target, duration.rescaled(to: 1, rounding: .nearest).value > Int64(target) {
+                    add("hls.targetduration-too-small", .error,
+                        "EXTINF \(durationText) rounds to more than EXT-X-TARGETDURATION \(target)", line: line.number, "§4.4.3.1")
+                }
+            case .tag("EXT-X-BYTERANGE", _, _):
+                usesByteRange = true
+            case .tag("EXT-X-MAP", _, let attributes):
+                usesMap = true
+                if attributes?[attribute: "BYTERANGE"] != nil { usesByteRange = true }
+                if let attributes, attributes[attribute: "URI"] == nil {
+                    add("hls.map-uri-missing", .error, "EXT-X-MAP needs a URI", line: line.number, "§4.4.4.5")
+                }
+            case .tag("EXT-X-KEY", _, let attributes?):
+                findings += key(attributes, line: line.number, file: file)
+                if attributes[attribute: "KEYFORMAT"] != nil || attributes[attribute: "KEYFORMATVERSIONS"] != nil { keyFormat = true }
+            case .uri:
+                if pendingInfo == nil { add("hls.uri-without-extinf", .error, "URI line without a preceding EXTINF", line: line.number, "§4.4.4.1") }
+                pendingInfo = nil
+            default:
+                break
+            }
+        }
+        if let pendingInfo { add("hls.extinf-without-uri", .error, "EXTINF not followed by a URI", line: pendingInfo, "§4.4.4.1") }
+        var needed = 1
+        if usesDecimal { needed = 3 }
+        if usesByteRange || iFramesOnly { needed = max(needed, 4) }
+        if keyFormat { needed = max(needed, 5) }
+        if usesMap { needed = max(needed, iFramesOnly ? 5 : 6) }
+        let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0) } } ?? 1
+        if declared < needed {
+            add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",
+                line: document.tags("EXT-X-VERSION").first?.line, "§7")
+        }
+        if document.tags("EXT-X-PLAYLIST-TYPE").first?.value == "VOD" && document.tags("EXT-X-ENDLIST").isEmpty {
+            add("hls.vod-without-endlist", .warning, "a VOD playlist should end with EXT-X-ENDLIST", line: nil, "§4.4.3.5")
+        }
+        return findings
+    }
+
+    /// EXT-X-KEY attribute rules (§4.4.4.4).
+    static func key(_ attributes: [HLSDocument.Attribute], line: Int, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ message: String) {
+            findings.append(Finding(rule: rule, severity: .error, message: message, file: file, line: line,
+                                    reference: "\(rfc) §4.4.4.4"))
+        }
+        guard let method = attributes[attribute: "METHOD"]?.value else {
+            add("hls.key-method", "EXT-X-KEY needs METHOD")
+            return findings
+        }
+        switch method {
+        case "NONE":
+            if attributes.count > 1 { add("hls.key-none-attributes", "METHOD=NONE must have no other attributes") }
+        case "AES-128", "SAMPLE-AES", "SAMPLE-AES-CTR":
+            if attributes[attribute: "URI"] == nil { add("hls.key-uri-missing", "METHOD=\(method) needs a URI") }
+        default:
+            add("hls.key-method", "unknown METHOD \(method)")
+        }
+        if let iv = attributes[attribute: "IV"]?.value {
+            let hex = iv.hasPrefix("0x") || iv.hasPrefix("0X") ? iv.dropFirst(2) : Substring("")
+            if hex.count != 32 || !hex.allSatisfy(\.isHexDigit) {
+                add("hls.key-iv", "IV must be a 128-bit hexadecimal-sequence (0x and 32 hex digits)")
+            }
+        }
+        return findings
+    }
+
+    /// Checks of a Multivariant Playlist.
+    static func multivariant(_ document: HLSDocument, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, line: Int?, reference: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, line: line, reference: reference))
+        }
+        var groups: [String: [(line: Int, attributes: [HLSDocument.Attribute])]] = [:]
+        for media in document.tags("EXT-X-MEDIA") {
+            guard let attributes = media.attributes else { continue }
+            for required in ["TYPE", "GROUP-ID", "NAME"] where attributes[attribute: required] == nil {
+                add("hls.media-attribute-missing", .error, "EXT-X-MEDIA needs \(required)", line: media.line, reference: "\(rfc) §4.4.6.1")
+            }
+            if let type = attributes[attribute: "TYPE"]?.value, let group = attributes[attribute: "GROUP-ID"]?.unquoted {
+                groups["\(type)|\(group)", default: []].append((media.line, attributes))
+            }
+        }
+        for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
+            let defaults = members.filter { $0.attributes[attribute: "DEFAULT"]?.value == "YES" }
+            if defaults.count > 1 {
+                add("hls.group-default", .error, "group \(key.split(separator: "|")[1]) has \(defaults.count) renditions with DEFAULT=YES",
+                    line: defaults[1].line, reference: "\(rfc) §4.4.6.1.1")
+            }
+            var names = Set<String>()
+            for member in members {
+                let name = member.attributes[attribute: "NAME"]?.unquoted ?? ""
+                if !names.insert(name).inserted {
+                    add("hls.group-name-unique", .error, "NAME \"\(name)\" is used twice in group \(key.split(separator: "|")[1])",
+                        line: member.line, reference: "\(rfc) §4.4.6.1.1")
+                }
+            }
+        }
+        var pending: (line: Int, attributes: [HLSDocument.Attribute])? = nil
+        for line in document.lines {
+            switch line.content {
+            case .tag("EXT-X-STREAM-INF", _, let attributes):
+                pending = (line.number, attributes ?? [])
+            case .tag("EXT-X-I-FRAME-STREAM-INF", _, let attributes?):
+                findings += variant(attributes, line: line.number, file: file, groups: groups, iFrame: true)
+            case .uri:
+                if let current = pending {
+                    findings += variant(current.attributes, line: current.line, file: file, groups: groups, iFrame: false)
+                    pending = nil
+                }
+            default:
+                break
+            }
+        }
+        if let pending {
+            add("hls.stream-inf-without-uri", .error, "EXT-X-STREAM-INF not followed by a URI", line: pending.line, reference: "\(rfc) §4.4.6.2")
+        }
+        return findings
+    }
+
+    static func variant(_ attributes: [HLSDocument.Attribute], line: Int, file: String,
+                        groups: [String: [(line: Int, attributes: [HLSDocument.Attribute])]], iFrame: Bool) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ reference: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, line: line, reference: reference))
+        }
+        let tag = iFrame ? "EXT-X-I-FRAME-STREAM-INF" : "EXT-X-STREAM-INF"
+        if attributes[attribute: "BANDWIDTH"].flatMap({ Int($0.value) }) == nil {
+            add("hls.bandwidth-missing", .error, "\(tag) needs a decimal-integer BANDWIDTH", "\(rfc) §4.4.6.2")
+        }
+        if iFrame && attributes[attribute: "URI"] == nil {
+            add("hls.iframe-uri-missing", .error, "EXT-X-I-FRAME-STREAM-INF needs a URI", "\(rfc) §4.4.6.3")
+        }
+        if attributes[attribute: "CODECS"] == nil {
+            add("hls.codecs-missing", .warning, "\(tag) should declare CODECS", "\(apple) §1.4")
+        }
+        let audioOnly = (attributes[attribute: "CODECS"]?.unquoted ?? "").split(separator: ",")
+            .allSatisfy { $0.hasPrefix("mp4a") || $0.hasPrefix("ac-3") || $0.hasPrefix("ec-3") || $0.hasPrefix("Opus") || $0.hasPrefix("fLaC") }
+        if !audioOnly && attributes[attribute: "RESOLUTION"] == nil {
+            add("hls.resolution-missing", .warning, "\(tag) for video should declare RESOLUTION", "\(apple) §1.4")
+        }
+        if !iFrame && !audioOnly && attributes[attribute: "FRAME-RATE"] == nil {
+            add("hls.frame-rate-missing", .warning, "EXT-X-STREAM-INF for video should declare FRAME-RATE", "\(apple) §1.4")
+        }
+        for (attribute, type) in [("AUDIO", "AUDIO"), ("VIDEO", "VIDEO"), ("SUBTITLES", "SUBTITLES"), ("CLOSED-CAPTIONS", "CLOSED-CAPTIONS")] {
+            guard let value = attributes[attribute: attribute], value.isQuoted else { continue }
+            if groups["\(type)|\(value.unquoted)"] == nil {
+                add("hls.group-missing", .error, "\(attribute)=\"\(value.unquoted)\" names no EXT-X-MEDIA group of TYPE=\(type)", "\(rfc) §4.4.6.2.1")
+            }
+        }
+        return findings
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import FoundationEssentials
+import KerfCore
+import KerfValidate
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kerf validate`: checks HLS playlists and DASH MPDs.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check an HLS playlist (and the playlists it names) or a DASH MPD against the specs.",
+        discussion: """
+            Each finding has a stable rule ID, a severity (error: a spec MUST or player-breaking; \
+            warning: a SHOULD or authoring-specification advice), a location and the clause it comes \
+            from. Exits 0 with no errors, 1 when errors were found, 2 when the input cannot be read.
+            """
+    )
+
+    @Argument(help: "A local .m3u8 playlist or .mpd file.")
+    var input: String
+
+    @Option(help: "Validate MPDs against this XSD (DASH-MPD.xsd).")
+    var schema: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: String = "text"
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+    }
+
+    func run() throws {
+        global.bootstrapLogging()
+        let report = try Validator(schemaPath: schema).validate(path: input)
+        if format == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(JSONReport(report)), as: UTF8.self))
+        } else {
+            print(render(report, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
+        }
+        if report.errors > 0 { throw ExitCode(1) }
+    }
+
+    /// The JSON document: the report plus its counts.
+    struct JSONReport: Encodable {
+        var input: String
+        var format: String
+        var documents: [String]
+        var errors: Int
+        var warnings: Int
+        var findings: [Finding]
+        init(_ r: ValidationReport) {
+            input = r.input; format = r.format; documents = r.documents
+            errors = r.errors; warnings = r.warnings; findings = r.findings
+        }
+    }
+
+    func render(_ report: ValidationReport, colour: Bool) -> String {
+        func paint(_ text: String, _ code: String) -> String { colour ? "\u{1b}[\(code)m\(text)\u{1b}[0m" : text }
+        var out = ""
+        for document in report.documents {
+            let findings = report.findings.filter { $0.file == document }
+                .sorted { ($0.line ?? 0, $0.severity) < ($1.line ?? 0, $1.severity) }
+            out += "\(document): " + (findings.isEmpty ? paint("ok", "32") : "\(findings.count) finding\(findings.count == 1 ? "" : "s")") + "\n"
+            for f in findings {
+                let level = f.severity == .error ? paint("error", "31") : f.severity == .warning ? paint("warning", "33") : "info"
+                var location = ""
+                if let line = f.line { location = "\(line)" + (f.column.map { ":\($0)" } ?? "") + " " }
+                if let path = f.path { location = "\(path) " }
+                out += "  \(location)\(level) [\(f.rule)] \(f.message) (\(f.reference))\n"
+            }
+        }
+        out += "\(report.errors) error\(report.errors == 1 ? "" : "s"), \(report.warnings) warning\(report.warnings == 1 ? "" : "s")\n"
+        return out
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import KerfTestSupport
+import Testing
+@testable import KerfValidate
+
+/// Golden tests over `manifests/`: valid samples pass clean, each invalid sample triggers exactly
+/// the rule IDs its `.expected` file lists.
+@Suite struct CorpusTests {
+    static let corpus = Fixtures.root.appendingPathComponent("manifests")
+    static let schema = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+
+    static func samples(_ folder: String) -> [String] {
+        let path = corpus.appendingPathComponent(folder).path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { $0.hasSuffix(".m3u8") || $0.hasSuffix(".mpd") }.sorted()
+    }
+
+    var validator: Validator {
+        Validator(schemaPath: FileManager.default.fileExists(atPath: Self.schema) ? Self.schema : nil)
+    }
+
+    @Test(arguments: samples("valid"))
+    func validSamplesHaveNoFindings(name: String) throws {
+        let report = try validator.validate(path: Self.corpus.appendingPathComponent("valid/\(name)").path)
+        #expect(report.findings.isEmpty, "\(report.findings.map { "\($0.rule): \($0.message)" })")
+    }
+
+    @Test(arguments: samples("invalid"))
+    func invalidSamplesTriggerExactlyTheirRules(name: String) throws {
+        let path = Self.corpus.appendingPathComponent("invalid/\(name)").path
+        let expected = Set(try String(contentsOfFile: path + ".expected", encoding: .utf8).split(separator: "\n").map(String.init))
+        let report = try validator.validate(path: path)
+        #expect(Set(report.findings.map(\.rule)) == expected)
+        #expect(report.findings.allSatisfy { !$0.reference.isEmpty && $0.file == path })
+    }
+
+    @Test func corpusIsNotEmpty() {
+        #expect(Self.samples("valid").count >= 4)
+        #expect(Self.samples("invalid").count >= 15)
+    }
+
+    @Test func findingsCarryLinesColumnsAndPaths() throws {
+        let hls = try validator.validate(path: Self.corpus.appendingPathComponent("invalid/bad-attribute.m3u8").path)
+        #expect(hls.findings.first?.line == 3)
+        #expect(hls.findings.first?.column == 31)  // the opening quote
+        let dash = try validator.validate(path: Self.corpus.appendingPathComponent("invalid/timeline.mpd").path)
+        #expect(dash.findings.map(\.path) == ["/MPD/Period[1]/AdaptationSet[1]/Representation[1]/SegmentTemplate/SegmentTimeline/S[2]",
+                                              "/MPD/Period[1]/AdaptationSet[1]/Representation[1]/SegmentTemplate/SegmentTimeline/S[3]"])
+    }
+
+    /// Presentations Kerf itself and ffmpeg write from the fixtures validate without errors.
+    @Test func packagerAndFFmpegOutputValidates() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-validate")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kerfOut = dir.appendingPathComponent("kerf").path
+        let packaged = try Command.run(Fixtures.kerf, ["package", Fixtures.path("two_languages_subs.mp4"), "-o", kerfOut,
+                                                       "--formats", "hls,dash,hls-ts"])
+        #expect(packaged.status == 0)
+        for manifest in ["master.m3u8", "master-ts.m3u8", "manifest.mpd"] {
+            let report = try validator.validate(path: "\(kerfOut)/\(manifest)")
+            #expect(report.findings.isEmpty, "\(manifest): \(report.findings.map { "\($0.rule) \($0.file):\($0.line ?? 0) \($0.message)" })")
+            #expect(report.documents.count >= (manifest == "manifest.mpd" ? 1 : 2))
+        }
+        let ffmpegHLS = dir.appendingPathComponent("ff/out.m3u8").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ff").path, withIntermediateDirectories: true)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
+                                           "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", ffmpegHLS]).status == 0)
+        #expect(try validator.validate(path: ffmpegHLS).errors == 0)
+        let ffmpegDASH = dir.appendingPathComponent("ffd/out.mpd").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffd").path, withIntermediateDirectories: true)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
+                                           ffmpegDASH]).status == 0)
+        let dash = try validator.validate(path: ffmpegDASH)
+        #expect(dash.errors == 0, "\(dash.findings.map { "\($0.rule): \($0.message)" })")
+    }
+}
