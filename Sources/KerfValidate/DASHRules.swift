@@ -46,14 +46,17 @@ enum DASHRules {
                     add("dash.duplicate-id", .error, "AdaptationSet@id \(id) is used twice in the Period", setPath, "\(iso) §5.3.3.2")
                 }
                 let representations = set.children.filter { $0.name == "Representation" }
-                if representations.isEmpty {
+                if representations.isEmpty && set.attribute("xlink:href") == nil {
                     add("dash.representation-missing", .error, "AdaptationSet has no Representation", setPath, "\(iso) §5.3.3.2")
                 }
                 for (r, representation) in representations.enumerated() {
                     let path = "\(setPath)/Representation[\(r + 1)]"
                     if let id = representation.attribute("id") {
                         if !representationIDs.insert(id).inserted {
-                            add("dash.duplicate-id", .error, "Representation@id \(id) is used twice in the Period", path, "\(iso) §5.3.5.2")
+                            // Allowed when the Representations are functionally identical, which cannot be checked here.
+                            add("dash.duplicate-representation-id", .warning,
+                                "Representation@id \(id) is used twice in the Period; only functionally identical Representations may share it",
+                                path, "\(iso) §5.3.5.2")
                         }
                     } else {
                         add("dash.representation-attribute-missing", .error, "Representation@id is required", path, "\(iso) §5.3.5.2")
@@ -66,7 +69,7 @@ enum DASHRules {
                     }
                     if representation.attribute("codecs") == nil && set.attribute("codecs") == nil
                         && !(set.attribute("mimeType") ?? representation.attribute("mimeType") ?? "").hasPrefix("text/") {
-                        add("dash.codecs-missing", .error, "no codecs on the Representation or its AdaptationSet", path, "\(iop) §3.2.13")
+                        add("dash.codecs-missing", .warning, "no codecs on the Representation or its AdaptationSet", path, "\(iop) §3.2.13")
                     }
                     let template = representation.children.first { $0.name == "SegmentTemplate" }
                         ?? set.children.first { $0.name == "SegmentTemplate" }

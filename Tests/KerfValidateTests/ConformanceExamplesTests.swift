@@ -1,0 +1,33 @@
+import Foundation
+import KerfTestSupport
+import Testing
+@testable import KerfValidate
+
+/// The standard's example MPDs: all pass the XSD; only the five documented illustrative
+/// excerpts (manifests/README.md) have errors, and exactly those.
+@Suite struct ConformanceExamplesTests {
+    static let folder = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash")
+    static let deviations: [String: Set<String>] = [
+        "example_G19.mpd": ["dash.duplicate-id"],
+        "example_G22.mpd": ["dash.timeline-overlap"],
+        "example_G26.mpd": ["dash.dynamic-attribute-missing"],
+        "example_H2.mpd": ["dash.representation-missing"],
+        "example_H3.mpd": ["dash.mimetype-missing"],
+    ]
+
+    @Test func examplesPassTheSchemaAndOnlyDocumentedDeviationsAreErrors() throws {
+        let examples = ((try? FileManager.default.contentsOfDirectory(atPath: Self.folder.appendingPathComponent("examples").path)) ?? [])
+            .filter { $0.hasSuffix(".mpd") }.sorted()
+        guard !examples.isEmpty else {
+            Issue.record("no example MPDs under \(Self.folder.path)")
+            return
+        }
+        let validator = Validator(schemaPath: Self.folder.appendingPathComponent("DASH-MPD.xsd").path)
+        for name in examples {
+            let report = try validator.validate(path: Self.folder.appendingPathComponent("examples/\(name)").path)
+            #expect(!report.findings.contains { $0.rule == "dash.schema" || $0.rule == "dash.well-formed" }, "\(name)")
+            let errors = Set(report.findings.filter { $0.severity == .error }.map(\.rule))
+            #expect(errors == Self.deviations[name] ?? [], "\(name): \(report.findings.filter { $0.severity == .error }.map(\.message))")
+        }
+    }
+}
