@@ -87,6 +87,12 @@ final class CMAFTrackWriter {
         closeLastSample(duration: duration > 0 ? duration : lastDuration)
         try flushFragment()
         try closeSegment()
+        // Durations on the presentation timeline: each segment lasts until the next one starts,
+        // so EXTINF and SegmentTimeline are continuous even when decode and presentation
+        // times differ slightly (millisecond timestamps, B-frame reordering).
+        for i in segments.indices.dropLast() {
+            segments[i].duration = segments[i + 1].start - segments[i].start
+        }
     }
 
     private func closeLastSample(duration: Int64) {

@@ -78,7 +78,9 @@ public final class PackagingJob {
         self.directory = directory
         self.writesCMAF = writesCMAF
         let runs = plans.map { plan in
-            TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
+            let run = TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
+            run.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
+            return run
         }
         tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
         if let encryption = options.encryption, encryption.publishesKey {
@@ -134,6 +136,36 @@ public final class PackagingJob {
             }
         }
         for i in inputs.indices { try refill(i) }
+        // One time origin per input, so its tracks stay in sync: the anchor track's first usable
+        // sample (first video's first IDR/BLA picture, else first audio sample). Packets read
+        // before it is known are held and replayed.
+        var origins: [MediaTime?] = inputs.indices.map { i in
+            runs.contains { $0.plan.input == i && $0.plan.kind != .text } ? nil : .zero(timescale: 1)
+        }
+        let anchors: [TrackRun?] = inputs.indices.map { i in
+            runs.first { $0.plan.input == i && $0.plan.kind == .video } ?? runs.first { $0.plan.input == i && $0.plan.kind == .audio }
+        }
+        var held: [[Packet]] = inputs.map { _ in [] }
+        func deliver(_ packet: Packet, input i: Int) throws {
+            let run = byStream[i][packet.streamIndex]!
+            if origins[i] == nil {
+                if run === anchors[i], let time = packet.pts ?? packet.dts,
+                   run.plan.kind != .video || (packet.isKeyframe && independentStart(packet, run)) {
+                    origins[i] = time
+                    let waiting = held[i]
+                    held[i] = []
+                    for early in waiting { try accept(early, run: byStream[i][early.streamIndex]!, origin: time, segmenter: &segmenter, runs: runs) }
+                } else {
+                    if run !== anchors[i] { held[i].append(try packet.makeReference()) }
+                    if held[i].count > 100_000 {
+                        throw PackagerError(.unsupportedInput, "no decodable starting picture in the first 100000 packets",
+                                            file: inputs[i].url)
+                    }
+                    return
+                }
+            }
+            try accept(packet, run: run, origin: origins[i]!, segmenter: &segmenter, runs: runs)
+        }
         let durations = inputs.map { $0.container.duration?.seconds ?? 0 }
         var lastReported = -1.0
         while true {
@@ -147,19 +179,24 @@ public final class PackagingJob {
                 if bestTime == nil || time < bestTime! { best = i; bestTime = time }
             }
             guard let i = best, let packet = pending[i] else { break }
-            let run = byStream[i][packet.streamIndex]!
-            try accept(packet, run: run, segmenter: &segmenter, runs: runs)
+            try deliver(packet, input: i)
             if let progress, let time = bestTime, durations[i] > 0 {
                 let fraction = min(1, max(0, time.seconds / durations[i]))
                 if fraction - lastReported >= 0.005 { lastReported = fraction; progress(fraction, time.seconds) }
             }
             try refill(i)
         }
+        // An input whose anchor never produced a usable sample: its held packets cannot be timed.
+        for i in inputs.indices where origins[i] == nil && anchors[i] != nil {
+            throw PackagerError(.unsupportedInput, "no decodable starting picture or sample", file: inputs[i].url)
+        }
         progress?(1, durations.max() ?? 0)
     }
 
-    /// Normalises one packet's timing and feeds it to the segmenter (or the cue list).
-    private func accept(_ packet: Packet, run: TrackRun, segmenter: inout Segmenter, runs: [TrackRun]) throws {
+    /// Normalises one packet's timing against its input's `origin` and feeds it to the
+    /// segmenter (or the cue list). Samples before the origin are dropped.
+    private func accept(_ packet: Packet, run: TrackRun, origin: MediaTime, segmenter: inout Segmenter,
+                        runs: [TrackRun]) throws {
         guard let pts = packet.ptsTicks ?? packet.dtsTicks else { return }
         let dts = packet.dtsTicks ?? pts
         let base = packet.timeBase
@@ -167,7 +204,7 @@ public final class PackagingJob {
             let payload = packet.bytes
             let text = WebVTT.text(codec: run.plan.info.codec, payload: payload)
             guard !text.isEmpty, packet.durationTicks > 0 else { return }
-            let start = MediaTime(value: pts, timeBase: base)
+            let start = MediaTime(value: pts, timeBase: base) - origin
             run.cues.append(Cue(start: start, end: start + MediaTime(value: packet.durationTicks, timeBase: base), text: text))
             return
         }
@@ -180,6 +217,8 @@ public final class PackagingJob {
         if run.firstPTS == nil {
             // Video starts at its first independent picture; anything before it cannot be decoded.
             if run.plan.kind == .video && !independent { return }
+            // Nothing is presented before the input's origin (decode times cannot be negative).
+            if MediaTime(value: pts, timeBase: base) < origin { return }
             run.firstPTS = pts
             run.firstDTS = dts
             try prepareOutput(run, firstSample: packet.bytes)
@@ -188,19 +227,22 @@ public final class PackagingJob {
         let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
         if packet.durationTicks > 0 { run.lastPacketDuration = packet.durationTicks }
         let isSync = independent
+        // The track may start after the origin (audio beginning later): keep that offset.
+        let lead = MediaTime(value: firstPTS, timeBase: base) - origin
+        let originTicks = origin.rescaled(to: base.denominator).value / max(1, base.numerator)
         let sample = SampleTiming(track: run.plan.number,
-                                  pts: MediaTime(value: pts - firstPTS, timeBase: base),
-                                  dts: MediaTime(value: dts - firstPTS, timeBase: base),
+                                  pts: MediaTime(value: pts, timeBase: base) - origin,
+                                  dts: MediaTime(value: dts, timeBase: base) - origin,
                                   duration: MediaTime(value: max(packet.durationTicks, 0), timeBase: base),
                                   isKeyframe: isSync, size: converted.size)
-        let decodeTime = rescale(dts - firstDTS, run)
+        let decodeTime = rescale(MediaTime(value: dts - firstDTS, timeBase: base) + lead, run)
         let offset = run.plan.kind == .video ? rescale((pts - dts) - (firstPTS - firstDTS), run) : 0
         let end = sample.pts + sample.duration
         if run.end == nil || end > run.end! { run.end = end }
-        let presentationDTS = run.plan.kind == .video ? dts - firstPTS : pts - firstPTS
+        let presentationDTS = run.plan.kind == .video ? dts - originTicks : pts - originTicks
         let original = try packet.makeReference()
         run.queue.append((converted === packet ? original : converted, original, decodeTime, offset, isSync,
-                          pts - firstPTS, presentationDTS))
+                          pts - originTicks, presentationDTS))
         try perform(segmenter.push(sample), runs: runs)
     }
 
@@ -240,6 +282,12 @@ public final class PackagingJob {
         return packet.withUnsafeBytes {
             RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: run.lengthSize)
         }
+    }
+
+    /// A time → ticks of the track's media timescale.
+    private func rescale(_ time: MediaTime, _ run: TrackRun) -> Int64 {
+        guard let timescale = run.initSegment?.timescale else { return time.value }
+        return time.rescaled(to: timescale).value
     }
 
     /// Ticks of the stream time base → ticks of the track's media timescale.

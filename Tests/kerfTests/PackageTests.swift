@@ -241,6 +241,28 @@ import Testing
         try validateMPD(out.appendingPathComponent("manifest.mpd").path)
     }
 
+    /// Every track of an input is timed from one origin: audio that starts late stays late,
+    /// subtitles keep their distance from the picture, timelines stay continuous.
+    @Test func tracksOfOneInputStayInSync() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-sync")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let late = dir.appendingPathComponent("late-audio.mp4").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-itsoffset", "0.478",
+                                           "-i", Fixtures.path("h264_aac_10s.mp4"), "-map", "0:v", "-map", "1:a", "-c", "copy", late]).status == 0)
+        let out = try package([late])
+        let mpd = try String(contentsOf: out.appendingPathComponent("manifest.mpd"), encoding: .utf8)
+        // Audio's first frame (0.478 s minus the 1024-sample priming frame) at 48 kHz.
+        #expect(mpd.contains(#"<S t="21888""#), "audio no longer starts late")
+        let shifted = dir.appendingPathComponent("shifted.mkv").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("two_languages_subs.mp4"), "-map", "0", "-c:v", "copy",
+                                           "-c:a", "copy", "-c:s", "srt", "-output_ts_offset", "3", shifted]).status == 0)
+        let subs = try package([shifted])
+        let vtt = try String(contentsOf: subs.appendingPathComponent("text_eng/seg_1.vtt"), encoding: .utf8)
+        #expect(vtt.contains("00:00:00.500 --> 00:00:02.500"), "\(vtt)")
+        let validated = try Command.run(Fixtures.kerf, ["validate", subs.appendingPathComponent("manifest.mpd").path])
+        #expect(validated.status == 0 && validated.stdout.hasSuffix("0 errors, 0 warnings\n"), "\(validated.stdout)")
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
