@@ -63,6 +63,8 @@ public struct AdaptationSet: Sendable, Hashable {
     public var startWithSAP: Int?
     public var subsegmentStartsWithSAP: Int?
     public var audioChannelConfigurations: [Descriptor]
+    /// A human-readable name (`Label`).
+    public var label: String?
     public var roles: [Descriptor]
     public var segmentTemplate: SegmentTemplate?
     public var representations: [Representation]

@@ -42,6 +42,7 @@ public enum MPDWriter {
         ])
         // RepresentationBase elements first, then Role, then SegmentTemplate, then Representations.
         e.children += set.audioChannelConfigurations.map { descriptor("AudioChannelConfiguration", $0) }
+        if let label = set.label { e.append(XMLElement("Label", text: label)) }
         e.children += set.roles.map { descriptor("Role", $0) }
         if let template = set.segmentTemplate { e.append(element(template)) }
         e.children += set.representations.map(element)

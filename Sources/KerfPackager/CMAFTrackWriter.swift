@@ -73,6 +73,8 @@ final class CMAFTrackWriter {
         }
         if segmentIndex == nil { segmentIndex = segment }
         if isVideo && isSync && !fragment.isEmpty { try flushFragment() }
+        // trun/mdat fields are 32-bit: start a new fragment before one could overflow them.
+        if fragment.payloadSize + packet.size > Int(Int32.max) - 4096 { try flushFragment() }
         fragment.append(FragmentSample(decodeTime: decodeTime, duration: 0, size: packet.size, isSync: isSync,
                                        compositionOffset: compositionOffset), packet: packet)
         lastDecodeTime = decodeTime
@@ -178,6 +180,12 @@ extension CMAFTrackWriter {
     func assembleSingleFile(initSegment: [UInt8]) throws -> (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)? {
         guard singleFile, let part = partFile, let first = segments.first else { return nil }
         try part.close()
+        // sidx fields: 16-bit reference count, 31-bit sizes, 32-bit durations.
+        guard segments.count <= Int(UInt16.max),
+              segments.allSatisfy({ $0.size < 1 << 31 && $0.duration >= 0 && $0.duration <= Int64(UInt32.max) }) else {
+            throw PackagerError(.unsupportedInput, "too many or too large segments for one sidx",
+                                reason: "\(segments.count) segments; use a longer --segment-duration or no --single-file")
+        }
         let index = SegmentIndex.serialize(
             trackID: trackID, timescale: UInt32(timescale), earliestPresentationTime: first.start,
             references: segments.map { .init(size: $0.size, duration: $0.duration, startsWithSAP: true) })

@@ -30,12 +30,13 @@ struct Fragment {
         payloadSize += sample.size
     }
 
-    /// The `styp` that opens every Kerf media segment (CMAF segment brand, DASH brands).
+    /// The `styp` that opens every Kerf media segment: CMAF segment and DASH media segment
+    /// brands (not `msix`, which promises a `sidx` in every segment).
     static let segmentType: [UInt8] = {
         var w = BoxWriter()
         w.box("styp") { b in
             b.fourCC("cmfs"); b.u32(0)
-            b.fourCC("cmfs"); b.fourCC("msdh"); b.fourCC("msix")
+            b.fourCC("cmfs"); b.fourCC("msdh")
         }
         return w.bytes
     }()

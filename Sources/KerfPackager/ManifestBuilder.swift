@@ -107,7 +107,10 @@ struct ManifestBuilder {
         return HLSMap(uri: "\(run.plan.folder).mp4", byteRange: ByteRange(length: range.count, offset: range.lowerBound))
     }
 
-    func audioGroupID(_ run: PublishedTrack) -> String { "audio-\(run.plan.info.codec)" }
+    /// One group per codec string, so a variant's CODECS names exactly what its group holds.
+    func audioGroupID(_ run: PublishedTrack) -> String {
+        "audio-" + (run.plan.info.codecString ?? run.plan.info.codec).replacingAll(".", with: "-")
+    }
 
     func multivariant() -> MultivariantPlaylist {
         var playlist = MultivariantPlaylist()
@@ -242,13 +245,16 @@ struct ManifestBuilder {
             if let dar = tracks.first?.plan.info.displayAspectRatio { set.par = "\(dar.numerator):\(dar.denominator)" }
             sets.append(set)
         }
-        for tracks in group(audios, by: { "\($0.plan.info.codec)|\($0.plan.language ?? "")" }) {
+        // One AdaptationSet per audio track: two tracks in one language (main and commentary)
+        // are different content, not bit rates to switch between (ISO/IEC 23009-1 §5.3.3.1).
+        for run in audios {
             var set = AdaptationSet(id: nextID, contentType: "audio", mimeType: "audio/mp4",
-                                    representations: tracks.map(representation))
+                                    representations: [representation(run)])
             nextID += 1
-            set.lang = tracks.first?.plan.language
+            set.lang = run.plan.language
+            set.label = run.plan.name
             alignment(&set)
-            set.roles = [.role(tracks.contains { $0.plan.isDefault } ? "main" : "alternate")]
+            set.roles = [.role(run.plan.isDefault ? "main" : "alternate")]
             sets.append(set)
         }
         for tracks in group(texts, by: { $0.plan.language ?? "" }) {

@@ -326,7 +326,10 @@ public final class PackagingJob {
         for input in inputs {
             let verdict = StreamCopyVerdict(tracks: input.tracks, gops: [:],
                                             targetSegmentDuration: options.segmentDuration.seconds)
-            let selected = input.tracks.filter { $0.mediaType == .video || $0.mediaType == .audio }
+            let inputIndex = inputs.firstIndex { $0 === input } ?? 0
+            let selected = input.tracks.filter {
+                ($0.mediaType == .video || $0.mediaType == .audio) && options.selection.selects(input: inputIndex, track: $0)
+            }
             let blocking = verdict.findings.filter { finding in
                 finding.blocking && (finding.track.map { index in selected.contains { $0.index == index } } ?? true)
             }

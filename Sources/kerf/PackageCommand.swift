@@ -65,8 +65,8 @@ struct PackageCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard segmentDuration > 0, segmentDuration.isFinite, segmentDuration <= 60 else {
-            throw ValidationError("--segment-duration must be between 0 and 60 seconds")
+        guard segmentDuration >= 0.1, segmentDuration.isFinite, segmentDuration <= 60 else {
+            throw ValidationError("--segment-duration must be between 0.1 and 60 seconds")
         }
         _ = try parsedFormats()
         guard ["number", "time"].contains(segmentTemplate) else {
@@ -97,7 +97,7 @@ struct PackageCommand: ParsableCommand {
     func loadKey(_ value: String) throws -> AES128Key {
         if FileManager.default.fileExists(atPath: value) {
             guard let data = FileManager.default.contents(atPath: value) else {
-                throw ValidationError("cannot read key file \(value)")
+                throw PackagerError(.invalidOptions, "cannot read key file", reason: "not a readable file", file: value)
             }
             if data.count == 16 { return try AES128Key(bytes: [UInt8](data)) }
             return try AES128Key(hex: String(decoding: data, as: UTF8.self))

@@ -162,12 +162,13 @@ private func serialized(_ fragment: Fragment, sequenceNumber: UInt32 = 1, trackI
 
     @Test func segmentTypeIsACMAFStyp() {
         let styp = Fragment.segmentType
-        #expect(styp.count == 28)
-        #expect(u32(styp, 0) == 28)
+        #expect(styp.count == 24)
+        #expect(u32(styp, 0) == 24)
         #expect(String(decoding: styp[4..<8], as: UTF8.self) == "styp")
         #expect(String(decoding: styp[8..<12], as: UTF8.self) == "cmfs")
         #expect(u32(styp, 12) == 0)
-        #expect(String(decoding: styp[16..<28], as: UTF8.self) == "cmfsmsdhmsix")
+        // No msix: that brand promises a sidx in every segment (ISO/IEC 23009-1 §6.3.4.3).
+        #expect(String(decoding: styp[16..<24], as: UTF8.self) == "cmfsmsdh")
     }
 }
 

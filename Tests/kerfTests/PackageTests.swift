@@ -85,8 +85,12 @@ import Testing
         }
         try validateMPD(out.appendingPathComponent("manifest.mpd").path)
         let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
-        #expect(master.contains(#"TYPE=AUDIO,GROUP-ID="audio-aac",NAME="English",LANGUAGE="eng",DEFAULT=YES"#))
+        #expect(master.contains(#"TYPE=AUDIO,GROUP-ID="audio-mp4a-40-2",NAME="English",LANGUAGE="eng",DEFAULT=YES"#))
         #expect(master.contains(#"LANGUAGE="fra",DEFAULT=NO"#))
+        // DASH: one AdaptationSet per audio track, labelled, main and alternate.
+        let mpdText = try String(contentsOf: out.appendingPathComponent("manifest.mpd"), encoding: .utf8)
+        #expect(mpdText.contains("<Label>English</Label>") && mpdText.contains("<Label>Français</Label>"))
+        #expect(mpdText.components(separatedBy: #"contentType="audio""#).count - 1 == 2)
         #expect(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs""#))
         #expect(master.contains(#"SUBTITLES="subs""#))
         let vtt = try String(contentsOf: out.appendingPathComponent("text_eng/seg_1.vtt"), encoding: .utf8)
@@ -340,6 +344,22 @@ import Testing
         #expect(result.stderr.contains("--transcode"))
         #expect(!FileManager.default.fileExists(atPath: out))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "staging left behind")
+    }
+
+    /// A stream left out with --streams cannot block the job.
+    @Test func unselectedStreamsAreNotJudged() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mix = dir.appendingPathComponent("mix.mkv").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("mpeg2_mp2.ts"), "-i", Fixtures.path("audio_only.m4a"),
+                                           "-map", "0:v", "-map", "1:a", "-c", "copy", mix]).status == 0)
+        let out = dir.appendingPathComponent("out").path
+        #expect(try run([mix, "-o", out]).status == 2)
+        let audioOnly = try run([mix, "-o", out, "--streams", "0:a"])
+        #expect(audioOnly.status == 0, "\(audioOnly.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/audio_und_aac/playlist.m3u8"))
+        let key = try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out + "2", "--formats", "hls", "--encrypt", "aes-128", "--key", dir.path])
+        #expect(key.status == 2 && key.stderr == "kerf: \(dir.path): cannot read key file: not a readable file\n")
     }
 
     @Test func misalignedRenditionsAreReported() throws {
