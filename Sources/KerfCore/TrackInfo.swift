@@ -43,6 +43,17 @@ public struct TrackInfo: Sendable, Hashable, Codable {
     public var sampleAspectRatio: Rational?
     public var pixelFormat: String?
     public var fieldOrder: FieldOrder?
+    /// Colour transfer characteristics as FFmpeg names them ("bt709", "smpte2084", "arib-std-b67").
+    public var transferCharacteristics: String?
+
+    /// HLS VIDEO-RANGE: PQ for SMPTE ST 2084, HLG for ARIB STD-B67, SDR otherwise.
+    public var videoRange: String {
+        switch transferCharacteristics {
+        case "smpte2084": return "PQ"
+        case "arib-std-b67": return "HLG"
+        default: return "SDR"
+        }
+    }
     public var sampleRate: Int?
     public var channels: Int?
     /// Channel layout description ("stereo", "5.1(side)").

@@ -45,6 +45,9 @@ extension TrackInfo {
                 pixelFormat = LibAV.string(av_get_pix_fmt_name(AVPixelFormat(rawValue: parameters.format)))
             }
             fieldOrder = FieldOrder(parameters.field_order)
+            if parameters.color_trc != AVCOL_TRC_UNSPECIFIED {
+                transferCharacteristics = LibAV.string(av_color_transfer_name(parameters.color_trc))
+            }
         case .audio:
             sampleRate = parameters.sample_rate > 0 ? Int(parameters.sample_rate) : nil
             var layout = parameters.ch_layout

@@ -18,9 +18,12 @@ struct ManifestBuilder {
         var manifests: [String] = []
         var files: [Int: [String]] = [:]
         for run in runs {
-            let initFiles = run.plan.kind == .text || run.singleFileRanges != nil ? [] : ["\(run.plan.folder)/init.mp4"]
+            let initFiles = run.plan.kind == .text || run.singleFileRanges != nil || run.segments.isEmpty
+                ? [] : ["\(run.plan.folder)/init.mp4"]
             files[run.plan.number] = initFiles + Array(Set(run.segments.map(\.path))).sorted()
-            if run.plan.kind == .text { files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt") }
+            if run.plan.kind == .text && !run.segments.isEmpty {
+                files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt")
+            }
         }
         if options.formats.contains(.hls) {
             for run in published {
@@ -57,6 +60,11 @@ struct ManifestBuilder {
                     height: run.plan.info.height, language: run.plan.language, name: run.plan.name,
                     segments: run.segments.count, peakBitRate: run.peakBitRate, averageBitRate: run.averageBitRate,
                     duration: run.duration.seconds, files: files[run.plan.number] ?? [])
+            },
+            tsVariants: tsVariants.map { variant in
+                PackageSummary.TSVariant(folder: variant.folder, renditions: variant.tracks.map { runs[$0].plan.folder },
+                                         segments: variant.segments.count,
+                                         files: variant.segments.map(\.path) + ["\(variant.folder)/playlist.m3u8"])
             })
     }
 
@@ -156,7 +164,7 @@ struct ManifestBuilder {
                 v.codecs = [run.plan.info.codecString, group.first?.plan.info.codecString].compactMap { $0 }
                 if let w = run.plan.info.width, let h = run.plan.info.height { v.resolution = (w, h) }
                 v.frameRate = run.plan.info.frameRate?.doubleValue
-                v.videoRange = "SDR"
+                v.videoRange = run.plan.info.videoRange
                 v.audioGroup = groupID
                 if !texts.isEmpty { v.subtitlesGroup = "subs" }
                 playlist.variants.append(v)
@@ -166,7 +174,7 @@ struct ManifestBuilder {
                                              bandwidth: iFrameBitRate(run), codecs: [run.plan.info.codecString].compactMap { $0 })
             iframe.width = run.plan.info.width
             iframe.height = run.plan.info.height
-            iframe.videoRange = "SDR"
+            iframe.videoRange = run.plan.info.videoRange
             playlist.iFrameVariants.append(iframe)
         }
         return playlist
@@ -212,7 +220,7 @@ struct ManifestBuilder {
             if let video = tracks.first(where: { $0.plan.kind == .video }) {
                 if let w = video.plan.info.width, let h = video.plan.info.height { v.resolution = (w, h) }
                 v.frameRate = video.plan.info.frameRate?.doubleValue
-                v.videoRange = "SDR"
+                v.videoRange = video.plan.info.videoRange
             }
             playlist.variants.append(v)
         }

@@ -18,9 +18,18 @@ public struct PackageSummary: Sendable, Codable {
         public var files: [String]
     }
 
+    /// An MPEG-TS variant (`--formats hls-ts`): its folder and files.
+    public struct TSVariant: Sendable, Codable {
+        public var folder: String
+        public var renditions: [String]
+        public var segments: Int
+        public var files: [String]
+    }
+
     public var output: String
     public var duration: Double
     public var segmentDuration: Double
     public var manifests: [String]
     public var renditions: [Rendition]
+    public var tsVariants: [TSVariant]
 }

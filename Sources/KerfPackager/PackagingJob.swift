@@ -377,6 +377,8 @@ public final class PackagingJob {
     // MARK: text
 
     private func writeText(_ runs: [TrackRun], timeline: Timeline, directory: PackageDirectory) throws {
+        // Subtitles are published with the CMAF presentations only (TS variants carry none).
+        guard writesCMAF else { return }
         for run in runs where run.plan.kind == .text {
             let folder = run.plan.folder
             var records: [SegmentRecord] = []

@@ -63,9 +63,35 @@ enum WebVTT {
         return "\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(ms, 3))"
     }
 
+    /// Cue text for WebVTT: the tags both SubRip and WebVTT know (`<i>`, `<b>`, `<u>`) are kept,
+    /// `<font …>` (which WebVTT lacks) is removed, every other `<`, `>` and `&` is escaped.
     static func escape(_ text: String) -> String {
-        text.replacingAll("&", with: "&amp;").replacingAll("<", with: "&lt;").replacingAll(">", with: "&gt;")
-            .replacingAll("-->", with: "--&gt;")
+        let kept: Set<String> = ["<i>", "</i>", "<b>", "</b>", "<u>", "</u>"]
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "<") {
+            out += escapeText(rest[..<open])
+            if let close = rest[open...].firstIndex(of: ">") {
+                let tag = String(rest[open...close])
+                let lowered = tag.lowercased()
+                if kept.contains(lowered) {
+                    out += lowered
+                    rest = rest[rest.index(after: close)...]
+                    continue
+                }
+                if lowered.hasPrefix("<font") || lowered == "</font>" {
+                    rest = rest[rest.index(after: close)...]
+                    continue
+                }
+            }
+            out += "&lt;"
+            rest = rest[rest.index(after: open)...]
+        }
+        return out + escapeText(rest)
+    }
+
+    private static func escapeText(_ text: Substring) -> String {
+        String(text).replacingAll("&", with: "&amp;").replacingAll(">", with: "&gt;")
     }
 }
 

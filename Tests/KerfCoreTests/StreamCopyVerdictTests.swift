@@ -68,6 +68,17 @@ import Testing
         #expect(verdict.findings.map(\.code) == [.noMediaTracks])
     }
 
+    @Test func videoRangeFollowsTheTransferCharacteristics() {
+        var t = video()
+        #expect(t.videoRange == "SDR")
+        t.transferCharacteristics = "smpte2084"
+        #expect(t.videoRange == "PQ")
+        t.transferCharacteristics = "arib-std-b67"
+        #expect(t.videoRange == "HLG")
+        t.transferCharacteristics = "bt709"
+        #expect(t.videoRange == "SDR")
+    }
+
     @Test func gopStatisticsMeasureIntervals() {
         let stats = gop([4, 0, 2, 6])
         #expect(stats.keyframeCount == 4)

@@ -15,7 +15,10 @@ private func ms(_ value: Int64) -> MediaTime { MediaTime(value: value, timescale
     }
 
     @Test func escapesMarkupCharacters() {
-        #expect(WebVTT.escape("Tom & Jerry <i>not a tag</i> a > b") == "Tom &amp; Jerry &lt;i&gt;not a tag&lt;/i&gt; a &gt; b")
+        // Styling tags WebVTT shares with SubRip survive; <font> is dropped; anything else is text.
+        #expect(WebVTT.escape("Tom & Jerry <i>italic</i> a > b") == "Tom &amp; Jerry <i>italic</i> a &gt; b")
+        #expect(WebVTT.escape("<B>bold</B> <font color=\"red\">red</font>") == "<b>bold</b> red")
+        #expect(WebVTT.escape("1 < 2 <script>") == "1 &lt; 2 &lt;script&gt;")
         #expect(WebVTT.escape("a --> b") == "a --&gt; b")
         #expect(WebVTT.escape("&amp;") == "&amp;amp;")
         #expect(WebVTT.escape("plain") == "plain")
