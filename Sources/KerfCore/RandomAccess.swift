@@ -36,19 +36,11 @@ public enum RandomAccess {
     /// For samples in either form: Annex B (start codes) or length-prefixed per `extradata`.
     public static func isIndependent(codec: String, sample: [UInt8], extradata: [UInt8]) -> Bool {
         guard codec == "h264" || codec == "hevc" else { return true }
-        let annexB = extradata.first != 1 && (sample.starts(with: [0, 0, 1]) || sample.starts(with: [0, 0, 0, 1]))
-        if annexB {
-            var i = 0
-            while i + 3 < sample.count {
-                if sample[i] == 0, sample[i + 1] == 0, sample[i + 2] == 1 {
-                    let header = sample[i + 3]
-                    if codec == "hevc" ? (16...20).contains(Int((header >> 1) & 0x3f)) : header & 0x1f == 5 { return true }
-                    i += 3
-                } else {
-                    i += 1
-                }
+        if extradata.first != 1 && AnnexB.startsWithStartCode(sample) {
+            return AnnexB.nalUnits(sample).contains { nal in
+                guard let header = nal.first else { return false }
+                return codec == "hevc" ? (16...20).contains(Int((header >> 1) & 0x3f)) : header & 0x1f == 5
             }
-            return false
         }
         return sample.withUnsafeBytes {
             isIndependent(codec: codec, sample: $0, lengthSize: lengthSize(codec: codec, extradata: extradata))

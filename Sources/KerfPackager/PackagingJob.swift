@@ -272,12 +272,10 @@ public final class PackagingJob {
 
     /// Whether a keyframe-flagged video packet is an IDR/BLA picture (see `RandomAccess`).
     private func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {
-        if case .annexB = PayloadConversion.detect(codec: run.plan.info.codec, extradata: run.parameters?.extradata ?? [],
-                                                    firstSample: packet.bytes) {
-            let converted = run.conversion == .none ? PayloadConversion.annexB(hevc: run.plan.info.codec == "hevc") : run.conversion
-            return converted.convert(packet.bytes).withUnsafeBytes {
-                RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: 4)
-            }
+        let extradata = run.parameters?.extradata ?? []
+        if extradata.first != 1 {
+            // Annex B input (or no setup record): let the shared scanner read the start codes.
+            return RandomAccess.isIndependent(codec: run.plan.info.codec, sample: packet.bytes, extradata: extradata)
         }
         return packet.withUnsafeBytes {
             RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: run.lengthSize)

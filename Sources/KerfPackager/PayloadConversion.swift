@@ -19,8 +19,7 @@ enum PayloadConversion: Sendable, Equatable {
         switch codec {
         case "h264", "hevc":
             if extradata.first == 1 { return .none }
-            let startCode = bytes.starts(with: [0, 0, 1]) || bytes.starts(with: [0, 0, 0, 1])
-            return startCode ? .annexB(hevc: codec == "hevc") : .none
+            return AnnexB.startsWithStartCode(bytes) ? .annexB(hevc: codec == "hevc") : .none
         case "aac":
             return ADTS.headerLength(bytes) != nil ? .adts : .none
         default:
@@ -39,8 +38,8 @@ enum PayloadConversion: Sendable, Equatable {
         case .annexB(let hevc):
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count + 16)
-            for nal in AnnexBUnits.split(bytes) where !nal.isEmpty {
-                let head = nal[nal.startIndex]
+            for nal in AnnexB.nalUnits(bytes) where !nal.isEmpty {
+                let head = nal[0]
                 let type = hevc ? Int((head >> 1) & 0x3f) : Int(head & 0x1f)
                 let skip = hevc ? (32...35).contains(type) : (7...9).contains(type)
                 if skip { continue }
@@ -69,29 +68,5 @@ enum ADTS {
         let frequency = (bytes[2] >> 2) & 0x0f
         let channels = ((bytes[2] & 0x01) << 2) | (bytes[3] >> 6)
         return [objectType << 3 | frequency >> 1, (frequency & 1) << 7 | channels << 3]
-    }
-}
-
-/// Splits an Annex B byte stream into NAL units (without start codes).
-enum AnnexBUnits {
-    static func split(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        var units: [ArraySlice<UInt8>] = []
-        var i = 0, start: Int? = nil
-        let n = bytes.count
-        while i + 2 < n {
-            if bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 {
-                if let s = start {
-                    var end = i
-                    while end > s && bytes[end - 1] == 0 { end -= 1 }
-                    units.append(bytes[s..<end])
-                }
-                i += 3
-                start = i
-            } else {
-                i += 1
-            }
-        }
-        if let s = start, s < n { units.append(bytes[s..<n]) }
-        return units
     }
 }
