@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
         .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
-        .target(name: "KerfValidate", dependencies: ["KerfCore", "KerfManifest", "KerfXML"]),
+        .target(name: "KerfValidate", dependencies: ["KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto"]),
         .executableTarget(
             name: "kerf",
             dependencies: [

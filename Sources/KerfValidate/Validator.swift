@@ -38,8 +38,24 @@ public struct Validator: Sendable {
     public var schemaPath: String?
     /// Largest playlist or MPD read, in bytes.
     public var maxBytes = 64 << 20
+    /// Read the segments themselves (`--deep`), all of them or `maxSegments` sampled evenly.
+    public var deep = false
+    public var maxSegments: Int?
 
-    public init(schemaPath: String? = nil) { self.schemaPath = schemaPath }
+    public init(schemaPath: String? = nil, deep: Bool = false, maxSegments: Int? = nil) {
+        self.schemaPath = schemaPath
+        self.deep = deep
+        self.maxSegments = maxSegments
+    }
+
+    /// What `--deep` measured on one media playlist.
+    struct Measured {
+        var peak: Int
+        var average: Int
+        var codecs: [String]
+        var width: Int?
+        var height: Int?
+    }
 
     /// - Throws: `ValidationError` when the input cannot be read or is neither HLS nor DASH.
     public func validate(path: String) throws -> ValidationReport {
@@ -95,6 +111,7 @@ public struct Validator: Sendable {
                 }
             }
             var seen = Set<String>()
+            var measured: [String: Measured] = [:]
             for (line, uri) in referenced where !uri.contains("://") {
                 let child = Validator.sibling(of: path, uri)
                 guard seen.insert(child).inserted else { continue }
@@ -112,9 +129,16 @@ public struct Validator: Sendable {
                 }
                 report.documents.append(child)
                 report.findings += HLSRules.common(childDocument, file: child) + mediaChecks(childDocument, path: child)
+                if deep {
+                    let (findings, result) = deepChecks(childDocument, path: child)
+                    report.findings += findings
+                    measured[uri] = result
+                }
             }
+            if deep { report.findings += variantChecks(document, path: path, measured: measured) }
         } else {
             report.findings += mediaChecks(document, path: path)
+            if deep { report.findings += deepChecks(document, path: path).0 }
         }
         return report
     }
@@ -143,6 +167,129 @@ public struct Validator: Sendable {
         if uri.hasPrefix("/") { return uri }
         guard let slash = path.lastIndex(of: "/") else { return uri }
         return String(path[...slash]) + uri
+    }
+
+    // MARK: deep
+
+    /// Reads segments of a media playlist: keyframe starts, durations, continuity, bit rates.
+    func deepChecks(_ document: HLSDocument, path: String) -> ([Finding], Measured?) {
+        let playlist = document.mediaPlaylist()
+        guard !playlist.iFramesOnly, !playlist.segments.isEmpty else { return ([], nil) }
+        let uriLines = document.lines.compactMap { line -> Int? in
+            if case .uri = line.content { return line.number }
+            return nil
+        }
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ index: Int, _ section: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: path,
+                                    line: index < uriLines.count ? uriLines[index] : nil, reference: "\(HLSRules.rfc) \(section)"))
+        }
+        let count = playlist.segments.count
+        let chosen: Set<Int>
+        if let maxSegments, maxSegments > 0, maxSegments < count {
+            chosen = Set((0..<maxSegments).map { $0 * (count - 1) / max(1, maxSegments - 1) })
+        } else {
+            chosen = Set(0..<count)
+        }
+        let inspector = SegmentInspector(playlistPath: path)
+        var map: HLSMap?, key: HLSKey?
+        var previous: (index: Int, end: Double)?
+        var peak = 0, bits = 0.0, seconds = 0.0
+        var first: InspectedSegment?
+        for (index, segment) in playlist.segments.enumerated() {
+            if let newMap = segment.map { map = newMap }
+            if let newKey = segment.key { key = newKey.method == .none ? nil : newKey }
+            guard chosen.contains(index) else { continue }
+            let sequence = playlist.mediaSequence + UInt64(index)
+            let inspected: InspectedSegment?
+            do {
+                inspected = try inspector.inspect(segment, map: map, key: key, sequence: sequence)
+            } catch {
+                add("hls.segment-unreadable", .error, "\(segment.uri) cannot be read as media: \(error)", index, "§3")
+                previous = nil
+                continue
+            }
+            guard let inspected else {
+                add("hls.segment-encrypted", .info, "\(segment.uri) is encrypted and its key is not reachable: not checked", index, "§4.4.4.4")
+                previous = nil
+                continue
+            }
+            if first == nil { first = inspected }
+            let declared = segment.duration.seconds
+            if inspected.startsWithKeyframe == false {
+                add("hls.segment-not-keyframe", .error, "\(segment.uri) does not start with a keyframe", index, "§4.4.3.6 (EXT-X-INDEPENDENT-SEGMENTS)")
+            }
+            let tolerance = inspected.frameDuration ?? 0.05
+            if let start = inspected.start, let end = inspected.end {
+                let actual = end - start
+                if abs(actual - declared) > tolerance + 0.0005 {
+                    add("hls.segment-duration", .error, "\(segment.uri) lasts \(format(actual)) s but EXTINF says \(format(declared)) s",
+                        index, "§4.4.4.1")
+                }
+                if let previous, previous.index == index - 1, abs(start - previous.end) > tolerance + 0.0005 {
+                    add("hls.timestamp-gap", .error,
+                        "\(segment.uri) starts at \(format(start)) s, the previous segment ended at \(format(previous.end)) s", index, "§6.2.2")
+                }
+                previous = (index, end)
+            }
+            if declared > 0 {
+                peak = max(peak, Int((Double(inspected.size) * 8 / declared).rounded(.up)))
+                bits += Double(inspected.size) * 8
+                seconds += declared
+            }
+        }
+        let average = seconds > 0 ? Int((bits / seconds).rounded(.up)) : 0
+        return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
+    }
+
+    /// BANDWIDTH, AVERAGE-BANDWIDTH, CODECS and RESOLUTION against what the segments hold.
+    func variantChecks(_ document: HLSDocument, path: String, measured: [String: Measured]) -> [Finding] {
+        var findings: [Finding] = []
+        var groups: [String: [String]] = [:]
+        for media in document.tags("EXT-X-MEDIA") {
+            guard let a = media.attributes, let group = a[attribute: "GROUP-ID"]?.unquoted, let uri = a[attribute: "URI"]?.unquoted else { continue }
+            groups[group, default: []].append(uri)
+        }
+        var pending: (line: Int, attributes: [HLSDocument.Attribute])?
+        for line in document.lines {
+            switch line.content {
+            case .tag("EXT-X-STREAM-INF", _, let attributes): pending = (line.number, attributes ?? [])
+            case .uri(let uri):
+                guard let (number, attributes) = pending, let video = measured[uri] else { pending = nil; continue }
+                pending = nil
+                let audio = attributes[attribute: "AUDIO"].flatMap { groups[$0.unquoted] }?.compactMap { measured[$0] } ?? []
+                let peak = video.peak + (audio.map(\.peak).max() ?? 0)
+                let average = video.average + (audio.map(\.average).max() ?? 0)
+                func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ reference: String) {
+                    findings.append(Finding(rule: rule, severity: severity, message: message, file: path, line: number, reference: reference))
+                }
+                if let bandwidth = attributes[attribute: "BANDWIDTH"].flatMap({ Int($0.value) }), Double(peak) > Double(bandwidth) * 1.1 {
+                    add("hls.bandwidth-understated", .error,
+                        "BANDWIDTH \(bandwidth) is below the measured peak segment bit rate \(peak) for \(uri)", "\(HLSRules.rfc) §4.4.6.2")
+                }
+                if let declared = attributes[attribute: "AVERAGE-BANDWIDTH"].flatMap({ Int($0.value) }), declared > 0,
+                   abs(Double(average - declared)) > Double(declared) * 0.1 {
+                    add("hls.average-bandwidth", .warning,
+                        "AVERAGE-BANDWIDTH \(declared) differs by more than 10% from the measured \(average) for \(uri)", "\(HLSRules.apple) §1.4")
+                }
+                let declaredCodecs = (attributes[attribute: "CODECS"]?.unquoted ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
+                for codec in video.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(codec) {
+                    add("hls.codecs-mismatch", .error, "\(uri) holds \(codec), which CODECS does not list", "\(HLSRules.rfc) §4.4.6.2")
+                }
+                if let w = video.width, let h = video.height, let declared = attributes[attribute: "RESOLUTION"]?.value,
+                   declared != "\(w)x\(h)" {
+                    add("hls.resolution-mismatch", .error, "RESOLUTION is \(declared) but \(uri) is \(w)x\(h)", "\(HLSRules.rfc) §4.4.6.2")
+                }
+            default: break
+            }
+        }
+        return findings
+    }
+
+    private func format(_ seconds: Double) -> String {
+        let millis = Int((seconds * 1000).rounded())
+        let fraction = String(abs(millis) % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }
 
     // MARK: DASH

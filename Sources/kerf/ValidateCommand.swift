@@ -25,6 +25,12 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Validate MPDs against this XSD (DASH-MPD.xsd).")
     var schema: String?
 
+    @Flag(help: "Read the segments too: keyframes, durations, continuity, bit rates, codecs.")
+    var deep = false
+
+    @Option(help: "With --deep, check at most this many segments per playlist, sampled evenly.")
+    var maxSegments: Int?
+
     @Option(help: "Output format: text or json.")
     var format: String = "text"
 
@@ -36,7 +42,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         global.bootstrapLogging()
-        let report = try Validator(schemaPath: schema).validate(path: input)
+        let report = try Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments).validate(path: input)
         if format == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,73 @@
+import FoundationEssentials
+import KerfCore
+import KerfCrypto
+import KerfManifest
+import KerfMedia
+
+/// What one media segment really contains, read back through KerfMedia.
+struct InspectedSegment: Sendable {
+    var uri: String
+    var size: Int
+    /// Presentation time of the first and end of the last sample, in seconds.
+    var start: Double?
+    var end: Double?
+    /// The first video sample (in decode order) is a keyframe; nil when there is no video.
+    var startsWithKeyframe: Bool?
+    var frameDuration: Double?
+    var codecs: [String]
+    var width: Int?
+    var height: Int?
+}
+
+/// Reads the segments of a local media playlist for `--deep` checks.
+struct SegmentInspector {
+    let playlistPath: String
+
+    /// Inspects `segment` (with the EXT-X-MAP that applies to it), decrypting AES-128 segments
+    /// whose key file is local.
+    /// - Returns: nil when the segment cannot be read at all (reported by the caller).
+    func inspect(_ segment: MediaSegment, map: HLSMap?, key: HLSKey?, sequence: UInt64) throws -> InspectedSegment? {
+        var bytes = try read(segment.uri, range: segment.byteRange)
+        if let key, key.method == .aes128 {
+            guard let uri = key.uri, !uri.contains("://") else { return nil }
+            let keyBytes = try read(uri, range: nil)
+            let cipher = SegmentCipher(key: try AES128Key(bytes: keyBytes))
+            let iv = try key.iv.map { try AES128Key(hex: $0) } ?? AES128Key.sequenceIV(sequence)
+            bytes = try cipher.decrypt(bytes, iv: iv)
+        }
+        let size = bytes.count
+        if let map { bytes = try read(map.uri, range: map.byteRange) + bytes }
+        let input = try MediaInput(source: MemoryByteSource(bytes: bytes), name: segment.uri)
+        var result = InspectedSegment(uri: segment.uri, size: size, codecs: input.tracks.compactMap(\.codecString))
+        let video = input.tracks.first { $0.mediaType == .video }
+        result.width = video?.width
+        result.height = video?.height
+        result.frameDuration = video?.frameRate.map { 1 / $0.doubleValue }
+        let packet = Packet()
+        while try input.read(into: packet) == .packet {
+            guard let pts = packet.pts?.seconds else { continue }
+            let end = pts + (packet.duration?.seconds ?? 0)
+            if packet.streamIndex == video?.index, result.startsWithKeyframe == nil { result.startsWithKeyframe = packet.isKeyframe }
+            // Timing follows video when there is video, else the first track.
+            if packet.streamIndex == (video?.index ?? 0) {
+                result.start = min(result.start ?? pts, pts)
+                result.end = max(result.end ?? end, end)
+            }
+        }
+        return result
+    }
+
+    func read(_ uri: String, range: ByteRange?) throws -> [UInt8] {
+        let path = Validator.sibling(of: playlistPath, uri)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError(file: path, message: "cannot read segment")
+        }
+        let bytes = [UInt8](data)
+        guard let range else { return bytes }
+        let start = range.offset ?? 0
+        guard start + range.length <= bytes.count else {
+            throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is past the end of the file")
+        }
+        return Array(bytes[start..<(start + range.length)])
+    }
+}
