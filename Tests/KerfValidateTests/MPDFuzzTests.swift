@@ -1,0 +1,74 @@
+import Foundation
+import KerfTestSupport
+import KerfXML
+import Testing
+@testable import KerfValidate
+
+/// 10,000 mutated MPDs (truncations, flipped bytes, huge numbers, bad UTF-8, deep nesting, entity
+/// tricks) go through the reader and the DASH rules without crashing, hanging or growing memory.
+@Suite struct MPDFuzzTests {
+    static let seed = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S">
+          <Period id="0" start="PT0S">
+            <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">
+              <Representation id="v" bandwidth="800000" codecs="avc1.64001f" width="1280" height="720">
+                <SegmentTemplate timescale="1000" initialization="v/init.mp4" media="v/$Number$.m4s" startNumber="1">
+                  <SegmentTimeline><S t="0" d="6000"/><S d="4000" r="3"/></SegmentTimeline>
+                </SegmentTemplate>
+              </Representation>
+            </AdaptationSet>
+          </Period>
+        </MPD>
+        """
+
+    @Test func mutatedMPDsNeverCrashHangOrBloat() throws {
+        var random = Mix(0x6b657266)
+        let base = Array(Self.seed.utf8)
+        let junk: [[UInt8]] = [Array("99999999999999999999999999".utf8), Array("<Period>".utf8), Array("</MPD>".utf8),
+                               [0xff, 0xfe], [0xc3], Array("&lt;".utf8), Array("<!DOCTYPE x [<!ENTITY a \"b\">]>".utf8),
+                               Array(String(repeating: "<a>", count: 400).utf8), Array(" r=\"-1\"".utf8), Array("\"".utf8)]
+        var slowest: Duration = .zero
+        let rssBefore = Self.residentBytes()
+        for _ in 0..<10_000 {
+            var bytes = base
+            for _ in 0..<(1 + random.next() % 4) {
+                let position = Int(random.next() % UInt64(bytes.count + 1))
+                switch random.next() % 4 {
+                case 0: bytes = Array(bytes.prefix(position))
+                case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: random.next()) }
+                case 2: bytes.insert(contentsOf: junk[Int(random.next() % UInt64(junk.count))], at: position)
+                default: if position < bytes.count { bytes.remove(at: position) }
+                }
+            }
+            let start = ContinuousClock.now
+            if let tree = try? XMLReader.read(bytes) {
+                _ = DASHRules.check(tree, file: "fuzz.mpd")
+                _ = try? XMLDocument.serialize(tree)
+            }
+            slowest = max(slowest, ContinuousClock.now - start)
+        }
+        #expect(slowest < .seconds(1))
+        let grown = Self.residentBytes() - rssBefore
+        #expect(grown < 200 << 20, "resident memory grew by \(grown >> 20) MiB")
+    }
+
+    /// Current resident set size from /proc/self/statm.
+    static func residentBytes() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
+        return (Int(text.split(separator: " ")[1]) ?? 0) * 4096
+    }
+}
+
+/// Deterministic PRNG (SplitMix64) so failures reproduce.
+struct Mix {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
