@@ -104,14 +104,79 @@ enum HLSRules {
         if usesDecimal { needed = 3 }
         if usesByteRange || iFramesOnly { needed = max(needed, 4) }
         if keyFormat { needed = max(needed, 5) }
+        if !document.tags("EXT-X-SKIP").isEmpty { needed = max(needed, 9) }  // delta updates (§7)
         if usesMap { needed = max(needed, iFramesOnly ? 5 : 6) }
         let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0) } } ?? 1
         if declared < needed {
             add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",
                 line: document.tags("EXT-X-VERSION").first?.line, "§7")
         }
+        findings += lowLatency(document, file: file, target: target)
         if document.tags("EXT-X-PLAYLIST-TYPE").first?.value == "VOD" && document.tags("EXT-X-ENDLIST").isEmpty {
             add("hls.vod-without-endlist", .warning, "a VOD playlist should end with EXT-X-ENDLIST", line: nil, "§4.4.3.5")
+        }
+        return findings
+    }
+
+    /// Low-latency HLS (§4.4.3.7–4.4.5.3): parts, hold-backs, skipping, preload hints.
+    static func lowLatency(_ document: HLSDocument, file: String, target: Int?) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, line: Int?, _ section: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, line: line,
+                                    reference: "\(rfc) \(section)"))
+        }
+        let partInf = document.tags("EXT-X-PART-INF").first
+        let partTarget = partInf?.attributes?[attribute: "PART-TARGET"].flatMap { HLSDocument.decimal($0.value) }
+        let parts = document.tags("EXT-X-PART")
+        if !parts.isEmpty && partInf == nil {
+            add("hls.part-inf-missing", .error, "EXT-X-PART needs EXT-X-PART-INF in the playlist", line: parts[0].line, "§4.4.3.7")
+        }
+        if partInf != nil && partTarget == nil {
+            add("hls.part-inf-missing", .error, "EXT-X-PART-INF needs a decimal PART-TARGET", line: partInf?.line, "§4.4.3.7")
+        }
+        for part in parts {
+            guard let attributes = part.attributes else { continue }
+            if attributes[attribute: "URI"] == nil || attributes[attribute: "DURATION"] == nil {
+                add("hls.part-attribute-missing", .error, "EXT-X-PART needs URI and DURATION", line: part.line, "§4.4.4.9")
+            }
+            if let partTarget, let duration = attributes[attribute: "DURATION"].flatMap({ HLSDocument.decimal($0.value) }),
+               duration > partTarget {
+                add("hls.part-duration", .error, "part DURATION \(attributes[attribute: "DURATION"]!.value) exceeds PART-TARGET",
+                    line: part.line, "§4.4.4.9")
+            }
+        }
+        if let control = document.tags("EXT-X-SERVER-CONTROL").first, let attributes = control.attributes {
+            func seconds(_ name: String) -> Double? { attributes[attribute: name].flatMap { HLSDocument.decimal($0.value)?.seconds } }
+            if let hold = seconds("PART-HOLD-BACK"), let partTarget {
+                if hold < 2 * partTarget.seconds {
+                    add("hls.part-hold-back", .error, "PART-HOLD-BACK \(hold) is less than twice PART-TARGET", line: control.line, "§4.4.3.8")
+                } else if hold < 3 * partTarget.seconds {
+                    add("hls.part-hold-back", .warning, "PART-HOLD-BACK \(hold) should be at least three times PART-TARGET",
+                        line: control.line, "§4.4.3.8")
+                }
+            } else if partInf != nil && seconds("PART-HOLD-BACK") == nil {
+                add("hls.part-hold-back", .error, "a playlist with parts needs PART-HOLD-BACK in EXT-X-SERVER-CONTROL",
+                    line: control.line, "§4.4.3.8")
+            }
+            if let hold = seconds("HOLD-BACK"), let target, hold < 3 * Double(target) {
+                add("hls.hold-back", .error, "HOLD-BACK \(hold) is less than three target durations", line: control.line, "§4.4.3.8")
+            }
+            if let skip = seconds("CAN-SKIP-UNTIL"), let target, skip < 6 * Double(target) {
+                add("hls.can-skip-until", .error, "CAN-SKIP-UNTIL \(skip) is less than six target durations", line: control.line, "§4.4.3.8")
+            }
+        } else if partInf != nil {
+            add("hls.part-hold-back", .error, "a playlist with parts needs EXT-X-SERVER-CONTROL with PART-HOLD-BACK",
+                line: partInf?.line, "§4.4.3.8")
+        }
+        let hints = document.tags("EXT-X-PRELOAD-HINT")
+        for hint in hints {
+            guard let attributes = hint.attributes else { continue }
+            if attributes[attribute: "TYPE"].map({ ["PART", "MAP"].contains($0.value) }) != true || attributes[attribute: "URI"] == nil {
+                add("hls.preload-hint", .error, "EXT-X-PRELOAD-HINT needs TYPE=PART or MAP and a URI", line: hint.line, "§4.4.5.3")
+            }
+        }
+        if hints.count > 2 {
+            add("hls.preload-hint", .error, "more than one EXT-X-PRELOAD-HINT of a TYPE", line: hints[2].line, "§4.4.5.3")
         }
         return findings
     }
