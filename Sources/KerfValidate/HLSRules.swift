@@ -111,9 +111,46 @@ enum HLSRules {
             add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",
                 line: document.tags("EXT-X-VERSION").first?.line, "§7")
         }
+        findings += placement(document, file: file)
         findings += lowLatency(document, file: file, target: target)
         if document.tags("EXT-X-PLAYLIST-TYPE").first?.value == "VOD" && document.tags("EXT-X-ENDLIST").isEmpty {
             add("hls.vod-without-endlist", .warning, "a VOD playlist should end with EXT-X-ENDLIST", line: nil, "§4.4.3.5")
+        }
+        return findings
+    }
+
+    /// Tags that must come before the first segment, appear once, or continue a byte range.
+    static func placement(_ document: HLSDocument, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ message: String, line: Int, _ section: String) {
+            findings.append(Finding(rule: rule, severity: .error, message: message, file: file, line: line,
+                                    reference: "\(rfc) \(section)"))
+        }
+        let firstSegment = document.lines.first { if case .tag("EXTINF", _, _) = $0.content { return true }; return false }?.number
+        for (name, section) in [("EXT-X-MEDIA-SEQUENCE", "§4.4.3.2"), ("EXT-X-DISCONTINUITY-SEQUENCE", "§4.4.3.3"),
+                                ("EXT-X-TARGETDURATION", "§4.4.3.1"), ("EXT-X-PLAYLIST-TYPE", "§4.4.3.5")] {
+            let tags = document.tags(name)
+            if let firstSegment, let late = tags.first(where: { $0.line > firstSegment }) {
+                add("hls.tag-placement", "\(name) must appear before the first Media Segment", line: late.line, section)
+            }
+            if tags.count > 1 { add("hls.tag-repeated", "\(name) appears \(tags.count) times", line: tags[1].line, section) }
+        }
+        // EXT-X-BYTERANGE without an offset continues the previous range of the same resource.
+        var previousURI: String?
+        var pendingRange: (line: Int, hasOffset: Bool)?
+        for line in document.lines {
+            switch line.content {
+            case .tag("EXT-X-BYTERANGE", let value, _):
+                pendingRange = (line.number, value?.contains("@") == true)
+            case .uri(let uri):
+                if let range = pendingRange, !range.hasOffset, previousURI != uri {
+                    add("hls.byterange-offset", "EXT-X-BYTERANGE without an offset must follow a range of the same resource",
+                        line: range.line, "§4.4.4.2")
+                }
+                previousURI = pendingRange == nil ? nil : uri
+                pendingRange = nil
+            default: break
+            }
         }
         return findings
     }
