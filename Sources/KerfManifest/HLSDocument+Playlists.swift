@@ -7,6 +7,8 @@ extension HLSDocument {
         var playlist = MediaPlaylist(targetDuration: 0)
         var pending = MediaSegment(uri: "", duration: .zero(timescale: 1_000_000))
         var hasInfo = false
+        /// End of the previous byte range and its resource, for ranges without an offset (§4.4.4.2).
+        var previousRange: (uri: String, end: Int)?
         for line in lines {
             switch line.content {
             case .tag(let name, let value, let attributes):
@@ -42,6 +44,14 @@ extension HLSDocument {
             case .uri(let uri):
                 guard hasInfo else { continue }
                 pending.uri = uri
+                if var range = pending.byteRange {
+                    if range.offset == nil, let previous = previousRange, previous.uri == uri { range.offset = previous.end }
+                    pending.byteRange = range
+                    let (end, overflow) = (range.offset ?? 0).addingReportingOverflow(range.length)
+                    previousRange = overflow ? nil : (uri, end)
+                } else {
+                    previousRange = nil
+                }
                 playlist.segments.append(pending)
                 pending = MediaSegment(uri: "", duration: .zero(timescale: 1_000_000))
                 hasInfo = false

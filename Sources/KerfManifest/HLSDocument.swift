@@ -204,6 +204,9 @@ public struct HLSDocument: Sendable, Equatable {
         }
     }
 
+    /// True when EXT-X-INDEPENDENT-SEGMENTS is present.
+    public var isIndependent: Bool { !tags("EXT-X-INDEPENDENT-SEGMENTS").isEmpty }
+
     /// True when any tag only a Multivariant Playlist may hold is present.
     public var isMultivariant: Bool {
         lines.contains { line in

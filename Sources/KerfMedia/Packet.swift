@@ -82,6 +82,10 @@ public final class Packet {
         }
     }
 
+    /// True when the demuxer marks the packet for decoding only, not presentation (e.g. AAC
+    /// priming before an edit list's start).
+    public var isDiscard: Bool { pointer.pointee.flags & AV_PKT_FLAG_DISCARD != 0 }
+
     /// True when the demuxer flagged the packet as corrupt.
     public var isCorrupt: Bool { pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 }
 

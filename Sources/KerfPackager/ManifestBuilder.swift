@@ -305,7 +305,8 @@ struct ManifestBuilder {
         }
         r.segmentTemplate = SegmentTemplate(
             timescale: run.timescale, initialization: naming.initPath,
-            media: "\(run.plan.folder)/\(naming.mediaTemplate)", startNumber: options.timeBasedNames ? nil : 1,
+            media: "\(run.plan.folder)/\(naming.mediaTemplate)",
+            startNumber: options.timeBasedNames ? nil : (run.segments.first?.number ?? 1),
             timeline: SegmentTimelineEntry.compress(run.segments.map { ($0.start, $0.duration) }))
         return r
     }

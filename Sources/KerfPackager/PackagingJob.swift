@@ -148,6 +148,9 @@ public final class PackagingJob {
         var held: [[Packet]] = inputs.map { _ in [] }
         func deliver(_ packet: Packet, input i: Int) throws {
             let run = byStream[i][packet.streamIndex]!
+            // Audio the container marks as not presented (priming before the edit list's start) is
+            // left out, and never chosen as the origin, so split and muxed inputs sync alike.
+            if run.plan.kind == .audio && packet.isDiscard { return }
             if origins[i] == nil {
                 if run === anchors[i], let time = packet.pts ?? packet.dts,
                    run.plan.kind != .video || (packet.isKeyframe && independentStart(packet, run)) {
@@ -167,15 +170,19 @@ public final class PackagingJob {
             try accept(packet, run: run, origin: origins[i]!, segmenter: &segmenter, runs: runs)
         }
         let durations = inputs.map { $0.container.duration?.seconds ?? 0 }
+        let referenceInput = runs.first { $0.plan.number == segmenter.reference }?.plan.input
         var lastReported = -1.0
         while true {
             var best: Int? = nil
             var bestTime: MediaTime? = nil
             for i in inputs.indices {
-                guard let packet = pending[i], let time = packet.dts ?? packet.pts else {
+                guard let packet = pending[i], let raw = packet.dts ?? packet.pts else {
                     if pending[i] != nil { best = i; break }
                     continue
                 }
+                // Inputs are merged on their own timelines (each from its origin), so one input's
+                // large timestamps do not make another input wait.
+                let time = origins[i].map { raw - $0 } ?? raw
                 if bestTime == nil || time < bestTime! { best = i; bestTime = time }
             }
             guard let i = best, let packet = pending[i] else { break }
@@ -185,6 +192,9 @@ public final class PackagingJob {
                 if fraction - lastReported >= 0.005 { lastReported = fraction; progress(fraction, time.seconds) }
             }
             try refill(i)
+            if let reference = referenceInput, reference == i, pending[i] == nil {
+                try perform(segmenter.endReference(), runs: runs)
+            }
         }
         // An input whose anchor never produced a usable sample: its held packets cannot be timed.
         for i in inputs.indices where origins[i] == nil && anchors[i] != nil {
@@ -331,7 +341,10 @@ public final class PackagingJob {
             let blocking = verdict.findings.filter { finding in
                 finding.blocking && (finding.track.map { index in selected.contains { $0.index == index } } ?? true)
             }
-            if let first = blocking.first {
+            // An input that brings only subtitles has no media of its own to judge.
+            let hasText = input.tracks.contains { $0.mediaType == .subtitle && options.selection.selects(input: inputIndex, track: $0) }
+            let relevant = blocking.filter { !($0.code == .noMediaTracks && hasText) }
+            if let first = relevant.first {
                 throw PackagerError(.unsupportedInput, "cannot be packaged by stream copy",
                                     reason: "\(first.message); it needs transcoding (--transcode)", file: input.url)
             }

@@ -108,6 +108,17 @@ public struct Segmenter: Sendable {
         return actions
     }
 
+    /// The reference track has no more samples (its input ended). Held samples are released at
+    /// once, and later audio/text is cut at the following multiples of the target, on its own
+    /// frame boundaries, so it is neither held nor gathered into one long segment.
+    public mutating func endReference() -> [Action] {
+        guard !referenceEnded else { return [] }
+        referenceEnded = true
+        var actions: [Action] = []
+        releaseAll(&actions)
+        return actions
+    }
+
     /// Ends the input: releases held samples and completes every track's last segment.
     /// - Returns: the actions, and the misaligned video renditions (empty when aligned).
     public mutating func finish() -> (actions: [Action], misalignments: [Misalignment]) {
@@ -169,6 +180,13 @@ public struct Segmenter: Sendable {
             let sample = state.pending[state.pendingStart]
             if !referenceEnded {
                 guard let frontier, frontier >= sample.pts + tolerance else { break }
+            }
+            if referenceEnded {
+                // Past the reference's end: this track extends the boundaries itself.
+                let next = nextMultiple(after: boundaries.last.map { $0 + tolerance })
+                if sample.pts >= next - tolerance, (boundaries.last.map { sample.pts > $0 } ?? true) {
+                    boundaries.append(sample.pts)
+                }
             }
             var segment = state.segment
             while segment < boundaries.count && sample.pts >= boundaries[segment] - tolerance { segment += 1 }

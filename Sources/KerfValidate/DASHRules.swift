@@ -12,24 +12,24 @@ enum DASHRules {
         func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ path: String, _ reference: String) {
             findings.append(Finding(rule: rule, severity: severity, message: message, file: file, path: path, reference: reference))
         }
-        guard mpd.name == "MPD" || mpd.name.hasSuffix(":MPD") else {
+        guard mpd.localName == "MPD" else {
             add("dash.root", .error, "the root element is \(mpd.name), not MPD", "/\(mpd.name)", "\(iso) §5.3.1")
             return findings
         }
-        if mpd.attribute("xmlns") != MPDWriter.namespace && !mpd.attributes.contains(where: { $0.value == MPDWriter.namespace }) {
+        if !mpd.attributes.contains(where: { ($0.name == "xmlns" || $0.name.hasPrefix("xmlns:")) && $0.value == MPDWriter.namespace }) {
             add("dash.namespace", .error, "MPD is not in the \(MPDWriter.namespace) namespace", "/MPD", "\(iso) §5.3.1")
         }
         for required in ["profiles", "minBufferTime"] where mpd.attribute(required) == nil {
             add("dash.mpd-attribute-missing", .error, "MPD@\(required) is required", "/MPD", "\(iso) §5.3.1.2")
         }
         let dynamic = mpd.attribute("type") == "dynamic"
-        let periods = mpd.children.filter { $0.name == "Period" }
+        let periods = mpd.children(named: "Period")
         if periods.isEmpty { add("dash.period-missing", .error, "an MPD needs at least one Period", "/MPD", "\(iso) §5.3.1.2") }
         if dynamic {
             for required in ["availabilityStartTime", "publishTime"] where mpd.attribute(required) == nil {
                 add("dash.dynamic-attribute-missing", .error, "a dynamic MPD needs MPD@\(required)", "/MPD", "\(iop) §4.3")
             }
-            if !mpd.children.contains(where: { $0.name == "UTCTiming" }) {
+            if mpd.children(named: "UTCTiming").isEmpty {
                 add("dash.utctiming-missing", .warning, "a dynamic MPD should carry UTCTiming", "/MPD", "\(iop) §4.7")
             }
         } else if mpd.attribute("mediaPresentationDuration") == nil && periods.last?.attribute("duration") == nil {
@@ -39,13 +39,13 @@ enum DASHRules {
         for (p, period) in periods.enumerated() {
             let periodPath = "/MPD/Period[\(p + 1)]"
             var setIDs = Set<String>(), representationIDs = Set<String>()
-            let sets = period.children.filter { $0.name == "AdaptationSet" }
+            let sets = period.children(named: "AdaptationSet")
             for (a, set) in sets.enumerated() {
                 let setPath = "\(periodPath)/AdaptationSet[\(a + 1)]"
                 if let id = set.attribute("id"), !setIDs.insert(id).inserted {
                     add("dash.duplicate-id", .error, "AdaptationSet@id \(id) is used twice in the Period", setPath, "\(iso) §5.3.3.2")
                 }
-                let representations = set.children.filter { $0.name == "Representation" }
+                let representations = set.children(named: "Representation")
                 if representations.isEmpty && set.attribute("xlink:href") == nil {
                     add("dash.representation-missing", .error, "AdaptationSet has no Representation", setPath, "\(iso) §5.3.3.2")
                 }
@@ -71,8 +71,8 @@ enum DASHRules {
                         && !(set.attribute("mimeType") ?? representation.attribute("mimeType") ?? "").hasPrefix("text/") {
                         add("dash.codecs-missing", .warning, "no codecs on the Representation or its AdaptationSet", path, "\(iop) §3.2.13")
                     }
-                    let template = representation.children.first { $0.name == "SegmentTemplate" }
-                        ?? set.children.first { $0.name == "SegmentTemplate" }
+                    let template = representation.children(named: "SegmentTemplate").first
+                        ?? set.children(named: "SegmentTemplate").first
                     if let template { findings += timeline(template, path: path, file: file) }
                 }
             }
@@ -82,10 +82,10 @@ enum DASHRules {
 
     /// SegmentTimeline continuity (§5.3.9.6): no overlaps, no gaps, positive durations.
     static func timeline(_ template: XMLElement, path: String, file: String) -> [Finding] {
-        guard let timeline = template.children.first(where: { $0.name == "SegmentTimeline" }) else { return [] }
+        guard let timeline = template.children(named: "SegmentTimeline").first else { return [] }
         var findings: [Finding] = []
         var expected: Int64? = nil
-        for (index, s) in timeline.children.filter({ $0.name == "S" }).enumerated() {
+        for (index, s) in timeline.children(named: "S").enumerated() {
             let location = "\(path)/SegmentTemplate/SegmentTimeline/S[\(index + 1)]"
             guard let d = s.attribute("d").flatMap({ Int64($0) }), d > 0 else {
                 findings.append(Finding(rule: "dash.timeline-duration", severity: .error, message: "S@d must be a positive integer",

@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import KerfCore
 import KerfCrypto
 import KerfManifest
@@ -20,8 +23,19 @@ struct InspectedSegment: Sendable {
 }
 
 /// Reads the segments of a local media playlist for `--deep` checks.
-struct SegmentInspector {
+final class SegmentInspector {
     let playlistPath: String
+    /// The last init segment read: every segment after an EXT-X-MAP shares it.
+    private var cachedMap: (map: HLSMap, bytes: [UInt8])?
+
+    init(playlistPath: String) { self.playlistPath = playlistPath }
+
+    func mapBytes(_ map: HLSMap) throws -> [UInt8] {
+        if let cachedMap, cachedMap.map == map { return cachedMap.bytes }
+        let bytes = try read(map.uri, range: map.byteRange)
+        cachedMap = (map, bytes)
+        return bytes
+    }
 
     /// Inspects `segment` (with the EXT-X-MAP that applies to it), decrypting AES-128 segments
     /// whose key file is local.
@@ -36,7 +50,7 @@ struct SegmentInspector {
             bytes = try cipher.decrypt(bytes, iv: iv)
         }
         let size = bytes.count
-        if let map { bytes = try read(map.uri, range: map.byteRange) + bytes }
+        if let map { bytes = try mapBytes(map) + bytes }
         let input = try MediaInput(source: MemoryByteSource(bytes: bytes), name: segment.uri)
         var result = InspectedSegment(uri: segment.uri, size: size, codecs: input.tracks.compactMap(\.codecString))
         let video = input.tracks.first { $0.mediaType == .video }
@@ -57,17 +71,33 @@ struct SegmentInspector {
         return result
     }
 
+    /// Reads a whole resource, or only `range` of it (without loading the rest).
     func read(_ uri: String, range: ByteRange?) throws -> [UInt8] {
         let path = Validator.sibling(of: playlistPath, uri)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError(file: path, message: "cannot read segment")
+        guard let range else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError(file: path, message: "cannot read segment")
+            }
+            return [UInt8](data)
         }
-        let bytes = [UInt8](data)
-        guard let range else { return bytes }
         let start = range.offset ?? 0
-        guard start + range.length <= bytes.count else {
-            throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is past the end of the file")
+        let (end, overflow) = start.addingReportingOverflow(range.length)
+        guard !overflow, start >= 0, range.length >= 0, range.length <= 1 << 31 else {
+            throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is not a usable range")
         }
-        return Array(bytes[start..<(start + range.length)])
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ValidationError(file: path, message: "cannot read segment") }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: range.length)
+        var done = 0
+        while done < range.length {
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, range.length - done, off_t(start + done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is past the end of the file (ends before \(end))")
+            }
+            done += n
+        }
+        return bytes
     }
 }

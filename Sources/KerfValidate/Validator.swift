@@ -115,12 +115,17 @@ public struct Validator: Sendable {
             for (line, uri) in referenced where !uri.contains("://") {
                 let child = Validator.sibling(of: path, uri)
                 guard seen.insert(child).inserted else { continue }
-                guard FileManager.default.fileExists(atPath: child) else {
-                    report.findings.append(Finding(rule: "hls.uri-resolves", severity: .error, message: "\(uri) does not exist",
+                guard child != path, !report.documents.contains(child) else {
+                    report.findings.append(Finding(rule: "hls.playlist-loop", severity: .error,
+                                                   message: "\(uri) refers back to a playlist already read", file: path, line: line,
+                                                   reference: "\(HLSRules.rfc) §4.4.6.2"))
+                    continue
+                }
+                guard FileManager.default.fileExists(atPath: child), let childBytes = try? read(child) else {
+                    report.findings.append(Finding(rule: "hls.uri-resolves", severity: .error, message: "\(uri) does not exist or cannot be read",
                                                    file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
                     continue
                 }
-                let childBytes = try read(child)
                 let childDocument: HLSDocument
                 do { childDocument = try HLSDocument.parse(childBytes, limits: .init(maxBytes: maxBytes)) } catch {
                     report.findings.append(Finding(rule: "hls.syntax", severity: .error, message: error.message, file: child,
@@ -128,9 +133,15 @@ public struct Validator: Sendable {
                     continue
                 }
                 report.documents.append(child)
+                if childDocument.isMultivariant {
+                    report.findings.append(Finding(rule: "hls.nested-multivariant", severity: .error,
+                                                   message: "\(uri) is a multivariant playlist, not a media playlist", file: path,
+                                                   line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
+                    continue
+                }
                 report.findings += HLSRules.common(childDocument, file: child) + mediaChecks(childDocument, path: child)
                 if deep {
-                    let (findings, result) = deepChecks(childDocument, path: child)
+                    let (findings, result) = deepChecks(childDocument, path: child, independent: document.isIndependent)
                     report.findings += findings
                     measured[uri] = result
                 }
@@ -138,7 +149,7 @@ public struct Validator: Sendable {
             if deep { report.findings += variantChecks(document, path: path, measured: measured) }
         } else {
             report.findings += mediaChecks(document, path: path)
-            if deep { report.findings += deepChecks(document, path: path).0 }
+            if deep { report.findings += deepChecks(document, path: path, independent: false).0 }
         }
         return report
     }
@@ -172,9 +183,12 @@ public struct Validator: Sendable {
     // MARK: deep
 
     /// Reads segments of a media playlist: keyframe starts, durations, continuity, bit rates.
-    func deepChecks(_ document: HLSDocument, path: String) -> ([Finding], Measured?) {
+    /// - Parameter independent: the multivariant playlist declares EXT-X-INDEPENDENT-SEGMENTS.
+    func deepChecks(_ document: HLSDocument, path: String, independent: Bool) -> ([Finding], Measured?) {
         let playlist = document.mediaPlaylist()
         guard !playlist.iFramesOnly, !playlist.segments.isEmpty else { return ([], nil) }
+        let mustStartWithKeyframes = independent || playlist.independentSegments
+        var durations: [(seconds: Double, bits: Double)] = []
         let uriLines = document.lines.compactMap { line -> Int? in
             if case .uri = line.content { return line.number }
             return nil
@@ -199,8 +213,15 @@ public struct Validator: Sendable {
         for (index, segment) in playlist.segments.enumerated() {
             if let newMap = segment.map { map = newMap }
             if let newKey = segment.key { key = newKey.method == .none ? nil : newKey }
+            if segment.discontinuity { previous = nil }
             guard chosen.contains(index) else { continue }
-            let sequence = playlist.mediaSequence + UInt64(index)
+            // WebVTT segments repeat cues that span boundaries: their timing is not the segment's.
+            if segment.uri.hasSuffix(".vtt") || segment.uri.hasSuffix(".webvtt") { continue }
+            let (sequence, overflow) = playlist.mediaSequence.addingReportingOverflow(UInt64(index))
+            if overflow {
+                add("hls.media-sequence", .error, "media sequence number of \(segment.uri) overflows 64 bits", index, "§4.4.3.2")
+                continue
+            }
             let inspected: InspectedSegment?
             do {
                 inspected = try inspector.inspect(segment, map: map, key: key, sequence: sequence)
@@ -217,7 +238,15 @@ public struct Validator: Sendable {
             if first == nil { first = inspected }
             let declared = segment.duration.seconds
             if inspected.startsWithKeyframe == false {
-                add("hls.segment-not-keyframe", .error, "\(segment.uri) does not start with a keyframe", index, "§4.4.3.6 (EXT-X-INDEPENDENT-SEGMENTS)")
+                if mustStartWithKeyframes {
+                    add("hls.segment-not-keyframe", .error, "\(segment.uri) does not start with a keyframe", index,
+                        "§4.4.2.1 (EXT-X-INDEPENDENT-SEGMENTS)")
+                } else {
+                    findings.append(Finding(rule: "hls.segment-not-keyframe", severity: .warning,
+                                            message: "\(segment.uri) does not start with a keyframe", file: path,
+                                            line: index < uriLines.count ? uriLines[index] : nil,
+                                            reference: "\(HLSRules.apple) §1.10"))
+                }
             }
             let tolerance = inspected.frameDuration ?? 0.05
             if let start = inspected.start, let end = inspected.end {
@@ -233,13 +262,31 @@ public struct Validator: Sendable {
                 previous = (index, end)
             }
             if declared > 0 {
-                peak = max(peak, Int((Double(inspected.size) * 8 / declared).rounded(.up)))
+                durations.append((declared, Double(inspected.size) * 8))
                 bits += Double(inspected.size) * 8
                 seconds += declared
             }
         }
+        peak = Validator.peakBitRate(durations, target: Double(playlist.targetDuration))
         let average = seconds > 0 ? Int((bits / seconds).rounded(.up)) : 0
         return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
+    }
+
+    /// Peak segment bit rate (RFC 8216bis §4.4.6.2): the highest rate over any contiguous run of
+    /// segments lasting 0.5 to 1.5 target durations (every segment alone when none qualifies).
+    static func peakBitRate(_ segments: [(seconds: Double, bits: Double)], target: Double) -> Int {
+        var peak = 0.0
+        for start in segments.indices {
+            var seconds = 0.0, bits = 0.0
+            for end in start..<segments.count {
+                seconds += segments[end].seconds
+                bits += segments[end].bits
+                if seconds > 1.5 * target { break }
+                if seconds >= 0.5 * target { peak = max(peak, bits / seconds) }
+            }
+        }
+        if peak == 0 { peak = segments.map { $0.seconds > 0 ? $0.bits / $0.seconds : 0 }.max() ?? 0 }
+        return Int(peak.rounded(.up))
     }
 
     /// BANDWIDTH, AVERAGE-BANDWIDTH, CODECS and RESOLUTION against what the segments hold.

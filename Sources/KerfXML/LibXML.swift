@@ -6,6 +6,10 @@ internal import CLibXML2
 enum LibXML {
     private static let initialized: Bool = {
         xmlInitParser()
+        // Schema imports and DTDs never reach the network (file paths only).
+        xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader)
+        // Errors no context handler claims are dropped instead of printed to stderr.
+        xmlSetStructuredErrorFunc(nil, ignoreError)
         return true
     }()
 
@@ -14,3 +18,5 @@ enum LibXML {
         _ = initialized
     }
 }
+
+private let ignoreError: xmlStructuredErrorFunc = { _, _ in }

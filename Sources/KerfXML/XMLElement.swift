@@ -21,6 +21,14 @@ public struct XMLElement: Sendable, Equatable {
         if let value { attributes.append((name: name, value: value)) }
     }
 
+    /// The name without its namespace prefix.
+    public var localName: String {
+        name.firstIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name
+    }
+
+    /// Child elements with this local name.
+    public func children(named local: String) -> [XMLElement] { children.filter { $0.localName == local } }
+
     public func attribute(_ name: String) -> String? {
         attributes.first { $0.name == name }?.value
     }

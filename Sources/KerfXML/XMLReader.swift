@@ -8,9 +8,21 @@ public enum XMLReader {
     /// Parses `bytes`.
     /// - Throws: `XMLError(.malformed)` with libxml2's messages when not well-formed;
     ///   `.tooLarge` beyond `maxBytes`.
+    /// Longest single tag accepted (attributes included).
+    public static let maxTagBytes = 64 << 10
+
     public static func read(_ bytes: [UInt8], name: String = "document", maxBytes: Int = 64 << 20) throws(XMLError) -> XMLElement {
         guard bytes.count <= maxBytes else {
             throw XMLError(.tooLarge, "document is \(bytes.count) bytes, over the \(maxBytes)-byte limit", file: name)
+        }
+        // libxml2 checks duplicate attributes pairwise: bound the length of any one tag.
+        var tagStart: Int? = nil
+        for (index, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "<") { tagStart = index }
+            else if byte == UInt8(ascii: ">") { tagStart = nil }
+            else if let start = tagStart, index - start > maxTagBytes {
+                throw XMLError(.tooLarge, "a tag is longer than \(maxTagBytes) bytes", file: name)
+            }
         }
         let document = try XMLParsing.parse(bytes, name: name)
         defer { xmlFreeDoc(document) }

@@ -60,7 +60,8 @@ enum XMLParsing {
         xmlCtxtSetErrorHandler(context, collector)
         let document: xmlDocPtr? = bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), name, "UTF-8", options)
+                // No forced encoding: the document's declaration (or BOM) decides.
+                xmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), name, nil, options)
             }
         }
         // An undeclared prefix breaks Namespaces in XML well-formedness, which libxml2 tracks apart.
@@ -97,7 +98,7 @@ private let collectStructured: xmlStructuredErrorFunc = { opaque, error in
 }
 
 private func append(_ error: UnsafeMutablePointer<xmlError>, to collector: MessageCollector) {
-    var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
-    while let last = message.last, last.isNewline { message.removeLast() }
+    let message = (error.pointee.message.map { String(cString: $0) } ?? "unknown error")
+        .split(whereSeparator: \.isNewline).joined(separator: " ")
     collector.messages.append("line \(error.pointee.line): \(message)")
 }

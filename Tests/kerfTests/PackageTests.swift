@@ -132,10 +132,13 @@ import Testing
         let audioPeak = try audio.map { entry in
             Double(try Data(contentsOf: out.appendingPathComponent("audio_und_aac/\(entry.uri)")).count) * 8 / entry.duration
         }.max() ?? 0
-        // The audio track is every coded AAC frame, priming included: the sum of its sample durations.
+        // The audio track is every presented AAC frame (the priming frame the container marks
+        // as discard is left out): the sum of those sample durations.
         // (Integer ticks: ffprobe's 6-decimal duration_time would accumulate rounding error.)
-        let packets = try Command.ffprobe(["-show_entries", "packet=duration:stream=time_base", Fixtures.path("ladder_audio.m4a")])
-        let ticks = (packets["packets"] as? [[String: Any]] ?? []).compactMap { $0["duration"] as? Int }.reduce(0, +)
+        let packets = try Command.ffprobe(["-show_entries", "packet=duration,flags:stream=time_base", Fixtures.path("ladder_audio.m4a")])
+        let presented = (packets["packets"] as? [[String: Any]] ?? []).filter { ($0["flags"] as? String)?.contains("D") != true }
+        #expect(presented.count < (packets["packets"] as? [[String: Any]] ?? []).count, "the fixture has a priming frame")
+        let ticks = presented.compactMap { $0["duration"] as? Int }.reduce(0, +)
         let timeBase = ((packets["streams"] as? [[String: Any]])?.first?["time_base"] as? String ?? "1/1").split(separator: "/")
         let trackDuration = Double(ticks) * (Double(timeBase[0]) ?? 1) / (Double(timeBase[1]) ?? 1)
         #expect(abs(audio.map(\.duration).reduce(0, +) - trackDuration) < 0.000_01, "audio EXTINF sum")
@@ -265,6 +268,30 @@ import Testing
         #expect(vtt.contains("00:00:00.500 --> 00:00:02.500"), "\(vtt)")
         let validated = try Command.run(Fixtures.kerf, ["validate", subs.appendingPathComponent("manifest.mpd").path])
         #expect(validated.status == 0 && validated.stdout.hasSuffix("0 errors, 0 warnings\n"), "\(validated.stdout)")
+    }
+
+    /// Audio longer than the video keeps being cut at the target; a subtitles-only input joins
+    /// the presentation; a track that starts late is numbered from its own first segment.
+    @Test func unevenInputsPackage() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-uneven")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let audio = dir.appendingPathComponent("long.m4a").path, vtt = dir.appendingPathComponent("s.vtt").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=duration=25", "-c:a", "aac", audio]).status == 0)
+        try "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi\n".write(toFile: vtt, atomically: true, encoding: .utf8)
+        let out = try package([Fixtures.path("ladder_360p.mp4"), audio, vtt], ["--segment-duration", "2"])
+        let segments = try entries(out.appendingPathComponent("audio_und_aac/playlist.m3u8"))
+        #expect(segments.count >= 12)
+        #expect(segments.allSatisfy { $0.duration < 2.1 }, "\(segments.map(\.duration))")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("text_und/seg_1.vtt").path))
+        let late = dir.appendingPathComponent("late.mp4").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-itsoffset", "4.5",
+                                           "-i", Fixtures.path("h264_aac_10s.mp4"), "-map", "0:v", "-map", "1:a", "-c", "copy", "-t", "10", late]).status == 0)
+        let lateOut = try package([late], ["--segment-duration", "2"])
+        let mpd = try String(contentsOf: lateOut.appendingPathComponent("manifest.mpd"), encoding: .utf8)
+        let audioTemplate = mpd.components(separatedBy: #"initialization="audio_und_aac/init.mp4""#)[1]
+        let startNumber = Int(audioTemplate.components(separatedBy: #"startNumber=""#)[1].prefix { $0.isNumber }) ?? 0
+        #expect(startNumber == 3, "the audio's first segment is the third of the presentation")
+        #expect(FileManager.default.fileExists(atPath: lateOut.appendingPathComponent("audio_und_aac/seg_\(startNumber).m4s").path))
     }
 
     @Test func mpegTSVariantsPlay() throws {
