@@ -11,12 +11,26 @@ struct InitSegment {
     /// The media timescale of the track (`mdhd`), the unit of every fragment timestamp.
     var timescale: Int64
 
+    /// - Parameter firstPacket: the track's first packet. AC-3 and E-AC-3 sample entries (dac3,
+    ///   dec3) are built from a frame header, so for them the muxer sees this packet first and
+    ///   only the header it then writes is kept.
     static func make(parameters: CodecParameters, timeBase: Rational, language: String?,
-                     name: String) throws(MediaError) -> InitSegment {
+                     name: String, firstPacket: Packet? = nil) throws(MediaError) -> InitSegment {
         let sink = MemoryByteSink()
         let output = try MediaOutput(format: "mp4", sink: sink, name: name)
         try output.addStream(parameters: parameters, timeBase: timeBase, language: language)
-        try output.writeHeader(options: ["movflags": "+frag_custom+empty_moov+default_base_moof+cmaf"])
+        let needsFrame = ["ac3", "eac3"].contains(parameters.codec)
+        try output.writeHeader(options: ["movflags": needsFrame ? "+frag_custom+delay_moov+default_base_moof+cmaf"
+                                                                : "+frag_custom+empty_moov+default_base_moof+cmaf"])
+        if needsFrame {
+            guard let firstPacket else {
+                throw MediaError(.invalidArgument, "\(parameters.codec) needs its first frame to describe the track", file: name)
+            }
+            let copy = try firstPacket.makeReference()
+            copy.ptsTicks = 0
+            copy.dtsTicks = 0
+            try output.write(copy, toStream: 0)
+        }
         try output.flushFragment()
         let timescale = output.timeBase(ofStream: 0).denominator
         let boxes = Boxes.topLevel(sink.bytes)

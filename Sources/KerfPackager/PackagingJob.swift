@@ -231,7 +231,7 @@ public final class PackagingJob {
             if MediaTime(value: pts, timeBase: base) < origin { return }
             run.firstPTS = pts
             run.firstDTS = dts
-            try prepareOutput(run, firstSample: packet.bytes)
+            try prepareOutput(run, firstSample: packet.bytes, packet: packet)
         }
         let converted = run.conversion == .none ? packet : try packet.replacingPayload(run.conversion.convert(packet.bytes))
         let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
@@ -258,7 +258,7 @@ public final class PackagingJob {
 
     /// Creates a track's init segment and writer at its first sample, converting MPEG-TS style
     /// payloads (Annex B, ADTS) for CMAF.
-    private func prepareOutput(_ run: TrackRun, firstSample: [UInt8]) throws {
+    private func prepareOutput(_ run: TrackRun, firstSample: [UInt8], packet: Packet) throws {
         guard let directory, var parameters = run.parameters else { return }
         let plan = run.plan
         run.conversion = PayloadConversion.detect(codec: plan.info.codec, extradata: parameters.extradata, firstSample: firstSample)
@@ -269,7 +269,7 @@ public final class PackagingJob {
         let initSegment: InitSegment
         do {
             initSegment = try InitSegment.make(parameters: parameters, timeBase: plan.info.timeBase,
-                                               language: plan.language, name: plan.inputPath)
+                                               language: plan.language, name: plan.inputPath, firstPacket: packet)
         } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
         run.initSegment = initSegment
         guard writesCMAF else { return }

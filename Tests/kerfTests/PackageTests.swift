@@ -294,6 +294,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: lateOut.appendingPathComponent("audio_und_aac/seg_\(startNumber).m4s").path))
     }
 
+    /// AC-3 and E-AC-3 sample entries are built from a frame, not from codec parameters alone.
+    @Test(arguments: [("ac3", "ac-3"), ("eac3", "ec-3")])
+    func dolbyAudioPackages(codec: String, codecs: String) throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-dolby")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.mp4").path
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-map", "0:v", "-map", "0:a",
+                                           "-c:v", "copy", "-c:a", codec, input]).status == 0)
+        let out = try package([input])
+        let master = try String(contentsOf: out.appendingPathComponent("master.m3u8"), encoding: .utf8)
+        #expect(master.contains("CODECS=\"avc1.64001e,\(codecs)\""))
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let path = out.appendingPathComponent(manifest).path
+            #expect(Set(try streams(path).compactMap { $0["codec_name"] as? String }) == ["h264", codec])
+            let decoded = try decode(path)
+            #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(manifest): \(decoded.stderr)")
+        }
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
     @Test func mpegTSVariantsPlay() throws {
         let out = try package(Self.ladder, ["--formats", "hls-ts"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
