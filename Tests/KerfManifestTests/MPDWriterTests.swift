@@ -1,16 +1,12 @@
 import Foundation
 import KerfCore
+import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfManifest
 
-/// `<package root>/../shared/conformance/dash/DASH-MPD.xsd`, the root being three levels above this file.
-private func dashSchemaPath(filePath: String = #filePath) -> String {
-    let root = URL(fileURLWithPath: filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.deletingLastPathComponent()
-        .appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").standardizedFileURL.path
-}
+/// The DASH schema kept with the tests (Tests/Conformance/dash).
+private func dashSchemaPath() -> String { Fixtures.dashSchema }
 
 @Suite struct SegmentTimelineTests {
     @Test func compressesRunsOfEqualDurations() {

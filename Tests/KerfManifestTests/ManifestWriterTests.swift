@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func writtenMPDValidatesAgainstTheSchema() throws {
-        let schemaPath = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+        let schemaPath = Fixtures.dashSchema
         guard FileManager.default.fileExists(atPath: schemaPath) else {
             Issue.record("DASH schema missing at \(schemaPath)")
             return

@@ -10,6 +10,10 @@ public enum Fixtures {
         root.appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }
 
+    /// The DASH conformance material (MPD schema, example MPDs) kept with the tests.
+    public static let conformance: URL = root.appendingPathComponent("Tests/Conformance/dash")
+    public static var dashSchema: String { conformance.appendingPathComponent("DASH-MPD.xsd").path }
+
     /// Every fixture that is valid media, with the file name as key.
     public static let media = [
         "h264_aac_10s.mp4", "hevc_aac.mp4", "h264_irregular_gop.mp4", "mpeg2_mp2.ts",

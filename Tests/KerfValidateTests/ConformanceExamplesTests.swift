@@ -6,7 +6,7 @@ import Testing
 /// The standard's example MPDs: all pass the XSD; only the five documented illustrative
 /// excerpts (manifests/README.md) have errors, and exactly those.
 @Suite struct ConformanceExamplesTests {
-    static let folder = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash")
+    static let folder = Fixtures.conformance
     static let deviations: [String: Set<String>] = [
         "example_G19.mpd": ["dash.duplicate-id"],
         "example_G22.mpd": ["dash.timeline-overlap"],

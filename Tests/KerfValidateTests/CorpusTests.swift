@@ -7,7 +7,7 @@ import Testing
 /// the rule IDs its `.expected` file lists.
 @Suite struct CorpusTests {
     static let corpus = Fixtures.root.appendingPathComponent("manifests")
-    static let schema = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+    static let schema = Fixtures.dashSchema
 
     static func samples(_ folder: String) -> [String] {
         let path = corpus.appendingPathComponent(folder).path

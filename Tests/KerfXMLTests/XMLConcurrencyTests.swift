@@ -7,7 +7,7 @@ import Testing
 /// libxml2's lazy global initialisation that `LibXML.initialize()` prevents can only happen on a
 /// process's very first libxml2 call, so this test cannot force it; it checks the results.)
 @Suite struct XMLConcurrencyTests {
-    static let schema = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+    static let schema = Fixtures.dashSchema
 
     @Test(.timeLimit(.minutes(1)))
     func schemasLoadAndValidateFromManyTasksAtOnce() async throws {

@@ -4,7 +4,7 @@ import Testing
 @testable import KerfXML
 
 @Suite struct XMLReaderTests {
-    static let conformance = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash")
+    static let conformance = Fixtures.conformance
     static var examples: [String] {
         let folder = conformance.appendingPathComponent("examples").path
         return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])

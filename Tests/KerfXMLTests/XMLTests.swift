@@ -1,14 +1,10 @@
 import Foundation
+import KerfTestSupport
 import Testing
 @testable import KerfXML
 
-/// The DASH schema shipped next to the package: `<root>/../shared/conformance/dash/DASH-MPD.xsd`.
-private func dashSchemaPath(filePath: String = #filePath) -> String {
-    let root = URL(fileURLWithPath: filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.deletingLastPathComponent()
-        .appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").standardizedFileURL.path
-}
+/// The DASH schema kept with the tests (Tests/Conformance/dash).
+private func dashSchemaPath() -> String { Fixtures.dashSchema }
 
 /// Loads the DASH schema, recording an issue (instead of passing silently) when it is missing.
 private func loadDASHSchema(sourceLocation: SourceLocation = #_sourceLocation) throws -> XMLSchema? {
@@ -165,11 +161,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
     @Test func undeclaredNamespacePrefixIsReportedNotFatal() async {
         do {
             await #expect(processExitsWith: .success) {
-                let root = URL(fileURLWithPath: #filePath)
-                    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                let path = root.deletingLastPathComponent()
-                    .appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").standardizedFileURL.path
-                let schema = try XMLSchema(path: path)
+                let schema = try XMLSchema(path: Fixtures.dashSchema)
                 let document = """
                     <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" xlink:href="x" profiles="p" minBufferTime="PT2S">\
                     <Period/></MPD>

@@ -5,7 +5,7 @@ import Testing
 /// `kerf package` end to end, checked with ffprobe/ffmpeg and xmllint as oracles.
 @Suite struct PackageTests {
     static let ladder = ["ladder_360p.mp4", "ladder_540p.mp4", "ladder_720p.mp4", "ladder_audio.m4a"].map(Fixtures.path)
-    static let schema = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/dash/DASH-MPD.xsd").path
+    static let schema = Fixtures.dashSchema
 
     /// Packages `inputs` into a new temporary directory and returns it.
     func package(_ inputs: [String], _ extra: [String] = []) throws -> URL {
