@@ -23,7 +23,7 @@ import Testing
         """
 
     @Test func mutatedMPDsNeverCrashHangOrBloat() throws {
-        var random = Mix(0x6b657266)
+        var random = SplitMix(seed: 0x6b657266)
         let base = Array(Self.seed.utf8)
         let junk: [[UInt8]] = [Array("99999999999999999999999999".utf8), Array("<Period>".utf8), Array("</MPD>".utf8),
                                [0xff, 0xfe], [0xc3], Array("&lt;".utf8), Array("<!DOCTYPE x [<!ENTITY a \"b\">]>".utf8),
@@ -57,18 +57,5 @@ import Testing
     static func residentBytes() -> Int {
         let text = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
         return (Int(text.split(separator: " ")[1]) ?? 0) * 4096
-    }
-}
-
-/// Deterministic PRNG (SplitMix64) so failures reproduce.
-struct Mix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
