@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import KerfCore
 import KerfMedia
 import Logging
@@ -64,6 +65,13 @@ struct GlobalOptions: ParsableArguments {
         // Without --verbose, FFmpeg's own messages are dropped: Kerf's errors carry the cause.
         MediaLibrary.setLogLevel(verbose ? .info : nil)
     }
+}
+
+/// Prints a value as Kerf's stable JSON: pretty-printed, keys sorted, slashes unescaped.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Writes text to stderr unbuffered (the C `stderr` global is not concurrency-safe in Swift 6).

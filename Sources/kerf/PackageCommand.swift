@@ -125,9 +125,7 @@ struct PackageCommand: ParsableCommand {
         let summary = try job.run()
         bar?.finish()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            try printJSON(summary)
         } else {
             for manifest in summary.manifests { print("\(output)/\(manifest)") }
         }

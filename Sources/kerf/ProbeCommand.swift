@@ -35,10 +35,7 @@ struct ProbeCommand: ParsableCommand {
         global.bootstrapLogging()
         let report = try MediaProbe.probe(url: input, targetSegmentDuration: segmentDuration)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(ProbeDocument(report))
-            print(String(decoding: data, as: UTF8.self))
+            try printJSON(ProbeDocument(report))
         } else {
             print(ProbeText.render(report), terminator: "")
         }

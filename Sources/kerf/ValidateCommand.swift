@@ -44,9 +44,7 @@ struct ValidateCommand: ParsableCommand {
         global.bootstrapLogging()
         let report = try Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments).validate(path: input)
         if format == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(JSONReport(report)), as: UTF8.self))
+            try printJSON(JSONReport(report))
         } else {
             print(render(report, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
         }
