@@ -1,3 +1,5 @@
+import KerfCore
+
 /// A 128-bit AES key or initialisation vector, parsed from hex or raw bytes.
 public struct AES128Key: Sendable, Equatable {
     public let bytes: [UInt8]
@@ -11,7 +13,7 @@ public struct AES128Key: Sendable, Equatable {
 
     /// Parses 32 hex digits, with an optional `0x` prefix.
     public init(hex: String) throws(CryptoError) {
-        var text = Substring(hex.trimmingWhitespace)
+        var text = Substring(hex.trimming(while: \.isWhitespace))
         if text.hasPrefix("0x") || text.hasPrefix("0X") { text = text.dropFirst(2) }
         guard text.allSatisfy(\.isHexDigit) else {
             throw CryptoError(.invalidKey, "an AES-128 key is hexadecimal digits only")
@@ -46,14 +48,5 @@ public struct AES128Key: Sendable, Equatable {
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
         }.joined()
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

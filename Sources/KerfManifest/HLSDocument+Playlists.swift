@@ -147,15 +147,6 @@ extension HLSDocument {
     }
 
     static func codecs(_ attributes: [Attribute]) -> [String] {
-        attributes[attribute: "CODECS"].map { $0.unquoted.split(separator: ",").map { String($0).trimmingSpaces } } ?? []
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
+        attributes[attribute: "CODECS"].map { $0.unquoted.split(separator: ",").map { $0.trimming { $0 == " " } } } ?? []
     }
 }

@@ -117,7 +117,7 @@ struct ManifestBuilder {
 
     /// One group per codec string, so a variant's CODECS names exactly what its group holds.
     func audioGroupID(_ run: PublishedTrack) -> String {
-        "audio-" + (run.plan.info.codecString ?? run.plan.info.codec).replacingAll(".", with: "-")
+        "audio-" + (run.plan.info.codecString ?? run.plan.info.codec).replacing(".", with: "-")
     }
 
     func multivariant() -> MultivariantPlaylist {

@@ -23,10 +23,10 @@ enum WebVTT {
             let line = String(decoding: payload, as: UTF8.self)
             let fields = line.split(separator: ",", maxSplits: 8, omittingEmptySubsequences: false)
             var text = fields.count == 9 ? String(fields[8]) : line
-            while let open = text.range(of: "{"), let close = text.range(of: "}", range: open.upperBound..<text.endIndex) {
+            while let open = text.firstRange(of: "{"), let close = text[open.upperBound...].firstRange(of: "}") {
                 text.removeSubrange(open.lowerBound..<close.upperBound)
             }
-            return text.replacingAll("\\N", with: "\n").replacingAll("\\n", with: "\n")
+            return text.replacing("\\N", with: "\n").replacing("\\n", with: "\n")
         default:
             return String(decoding: payload, as: UTF8.self)
         }
@@ -91,46 +91,6 @@ enum WebVTT {
     }
 
     private static func escapeText(_ text: Substring) -> String {
-        String(text).replacingAll("&", with: "&amp;").replacingAll(">", with: "&gt;")
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-
-    var trimmingNewlines: String {
-        var s = Substring(self)
-        while let last = s.last, last.isNewline || last == "\r" { s.removeLast() }
-        while let first = s.first, first.isNewline { s.removeFirst() }
-        return String(s)
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Index>? {
-        guard !target.isEmpty, count >= target.count else { return nil }
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(target) { return index..<self.index(index, offsetBy: target.count) }
-            index = self.index(after: index)
-        }
-        return nil
-    }
-}
-
-extension String {
-    func range(of target: String, range: Range<Index>? = nil) -> Range<Index>? {
-        let slice = range.map { self[$0] } ?? self[...]
-        return slice.range(of: target)
+        String(text).replacing("&", with: "&amp;").replacing(">", with: "&gt;")
     }
 }

@@ -1,4 +1,5 @@
 internal import CLibXML2
+import KerfCore
 
 /// Reads XML into `XMLElement` trees with libxml2, safely: no network access, no external
 /// entities or DTD loading, no entity substitution, libxml2's default depth and size limits
@@ -67,7 +68,7 @@ public enum XMLReader {
             child = current.pointee.next
         }
         if result.children.isEmpty {
-            let trimmed = text.trimmingXMLWhitespace
+            let trimmed = text.trimming { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
             result.text = trimmed.isEmpty ? nil : trimmed
         }
         return result
@@ -81,14 +82,5 @@ public enum XMLReader {
 
     private static func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
         pointer.map { String(cString: $0) }
-    }
-}
-
-extension String {
-    var trimmingXMLWhitespace: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
     }
 }
