@@ -31,8 +31,8 @@ public final class PackagingJob {
         var initSegment: InitSegment?
         var writer: CMAFTrackWriter?
         var conversion = PayloadConversion.none
-        /// NAL length-field size of the converted samples.
-        var lengthSize = 4
+        /// NAL length-field size of length-prefixed samples (from avcC/hvcC).
+        let lengthSize: Int
         /// First presentation and decode timestamps, in stream ticks.
         var firstPTS: Int64?
         var firstDTS: Int64?
@@ -51,6 +51,7 @@ public final class PackagingJob {
         init(plan: PlannedTrack, parameters: CodecParameters?) {
             self.plan = plan
             self.parameters = parameters
+            self.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
         }
     }
 
@@ -78,9 +79,7 @@ public final class PackagingJob {
         self.directory = directory
         self.writesCMAF = writesCMAF
         let runs = plans.map { plan in
-            let run = TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
-            run.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
-            return run
+            TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
         }
         tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
         if let encryption = options.encryption, encryption.publishesKey {
@@ -217,11 +216,6 @@ public final class PackagingJob {
             let start = MediaTime(value: pts, timeBase: base) - origin
             run.cues.append(Cue(start: start, end: start + MediaTime(value: packet.durationTicks, timeBase: base), text: text))
             return
-        }
-        if run.firstPTS == nil, run.plan.kind == .video, let parameters = run.parameters {
-            run.lengthSize = PayloadConversion.detect(codec: run.plan.info.codec, extradata: parameters.extradata,
-                                                      firstSample: packet.bytes) == .none
-                ? RandomAccess.lengthSize(codec: run.plan.info.codec, extradata: parameters.extradata) : 4
         }
         let independent = run.plan.kind != .video || (packet.isKeyframe && independentStart(packet, run))
         if run.firstPTS == nil {

@@ -11,7 +11,9 @@ import KerfMedia
 struct InspectedSegment: Sendable {
     var uri: String
     var size: Int
-    /// Presentation time of the first and end of the last sample, in seconds.
+    /// Presentation time of the first and end of the last sample, in seconds, from the video
+    /// track, else the first audio track; nil for text-only segments, whose cues legitimately
+    /// overlap segment boundaries.
     var start: Double?
     var end: Double?
     /// The first video sample (in decode order) is a keyframe; nil when there is no video.
@@ -57,13 +59,13 @@ final class SegmentInspector {
         result.width = video?.width
         result.height = video?.height
         result.frameDuration = video?.frameRate.map { 1 / $0.doubleValue }
+        let timed = video ?? input.tracks.first { $0.mediaType == .audio }
         let packet = Packet()
         while try input.read(into: packet) == .packet {
             guard let pts = packet.pts?.seconds else { continue }
             let end = pts + (packet.duration?.seconds ?? 0)
             if packet.streamIndex == video?.index, result.startsWithKeyframe == nil { result.startsWithKeyframe = packet.isKeyframe }
-            // Timing follows video when there is video, else the first track.
-            if packet.streamIndex == (video?.index ?? 0) {
+            if packet.streamIndex == timed?.index {
                 result.start = min(result.start ?? pts, pts)
                 result.end = max(result.end ?? end, end)
             }

@@ -215,8 +215,6 @@ public struct Validator: Sendable {
             if let newKey = segment.key { key = newKey.method == .none ? nil : newKey }
             if segment.discontinuity { previous = nil }
             guard chosen.contains(index) else { continue }
-            // WebVTT segments repeat cues that span boundaries: their timing is not the segment's.
-            if segment.uri.hasSuffix(".vtt") || segment.uri.hasSuffix(".webvtt") { continue }
             let (sequence, overflow) = playlist.mediaSequence.addingReportingOverflow(UInt64(index))
             if overflow {
                 add("hls.media-sequence", .error, "media sequence number of \(segment.uri) overflows 64 bits", index, "§4.4.3.2")
