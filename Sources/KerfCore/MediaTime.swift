@@ -31,6 +31,13 @@ public struct MediaTime: Sendable, Hashable, Codable, Comparable, CustomStringCo
         }
     }
 
+    /// This time as a count of ticks of an FFmpeg-style time base (`num/den` seconds per tick),
+    /// rounded to the nearest tick: the inverse of `init(value:timeBase:)`.
+    public func ticks(of timeBase: Rational) -> Int64 {
+        precondition(timeBase.numerator > 0 && timeBase.denominator > 0, "invalid time base \(timeBase)")
+        return MediaTime.scale(value, by: timeBase.denominator, dividedBy: timescale * timeBase.numerator, rounding: .nearest)
+    }
+
     /// Seconds as a double, for display and reporting only; never for arithmetic.
     public var seconds: Double { Double(value) / Double(timescale) }
 

@@ -32,13 +32,31 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
 
     /// The lowest EXT-X-VERSION the features used require (§7).
     public var requiredVersion: Int {
-        // Kerf writes EXTINF as decimal floating point (exact to the microsecond), which needs 3.
-        var version = 3
-        if iFramesOnly || segments.contains(where: { $0.byteRange != nil || $0.map?.byteRange != nil }) { version = max(version, 4) }
-        if segments.contains(where: { $0.key?.keyFormat != nil || $0.key?.keyFormatVersions != nil || $0.key?.method == .sampleAES }) {
-            version = max(version, 5)
-        }
-        if segments.contains(where: { $0.map != nil }) { version = max(version, iFramesOnly ? 5 : 6) }
+        // Kerf writes EXTINF as decimal floating point (exact to the microsecond).
+        MediaPlaylist.requiredVersion(
+            decimalDurations: true,
+            byteRanges: segments.contains { $0.byteRange != nil || $0.map?.byteRange != nil },
+            iFramesOnly: iFramesOnly,
+            keyFormats: segments.contains { $0.key?.keyFormat != nil || $0.key?.keyFormatVersions != nil || $0.key?.method == .sampleAES },
+            maps: segments.contains { $0.map != nil },
+            deltaUpdates: false)
+    }
+
+    /// The lowest EXT-X-VERSION for the features a Media Playlist uses (RFC 8216bis §7), shared
+    /// by the writer and the validator.
+    /// - Parameters:
+    ///   - decimalDurations: an EXTINF is written with a fraction (3).
+    ///   - byteRanges: EXT-X-BYTERANGE or EXT-X-MAP BYTERANGE (4); `iFramesOnly` also needs 4.
+    ///   - keyFormats: KEYFORMAT/KEYFORMATVERSIONS or METHOD=SAMPLE-AES (5).
+    ///   - maps: EXT-X-MAP (6, or 5 in an I-frames-only playlist).
+    ///   - deltaUpdates: EXT-X-SKIP (9).
+    public static func requiredVersion(decimalDurations: Bool, byteRanges: Bool, iFramesOnly: Bool, keyFormats: Bool,
+                                       maps: Bool, deltaUpdates: Bool) -> Int {
+        var version = decimalDurations ? 3 : 1
+        if byteRanges || iFramesOnly { version = max(version, 4) }
+        if keyFormats { version = max(version, 5) }
+        if maps { version = max(version, iFramesOnly ? 5 : 6) }
+        if deltaUpdates { version = max(version, 9) }
         return version
     }
 }

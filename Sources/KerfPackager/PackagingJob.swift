@@ -233,7 +233,7 @@ public final class PackagingJob {
         let isSync = independent
         // The track may start after the origin (audio beginning later): keep that offset.
         let lead = MediaTime(value: firstPTS, timeBase: base) - origin
-        let originTicks = origin.rescaled(to: base.denominator).value / max(1, base.numerator)
+        let originTicks = origin.ticks(of: base)
         let sample = SampleTiming(track: run.plan.number,
                                   pts: MediaTime(value: pts, timeBase: base) - origin,
                                   dts: MediaTime(value: dts, timeBase: base) - origin,
@@ -294,8 +294,7 @@ public final class PackagingJob {
 
     /// Ticks of the stream time base → ticks of the track's media timescale.
     private func rescale(_ ticks: Int64, _ run: TrackRun) -> Int64 {
-        guard let timescale = run.initSegment?.timescale else { return ticks }
-        return MediaTime(value: ticks, timeBase: run.plan.info.timeBase).rescaled(to: timescale).value
+        rescale(MediaTime(value: ticks, timeBase: run.plan.info.timeBase), run)
     }
 
     private func perform(_ actions: [Segmenter.Action], runs: [TrackRun]) throws {

@@ -8,7 +8,7 @@ import KerfMedia
 /// (`h264_mp4toannexb`) and wraps AAC in ADTS. Timestamps are the package's normalised
 /// timeline shifted by `timestampOffset`, so B-frame decode times stay positive.
 final class TSVariantWriter {
-    /// Ten seconds at 90 kHz: the MPEG-TS time of presentation time zero.
+    /// The MPEG-TS time of presentation time zero (10 s).
     static let timestampOffset = MediaTime(value: 10, timescale: 1)
 
     struct Member {
@@ -41,8 +41,7 @@ final class TSVariantWriter {
         guard let memberIndex = members.firstIndex(where: { $0.track == track }) else { return }
         let muxer = try output(for: segment)
         let copy = try packet.makeReference()
-        let offset = Self.timestampOffset.rescaled(to: members[memberIndex].timeBase.denominator).value
-            / max(1, members[memberIndex].timeBase.numerator)
+        let offset = Self.timestampOffset.ticks(of: members[memberIndex].timeBase)
         copy.ptsTicks = pts + offset
         copy.dtsTicks = dts + offset
         try muxer.write(copy, toStream: memberIndex)

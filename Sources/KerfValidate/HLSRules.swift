@@ -91,7 +91,8 @@ enum HLSRules {
                 }
             case .tag("EXT-X-KEY", _, let attributes?):
                 findings += key(attributes, line: line.number, file: file)
-                if attributes[attribute: "KEYFORMAT"] != nil || attributes[attribute: "KEYFORMATVERSIONS"] != nil { keyFormat = true }
+                if attributes[attribute: "KEYFORMAT"] != nil || attributes[attribute: "KEYFORMATVERSIONS"] != nil
+                    || attributes[attribute: "METHOD"]?.value == "SAMPLE-AES" { keyFormat = true }
             case .uri:
                 if pendingInfo == nil { add("hls.uri-without-extinf", .error, "URI line without a preceding EXTINF", line: line.number, "§4.4.4.1") }
                 pendingInfo = nil
@@ -100,12 +101,9 @@ enum HLSRules {
             }
         }
         if let pendingInfo { add("hls.extinf-without-uri", .error, "EXTINF not followed by a URI", line: pendingInfo, "§4.4.4.1") }
-        var needed = 1
-        if usesDecimal { needed = 3 }
-        if usesByteRange || iFramesOnly { needed = max(needed, 4) }
-        if keyFormat { needed = max(needed, 5) }
-        if !document.tags("EXT-X-SKIP").isEmpty { needed = max(needed, 9) }  // delta updates (§7)
-        if usesMap { needed = max(needed, iFramesOnly ? 5 : 6) }
+        let needed = MediaPlaylist.requiredVersion(decimalDurations: usesDecimal, byteRanges: usesByteRange,
+                                                   iFramesOnly: iFramesOnly, keyFormats: keyFormat, maps: usesMap,
+                                                   deltaUpdates: !document.tags("EXT-X-SKIP").isEmpty)
         let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0) } } ?? 1
         if declared < needed {
             add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",

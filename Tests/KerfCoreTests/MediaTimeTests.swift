@@ -46,6 +46,12 @@ import Testing
         #expect(MediaTime(value: 3, timeBase: Rational(1001, 30000)).timescale == 30000)
     }
 
+    @Test func ticksOfATimeBaseInvertTheConversion() {
+        #expect(MediaTime(value: 10, timescale: 1).ticks(of: Rational(1, 90000)) == 900_000)
+        #expect(MediaTime(value: 3003, timescale: 30000).ticks(of: Rational(1001, 30000)) == 3)
+        #expect(MediaTime(value: 1, timescale: 3).ticks(of: Rational(1, 1000)) == 333)
+    }
+
     @Test func rationalReduces() {
         #expect(Rational(1280 * 1, 720 * 1).reduced == Rational(16, 9))
         #expect(Rational(3, -6).reduced == Rational(-1, 2))

@@ -43,6 +43,10 @@ import Testing
         #expect(plain.requiredVersion == 5)
         plain.iFramesOnly = false
         #expect(plain.requiredVersion == 6)
+        plain.segments[0].map = nil
+        plain.segments[0].byteRange = nil
+        plain.segments[0].key = HLSKey(method: .sampleAES, uri: "k")
+        #expect(plain.requiredVersion == 5)
     }
 
     @Test func targetDurationRoundsToNearest() {
