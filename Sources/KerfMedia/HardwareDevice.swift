@@ -45,16 +45,6 @@ public final class HardwareDevice: @unchecked Sendable {
         av_buffer_unref(&p)
         LiveObjects.contextCount.subtract(1, ordering: .relaxed)
     }
-
-    /// Whether this FFmpeg build has support for `kind` compiled in.
-    public static func isCompiledIn(_ kind: Kind) -> Bool {
-        var type = av_hwdevice_iterate_types(AV_HWDEVICE_TYPE_NONE)
-        while type != AV_HWDEVICE_TYPE_NONE {
-            if type == kind.type { return true }
-            type = av_hwdevice_iterate_types(type)
-        }
-        return false
-    }
 }
 
 /// How a decoder or encoder chooses between a GPU device and software.

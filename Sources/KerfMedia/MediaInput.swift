@@ -159,13 +159,4 @@ public final class MediaInput {
         packet.pointer.pointee.time_base = timeBases[Int(packet.pointer.pointee.stream_index)]
         return .packet
     }
-
-    /// Seeks to the keyframe at or before `time` in track `track` (or any track when `nil`).
-    public func seek(to time: MediaTime, track: Int? = nil) throws(MediaError) {
-        let index = Int32(track ?? -1)
-        let base = track.map { timeBases[$0] } ?? AVRational(num: 1, den: AV_TIME_BASE)
-        let target = time.rescaled(to: Int64(base.den)).value / Int64(max(base.num, 1))
-        try LibAV.check(av_seek_frame(context, index, target, AVSEEK_FLAG_BACKWARD), "av_seek_frame",
-                        "cannot seek", file: url)
-    }
 }

@@ -86,9 +86,6 @@ public final class Packet {
     /// priming before an edit list's start).
     public var isDiscard: Bool { pointer.pointee.flags & AV_PKT_FLAG_DISCARD != 0 }
 
-    /// True when the demuxer flagged the packet as corrupt.
-    public var isCorrupt: Bool { pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 }
-
     /// Presentation and decode timestamps and duration in ticks of `timeBase`; `nil` when unset.
     public var ptsTicks: Int64? {
         get { pointer.pointee.pts == LibAV.noPTS ? nil : pointer.pointee.pts }
