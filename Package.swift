@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // C adapters: system libraries found through pkg-config, each with a shim header.
@@ -36,7 +38,16 @@ let package = Package(
         .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
         .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
-        .target(name: "KerfValidate", dependencies: ["KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto"]),
+        .target(
+            name: "KerfValidate",
+            dependencies: [
+                "KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "kerf",
             dependencies: [

@@ -1,7 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import KerfCore
 import KerfCrypto
 import KerfManifest
@@ -24,37 +21,49 @@ struct InspectedSegment: Sendable {
     var height: Int?
 }
 
-/// Reads the segments of a local media playlist for `--deep` checks.
+/// Reads the segments of a media playlist for `--deep` checks, from disk or over HTTP.
 final class SegmentInspector {
-    let playlistPath: String
+    /// Where the playlist was read from: segment URIs resolve against it.
+    let base: String
+    let loader: ResourceLoader
+    let maxBytes: Int
     /// The last init segment read: every segment after an EXT-X-MAP shares it.
     private var cachedMap: (map: HLSMap, bytes: [UInt8])?
+    private var cachedKey: (uri: String, key: AES128Key)?
 
-    init(playlistPath: String) { self.playlistPath = playlistPath }
+    init(base: String, loader: ResourceLoader, maxBytes: Int) {
+        self.base = base
+        self.loader = loader
+        self.maxBytes = maxBytes
+    }
 
-    func mapBytes(_ map: HLSMap) throws -> [UInt8] {
+    func mapBytes(_ map: HLSMap) async throws -> [UInt8] {
         if let cachedMap, cachedMap.map == map { return cachedMap.bytes }
-        let bytes = try read(map.uri, range: map.byteRange)
+        let bytes = try await read(map.uri, range: map.byteRange)
         cachedMap = (map, bytes)
         return bytes
     }
 
     /// Inspects `segment` (with the EXT-X-MAP that applies to it), decrypting AES-128 segments
-    /// whose key file is local.
-    /// - Returns: nil when the segment cannot be read at all (reported by the caller).
-    func inspect(_ segment: MediaSegment, map: HLSMap?, key: HLSKey?, sequence: UInt64) throws -> InspectedSegment? {
-        var bytes = try read(segment.uri, range: segment.byteRange)
+    /// whose key can be read.
+    /// - Returns: nil when the segment is encrypted with a key that cannot be read.
+    func inspect(_ segment: MediaSegment, map: HLSMap?, key: HLSKey?, sequence: UInt64) async throws -> InspectedSegment? {
+        var bytes = try await read(segment.uri, range: segment.byteRange)
         if let key, key.method == .aes128 {
-            guard let uri = key.uri, !uri.contains("://") else { return nil }
-            let keyBytes = try read(uri, range: nil)
-            let cipher = SegmentCipher(key: try AES128Key(bytes: keyBytes))
+            guard let uri = key.uri, let aesKey = await self.key(uri) else { return nil }
             let iv = try key.iv.map { try AES128Key(hex: $0) } ?? AES128Key.sequenceIV(sequence)
-            bytes = try cipher.decrypt(bytes, iv: iv)
+            bytes = try SegmentCipher(key: aesKey).decrypt(bytes, iv: iv)
         }
         let size = bytes.count
-        if let map { bytes = try mapBytes(map) + bytes }
-        let input = try MediaInput(source: MemoryByteSource(bytes: bytes), name: segment.uri)
-        var result = InspectedSegment(uri: segment.uri, size: size, codecs: input.tracks.compactMap(\.codecString))
+        if let map { bytes = try await mapBytes(map) + bytes }
+        return try Self.inspect(bytes, name: segment.uri, size: size)
+    }
+
+    /// Reads the media in `bytes` (init segment first when there is one).
+    /// - Parameter size: the size of the media segment alone, for bit rates.
+    static func inspect(_ bytes: [UInt8], name: String, size: Int) throws -> InspectedSegment {
+        let input = try MediaInput(source: MemoryByteSource(bytes: bytes), name: name)
+        var result = InspectedSegment(uri: name, size: size, codecs: input.tracks.compactMap(\.codecString))
         let video = input.tracks.first { $0.mediaType == .video }
         result.width = video?.width
         result.height = video?.height
@@ -73,33 +82,16 @@ final class SegmentInspector {
         return result
     }
 
-    /// Reads a whole resource, or only `range` of it (without loading the rest).
-    func read(_ uri: String, range: ByteRange?) throws -> [UInt8] {
-        let path = Validator.sibling(of: playlistPath, uri)
-        guard let range else {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError(file: path, message: "cannot read segment")
-            }
-            return [UInt8](data)
-        }
-        let start = range.offset ?? 0
-        let (end, overflow) = start.addingReportingOverflow(range.length)
-        guard !overflow, start >= 0, range.length >= 0, range.length <= 1 << 31 else {
-            throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is not a usable range")
-        }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ValidationError(file: path, message: "cannot read segment") }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: range.length)
-        var done = 0
-        while done < range.length {
-            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, range.length - done, off_t(start + done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw ValidationError(file: path, message: "byte range \(range.length)@\(start) is past the end of the file (ends before \(end))")
-            }
-            done += n
-        }
-        return bytes
+    /// The AES-128 key at `uri`, or nil when it cannot be read or is not 16 bytes.
+    private func key(_ uri: String) async -> AES128Key? {
+        if let cachedKey, cachedKey.uri == uri { return cachedKey.key }
+        guard let bytes = try? await read(uri, range: nil), let key = try? AES128Key(bytes: bytes) else { return nil }
+        cachedKey = (uri, key)
+        return key
+    }
+
+    /// Reads a whole resource, or only `range` of it.
+    func read(_ uri: String, range: ByteRange?) async throws(LoadFailure) -> [UInt8] {
+        try await loader.load(ResourceLoader.resolve(uri, against: base), range: range, limit: maxBytes).bytes
     }
 }

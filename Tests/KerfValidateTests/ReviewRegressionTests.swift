@@ -13,27 +13,27 @@ import Testing
         return path
     }
 
-    @Test func overflowingNumbersAreFindingsNotCrashes() throws {
+    @Test func overflowingNumbersAreFindingsNotCrashes() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-regress")
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data(repeating: 0, count: 100).write(to: dir.appendingPathComponent("a.ts"))
         let ranges = try write("#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\n#EXT-X-BYTERANGE:9223372036854775807@9223372036854775807\na.ts\n#EXT-X-ENDLIST\n", "r.m3u8", in: dir)
-        let report = try Validator(deep: true).validate(path: ranges)
+        let report = try await Validator(deep: true).validate(ranges)
         #expect(report.findings.contains { $0.rule == "hls.segment-unreadable" })
         let sequence = try write("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:18446744073709551615\n#EXTINF:4.0,\na.ts\n#EXTINF:4.0,\na.ts\n#EXT-X-ENDLIST\n", "s.m3u8", in: dir)
-        #expect(try Validator(deep: true).validate(path: sequence).findings.contains { $0.rule == "hls.media-sequence" })
+        #expect(try await Validator(deep: true).validate(sequence).findings.contains { $0.rule == "hls.media-sequence" })
     }
 
-    @Test func unreadableAndSelfReferencingChildrenAreFindings() throws {
+    @Test func unreadableAndSelfReferencingChildrenAreFindings() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-regress")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder.m3u8"), withIntermediateDirectories: true)
         let master = try write("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"mp4a.40.2\"\nfolder.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"mp4a.40.2\"\nmaster.m3u8\n", "master.m3u8", in: dir)
-        let report = try Validator().validate(path: master)
+        let report = try await Validator().validate(master)
         #expect(Set(report.findings.map(\.rule)) == ["hls.uri-resolves", "hls.playlist-loop"])
     }
 
-    @Test func byteRangesWithoutOffsetContinueThePreviousOne() throws {
+    @Test func byteRangesWithoutOffsetContinueThePreviousOne() async throws {
         let document = try HLSDocument.parse(Array("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:100@10\nf.mp4\n#EXTINF:4,\n#EXT-X-BYTERANGE:50\nf.mp4\n".utf8))
         #expect(document.mediaPlaylist().segments.map(\.byteRange) == [ByteRange(length: 100, offset: 10), ByteRange(length: 50, offset: 110)])
     }
@@ -46,11 +46,11 @@ import Testing
         #expect(Validator.peakBitRate([(0.04, 400_000)], target: 6) == 10_000_000)  // nothing qualifies: segments alone
     }
 
-    @Test func prefixedMPDsAndLongTagsAreHandled() throws {
+    @Test func prefixedMPDsAndLongTagsAreHandled() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-regress")
         defer { try? FileManager.default.removeItem(at: dir) }
         let prefixed = try write(#"<?xml version="1.0"?><d:MPD xmlns:d="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" mediaPresentationDuration="PT2S" minBufferTime="PT2S"><d:Period><d:AdaptationSet mimeType="audio/mp4" codecs="mp4a.40.2"><d:Representation id="a" bandwidth="1"/></d:AdaptationSet></d:Period></d:MPD>"#, "p.mpd", in: dir)
-        #expect(try Validator().validate(path: prefixed).findings.isEmpty)
+        #expect(try await Validator().validate(prefixed).findings.isEmpty)
         let attributes = (0..<20_000).map { " a\($0)=\"1\"" }.joined()
         let start = ContinuousClock.now
         let error = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD\(attributes)/>".utf8)) }
