@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

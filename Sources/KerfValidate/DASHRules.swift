@@ -29,6 +29,11 @@ enum DASHRules {
             for required in ["availabilityStartTime", "publishTime"] where mpd.attribute(required) == nil {
                 add("dash.dynamic-attribute-missing", .error, "a dynamic MPD needs MPD@\(required)", "/MPD", "\(iop) §4.3")
             }
+            for recommended in ["minimumUpdatePeriod", "timeShiftBufferDepth"] where mpd.attribute(recommended) == nil {
+                add("dash.dynamic-attribute-recommended", .warning,
+                    "a dynamic MPD should carry MPD@\(recommended)\(recommended == "timeShiftBufferDepth" ? " (without it the time-shift buffer is infinite)" : "")",
+                    "/MPD", "\(iop) §4.3")
+            }
             if mpd.children(named: "UTCTiming").isEmpty {
                 add("dash.utctiming-missing", .warning, "a dynamic MPD should carry UTCTiming", "/MPD", "\(iop) §4.7")
             }
@@ -74,6 +79,63 @@ enum DASHRules {
                     let template = representation.children(named: "SegmentTemplate").first
                         ?? set.children(named: "SegmentTemplate").first
                     if let template { findings += timeline(template, path: path, file: file) }
+                    for level in [period, set, representation] {
+                        if let number = level.children(named: "SegmentTemplate").first?.attribute("startNumber"), UInt32(number) == nil {
+                            add("dash.start-number", .error, "SegmentTemplate@startNumber \(number) is not an unsigned integer", path, "\(iso) §5.3.9.2")
+                        }
+                    }
+                }
+            }
+        }
+        return findings
+    }
+
+    /// Checks that need the resolved segments: profile constraints, timelines against Period
+    /// durations, segmentAlignment claims.
+    static func check(_ presentation: DASHPresentation, profiles: String, file: String) -> [Finding] {
+        var findings: [Finding] = []
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ path: String, _ reference: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, path: path, reference: reference))
+        }
+        let profileList = profiles.split(separator: ",").map { String($0.trimming(while: { $0 == " " })) }
+        let live = "urn:mpeg:dash:profile:isoff-live:2011", onDemand = "urn:mpeg:dash:profile:isoff-on-demand:2011"
+        for representation in presentation.representations {
+            // Only when the MPD claims that profile alone: with several, another may apply. A
+            // warning: even the standard's own examples stretch these constraints.
+            if profileList == [live], representation.addressing == .base || representation.addressing == .list {
+                add("dash.profile-constraint", .warning,
+                    "the isoff-live profile addresses segments with SegmentTemplate, not \(representation.addressing == .base ? "SegmentBase" : "SegmentList") (Representation \(representation.id))",
+                    representation.path, "\(iso) §8.4.2")
+            }
+            if profileList == [onDemand], representation.addressing == .timeline || representation.addressing == .duration || representation.addressing == .list {
+                add("dash.profile-constraint", .warning,
+                    "the isoff-on-demand profile addresses one indexed segment per Representation (SegmentBase), not a \(representation.addressing == .list ? "SegmentList" : "SegmentTemplate") (Representation \(representation.id))",
+                    representation.path, "\(iso) §8.3.2")
+            }
+            guard representation.addressing == .timeline, presentation.type == "static",
+                  let duration = representation.periodDuration, let last = representation.segments.last else { continue }
+            let end = representation.start(last) + Double(last.duration) / Double(representation.timescale)
+            let first = representation.start(representation.segments[0])
+            let longest = Double(representation.segments.map(\.duration).max() ?? 0) / Double(representation.timescale)
+            let periodEnd = representation.periodStart + duration
+            if end < periodEnd - longest - 0.001 || end > periodEnd + longest + 0.001 || first > representation.periodStart + longest {
+                add("dash.timeline-period-duration", .error,
+                    "the SegmentTimeline of Representation \(representation.id) covers \(formatSeconds(first))–\(formatSeconds(end)) s, the Period \(formatSeconds(representation.periodStart))–\(formatSeconds(periodEnd)) s",
+                    representation.path + "/SegmentTemplate/SegmentTimeline", "\(iso) §5.3.9.6")
+            }
+        }
+        // segmentAlignment="true": the same segment boundaries in every Representation of the set.
+        let sets = Dictionary(grouping: presentation.representations.filter(\.segmentAlignment)) { "\($0.periodStart)/\($0.adaptationSet)" }
+        for (_, members) in sets.sorted(by: { $0.key < $1.key }) where members.count > 1 {
+            let reference = members[0]
+            let starts = reference.segments.prefix(1000).map { reference.start($0) }
+            for other in members.dropFirst() where !other.segments.isEmpty && !reference.segments.isEmpty {
+                let tolerance = 0.5 / Double(max(reference.timescale, other.timescale)) + 1e-6
+                let otherStarts = other.segments.prefix(1000).map { other.start($0) }
+                if let index = zip(starts, otherStarts).enumerated().first(where: { abs($0.element.0 - $0.element.1) > tolerance })?.offset {
+                    add("dash.segment-alignment", .error,
+                        "segmentAlignment is true but segment \(index + 1) of Representation \(other.id) starts at \(formatSeconds(otherStarts[index])) s, in \(reference.id) at \(formatSeconds(starts[index])) s",
+                        other.path, "\(iso) §5.3.3.2")
                 }
             }
         }

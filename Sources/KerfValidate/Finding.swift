@@ -37,3 +37,11 @@ public struct Finding: Sendable, Hashable, Codable {
         self.reference = reference
     }
 }
+
+/// Seconds with three decimals ("6.006", "-0.040"), as findings print them.
+func formatSeconds(_ seconds: Double) -> String {
+    let millis = Int((seconds * 1000).rounded())
+    let fraction = String(abs(millis) % 1000)
+    let sign = millis < 0 && millis > -1000 ? "-" : ""
+    return "\(sign)\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+}

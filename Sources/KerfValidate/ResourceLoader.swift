@@ -139,7 +139,7 @@ actor ResourceLoader {
                 throw LoadFailure(location: location, reason: "asked for \(range.length) bytes, got \(bytes.count)")
             }
             let final = response.url?.absoluteString ?? location
-            let date = response.headers.first(name: "Date").flatMap(Self.parseHTTPDate)
+            let date = response.headers.first(name: "Date").flatMap(XSTime.httpDate)
             return LoadedResource(bytes: bytes, location: final, serverDate: date)
         } catch let failure as LoadFailure {
             throw failure
@@ -166,24 +166,6 @@ actor ResourceLoader {
         case .invalidURL, .emptyHost, .emptyScheme: "not a usable URL"
         default: "\(error)"
         }
-    }
-
-    /// An IMF-fixdate (RFC 9110 §5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", as seconds since 1970.
-    static func parseHTTPDate(_ text: String) -> Double? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        // Days since 1970-01-01 of a proleptic Gregorian date (a year starting in March).
-        let y = month < 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * ((month + 10) % 12) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return Double(days * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
     }
 
     // MARK: files

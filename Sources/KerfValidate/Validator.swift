@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import KerfCore
 import KerfManifest
 import KerfXML
@@ -211,13 +214,7 @@ public struct Validator: Sendable {
             findings.append(Finding(rule: rule, severity: severity, message: message, file: path,
                                     line: index < uriLines.count ? uriLines[index] : nil, reference: "\(HLSRules.rfc) \(section)"))
         }
-        let count = playlist.segments.count
-        let chosen: Set<Int>
-        if let maxSegments, maxSegments > 0, maxSegments < count {
-            chosen = Set((0..<maxSegments).map { $0 * (count - 1) / max(1, maxSegments - 1) })
-        } else {
-            chosen = Set(0..<count)
-        }
+        let chosen = Set(Validator.sample(playlist.segments.count, maxSegments))
         let inspector = SegmentInspector(base: base, loader: loader, maxBytes: maxSegmentBytes)
         var map: HLSMap?, key: HLSKey?
         var previous: (index: Int, end: Double)?
@@ -283,6 +280,12 @@ public struct Validator: Sendable {
         return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
     }
 
+    /// Indices of `count` segments to read: all, or `maxSegments` spread evenly, first and last included.
+    static func sample(_ count: Int, _ maxSegments: Int?) -> [Int] {
+        guard let maxSegments, maxSegments > 0, maxSegments < count else { return Array(0..<count) }
+        return Array(Set((0..<maxSegments).map { $0 * (count - 1) / max(1, maxSegments - 1) })).sorted()
+    }
+
     /// Peak segment bit rate (RFC 8216bis §4.4.6.2): the highest rate over any contiguous run of
     /// segments lasting 0.5 to 1.5 target durations (every segment alone when none qualifies).
     static func peakBitRate(_ segments: [(seconds: Double, bits: Double)], target: Double) -> Int {
@@ -344,10 +347,13 @@ public struct Validator: Sendable {
         return findings
     }
 
-    private func format(_ seconds: Double) -> String {
-        let millis = Int((seconds * 1000).rounded())
-        let fraction = String(abs(millis) % 1000)
-        return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+    private func format(_ seconds: Double) -> String { formatSeconds(seconds) }
+
+    /// Wall-clock seconds since 1970.
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     // MARK: DASH
@@ -375,6 +381,10 @@ public struct Validator: Sendable {
             }
         }
         report.findings += DASHRules.check(tree, file: path)
+        guard tree.localName == "MPD" else { return report }
+        let presentation = DASHPresentation(tree, location: loaded.location, now: Validator.now())
+        report.findings += DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: path)
+        if deep { report.findings += await DASHInspection(validator: self, loader: loader, file: path).check(presentation) }
         return report
     }
 }

