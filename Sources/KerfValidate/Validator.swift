@@ -49,6 +49,8 @@ public struct Validator: Sendable {
     /// Seconds allowed to connect and between reads of an HTTP response (three times that for a
     /// whole response).
     public var timeout: Int64 = 10
+    /// Keep reloading live playlists or a dynamic MPD for this many seconds (`--live`).
+    public var live: Double?
 
     public init(schemaPath: String? = nil, deep: Bool = false, maxSegments: Int? = nil) {
         self.schemaPath = schemaPath
@@ -92,13 +94,23 @@ public struct Validator: Sendable {
         }
         let looksXML = bytes.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 || $0 == 0xef || $0 == 0xbb || $0 == 0xbf }.first == UInt8(ascii: "<")
         if looksXML || path.hasSuffix(".mpd") {
-            return try await validateDASH(input, loaded: loaded, loader: loader)
+            var report = try await validateDASH(input, loaded: loaded, loader: loader)
+            if let live {
+                if report.findings.contains(where: { $0.rule == "dash.well-formed" }) { return report }
+                report.findings += await LiveMonitor(validator: self, loader: loader, seconds: live).watchDASH(input)
+            }
+            return report
         }
         let start = bytes.starts(with: Array("#EXTM3U".utf8)) || bytes.starts(with: [0xef, 0xbb, 0xbf] + Array("#EXTM3U".utf8))
         guard start || path.hasSuffix(".m3u8") || path.hasSuffix(".m3u") else {
             throw ValidationError(file: input, message: "neither an HLS playlist nor a DASH MPD")
         }
-        return try await validateHLS(input, loaded: loaded, loader: loader)
+        var report = try await validateHLS(input, loaded: loaded, loader: loader)
+        if let live {
+            let playlists = report.documents.count > 1 ? Array(report.documents.dropFirst()) : report.documents
+            report.findings += await LiveMonitor(validator: self, loader: loader, seconds: live).watchHLS(playlists)
+        }
+        return report
     }
 
     // MARK: HLS

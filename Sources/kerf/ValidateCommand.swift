@@ -31,6 +31,10 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "With --deep, check at most this many segments per playlist, sampled evenly.")
     var maxSegments: Int?
 
+    @Option(help: ArgumentHelp("Watch a live presentation for this many seconds: reloads, sequence numbers, availability.",
+                               valueName: "seconds"))
+    var live: Double?
+
     @Option(help: "Seconds to wait for an HTTP server to connect or send more data.")
     var timeout: Int64 = 10
 
@@ -42,12 +46,14 @@ struct ValidateCommand: AsyncParsableCommand {
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
         guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
+        if let live, !(live > 0 && live <= 86_400) { throw ValidationError("--live must be between 0 and 86400 seconds") }
     }
 
     func run() async throws {
         global.bootstrapLogging()
         var validator = Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments)
         validator.timeout = timeout
+        validator.live = live
         let report = try await validator.validate(input)
         if format == "json" {
             try printJSON(JSONReport(report))
