@@ -41,25 +41,26 @@ struct DASHInspection {
         var first: InspectedSegment?
         for index in chosen {
             let segment = segments[index]
+            let url = representation.url(of: segment)
             let bytes: [UInt8]
             do {
-                bytes = try await loader.load(segment.url, range: segment.range, limit: validator.maxSegmentBytes).bytes
+                bytes = try await loader.load(url, range: segment.range, limit: validator.maxSegmentBytes).bytes
             } catch {
-                add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) (\(segment.url)) cannot be read: \(error)",
+                add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) (\(url)) cannot be read: \(error)",
                     nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
             }
             let inspected: InspectedSegment
             do {
-                inspected = try SegmentInspector.inspect(initialization + bytes, name: segment.url, size: bytes.count)
+                inspected = try SegmentInspector.inspect(initialization + bytes, name: url, size: bytes.count)
             } catch {
                 add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) cannot be read as media: \(error)", nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
             }
             if first == nil { first = inspected }
-            let shortName = segment.url.split(separator: "/").last.map(String.init) ?? segment.url
+            let shortName = url.split(separator: "/").last.map(String.init) ?? url
             if inspected.startsWithKeyframe == false {
                 let promised = (1...3).contains(representation.startWithSAP ?? 0)
                 add("dash.segment-not-keyframe", promised ? .error : .warning,

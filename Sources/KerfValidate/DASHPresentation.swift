@@ -11,7 +11,9 @@ struct DASHPresentation {
         /// Start and duration in `timescale` units; the start includes presentationTimeOffset.
         var time: Int64
         var duration: Int64
-        var url: String
+        /// The address of a SegmentList or SegmentBase segment; template segments get theirs
+        /// from `Representation.url(of:)` when needed (expanding 100,000 templates is not free).
+        var explicitURL: String?
         var range: ByteRange?
     }
 
@@ -41,6 +43,16 @@ struct DASHPresentation {
         /// SegmentBase (one indexed segment).
         var addressing: Addressing = .none
         var usesNumber = false
+        /// SegmentTemplate@media and the BaseURL it resolves against.
+        var mediaTemplate: String?
+        var base = ""
+
+        /// Where `segment` is fetched from.
+        func url(of segment: Segment) -> String {
+            if let explicit = segment.explicitURL { return explicit }
+            let path = DASHPresentation.expand(mediaTemplate ?? "", id: id, number: segment.number, time: segment.time, bandwidth: bandwidth)
+            return ResourceLoader.resolve(path, against: base)
+        }
 
         /// Start of `segment` on the media presentation timeline, in seconds.
         func start(_ segment: Segment) -> Double {
@@ -112,7 +124,7 @@ struct DASHPresentation {
                                 ?? (representation.initializationRange == nil ? nil : base)
                         }
                         let ticks = Int64(((duration ?? 0) * Double(representation.timescale)).rounded())
-                        representation.segments = [Segment(number: 1, time: 0, duration: ticks, url: base, range: nil)]
+                        representation.segments = [Segment(number: 1, time: 0, duration: ticks, explicitURL: base, range: nil)]
                     }
                     representations.append(representation)
                 }
@@ -193,10 +205,8 @@ struct DASHPresentation {
             representation.initialization = ResourceLoader.resolve(
                 Self.expand(initialization, id: representation.id, number: nil, time: nil, bandwidth: representation.bandwidth), against: base)
         }
-        func url(_ number: Int64, _ time: Int64) -> String {
-            ResourceLoader.resolve(Self.expand(media, id: representation.id, number: number, time: time, bandwidth: representation.bandwidth),
-                                   against: base)
-        }
+        representation.mediaTemplate = media
+        representation.base = base
         // The end of what can be listed: the Period's end, or for a live MPD the wall clock.
         let periodEndTicks: Int64? = {
             if let duration = representation.periodDuration { return representation.presentationTimeOffset + Int64(duration * Double(timescale)) }
@@ -220,7 +230,7 @@ struct DASHPresentation {
                 }
                 for _ in 0...max(0, repeats) {
                     guard representation.segments.count < Self.maxSegments else { return }
-                    representation.segments.append(Segment(number: number, time: time, duration: d, url: url(number, time)))
+                    representation.segments.append(Segment(number: number, time: time, duration: d))
                     let (next, overflow) = time.addingReportingOverflow(d)
                     guard !overflow else { return }
                     time = next
@@ -231,7 +241,7 @@ struct DASHPresentation {
             representation.addressing = .duration
             var time = representation.presentationTimeOffset, number = startNumber
             while representation.segments.count < Self.maxSegments, let end = periodEndTicks, time < end {
-                representation.segments.append(Segment(number: number, time: time, duration: d, url: url(number, time)))
+                representation.segments.append(Segment(number: number, time: time, duration: d))
                 time += d
                 number += 1
             }
@@ -251,7 +261,7 @@ struct DASHPresentation {
         var time = representation.presentationTimeOffset
         for (index, item) in list.children(named: "SegmentURL").prefix(Self.maxSegments).enumerated() {
             let url = item.attribute("media").map { ResourceLoader.resolve($0, against: base) } ?? base
-            representation.segments.append(Segment(number: Int64(index + 1), time: time, duration: d, url: url,
+            representation.segments.append(Segment(number: Int64(index + 1), time: time, duration: d, explicitURL: url,
                                                    range: item.attribute("mediaRange").flatMap(Self.range)))
             time += d
         }

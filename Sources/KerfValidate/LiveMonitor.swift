@@ -237,8 +237,8 @@ struct LiveMonitor {
                 let available = representation.segments.last { segment in
                     start + representation.start(segment) + Double(segment.duration) / Double(representation.timescale) <= now - 1
                 }
-                guard let available, checked.insert(available.url).inserted else { continue }
-                let status = await loader.status(of: available.url)
+                guard let available, checked.insert(representation.url(of: available)).inserted else { continue }
+                let status = await loader.status(of: representation.url(of: available))
                 if !(200..<300).contains(status) {
                     let due = start + representation.start(available) + Double(available.duration) / Double(representation.timescale)
                     add("dash.live-segment-unavailable",

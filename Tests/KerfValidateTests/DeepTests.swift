@@ -117,12 +117,12 @@ import Testing
         let presentation = DASHPresentation(mpd, location: "http://other.example/m.mpd")
         let v = presentation.representations[0], w = presentation.representations[1]
         #expect(v.initialization == "http://cdn.example/a/p1/v/i.mp4")
-        #expect(v.segments.map(\.url) == ["http://cdn.example/a/p1/v/s00007-0$.m4s", "http://cdn.example/a/p1/v/s00008-4000$.m4s",
+        #expect(v.segments.map(v.url(of:)) == ["http://cdn.example/a/p1/v/s00007-0$.m4s", "http://cdn.example/a/p1/v/s00008-4000$.m4s",
                                           "http://cdn.example/a/p1/v/s00009-8000$.m4s"])
         #expect(v.segments.map(\.duration) == [4000, 4000, 4000])
         #expect(w.addressing == .duration)
         #expect(w.segments.count == 4)  // 10 s in nominal 3 s segments
-        #expect(w.segments.last?.url == "http://cdn.example/root/w/s00010-9000$.m4s")
+        #expect(w.segments.last.map(w.url(of:)) == "http://cdn.example/root/w/s00010-9000$.m4s")
         #expect(DASHPresentation.expand("$$x$Bandwidth$$Unknown$", id: "r", number: 1, time: 2, bandwidth: 300) == "$x300$Unknown$")
     }
 }
