@@ -17,7 +17,10 @@ let package = Package(
         // C adapters: system libraries found through pkg-config, each with a shim header.
         .systemLibrary(
             name: "CFFmpeg",
-            pkgConfig: "libavfilter",
+            // libavformat's pkg-config entry: libavfilter's would load libavfilter and the ~150
+            // libraries it needs (speech synthesis, SVG, Vulkan...) into every run, for filters
+            // Kerf does not use.
+            pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev", "libavfilter-dev"])]
         ),

@@ -18,9 +18,6 @@
 #include <libavutil/samplefmt.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
-#include <libavfilter/avfilter.h>
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
 
 /* AVERROR(e) is a function-like macro and AVERROR_EOF is built from FFERRTAG/MKTAG; Swift
    imports neither, so the codes Kerf compares against are exposed as functions. */
