@@ -123,7 +123,7 @@ struct DASHPresentation {
                             representation.initialization = initialization.attribute("sourceURL").map { ResourceLoader.resolve($0, against: base) }
                                 ?? (representation.initializationRange == nil ? nil : base)
                         }
-                        let ticks = Int64(((duration ?? 0) * Double(representation.timescale)).rounded())
+                        let ticks = Self.ticks(duration ?? 0, representation.timescale) ?? 0
                         representation.segments = [Segment(number: 1, time: 0, duration: ticks, explicitURL: base, range: nil)]
                     }
                     representations.append(representation)
@@ -156,10 +156,22 @@ struct DASHPresentation {
         return result
     }
 
+    /// `seconds` in `timescale` units, nil when that does not fit in 64 bits (hostile durations).
+    static func ticks(_ seconds: Double, _ timescale: Int64) -> Int64? {
+        let value = (seconds * Double(timescale)).rounded()
+        guard value.isFinite, abs(value) < 9.0e18 else { return nil }
+        return Int64(value)
+    }
+
+    /// A non-negative integer attribute (xs:unsignedLong / unsignedInt values that fit Int64).
+    static func unsigned(_ text: String?) -> Int64? {
+        text.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     /// "first-last" (§5.3.9.2 byte ranges).
     static func range(_ text: String) -> ByteRange? {
         let parts = text.split(separator: "-")
-        guard parts.count == 2, let first = Int(parts[0]), let last = Int(parts[1]), last >= first else { return nil }
+        guard parts.count == 2, let first = Int(parts[0]), let last = Int(parts[1]), last >= first, last < Int.max else { return nil }
         return ByteRange(length: last - first + 1, offset: first)
     }
 
@@ -197,8 +209,8 @@ struct DASHPresentation {
     private func resolveTemplate(_ template: XMLElement, into representation: inout Representation, base: String, now: Double?) {
         let timescale = template.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
         representation.timescale = timescale
-        representation.presentationTimeOffset = template.attribute("presentationTimeOffset").flatMap { Int64($0) } ?? 0
-        let startNumber = template.attribute("startNumber").flatMap { Int64($0) } ?? 1
+        representation.presentationTimeOffset = Self.unsigned(template.attribute("presentationTimeOffset")) ?? 0
+        let startNumber = Self.unsigned(template.attribute("startNumber")) ?? 1
         let media = template.attribute("media") ?? ""
         representation.usesNumber = media.contains("$Number")
         if let initialization = template.attribute("initialization") {
@@ -209,40 +221,49 @@ struct DASHPresentation {
         representation.base = base
         // The end of what can be listed: the Period's end, or for a live MPD the wall clock.
         let periodEndTicks: Int64? = {
-            if let duration = representation.periodDuration { return representation.presentationTimeOffset + Int64(duration * Double(timescale)) }
-            if let now, let start = availabilityStartTime {
-                return representation.presentationTimeOffset + Int64((now - start - representation.periodStart) * Double(timescale))
+            let offset = representation.presentationTimeOffset
+            var span: Int64?
+            if let duration = representation.periodDuration {
+                span = Self.ticks(duration, timescale)
+            } else if let now, let start = availabilityStartTime {
+                span = Self.ticks(now - start - representation.periodStart, timescale)
             }
-            return nil
+            guard let span, !offset.addingReportingOverflow(span).overflow else { return nil }
+            return offset + span
         }()
         if let timeline = template.children(named: "SegmentTimeline").first {
             representation.addressing = .timeline
             let entries = timeline.children(named: "S")
             var time: Int64 = 0, number = startNumber
             for (index, s) in entries.enumerated() {
-                guard let d = s.attribute("d").flatMap({ Int64($0) }), d > 0 else { return }
-                if let t = s.attribute("t").flatMap({ Int64($0) }) { time = t }
+                guard let d = Self.unsigned(s.attribute("d")), d > 0 else { return }
+                if let t = s.attribute("t") {
+                    guard let value = Self.unsigned(t) else { return }
+                    time = value
+                }
                 var repeats = s.attribute("r").flatMap { Int64($0) } ?? 0
                 if repeats < 0 {
-                    let end = index + 1 < entries.count ? entries[index + 1].attribute("t").flatMap { Int64($0) } : periodEndTicks
+                    let end = index + 1 < entries.count ? Self.unsigned(entries[index + 1].attribute("t")) : periodEndTicks
                     guard let end, end > time else { return }
-                    repeats = (end - time + d - 1) / d - 1
+                    repeats = Int64(min(Double(Self.maxSegments), ((Double(end) - Double(time)) / Double(d)).rounded(.up))) - 1
                 }
                 for _ in 0...max(0, repeats) {
                     guard representation.segments.count < Self.maxSegments else { return }
                     representation.segments.append(Segment(number: number, time: time, duration: d))
                     let (next, overflow) = time.addingReportingOverflow(d)
-                    guard !overflow else { return }
+                    guard !overflow, number < Int64.max else { return }
                     time = next
                     number += 1
                 }
             }
-        } else if let d = template.attribute("duration").flatMap({ Int64($0) }), d > 0 {
+        } else if let d = Self.unsigned(template.attribute("duration")), d > 0 {
             representation.addressing = .duration
             var time = representation.presentationTimeOffset, number = startNumber
             while representation.segments.count < Self.maxSegments, let end = periodEndTicks, time < end {
                 representation.segments.append(Segment(number: number, time: time, duration: d))
-                time += d
+                let (next, overflow) = time.addingReportingOverflow(d)
+                guard !overflow, number < Int64.max else { break }
+                time = next
                 number += 1
             }
         }
@@ -252,18 +273,20 @@ struct DASHPresentation {
         representation.addressing = .list
         let timescale = list.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
         representation.timescale = timescale
-        representation.presentationTimeOffset = list.attribute("presentationTimeOffset").flatMap { Int64($0) } ?? 0
+        representation.presentationTimeOffset = Self.unsigned(list.attribute("presentationTimeOffset")) ?? 0
         if let initialization = list.children(named: "Initialization").first {
             representation.initializationRange = initialization.attribute("range").flatMap(Self.range)
             representation.initialization = ResourceLoader.resolve(initialization.attribute("sourceURL") ?? "", against: base)
         }
-        let d = list.attribute("duration").flatMap { Int64($0) } ?? 0
+        let d = Self.unsigned(list.attribute("duration")) ?? 0
         var time = representation.presentationTimeOffset
         for (index, item) in list.children(named: "SegmentURL").prefix(Self.maxSegments).enumerated() {
             let url = item.attribute("media").map { ResourceLoader.resolve($0, against: base) } ?? base
             representation.segments.append(Segment(number: Int64(index + 1), time: time, duration: d, explicitURL: url,
                                                    range: item.attribute("mediaRange").flatMap(Self.range)))
-            time += d
+            let (next, overflow) = time.addingReportingOverflow(d)
+            guard !overflow else { break }
+            time = next
         }
     }
 }

@@ -27,7 +27,11 @@ import Testing
         let base = Array(Self.seed.utf8)
         let junk: [[UInt8]] = [Array("99999999999999999999999999".utf8), Array("<Period>".utf8), Array("</MPD>".utf8),
                                [0xff, 0xfe], [0xc3], Array("&lt;".utf8), Array("<!DOCTYPE x [<!ENTITY a \"b\">]>".utf8),
-                               Array(String(repeating: "<a>", count: 400).utf8), Array(" r=\"-1\"".utf8), Array("\"".utf8)]
+                               Array(String(repeating: "<a>", count: 400).utf8), Array(" r=\"-1\"".utf8), Array("\"".utf8),
+                               Array(" type=\"dynamic\" availabilityStartTime=\"1970-01-01T00:00:00Z\"".utf8),
+                               Array(" t=\"-9223372036854775808\"".utf8), Array(" presentationTimeOffset=\"9223372036854775807\"".utf8),
+                               Array("<SegmentTemplate duration=\"1\" timescale=\"4294967295\" media=\"$Number%0999d$\"/>".utf8),
+                               Array("<BaseURL>../../x/</BaseURL>".utf8)]
         var slowest: Duration = .zero
         let rssBefore = Self.residentBytes()
         for _ in 0..<10_000 {
@@ -44,6 +48,9 @@ import Testing
             let start = ContinuousClock.now
             if let tree = try? XMLReader.read(bytes) {
                 _ = DASHRules.check(tree, file: "fuzz.mpd")
+                // Segment addressing too, as a live MPD read now would be.
+                let presentation = DASHPresentation(tree, location: "http://fuzz.example/a/fuzz.mpd", now: Validator.now())
+                _ = DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: "fuzz.mpd")
                 _ = try? XMLDocument.serialize(tree)
             }
             slowest = max(slowest, ContinuousClock.now - start)
