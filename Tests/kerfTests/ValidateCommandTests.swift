@@ -22,6 +22,23 @@ import Testing
         #expect(random.stderr.contains("neither an HLS playlist nor a DASH MPD"))
     }
 
+    @Test func liveAndTimeoutOptionsAreChecked() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-validate-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let playlist = dir.appendingPathComponent("live.m3u8").path
+        FileManager.default.createFile(atPath: dir.appendingPathComponent("s0.ts").path, contents: Data())
+        try "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\ns0.ts\n".write(toFile: playlist, atomically: true, encoding: .utf8)
+        // Watched for 4 s: the playlist never grows past its one segment (1.5 × 2 s + a poll).
+        let stale = try Command.run(Fixtures.kerf, ["validate", "--live", "4", playlist])
+        #expect(stale.status == 1)
+        #expect(stale.stdout.contains("error [hls.live-stale] no new segment for "))
+        let zero = try Command.run(Fixtures.kerf, ["validate", "--live=0", playlist])
+        #expect(zero.status == 2)
+        #expect(zero.stderr.contains("--live must be between 0 and 86400 seconds"))
+        let badTimeout = try Command.run(Fixtures.kerf, ["validate", "--timeout", "0", playlist])
+        #expect(badTimeout.status == 2)
+    }
+
     @Test func jsonOutputIsStable() throws {
         let result = try Command.run(Fixtures.kerf, ["validate", "--format", "json", corpus.appendingPathComponent("invalid/key-rules.m3u8").path])
         #expect(result.status == 1)
