@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // C adapters: system libraries found through pkg-config, each with a shim header.
@@ -51,10 +54,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "KerfOrigin",
+            dependencies: [
+                "KerfCore", "KerfPackager", "KerfManifest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate", "KerfOrigin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -71,6 +84,8 @@ let package = Package(
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfTestSupport",
+                                                           .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,15 +1,9 @@
+import KerfCore
+
 /// The XML Schema time types MPDs use (xs:duration, xs:dateTime) and HTTP dates, as seconds.
 enum XSTime {
-    /// Seconds since 1970-01-01T00:00:00Z of a proleptic Gregorian UTC date and time.
     static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double) -> Double {
-        // Days from civil (a year that starts in March, so leap days fall at its end).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return Double(days * 86_400 + hour * 3600 + minute * 60) + second
+        HTTPDate.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
     /// An xs:duration ("PT1H2M3.5S", "P1DT2H") in seconds; months and years are not accepted
@@ -63,14 +57,6 @@ enum XSTime {
         return epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) - offset
     }
 
-    /// An IMF-fixdate (RFC 9110 §5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", in seconds since 1970.
-    static func httpDate(_ text: String) -> Double? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        return epochSeconds(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: Double(clock[2]))
-    }
+    /// An IMF-fixdate (RFC 9110 §5.6.7) in seconds since 1970.
+    static func httpDate(_ text: String) -> Double? { HTTPDate.parse(text) }
 }

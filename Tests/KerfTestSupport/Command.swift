@@ -63,6 +63,7 @@ public struct Command {
 
 public struct CommandError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 

@@ -1,0 +1,118 @@
+import FoundationEssentials
+import KerfCore
+import Yams
+
+/// `kerf serve`'s configuration (kerf.yaml). Every key has a default, so an empty file, or none,
+/// serves `out/` on 127.0.0.1:8080.
+public struct OriginConfiguration: Sendable, Equatable {
+    /// Folder whose package directories are served under `/vod/`.
+    public var root = "out"
+    /// `host:port` to listen on.
+    public var listen = "127.0.0.1:8080"
+    /// `Cache-Control: max-age` of VOD playlists and MPDs, in seconds.
+    public var vodManifestMaxAge = 3600
+    /// Answer with `Access-Control-Allow-Origin: *` and preflight requests.
+    public var cors = true
+    /// Compress playlists and MPDs with gzip for clients that accept it.
+    public var gzip = true
+    /// Longest request target accepted, in bytes (longer: 414).
+    public var maxURLLength = 4096
+    /// Seconds a connection may stay idle (slow or stalled clients are closed).
+    public var idleTimeout = 30
+    /// Live channels by name (`channels:`).
+    public var channels: [String: Channel] = [:]
+
+    /// One live channel.
+    public struct Channel: Sendable, Equatable {
+        public var input: String
+        public var segmentDuration = 6.0
+        public var window = 60.0
+    }
+
+    public init() {}
+
+    static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder"]
+
+    /// Reads a YAML configuration.
+    /// - Throws: `OriginError` naming the file and the key that is unknown or has a bad value.
+    public static func load(yaml text: String, file: String) throws -> OriginConfiguration {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw OriginError(file: file, message: "not valid YAML", reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "")
+        }
+        var configuration = OriginConfiguration()
+        guard let node else { return configuration }
+        guard let mapping = node.mapping else { throw OriginError(file: file, message: "the configuration must be a mapping of keys") }
+        func fail(_ key: String, _ why: String) -> OriginError { OriginError(file: file, message: "\(key): \(why)") }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw fail("\(keyNode)", "keys must be strings") }
+            guard keys.contains(key) else { throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))") }
+            switch key {
+            case "root": configuration.root = try string(value, key, fail)
+            case "listen": configuration.listen = try string(value, key, fail)
+            case "vod-manifest-max-age": configuration.vodManifestMaxAge = try integer(value, key, 0...31_536_000, fail)
+            case "cors": configuration.cors = try boolean(value, key, fail)
+            case "gzip": configuration.gzip = try boolean(value, key, fail)
+            case "max-url-length": configuration.maxURLLength = try integer(value, key, 64...65_536, fail)
+            case "idle-timeout": configuration.idleTimeout = try integer(value, key, 1...3600, fail)
+            case "channels":
+                guard let channels = value.mapping else { throw fail(key, "must map channel names to their settings") }
+                for (nameNode, settings) in channels {
+                    guard let name = nameNode.string, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                        throw fail("channels", "channel names use letters, digits, - and _")
+                    }
+                    guard let settings = settings.mapping else { throw fail("channels.\(name)", "must be a mapping") }
+                    var input: String?
+                    var channel = Channel(input: "")
+                    for (settingNode, setting) in settings {
+                        let settingKey = "channels.\(name).\(settingNode.string ?? "?")"
+                        switch settingNode.string {
+                        case "input": input = try string(setting, settingKey, fail)
+                        case "segment-duration": channel.segmentDuration = try number(setting, settingKey, 0.1...60, fail)
+                        case "window": channel.window = try number(setting, settingKey, 1...86_400, fail)
+                        case let other? where channelKeys.contains(other): break
+                        default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
+                        }
+                    }
+                    guard let input else { throw fail("channels.\(name).input", "is required") }
+                    channel.input = input
+                    configuration.channels[name] = channel
+                }
+            default: break
+            }
+        }
+        return configuration
+    }
+
+    /// The host and port of `listen`.
+    public func listenAddress() throws -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw OriginError(file: "listen", message: "\(listen) is not host:port")
+        }
+        let host = String(listen[..<colon]).trimming(while: { $0 == "[" || $0 == "]" })
+        return (host.isEmpty ? "0.0.0.0" : String(host), port)
+    }
+
+    private static func string(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> String {
+        guard let value = node.scalar?.string, !value.isEmpty else { throw fail(key, "must be a non-empty string") }
+        return value
+    }
+
+    private static func integer(_ node: Node, _ key: String, _ range: ClosedRange<Int>, _ fail: (String, String) -> OriginError) throws -> Int {
+        guard let value = node.int, range.contains(value) else { throw fail(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound)") }
+        return value
+    }
+
+    private static func number(_ node: Node, _ key: String, _ range: ClosedRange<Double>, _ fail: (String, String) -> OriginError) throws -> Double {
+        guard let value = node.float ?? node.int.map(Double.init), range.contains(value) else {
+            throw fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {
+        guard let value = node.bool else { throw fail(key, "must be true or false") }
+        return value
+    }
+}

@@ -1,0 +1,134 @@
+import FoundationEssentials
+import Hummingbird
+import KerfCore
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kerf serve`: an HTTP origin (Hummingbird 2) for the package directories under a root folder.
+///
+/// Routes: `/vod/<package>/<file>` (files, ranges, conditional GET), `/healthz`, `/time` (an
+/// xs:dateTime for DASH UTCTiming), `/` (a status page listing the packages).
+public struct OriginServer: Sendable {
+    public let configuration: OriginConfiguration
+    /// The real path of the root folder.
+    let root: String
+    let logger: Logger
+
+    /// - Throws: `OriginError` when the root is not a readable folder, the listen address is
+    ///   malformed, or live channels are configured (not served yet).
+    public init(configuration: OriginConfiguration, logger: Logger) throws {
+        guard let root = RequestPath.realPath(configuration.root) else {
+            throw OriginError(file: configuration.root, message: "root folder does not exist")
+        }
+        var status = stat()
+        guard stat(root, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw OriginError(file: configuration.root, message: "root is not a folder")
+        }
+        if let name = configuration.channels.keys.sorted().first {
+            throw OriginError(file: "channels.\(name)", message: "live channels are not served yet",
+                              reason: "remove the channels: section to serve VOD packages")
+        }
+        _ = try configuration.listenAddress()
+        self.configuration = configuration
+        self.root = root
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish).
+    /// - Parameter onRunning: called with the bound port once the server listens.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let (host, port) = try configuration.listenAddress()
+        let application = Application(
+            router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "kerf"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+        try await application.runService()
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
+        let vod = VODResponder(root: root, configuration: configuration)
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+            let target = request.head.path ?? ""
+            let path = target.prefix { $0 != "?" && $0 != "#" }
+            return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count), context: context)
+        }
+        router.get("/vod/**", use: handler)
+        router.head("/vod/**", use: handler)
+        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
+                                                  body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/time") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: Self.xsDateTime(Self.now()))))
+        }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: statusPage())))
+        }
+        return router
+    }
+
+    /// The packages under the root (folders holding master.m3u8 or manifest.mpd), as HTML.
+    func statusPage() -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        var rows = ""
+        for name in names {
+            let escaped = Self.htmlEscaped(name)
+            let link = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
+            for manifest in ["master.m3u8", "manifest.mpd", "master-ts.m3u8"]
+            where FileManager.default.fileExists(atPath: "\(root)/\(name)/\(manifest)") {
+                rows += "<li><a href=\"/vod/\(link)/\(manifest)\">/vod/\(escaped)/\(manifest)</a></li>\n"
+            }
+        }
+        return """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>kerf serve</title></head><body>
+            <h1>kerf serve</h1>
+            <h2>VOD packages</h2>
+            <ul>
+            \(rows.isEmpty ? "<li>none under the root folder</li>\n" : rows)</ul>
+            </body></html>
+
+            """
+    }
+
+    static func htmlEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\"": out += "&quot;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// Wall-clock seconds since 1970.
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// "2026-11-24T21:00:00.123Z".
+    static func xsDateTime(_ seconds: Double) -> String {
+        let whole = Int64(seconds.rounded(.down))
+        let millis = Int((seconds - Double(whole)) * 1000)
+        // Reuse the IMF-fixdate calendar: "Tue, 24 Nov 2026 21:00:00 GMT".
+        let parts = HTTPDate.format(whole).split(separator: " ")
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].firstIndex(of: String(parts[2]))! + 1
+        let fraction = String(millis + 1000).dropFirst()
+        return "\(parts[3])-\(month < 10 ? "0" : "")\(month)-\(parts[1])T\(parts[4]).\(fraction)Z"
+    }
+}

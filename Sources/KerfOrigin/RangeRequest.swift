@@ -1,0 +1,34 @@
+/// What a `Range` header asks of a resource of known size (RFC 9110 §14.2).
+enum RangeRequest: Equatable {
+    /// No usable Range header (absent, another unit, or several ranges): send it all with 200.
+    case whole
+    /// One satisfiable range: send it with 206.
+    case part(ClosedRange<Int>)
+    /// A well-formed range that misses the resource: 416.
+    case unsatisfiable
+
+    /// - Parameters:
+    ///   - header: the Range header value, if any.
+    ///   - size: the resource's size in bytes.
+    init(_ header: String?, size: Int) {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { self = .whole; return }
+        let spec = header.dropFirst(6).trimming(while: { $0 == " " })
+        guard let dash = spec.firstIndex(of: "-") else { self = .whole; return }
+        let first = spec[..<dash], last = spec[spec.index(after: dash)...]
+        let digits: (Substring) -> Bool = { !$0.isEmpty && $0.count <= 18 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        if first.isEmpty {
+            // A suffix: the last N bytes.
+            guard digits(last), let count = Int(last) else { self = .whole; return }
+            guard count > 0, size > 0 else { self = .unsatisfiable; return }
+            self = .part(max(0, size - count)...(size - 1))
+            return
+        }
+        guard digits(first), let start = Int(first) else { self = .whole; return }
+        var end = size - 1
+        if !last.isEmpty {
+            guard digits(last), let value = Int(last), value >= start else { self = .whole; return }
+            end = min(value, size - 1)
+        }
+        self = start < size ? .part(start...end) : .unsatisfiable
+    }
+}

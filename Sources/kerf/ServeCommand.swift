@@ -1,0 +1,55 @@
+import ArgumentParser
+import FoundationEssentials
+import KerfOrigin
+import Logging
+
+/// `kerf serve`: the HTTP origin.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve packaged presentations over HTTP, as an origin for CDNs.",
+        discussion: """
+            Package directories under the root folder are served at /vod/<package>/…, with byte \
+            ranges, ETag/Last-Modified validators, conditional GET, CORS, gzip for manifests and \
+            Cache-Control headers a CDN can trust (segments immutable for a year, manifests \
+            --vod-manifest-max-age). /healthz answers ok, /time the server's clock (DASH UTCTiming), \
+            / lists the packages. Stops gracefully on SIGTERM or SIGINT.
+            """
+    )
+
+    @Option(help: "A YAML configuration file (every key has a default).")
+    var config: String?
+
+    @Option(help: "The folder of package directories to serve (overrides root: in the configuration).")
+    var root: String?
+
+    @Option(help: "host:port to listen on (overrides listen:; default 127.0.0.1:8080).")
+    var listen: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        global.bootstrapLogging()
+        var settings = OriginConfiguration()
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw OriginError(file: config, message: "cannot read the configuration", reason: "no such file or not readable")
+            }
+            settings = try OriginConfiguration.load(yaml: String(decoding: data, as: UTF8.self), file: config)
+        }
+        if let root { settings.root = root }
+        if let listen { settings.listen = listen }
+        var logger = Logger(label: "kerf.serve")
+        logger.logLevel = global.verbose ? .info : .notice
+        let server = try OriginServer(configuration: settings, logger: logger)
+        let root = settings.root, host = settings.listenHost
+        try await server.run { port in
+            writeStandardError("kerf serve: http://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
+        }
+    }
+}
+
+extension OriginConfiguration {
+    /// The host part of `listen`, for printing URLs.
+    var listenHost: String { (try? listenAddress().host) ?? "127.0.0.1" }
+}

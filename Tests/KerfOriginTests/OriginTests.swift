@@ -1,0 +1,223 @@
+import AsyncHTTPClient
+import Foundation
+import KerfTestSupport
+import Logging
+import NIOCore
+import Testing
+@testable import KerfOrigin
+
+/// A `kerf serve` origin running in-process on a free port for the length of a test.
+final class RunningOrigin: @unchecked Sendable {
+    let task: Task<Void, Error>
+    let port: Int
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init(_ configuration: OriginConfiguration) async throws {
+        var configuration = configuration
+        configuration.listen = "127.0.0.1:0"
+        let server = try OriginServer(configuration: configuration, logger: Logger(label: "test"))
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        task = Task { try await server.run { port in continuation.yield(port) } }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CommandError(message: "the origin did not start") }
+        self.port = port
+    }
+
+    deinit { task.cancel() }
+}
+
+/// Runs curl (a client nobody here wrote) and returns the status code, headers and body.
+func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: String], body: Data) {
+    let dir = try Fixtures.temporaryDirectory("kerf-curl")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let headerFile = dir.appendingPathComponent("h").path, bodyFile = dir.appendingPathComponent("b").path
+    let result = try Command.run("curl", ["-s", "-g", "--path-as-is", "-D", headerFile, "-o", bodyFile] + arguments)
+    guard result.status == 0 else { throw CommandError(message: "curl failed: \(result.stderr)") }
+    let lines = try String(contentsOfFile: headerFile, encoding: .utf8).components(separatedBy: "\r\n")
+    let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+    var headers: [String: String] = [:]
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return (status, headers, (try? Data(contentsOf: URL(fileURLWithPath: bodyFile))) ?? Data())
+}
+
+@Suite(.serialized) struct OriginTests {
+    /// A root with one Kerf package (HLS + DASH) and a file outside it that must never be served.
+    static func makeRoot() throws -> URL {
+        let dir = try Fixtures.temporaryDirectory("kerf-origin")
+        try "secret".write(to: dir.appendingPathComponent("secret.txt"), atomically: true, encoding: .utf8)
+        let root = dir.appendingPathComponent("root")
+        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", root.appendingPathComponent("demo").path,
+                                                "--formats", "hls,dash", "--segment-duration", "2"]).status == 0)
+        // A symbolic link inside the root that leads outside it.
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("demo/escape.txt").path,
+                                                   withDestinationPath: dir.appendingPathComponent("secret.txt").path)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("up").path, withDestinationPath: dir.path)
+        return root
+    }
+
+    @Test func filesAreServedWithCDNHeaders() async throws {
+        let root = try Self.makeRoot()
+        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        let origin = try await RunningOrigin(configuration)
+
+        let master = try curl([origin.base + "/vod/demo/master.m3u8"])
+        #expect(master.status == 200)
+        #expect(master.headers["content-type"] == "application/vnd.apple.mpegurl")
+        #expect(master.headers["cache-control"] == "public, max-age=3600")
+        #expect(master.headers["access-control-allow-origin"] == "*")
+        #expect(master.body == (try Data(contentsOf: root.appendingPathComponent("demo/master.m3u8"))))
+        let etag = try #require(master.headers["etag"])
+        let lastModified = try #require(master.headers["last-modified"])
+
+        // Conditional GETs: 304 with the validators, no body.
+        let revalidated = try curl(["-H", "If-None-Match: \(etag)", origin.base + "/vod/demo/master.m3u8"])
+        #expect(revalidated.status == 304)
+        #expect(revalidated.body.isEmpty)
+        #expect(revalidated.headers["etag"] == etag)
+        #expect(try curl(["-H", "If-Modified-Since: \(lastModified)", origin.base + "/vod/demo/master.m3u8"]).status == 304)
+        #expect(try curl(["-H", "If-None-Match: \"other\"", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        #expect(try curl(["-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+
+        // Segments: immutable, byte ranges, 416, HEAD.
+        let segmentPath = root.appendingPathComponent("demo/video_360p/seg_1.m4s")
+        let segment = try Data(contentsOf: segmentPath)
+        let full = try curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(full.status == 200)
+        #expect(full.headers["content-type"] == "video/mp4")
+        #expect(full.headers["cache-control"] == "public, max-age=31536000, immutable")
+        #expect(full.body == segment)
+        let part = try curl(["-H", "Range: bytes=100-199", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(part.status == 206)
+        #expect(part.headers["content-range"] == "bytes 100-199/\(segment.count)")
+        #expect(part.body == segment[100..<200])
+        let suffix = try curl(["-H", "Range: bytes=-10", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(suffix.status == 206)
+        #expect(suffix.body == segment.suffix(10))
+        let beyond = try curl(["-H", "Range: bytes=\(segment.count)-", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(beyond.status == 416)
+        #expect(beyond.headers["content-range"] == "bytes */\(segment.count)")
+        // If-Range with a stale validator: the whole file.
+        #expect(try curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \"stale\"", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 200)
+        let head = try curl(["-I", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(head.status == 200)
+        #expect(head.headers["content-length"] == String(segment.count))
+        #expect(try curl([origin.base + "/vod/demo/audio_und_aac/seg_1.m4s"]).headers["content-type"] == "audio/mp4")
+        #expect(try curl([origin.base + "/vod/demo/manifest.mpd"]).headers["content-type"] == "application/dash+xml")
+
+        // gzip for manifests when accepted (curl decodes it), with its own validator.
+        let gzipped = try curl(["--compressed", origin.base + "/vod/demo/manifest.mpd"])
+        #expect(gzipped.headers["content-encoding"] == "gzip")
+        #expect(gzipped.headers["vary"] == "Accept-Encoding")
+        #expect(gzipped.headers["etag"]?.hasSuffix("-gz\"") == true)
+        #expect(gzipped.body == (try Data(contentsOf: root.appendingPathComponent("demo/manifest.mpd"))))
+
+        // CORS preflight, methods, bodies, long URLs, misses.
+        let preflight = try curl(["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
+                                  origin.base + "/vod/demo/master.m3u8"])
+        #expect(preflight.status == 204)
+        #expect(preflight.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS")
+        #expect(preflight.headers["access-control-allow-headers"]?.contains("Range") == true)
+        #expect(try curl(["-X", "DELETE", origin.base + "/vod/demo/master.m3u8"]).status == 405)
+        #expect(try curl(["-X", "GET", "--data", "x=1", origin.base + "/vod/demo/master.m3u8"]).status == 413)
+        #expect(try curl([origin.base + "/vod/" + String(repeating: "a", count: 5000)]).status == 414)
+        let missing = try curl([origin.base + "/vod/demo/nothing.m4s"])
+        #expect(missing.status == 404)
+        #expect(missing.headers["cache-control"] == "public, max-age=10")
+        #expect(try curl([origin.base + "/healthz"]).body == Data("ok\n".utf8))
+        let status = String(decoding: try curl([origin.base + "/"]).body, as: UTF8.self)
+        #expect(status.contains("<a href=\"/vod/demo/master.m3u8\">"))
+        #expect(status.contains("<a href=\"/vod/demo/manifest.mpd\">"))
+        let time = String(decoding: try curl([origin.base + "/time"]).body, as: UTF8.self)
+        #expect(time.count == 24 && time.hasSuffix("Z"))
+    }
+
+    /// At least 20 ways of climbing out of the root: none returns the file outside it.
+    @Test func pathTraversalNeverLeavesTheRoot() async throws {
+        let root = try Self.makeRoot()
+        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        let origin = try await RunningOrigin(configuration)
+        let attempts = [
+            "/vod/../secret.txt", "/vod/demo/../../secret.txt", "/vod/%2e%2e/secret.txt", "/vod/%2E%2E/secret.txt",
+            "/vod/demo/%2e%2e/%2e%2e/secret.txt", "/vod/.%2e/secret.txt", "/vod/%2e./secret.txt", "/vod/..%2fsecret.txt",
+            "/vod/..%2Fsecret.txt", "/vod/demo%2f..%2f..%2fsecret.txt", "/vod/..%5csecret.txt", "/vod/..\\secret.txt",
+            "/vod/%252e%252e/secret.txt", "/vod/demo/escape.txt", "/vod/up/secret.txt", "/vod//../secret.txt",
+            "/vod/./../secret.txt", "/vod/demo/..%00/secret.txt", "/vod/secret.txt%00.m3u8", "/vod/%c0%ae%c0%ae/secret.txt",
+            "/vod/" + root.deletingLastPathComponent().path + "/secret.txt", "/vod/%2f" + root.deletingLastPathComponent().path.dropFirst() + "/secret.txt",
+            "/vod/demo/.%2e/.%2e/secret.txt", "/vod/%2e%2e%2f%2e%2e%2fsecret.txt", "/../secret.txt", "/vod/demo/video_360p/../../../secret.txt",
+        ]
+        #expect(attempts.count >= 20)
+        for attempt in attempts {
+            let response = try curl([origin.base + attempt])
+            #expect(response.body != Data("secret".utf8), "\(attempt) leaked the file outside the root")
+            #expect([400, 404].contains(response.status), "\(attempt) answered \(response.status)")
+        }
+        // Sanity: the same client does fetch files inside.
+        #expect(try curl([origin.base + "/vod/demo/master.m3u8"]).status == 200)
+    }
+
+    /// Players' view: ffprobe reads the served HLS and DASH, and Kerf's validator finds nothing
+    /// wrong, down to the segments.
+    @Test func servedPresentationsPlayAndValidate() async throws {
+        let root = try Self.makeRoot()
+        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        let origin = try await RunningOrigin(configuration)
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let url = origin.base + "/vod/demo/" + manifest
+            // Every video packet, read the way players fetch: 10 s at 25 fps.
+            // (ffprobe's -count_packets undercounts with its DASH demuxer; listing them does not.)
+            let probe = try Command.ffprobe(["-select_streams", "v", "-show_entries", "packet=pts_time", url])
+            let times = (probe["packets"] as? [[String: Any]] ?? []).compactMap { ($0["pts_time"] as? String).flatMap(Double.init) }
+            #expect(times.count == 250, "\(manifest)")
+            let validate = try Command.run(Fixtures.kerf, ["validate", "--deep", url])
+            #expect(validate.status == 0, "\(validate.stdout)")
+            #expect(validate.stdout.hasSuffix("0 errors, 0 warnings\n"))
+        }
+    }
+
+    @Test func configurationIsReadFromYAML() throws {
+        let configuration = try OriginConfiguration.load(yaml: """
+            root: out
+            listen: 127.0.0.1:8080
+            vod-manifest-max-age: 60
+            channels:
+              news:
+                input: udp://127.0.0.1:9000
+                segment-duration: 2
+                window: 60
+            """, file: "kerf.yaml")
+        #expect(configuration.root == "out")
+        #expect(configuration.vodManifestMaxAge == 60)
+        #expect(configuration.channels["news"] == OriginConfiguration.Channel(input: "udp://127.0.0.1:9000", segmentDuration: 2, window: 60))
+        #expect(try OriginConfiguration.load(yaml: "", file: "empty.yaml") == OriginConfiguration())
+        #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "rot: out", file: "k.yaml") }
+        let bad = #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "vod-manifest-max-age: soon", file: "k.yaml") }
+        #expect(bad?.oneLine == "k.yaml: vod-manifest-max-age: must be a whole number from 0 to 31536000")
+        #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "channels:\n  a:\n    window: 3", file: "k.yaml") }
+        #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "[1, 2", file: "k.yaml") }
+    }
+
+    @Test func rangeHeadersFollowRFC9110() {
+        #expect(RangeRequest(nil, size: 100) == .whole)
+        #expect(RangeRequest("bytes=0-9", size: 100) == .part(0...9))
+        #expect(RangeRequest("bytes=90-", size: 100) == .part(90...99))
+        #expect(RangeRequest("bytes=90-200", size: 100) == .part(90...99))
+        #expect(RangeRequest("bytes=-5", size: 100) == .part(95...99))
+        #expect(RangeRequest("bytes=-500", size: 100) == .part(0...99))
+        #expect(RangeRequest("bytes=100-", size: 100) == .unsatisfiable)
+        #expect(RangeRequest("bytes=-0", size: 100) == .unsatisfiable)
+        #expect(RangeRequest("bytes=9-1", size: 100) == .whole)
+        #expect(RangeRequest("bytes=0-1,5-6", size: 100) == .whole)
+        #expect(RangeRequest("items=0-1", size: 100) == .whole)
+        #expect(RangeRequest("bytes=99999999999999999999-", size: 100) == .whole)
+        #expect(RangeRequest("bytes=x-1", size: 100) == .whole)
+    }
+}
