@@ -19,10 +19,11 @@ public enum HTTPDate {
     /// Parses an IMF-fixdate; nil when malformed.
     public static func parse(_ text: String) -> Double? {
         let parts = text.split(separator: " ")
-        guard parts.count == 6, let day = Int(parts[1]), let year = Int(parts[3]),
+        guard parts.count == 6, parts[1].count == 2, parts[3].count == 4, parts[4].count == 8,
+              let day = Int(parts[1]), let year = Int(parts[3]), (1...31).contains(day),
               let month = months.firstIndex(of: String(parts[2])) else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
+        guard clock.count == 3, (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2]) else { return nil }
         return epochSeconds(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: Double(clock[2]))
     }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import KerfCore
 import Logging
 import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -56,10 +57,10 @@ public struct OriginServer: Sendable {
         let router = Router()
         router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
         let vod = VODResponder(root: root, configuration: configuration)
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let target = request.head.path ?? ""
             let path = target.prefix { $0 != "?" && $0 != "#" }
-            return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count), context: context)
+            return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count))
         }
         router.get("/vod/**", use: handler)
         router.head("/vod/**", use: handler)
@@ -70,8 +71,9 @@ public struct OriginServer: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: Self.xsDateTime(Self.now()))))
         }
         router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: statusPage())))
+            let page = try await NIOThreadPool.singleton.runIfActive { statusPage() }
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         return router
     }

@@ -11,7 +11,8 @@ enum RangeRequest: Equatable {
     ///   - header: the Range header value, if any.
     ///   - size: the resource's size in bytes.
     init(_ header: String?, size: Int) {
-        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { self = .whole; return }
+        // The unit name is case-insensitive (RFC 9110 §14.1).
+        guard let header, header.prefix(6).lowercased() == "bytes=", !header.contains(",") else { self = .whole; return }
         let spec = header.dropFirst(6).trimming(while: { $0 == " " })
         guard let dash = spec.firstIndex(of: "-") else { self = .whole; return }
         let first = spec[..<dash], last = spec[spec.index(after: dash)...]

@@ -1,8 +1,8 @@
 import CompressNIO
-import FoundationEssentials
 import Hummingbird
 import KerfCore
 import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -14,72 +14,62 @@ import Glibc
 struct VODResponder: Sendable {
     let root: String
     let configuration: OriginConfiguration
-    let fileIO = FileIO()
 
-    /// What is known of a file from `stat`.
-    struct FileAttributes {
-        var size: Int
-        var modified: Int64
-        var modifiedNanoseconds: Int
-        var inode: UInt64
-    }
+    /// Largest manifest compressed for a response; bigger ones are sent as they are.
+    static let maxGzipBytes = 4 << 20
 
     /// Answers a GET or HEAD for `raw` (the percent-encoded path below `/vod/`).
-    func respond(to request: Request, raw: Substring, context: some RequestContext) async throws -> Response {
-        let file: String
-        switch RequestPath.resolve(raw, under: root) {
-        case .success(let path): file = path.file
+    func respond(to request: Request, raw: Substring) async throws -> Response {
+        let root = self.root
+        let resolved = try await NIOThreadPool.singleton.runIfActive { RequestPath.resolve(raw, under: root) }
+        let path: String
+        switch resolved {
+        case .success(let found): path = found.file
         case .failure(.badRequest(let why)): return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
         case .failure(.notFound): return Self.error(.notFound, "not found", maxAge: 10)
         }
-        var status = stat()
-        guard stat(file, &status) == 0 else { return Self.error(.notFound, "not found", maxAge: 10) }
-        let attributes = FileAttributes(size: Int(status.st_size), modified: Int64(status.st_mtim.tv_sec),
-                                        modifiedNanoseconds: Int(status.st_mtim.tv_nsec), inode: UInt64(status.st_ino))
-        let type = MediaContentType(path: file)
+        guard let file = await OpenFile.open(path) else { return Self.error(.notFound, "not found", maxAge: 10) }
+        let type = MediaContentType(path: String(raw))
         var headers = HTTPFields()
         headers[.contentType] = type.mimeType
         headers[.cacheControl] = type.isManifest ? "public, max-age=\(configuration.vodManifestMaxAge)" : "public, max-age=31536000, immutable"
-        headers[.lastModified] = HTTPDate.format(attributes.modified)
+        headers[.lastModified] = HTTPDate.format(file.modified)
         headers[.acceptRanges] = "bytes"
         // Strong validator from size and modification time: stable across restarts while the
         // file is unchanged.
-        var etag = "\"\(String(attributes.size, radix: 16))-\(String(attributes.modified, radix: 16))\(String(attributes.modifiedNanoseconds, radix: 16))\""
-        let gzip = configuration.gzip && type.isManifest && Self.acceptsGzip(request.headers[.acceptEncoding])
+        var etag = "\"\(String(file.size, radix: 16))-\(String(file.modified, radix: 16)).\(String(file.modifiedNanoseconds, radix: 16))\""
+        let gzip = configuration.gzip && type.isManifest && file.size <= Self.maxGzipBytes
+            && Self.acceptsGzip(request.headers[.acceptEncoding])
         if type.isManifest && configuration.gzip { headers[.vary] = "Accept-Encoding" }
         if gzip { etag = String(etag.dropLast()) + "-gz\"" }
         headers[.eTag] = etag
 
-        if Self.notModified(request, etag: etag, modified: attributes.modified) {
+        if Self.notModified(request, etag: etag, modified: file.modified) {
             return Response(status: .notModified, headers: headers)
         }
         if gzip {
-            // Manifests are small: read whole, compress, send.
-            guard attributes.size <= 64 << 20, let data = FileManager.default.contents(atPath: file) else {
-                return Self.error(.notFound, "not found", maxAge: 10)
-            }
-            var buffer = ByteBuffer(bytes: data)
-            let compressed = try buffer.compress(with: .gzip)
+            var plain = try await file.read(offset: 0, count: file.size)
+            let compressed = try plain.compress(with: .gzip)
             headers[.contentEncoding] = "gzip"
             headers[.contentLength] = String(compressed.readableBytes)
             return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: compressed))
         }
-        var range = RangeRequest(request.headers[.range], size: attributes.size)
+        // Range applies to GET only (RFC 9110 §14.2); HEAD describes the whole representation.
+        var range = request.method == .get ? RangeRequest(request.headers[.range], size: file.size) : .whole
         if let ifRange = request.headers[.ifRange], ifRange != etag, ifRange != headers[.lastModified] { range = .whole }
         switch range {
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(attributes.size)"
+            headers[.contentRange] = "bytes */\(file.size)"
             headers[.contentLength] = "0"
             headers[.cacheControl] = nil
             return Response(status: .rangeNotSatisfiable, headers: headers)
         case .part(let part):
-            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(attributes.size)"
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(file.size)"
             headers[.contentLength] = String(part.count)
-            let body = request.method == .head ? ResponseBody() : try await fileIO.loadFile(path: file, range: part, context: context)
-            return Response(status: .partialContent, headers: headers, body: body)
+            return Response(status: .partialContent, headers: headers, body: file.body(part))
         case .whole:
-            headers[.contentLength] = String(attributes.size)
-            let body = request.method == .head ? ResponseBody() : try await fileIO.loadFile(path: file, context: context)
+            headers[.contentLength] = String(file.size)
+            let body = request.method == .head || file.size == 0 ? ResponseBody() : file.body(0...(file.size - 1))
             return Response(status: .ok, headers: headers, body: body)
         }
     }

@@ -23,6 +23,12 @@ final class RunningOrigin: @unchecked Sendable {
         self.port = port
     }
 
+    /// Stops the server and waits until it has shut down.
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
     deinit { task.cancel() }
 }
 
@@ -101,11 +107,22 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         let beyond = try curl(["-H", "Range: bytes=\(segment.count)-", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(beyond.status == 416)
         #expect(beyond.headers["content-range"] == "bytes */\(segment.count)")
-        // If-Range with a stale validator: the whole file.
+        // If-Range: a stale validator gets the whole file, the current one the part.
         #expect(try curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \"stale\"", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 200)
+        let segmentTag = try #require(full.headers["etag"])
+        #expect(try curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \(segmentTag)", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
+        #expect(try curl(["-H", "Range: BYTES=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
         let head = try curl(["-I", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(head.status == 200)
         #expect(head.headers["content-length"] == String(segment.count))
+        // HEAD ignores Range: it describes what GET without Range would send.
+        let headRange = try curl(["-I", "-H", "Range: bytes=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(headRange.status == 200)
+        #expect(headRange.headers["content-length"] == String(segment.count))
+        // Dates that do not parse (or overflow) are ignored, never fatal.
+        for date in ["Sun, 06 Nov 99999999999999 08:49:37 GMT", "Sun, 06 Nov 1994 9999999999999999:00:00 GMT", "yesterday"] {
+            #expect(try curl(["-H", "If-Modified-Since: \(date)", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        }
         #expect(try curl([origin.base + "/vod/demo/audio_und_aac/seg_1.m4s"]).headers["content-type"] == "audio/mp4")
         #expect(try curl([origin.base + "/vod/demo/manifest.mpd"]).headers["content-type"] == "application/dash+xml")
 
@@ -115,6 +132,9 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         #expect(gzipped.headers["vary"] == "Accept-Encoding")
         #expect(gzipped.headers["etag"]?.hasSuffix("-gz\"") == true)
         #expect(gzipped.body == (try Data(contentsOf: root.appendingPathComponent("demo/manifest.mpd"))))
+        let gzippedHead = try curl(["-I", "-H", "Accept-Encoding: gzip", origin.base + "/vod/demo/manifest.mpd"])
+        #expect(gzippedHead.headers["content-length"] == gzipped.headers["content-length"])
+        #expect(gzippedHead.headers["etag"] == gzipped.headers["etag"])
 
         // CORS preflight, methods, bodies, long URLs, misses.
         let preflight = try curl(["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
@@ -134,6 +154,7 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         #expect(status.contains("<a href=\"/vod/demo/manifest.mpd\">"))
         let time = String(decoding: try curl([origin.base + "/time"]).body, as: UTF8.self)
         #expect(time.count == 24 && time.hasSuffix("Z"))
+        await origin.stop()
     }
 
     /// At least 20 ways of climbing out of the root: none returns the file outside it.
@@ -160,6 +181,7 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         }
         // Sanity: the same client does fetch files inside.
         #expect(try curl([origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        await origin.stop()
     }
 
     /// Players' view: ffprobe reads the served HLS and DASH, and Kerf's validator finds nothing
@@ -181,6 +203,7 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
             #expect(validate.status == 0, "\(validate.stdout)")
             #expect(validate.stdout.hasSuffix("0 errors, 0 warnings\n"))
         }
+        await origin.stop()
     }
 
     @Test func configurationIsReadFromYAML() throws {
