@@ -22,8 +22,10 @@ struct DASHInspection {
             findings.append(Finding(rule: rule, severity: severity, message: message, file: file, path: path ?? representation.path,
                                     reference: reference))
         }
-        let textual = representation.contentType == "text" || (representation.mimeType ?? "").hasPrefix("text/")
-        guard !textual, !representation.segments.isEmpty else { return [] }
+        // Text and thumbnail (image) Representations are not audiovisual media.
+        let mime = representation.mimeType ?? ""
+        let notMedia = ["text", "image"].contains(representation.contentType) || mime.hasPrefix("text/") || mime.hasPrefix("image/")
+        guard !notMedia, !representation.segments.isEmpty else { return [] }
         let name = "Representation \(representation.id)"
         var initialization: [UInt8] = []
         if let url = representation.initialization {
@@ -53,7 +55,9 @@ struct DASHInspection {
             }
             let inspected: InspectedSegment
             do {
-                inspected = try SegmentInspector.inspect(initialization + bytes, name: url, size: bytes.count)
+                // SegmentBase: the one file holds its own initialization.
+                let media = representation.addressing == .base ? bytes : initialization + bytes
+                inspected = try SegmentInspector.inspect(media, name: url, size: bytes.count)
             } catch {
                 add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) cannot be read as media: \(error)", nil, "\(iso) §5.3.9")
                 previous = nil
@@ -99,7 +103,8 @@ struct DASHInspection {
         }
         if let first {
             let declaredCodecs = (representation.codecs ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
-            for codec in first.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(codec) {
+            // Codec strings compare case-insensitively (hex digits may be written either way).
+            for codec in first.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(where: { $0.lowercased() == codec.lowercased() }) {
                 add("dash.codecs-mismatch", .error, "\(name) holds \(codec), which @codecs (\(representation.codecs ?? "")) does not list",
                     nil, "\(iso) §5.3.7.2")
             }
@@ -108,8 +113,9 @@ struct DASHInspection {
             }
         }
         if let bandwidth = representation.bandwidth, seconds > 0, bits / seconds > Double(bandwidth) * 1.1 {
+            let rate = bits / seconds
             add("dash.bandwidth-understated", .error,
-                "@bandwidth \(bandwidth) of \(name) is below the measured average bit rate \(Int((bits / seconds).rounded(.up)))",
+                "@bandwidth \(bandwidth) of \(name) is below the measured average bit rate \(Validator.wholeRate(rate))",
                 nil, "\(iso) §5.3.5.2")
         }
         return findings

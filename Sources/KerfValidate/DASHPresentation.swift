@@ -62,12 +62,17 @@ struct DASHPresentation {
 
     enum Addressing: String { case timeline, duration, list, base, none }
 
-    /// Expansion stops after this many segments per Representation (hostile `@r` values).
+    /// Expansion stops after this many segments per Representation, and after `maxTotalSegments`
+    /// in the whole MPD (hostile `@r` and `@duration` values).
     static let maxSegments = 200_000
+    static let maxTotalSegments = 500_000
+    /// Segments still allowed in this MPD.
+    private var budget = DASHPresentation.maxTotalSegments
 
     var type: String
     var availabilityStartTime: Double?
     var publishTime: Double?
+    var timeShiftBufferDepth: Double?
     var representations: [Representation] = []
 
     /// - Parameters:
@@ -77,6 +82,7 @@ struct DASHPresentation {
         type = mpd.attribute("type") ?? "static"
         availabilityStartTime = mpd.attribute("availabilityStartTime").flatMap(XSTime.dateTime)
         publishTime = mpd.attribute("publishTime").flatMap(XSTime.dateTime)
+        timeShiftBufferDepth = mpd.attribute("timeShiftBufferDepth").flatMap(XSTime.duration)
         let mpdBase = Self.base(mpd, location)
         let periods = mpd.children(named: "Period")
         let presentationDuration = mpd.attribute("mediaPresentationDuration").flatMap(XSTime.duration)
@@ -126,6 +132,7 @@ struct DASHPresentation {
                         let ticks = Self.ticks(duration ?? 0, representation.timescale) ?? 0
                         representation.segments = [Segment(number: 1, time: 0, duration: ticks, explicitURL: base, range: nil)]
                     }
+                    budget -= representation.segments.count
                     representations.append(representation)
                 }
             }
@@ -187,9 +194,9 @@ struct DASHPresentation {
             let name = template[template.index(after: index)..<close]
             index = template.index(after: close)
             if name.isEmpty { out.append("$"); continue }
-            let parts = name.split(separator: "%", maxSplits: 1)
+            let parts = name.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
             let value: String?
-            switch parts[0] {
+            switch parts.first ?? "" {
             case "RepresentationID": value = id
             case "Number": value = number.map(String.init)
             case "Time": value = time.map(String.init)
@@ -206,7 +213,7 @@ struct DASHPresentation {
         return out
     }
 
-    private func resolveTemplate(_ template: XMLElement, into representation: inout Representation, base: String, now: Double?) {
+    private mutating func resolveTemplate(_ template: XMLElement, into representation: inout Representation, base: String, now: Double?) {
         let timescale = template.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
         representation.timescale = timescale
         representation.presentationTimeOffset = Self.unsigned(template.attribute("presentationTimeOffset")) ?? 0
@@ -248,7 +255,7 @@ struct DASHPresentation {
                     repeats = Int64(min(Double(Self.maxSegments), ((Double(end) - Double(time)) / Double(d)).rounded(.up))) - 1
                 }
                 for _ in 0...max(0, repeats) {
-                    guard representation.segments.count < Self.maxSegments else { return }
+                    guard representation.segments.count < min(Self.maxSegments, budget) else { return }
                     representation.segments.append(Segment(number: number, time: time, duration: d))
                     let (next, overflow) = time.addingReportingOverflow(d)
                     guard !overflow, number < Int64.max else { return }
@@ -259,7 +266,20 @@ struct DASHPresentation {
         } else if let d = Self.unsigned(template.attribute("duration")), d > 0 {
             representation.addressing = .duration
             var time = representation.presentationTimeOffset, number = startNumber
-            while representation.segments.count < Self.maxSegments, let end = periodEndTicks, time < end {
+            // Live: only segments complete by now and still inside the time-shift buffer.
+            var end = periodEndTicks
+            if type == "dynamic", representation.periodDuration == nil, let liveEdge = periodEndTicks {
+                let (last, overflow) = liveEdge.subtractingReportingOverflow(d - 1)
+                end = overflow ? nil : last
+                if let depth = timeShiftBufferDepth, let window = Self.ticks(depth, timescale),
+                   case let (oldest, o1) = liveEdge.subtractingReportingOverflow(window), !o1, oldest > time {
+                    let skipped = (oldest - time) / d
+                    let (advanced, o2) = time.addingReportingOverflow(skipped * d)
+                    let (renumbered, o3) = number.addingReportingOverflow(skipped)
+                    if !o2, !o3 { time = advanced; number = renumbered }
+                }
+            }
+            while representation.segments.count < min(Self.maxSegments, budget), let end, time < end {
                 representation.segments.append(Segment(number: number, time: time, duration: d))
                 let (next, overflow) = time.addingReportingOverflow(d)
                 guard !overflow, number < Int64.max else { break }
@@ -269,7 +289,7 @@ struct DASHPresentation {
         }
     }
 
-    private func resolveList(_ list: XMLElement, into representation: inout Representation, base: String) {
+    private mutating func resolveList(_ list: XMLElement, into representation: inout Representation, base: String) {
         representation.addressing = .list
         let timescale = list.attribute("timescale").flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
         representation.timescale = timescale
@@ -280,7 +300,7 @@ struct DASHPresentation {
         }
         let d = Self.unsigned(list.attribute("duration")) ?? 0
         var time = representation.presentationTimeOffset
-        for (index, item) in list.children(named: "SegmentURL").prefix(Self.maxSegments).enumerated() {
+        for (index, item) in list.children(named: "SegmentURL").prefix(min(Self.maxSegments, budget)).enumerated() {
             let url = item.attribute("media").map { ResourceLoader.resolve($0, against: base) } ?? base
             representation.segments.append(Segment(number: Int64(index + 1), time: time, duration: d, explicitURL: url,
                                                    range: item.attribute("mediaRange").flatMap(Self.range)))

@@ -40,6 +40,8 @@ public struct Finding: Sendable, Hashable, Codable {
 
 /// Seconds with three decimals ("6.006", "-0.040"), as findings print them.
 func formatSeconds(_ seconds: Double) -> String {
+    // Hostile inputs make absurd times: print those as they are rather than trap converting them.
+    guard seconds.isFinite, abs(seconds) < 1e15 else { return "\(seconds)" }
     let millis = Int((seconds * 1000).rounded())
     let fraction = String(abs(millis) % 1000)
     let sign = millis < 0 && millis > -1000 ? "-" : ""

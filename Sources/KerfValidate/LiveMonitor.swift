@@ -12,6 +12,8 @@ struct LiveMonitor {
     /// What is known of one media playlist between reloads.
     struct PlaylistState {
         var location: String
+        /// Where the last reload came from after redirects: URIs resolve against it.
+        var base: String
         var playlist: MediaPlaylist
         /// When the last segment was added (or the playlist first read).
         var lastGrowth: Double
@@ -19,7 +21,13 @@ struct LiveMonitor {
         var finished = false
 
         var firstSequence: UInt64 { playlist.mediaSequence }
-        var lastSequence: UInt64 { playlist.mediaSequence + UInt64(playlist.segments.count) - 1 }
+        /// The last segment's media sequence number; nil without segments (or past 2^64).
+        var lastSequence: UInt64? { Self.last(of: playlist) }
+        static func last(of playlist: MediaPlaylist) -> UInt64? {
+            guard !playlist.segments.isEmpty else { return nil }
+            let (value, overflow) = playlist.mediaSequence.addingReportingOverflow(UInt64(playlist.segments.count - 1))
+            return overflow ? nil : value
+        }
         func segment(_ sequence: UInt64) -> MediaSegment? {
             guard sequence >= firstSequence, sequence - firstSequence < UInt64(playlist.segments.count) else { return nil }
             return playlist.segments[Int(sequence - firstSequence)]
@@ -38,9 +46,9 @@ struct LiveMonitor {
         var states: [PlaylistState] = []
         let start = Validator.now()
         for location in locations {
-            guard let (document, _) = await load(location) else { continue }
+            guard let (document, loaded) = await load(location) else { continue }
             let playlist = document.mediaPlaylist()
-            var state = PlaylistState(location: location, playlist: playlist, lastGrowth: start)
+            var state = PlaylistState(location: location, base: loaded.location, playlist: playlist, lastGrowth: start)
             state.finished = playlist.endList || playlist.playlistType == .vod
             if !state.finished, !playlist.segments.isEmpty { findings += await lowLatencyChecks(document, state: state) }
             states.append(state)
@@ -53,7 +61,7 @@ struct LiveMonitor {
             for index in states.indices where !states[index].finished {
                 let old = states[index]
                 let file = old.location
-                guard let (document, _) = await load(file) else { continue }
+                guard let (document, loaded) = await load(file) else { continue }
                 let new = document.mediaPlaylist()
                 let now = Validator.now()
                 if new.mediaSequence < old.firstSequence {
@@ -62,12 +70,13 @@ struct LiveMonitor {
                     states[index].lastGrowth = now
                     continue
                 }
-                var state = PlaylistState(location: file, playlist: new, lastGrowth: old.lastGrowth, staleReported: old.staleReported)
+                var state = PlaylistState(location: file, base: loaded.location, playlist: new, lastGrowth: old.lastGrowth,
+                                          staleReported: old.staleReported)
                 state.finished = new.endList
                 // Published segments keep their URI and duration.
                 for (offset, segment) in new.segments.enumerated() {
-                    let sequence = new.mediaSequence + UInt64(offset)
-                    guard let before = old.segment(sequence) else { continue }
+                    let (sequence, overflow) = new.mediaSequence.addingReportingOverflow(UInt64(offset))
+                    guard !overflow, let before = old.segment(sequence) else { continue }
                     if before.uri != segment.uri || abs(before.duration.seconds - segment.duration.seconds) > 0.0005 {
                         add("hls.live-segment-rewritten",
                             "segment \(sequence) was \(before.uri) (\(formatSeconds(before.duration.seconds)) s), now \(segment.uri) (\(formatSeconds(segment.duration.seconds)) s)",
@@ -75,21 +84,24 @@ struct LiveMonitor {
                         break
                     }
                 }
-                if !new.segments.isEmpty, state.lastSequence < old.lastSequence, !old.playlist.segments.isEmpty {
-                    add("hls.live-segment-vanished", "segments up to \(old.lastSequence) were published, the playlist now ends at \(state.lastSequence)",
+                if let newLast = state.lastSequence, let oldLast = old.lastSequence, newLast < oldLast {
+                    add("hls.live-segment-vanished", "segments up to \(oldLast) were published, the playlist now ends at \(newLast)",
                         file, "§6.2.2")
                 }
                 // Segments removed from the head: the discontinuity sequence counts their
                 // discontinuities, and they stay available for a while.
-                let removed = (old.firstSequence..<min(new.mediaSequence, old.lastSequence + 1)).compactMap { old.segment($0) }
-                let expectedDiscontinuities = old.playlist.discontinuitySequence + UInt64(removed.filter(\.discontinuity).count)
-                if !removed.isEmpty, new.discontinuitySequence != expectedDiscontinuities {
+                var removedEnd = old.firstSequence
+                if let oldLast = old.lastSequence, oldLast < UInt64.max { removedEnd = max(old.firstSequence, min(new.mediaSequence, oldLast + 1)) }
+                let removed = (old.firstSequence..<removedEnd).compactMap { old.segment($0) }
+                let (expectedDiscontinuities, discontinuityOverflow) = old.playlist.discontinuitySequence
+                    .addingReportingOverflow(UInt64(removed.filter(\.discontinuity).count))
+                if !removed.isEmpty, !discontinuityOverflow, new.discontinuitySequence != expectedDiscontinuities {
                     add("hls.live-discontinuity-sequence",
                         "\(removed.count) segment(s) with \(removed.filter(\.discontinuity).count) discontinuities left the playlist, but EXT-X-DISCONTINUITY-SEQUENCE went from \(old.playlist.discontinuitySequence) to \(new.discontinuitySequence)",
                         file, "§4.4.3.3")
                 }
                 if let gone = removed.last {
-                    let url = ResourceLoader.resolve(gone.uri, against: file)
+                    let url = ResourceLoader.resolve(gone.uri, against: old.base)
                     let status = await loader.status(of: url)
                     if !(200..<300).contains(status) {
                         add("hls.live-removed-unavailable", "\(gone.uri) left the playlist and at once answered \(status == 0 ? "nothing" : "HTTP \(status)")",
@@ -98,11 +110,11 @@ struct LiveMonitor {
                     let remaining = new.segments.reduce(0) { $0 + $1.duration.seconds }
                     if !new.endList, remaining < 3 * Double(new.targetDuration) - 0.001 {
                         add("hls.live-window-too-short",
-                            "segments were removed although only \(formatSeconds(remaining)) s remain, under three target durations (\(3 * new.targetDuration) s)",
+                            "segments were removed although only \(formatSeconds(remaining)) s remain, under three target durations (\(formatSeconds(3 * Double(new.targetDuration))) s)",
                             file, "§6.2.2")
                     }
                 }
-                if !new.segments.isEmpty, old.playlist.segments.isEmpty || state.lastSequence > old.lastSequence {
+                if let newLast = state.lastSequence, old.lastSequence.map({ newLast > $0 }) ?? true {
                     state.lastGrowth = now
                 } else if !state.finished, !state.staleReported, now - old.lastGrowth > 1.5 * Double(new.targetDuration) + interval {
                     add("hls.live-stale",
@@ -138,22 +150,26 @@ struct LiveMonitor {
         }
         let separator = state.location.contains("?") ? "&" : "?"
         if control[attribute: "CAN-BLOCK-RELOAD"]?.value == "YES" {
-            let wanted = state.lastSequence + 1
+            guard let last = state.lastSequence, last < UInt64.max else { return findings }
+            let wanted = last + 1
             let asked = Validator.now()
             do {
                 let loaded = try await loader.load(state.location + "\(separator)_HLS_msn=\(wanted)", limit: validator.maxBytes)
                 let answer = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)).mediaPlaylist()
-                let last = answer.mediaSequence + UInt64(answer.segments.count) - 1
-                if answer.segments.isEmpty || last < wanted {
+                let answered = PlaylistState.last(of: answer)
+                if (answered ?? 0) < wanted {
                     add("hls.live-blocking-reload",
-                        "asked for _HLS_msn=\(wanted), answered after \(formatSeconds(Validator.now() - asked)) s with a playlist ending at segment \(answer.segments.isEmpty ? 0 : last)",
+                        "asked for _HLS_msn=\(wanted), answered after \(formatSeconds(Validator.now() - asked)) s with a playlist ending at segment \(answered.map(String.init) ?? "none")",
                         "§6.2.5.2")
                 }
             } catch {
                 add("hls.live-blocking-reload", "asked for _HLS_msn=\(wanted): \(error)", "§6.2.5.2")
             }
         }
-        if control[attribute: "CAN-SKIP-UNTIL"] != nil {
+        // A delta update only skips segments older than CAN-SKIP-UNTIL: a shorter playlist has
+        // nothing to skip.
+        let skipUntil = control[attribute: "CAN-SKIP-UNTIL"].flatMap { Double($0.value) }
+        if let skipUntil, state.playlist.segments.reduce(0, { $0 + $1.duration.seconds }) > skipUntil {
             do {
                 let full = try await loader.load(state.location, limit: validator.maxBytes)
                 let delta = try await loader.load(state.location + "\(separator)_HLS_skip=YES", limit: validator.maxBytes)
@@ -164,9 +180,11 @@ struct LiveMonitor {
                     return findings
                 }
                 let deltaPlaylist = deltaDocument.mediaPlaylist()
-                let fullState = PlaylistState(location: state.location, playlist: fullPlaylist, lastGrowth: 0)
+                let fullState = PlaylistState(location: state.location, base: full.location, playlist: fullPlaylist, lastGrowth: 0)
                 for (offset, segment) in deltaPlaylist.segments.enumerated() {
-                    let sequence = deltaPlaylist.mediaSequence + skip + UInt64(offset)
+                    let (skipped, overflow1) = deltaPlaylist.mediaSequence.addingReportingOverflow(skip)
+                    let (sequence, overflow2) = skipped.addingReportingOverflow(UInt64(offset))
+                    guard !overflow1, !overflow2 else { break }
                     if let match = fullState.segment(sequence), match.uri != segment.uri || match.duration != segment.duration {
                         add("hls.live-delta-update", "the delta update's segment \(sequence) is \(segment.uri), the full playlist's \(match.uri)", "§6.2.5.1")
                         break

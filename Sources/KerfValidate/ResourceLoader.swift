@@ -39,7 +39,7 @@ actor ResourceLoader {
     let timeout: Int64
     private var client: HTTPClient?
 
-    init(timeout: Int64 = 10) { self.timeout = timeout }
+    init(timeout: Int64 = 10) { self.timeout = min(max(timeout, 1), 3600) }
 
     static func isRemote(_ location: String) -> Bool {
         let lower = location.prefix(8).lowercased()
@@ -71,14 +71,21 @@ actor ResourceLoader {
         return LoadedResource(bytes: try Self.readFile(location, range: range, limit: limit), location: location)
     }
 
-    /// The HTTP status a HEAD request gets (remote), or 200/404 for a local file.
+    /// The HTTP status a HEAD request gets (remote; a one-byte GET when HEAD is not allowed), or
+    /// 200/404 for a local file. 0 when there was no answer.
     func status(of location: String) async -> Int {
         guard Self.isRemote(location) else { return access(location, R_OK) == 0 ? 200 : 404 }
         var request = HTTPClientRequest(url: location)
         request.method = .HEAD
         request.headers.add(name: "User-Agent", value: Self.userAgent)
         do {
-            let response = try await httpClient().execute(request, timeout: .seconds(timeout * 3))
+            var response = try await httpClient().execute(request, timeout: .seconds(timeout * 3))
+            if response.status == .methodNotAllowed || response.status == .notImplemented {
+                request.method = .GET
+                request.headers.add(name: "Range", value: "bytes=0-0")
+                response = try await httpClient().execute(request, timeout: .seconds(timeout * 3))
+                _ = try? await response.body.collect(upTo: 1 << 16)
+            }
             return Int(response.status.code)
         } catch {
             return 0
@@ -121,12 +128,16 @@ actor ResourceLoader {
             if range == nil, let length = response.headers.first(name: "Content-Length").flatMap({ Int($0) }), length > limit {
                 throw LoadFailure(location: location, reason: "\(length) bytes is over the \(limit)-byte limit")
             }
-            var bytes: [UInt8]
-            do {
-                let body = try await response.body.collect(upTo: range == nil ? limit : Int(Int32.max))
-                bytes = Array(body.readableBytesView)
-            } catch is NIOTooManyBytesError {
-                throw LoadFailure(location: location, reason: "the body is over the \(limit)-byte limit")
+            // Read no more than needed: the limit, or for a range the bytes up to its end (a
+            // server that ignores Range sends the resource from its start).
+            let needed = range.map { code == 206 ? $0.length : ($0.offset ?? 0) + $0.length }
+            var bytes: [UInt8] = []
+            for try await chunk in response.body {
+                bytes += chunk.readableBytesView.prefix((needed ?? Int.max) - bytes.count)
+                if let needed, bytes.count >= needed { break }
+                if needed == nil, bytes.count > limit {
+                    throw LoadFailure(location: location, reason: "the body is over the \(limit)-byte limit")
+                }
             }
             if let range, code == 200 {
                 // The server ignored Range and sent the whole resource: keep the part asked for.

@@ -48,7 +48,9 @@ public struct Validator: Sendable {
     public var maxSegments: Int?
     /// Seconds allowed to connect and between reads of an HTTP response (three times that for a
     /// whole response).
-    public var timeout: Int64 = 10
+    public var timeout: Int64 = 10 {
+        didSet { timeout = min(max(timeout, 1), 3600) }
+    }
     /// Keep reloading live playlists or a dynamic MPD for this many seconds (`--live`).
     public var live: Double?
 
@@ -288,8 +290,14 @@ public struct Validator: Sendable {
             }
         }
         peak = Validator.peakBitRate(durations, target: Double(playlist.targetDuration))
-        let average = seconds > 0 ? Int((bits / seconds).rounded(.up)) : 0
+        let average = seconds > 0 ? Validator.wholeRate(bits / seconds) : 0
         return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
+    }
+
+    /// A bit rate rounded up to a whole number, clamped where hostile durations make it absurd.
+    static func wholeRate(_ rate: Double) -> Int {
+        guard rate.isFinite else { return Int.max }
+        return Int(min(rate.rounded(.up), 9e18))
     }
 
     /// Indices of `count` segments to read: all, or `maxSegments` spread evenly, first and last included.
@@ -312,7 +320,7 @@ public struct Validator: Sendable {
             }
         }
         if peak == 0 { peak = segments.map { $0.seconds > 0 ? $0.bits / $0.seconds : 0 }.max() ?? 0 }
-        return Int(peak.rounded(.up))
+        return wholeRate(peak)
     }
 
     /// BANDWIDTH, AVERAGE-BANDWIDTH, CODECS and RESOLUTION against what the segments hold.
@@ -346,7 +354,7 @@ public struct Validator: Sendable {
                         "AVERAGE-BANDWIDTH \(declared) differs by more than 10% from the measured \(average) for \(uri)", "\(HLSRules.apple) §1.4")
                 }
                 let declaredCodecs = (attributes[attribute: "CODECS"]?.unquoted ?? "").split(separator: ",").map { String($0.filter { $0 != " " }) }
-                for codec in video.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(codec) {
+                for codec in video.codecs where !declaredCodecs.isEmpty && !declaredCodecs.contains(where: { $0.lowercased() == codec.lowercased() }) {
                     add("hls.codecs-mismatch", .error, "\(uri) holds \(codec), which CODECS does not list", "\(HLSRules.rfc) §4.4.6.2")
                 }
                 if let w = video.width, let h = video.height, let declared = attributes[attribute: "RESOLUTION"]?.value,

@@ -45,7 +45,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
+        guard (1...3600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
         if let live, !(live > 0 && live <= 86_400) { throw ValidationError("--live must be between 0 and 86400 seconds") }
     }
 

@@ -203,6 +203,15 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
             #expect(validate.status == 0, "\(validate.stdout)")
             #expect(validate.stdout.hasSuffix("0 errors, 0 warnings\n"))
         }
+        // Single-file packages are read with byte ranges (206 from this origin): HLS
+        // EXT-X-BYTERANGE and DASH SegmentBase.
+        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", root.appendingPathComponent("single").path,
+                                                "--formats", "hls,dash", "--single-file"]).status == 0)
+        for manifest in ["master.m3u8", "manifest.mpd"] {
+            let validate = try Command.run(Fixtures.kerf, ["validate", "--deep", origin.base + "/vod/single/" + manifest])
+            #expect(validate.status == 0, "\(validate.stdout)")
+            #expect(validate.stdout.hasSuffix("0 errors, 0 warnings\n"))
+        }
         await origin.stop()
     }
 

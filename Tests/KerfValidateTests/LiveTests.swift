@@ -79,7 +79,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         var text = "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12,HOLD-BACK=6\n"
         text += "#EXT-X-MEDIA-SEQUENCE:10\n"
-        for index in 10..<14 { text += "#EXTINF:2.000,\ns\(index).ts\n" }
+        // 16 s of segments: longer than CAN-SKIP-UNTIL, so a delta update has something to skip.
+        for index in 10..<18 { text += "#EXTINF:2.000,\ns\(index).ts\n" }
         try text.write(to: dir.appendingPathComponent("ll.m3u8"), atomically: true, encoding: .utf8)
         let server = try FixtureHTTPServer(root: dir.path)
         defer { server.server.stop() }
@@ -87,8 +88,15 @@ import Testing
         validator.live = 1
         let report = try await validator.validate(server.base + "/ll.m3u8")
         #expect(Self.liveRules(report).isSuperset(of: ["hls.live-blocking-reload", "hls.live-delta-update"]))
-        #expect(report.findings.contains { $0.message.hasPrefix("asked for _HLS_msn=14, answered after ") && $0.message.hasSuffix("with a playlist ending at segment 13") })
+        #expect(report.findings.contains { $0.message.hasPrefix("asked for _HLS_msn=18, answered after ") && $0.message.hasSuffix("with a playlist ending at segment 17") })
         #expect(report.findings.contains { $0.message == "_HLS_skip=YES was answered without EXT-X-SKIP" })
+
+        // Shorter than CAN-SKIP-UNTIL: nothing to skip, so no EXT-X-SKIP is expected.
+        let short = text.components(separatedBy: "#EXTINF").prefix(4).joined(separator: "#EXTINF")
+        try short.write(to: dir.appendingPathComponent("short.m3u8"), atomically: true, encoding: .utf8)
+        let shortReport = try await validator.validate(server.base + "/short.m3u8")
+        #expect(!shortReport.findings.contains { $0.rule == "hls.live-delta-update" })
+        #expect(shortReport.findings.contains { $0.rule == "hls.live-blocking-reload" })
     }
 
     /// A dynamic MPD announcing segments that are not there, then going back in publishTime.

@@ -31,7 +31,9 @@ import Testing
                                Array(" type=\"dynamic\" availabilityStartTime=\"1970-01-01T00:00:00Z\"".utf8),
                                Array(" t=\"-9223372036854775808\"".utf8), Array(" presentationTimeOffset=\"9223372036854775807\"".utf8),
                                Array("<SegmentTemplate duration=\"1\" timescale=\"4294967295\" media=\"$Number%0999d$\"/>".utf8),
-                               Array("<BaseURL>../../x/</BaseURL>".utf8)]
+                               Array("<BaseURL>../../x/</BaseURL>".utf8), Array("$%$".utf8), Array(" media=\"$Time%$$Number%05\"".utf8),
+                               Array("<Representation id=\"x\" bandwidth=\"1\"><SegmentTemplate duration=\"1\"/></Representation>".utf8),
+                               Array(" timeShiftBufferDepth=\"PT99999999999S\"".utf8)]
         var slowest: Duration = .zero
         let rssBefore = Self.residentBytes()
         for _ in 0..<10_000 {
@@ -51,6 +53,9 @@ import Testing
                 // Segment addressing too, as a live MPD read now would be.
                 let presentation = DASHPresentation(tree, location: "http://fuzz.example/a/fuzz.mpd", now: Validator.now())
                 _ = DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: "fuzz.mpd")
+                for representation in presentation.representations.prefix(4) {
+                    _ = representation.segments.prefix(3).map(representation.url(of:))
+                }
                 _ = try? XMLDocument.serialize(tree)
             }
             slowest = max(slowest, ContinuousClock.now - start)

@@ -25,7 +25,9 @@ import Testing
         let hls = try await Validator(deep: true).validate(server.base + "/pkg/master.m3u8")
         #expect(hls.errors == 0, "\(hls.findings.map(\.message))")
         #expect(hls.documents.contains(server.base + "/pkg/video_360p/playlist.m3u8"))
-        let dash = try await Validator(schemaPath: Fixtures.dashSchema).validate(server.base + "/pkg/manifest.mpd")
+        var deepSchema = Validator(schemaPath: Fixtures.dashSchema, deep: true)
+        deepSchema.timeout = 10
+        let dash = try await deepSchema.validate(server.base + "/pkg/manifest.mpd")
         #expect(dash.format == "dash")
         #expect(dash.errors == 0, "\(dash.findings.map(\.message))")
 
