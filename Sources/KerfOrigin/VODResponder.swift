@@ -20,15 +20,12 @@ struct VODResponder: Sendable {
 
     /// Answers a GET or HEAD for `raw` (the percent-encoded path below `/vod/`).
     func respond(to request: Request, raw: Substring) async throws -> Response {
-        let root = self.root
-        let resolved = try await NIOThreadPool.singleton.runIfActive { RequestPath.resolve(raw, under: root) }
-        let path: String
-        switch resolved {
-        case .success(let found): path = found.file
+        let file: OpenFile
+        switch await OpenFile.open(raw: raw, root: root) {
+        case .success(let opened): file = opened
         case .failure(.badRequest(let why)): return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
         case .failure(.notFound): return Self.error(.notFound, "not found", maxAge: 10)
         }
-        guard let file = await OpenFile.open(path) else { return Self.error(.notFound, "not found", maxAge: 10) }
         let type = MediaContentType(path: String(raw))
         var headers = HTTPFields()
         headers[.contentType] = type.mimeType
