@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),

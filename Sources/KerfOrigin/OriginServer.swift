@@ -68,7 +68,7 @@ public struct OriginServer: Sendable {
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/time") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: Self.xsDateTime(Self.now()))))
+                     body: .init(byteBuffer: ByteBuffer(string: UTCTime.xsDateTime(UTCTime.now()))))
         }
         router.get("/") { _, _ in
             let page = try await NIOThreadPool.singleton.runIfActive { statusPage() }
@@ -114,23 +114,5 @@ public struct OriginServer: Sendable {
             }
         }
         return out
-    }
-
-    /// Wall-clock seconds since 1970.
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
-    /// "2026-11-24T21:00:00.123Z".
-    static func xsDateTime(_ seconds: Double) -> String {
-        let whole = Int64(seconds.rounded(.down))
-        let millis = Int((seconds - Double(whole)) * 1000)
-        // Reuse the IMF-fixdate calendar: "Tue, 24 Nov 2026 21:00:00 GMT".
-        let parts = HTTPDate.format(whole).split(separator: " ")
-        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].firstIndex(of: String(parts[2]))! + 1
-        let fraction = String(millis + 1000).dropFirst()
-        return "\(parts[3])-\(month < 10 ? "0" : "")\(month)-\(parts[1])T\(parts[4]).\(fraction)Z"
     }
 }

@@ -30,7 +30,7 @@ struct VODResponder: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type.mimeType
         headers[.cacheControl] = type.isManifest ? "public, max-age=\(configuration.vodManifestMaxAge)" : "public, max-age=31536000, immutable"
-        headers[.lastModified] = HTTPDate.format(file.modified)
+        headers[.lastModified] = UTCTime.httpDate(file.modified)
         headers[.acceptRanges] = "bytes"
         // Strong validator from size and modification time: stable across restarts while the
         // file is unchanged.
@@ -79,7 +79,7 @@ struct VODResponder: Sendable {
             let opaque = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
             return candidates.contains { $0 == "*" || $0 == Substring(opaque) || $0 == Substring("W/" + opaque) }
         }
-        if request.method == .get || request.method == .head, let since = request.headers[.ifModifiedSince].flatMap(HTTPDate.parse) {
+        if request.method == .get || request.method == .head, let since = request.headers[.ifModifiedSince].flatMap(UTCTime.parseHTTPDate) {
             return Double(modified) <= since
         }
         return false

@@ -1,3 +1,4 @@
+import KerfCore
 import KerfManifest
 import KerfXML
 
@@ -44,7 +45,7 @@ struct LiveMonitor {
             findings.append(Finding(rule: rule, severity: severity, message: message, file: file, reference: "\(HLSRules.rfc) \(section)"))
         }
         var states: [PlaylistState] = []
-        let start = Validator.now()
+        let start = UTCTime.now()
         for location in locations {
             guard let (document, loaded) = await load(location) else { continue }
             let playlist = document.mediaPlaylist()
@@ -56,14 +57,14 @@ struct LiveMonitor {
         let target = Double(states.map(\.playlist.targetDuration).max() ?? 6)
         let interval = min(max(target / 4, 0.2), 2)
         let deadline = start + seconds
-        while Validator.now() < deadline, states.contains(where: { !$0.finished }) {
+        while UTCTime.now() < deadline, states.contains(where: { !$0.finished }) {
             try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             for index in states.indices where !states[index].finished {
                 let old = states[index]
                 let file = old.location
                 guard let (document, loaded) = await load(file) else { continue }
                 let new = document.mediaPlaylist()
-                let now = Validator.now()
+                let now = UTCTime.now()
                 if new.mediaSequence < old.firstSequence {
                     add("hls.live-media-sequence", "EXT-X-MEDIA-SEQUENCE went back from \(old.firstSequence) to \(new.mediaSequence)", file, "§6.2.2")
                     states[index].playlist = new
@@ -152,14 +153,14 @@ struct LiveMonitor {
         if control[attribute: "CAN-BLOCK-RELOAD"]?.value == "YES" {
             guard let last = state.lastSequence, last < UInt64.max else { return findings }
             let wanted = last + 1
-            let asked = Validator.now()
+            let asked = UTCTime.now()
             do {
                 let loaded = try await loader.load(state.location + "\(separator)_HLS_msn=\(wanted)", limit: validator.maxBytes)
                 let answer = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)).mediaPlaylist()
                 let answered = PlaylistState.last(of: answer)
                 if (answered ?? 0) < wanted {
                     add("hls.live-blocking-reload",
-                        "asked for _HLS_msn=\(wanted), answered after \(formatSeconds(Validator.now() - asked)) s with a playlist ending at segment \(answered.map(String.init) ?? "none")",
+                        "asked for _HLS_msn=\(wanted), answered after \(formatSeconds(UTCTime.now() - asked)) s with a playlist ending at segment \(answered.map(String.init) ?? "none")",
                         "§6.2.5.2")
                 }
             } catch {
@@ -209,7 +210,7 @@ struct LiveMonitor {
         var previous: (bytes: [UInt8], publishTime: Double?)?
         var published: [String: [Int64: DASHPresentation.Segment]] = [:]
         var checked = Set<String>()
-        let deadline = Validator.now() + seconds
+        let deadline = UTCTime.now() + seconds
         var interval = 1.0
         repeat {
             let loaded: LoadedResource
@@ -223,7 +224,7 @@ struct LiveMonitor {
                 break
             }
             // The server's clock, from its Date header, when ours is off by more than a second or two.
-            var now = Validator.now()
+            var now = UTCTime.now()
             if let date = loaded.serverDate, abs(date - now) > 2 { now = date }
             let presentation = DASHPresentation(mpd, location: loaded.location, now: now)
             if let update = mpd.attribute("minimumUpdatePeriod").flatMap(XSTime.duration) { interval = min(max(update, 0.5), 2) }
@@ -266,7 +267,7 @@ struct LiveMonitor {
             }
             if presentation.type != "dynamic" { break }
             try? await Task.sleep(for: .seconds(interval))
-        } while Validator.now() < deadline
+        } while UTCTime.now() < deadline
         return findings
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FoundationEssentials
+import KerfCore
 import KerfManifest
 import NIOCore
 import NIOHTTP1
@@ -150,7 +151,7 @@ actor ResourceLoader {
                 throw LoadFailure(location: location, reason: "asked for \(range.length) bytes, got \(bytes.count)")
             }
             let final = response.url?.absoluteString ?? location
-            let date = response.headers.first(name: "Date").flatMap(XSTime.httpDate)
+            let date = response.headers.first(name: "Date").flatMap(UTCTime.parseHTTPDate)
             return LoadedResource(bytes: bytes, location: final, serverDate: date)
         } catch let failure as LoadFailure {
             throw failure

@@ -1,7 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 import KerfCore
 import KerfManifest
 import KerfXML
@@ -48,9 +45,8 @@ public struct Validator: Sendable {
     public var maxSegments: Int?
     /// Seconds allowed to connect and between reads of an HTTP response (three times that for a
     /// whole response).
-    public var timeout: Int64 = 10 {
-        didSet { timeout = min(max(timeout, 1), 3600) }
-    }
+    /// (The loader keeps it within 1...3600.)
+    public var timeout: Int64 = 10
     /// Keep reloading live playlists or a dynamic MPD for this many seconds (`--live`).
     public var live: Double?
 
@@ -274,12 +270,12 @@ public struct Validator: Sendable {
             if let start = inspected.start, let end = inspected.end {
                 let actual = end - start
                 if abs(actual - declared) > tolerance + 0.0005 {
-                    add("hls.segment-duration", .error, "\(segment.uri) lasts \(format(actual)) s but EXTINF says \(format(declared)) s",
+                    add("hls.segment-duration", .error, "\(segment.uri) lasts \(formatSeconds(actual)) s but EXTINF says \(formatSeconds(declared)) s",
                         index, "§4.4.4.1")
                 }
                 if let previous, previous.index == index - 1, abs(start - previous.end) > tolerance + 0.0005 {
                     add("hls.timestamp-gap", .error,
-                        "\(segment.uri) starts at \(format(start)) s, the previous segment ended at \(format(previous.end)) s", index, "§6.2.2")
+                        "\(segment.uri) starts at \(formatSeconds(start)) s, the previous segment ended at \(formatSeconds(previous.end)) s", index, "§6.2.2")
                 }
                 previous = (index, end)
             }
@@ -367,14 +363,7 @@ public struct Validator: Sendable {
         return findings
     }
 
-    private func format(_ seconds: Double) -> String { formatSeconds(seconds) }
 
-    /// Wall-clock seconds since 1970.
-    static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
 
     // MARK: DASH
 
@@ -402,7 +391,7 @@ public struct Validator: Sendable {
         }
         report.findings += DASHRules.check(tree, file: path)
         guard tree.localName == "MPD" else { return report }
-        let presentation = DASHPresentation(tree, location: loaded.location, now: Validator.now())
+        let presentation = DASHPresentation(tree, location: loaded.location, now: UTCTime.now())
         report.findings += DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: path)
         if deep { report.findings += await DASHInspection(validator: self, loader: loader, file: path).check(presentation) }
         return report

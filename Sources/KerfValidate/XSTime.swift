@@ -1,11 +1,7 @@
 import KerfCore
 
-/// The XML Schema time types MPDs use (xs:duration, xs:dateTime) and HTTP dates, as seconds.
+/// The XML Schema time types MPDs use (xs:duration, xs:dateTime), read as seconds.
 enum XSTime {
-    static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double) -> Double {
-        HTTPDate.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-    }
-
     /// An xs:duration ("PT1H2M3.5S", "P1DT2H") in seconds; months and years are not accepted
     /// (their length is not fixed). Nil when malformed or negative.
     static func duration(_ text: String) -> Double? {
@@ -54,9 +50,6 @@ enum XSTime {
         } else if !(zone.isEmpty || zone == "Z") {
             return nil
         }
-        return epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) - offset
+        return UTCTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) - offset
     }
-
-    /// An IMF-fixdate (RFC 9110 §5.6.7) in seconds since 1970.
-    static func httpDate(_ text: String) -> Double? { HTTPDate.parse(text) }
 }

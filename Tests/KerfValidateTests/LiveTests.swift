@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
@@ -109,7 +110,7 @@ import Testing
             let text = """
                 <?xml version="1.0"?>
                 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic"
-                     availabilityStartTime="\(Self.xsDateTime(Validator.now() - 20))" publishTime="\(publish)"
+                     availabilityStartTime="\(UTCTime.xsDateTime(UTCTime.now() - 20))" publishTime="\(publish)"
                      minimumUpdatePeriod="PT1S" timeShiftBufferDepth="PT30S" minBufferTime="PT2S">
                   <Period id="0" start="PT0S">
                     <AdaptationSet mimeType="video/mp4" codecs="avc1.64001f" segmentAlignment="true" startWithSAP="1">
@@ -136,10 +137,5 @@ import Testing
         try await changes.value
         #expect(Self.liveRules(report) == ["dash.live-segment-unavailable", "dash.live-publish-time"], "\(report.findings.map(\.message))")
         #expect(report.findings.contains { $0.message.hasPrefix("segment 9 of Representation v was due ") && $0.message.hasSuffix("s ago but answered HTTP 404") })
-    }
-
-    static func xsDateTime(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down)))
     }
 }

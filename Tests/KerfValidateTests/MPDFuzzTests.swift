@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfTestSupport
 import KerfXML
 import Testing
@@ -51,7 +52,7 @@ import Testing
             if let tree = try? XMLReader.read(bytes) {
                 _ = DASHRules.check(tree, file: "fuzz.mpd")
                 // Segment addressing too, as a live MPD read now would be.
-                let presentation = DASHPresentation(tree, location: "http://fuzz.example/a/fuzz.mpd", now: Validator.now())
+                let presentation = DASHPresentation(tree, location: "http://fuzz.example/a/fuzz.mpd", now: UTCTime.now())
                 _ = DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: "fuzz.mpd")
                 for representation in presentation.representations.prefix(4) {
                     _ = representation.segments.prefix(3).map(representation.url(of:))

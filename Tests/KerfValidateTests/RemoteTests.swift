@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
@@ -83,8 +84,8 @@ import Testing
         #expect(ResourceLoader.resolve("https://o/z", against: base) == "https://o/z")
         #expect(ResourceLoader.resolve("v/1.m4s", against: "pkg/master.m3u8") == "pkg/v/1.m4s")
         #expect(ResourceLoader.resolve("v/1.m4s", against: "master.m3u8") == "v/1.m4s")
-        #expect(XSTime.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
-        #expect(XSTime.httpDate("Tue, 24 Nov 2026 00:00:00 GMT") == 1_795_478_400)
+        #expect(UTCTime.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
+        #expect(UTCTime.parseHTTPDate("Tue, 24 Nov 2026 00:00:00 GMT") == 1_795_478_400)
         #expect(XSTime.dateTime("2026-11-24T00:00:00Z") == 1_795_478_400)
         #expect(XSTime.dateTime("2026-11-24T01:00:00.5+01:00") == 1_795_478_400.5)
         #expect(XSTime.dateTime("2024-02-29T12:00:00") == 1_709_208_000)
