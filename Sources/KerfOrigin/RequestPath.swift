@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// A request path resolved to a regular file inside a root folder, never outside it: `..` and
+/// A request path resolved to a path inside a root folder, never outside it (whether it is a
+/// regular file is for the opener to check on the descriptor it gets): `..` and
 /// `.` segments, their percent-encodings, encoded slashes and backslashes, NUL bytes, hidden
 /// names and symbolic links that lead out of the root are refused.
 struct RequestPath: Equatable {
@@ -37,8 +38,6 @@ struct RequestPath: Equatable {
         guard !components.isEmpty else { return .failure(.notFound) }
         let candidate = root + "/" + components.joined(separator: "/")
         guard let real = realPath(candidate), real.hasPrefix(root + "/") else { return .failure(.notFound) }
-        var status = stat()
-        guard stat(real, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return .failure(.notFound) }
         return .success(RequestPath(file: real))
     }
 

@@ -2,11 +2,6 @@ import CompressNIO
 import Hummingbird
 import KerfCore
 import NIOCore
-import NIOPosix
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Serves the files of package directories under the root: content types, byte ranges, HEAD,
 /// validators (ETag, Last-Modified) with conditional GET, cache headers a CDN can trust, CORS and
