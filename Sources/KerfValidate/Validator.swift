@@ -17,20 +17,7 @@ public struct ValidationReport: Sendable, Codable {
 }
 
 /// Errors that stop validation before any rule ran: the input could not be read at all.
-public struct ValidationError: ReportableError, Sendable {
-    public var file: String
-    public var message: String
-    public var reason: String
-    public init(file: String, message: String, reason: String = "") {
-        self.file = file
-        self.message = message
-        self.reason = reason
-    }
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
-    public var isInputError: Bool { true }
-}
+public typealias ValidationError = InputError
 
 /// Validates local HLS playlists and DASH MPDs.
 public struct Validator: Sendable {
