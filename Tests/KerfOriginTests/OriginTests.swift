@@ -64,12 +64,17 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         return root
     }
 
-    @Test func filesAreServedWithCDNHeaders() async throws {
-        let root = try Self.makeRoot()
-        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
+    /// `makeRoot()` served by an origin with the default configuration.
+    static func serveRoot() async throws -> (root: URL, origin: RunningOrigin) {
+        let root = try makeRoot()
         var configuration = OriginConfiguration()
         configuration.root = root.path
-        let origin = try await RunningOrigin(configuration)
+        return (root, try await RunningOrigin(configuration))
+    }
+
+    @Test func filesAreServedWithCDNHeaders() async throws {
+        let (root, origin) = try await Self.serveRoot()
+        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
 
         let master = try curl([origin.base + "/vod/demo/master.m3u8"])
         #expect(master.status == 200)
@@ -159,11 +164,8 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
 
     /// At least 20 ways of climbing out of the root: none returns the file outside it.
     @Test func pathTraversalNeverLeavesTheRoot() async throws {
-        let root = try Self.makeRoot()
+        let (root, origin) = try await Self.serveRoot()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
-        var configuration = OriginConfiguration()
-        configuration.root = root.path
-        let origin = try await RunningOrigin(configuration)
         let attempts = [
             "/vod/../secret.txt", "/vod/demo/../../secret.txt", "/vod/%2e%2e/secret.txt", "/vod/%2E%2E/secret.txt",
             "/vod/demo/%2e%2e/%2e%2e/secret.txt", "/vod/.%2e/secret.txt", "/vod/%2e./secret.txt", "/vod/..%2fsecret.txt",
@@ -187,11 +189,8 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
     /// Players' view: ffprobe reads the served HLS and DASH, and Kerf's validator finds nothing
     /// wrong, down to the segments.
     @Test func servedPresentationsPlayAndValidate() async throws {
-        let root = try Self.makeRoot()
+        let (root, origin) = try await Self.serveRoot()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
-        var configuration = OriginConfiguration()
-        configuration.root = root.path
-        let origin = try await RunningOrigin(configuration)
         for manifest in ["master.m3u8", "manifest.mpd"] {
             let url = origin.base + "/vod/demo/" + manifest
             // Every video packet, read the way players fetch: 10 s at 25 fps.

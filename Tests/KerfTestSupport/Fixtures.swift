@@ -45,4 +45,12 @@ public enum Fixtures {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Writes `playlist`: the 10 s fixture cut by ffmpeg's HLS muxer every second whatever the
+    /// GOP (2 s), so odd segments start mid-GOP.
+    public static func writeMidGOPCut(to playlist: String) throws {
+        let result = try Command.run("ffmpeg", ["-v", "error", "-i", path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
+                                                "-hls_time", "1", "-hls_flags", "split_by_time", "-hls_playlist_type", "vod", playlist])
+        guard result.status == 0 else { throw CommandError(message: "ffmpeg could not cut \(playlist): \(result.stderr)") }
+    }
 }

@@ -14,9 +14,7 @@ import Testing
                                                 "--formats", "hls,dash", "--segment-duration", "2"]).status == 0)
         let cut = dir.appendingPathComponent("cut").path
         try FileManager.default.createDirectory(atPath: cut, withIntermediateDirectories: true)
-        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
-                                           "-hls_time", "1", "-hls_flags", "split_by_time", "-hls_playlist_type", "vod",
-                                           cut + "/cut.m3u8"]).status == 0)
+        try Fixtures.writeMidGOPCut(to: cut + "/cut.m3u8")
         return (dir, try FixtureHTTPServer(root: dir.path))
     }
 

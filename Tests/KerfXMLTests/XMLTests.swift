@@ -115,6 +115,14 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
             <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" \
             minBufferTime="PT2S"><Period><BaseURL>&lol9;</BaseURL></Period></MPD>
             """
+        let output = Self.boundedValidation(schema, document)
+        #expect(!output.contains(String(repeating: "lol", count: 100)))
+        #expect(output.utf8.count < 10_000)
+    }
+
+    /// What the schema says of `document` (its violations, or the reading error), checking that
+    /// it answered within 5 s.
+    static func boundedValidation(_ schema: XMLSchema, _ document: String) -> String {
         let clock = ContinuousClock()
         let start = clock.now
         var output = ""
@@ -124,8 +132,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
             output = ([error.message] + error.details).joined(separator: "\n")
         }
         #expect(clock.now - start < .seconds(5))
-        #expect(!output.contains(String(repeating: "lol", count: 100)))
-        #expect(output.utf8.count < 10_000)
+        return output
     }
 
     @Test func externalEntitiesAreNotLoaded() throws {
@@ -142,15 +149,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
             <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="&xxe;" minBufferTime="PT2S"><Period/></MPD>
             """
         for document in [inText, inAttribute] {
-            let clock = ContinuousClock()
-            let start = clock.now
-            var output = ""
-            do {
-                output = try schema.validate(Array(document.utf8)).joined(separator: "\n")
-            } catch {
-                output = ([error.message] + error.details).joined(separator: "\n")
-            }
-            #expect(clock.now - start < .seconds(5))
+            let output = Self.boundedValidation(schema, document)
             #expect(!output.contains("root:"))
         }
     }
