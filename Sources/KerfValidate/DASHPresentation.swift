@@ -42,7 +42,6 @@ struct DASHPresentation {
         /// Whether the segments come from a SegmentTimeline, a template duration, a list or
         /// SegmentBase (one indexed segment).
         var addressing: Addressing = .none
-        var usesNumber = false
         /// SegmentTemplate@media and the BaseURL it resolves against.
         var mediaTemplate: String?
         var base = ""
@@ -219,7 +218,6 @@ struct DASHPresentation {
         representation.presentationTimeOffset = Self.unsigned(template.attribute("presentationTimeOffset")) ?? 0
         let startNumber = Self.unsigned(template.attribute("startNumber")) ?? 1
         let media = template.attribute("media") ?? ""
-        representation.usesNumber = media.contains("$Number")
         if let initialization = template.attribute("initialization") {
             representation.initialization = ResourceLoader.resolve(
                 Self.expand(initialization, id: representation.id, number: nil, time: nil, bandwidth: representation.bandwidth), against: base)
