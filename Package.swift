@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "KerfOrigin",
             dependencies: [
-                "KerfCore", "KerfPackager", "KerfManifest",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfTestSupport",
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],

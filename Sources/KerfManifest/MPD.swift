@@ -14,6 +14,14 @@ public struct MPD: Sendable, Hashable {
     public var minBufferTime: MediaTime
     public var maxSegmentDuration: MediaTime?
     public var periods: [Period]
+    /// Dynamic presentations (§5.3.1.2): xs:dateTime texts and durations.
+    public var availabilityStartTime: String?
+    public var publishTime: String?
+    public var minimumUpdatePeriod: MediaTime?
+    public var timeShiftBufferDepth: MediaTime?
+    public var suggestedPresentationDelay: MediaTime?
+    /// UTCTiming descriptors (§5.8.4.11), written after the Periods.
+    public var utcTimings: [Descriptor] = []
 
     public init(type: PresentationType = .static, profiles: [String], minBufferTime: MediaTime, periods: [Period]) {
         self.type = type

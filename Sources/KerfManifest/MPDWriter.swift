@@ -13,10 +13,15 @@ public enum MPDWriter {
         XMLElement("MPD", [
             ("profiles", mpd.profiles.joined(separator: ",")),
             ("type", mpd.type.rawValue),
+            ("availabilityStartTime", mpd.availabilityStartTime),
+            ("publishTime", mpd.publishTime),
             ("mediaPresentationDuration", mpd.mediaPresentationDuration.map(duration)),
+            ("minimumUpdatePeriod", mpd.minimumUpdatePeriod.map(duration)),
+            ("timeShiftBufferDepth", mpd.timeShiftBufferDepth.map(duration)),
+            ("suggestedPresentationDelay", mpd.suggestedPresentationDelay.map(duration)),
             ("maxSegmentDuration", mpd.maxSegmentDuration.map(duration)),
             ("minBufferTime", duration(mpd.minBufferTime)),
-        ], children: mpd.periods.map(element))
+        ], children: mpd.periods.map(element) + mpd.utcTimings.map { descriptor("UTCTiming", $0) })
     }
 
     static func element(_ period: Period) -> XMLElement {

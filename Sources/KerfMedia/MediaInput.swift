@@ -15,6 +15,8 @@ public final class MediaInput {
     public let container: ContainerInfo
     private let parameters: [CodecParameters]
     private let timeBases: [AVRational]
+    /// Kept alive as long as the format context polls it.
+    private let interrupt: InterruptFlag?
 
     /// The result of reading one packet.
     public enum ReadResult: Sendable, Equatable {
@@ -26,13 +28,17 @@ public final class MediaInput {
     /// - Parameters:
     ///   - options: demuxer/protocol options (`rw_timeout`, `reconnect`, …).
     ///   - formatName: forces a demuxer instead of probing ("mpegts", "flv").
+    ///   - interrupt: a flag that aborts opening and reading when raised (live inputs).
     /// - Throws: `MediaError` with `.openFailed`, `.invalidData` or `.io` when the input cannot
     ///   be opened or has no readable streams.
-    public init(url: String, options: [String: String] = [:], formatName: String? = nil) throws(MediaError) {
+    public init(url: String, options: [String: String] = [:], formatName: String? = nil,
+                interrupt: InterruptFlag? = nil) throws(MediaError) {
         self.url = url
         self.bridge = nil
+        self.interrupt = interrupt
         MediaLibrary.initialize()
-        let opened = try MediaInput.open(url: url, bridge: nil, options: options, formatName: formatName)
+        let opened = try MediaInput.open(url: url, bridge: nil, options: options, formatName: formatName,
+                                         interrupt: interrupt)
         self.context = opened
         (tracks, container, parameters, timeBases) = try MediaInput.describe(opened, url: url)
         LiveObjects.contextCount.add(1, ordering: .relaxed)
@@ -43,6 +49,7 @@ public final class MediaInput {
     public init(source: ByteSource, name: String, options: [String: String] = [:],
                 formatName: String? = nil) throws(MediaError) {
         self.url = name
+        self.interrupt = nil
         MediaLibrary.initialize()
         let bridge = try IOBridge(source: source)
         self.bridge = bridge
@@ -66,7 +73,7 @@ public final class MediaInput {
     }
 
     private static func open(url: String, bridge: IOBridge?, options: [String: String],
-                             formatName: String?) throws(MediaError) -> UnsafeMutablePointer<AVFormatContext> {
+                             formatName: String?, interrupt: InterruptFlag? = nil) throws(MediaError) -> UnsafeMutablePointer<AVFormatContext> {
         var context: UnsafeMutablePointer<AVFormatContext>? = avformat_alloc_context()
         guard let allocated = context else {
             throw MediaError(.outOfMemory, "cannot allocate format context", function: "avformat_alloc_context", file: url)
@@ -75,6 +82,7 @@ public final class MediaInput {
             allocated.pointee.pb = bridge.context
             allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
         }
+        if let interrupt { allocated.pointee.interrupt_callback = interrupt.callback }
         var format: UnsafePointer<AVInputFormat>?
         if let formatName {
             format = av_find_input_format(formatName)

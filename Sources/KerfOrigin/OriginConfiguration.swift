@@ -24,9 +24,20 @@ public struct OriginConfiguration: Sendable, Equatable {
 
     /// One live channel.
     public struct Channel: Sendable, Equatable {
+        /// A libavformat URL to pull, or a file to loop at real-time pace.
         public var input: String
+        /// Target segment duration, in seconds.
         public var segmentDuration = 6.0
+        /// Seconds of media listed in playlists (DASH timeShiftBufferDepth).
         public var window = 60.0
+        /// Keys read but not served yet (`ladder`: live transcoding; `key`: RTMP push).
+        public var pendingKeys: [String] = []
+
+        public init(input: String, segmentDuration: Double = 6.0, window: Double = 60.0) {
+            self.input = input
+            self.segmentDuration = segmentDuration
+            self.window = window
+        }
     }
 
     public init() {}
@@ -71,7 +82,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                         case "input": input = try string(setting, settingKey, fail)
                         case "segment-duration": channel.segmentDuration = try number(setting, settingKey, 0.1...60, fail)
                         case "window": channel.window = try number(setting, settingKey, 1...86_400, fail)
-                        case let other? where channelKeys.contains(other): break
+                        case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }
                     }

@@ -9,18 +9,21 @@ import NIOPosix
 import Glibc
 #endif
 
-/// `kerf serve`: an HTTP origin (Hummingbird 2) for the package directories under a root folder.
+/// `kerf serve`: an HTTP origin (Hummingbird 2) for the package directories under a root folder
+/// and the live channels of the configuration.
 ///
-/// Routes: `/vod/<package>/<file>` (files, ranges, conditional GET), `/healthz`, `/time` (an
-/// xs:dateTime for DASH UTCTiming), `/` (a status page listing the packages).
+/// Routes: `/vod/<package>/<file>` (files, ranges, conditional GET), `/live/<channel>/…`
+/// (playlists, MPD and segments from memory), `/healthz`, `/time` (an xs:dateTime for DASH
+/// UTCTiming), `/` (a status page listing channels and packages).
 public struct OriginServer: Sendable {
     public let configuration: OriginConfiguration
     /// The real path of the root folder.
     let root: String
     let logger: Logger
+    let channels: [String: LiveChannel]
 
     /// - Throws: `OriginError` when the root is not a readable folder, the listen address is
-    ///   malformed, or live channels are configured (not served yet).
+    ///   malformed, or a channel asks for what is not served yet (live transcoding, RTMP push).
     public init(configuration: OriginConfiguration, logger: Logger) throws {
         guard let root = RequestPath.realPath(configuration.root) else {
             throw OriginError(file: configuration.root, message: "root folder does not exist")
@@ -29,14 +32,24 @@ public struct OriginServer: Sendable {
         guard stat(root, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
             throw OriginError(file: configuration.root, message: "root is not a folder")
         }
-        if let name = configuration.channels.keys.sorted().first {
-            throw OriginError(file: "channels.\(name)", message: "live channels are not served yet",
-                              reason: "remove the channels: section to serve VOD packages")
+        for name in configuration.channels.keys.sorted() {
+            let channel = configuration.channels[name]!
+            if channel.pendingKeys.contains("ladder") {
+                throw OriginError(file: "channels.\(name).ladder", message: "live transcoding is not available yet",
+                                  reason: "feed the channel an H.264/HEVC/AV1 + AAC/AC-3/Opus stream and remove ladder:")
+            }
+            if channel.pendingKeys.contains("key") || channel.input == "rtmp" {
+                throw OriginError(file: "channels.\(name)", message: "RTMP push ingest (input: rtmp, key:) is not available yet",
+                                  reason: "pull the stream instead: input: rtmp://host/app/stream")
+            }
         }
         _ = try configuration.listenAddress()
         self.configuration = configuration
         self.root = root
         self.logger = logger
+        channels = configuration.channels.reduce(into: [:]) { channels, entry in
+            channels[entry.key] = LiveChannel(name: entry.key, configuration: entry.value, logger: logger)
+        }
     }
 
     /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish).
@@ -50,7 +63,22 @@ public struct OriginServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
-        try await application.runService()
+        // Each channel's ingest blocks in libavformat reads: one thread each, off the event loops.
+        let ingest = NIOThreadPool(numberOfThreads: max(1, channels.count))
+        ingest.start()
+        for channel in channels.values { ingest.submit { _ in channel.run() } }
+        do {
+            try await application.runService()
+        } catch {
+            await stopChannels(ingest)
+            throw error
+        }
+        await stopChannels(ingest)
+    }
+
+    private func stopChannels(_ pool: NIOThreadPool) async {
+        for channel in channels.values { channel.stop() }
+        try? await pool.shutdownGracefully()
     }
 
     func makeRouter() -> Router<BasicRequestContext> {
@@ -64,6 +92,14 @@ public struct OriginServer: Sendable {
         }
         router.get("/vod/**", use: handler)
         router.head("/vod/**", use: handler)
+        let live = LiveResponder(channels: channels)
+        let liveHandler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            let target = request.head.path ?? ""
+            let path = target.prefix { $0 != "?" && $0 != "#" }
+            return live.respond(to: request, raw: path.dropFirst("/live/".count))
+        }
+        router.get("/live/**", use: liveHandler)
+        router.head("/live/**", use: liveHandler)
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/time") { _, _ in
@@ -90,10 +126,21 @@ public struct OriginServer: Sendable {
                 rows += "<li><a href=\"/vod/\(link)/\(manifest)\">/vod/\(escaped)/\(manifest)</a></li>\n"
             }
         }
+        var live = ""
+        for name in channels.keys.sorted() {
+            let channel = channels[name]!
+            let stats = channel.statistics.withLock { $0 }
+            let state = stats.connected ? "connected" : "waiting for input"
+            live += "<li>\(Self.htmlEscaped(name)) (\(state)): <a href=\"/live/\(name)/master.m3u8\">/live/\(name)/master.m3u8</a>"
+                + " <a href=\"/live/\(name)/manifest.mpd\">/live/\(name)/manifest.mpd</a></li>\n"
+        }
         return """
             <!doctype html>
             <html><head><meta charset="utf-8"><title>kerf serve</title></head><body>
             <h1>kerf serve</h1>
+            <h2>Live channels</h2>
+            <ul>
+            \(live.isEmpty ? "<li>none configured</li>\n" : live)</ul>
             <h2>VOD packages</h2>
             <ul>
             \(rows.isEmpty ? "<li>none under the root folder</li>\n" : rows)</ul>

@@ -6,7 +6,8 @@ import KerfMedia
 
 /// Writes the CMAF segments of one track: collects samples, starts a fragment at each video
 /// keyframe, and writes each fragment (`moof` + `mdat`) into its segment file as soon as the
-/// next one starts, so at most one GOP of payloads is held in memory.
+/// next one starts, so at most one GOP of payloads is held in memory. Without a directory
+/// (live), each segment is assembled in memory and handed to `onSegment` when it closes.
 ///
 /// A sample's duration is the distance to the next sample's decode time, so the last sample of
 /// a fragment is only closed when the next one (or the end) arrives; `complete` is therefore
@@ -15,7 +16,9 @@ final class CMAFTrackWriter {
     let trackID: UInt32 = 1
     let timescale: Int64
     let isVideo: Bool
-    private let directory: PackageDirectory
+    private let directory: PackageDirectory?
+    /// Receives each completed segment (record and bytes) when there is no directory.
+    private let onSegment: ((SegmentRecord, [UInt8]) -> Void)?
     private let naming: SegmentNaming
     private let encryption: SegmentEncryption?
     private let singleFile: Bool
@@ -58,6 +61,19 @@ final class CMAFTrackWriter {
         self.naming = naming
         self.encryption = encryption
         self.singleFile = singleFile
+        self.onSegment = nil
+    }
+
+    /// A writer that keeps segments in memory and hands each one to `onSegment` as it closes:
+    /// at the first sample of the next segment, whose start gives the closed one's duration.
+    init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
+        self.timescale = timescale
+        self.isVideo = isVideo
+        self.directory = nil
+        self.naming = naming
+        self.encryption = nil
+        self.singleFile = false
+        self.onSegment = onSegment
     }
 
     /// Adds one sample to segment `segment` (0-based).
@@ -69,7 +85,7 @@ final class CMAFTrackWriter {
         if let last = lastDecodeTime { closeLastSample(duration: decodeTime - last) }
         if let current = segmentIndex, completionPending || current != segment {
             try flushFragment()
-            try closeSegment()
+            try closeSegment(nextStart: decodeTime + compositionOffset)
         }
         if segmentIndex == nil { segmentIndex = segment }
         if isVideo && isSync && !fragment.isEmpty { try flushFragment() }
@@ -110,7 +126,7 @@ final class CMAFTrackWriter {
         sequenceNumber += 1
         var w = BoxWriter()
         let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, into: &w)
-        if isVideo, encryption == nil, let key = fragment.samples.first, key.isSync {
+        if isVideo, encryption == nil, directory != nil, let key = fragment.samples.first, key.isSync {
             keyframes.append(KeyframeRecord(path: open!.path, offset: open!.offset + open!.size,
                                             length: moofSize + 8 + key.size,
                                             start: key.decodeTime + key.compositionOffset,
@@ -127,14 +143,14 @@ final class CMAFTrackWriter {
         let path = singleFile ? naming.singleFilePath : naming.mediaPath(number: index + 1, time: start)
         var segment = OpenSegment(index: index, path: path, start: start, decodeStart: fragment.baseDecodeTime,
                                   decodeEnd: fragment.baseDecodeTime, size: 0, offset: 0)
-        if encryption != nil {
+        if encryption != nil || directory == nil {
             segment.buffer = []
         } else if singleFile {
-            if partFile == nil { partFile = try FileByteSink(path: try directory.path(naming.singleFilePath + ".part")) }
+            if partFile == nil { partFile = try FileByteSink(path: try directory!.path(naming.singleFilePath + ".part")) }
             segment.sink = partFile
             segment.offset = Int(partFile!.position)
         } else {
-            segment.sink = try FileByteSink(path: try directory.path(path))
+            segment.sink = try FileByteSink(path: try directory!.path(path))
         }
         open = segment
         try emit(Fragment.segmentType)
@@ -153,24 +169,30 @@ final class CMAFTrackWriter {
         open!.size += bytes.count
     }
 
-    private func closeSegment() throws {
+    /// - Parameter nextStart: presentation start of the following segment, when known.
+    private func closeSegment(nextStart: Int64? = nil) throws {
         defer {
             segmentIndex = nil
             open = nil
             completionPending = false
         }
-        guard var segment = open else { return }
+        guard let segment = open else { return }
         let number = segment.index + 1
-        if let encryption, let buffer = segment.buffer {
+        let duration = nextStart.map { $0 - segment.start } ?? (segment.decodeEnd - segment.decodeStart)
+        var record = SegmentRecord(number: number, path: segment.path, start: segment.start, duration: duration,
+                                   timescale: timescale, size: segment.size, offset: segment.offset)
+        if let onSegment, let buffer = segment.buffer {
+            onSegment(record, buffer)
+            return
+        }
+        if let encryption, let buffer = segment.buffer, let directory {
             let bytes = try encryption.encrypt(buffer, segmentNumber: number)
-            segment.size = bytes.count
+            record.size = bytes.count
             try directory.write(segment.path, bytes)
         } else if !singleFile {
             try segment.sink?.close()
         }
-        segments.append(SegmentRecord(number: number, path: segment.path, start: segment.start,
-                                      duration: segment.decodeEnd - segment.decodeStart, timescale: timescale,
-                                      size: segment.size, offset: segment.offset))
+        segments.append(record)
     }
 }
 
@@ -190,6 +212,7 @@ extension CMAFTrackWriter {
             trackID: trackID, timescale: UInt32(timescale), earliestPresentationTime: first.start,
             references: segments.map { .init(size: $0.size, duration: $0.duration, startsWithSAP: true) })
         let header = initSegment.count + index.count
+        guard let directory else { return nil }
         let finalPath = try directory.path(naming.singleFilePath)
         let output = try FileByteSink(path: finalPath)
         try initSegment.withUnsafeBytes { try output.write($0) }

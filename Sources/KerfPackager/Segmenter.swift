@@ -56,8 +56,11 @@ public struct Segmenter: Sendable {
     public let target: MediaTime
     public let reference: Int
     private var tracks: [Int: TrackState]
-    /// Boundaries decided by the reference track, excluding 0.
+    /// Boundaries decided by the reference track, excluding 0 and the first
+    /// `discardedBoundaries` (see `discardHistory()`).
     public private(set) var boundaries: [MediaTime] = []
+    /// Boundaries dropped from the front of `boundaries` by `discardHistory()`.
+    public private(set) var discardedBoundaries = 0
     /// Largest decode time seen on the reference: every later reference cut is after it.
     private var frontier: MediaTime?
     private var referenceEnded = false
@@ -189,7 +192,8 @@ public struct Segmenter: Sendable {
                 }
             }
             var segment = state.segment
-            while segment < boundaries.count && sample.pts >= boundaries[segment] - tolerance { segment += 1 }
+            while segment - discardedBoundaries < boundaries.count,
+                  sample.pts >= boundaries[segment - discardedBoundaries] - tolerance { segment += 1 }
             if state.started && segment > state.segment {
                 actions.append(.complete(track: track, segment: state.segment))
             }
@@ -203,6 +207,22 @@ public struct Segmenter: Sendable {
             state.pendingStart = 0
         }
         tracks[track] = state
+    }
+
+    /// Forgets boundaries and cuts no track needs any more, so a live segmenter fed for days
+    /// keeps a bounded history. Misalignment reports (`finish()`) then cover only what is left.
+    public mutating func discardHistory() {
+        for track in tracks.keys where tracks[track]!.cuts.count > 1 {
+            tracks[track]!.cuts.removeFirst(tracks[track]!.cuts.count - 1)
+        }
+        // Held audio/text samples are assigned from their track's current segment onwards.
+        let oldestNeeded = tracks.filter { $0.key != reference && $0.value.configuration.kind != .video }
+            .map(\.value.segment).min() ?? Int.max
+        let removable = min(oldestNeeded - discardedBoundaries, boundaries.count - 1)
+        if removable > 0 {
+            boundaries.removeFirst(removable)
+            discardedBoundaries += removable
+        }
     }
 
     private func half(_ time: MediaTime) -> MediaTime {

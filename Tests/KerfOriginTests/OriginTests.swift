@@ -33,11 +33,11 @@ final class RunningOrigin: @unchecked Sendable {
 }
 
 /// Runs curl (a client nobody here wrote) and returns the status code, headers and body.
-func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: String], body: Data) {
+func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String: String], body: Data) {
     let dir = try Fixtures.temporaryDirectory("kerf-curl")
     defer { try? FileManager.default.removeItem(at: dir) }
     let headerFile = dir.appendingPathComponent("h").path, bodyFile = dir.appendingPathComponent("b").path
-    let result = try Command.run("curl", ["-s", "-g", "--path-as-is", "-D", headerFile, "-o", bodyFile] + arguments)
+    let result = try await Command.runDetached("curl", ["-s", "-g", "--path-as-is", "--max-time", "60", "-D", headerFile, "-o", bodyFile] + arguments)
     guard result.status == 0 else { throw CommandError(message: "curl failed: \(result.stderr)") }
     let lines = try String(contentsOfFile: headerFile, encoding: .utf8).components(separatedBy: "\r\n")
     let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
@@ -76,7 +76,7 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         let (root, origin) = try await Self.serveRoot()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
 
-        let master = try curl([origin.base + "/vod/demo/master.m3u8"])
+        let master = try await curl([origin.base + "/vod/demo/master.m3u8"])
         #expect(master.status == 200)
         #expect(master.headers["content-type"] == "application/vnd.apple.mpegurl")
         #expect(master.headers["cache-control"] == "public, max-age=3600")
@@ -86,78 +86,78 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         let lastModified = try #require(master.headers["last-modified"])
 
         // Conditional GETs: 304 with the validators, no body.
-        let revalidated = try curl(["-H", "If-None-Match: \(etag)", origin.base + "/vod/demo/master.m3u8"])
+        let revalidated = try await curl(["-H", "If-None-Match: \(etag)", origin.base + "/vod/demo/master.m3u8"])
         #expect(revalidated.status == 304)
         #expect(revalidated.body.isEmpty)
         #expect(revalidated.headers["etag"] == etag)
-        #expect(try curl(["-H", "If-Modified-Since: \(lastModified)", origin.base + "/vod/demo/master.m3u8"]).status == 304)
-        #expect(try curl(["-H", "If-None-Match: \"other\"", origin.base + "/vod/demo/master.m3u8"]).status == 200)
-        #expect(try curl(["-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        #expect(try await curl(["-H", "If-Modified-Since: \(lastModified)", origin.base + "/vod/demo/master.m3u8"]).status == 304)
+        #expect(try await curl(["-H", "If-None-Match: \"other\"", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        #expect(try await curl(["-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", origin.base + "/vod/demo/master.m3u8"]).status == 200)
 
         // Segments: immutable, byte ranges, 416, HEAD.
         let segmentPath = root.appendingPathComponent("demo/video_360p/seg_1.m4s")
         let segment = try Data(contentsOf: segmentPath)
-        let full = try curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        let full = try await curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(full.status == 200)
         #expect(full.headers["content-type"] == "video/mp4")
         #expect(full.headers["cache-control"] == "public, max-age=31536000, immutable")
         #expect(full.body == segment)
-        let part = try curl(["-H", "Range: bytes=100-199", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        let part = try await curl(["-H", "Range: bytes=100-199", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(part.status == 206)
         #expect(part.headers["content-range"] == "bytes 100-199/\(segment.count)")
         #expect(part.body == segment[100..<200])
-        let suffix = try curl(["-H", "Range: bytes=-10", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        let suffix = try await curl(["-H", "Range: bytes=-10", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(suffix.status == 206)
         #expect(suffix.body == segment.suffix(10))
-        let beyond = try curl(["-H", "Range: bytes=\(segment.count)-", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        let beyond = try await curl(["-H", "Range: bytes=\(segment.count)-", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(beyond.status == 416)
         #expect(beyond.headers["content-range"] == "bytes */\(segment.count)")
         // If-Range: a stale validator gets the whole file, the current one the part.
-        #expect(try curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \"stale\"", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 200)
+        #expect(try await curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \"stale\"", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 200)
         let segmentTag = try #require(full.headers["etag"])
-        #expect(try curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \(segmentTag)", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
-        #expect(try curl(["-H", "Range: BYTES=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
-        let head = try curl(["-I", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(try await curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \(segmentTag)", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
+        #expect(try await curl(["-H", "Range: BYTES=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
+        let head = try await curl(["-I", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(head.status == 200)
         #expect(head.headers["content-length"] == String(segment.count))
         // HEAD ignores Range: it describes what GET without Range would send.
-        let headRange = try curl(["-I", "-H", "Range: bytes=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        let headRange = try await curl(["-I", "-H", "Range: bytes=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(headRange.status == 200)
         #expect(headRange.headers["content-length"] == String(segment.count))
         // Dates that do not parse (or overflow) are ignored, never fatal.
         for date in ["Sun, 06 Nov 99999999999999 08:49:37 GMT", "Sun, 06 Nov 1994 9999999999999999:00:00 GMT", "yesterday"] {
-            #expect(try curl(["-H", "If-Modified-Since: \(date)", origin.base + "/vod/demo/master.m3u8"]).status == 200)
+            #expect(try await curl(["-H", "If-Modified-Since: \(date)", origin.base + "/vod/demo/master.m3u8"]).status == 200)
         }
-        #expect(try curl([origin.base + "/vod/demo/audio_und_aac/seg_1.m4s"]).headers["content-type"] == "audio/mp4")
-        #expect(try curl([origin.base + "/vod/demo/manifest.mpd"]).headers["content-type"] == "application/dash+xml")
+        #expect(try await curl([origin.base + "/vod/demo/audio_und_aac/seg_1.m4s"]).headers["content-type"] == "audio/mp4")
+        #expect(try await curl([origin.base + "/vod/demo/manifest.mpd"]).headers["content-type"] == "application/dash+xml")
 
         // gzip for manifests when accepted (curl decodes it), with its own validator.
-        let gzipped = try curl(["--compressed", origin.base + "/vod/demo/manifest.mpd"])
+        let gzipped = try await curl(["--compressed", origin.base + "/vod/demo/manifest.mpd"])
         #expect(gzipped.headers["content-encoding"] == "gzip")
         #expect(gzipped.headers["vary"] == "Accept-Encoding")
         #expect(gzipped.headers["etag"]?.hasSuffix("-gz\"") == true)
         #expect(gzipped.body == (try Data(contentsOf: root.appendingPathComponent("demo/manifest.mpd"))))
-        let gzippedHead = try curl(["-I", "-H", "Accept-Encoding: gzip", origin.base + "/vod/demo/manifest.mpd"])
+        let gzippedHead = try await curl(["-I", "-H", "Accept-Encoding: gzip", origin.base + "/vod/demo/manifest.mpd"])
         #expect(gzippedHead.headers["content-length"] == gzipped.headers["content-length"])
         #expect(gzippedHead.headers["etag"] == gzipped.headers["etag"])
 
         // CORS preflight, methods, bodies, long URLs, misses.
-        let preflight = try curl(["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
+        let preflight = try await curl(["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
                                   origin.base + "/vod/demo/master.m3u8"])
         #expect(preflight.status == 204)
         #expect(preflight.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS")
         #expect(preflight.headers["access-control-allow-headers"]?.contains("Range") == true)
-        #expect(try curl(["-X", "DELETE", origin.base + "/vod/demo/master.m3u8"]).status == 405)
-        #expect(try curl(["-X", "GET", "--data", "x=1", origin.base + "/vod/demo/master.m3u8"]).status == 413)
-        #expect(try curl([origin.base + "/vod/" + String(repeating: "a", count: 5000)]).status == 414)
-        let missing = try curl([origin.base + "/vod/demo/nothing.m4s"])
+        #expect(try await curl(["-X", "DELETE", origin.base + "/vod/demo/master.m3u8"]).status == 405)
+        #expect(try await curl(["-X", "GET", "--data", "x=1", origin.base + "/vod/demo/master.m3u8"]).status == 413)
+        #expect(try await curl([origin.base + "/vod/" + String(repeating: "a", count: 5000)]).status == 414)
+        let missing = try await curl([origin.base + "/vod/demo/nothing.m4s"])
         #expect(missing.status == 404)
         #expect(missing.headers["cache-control"] == "public, max-age=10")
-        #expect(try curl([origin.base + "/healthz"]).body == Data("ok\n".utf8))
-        let status = String(decoding: try curl([origin.base + "/"]).body, as: UTF8.self)
+        #expect(try await curl([origin.base + "/healthz"]).body == Data("ok\n".utf8))
+        let status = String(decoding: try await curl([origin.base + "/"]).body, as: UTF8.self)
         #expect(status.contains("<a href=\"/vod/demo/master.m3u8\">"))
         #expect(status.contains("<a href=\"/vod/demo/manifest.mpd\">"))
-        let time = String(decoding: try curl([origin.base + "/time"]).body, as: UTF8.self)
+        let time = String(decoding: try await curl([origin.base + "/time"]).body, as: UTF8.self)
         #expect(time.count == 24 && time.hasSuffix("Z"))
         await origin.stop()
     }
@@ -177,12 +177,12 @@ func curl(_ arguments: [String]) throws -> (status: Int, headers: [String: Strin
         ]
         #expect(attempts.count >= 20)
         for attempt in attempts {
-            let response = try curl([origin.base + attempt])
+            let response = try await curl([origin.base + attempt])
             #expect(response.body != Data("secret".utf8), "\(attempt) leaked the file outside the root")
             #expect([400, 404].contains(response.status), "\(attempt) answered \(response.status)")
         }
         // Sanity: the same client does fetch files inside.
-        #expect(try curl([origin.base + "/vod/demo/master.m3u8"]).status == 200)
+        #expect(try await curl([origin.base + "/vod/demo/master.m3u8"]).status == 200)
         await origin.stop()
     }
 

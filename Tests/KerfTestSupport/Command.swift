@@ -34,6 +34,16 @@ public struct Command {
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
+    /// `run` on a thread of its own: async tests that talk to an in-process server must not
+    /// block the few threads of Swift's cooperative pool the server's handlers need.
+    public static func runDetached(_ executable: String, _ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try run(executable, arguments) })
+            }
+        }
+    }
+
     /// Points `process` at `executable`, looked up in PATH when it has no slash.
     static func setExecutable(of process: Process, _ executable: String, _ arguments: [String]) {
         if executable.contains("/") {

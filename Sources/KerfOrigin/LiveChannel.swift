@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KerfCore
+import KerfMedia
+import KerfPackager
+import Logging
+import Synchronization
+
+/// One live channel: pulls its input through libavformat, segments it in memory and keeps the
+/// published window. `run()` blocks (libavformat reads block) and must be given its own thread;
+/// requests read the window through `window`, under its lock, from any thread.
+///
+/// Inputs are URLs (`udp://`, `srt://`, `rtmp://`, `rtsp://`, `http(s)://`), reconnected with
+/// exponential backoff when they fail or end, or files (a path, or `file:`), played at
+/// real-time pace and looped for demos. Each (re)connection and each timestamp jump starts a new
+/// epoch: an HLS discontinuity and a DASH Period.
+final class LiveChannel: Sendable {
+    let name: String
+    let configuration: OriginConfiguration.Channel
+    let window: Mutex<LiveWindow>
+    let statistics = Mutex(Statistics())
+    private let stopFlag = InterruptFlag()
+    private let logger: Logger
+
+    /// Ingest counters for `/metrics` and the status page.
+    struct Statistics: Sendable {
+        var connected = false
+        var reconnects = 0
+        var bytesIngested = 0
+        var lastError: String?
+    }
+
+    /// Longest wait between reconnection attempts, in seconds.
+    static let maximumBackoff = 30.0
+
+    init(name: String, configuration: OriginConfiguration.Channel, logger: Logger) {
+        self.name = name
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "channel"] = "\(name)"
+        self.logger = logger
+        window = Mutex(LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration),
+                                  window: configuration.window))
+    }
+
+    /// True when the input is a file to loop rather than a stream to pull.
+    var isFileInput: Bool { configuration.input.hasPrefix("file:") || !configuration.input.contains("://") }
+
+    /// Stops `run()`: a blocked read or a backoff wait returns within a poll interval.
+    func stop() { stopFlag.interrupt() }
+
+    /// Ingests until `stop()`: connects, segments, and after a failure or the end of the input
+    /// waits 0.5 s, 1 s, 2 s… (at most 30 s; reset after a connection that lasted a minute).
+    func run() {
+        var failures = 0
+        while !stopFlag.isRaised {
+            let started = UTCTime.now()
+            do {
+                try ingest()
+                if !stopFlag.isRaised { logger.warning("input ended", metadata: ["input": "\(configuration.input)"]) }
+            } catch {
+                if stopFlag.isRaised { break }
+                let message = "\(error)"
+                logger.warning("input failed", metadata: ["input": "\(configuration.input)", "error": "\(message)"])
+                statistics.withLock { $0.lastError = message }
+            }
+            statistics.withLock { $0.connected = false }
+            if stopFlag.isRaised { break }
+            if UTCTime.now() - started > 60 { failures = 0 }
+            let delay = min(Self.maximumBackoff, 0.5 * Double(1 << min(failures, 10)))
+            failures += 1
+            statistics.withLock { $0.reconnects += 1 }
+            logger.info("reconnecting", metadata: ["in-seconds": "\(delay)"])
+            pause(until: UTCTime.now() + delay)
+        }
+    }
+
+    // MARK: ingest
+
+    private func ingest() throws {
+        let path = configuration.input.hasPrefix("file:") ? String(configuration.input.dropFirst(5)) : configuration.input
+        // A silent network input fails after 5 s instead of blocking forever: rw_timeout for
+        // every protocol, and UDP's own timeout (its reader thread never reports a stall).
+        var options = isFileInput ? [:] : ["rw_timeout": "5000000"]
+        if path.hasPrefix("udp://") { options["timeout"] = "5000000" }
+        var input = try MediaInput(url: path, options: options, interrupt: stopFlag)
+        statistics.withLock { $0.connected = true; $0.lastError = nil }
+        logger.info("input connected", metadata: ["input": "\(configuration.input)",
+                                                  "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
+        var epoch = try Session(input: input, channel: self)
+        // Real-time pacing of file inputs, and the shift that places each loop after the last.
+        var pace: (wall: Double, media: MediaTime)?
+        var loopShift = MediaTime.zero(timescale: 1000)
+        var loopStart: MediaTime?, loopEnd: MediaTime?
+        let packet = Packet()
+        defer { epoch.finish() }
+        while !stopFlag.isRaised {
+            if try input.read(into: packet) == .endOfStream {
+                guard isFileInput, let start = loopStart, let end = loopEnd, end > start else { return }
+                loopShift = loopShift + (end - start)
+                loopStart = nil
+                loopEnd = nil
+                input = try MediaInput(url: path, interrupt: stopFlag)
+                continue
+            }
+            statistics.withLock { $0.bytesIngested += packet.size }
+            if isFileInput {
+                guard let time = packet.dts ?? packet.pts else { continue }
+                loopStart = min(loopStart ?? time, time)
+                loopEnd = max(loopEnd ?? time, time + (packet.duration ?? .zero(timescale: 1)))
+                shift(packet, by: loopShift)
+                let shifted = time + loopShift
+                if let pace {
+                    pause(until: pace.wall + (shifted - pace.media).seconds)
+                } else {
+                    pace = (UTCTime.now(), shifted)
+                }
+            }
+            if try epoch.push(packet) == .discontinuity {
+                logger.warning("input timestamps jumped: new epoch")
+                epoch.finish()
+                epoch = try Session(input: input, channel: self)
+                _ = try epoch.push(packet)
+            }
+        }
+    }
+
+    private func shift(_ packet: Packet, by offset: MediaTime) {
+        guard offset.value != 0 else { return }
+        let ticks = offset.ticks(of: packet.timeBase)
+        packet.ptsTicks = packet.ptsTicks.map { $0 + ticks }
+        packet.dtsTicks = packet.dtsTicks.map { $0 + ticks }
+    }
+
+    /// Sleeps until a wall-clock time, waking every 100 ms to honour `stop()`.
+    private func pause(until deadline: Double) {
+        while !stopFlag.isRaised {
+            let left = deadline - UTCTime.now()
+            if left <= 0 { return }
+            var request = timespec(tv_sec: 0, tv_nsec: Int(min(left, 0.1) * 1e9))
+            nanosleep(&request, nil)
+        }
+    }
+
+    static func time(_ seconds: Double) -> MediaTime {
+        MediaTime(value: Int64((seconds * 1000).rounded()), timescale: 1000)
+    }
+
+    /// One epoch: a packager over an open input, whose events go into the window.
+    private struct Session {
+        let packager: LivePackager
+        let channel: LiveChannel
+        var epoch: Int?
+
+        init(input: MediaInput, channel: LiveChannel) throws {
+            packager = try LivePackager(input: input, segmentDuration: LiveChannel.time(channel.configuration.segmentDuration))
+            self.channel = channel
+        }
+
+        mutating func push(_ packet: Packet) throws -> LivePackager.PushResult {
+            if !packager.hasOrigin {
+                packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: UTCTime.now()) }
+            }
+            let (result, events) = try packager.push(packet)
+            if epoch == nil && packager.hasOrigin {
+                let tracks = packager.tracks, start = packager.timelineOffset
+                let begun = channel.window.withLock { $0.beginEpoch(tracks: tracks, start: start, now: UTCTime.now()) }
+                epoch = begun.id
+                channel.logger.info("epoch started", metadata: ["epoch": "\(begun.id)", "at": "\(start.seconds)"])
+            }
+            publish(events)
+            return result
+        }
+
+        func finish() {
+            do { publish(try packager.finish()) } catch {
+                channel.logger.warning("cannot complete the last segments", metadata: ["error": "\(error)"])
+            }
+        }
+
+        private func publish(_ events: [LivePackager.Event]) {
+            guard let epoch else { return }
+            for event in events {
+                switch event {
+                case .initialization(let track, let bytes, let timescale):
+                    let folder = packager.tracks[track].folder
+                    channel.window.withLock { $0.addInit(folder: folder, epoch: epoch, bytes: bytes, timescale: timescale) }
+                case .segment(let segment):
+                    let folder = packager.tracks[segment.track].folder
+                    channel.window.withLock { $0.addSegment(folder: folder, epoch: epoch, segment: segment, now: UTCTime.now()) }
+                }
+            }
+        }
+    }
+}

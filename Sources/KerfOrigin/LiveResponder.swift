@@ -1,0 +1,105 @@
+import Hummingbird
+import KerfCore
+import NIOCore
+
+/// Serves live channels: `/live/<channel>/master.m3u8`, `/live/<channel>/manifest.mpd`,
+/// `/live/<channel>/<rendition>/playlist.m3u8`, `…/init_<epoch>.mp4` and `…/seg_<time>.m4s`,
+/// all from memory.
+///
+/// Caching for CDNs: segments and init segments never change once published (immutable, one
+/// year); playlists and the MPD may be cached half a target duration at most; a segment that
+/// does not exist yet (or any other live 404) for one second.
+struct LiveResponder: Sendable {
+    let channels: [String: LiveChannel]
+
+    func respond(to request: Request, raw: Substring) -> Response {
+        let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let channel = channels[String(parts[0])] else {
+            return VODResponder.error(.notFound, "no such channel", maxAge: 1)
+        }
+        let rest = parts.dropFirst().joined(separator: "/")
+        let maxAge = max(0, Int(channel.configuration.segmentDuration / 2))
+        let manifestCache = "public, max-age=\(maxAge)"
+        switch rest {
+        case "manifest.mpd":
+            let host = Self.host(request)
+            guard let (document, etag) = channel.window.withLock({ window -> (String, String)? in
+                guard let mpd = window.mpd else { return nil }
+                let text = mpd.head + "http://\(host)/time" + mpd.tail
+                return (text, LiveWindow.etag(Array(text.utf8)))
+            }) else { return VODResponder.error(.notFound, "the channel has not started", maxAge: 1) }
+            return Self.respond(request, body: ByteBuffer(string: document), etag: etag, type: "application/dash+xml",
+                                cacheControl: manifestCache)
+        case _ where rest.hasSuffix(".m3u8"):
+            guard let document = channel.window.withLock({ $0.documents[rest] }) else {
+                return VODResponder.error(.notFound, "the channel has not started or has no such playlist", maxAge: 1)
+            }
+            return Self.respond(request, body: document.body, etag: document.etag, type: "application/vnd.apple.mpegurl",
+                                cacheControl: manifestCache)
+        default:
+            break
+        }
+        // <rendition>/init_<epoch>.mp4 or <rendition>/seg_<time>.m4s
+        guard parts.count == 3 else { return VODResponder.error(.notFound, "not found", maxAge: 1) }
+        let folder = String(parts[1]), file = parts[2]
+        let audio = channel.window.withLock { $0.renditions[folder]?.track.kind == .audio }
+        let type = audio ? "audio/mp4" : "video/mp4"
+        if file.hasPrefix("init_"), file.hasSuffix(".mp4"), let epoch = Int(file.dropFirst(5).dropLast(4)) {
+            guard let found = channel.window.withLock({ $0.renditions[folder]?.inits[epoch] }) else {
+                return VODResponder.error(.notFound, "no such init segment", maxAge: 1)
+            }
+            return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
+        }
+        if file.hasPrefix("seg_"), file.hasSuffix(".m4s"), let start = Int64(file.dropFirst(4).dropLast(4)) {
+            let (found, future) = channel.window.withLock { ($0.segment(folder: folder, start: start), $0.isFuture(folder: folder, start: start)) }
+            guard let found else {
+                return VODResponder.error(.notFound, future ? "segment not available yet" : "segment left the window", maxAge: 1)
+            }
+            return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
+        }
+        return VODResponder.error(.notFound, "not found", maxAge: 1)
+    }
+
+    static let immutable = "public, max-age=31536000, immutable"
+
+    /// A full or partial (Range) response for an in-memory resource, with conditional GET.
+    static func respond(_ request: Request, body: ByteBuffer, etag: String, type: String, cacheControl: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = cacheControl
+        headers[.eTag] = etag
+        headers[.acceptRanges] = "bytes"
+        if VODResponder.notModified(request, etag: etag, modified: Int64.max) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let size = body.readableBytes
+        var range = request.method == .get ? RangeRequest(request.headers[.range], size: size) : .whole
+        if let ifRange = request.headers[.ifRange], ifRange != etag { range = .whole }
+        switch range {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentLength] = "0"
+            headers[.cacheControl] = nil
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .part(let part):
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(size)"
+            headers[.contentLength] = String(part.count)
+            return Response(status: .partialContent, headers: headers,
+                            body: .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!))
+        case .whole:
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: body))
+        }
+    }
+
+    /// The Host header when it is a plain host[:port], else the loopback default.
+    static func host(_ request: Request) -> String {
+        let host = request.head.authority ?? ""
+        let allowed = host.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ":")
+                || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]")
+        }
+        return !host.isEmpty && host.utf8.count <= 255 && allowed ? host : "localhost"
+    }
+}

@@ -1,0 +1,73 @@
+import KerfCore
+import KerfManifest
+
+extension LiveWindow {
+    /// A rendition's live Media Playlist: the window's segments with EXT-X-MEDIA-SEQUENCE,
+    /// EXT-X-DISCONTINUITY-SEQUENCE, EXT-X-PROGRAM-DATE-TIME from the channel's wall clock, and
+    /// EXT-X-DISCONTINUITY plus a new EXT-X-MAP where an epoch starts.
+    func mediaPlaylist(_ folder: String) -> String {
+        guard let rendition = renditions[folder] else { return "" }
+        let listed = listed(rendition)
+        var playlist = MediaPlaylist(targetDuration: targetDuration)
+        playlist.independentSegments = true
+        playlist.mediaSequence = listed.first?.sequence ?? rendition.nextSequence
+        // The discontinuity sequence number of the first listed segment counts every
+        // discontinuity up to and including it; its own tag is then not written.
+        let before = rendition.segments[..<listed.startIndex].filter(\.discontinuity).count
+        playlist.discontinuitySequence = rendition.discontinuitiesRemoved + UInt64(before)
+            + (listed.first?.discontinuity == true ? 1 : 0)
+        var epoch: Int?
+        for (index, stored) in listed.enumerated() {
+            var segment = MediaSegment(uri: "seg_\(stored.start).m4s",
+                                       duration: MediaTime(value: stored.duration, timescale: rendition.timescale))
+            segment.discontinuity = stored.discontinuity && index > 0
+            if stored.epoch != epoch {
+                segment.map = HLSMap(uri: "init_\(stored.epoch).mp4")
+                epoch = stored.epoch
+            }
+            if let origin = availabilityStart {
+                segment.programDateTime = UTCTime.xsDateTime(origin + Double(stored.start) / Double(rendition.timescale))
+            }
+            playlist.segments.append(segment)
+        }
+        return HLSWriter.write(playlist)
+    }
+
+    /// The multivariant playlist of the current epoch: one variant per video rendition with
+    /// the audio renditions as one group (audio-only channels: one variant per audio track).
+    func multivariantPlaylist() -> String {
+        guard let current = epochs.last else { return "" }
+        let tracks = current.folders.compactMap { renditions[$0] }
+        let videos = tracks.filter { $0.track.kind == .video }, audios = tracks.filter { $0.track.kind == .audio }
+        var playlist = MultivariantPlaylist()
+        func bandwidth(_ r: Rendition) -> Int { max(r.peakBitRate, r.track.info.bitRate ?? 0, 1) }
+        if videos.isEmpty {
+            for audio in audios {
+                var variant = VariantStream(uri: "\(audio.track.folder)/playlist.m3u8", bandwidth: bandwidth(audio))
+                variant.codecs = [audio.track.info.codecString].compactMap { $0 }
+                playlist.variants.append(variant)
+            }
+            return HLSWriter.write(playlist)
+        }
+        for (index, audio) in audios.enumerated() {
+            var rendition = KerfManifest.Rendition(type: .audio, groupID: "audio", name: audio.track.name,
+                                      uri: "\(audio.track.folder)/playlist.m3u8")
+            rendition.language = audio.track.language
+            rendition.isDefault = index == 0
+            rendition.channels = audio.track.info.channels.map(String.init)
+            playlist.renditions.append(rendition)
+        }
+        for video in videos {
+            let info = video.track.info
+            var variant = VariantStream(uri: "\(video.track.folder)/playlist.m3u8",
+                                        bandwidth: bandwidth(video) + (audios.map(bandwidth).max() ?? 0))
+            variant.codecs = [info.codecString, audios.first?.track.info.codecString].compactMap { $0 }
+            if let width = info.width, let height = info.height { variant.resolution = (width, height) }
+            variant.frameRate = info.frameRate?.doubleValue
+            variant.videoRange = info.videoRange
+            if !audios.isEmpty { variant.audioGroup = "audio" }
+            playlist.variants.append(variant)
+        }
+        return HLSWriter.write(playlist)
+    }
+}

@@ -1,0 +1,206 @@
+import KerfCore
+import KerfPackager
+import NIOCore
+
+/// What one live channel publishes: its epochs (stretches of continuous input), the init
+/// segments and the sliding window of media segments of every rendition, and the playlists and
+/// MPD rendered from them at each publication.
+///
+/// Times are on the channel timeline: seconds since `availabilityStart` (the wall-clock instant
+/// of the first epoch's first keyframe). Each epoch is placed at the wall-clock instant it
+/// started, so the timeline keeps increasing across reconnects, segments are named by their
+/// start time (`seg_<t>.m4s`) and DASH availability follows the wall clock.
+struct LiveWindow: Sendable {
+    struct Epoch: Sendable {
+        var id: Int
+        /// Channel time of the epoch's start, in milliseconds.
+        var start: MediaTime
+        /// Rendition folders of the epoch, in track order.
+        var folders: [String]
+    }
+
+    struct StoredSegment: Sendable {
+        var sequence: UInt64
+        var epoch: Int
+        /// Start and duration on the channel timeline, in the rendition's timescale.
+        var start: Int64
+        var duration: Int64
+        var body: ByteBuffer
+        var etag: String
+        /// The first segment of an epoch that follows another.
+        var discontinuity: Bool
+    }
+
+    struct Rendition: Sendable {
+        var track: LivePackager.Track
+        var timescale: Int64
+        /// Init segments by epoch.
+        var inits: [Int: (body: ByteBuffer, etag: String)] = [:]
+        var segments: [StoredSegment] = []
+        var nextSequence: UInt64 = 0
+        /// EXT-X-DISCONTINUITY-SEQUENCE: discontinuities evicted from the front.
+        var discontinuitiesRemoved: UInt64 = 0
+        var lastEpoch: Int?
+        var peakBitRate = 0
+
+        func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
+    }
+
+    /// A rendered playlist or MPD.
+    struct Document: Sendable {
+        var body: ByteBuffer
+        var etag: String
+    }
+
+    let name: String
+    let segmentDuration: MediaTime
+    /// Seconds of media listed in playlists (and DASH timeShiftBufferDepth).
+    let window: Double
+    /// Wall-clock seconds (since 1970) of channel time 0; set by the first epoch.
+    private(set) var availabilityStart: Double?
+    private(set) var epochs: [Epoch] = []
+    private(set) var renditions: [String: Rendition] = [:]
+    /// Rendered documents by path below the channel ("master.m3u8", "video_720p/playlist.m3u8").
+    private(set) var documents: [String: Document] = [:]
+    /// The MPD split around its UTCTiming URL, which names the host each request came to.
+    private(set) var mpd: (head: String, tail: String)?
+    private(set) var publishTime: Double = 0
+    /// EXT-X-TARGETDURATION: the configured duration rounded up, raised if a longer segment comes.
+    private(set) var targetDuration: Int
+    private(set) var segmentsProduced = 0
+    /// Wall-clock seconds of the last publication.
+    private(set) var lastPublication: Double?
+
+    init(name: String, segmentDuration: MediaTime, window: Double) {
+        self.name = name
+        self.segmentDuration = segmentDuration
+        self.window = window
+        targetDuration = max(1, Int(segmentDuration.seconds.rounded(.up)))
+    }
+
+    /// The channel end: the latest segment end over all renditions, in seconds.
+    var liveEdge: Double {
+        renditions.values.compactMap { r in r.segments.last.map(r.end) }.max() ?? 0
+    }
+
+    /// The channel time at which an epoch starting at wall-clock `now` goes: the time elapsed
+    /// since channel time 0, never before what is already published.
+    func nextEpochStart(now: Double) -> MediaTime {
+        guard let origin = availabilityStart else { return .zero(timescale: 1000) }
+        let start = MediaTime(value: Int64(((now - origin) * 1000).rounded(.up)), timescale: 1000)
+        let edge = MediaTime(value: Int64((liveEdge * 1000).rounded(.up)), timescale: 1000)
+        return max(start, edge)
+    }
+
+    /// Registers an epoch whose first keyframe went to channel time `start` at wall-clock `now`.
+    mutating func beginEpoch(tracks: [LivePackager.Track], start: MediaTime, now: Double) -> Epoch {
+        if availabilityStart == nil { availabilityStart = now - start.seconds }
+        let epoch = Epoch(id: (epochs.last?.id ?? 0) + 1, start: start, folders: tracks.map(\.folder))
+        epochs.append(epoch)
+        for track in tracks where renditions[track.folder] == nil {
+            renditions[track.folder] = Rendition(track: track, timescale: 1)
+        }
+        for track in tracks { renditions[track.folder]!.track = track }
+        return epoch
+    }
+
+    mutating func addInit(folder: String, epoch: Int, bytes: [UInt8], timescale: Int64) {
+        renditions[folder]?.inits[epoch] = (ByteBuffer(bytes: bytes), Self.etag(bytes))
+        renditions[folder]?.timescale = timescale
+    }
+
+    /// Adds a completed segment, slides the window and re-renders the documents.
+    mutating func addSegment(folder: String, epoch: Int, segment: LivePackager.Segment, now: Double) {
+        guard var rendition = renditions[folder], segment.duration > 0 else { return }
+        let stored = StoredSegment(sequence: rendition.nextSequence, epoch: epoch, start: segment.start,
+                                   duration: segment.duration, body: ByteBuffer(bytes: segment.bytes),
+                                   etag: Self.etag(segment.bytes),
+                                   discontinuity: rendition.lastEpoch != nil && rendition.lastEpoch != epoch)
+        rendition.nextSequence += 1
+        rendition.lastEpoch = epoch
+        rendition.segments.append(stored)
+        let seconds = Double(segment.duration) / Double(segment.timescale)
+        rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(segment.bytes.count * 8) / seconds))
+        targetDuration = max(targetDuration, Int(seconds.rounded()))
+        renditions[folder] = rendition
+        segmentsProduced += 1
+        evict()
+        render(now: now)
+    }
+
+    /// Segments stay available a window and a target duration after they leave the playlist
+    /// (RFC 8216bis §6.2.2), then go.
+    private mutating func evict() {
+        let keep = liveEdge - 2 * window - Double(targetDuration)
+        for folder in renditions.keys {
+            var rendition = renditions[folder]!
+            let drop = rendition.segments.prefix { rendition.end(of: $0) < keep }.count
+            guard drop > 0 else { continue }
+            rendition.discontinuitiesRemoved += UInt64(rendition.segments.prefix(drop).filter(\.discontinuity).count)
+            rendition.segments.removeFirst(drop)
+            let liveEpochs = Set(rendition.segments.map(\.epoch))
+            let current = epochs.last?.id
+            rendition.inits = rendition.inits.filter { liveEpochs.contains($0.key) || $0.key == current }
+            renditions[folder] = rendition
+        }
+        let used = Set(renditions.values.flatMap { $0.segments.map(\.epoch) })
+        let current = epochs.last?.id
+        epochs.removeAll { !used.contains($0.id) && $0.id != current }
+    }
+
+    /// The segments of a rendition inside the playlist window.
+    func listed(_ rendition: Rendition) -> ArraySlice<StoredSegment> {
+        let from = liveEdge - window
+        let first = rendition.segments.firstIndex { rendition.end(of: $0) > from } ?? rendition.segments.endIndex
+        return rendition.segments[first...]
+    }
+
+    /// A stored segment by its name's start time.
+    func segment(folder: String, start: Int64) -> StoredSegment? {
+        guard let segments = renditions[folder]?.segments else { return nil }
+        var low = 0, high = segments.count
+        while low < high {
+            let mid = (low + high) / 2
+            if segments[mid].start < start { low = mid + 1 } else { high = mid }
+        }
+        return low < segments.count && segments[low].start == start ? segments[low] : nil
+    }
+
+    /// Whether a segment starting at `start` may still appear (it is after the live edge).
+    func isFuture(folder: String, start: Int64) -> Bool {
+        guard let last = renditions[folder]?.segments.last else { return true }
+        return start > last.start
+    }
+
+    private mutating func render(now: Double) {
+        publishTime = now
+        lastPublication = now
+        // Nothing is published until every rendition of the current epoch has a segment.
+        guard let current = epochs.last,
+              current.folders.allSatisfy({ !(renditions[$0]?.segments.isEmpty ?? true) }) else { return }
+        var documents: [String: Document] = [:]
+        for folder in current.folders {
+            documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
+        }
+        documents["master.m3u8"] = Self.document(multivariantPlaylist())
+        if let text = try? mpdText() {
+            mpd = text
+        }
+        self.documents = documents
+    }
+
+    static func document(_ text: String) -> Document {
+        let bytes = Array(text.utf8)
+        return Document(body: ByteBuffer(bytes: bytes), etag: etag(bytes))
+    }
+
+    /// A strong ETag from the content (FNV-1a, 64 bits): the same bytes give the same tag in
+    /// every process, so a restarted or redundant origin does not invalidate CDN copies.
+    static func etag(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return "\"\(String(hash, radix: 16))-\(String(bytes.count, radix: 16))\""
+    }
+}

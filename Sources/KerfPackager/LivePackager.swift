@@ -1,0 +1,229 @@
+import KerfCore
+import KerfMedia
+
+/// Segments one live input in memory: the VOD packager's segmenter and CMAF writer in live
+/// mode. Packets go in as they are read; init segments and completed media segments come out as
+/// events, each segment the moment the first sample of the next one arrives.
+///
+/// One `LivePackager` covers one *epoch*: a stretch of input with continuous timestamps. Its
+/// samples are placed on the channel's timeline at `timelineOffset` (the channel time of the
+/// epoch's first keyframe), so segment times keep increasing across epochs. When the input's
+/// timestamps jump, `push` answers `.discontinuity` and the owner starts a new epoch.
+public final class LivePackager {
+    /// A track the live channel publishes.
+    public struct Track: Sendable {
+        /// The packager's track number (index in `tracks`).
+        public var number: Int
+        public var info: TrackInfo
+        public var kind: Segmenter.Kind
+        /// Folder of the rendition in the channel's URLs ("video_720p").
+        public var folder: String
+        public var name: String
+        public var language: String?
+    }
+
+    /// One completed media segment, timed on the channel timeline in the track's timescale.
+    public struct Segment: Sendable {
+        public var track: Int
+        public var start: Int64
+        public var duration: Int64
+        public var timescale: Int64
+        public var bytes: [UInt8]
+    }
+
+    public enum Event: Sendable {
+        /// A track's init segment, produced at its first sample.
+        case initialization(track: Int, bytes: [UInt8], timescale: Int64)
+        case segment(Segment)
+    }
+
+    public enum PushResult: Sendable, Equatable {
+        case accepted
+        /// The packet's timestamps jump away from the track's: end this epoch and start another.
+        case discontinuity
+    }
+
+    public let tracks: [Track]
+    public let segmentDuration: MediaTime
+    /// The channel time of the epoch's first keyframe; may change until `hasOrigin`.
+    public var timelineOffset: MediaTime
+    /// True once the epoch's first keyframe (or audio sample) has been taken: from then on
+    /// `timelineOffset` is fixed.
+    public var hasOrigin: Bool { origin != nil }
+
+    private final class TrackRun {
+        let track: Track
+        let streamIndex: Int
+        var parameters: CodecParameters
+        let lengthSize: Int
+        var conversion = PayloadConversion.none
+        var writer: CMAFTrackWriter?
+        var timescale: Int64 = 1
+        var firstPTS: MediaTime?
+        var firstDTS: MediaTime?
+        var lastDTS: MediaTime?
+        var lastDuration: MediaTime = .zero(timescale: 1)
+        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)?] = []
+        var queueHead = 0
+
+        init(track: Track, streamIndex: Int, parameters: CodecParameters) {
+            self.track = track
+            self.streamIndex = streamIndex
+            self.parameters = parameters
+            self.lengthSize = RandomAccess.lengthSize(codec: track.info.codec, extradata: parameters.extradata)
+        }
+    }
+
+    /// Events produced while handling one call, returned by that call.
+    private final class Outbox {
+        var events: [Event] = []
+    }
+
+    private let runs: [TrackRun]
+    private var byStream: [Int: TrackRun] = [:]
+    private var segmenter: Segmenter
+    private let outbox = Outbox()
+    /// The input time of the epoch's first video keyframe (or first audio sample).
+    private var origin: MediaTime?
+    private let anchor: TrackRun?
+    private var segmentsSinceTrim = 0
+
+    /// A timestamp step larger than this (forwards) or any step backwards beyond one second
+    /// starts a new epoch.
+    public var maximumGap = MediaTime(value: 10, timescale: 1)
+
+    /// - Parameters:
+    ///   - input: the open input; its video and audio tracks that CMAF can carry are published.
+    ///   - timelineOffset: the channel time at which this epoch starts (settable until the
+    ///     first keyframe arrives).
+    /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
+    public init(input: MediaInput, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000)) throws {
+        let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
+        guard !planned.isEmpty else {
+            let found = input.tracks.map(\.codec).joined(separator: ", ")
+            throw PackagerError(.unsupportedInput, "no video or audio track that can be packaged",
+                                reason: found.isEmpty ? "no tracks" : "tracks: \(found)", file: input.url)
+        }
+        var tracks: [Track] = []
+        var runs: [TrackRun] = []
+        for plan in planned {
+            let track = Track(number: tracks.count, info: plan.info, kind: plan.kind, folder: plan.folder,
+                              name: plan.name, language: plan.language)
+            tracks.append(track)
+            runs.append(TrackRun(track: track, streamIndex: plan.info.index,
+                                 parameters: input.codecParameters(track: plan.info.index)))
+        }
+        self.tracks = tracks
+        self.runs = runs
+        self.segmentDuration = segmentDuration
+        self.timelineOffset = timelineOffset
+        for run in runs { byStream[run.streamIndex] = run }
+        anchor = runs.first { $0.track.kind == .video } ?? runs.first
+        segmenter = Segmenter(target: segmentDuration, tracks: Dictionary(uniqueKeysWithValues: planned.enumerated().map {
+            ($0.offset, Segmenter.TrackConfiguration(kind: $0.element.kind, frameDuration: $0.element.frameDuration))
+        }))
+    }
+
+    /// Feeds one packet read from the input.
+    /// - Returns: whether it was taken, and the events it completed.
+    /// - Throws: `PackagerError`/`MediaError` when a track's output cannot be created.
+    public func push(_ packet: Packet) throws -> (result: PushResult, events: [Event]) {
+        defer { outbox.events = [] }
+        guard let run = byStream[packet.streamIndex], let pts = packet.pts ?? packet.dts else { return (.accepted, []) }
+        let dts = packet.dts ?? pts
+        if run.track.kind == .audio && packet.isDiscard { return (.accepted, []) }
+        let independent = run.track.kind != .video || (packet.isKeyframe && independentStart(packet, run))
+        if origin == nil {
+            guard run === anchor, independent else { return (.accepted, []) }
+            origin = pts
+        }
+        let origin = origin!
+        if let last = run.lastDTS {
+            let step = dts - origin - last
+            if step > maximumGap || step < MediaTime(value: -1, timescale: 1) { return (.discontinuity, []) }
+            // Equal or slightly decreasing decode times cannot be written; such samples are dropped.
+            if step.value <= 0 { return (.accepted, []) }
+        }
+        if run.firstPTS == nil {
+            if run.track.kind == .video && !independent { return (.accepted, []) }
+            if pts < origin { return (.accepted, []) }
+            run.firstPTS = pts
+            run.firstDTS = dts
+            try prepareOutput(run, packet: packet)
+        }
+        run.lastDTS = dts - origin
+        if let duration = packet.duration { run.lastDuration = duration }
+        let converted = run.conversion == .none ? try packet.makeReference() : try packet.replacingPayload(run.conversion.convert(packet.bytes))
+        let lead = run.firstPTS! - origin
+        let decodeTime = (dts - run.firstDTS! + lead + timelineOffset).rescaled(to: run.timescale).value
+        let offset = run.track.kind == .video
+            ? ((pts - dts) - (run.firstPTS! - run.firstDTS!)).rescaled(to: run.timescale).value : 0
+        run.queue.append((converted, decodeTime, offset, independent))
+        let sample = SampleTiming(track: run.track.number, pts: pts - origin, dts: dts - origin,
+                                  duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
+        try perform(segmenter.push(sample))
+        return (.accepted, outbox.events)
+    }
+
+    /// Ends the epoch: the segments in progress are completed and returned.
+    public func finish() throws -> [Event] {
+        defer { outbox.events = [] }
+        try perform(segmenter.finish().actions)
+        for run in runs {
+            try run.writer?.finish(lastDuration: run.lastDuration.rescaled(to: run.timescale).value)
+        }
+        return outbox.events
+    }
+
+    private func prepareOutput(_ run: TrackRun, packet: Packet) throws {
+        let bytes = packet.bytes
+        run.conversion = PayloadConversion.detect(codec: run.track.info.codec, extradata: run.parameters.extradata, firstSample: bytes)
+        if run.conversion == .adts, run.parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(bytes) {
+            run.parameters = try run.parameters.replacingExtradata(config)
+        }
+        let initSegment = try InitSegment.make(parameters: run.parameters, timeBase: run.track.info.timeBase,
+                                               language: run.track.language, name: run.track.folder, firstPacket: packet)
+        run.timescale = initSegment.timescale
+        let naming = SegmentNaming(folder: run.track.folder, byTime: true, fileExtension: "m4s")
+        let number = run.track.number, timescale = initSegment.timescale
+        let outbox = self.outbox
+        run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming) { record, bytes in
+            outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration,
+                                                  timescale: timescale, bytes: bytes)))
+        }
+        outbox.events.append(.initialization(track: number, bytes: initSegment.bytes, timescale: timescale))
+    }
+
+    private func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {
+        let extradata = run.parameters.extradata
+        if extradata.first != 1 {
+            return RandomAccess.isIndependent(codec: run.track.info.codec, sample: packet.bytes, extradata: extradata)
+        }
+        return packet.withUnsafeBytes { RandomAccess.isIndependent(codec: run.track.info.codec, sample: $0, lengthSize: run.lengthSize) }
+    }
+
+    private func perform(_ actions: [Segmenter.Action]) throws {
+        for action in actions {
+            switch action {
+            case .append(let sample, let segment):
+                let run = runs[sample.track]
+                guard run.queueHead < run.queue.count, let entry = run.queue[run.queueHead] else { continue }
+                run.queue[run.queueHead] = nil
+                run.queueHead += 1
+                if run.queueHead > 256 && run.queueHead * 2 > run.queue.count {
+                    run.queue.removeFirst(run.queueHead)
+                    run.queueHead = 0
+                }
+                try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
+                                       isSync: entry.sync, packet: entry.packet)
+            case .complete(let track, _):
+                runs[track].writer?.complete()
+                segmentsSinceTrim += 1
+                if segmentsSinceTrim >= 64 {
+                    segmentsSinceTrim = 0
+                    segmenter.discardHistory()
+                }
+            }
+        }
+    }
+}

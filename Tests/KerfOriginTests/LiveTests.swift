@@ -1,0 +1,181 @@
+import Foundation
+import KerfCore
+import KerfTestSupport
+import KerfValidate
+import Testing
+@testable import KerfOrigin
+
+/// Live channels end to end: ffmpeg encodes a test pattern in real time and sends it to the
+/// origin (UDP MPEG-TS, or an SRT/RTMP server Kerf pulls from); ffmpeg plays what the origin
+/// publishes, the validator watches it live, xmllint checks the MPD.
+@Suite struct LiveTests {
+    /// A real-time 25 fps test pattern with a tone, 1-second GOPs.
+    static let feed = ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+                       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                       "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+                       "-c:a", "aac", "-b:a", "64k"]
+
+    static func port() -> Int { Int.random(in: 20_000..<45_000) }
+
+    static func origin(input: String, window: Double = 30) async throws -> RunningOrigin {
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = .init(input: input, segmentDuration: 2, window: window)
+        return try await RunningOrigin(configuration)
+    }
+
+    /// Waits until the channel's video playlist lists `count` segments (and, when asked, a line
+    /// containing `marker`); returns the playlist.
+    @discardableResult
+    static func waitForPlaylist(_ origin: RunningOrigin, segments count: Int, containing marker: String? = nil,
+                                within seconds: Double = 40) async throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            let response = try await curl([origin.base + "/live/news/video_180p/playlist.m3u8"])
+            last = String(decoding: response.body, as: UTF8.self)
+            let listed = last.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count
+            if response.status == 200, listed >= count, marker.map({ last.contains($0) }) ?? true { return last }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw CommandError(message: "the live playlist did not reach \(count) segments: \(last)")
+    }
+
+    /// Decodes `seconds` of a live URL with ffmpeg; returns the presentation times (seconds) of
+    /// the video frames it decoded.
+    static func play(_ url: String, seconds: Int) async throws -> [Double] {
+        let result = try await Command.runDetached("ffmpeg", ["-v", "error", "-i", url, "-t", String(seconds), "-map", "0:v:0",
+                                                  "-f", "framecrc", "-"])
+        guard result.status == 0 else { throw CommandError(message: "ffmpeg failed on \(url): \(result.stderr)") }
+        var times: [Double] = []
+        var timebase = 1.0 / 25
+        for line in result.stdout.split(separator: "\n") {
+            if line.hasPrefix("#tb 0:") {
+                let parts = line.dropFirst(6).split(separator: "/").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                if parts.count == 2 { timebase = parts[0] / parts[1] }
+            }
+            guard !line.hasPrefix("#") else { continue }
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.count > 2, let pts = Double(fields[2]) { times.append(pts * timebase) }
+        }
+        return times
+    }
+
+    @Test func udpChannelPlaysValidatesAndCaches() async throws {
+        let port = Self.port()
+        let origin = try await Self.origin(input: "udp://127.0.0.1:\(port)")
+        defer { Task { await origin.stop() } }
+        let feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", "udp://127.0.0.1:\(port)?pkt_size=1316"])
+        defer { feed.stop() }
+        try await Self.waitForPlaylist(origin, segments: 3)
+
+        let live = origin.base + "/live/news"
+        async let hlsFrames = Self.play(live + "/master.m3u8", seconds: 20)
+        async let dashFrames = Self.play(live + "/manifest.mpd", seconds: 20)
+        var validator = Validator(schemaPath: Fixtures.dashSchema)
+        validator.live = 30
+        async let hlsReport = validator.validate(live + "/master.m3u8")
+        async let dashReport = validator.validate(live + "/manifest.mpd")
+
+        // 20 s of 25 fps video, within a frame or two.
+        for frames in [try await hlsFrames, try await dashFrames] {
+            #expect(frames.count >= 495 && frames.count <= 502, "\(frames.count) frames")
+        }
+        for report in [try await hlsReport, try await dashReport] {
+            #expect(report.errors == 0, "\(report.findings.map(\.message))")
+            #expect(report.findings.filter { $0.severity == .warning }.isEmpty, "\(report.findings.map(\.message))")
+        }
+
+        // The MPD is dynamic and valid against the schema (xmllint: an oracle nobody here wrote).
+        let mpd = try await curl([live + "/manifest.mpd"])
+        #expect(mpd.status == 200)
+        #expect(mpd.headers["content-type"] == "application/dash+xml")
+        #expect(mpd.headers["cache-control"] == "public, max-age=1")
+        let text = String(decoding: mpd.body, as: UTF8.self)
+        #expect(text.contains("type=\"dynamic\""))
+        #expect(text.contains("value=\"http://127.0.0.1:\(origin.port)/time\""))
+        let file = try Fixtures.temporaryDirectory("kerf-live-mpd").appendingPathComponent("live.mpd")
+        try mpd.body.write(to: file)
+        let lint = try await Command.runDetached("xmllint", ["--noout", "--schema", Fixtures.dashSchema, file.path])
+        #expect(lint.status == 0, "\(lint.stderr)")
+
+        // Caching: playlists half a target duration, segments immutable, 404s one second.
+        let playlist = try await curl([live + "/video_180p/playlist.m3u8"])
+        #expect(playlist.headers["cache-control"] == "public, max-age=1")
+        #expect(playlist.headers["content-type"] == "application/vnd.apple.mpegurl")
+        let body = String(decoding: playlist.body, as: UTF8.self)
+        let segment = try #require(body.split(separator: "\n").last { $0.hasPrefix("seg_") })
+        let media = try await curl([live + "/video_180p/" + segment])
+        #expect(media.status == 200)
+        #expect(media.headers["content-type"] == "video/mp4")
+        #expect(media.headers["cache-control"] == "public, max-age=31536000, immutable")
+        let etag = try #require(media.headers["etag"])
+        #expect(try await curl(["-H", "If-None-Match: \(etag)", live + "/video_180p/" + segment]).status == 304)
+        let part = try await curl(["-H", "Range: bytes=0-99", live + "/video_180p/" + segment])
+        #expect(part.status == 206)
+        #expect(part.body == media.body.prefix(100))
+        let audio = try await curl([live + "/audio_und_aac/init_1.mp4"])
+        #expect(audio.status == 200)
+        #expect(audio.headers["content-type"] == "audio/mp4")
+        let future = try await curl([live + "/video_180p/seg_999999999999.m4s"])
+        #expect(future.status == 404)
+        #expect(future.headers["cache-control"] == "public, max-age=1")
+        #expect(try await curl([origin.base + "/live/other/master.m3u8"]).status == 404)
+        #expect(try await curl([live + "/../news/master.m3u8"]).status == 404)
+
+        // The segment ffprobe reads after its init segment is H.264 at the listed duration.
+        let joined = Fixtures.root.appendingPathComponent(".build/live-\(port).mp4")
+        defer { try? FileManager.default.removeItem(at: joined) }
+        try (try await curl([live + "/video_180p/init_1.mp4"]).body + media.body).write(to: joined)
+        let probe = try await Command.runDetached("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", joined.path])
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h264,320,180")
+    }
+
+    /// The feed stops for 10 s and comes back: the playlists carry a discontinuity, the MPD a
+    /// second Period, and a player that was watching goes on through the gap.
+    @Test func feedOutageStartsANewEpoch() async throws {
+        let port = Self.port()
+        let origin = try await Self.origin(input: "udp://127.0.0.1:\(port)", window: 60)
+        defer { Task { await origin.stop() } }
+        let url = "udp://127.0.0.1:\(port)?pkt_size=1316"
+        var feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", url])
+        defer { feed.stop() }
+        try await Self.waitForPlaylist(origin, segments: 3)
+        async let watched = Self.play(origin.base + "/live/news/master.m3u8", seconds: 30)
+        try await Task.sleep(for: .seconds(2))
+        feed.stop()
+        // Everything published before the outage (the segment in progress is completed at the
+        // disconnection).
+        let before = try await Self.waitForPlaylist(origin, segments: 3)
+        let mediaBefore = Double(before.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count + 1) * 2
+        try await Task.sleep(for: .seconds(10))
+        feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", url])
+        let playlist = try await Self.waitForPlaylist(origin, segments: 6, containing: "#EXT-X-DISCONTINUITY")
+        #expect(playlist.contains("#EXT-X-MAP:URI=\"init_2.mp4\""))
+        #expect(playlist.contains("#EXT-X-DISCONTINUITY-SEQUENCE") == false)
+        let mpd = String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
+        #expect(mpd.contains("<Period id=\"p1\""))
+        #expect(mpd.contains("<Period id=\"p2\""))
+
+        // The player that was watching decoded 30 s of video: far more than existed before the
+        // outage, so it went on through the discontinuity.
+        let times = try await watched
+        #expect(times.count >= 745, "\(times.count) frames")
+        #expect(Double(times.count) / 25 > mediaBefore + 10, "\(times.count) frames, \(mediaBefore) s before the outage")
+    }
+
+    /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).
+    @Test(arguments: ["srt", "rtmp"]) func pulledChannelPlays(scheme: String) async throws {
+        let port = Self.port()
+        let (serve, pull): ([String], String) = scheme == "srt"
+            ? (["-f", "mpegts", "srt://127.0.0.1:\(port)?mode=listener"], "srt://127.0.0.1:\(port)?mode=caller")
+            : (["-f", "flv", "-listen", "1", "rtmp://127.0.0.1:\(port)/live/feed"], "rtmp://127.0.0.1:\(port)/live/feed")
+        let feed = try BackgroundProcess("ffmpeg", Self.feed + serve)
+        defer { feed.stop() }
+        let origin = try await Self.origin(input: pull)
+        defer { Task { await origin.stop() } }
+        try await Self.waitForPlaylist(origin, segments: 3)
+        let frames = try await Self.play(origin.base + "/live/news/master.m3u8", seconds: 8)
+        #expect(frames.count >= 195 && frames.count <= 202, "\(frames.count) frames")
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import KerfCore
+import KerfMedia
+import KerfTestSupport
+import Testing
+@testable import KerfPackager
+
+/// The live packager on a fixture read packet by packet: segments come out in memory, placed on
+/// the channel timeline, and ffprobe reads them back.
+@Suite struct LivePackagerTests {
+    struct Run {
+        var inits: [Int: (bytes: [UInt8], timescale: Int64)] = [:]
+        var segments: [LivePackager.Segment] = []
+        var discontinuityAt: Int?
+    }
+
+    /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
+    static func run(_ fixture: String, offset: MediaTime, shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
+        let input = try MediaInput(url: Fixtures.path(fixture))
+        let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset)
+        var run = Run()
+        func take(_ events: [LivePackager.Event]) {
+            for event in events {
+                switch event {
+                case .initialization(let track, let bytes, let timescale): run.inits[track] = (bytes, timescale)
+                case .segment(let segment): run.segments.append(segment)
+                }
+            }
+        }
+        let packet = Packet()
+        var count = 0
+        while try input.read(into: packet) == .packet {
+            shift?(packet)
+            let (result, events) = try packager.push(packet)
+            take(events)
+            if result == .discontinuity {
+                run.discontinuityAt = count
+                break
+            }
+            count += 1
+        }
+        if run.discontinuityAt == nil { take(try packager.finish()) }
+        return (packager, run)
+    }
+
+    @Test func segmentsAreContinuousOnTheChannelTimeline() throws {
+        let (packager, run) = try Self.run("h264_aac_10s.mp4", offset: MediaTime(value: 5, timescale: 1))
+        #expect(packager.tracks.map(\.folder) == ["video_360p", "audio_und_aac"])
+        #expect(run.inits.count == 2)
+        for track in packager.tracks.indices {
+            let timescale = try #require(run.inits[track]).timescale
+            let segments = run.segments.filter { $0.track == track }
+            #expect(segments.count == 5)
+            // Starts at the epoch's channel time, each segment where the previous one ended.
+            #expect(segments.first?.start == 5 * timescale)
+            for (a, b) in zip(segments, segments.dropFirst()) { #expect(a.start + a.duration == b.start) }
+            let total = Double(segments.reduce(0) { $0 + $1.duration }) / Double(timescale)
+            #expect(abs(total - 10) < 0.05, "\(total) s")
+            if packager.tracks[track].kind == .video {
+                #expect(segments.allSatisfy { $0.duration == 2 * timescale })
+            }
+        }
+        // ffprobe reads init + segment 3 of the video as 2 s of H.264 starting with a keyframe at
+        // 9 s (ffmpeg 5.1 shifts samples with negative composition offsets by the B-frame delay,
+        // 2 frames here).
+        let file = try Fixtures.temporaryDirectory("kerf-live-packager").appendingPathComponent("v.mp4")
+        let video = run.segments.filter { $0.track == 0 }
+        try Data(run.inits[0]!.bytes + video[2].bytes).write(to: file)
+        let probe = try Command.run("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time,flags",
+                                                "-of", "csv=p=0", file.path])
+        let lines = probe.stdout.split(separator: "\n")
+        #expect(lines.count == 50)
+        let first = try #require(lines.first?.split(separator: ","))
+        #expect(first.count == 2 && first[1].hasPrefix("K"))
+        let start = try #require(Double(first[0]))
+        #expect(start >= 9 && start <= 9.08 + 1e-9, "\(start)")
+    }
+
+    @Test func timestampJumpAsksForANewEpoch() throws {
+        // From 5 s on, every timestamp moves 100 s later: the input jumped.
+        let (_, run) = try Self.run("h264_aac_10s.mp4", offset: .zero(timescale: 1)) { packet in
+            guard let time = packet.dts ?? packet.pts, time.seconds >= 5 else { return }
+            let ticks = MediaTime(value: 100, timescale: 1).ticks(of: packet.timeBase)
+            packet.ptsTicks = packet.ptsTicks.map { $0 + ticks }
+            packet.dtsTicks = packet.dtsTicks.map { $0 + ticks }
+        }
+        let at = try #require(run.discontinuityAt)
+        #expect(at > 100 && at < 400)
+        // The segments before the jump were published (0–2 s, 2–4 s of video at least).
+        #expect(run.segments.filter { $0.track == 0 }.count >= 2)
+    }
+}
