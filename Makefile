@@ -1,5 +1,7 @@
 # Kerf — set-up, build, test and demo on Debian 12.
-#   make demo   install what is missing, build release, run Kerf on the bundled fixtures
+#   make demo   install what is missing, build release, run Kerf on the bundled fixtures, then
+#               serve the package and a looping live channel on 127.0.0.1:8080 (DEMO_SECONDS=n
+#               stops the server after n seconds)
 #   make test   install what is missing, build, run every test (Swift tests + valgrind leak check)
 
 SHELL := /bin/bash
@@ -58,6 +60,12 @@ demo: release
 	@$(KERF_RELEASE) package Fixtures/ladder_360p.mp4 Fixtures/ladder_540p.mp4 Fixtures/ladder_720p.mp4 \
 	  Fixtures/ladder_audio.m4a -o out/demo --force --formats hls,dash,hls-ts
 	@echo "packaged into out/demo/:"; find out/demo -type f | sort | sed 's/^/  /'
+	@printf 'root: out\nlisten: 127.0.0.1:8080\nchannels:\n  loop:\n    input: Fixtures/h264_aac_10s.mp4\n    segment-duration: 2\n    window: 30\n' > out/kerf-demo.yaml
+	@echo; echo "\$$ kerf serve --config out/kerf-demo.yaml   (Ctrl-C stops it)"; cat out/kerf-demo.yaml | sed 's/^/  /'
+	@echo "  VOD:  http://127.0.0.1:8080/vod/demo/master.m3u8  http://127.0.0.1:8080/vod/demo/manifest.mpd"
+	@echo "  live: http://127.0.0.1:8080/live/loop/master.m3u8  http://127.0.0.1:8080/live/loop/manifest.mpd (first segments after ~4 s)"
+	@echo "  ops:  http://127.0.0.1:8080/  http://127.0.0.1:8080/metrics  http://127.0.0.1:8080/healthz"
+	@$(if $(DEMO_SECONDS),timeout --preserve-status -s INT $(DEMO_SECONDS)) $(KERF_RELEASE) serve --config out/kerf-demo.yaml
 
 fixtures:
 	Fixtures/make-fixtures.sh

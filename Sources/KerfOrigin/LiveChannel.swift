@@ -22,6 +22,7 @@ final class LiveChannel: Sendable {
     let statistics = Mutex(Statistics())
     private let stopFlag = InterruptFlag()
     private let logger: Logger
+    let metrics: OriginMetrics.Channel
 
     /// Ingest counters for `/metrics` and the status page.
     struct Statistics: Sendable {
@@ -29,6 +30,8 @@ final class LiveChannel: Sendable {
         var reconnects = 0
         var bytesIngested = 0
         var lastError: String?
+        /// When and at which byte count the bit rate was last measured.
+        var measuredAt: (time: Double, bytes: Int)?
     }
 
     /// Longest wait between reconnection attempts, in seconds.
@@ -40,6 +43,7 @@ final class LiveChannel: Sendable {
         var logger = logger
         logger[metadataKey: "channel"] = "\(name)"
         self.logger = logger
+        metrics = OriginMetrics.Channel(name: name)
         window = Mutex(LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration),
                                   window: configuration.window))
     }
@@ -71,6 +75,7 @@ final class LiveChannel: Sendable {
             let delay = min(Self.maximumBackoff, 0.5 * Double(1 << min(failures, 10)))
             failures += 1
             statistics.withLock { $0.reconnects += 1 }
+            metrics.reconnects.increment()
             logger.info("reconnecting", metadata: ["in-seconds": "\(delay)"])
             pause(until: UTCTime.now() + delay)
         }
@@ -105,6 +110,7 @@ final class LiveChannel: Sendable {
                 continue
             }
             statistics.withLock { $0.bytesIngested += packet.size }
+            metrics.ingestBytes.increment(by: Int64(packet.size))
             if isFileInput {
                 guard let time = packet.dts ?? packet.pts else { continue }
                 loopStart = min(loopStart ?? time, time)
@@ -141,6 +147,16 @@ final class LiveChannel: Sendable {
             var request = timespec(tv_sec: 0, tv_nsec: Int(min(left, 0.1) * 1e9))
             nanosleep(&request, nil)
         }
+    }
+
+    /// Input bit rate since the previous call (once per segment of the first track).
+    private func measureBitRate(now: Double) {
+        let rate = statistics.withLock { stats -> Double? in
+            defer { stats.measuredAt = (now, stats.bytesIngested) }
+            guard let last = stats.measuredAt, now > last.time else { return nil }
+            return Double(stats.bytesIngested - last.bytes) * 8 / (now - last.time)
+        }
+        if let rate { metrics.ingestBitRate.set(rate) }
     }
 
     static func time(_ seconds: Double) -> MediaTime {
@@ -188,7 +204,10 @@ final class LiveChannel: Sendable {
                     channel.window.withLock { $0.addInit(folder: folder, epoch: epoch, bytes: bytes, timescale: timescale) }
                 case .segment(let segment):
                     let folder = packager.tracks[segment.track].folder
-                    channel.window.withLock { $0.addSegment(folder: folder, epoch: epoch, segment: segment, now: UTCTime.now()) }
+                    let now = UTCTime.now()
+                    channel.window.withLock { $0.addSegment(folder: folder, epoch: epoch, segment: segment, now: now) }
+                    channel.metrics.segments.increment()
+                    if segment.track == 0 { channel.measureBitRate(now: now) }
                 }
             }
         }

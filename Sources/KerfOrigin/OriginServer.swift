@@ -44,6 +44,8 @@ public struct OriginServer: Sendable {
             }
         }
         _ = try configuration.listenAddress()
+        // swift-metrics must have its backend before the first metric is made.
+        _ = OriginMetrics.registry
         self.configuration = configuration
         self.root = root
         self.logger = logger
@@ -84,6 +86,8 @@ public struct OriginServer: Sendable {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ByteCountMiddleware())
         let vod = VODResponder(root: root, configuration: configuration)
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let target = request.head.path ?? ""
@@ -102,6 +106,15 @@ public struct OriginServer: Sendable {
         router.head("/live/**", use: liveHandler)
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/metrics") { _, _ in
+            let now = UTCTime.now()
+            for channel in channels.values {
+                let last = channel.window.withLock { $0.lastPublication }
+                channel.metrics.lastSegmentAge.set(last.map { now - $0 } ?? -1)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: OriginMetrics.registry.emitToBuffer())))
+        }
         router.get("/time") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: UTCTime.xsDateTime(UTCTime.now()))))
