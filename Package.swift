@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "KerfOrigin",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),

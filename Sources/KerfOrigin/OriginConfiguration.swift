@@ -19,6 +19,10 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var maxURLLength = 4096
     /// Seconds a connection may stay idle (slow or stalled clients are closed).
     public var idleTimeout = 30
+    /// When set, playback requires URLs signed with this secret (`SignedURL`).
+    public var tokenSecret: String?
+    /// When set, the status page and `/metrics` require `Authorization: Bearer <admin-token>`.
+    public var adminToken: String?
     /// Live channels by name (`channels:`).
     public var channels: [String: Channel] = [:]
 
@@ -42,7 +46,8 @@ public struct OriginConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels"]
+    static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
+                                    "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder"]
 
     /// Reads a YAML configuration.
@@ -67,6 +72,10 @@ public struct OriginConfiguration: Sendable, Equatable {
             case "gzip": configuration.gzip = try boolean(value, key, fail)
             case "max-url-length": configuration.maxURLLength = try integer(value, key, 64...65_536, fail)
             case "idle-timeout": configuration.idleTimeout = try integer(value, key, 1...3600, fail)
+            case "token-secret", "admin-token":
+                let secret = try string(value, key, fail)
+                guard secret.utf8.count >= 16 else { throw fail(key, "must be at least 16 characters") }
+                if key == "token-secret" { configuration.tokenSecret = secret } else { configuration.adminToken = secret }
             case "channels":
                 guard let channels = value.mapping else { throw fail(key, "must map channel names to their settings") }
                 for (nameNode, settings) in channels {

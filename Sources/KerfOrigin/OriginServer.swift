@@ -86,24 +86,34 @@ public struct OriginServer: Sendable {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
+        router.add(middleware: AdminAccessMiddleware(adminToken: configuration.adminToken.map { Array($0.utf8) }))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ByteCountMiddleware())
         let vod = VODResponder(root: root, configuration: configuration)
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            let target = request.head.path ?? ""
-            let path = target.prefix { $0 != "?" && $0 != "#" }
-            return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count))
-        }
-        router.get("/vod/**", use: handler)
-        router.head("/vod/**", use: handler)
         let live = LiveResponder(channels: channels)
-        let liveHandler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+        let signer = configuration.tokenSecret.map(SignedURL.init)
+        // Playback: /vod/… and /live/…, or /token/<expires>/<signature>/… when tokens are required.
+        let playback: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let target = request.head.path ?? ""
-            let path = target.prefix { $0 != "?" && $0 != "#" }
-            return live.respond(to: request, raw: path.dropFirst("/live/".count))
+            var path = target.prefix { $0 != "?" && $0 != "#" }
+            if path.hasPrefix(SignedURL.prefix) {
+                guard let signer else { return VODResponder.error(.notFound, "not found", maxAge: 10) }
+                switch signer.verify(path, now: UTCTime.now()) {
+                case .allowed(let plain): path = plain
+                case .expired: return VODResponder.error(.forbidden, "the token has expired", maxAge: nil)
+                case .invalid: return VODResponder.error(.forbidden, "the token is not valid for this path", maxAge: nil)
+                }
+            } else if signer != nil {
+                return VODResponder.error(.forbidden, "a signed URL is required (/token/<expires>/<signature>/…)", maxAge: nil)
+            }
+            if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count)) }
+            if path.hasPrefix("/live/") { return live.respond(to: request, raw: path.dropFirst("/live/".count)) }
+            return VODResponder.error(.notFound, "not found", maxAge: 10)
         }
-        router.get("/live/**", use: liveHandler)
-        router.head("/live/**", use: liveHandler)
+        for prefix in ["/vod/**", "/live/**", "/token/**"] {
+            router.get(RouterPath(prefix), use: playback)
+            router.head(RouterPath(prefix), use: playback)
+        }
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/metrics") { _, _ in

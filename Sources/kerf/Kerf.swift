@@ -17,7 +17,7 @@ struct Kerf: AsyncParsableCommand {
         commandName: "kerf",
         abstract: "Segmenting packager, origin and validator for HLS and DASH.",
         version: "kerf \(version)",
-        subcommands: [PackageCommand.self, ServeCommand.self, ProbeCommand.self, ValidateCommand.self]
+        subcommands: [PackageCommand.self, ServeCommand.self, ProbeCommand.self, ValidateCommand.self, SignCommand.self]
     )
 
     /// Runs the command; prints one line per error and exits 2 for bad input or usage, 3 when

@@ -12,8 +12,10 @@ struct ServeCommand: AsyncParsableCommand {
             Package directories under the root folder are served at /vod/<package>/…, with byte \
             ranges, ETag/Last-Modified validators, conditional GET, CORS, gzip for manifests and \
             Cache-Control headers a CDN can trust (segments immutable for a year, manifests \
-            --vod-manifest-max-age). /healthz answers ok, /time the server's clock (DASH UTCTiming), \
-            / lists the packages. Stops gracefully on SIGTERM or SIGINT.
+            --vod-manifest-max-age). Live channels of the configuration (channels:) are pulled \
+            from their input and served at /live/<channel>/master.m3u8 and manifest.mpd. \
+            /healthz answers ok, /time the server's clock (DASH UTCTiming), /metrics Prometheus \
+            metrics, / lists channels and packages. Stops gracefully on SIGTERM or SIGINT.
             """
     )
 
@@ -42,9 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "kerf.serve")
         logger.logLevel = global.verbose ? .info : .notice
         let server = try OriginServer(configuration: settings, logger: logger)
-        let root = settings.root, host = settings.listenHost
+        let root = settings.root, host = settings.listenHost, channels = settings.channels.keys.sorted()
         try await server.run { port in
             writeStandardError("kerf serve: http://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
+            for name in channels {
+                writeStandardError("kerf serve: live channel \(name) at http://\(host):\(port)/live/\(name)/master.m3u8 and manifest.mpd\n")
+            }
         }
     }
 }

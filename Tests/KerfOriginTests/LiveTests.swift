@@ -122,6 +122,10 @@ import Testing
         #expect(future.headers["cache-control"] == "public, max-age=1")
         #expect(try await curl([origin.base + "/live/other/master.m3u8"]).status == 404)
         #expect(try await curl([live + "/../news/master.m3u8"]).status == 404)
+        let metrics = String(decoding: try await curl([origin.base + "/metrics"]).body, as: UTF8.self)
+        let produced = metrics.split(separator: "\n").first { $0.hasPrefix("kerf_live_segments_total{channel=\"news\"}") }
+        #expect((produced?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 10, "\(produced ?? "no kerf_live_segments_total")")
+        #expect(metrics.contains("kerf_live_ingest_bitrate_bps{channel=\"news\"}"))
 
         // The segment ffprobe reads after its init segment is H.264 at the listed duration.
         let joined = Fixtures.root.appendingPathComponent(".build/live-\(port).mp4")

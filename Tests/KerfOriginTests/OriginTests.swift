@@ -236,6 +236,18 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "[1, 2", file: "k.yaml") }
     }
 
+    /// Channel settings for what is not built yet stop the server with a one-line error.
+    @Test func unavailableChannelFeaturesAreRefused() throws {
+        let root = try Fixtures.temporaryDirectory("kerf-config").path
+        for (setting, expected) in [("ladder: 720p:3000k", "channels.a.ladder: live transcoding is not available yet"),
+                                    ("key: secret", "channels.a: RTMP push ingest (input: rtmp, key:) is not available yet")] {
+            let configuration = try OriginConfiguration.load(yaml: "root: \(root)\nchannels:\n  a:\n    input: udp://127.0.0.1:9\n    \(setting)\n",
+                                                             file: "k.yaml")
+            let error = #expect(throws: OriginError.self) { try OriginServer(configuration: configuration, logger: Logger(label: "test")) }
+            #expect(error?.oneLine.hasPrefix(expected) == true, "\(error?.oneLine ?? "")")
+        }
+    }
+
     @Test func rangeHeadersFollowRFC9110() {
         #expect(RangeRequest(nil, size: 100) == .whole)
         #expect(RangeRequest("bytes=0-9", size: 100) == .part(0...9))

@@ -1,0 +1,22 @@
+import Hummingbird
+import KerfCrypto
+
+/// When an admin token is configured, the status page and `/metrics` answer only requests with
+/// `Authorization: Bearer <admin-token>` (compared in constant time). Playback tokens are
+/// checked by the playback route itself (`SignedURL`).
+struct AdminAccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let adminToken: [UInt8]?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if let adminToken, path == "/" || path == "/metrics" {
+            let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? Array($0.utf8.dropFirst(7)) : nil } ?? []
+            guard HMACSHA256.constantTimeEqual(given, adminToken) else {
+                var response = VODResponder.error(.unauthorized, "an admin token is required", maxAge: nil)
+                response.headers[.wwwAuthenticate] = "Bearer realm=\"kerf\""
+                return response
+            }
+        }
+        return try await next(request, context)
+    }
+}
