@@ -32,6 +32,22 @@ final class LiveChannel: Sendable {
         var lastError: String?
         /// When and at which byte count the bit rate was last measured.
         var measuredAt: (time: Double, bytes: Int)?
+        /// Seconds from reading the packet that completed a segment to the playlists listing
+        /// it, for the last 1024 segments (a ring).
+        var listingLatencies: [Double] = []
+        var nextLatency = 0
+
+        mutating func recordListingLatency(_ seconds: Double) {
+            if listingLatencies.count < 1024 { listingLatencies.append(seconds) } else { listingLatencies[nextLatency] = seconds }
+            nextLatency = (nextLatency + 1) % 1024
+        }
+
+        /// The `fraction` quantile (0…1) of the recorded listing latencies.
+        func listingLatency(quantile fraction: Double) -> Double? {
+            guard !listingLatencies.isEmpty else { return nil }
+            let sorted = listingLatencies.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+        }
     }
 
     /// Longest wait between reconnection attempts, in seconds.
@@ -101,7 +117,9 @@ final class LiveChannel: Sendable {
         let packet = Packet()
         defer { epoch.finish() }
         while !stopFlag.isRaised {
-            if try input.read(into: packet) == .endOfStream {
+            let result = try input.read(into: packet)
+            let readAt = UTCTime.now()
+            if result == .endOfStream {
                 guard isFileInput, let start = loopStart, let end = loopEnd, end > start else { return }
                 loopShift = loopShift + (end - start)
                 loopStart = nil
@@ -123,11 +141,11 @@ final class LiveChannel: Sendable {
                     pace = (UTCTime.now(), shifted)
                 }
             }
-            if try epoch.push(packet) == .discontinuity {
+            if try epoch.push(packet, readAt: readAt) == .discontinuity {
                 logger.warning("input timestamps jumped: new epoch")
                 epoch.finish()
                 epoch = try Session(input: input, channel: self)
-                _ = try epoch.push(packet)
+                _ = try epoch.push(packet, readAt: readAt)
             }
         }
     }
@@ -174,7 +192,8 @@ final class LiveChannel: Sendable {
             self.channel = channel
         }
 
-        mutating func push(_ packet: Packet) throws -> LivePackager.PushResult {
+        /// - Parameter readAt: when the packet was read, to measure the listing latency.
+        mutating func push(_ packet: Packet, readAt: Double) throws -> LivePackager.PushResult {
             if !packager.hasOrigin {
                 packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: UTCTime.now()) }
             }
@@ -185,7 +204,7 @@ final class LiveChannel: Sendable {
                 epoch = begun.id
                 channel.logger.info("epoch started", metadata: ["epoch": "\(begun.id)", "at": "\(start.seconds)"])
             }
-            publish(events)
+            publish(events, readAt: readAt)
             return result
         }
 
@@ -195,7 +214,7 @@ final class LiveChannel: Sendable {
             }
         }
 
-        private func publish(_ events: [LivePackager.Event]) {
+        private func publish(_ events: [LivePackager.Event], readAt: Double? = nil) {
             guard let epoch else { return }
             for event in events {
                 switch event {
@@ -207,6 +226,10 @@ final class LiveChannel: Sendable {
                     let now = UTCTime.now()
                     channel.window.withLock { $0.addSegment(folder: folder, epoch: epoch, segment: segment, now: now) }
                     channel.metrics.segments.increment()
+                    if let readAt {
+                        let latency = UTCTime.now() - readAt
+                        channel.statistics.withLock { $0.recordListingLatency(latency) }
+                    }
                     if segment.track == 0 { channel.measureBitRate(now: now) }
                 }
             }

@@ -36,8 +36,7 @@ extension LiveWindow {
     /// The multivariant playlist of the current epoch: one variant per video rendition with
     /// the audio renditions as one group (audio-only channels: one variant per audio track).
     func multivariantPlaylist() -> String {
-        guard let current = epochs.last else { return "" }
-        let tracks = current.folders.compactMap { renditions[$0] }
+        let tracks = activeFolders.compactMap { renditions[$0] }
         let videos = tracks.filter { $0.track.kind == .video }, audios = tracks.filter { $0.track.kind == .audio }
         var playlist = MultivariantPlaylist()
         func bandwidth(_ r: Rendition) -> Int { max(r.peakBitRate, r.track.info.bitRate ?? 0, 1) }

@@ -148,6 +148,12 @@ struct LiveWindow: Sendable {
         epochs.removeAll { !used.contains($0.id) && $0.id != current }
     }
 
+    /// Renditions of the current epoch that received samples (they have its init segment).
+    var activeFolders: [String] {
+        guard let current = epochs.last else { return [] }
+        return current.folders.filter { renditions[$0]?.inits[current.id] != nil }
+    }
+
     /// The segments of a rendition inside the playlist window.
     func listed(_ rendition: Rendition) -> ArraySlice<StoredSegment> {
         let from = liveEdge - window
@@ -175,11 +181,12 @@ struct LiveWindow: Sendable {
     private mutating func render(now: Double) {
         publishTime = now
         lastPublication = now
-        // Nothing is published until every rendition of the current epoch has a segment.
-        guard let current = epochs.last,
-              current.folders.allSatisfy({ !(renditions[$0]?.segments.isEmpty ?? true) }) else { return }
+        // Nothing is published until every rendition of the current epoch that has samples has
+        // a segment (a track the input declares but never feeds is left out).
+        let active = activeFolders
+        guard !active.isEmpty, active.allSatisfy({ !(renditions[$0]?.segments.isEmpty ?? true) }) else { return }
         var documents: [String: Document] = [:]
-        for folder in current.folders {
+        for folder in active {
             documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
         }
         documents["master.m3u8"] = Self.document(multivariantPlaylist())

@@ -27,6 +27,8 @@ enum OriginMetrics {
         let ingestBytes: Prometheus.Counter
         let ingestBitRate: Prometheus.Gauge
         let lastSegmentAge: Prometheus.Gauge
+        let listingLatencyP50: Prometheus.Gauge
+        let listingLatencyP99: Prometheus.Gauge
 
         init(name: String) {
             let labels = [("channel", name)]
@@ -40,6 +42,10 @@ enum OriginMetrics {
                                                help: "Input bit rate over the last published segment")
             lastSegmentAge = registry.makeGauge(name: "kerf_live_last_segment_age_seconds", labels: labels,
                                                 help: "Seconds since the last segment was published")
+            listingLatencyP50 = registry.makeGauge(name: "kerf_live_listing_latency_p50_seconds", labels: labels,
+                                                   help: "Median time from reading the packet that completes a segment to its listing (last 1024)")
+            listingLatencyP99 = registry.makeGauge(name: "kerf_live_listing_latency_p99_seconds", labels: labels,
+                                                   help: "99th percentile of the same")
         }
     }
 }
