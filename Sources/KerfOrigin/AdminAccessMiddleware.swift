@@ -8,8 +8,9 @@ struct AdminAccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let adminToken: [UInt8]?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        if let adminToken, path == "/" || path == "/metrics" {
+        // The router ignores empty path components (`//metrics`, `/metrics/`): so does this check.
+        let components = request.uri.path.split(separator: "/")
+        if let adminToken, components.isEmpty || components == ["metrics"] {
             let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? Array($0.utf8.dropFirst(7)) : nil } ?? []
             guard HMACSHA256.constantTimeEqual(given, adminToken) else {
                 var response = VODResponder.error(.unauthorized, "an admin token is required", maxAge: nil)

@@ -5,6 +5,7 @@ import KerfCore
 import KerfMedia
 import KerfPackager
 import Logging
+import NIOCore
 import Synchronization
 
 /// One live channel: pulls its input through libavformat, segments it in memory and keeps the
@@ -117,9 +118,7 @@ final class LiveChannel: Sendable {
         let packet = Packet()
         defer { epoch.finish() }
         while !stopFlag.isRaised {
-            let result = try input.read(into: packet)
-            let readAt = UTCTime.now()
-            if result == .endOfStream {
+            if try input.read(into: packet) == .endOfStream {
                 guard isFileInput, let start = loopStart, let end = loopEnd, end > start else { return }
                 loopShift = loopShift + (end - start)
                 loopStart = nil
@@ -141,6 +140,8 @@ final class LiveChannel: Sendable {
                     pace = (UTCTime.now(), shifted)
                 }
             }
+            // When the packet is handed over (after the pacing wait of a file input).
+            let readAt = UTCTime.now()
             if try epoch.push(packet, readAt: readAt) == .discontinuity {
                 logger.warning("input timestamps jumped: new epoch")
                 epoch.finish()
@@ -223,8 +224,11 @@ final class LiveChannel: Sendable {
                     channel.window.withLock { $0.addInit(folder: folder, epoch: epoch, bytes: bytes, timescale: timescale) }
                 case .segment(let segment):
                     let folder = packager.tracks[segment.track].folder
+                    let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
                     let now = UTCTime.now()
-                    channel.window.withLock { $0.addSegment(folder: folder, epoch: epoch, segment: segment, now: now) }
+                    channel.window.withLock {
+                        $0.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
+                    }
                     channel.metrics.segments.increment()
                     if let readAt {
                         let latency = UTCTime.now() - readAt

@@ -23,9 +23,11 @@ struct LiveResponder: Sendable {
         switch rest {
         case "manifest.mpd":
             let host = Self.host(request)
+            // Behind a TLS-terminating CDN or proxy the clock is fetched over https too.
+            let scheme = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "https" : "http"
             guard let (document, etag) = channel.window.withLock({ window -> (String, String)? in
                 guard let mpd = window.mpd else { return nil }
-                let text = mpd.head + "http://\(host)/time" + mpd.tail
+                let text = mpd.head + "\(scheme)://\(host)/time" + mpd.tail
                 return (text, LiveWindow.etag(Array(text.utf8)))
             }) else { return VODResponder.error(.notFound, "the channel has not started", maxAge: 1) }
             return Self.respond(request, body: ByteBuffer(string: document), etag: etag, type: "application/dash+xml",

@@ -11,7 +11,6 @@ extension LiveWindow {
     /// the channel timeline (presentationTimeOffset = the Period start), split at the
     /// UTCTiming URL.
     func mpdText() throws -> (head: String, tail: String)? {
-        guard let origin = availabilityStart else { return nil }
         var periods: [Period] = []
         for epoch in epochs {
             var sets: [AdaptationSet] = []
@@ -26,8 +25,9 @@ extension LiveWindow {
                 representation.codecs = info.codecString
                 var template = SegmentTemplate(
                     timescale: rendition.timescale, initialization: "\(folder)/init_\(epoch.id).mp4",
-                    // Numbers stay with their segments as the window slides (§5.3.9.6.2).
-                    media: "\(folder)/seg_$Time$.m4s", startNumber: Int(segments[segments.startIndex].sequence) + 1,
+                    // $Time$ addresses segments: no startNumber (ffmpeg 5.1's DASH reader counts
+                    // timeline segments from 1 whatever startNumber says).
+                    media: "\(folder)/seg_$Time$.m4s", startNumber: nil,
                     timeline: SegmentTimelineEntry.compress(segments.map { ($0.start, $0.duration) }))
                 template.presentationTimeOffset = epoch.start.rescaled(to: rendition.timescale).value
                 representation.segmentTemplate = template
@@ -65,7 +65,7 @@ extension LiveWindow {
         guard !periods.isEmpty else { return nil }
         let seconds = { (value: Double) in MediaTime(value: Int64((value * 1000).rounded()), timescale: 1000) }
         var mpd = MPD(type: .dynamic, profiles: [MPD.liveProfile], minBufferTime: segmentDuration, periods: periods)
-        mpd.availabilityStartTime = UTCTime.xsDateTime(origin)
+        mpd.availabilityStartTime = UTCTime.xsDateTime(Self.availabilityStart)
         mpd.publishTime = UTCTime.xsDateTime(publishTime)
         mpd.minimumUpdatePeriod = segmentDuration
         mpd.timeShiftBufferDepth = seconds(window)

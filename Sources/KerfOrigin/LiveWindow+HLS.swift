@@ -25,9 +25,7 @@ extension LiveWindow {
                 segment.map = HLSMap(uri: "init_\(stored.epoch).mp4")
                 epoch = stored.epoch
             }
-            if let origin = availabilityStart {
-                segment.programDateTime = UTCTime.xsDateTime(origin + Double(stored.start) / Double(rendition.timescale))
-            }
+            segment.programDateTime = UTCTime.xsDateTime(Self.availabilityStart + Double(stored.start) / Double(rendition.timescale))
             playlist.segments.append(segment)
         }
         return HLSWriter.write(playlist)

@@ -6,12 +6,14 @@ import NIOCore
 /// segments and the sliding window of media segments of every rendition, and the playlists and
 /// MPD rendered from them at each publication.
 ///
-/// Times are on the channel timeline: seconds since `availabilityStart` (the wall-clock instant
-/// of the first epoch's first keyframe). Each epoch is placed at the wall-clock instant it
-/// started, so the timeline keeps increasing across reconnects, segments are named by their
-/// start time (`seg_<t>.m4s`) and DASH availability follows the wall clock.
+/// Times are on the channel timeline, which is Unix time: each epoch is placed at the
+/// wall-clock instant its first keyframe arrived, so the timeline keeps increasing across
+/// reconnects and restarts, segments and init segments are named by their start time
+/// (`seg_<t>.m4s`, `init_<epoch start in ms>.mp4`: a restarted origin never reuses a name for
+/// other bytes) and DASH availability (availabilityStartTime 1970-01-01) follows the wall clock.
 struct LiveWindow: Sendable {
     struct Epoch: Sendable {
+        /// The start in Unix milliseconds: unique across restarts.
         var id: Int
         /// Channel time of the epoch's start, in milliseconds.
         var start: MediaTime
@@ -56,8 +58,8 @@ struct LiveWindow: Sendable {
     let segmentDuration: MediaTime
     /// Seconds of media listed in playlists (and DASH timeShiftBufferDepth).
     let window: Double
-    /// Wall-clock seconds (since 1970) of channel time 0; set by the first epoch.
-    private(set) var availabilityStart: Double?
+    /// Wall-clock seconds (since 1970) of channel time 0: the Unix epoch.
+    static let availabilityStart = 0.0
     private(set) var epochs: [Epoch] = []
     private(set) var renditions: [String: Rendition] = [:]
     /// Rendered documents by path below the channel ("master.m3u8", "video_720p/playlist.m3u8").
@@ -86,19 +88,21 @@ struct LiveWindow: Sendable {
     /// The channel time at which an epoch starting at wall-clock `now` goes: the time elapsed
     /// since channel time 0, never before what is already published.
     func nextEpochStart(now: Double) -> MediaTime {
-        guard let origin = availabilityStart else { return .zero(timescale: 1000) }
-        let start = MediaTime(value: Int64(((now - origin) * 1000).rounded(.up)), timescale: 1000)
+        let start = MediaTime(value: Int64((now * 1000).rounded(.up)), timescale: 1000)
         let edge = MediaTime(value: Int64((liveEdge * 1000).rounded(.up)), timescale: 1000)
         return max(start, edge)
     }
 
     /// Registers an epoch whose first keyframe went to channel time `start` at wall-clock `now`.
     mutating func beginEpoch(tracks: [LivePackager.Track], start: MediaTime, now: Double) -> Epoch {
-        if availabilityStart == nil { availabilityStart = now - start.seconds }
-        let epoch = Epoch(id: (epochs.last?.id ?? 0) + 1, start: start, folders: tracks.map(\.folder))
+        let epoch = Epoch(id: Int(start.value), start: start, folders: tracks.map(\.folder))
         epochs.append(epoch)
         for track in tracks where renditions[track.folder] == nil {
-            renditions[track.folder] = Rendition(track: track, timescale: 1)
+            var rendition = Rendition(track: track, timescale: 1)
+            // Media sequence numbers go on increasing across restarts: a new rendition starts
+            // from the number of whole target durations since 1970.
+            rendition.nextSequence = UInt64(max(0, now / segmentDuration.seconds))
+            renditions[track.folder] = rendition
         }
         for track in tracks { renditions[track.folder]!.track = track }
         return epoch
@@ -110,17 +114,19 @@ struct LiveWindow: Sendable {
     }
 
     /// Adds a completed segment, slides the window and re-renders the documents.
-    mutating func addSegment(folder: String, epoch: Int, segment: LivePackager.Segment, now: Double) {
+    /// - Parameters:
+    ///   - body, etag: the segment's bytes and `etag(_:)`, made before taking the window's lock.
+    mutating func addSegment(folder: String, epoch: Int, segment: LivePackager.Segment, body: ByteBuffer, etag: String,
+                             now: Double) {
         guard var rendition = renditions[folder], segment.duration > 0 else { return }
         let stored = StoredSegment(sequence: rendition.nextSequence, epoch: epoch, start: segment.start,
-                                   duration: segment.duration, body: ByteBuffer(bytes: segment.bytes),
-                                   etag: Self.etag(segment.bytes),
+                                   duration: segment.duration, body: body, etag: etag,
                                    discontinuity: rendition.lastEpoch != nil && rendition.lastEpoch != epoch)
         rendition.nextSequence += 1
         rendition.lastEpoch = epoch
         rendition.segments.append(stored)
         let seconds = Double(segment.duration) / Double(segment.timescale)
-        rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(segment.bytes.count * 8) / seconds))
+        rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(body.readableBytes * 8) / seconds))
         targetDuration = max(targetDuration, Int(seconds.rounded()))
         renditions[folder] = rendition
         segmentsProduced += 1
@@ -184,7 +190,8 @@ struct LiveWindow: Sendable {
         // Nothing is published until every rendition of the current epoch that has samples has
         // a segment (a track the input declares but never feeds is left out).
         let active = activeFolders
-        guard !active.isEmpty, active.allSatisfy({ !(renditions[$0]?.segments.isEmpty ?? true) }) else { return }
+        guard let current = epochs.last, !active.isEmpty,
+              active.allSatisfy({ renditions[$0]?.segments.last?.epoch == current.id }) else { return }
         var documents: [String: Document] = [:]
         for folder in active {
             documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))

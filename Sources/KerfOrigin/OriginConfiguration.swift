@@ -96,6 +96,10 @@ public struct OriginConfiguration: Sendable, Equatable {
                         }
                     }
                     guard let input else { throw fail("channels.\(name).input", "is required") }
+                    // A live playlist must hold at least three target durations (RFC 8216bis §6.2.2).
+                    if channel.window < 3 * channel.segmentDuration.rounded(.up) {
+                        throw fail("channels.\(name).window", "must be at least 3 segment durations (\(Int(3 * channel.segmentDuration.rounded(.up))) s)")
+                    }
                     channel.input = input
                     configuration.channels[name] = channel
                 }

@@ -242,8 +242,12 @@ struct LiveMonitor {
             for representation in presentation.representations {
                 let key = "\(representation.periodID ?? "")/\(representation.id)"
                 var known = published[key] ?? [:]
+                // Numbers matter only where they address segments ($Number$); with $Time$ an
+                // MPD may leave startNumber out and let implied numbers move with the window.
+                let numbered = representation.mediaTemplate?.contains("$Number") ?? true
                 for segment in representation.segments.suffix(50) {
-                    if let before = known[segment.time], before.duration != segment.duration || before.number != segment.number {
+                    if let before = known[segment.time],
+                       before.duration != segment.duration || (numbered && before.number != segment.number) {
                         add("dash.live-segment-rewritten",
                             "the segment at t=\(segment.time) of Representation \(representation.id) was number \(before.number) lasting \(before.duration), now number \(segment.number) lasting \(segment.duration)",
                             "\(iso) §5.3.9.6", path: representation.path)

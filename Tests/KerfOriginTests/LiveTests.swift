@@ -114,7 +114,9 @@ import Testing
         let part = try await curl(["-H", "Range: bytes=0-99", live + "/video_180p/" + segment])
         #expect(part.status == 206)
         #expect(part.body == media.body.prefix(100))
-        let audio = try await curl([live + "/audio_und_aac/init_1.mp4"])
+        let epoch = try #require(body.split(separator: "\n").first { $0.hasPrefix("#EXT-X-MAP:URI=\"init_") })
+            .dropFirst("#EXT-X-MAP:URI=\"".count).dropLast()
+        let audio = try await curl([live + "/audio_und_aac/" + epoch])
         #expect(audio.status == 200)
         #expect(audio.headers["content-type"] == "audio/mp4")
         let future = try await curl([live + "/video_180p/seg_999999999999.m4s"])
@@ -130,7 +132,7 @@ import Testing
         // The segment ffprobe reads after its init segment is H.264 at the listed duration.
         let joined = Fixtures.root.appendingPathComponent(".build/live-\(port).mp4")
         defer { try? FileManager.default.removeItem(at: joined) }
-        try (try await curl([live + "/video_180p/init_1.mp4"]).body + media.body).write(to: joined)
+        try (try await curl([live + "/video_180p/" + epoch]).body + media.body).write(to: joined)
         let probe = try await Command.runDetached("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", joined.path])
         #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h264,320,180")
     }
@@ -155,11 +157,10 @@ import Testing
         try await Task.sleep(for: .seconds(10))
         feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", url])
         let playlist = try await Self.waitForPlaylist(origin, segments: 6, containing: "#EXT-X-DISCONTINUITY")
-        #expect(playlist.contains("#EXT-X-MAP:URI=\"init_2.mp4\""))
+        #expect(playlist.components(separatedBy: "#EXT-X-MAP:URI=\"init_").count == 3)
         #expect(playlist.contains("#EXT-X-DISCONTINUITY-SEQUENCE") == false)
         let mpd = String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
-        #expect(mpd.contains("<Period id=\"p1\""))
-        #expect(mpd.contains("<Period id=\"p2\""))
+        #expect(mpd.components(separatedBy: "<Period id=\"p").count == 3)
 
         // The player that was watching decoded 30 s of video: far more than existed before the
         // outage, so it went on through the discontinuity.
