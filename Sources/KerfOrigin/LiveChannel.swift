@@ -116,6 +116,7 @@ final class LiveChannel: Sendable {
         var loopShift = MediaTime.zero(timescale: 1000)
         var loopStart: MediaTime?, loopEnd: MediaTime?
         let packet = Packet()
+        let target = configuration.segmentDuration
         defer { epoch.finish() }
         while !stopFlag.isRaised {
             if try input.read(into: packet) == .endOfStream {
@@ -140,10 +141,23 @@ final class LiveChannel: Sendable {
                     pace = (UTCTime.now(), shifted)
                 }
             }
+            // The channel timeline is the wall clock: an input running ahead of it (a burst, a
+            // source faster than real time) is read no faster than real time, and one that fell
+            // behind (a stall with continuous timestamps, a slow clock) starts a new epoch
+            // anchored to the wall clock again, so DASH availability times stay true.
+            if let time = epoch.packager.channelTime(of: packet) {
+                let lead = time.seconds - UTCTime.now()
+                if lead > target { pause(until: time.seconds - target) }
+                if lead < -Self.maximumLag(target) {
+                    logger.warning("input fell behind the wall clock: new epoch", metadata: ["seconds": "\(-lead)"])
+                    epoch.finish()
+                    epoch = try Session(input: input, channel: self)
+                }
+            }
             // When the packet is handed over (after the pacing wait of a file input).
             let readAt = UTCTime.now()
             if try epoch.push(packet, readAt: readAt) == .discontinuity {
-                logger.warning("input timestamps jumped: new epoch")
+                logger.warning("input timestamps jumped (or a track stopped): new epoch")
                 epoch.finish()
                 epoch = try Session(input: input, channel: self)
                 _ = try epoch.push(packet, readAt: readAt)
@@ -177,6 +191,9 @@ final class LiveChannel: Sendable {
         }
         if let rate { metrics.ingestBitRate.set(rate) }
     }
+
+    /// How far the input may fall behind the wall clock before its epoch is re-anchored.
+    static func maximumLag(_ target: Double) -> Double { max(4, 2 * target) }
 
     static func time(_ seconds: Double) -> MediaTime {
         MediaTime(value: Int64((seconds * 1000).rounded()), timescale: 1000)

@@ -39,9 +39,15 @@ public final class LivePackager {
 
     public enum PushResult: Sendable, Equatable {
         case accepted
-        /// The packet's timestamps jump away from the track's: end this epoch and start another.
+        /// The packet's timestamps jump away from the track's, or a track has waited too long
+        /// for the reference (a video track that stopped while audio flows): end this epoch and
+        /// start another.
         case discontinuity
     }
+
+    /// Samples a track may hold while the reference track does not advance (about a minute of
+    /// AAC): beyond it the epoch ends instead of memory growing.
+    public var maximumHeldSamples = 3000
 
     public let tracks: [Track]
     public let segmentDuration: MediaTime
@@ -158,11 +164,19 @@ public final class LivePackager {
         let decodeTime = (dts - run.firstDTS! + lead + timelineOffset).rescaled(to: run.timescale).value
         let offset = run.track.kind == .video
             ? ((pts - dts) - (run.firstPTS! - run.firstDTS!)).rescaled(to: run.timescale).value : 0
+        if run.queue.count - run.queueHead >= maximumHeldSamples { return (.discontinuity, []) }
         run.queue.append((converted, decodeTime, offset, independent))
         let sample = SampleTiming(track: run.track.number, pts: pts - origin, dts: dts - origin,
                                   duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
         try perform(segmenter.push(sample))
         return (.accepted, outbox.events)
+    }
+
+    /// Where a packet of the input falls on the channel timeline (nil before the epoch's first
+    /// keyframe or without timestamps).
+    public func channelTime(of packet: Packet) -> MediaTime? {
+        guard let origin, let time = packet.dts ?? packet.pts else { return nil }
+        return time - origin + timelineOffset
     }
 
     /// Ends the epoch: the segments in progress are completed and returned.

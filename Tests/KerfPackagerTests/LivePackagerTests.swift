@@ -89,4 +89,23 @@ import Testing
         // The segments before the jump were published (0–2 s, 2–4 s of video at least).
         #expect(run.segments.filter { $0.track == 0 }.count >= 2)
     }
+
+    /// Video stops while audio flows: once audio has waited for more than the limit, the packager
+    /// asks for a new epoch instead of holding audio without bound.
+    @Test func stalledReferenceEndsTheEpoch() throws {
+        let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
+        let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1))
+        packager.maximumHeldSamples = 50
+        let video = try #require(input.tracks.first { $0.mediaType == .video }).index
+        let packet = Packet()
+        var videoPackets = 0, result = LivePackager.PushResult.accepted
+        while result == .accepted, try input.read(into: packet) == .packet {
+            if packet.streamIndex == video {
+                videoPackets += 1
+                if videoPackets > 10 { continue }  // the video track goes silent
+            }
+            result = try packager.push(packet).result
+        }
+        #expect(result == .discontinuity)
+    }
 }
