@@ -69,8 +69,7 @@ public final class LivePackager {
         var firstDTS: MediaTime?
         var lastDTS: MediaTime?
         var lastDuration: MediaTime = .zero(timescale: 1)
-        var queue: [(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)?] = []
-        var queueHead = 0
+        var queue = SampleQueue<(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)>()
 
         init(track: Track, streamIndex: Int, parameters: CodecParameters) {
             self.track = track
@@ -138,7 +137,8 @@ public final class LivePackager {
         guard let run = byStream[packet.streamIndex], let pts = packet.pts ?? packet.dts else { return (.accepted, []) }
         let dts = packet.dts ?? pts
         if run.track.kind == .audio && packet.isDiscard { return (.accepted, []) }
-        let independent = run.track.kind != .video || (packet.isKeyframe && independentStart(packet, run))
+        let independent = run.track.kind != .video || (packet.isKeyframe && packet.startsIndependently(
+            codec: run.track.info.codec, extradata: run.parameters.extradata, lengthSize: run.lengthSize))
         if origin == nil {
             guard run === anchor, independent else { return (.accepted, []) }
             origin = pts
@@ -164,7 +164,7 @@ public final class LivePackager {
         let decodeTime = (dts - run.firstDTS! + lead + timelineOffset).rescaled(to: run.timescale).value
         let offset = run.track.kind == .video
             ? ((pts - dts) - (run.firstPTS! - run.firstDTS!)).rescaled(to: run.timescale).value : 0
-        if run.queue.count - run.queueHead >= maximumHeldSamples { return (.discontinuity, []) }
+        if run.queue.count >= maximumHeldSamples { return (.discontinuity, []) }
         run.queue.append((converted, decodeTime, offset, independent))
         let sample = SampleTiming(track: run.track.number, pts: pts - origin, dts: dts - origin,
                                   duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
@@ -208,26 +208,12 @@ public final class LivePackager {
         outbox.events.append(.initialization(track: number, bytes: initSegment.bytes, timescale: timescale))
     }
 
-    private func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {
-        let extradata = run.parameters.extradata
-        if extradata.first != 1 {
-            return RandomAccess.isIndependent(codec: run.track.info.codec, sample: packet.bytes, extradata: extradata)
-        }
-        return packet.withUnsafeBytes { RandomAccess.isIndependent(codec: run.track.info.codec, sample: $0, lengthSize: run.lengthSize) }
-    }
-
     private func perform(_ actions: [Segmenter.Action]) throws {
         for action in actions {
             switch action {
             case .append(let sample, let segment):
                 let run = runs[sample.track]
-                guard run.queueHead < run.queue.count, let entry = run.queue[run.queueHead] else { continue }
-                run.queue[run.queueHead] = nil
-                run.queueHead += 1
-                if run.queueHead > 256 && run.queueHead * 2 > run.queue.count {
-                    run.queue.removeFirst(run.queueHead)
-                    run.queueHead = 0
-                }
+                guard let entry = run.queue.popFirst() else { continue }
                 try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
                                        isSync: entry.sync, packet: entry.packet)
             case .complete(let track, _):

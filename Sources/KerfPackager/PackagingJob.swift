@@ -39,10 +39,8 @@ public final class PackagingJob {
         var lastPacketDuration: Int64 = 0
         /// End of the last sample on the normalised presentation timeline.
         var end: MediaTime?
-        /// Samples pushed to the segmenter, waiting for its decision; consumed entries are
-        /// released at once (set to nil) so their payloads are not kept alive.
-        var queue: [(packet: Packet, original: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)?] = []
-        var queueHead = 0
+        /// Samples pushed to the segmenter, waiting for its decision.
+        var queue = SampleQueue<(packet: Packet, original: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)>()
         var cues: [Cue] = []
         var textSegments: [SegmentRecord] = []
         /// Byte ranges of the init segment and the sidx in single-file mode.
@@ -274,16 +272,8 @@ public final class PackagingJob {
                                      singleFile: options.singleFile)
     }
 
-    /// Whether a keyframe-flagged video packet is an IDR/BLA picture (see `RandomAccess`).
     private func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {
-        let extradata = run.parameters?.extradata ?? []
-        if extradata.first != 1 {
-            // Annex B input (or no setup record): let the shared scanner read the start codes.
-            return RandomAccess.isIndependent(codec: run.plan.info.codec, sample: packet.bytes, extradata: extradata)
-        }
-        return packet.withUnsafeBytes {
-            RandomAccess.isIndependent(codec: run.plan.info.codec, sample: $0, lengthSize: run.lengthSize)
-        }
+        packet.startsIndependently(codec: run.plan.info.codec, extradata: run.parameters?.extradata ?? [], lengthSize: run.lengthSize)
     }
 
     /// A time → ticks of the track's media timescale.
@@ -302,13 +292,7 @@ public final class PackagingJob {
             switch action {
             case .append(let sample, let segment):
                 let run = runs[sample.track]
-                guard let entry = run.queue[run.queueHead] else { continue }
-                run.queue[run.queueHead] = nil
-                run.queueHead += 1
-                if run.queueHead > 256 && run.queueHead * 2 > run.queue.count {
-                    run.queue.removeFirst(run.queueHead)
-                    run.queueHead = 0
-                }
+                guard let entry = run.queue.popFirst() else { continue }
                 try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
                                        isSync: entry.sync, packet: entry.packet)
                 for writer in tsWriters where writer.handles(track: sample.track) {
