@@ -25,10 +25,9 @@ final class LiveChannel: Sendable {
     private let logger: Logger
     let metrics: OriginMetrics.Channel
 
-    /// Ingest counters for `/metrics` and the status page.
+    /// Ingest state for the status page and the bit rate metric.
     struct Statistics: Sendable {
         var connected = false
-        var reconnects = 0
         var bytesIngested = 0
         var lastError: String?
         /// When and at which byte count the bit rate was last measured.
@@ -91,7 +90,6 @@ final class LiveChannel: Sendable {
             if UTCTime.now() - started > 60 { failures = 0 }
             let delay = min(Self.maximumBackoff, 0.5 * Double(1 << min(failures, 10)))
             failures += 1
-            statistics.withLock { $0.reconnects += 1 }
             metrics.reconnects.increment()
             logger.info("reconnecting", metadata: ["in-seconds": "\(delay)"])
             pause(until: UTCTime.now() + delay)

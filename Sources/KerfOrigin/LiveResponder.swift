@@ -25,13 +25,16 @@ struct LiveResponder: Sendable {
             let host = Self.host(request)
             // Behind a TLS-terminating CDN or proxy the clock is fetched over https too.
             let scheme = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "https" : "http"
-            guard let (document, etag) = channel.window.withLock({ window -> (String, String)? in
-                guard let mpd = window.mpd else { return nil }
-                let text = mpd.head + "\(scheme)://\(host)/time" + mpd.tail
-                return (text, LiveWindow.etag(Array(text.utf8)))
-            }) else { return VODResponder.error(.notFound, "the channel has not started", maxAge: 1) }
-            return Self.respond(request, body: ByteBuffer(string: document), etag: etag, type: "application/dash+xml",
-                                cacheControl: manifestCache)
+            guard let mpd = channel.window.withLock({ $0.mpd }) else {
+                return VODResponder.error(.notFound, "the channel has not started", maxAge: 1)
+            }
+            let url = "\(scheme)://\(host)/time"
+            var body = ByteBuffer()
+            body.writeString(mpd.head)
+            body.writeString(url)
+            body.writeString(mpd.tail)
+            let etag = String(mpd.etag.dropLast()) + "-" + LiveWindow.etag(Array(url.utf8)).dropFirst()
+            return Self.respond(request, body: body, etag: etag, type: "application/dash+xml", cacheControl: manifestCache)
         case _ where rest.hasSuffix(".m3u8"):
             guard let document = channel.window.withLock({ $0.documents[rest] }) else {
                 return VODResponder.error(.notFound, "the channel has not started or has no such playlist", maxAge: 1)
@@ -74,23 +77,8 @@ struct LiveResponder: Sendable {
         if VODResponder.notModified(request, etag: etag, modified: Int64.max) {
             return Response(status: .notModified, headers: headers)
         }
-        let size = body.readableBytes
-        var range = request.method == .get ? RangeRequest(request.headers[.range], size: size) : .whole
-        if let ifRange = request.headers[.ifRange], ifRange != etag { range = .whole }
-        switch range {
-        case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
-            headers[.contentLength] = "0"
-            headers[.cacheControl] = nil
-            return Response(status: .rangeNotSatisfiable, headers: headers)
-        case .part(let part):
-            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(size)"
-            headers[.contentLength] = String(part.count)
-            return Response(status: .partialContent, headers: headers,
-                            body: .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!))
-        case .whole:
-            headers[.contentLength] = String(size)
-            return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: body))
+        return RangeRequest.response(to: request, size: body.readableBytes, headers: headers) { part in
+            .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!)
         }
     }
 

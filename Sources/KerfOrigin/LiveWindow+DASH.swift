@@ -10,7 +10,7 @@ extension LiveWindow {
     /// the window, each Representation with a `$Time$` SegmentTemplate and SegmentTimeline on
     /// the channel timeline (presentationTimeOffset = the Period start), split at the
     /// UTCTiming URL.
-    func mpdText() throws -> (head: String, tail: String)? {
+    func mpdText(publishTime: Double) throws -> (head: String, tail: String)? {
         var periods: [Period] = []
         for epoch in epochs {
             var sets: [AdaptationSet] = []

@@ -64,13 +64,12 @@ struct LiveWindow: Sendable {
     private(set) var renditions: [String: Rendition] = [:]
     /// Rendered documents by path below the channel ("master.m3u8", "video_720p/playlist.m3u8").
     private(set) var documents: [String: Document] = [:]
-    /// The MPD split around its UTCTiming URL, which names the host each request came to.
-    private(set) var mpd: (head: String, tail: String)?
-    private(set) var publishTime: Double = 0
+    /// The MPD split around its UTCTiming URL, which names the host each request came to, and
+    /// the ETag of the two parts (a response's adds the URL's).
+    private(set) var mpd: (head: String, tail: String, etag: String)?
     /// EXT-X-TARGETDURATION: the configured duration rounded up, raised if a longer segment comes.
     private(set) var targetDuration: Int
-    private(set) var segmentsProduced = 0
-    /// Wall-clock seconds of the last publication.
+    /// Wall-clock seconds of the last publication (MPD@publishTime).
     private(set) var lastPublication: Double?
 
     init(name: String, segmentDuration: MediaTime, window: Double) {
@@ -129,7 +128,6 @@ struct LiveWindow: Sendable {
         rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(body.readableBytes * 8) / seconds))
         targetDuration = max(targetDuration, Int(seconds.rounded()))
         renditions[folder] = rendition
-        segmentsProduced += 1
         evict()
         render(now: now)
     }
@@ -185,8 +183,6 @@ struct LiveWindow: Sendable {
     }
 
     private mutating func render(now: Double) {
-        publishTime = now
-        lastPublication = now
         // Nothing is published until every rendition of the current epoch that has samples has
         // a segment (a track the input declares but never feeds is left out).
         let active = activeFolders
@@ -197,8 +193,9 @@ struct LiveWindow: Sendable {
             documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
         }
         documents["master.m3u8"] = Self.document(multivariantPlaylist())
-        if let text = try? mpdText() {
-            mpd = text
+        lastPublication = now
+        if let (head, tail) = try? mpdText(publishTime: now) {
+            mpd = (head, tail, Self.etag(Array((head + tail).utf8)))
         }
         self.documents = documents
     }

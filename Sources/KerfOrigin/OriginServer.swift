@@ -156,7 +156,7 @@ public struct OriginServer: Sendable {
         for name in channels.keys.sorted() {
             let channel = channels[name]!
             let stats = channel.statistics.withLock { $0 }
-            let state = stats.connected ? "connected" : "waiting for input"
+            let state = stats.connected ? "connected" : "waiting for input" + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
             live += "<li>\(Self.htmlEscaped(name)) (\(state)): <a href=\"/live/\(name)/master.m3u8\">/live/\(name)/master.m3u8</a>"
                 + " <a href=\"/live/\(name)/manifest.mpd\">/live/\(name)/manifest.mpd</a></li>\n"
         }

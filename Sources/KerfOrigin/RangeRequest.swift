@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// What a `Range` header asks of a resource of known size (RFC 9110 §14.2).
 enum RangeRequest: Equatable {
     /// No usable Range header (absent, another unit, or several ranges): send it all with 200.
@@ -31,5 +33,35 @@ enum RangeRequest: Equatable {
             end = min(value, size - 1)
         }
         self = start < size ? .part(start...end) : .unsatisfiable
+    }
+}
+
+extension RangeRequest {
+    /// The response for a GET or HEAD of a resource of `size` bytes: 206 for one satisfiable
+    /// range (GET only; an If-Range that matches neither the ETag nor Last-Modified asks for
+    /// the whole), 416 for an unsatisfiable one, else 200 (no body for HEAD).
+    /// - Parameters:
+    ///   - headers: the representation's headers (ETag, Last-Modified, Content-Type…).
+    ///   - body: the bytes of a range of the resource.
+    static func response(to request: Request, size: Int, headers: HTTPFields,
+                         body: (ClosedRange<Int>) -> ResponseBody) -> Response {
+        var headers = headers
+        var range = request.method == .get ? RangeRequest(request.headers[.range], size: size) : .whole
+        if let ifRange = request.headers[.ifRange], ifRange != headers[.eTag], ifRange != headers[.lastModified] { range = .whole }
+        switch range {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentLength] = "0"
+            headers[.cacheControl] = nil
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .part(let part):
+            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(size)"
+            headers[.contentLength] = String(part.count)
+            return Response(status: .partialContent, headers: headers, body: body(part))
+        case .whole:
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers,
+                            body: request.method == .head || size == 0 ? ResponseBody() : body(0...(size - 1)))
+        }
     }
 }

@@ -47,23 +47,7 @@ struct VODResponder: Sendable {
             return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: compressed))
         }
         // Range applies to GET only (RFC 9110 §14.2); HEAD describes the whole representation.
-        var range = request.method == .get ? RangeRequest(request.headers[.range], size: file.size) : .whole
-        if let ifRange = request.headers[.ifRange], ifRange != etag, ifRange != headers[.lastModified] { range = .whole }
-        switch range {
-        case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(file.size)"
-            headers[.contentLength] = "0"
-            headers[.cacheControl] = nil
-            return Response(status: .rangeNotSatisfiable, headers: headers)
-        case .part(let part):
-            headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(file.size)"
-            headers[.contentLength] = String(part.count)
-            return Response(status: .partialContent, headers: headers, body: file.body(part))
-        case .whole:
-            headers[.contentLength] = String(file.size)
-            let body = request.method == .head || file.size == 0 ? ResponseBody() : file.body(0...(file.size - 1))
-            return Response(status: .ok, headers: headers, body: body)
-        }
+        return RangeRequest.response(to: request, size: file.size, headers: headers) { file.body($0) }
     }
 
     /// If-None-Match (weak comparison, RFC 9110 §13.1.2) wins over If-Modified-Since.
