@@ -50,6 +50,15 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder"]
 
+    /// Reads a YAML configuration file.
+    /// - Throws: `OriginError` when the file cannot be read or its content is refused.
+    public static func load(file: String) throws -> OriginConfiguration {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw OriginError(file: file, message: "cannot read the configuration", reason: "no such file or not readable")
+        }
+        return try load(yaml: String(decoding: data, as: UTF8.self), file: file)
+    }
+
     /// Reads a YAML configuration.
     /// - Throws: `OriginError` naming the file and the key that is unknown or has a bad value.
     public static func load(yaml text: String, file: String) throws -> OriginConfiguration {

@@ -24,7 +24,7 @@ struct VODResponder: Sendable {
         let type = MediaContentType(path: String(raw))
         var headers = HTTPFields()
         headers[.contentType] = type.mimeType
-        headers[.cacheControl] = type.isManifest ? "public, max-age=\(configuration.vodManifestMaxAge)" : "public, max-age=31536000, immutable"
+        headers[.cacheControl] = type.isManifest ? "public, max-age=\(configuration.vodManifestMaxAge)" : LiveResponder.immutable
         headers[.lastModified] = UTCTime.httpDate(file.modified)
         headers[.acceptRanges] = "bytes"
         // Strong validator from size and modification time: stable across restarts while the

@@ -33,12 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         var settings = OriginConfiguration()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else {
-                throw OriginError(file: config, message: "cannot read the configuration", reason: "no such file or not readable")
-            }
-            settings = try OriginConfiguration.load(yaml: String(decoding: data, as: UTF8.self), file: config)
-        }
+        if let config { settings = try OriginConfiguration.load(file: config) }
         if let root { settings.root = root }
         if let listen { settings.listen = listen }
         var logger = Logger(label: "kerf.serve")

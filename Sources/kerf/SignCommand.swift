@@ -33,10 +33,7 @@ struct SignCommand: ParsableCommand {
     func run() throws {
         var key = secret
         if key == nil, let config {
-            guard let data = FileManager.default.contents(atPath: config) else {
-                throw OriginError(file: config, message: "cannot read the configuration", reason: "no such file or not readable")
-            }
-            key = try OriginConfiguration.load(yaml: String(decoding: data, as: UTF8.self), file: config).tokenSecret
+            key = try OriginConfiguration.load(file: config).tokenSecret
             if key == nil { throw OriginError(file: config, message: "token-secret is not set") }
         }
         guard let key else { throw ValidationError("give --secret or --config") }
