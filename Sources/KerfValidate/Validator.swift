@@ -310,8 +310,9 @@ public struct Validator: Sendable {
     func variantChecks(_ document: HLSDocument, path: String, measured: [String: Measured]) -> [Finding] {
         var findings: [Finding] = []
         var groups: [String: [String]] = [:]
+        // Only audio renditions add to a variant's bit rate.
         for media in document.tags("EXT-X-MEDIA") {
-            guard let a = media.attributes, let group = a[attribute: "GROUP-ID"]?.unquoted, let uri = a[attribute: "URI"]?.unquoted else { continue }
+            guard let a = media.attributes, a[attribute: "TYPE"]?.unquoted == "AUDIO", let group = a[attribute: "GROUP-ID"]?.unquoted, let uri = a[attribute: "URI"]?.unquoted else { continue }
             groups[group, default: []].append(uri)
         }
         var pending: (line: Int, attributes: [HLSDocument.Attribute])?
