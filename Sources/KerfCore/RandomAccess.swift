@@ -21,13 +21,7 @@ public enum RandomAccess {
             for i in 0..<lengthSize { length = length << 8 | Int(sample[offset + i]) }
             offset += lengthSize
             guard length > 0, offset + length <= sample.count else { return false }
-            let header = sample[offset]
-            if hevc {
-                let type = Int((header >> 1) & 0x3f)
-                if (16...20).contains(type) { return true }
-            } else if header & 0x1f == 5 {
-                return true
-            }
+            if startsIndependentPicture(header: sample[offset], hevc: hevc) { return true }
             offset += length
         }
         return false
@@ -39,12 +33,18 @@ public enum RandomAccess {
         if extradata.first != 1 && AnnexB.startsWithStartCode(sample) {
             return AnnexB.nalUnits(sample).contains { nal in
                 guard let header = nal.first else { return false }
-                return codec == "hevc" ? (16...20).contains(Int((header >> 1) & 0x3f)) : header & 0x1f == 5
+                return startsIndependentPicture(header: header, hevc: codec == "hevc")
             }
         }
         return sample.withUnsafeBytes {
             isIndependent(codec: codec, sample: $0, lengthSize: lengthSize(codec: codec, extradata: extradata))
         }
+    }
+
+    /// Whether a NAL unit header is an H.264 IDR slice (type 5) or an HEVC IRAP picture without
+    /// leading pictures that need earlier ones: BLA or IDR (types 16–20).
+    static func startsIndependentPicture(header: UInt8, hevc: Bool) -> Bool {
+        hevc ? (16...20).contains(Int((header >> 1) & 0x3f)) : header & 0x1f == 5
     }
 
     /// The NAL length-field size an avcC/hvcC record declares (4 when it cannot be read).
