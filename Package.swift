@@ -47,6 +47,15 @@ let package = Package(
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
         .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
         .target(
+            name: "KerfTranscode",
+            dependencies: [
+                "KerfCore", "KerfMedia", "KerfPackager",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "KerfValidate",
             dependencies: [
                 "KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto",
@@ -73,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate", "KerfOrigin",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate", "KerfOrigin", "KerfTranscode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,6 +98,7 @@ let package = Package(
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),

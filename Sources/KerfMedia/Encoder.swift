@@ -12,14 +12,17 @@ public final class Encoder {
     public let settings: EncoderSettings
     /// The GPU device the encoder runs on, if any.
     public let hardware: HardwareDevice?
+    /// The GPU picture pool frames are sent from, for encoders that take only GPU frames.
+    public let frames: HardwareFrames?
     public var state: CodecStateMachine.State { machine.state }
 
     /// Finds the encoder and prepares its context; `open()` applies the settings.
     /// - Throws: `.codecUnavailable` when this FFmpeg has no encoder of that name.
-    public init(settings: EncoderSettings, hardware: HardwareDevice? = nil) throws(MediaError) {
+    public init(settings: EncoderSettings, hardware: HardwareDevice? = nil, frames: HardwareFrames? = nil) throws(MediaError) {
         MediaLibrary.initialize()
         self.settings = settings
-        self.hardware = hardware
+        self.hardware = hardware ?? frames?.device
+        self.frames = frames
         guard let codec = avcodec_find_encoder_by_name(settings.codecName) else {
             throw MediaError(.codecUnavailable, "no encoder named \(settings.codecName) in this FFmpeg",
                              function: "avcodec_find_encoder_by_name")
@@ -64,6 +67,7 @@ public final class Encoder {
         context.pointee.thread_count = Int32(s.threads)
         if s.globalHeader { context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         if let hardware { context.pointee.hw_device_ctx = av_buffer_ref(hardware.reference) }
+        if let frames { context.pointee.hw_frames_ctx = av_buffer_ref(frames.reference) }
 
         var options = Dictionary(s.options)
         defer { av_dict_free(&options.pointer) }
@@ -151,6 +155,12 @@ public final class Encoder {
         try LibAV.check(avcodec_parameters_from_context(parameters, context), "avcodec_parameters_from_context",
                         "cannot read encoder parameters")
         return try CodecParameters(copying: parameters)
+    }
+
+    /// True when this FFmpeg has an encoder of that name.
+    public static func exists(named name: String) -> Bool {
+        MediaLibrary.initialize()
+        return avcodec_find_encoder_by_name(name) != nil
     }
 
     /// Samples per channel each audio frame must carry (0: any).

@@ -31,6 +31,12 @@ public final class Frame {
         return copy
     }
 
+    /// Makes `target` reference this frame's data buffers (its previous content is released).
+    public func reference(into target: Frame) throws(MediaError) {
+        av_frame_unref(target.pointer)
+        try LibAV.check(av_frame_ref(target.pointer, pointer), "av_frame_ref", "cannot reference frame")
+    }
+
     /// Releases the data buffers and resets every field; the object stays usable.
     public func unref() { av_frame_unref(pointer) }
 
@@ -73,6 +79,21 @@ public final class Frame {
         get { pointer.pointee.pict_type == AV_PICTURE_TYPE_I }
         set { pointer.pointee.pict_type = newValue ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE }
     }
+
+    /// Pixel aspect ratio of a picture, `nil` when unknown.
+    public var sampleAspectRatio: Rational? {
+        get {
+            let value = pointer.pointee.sample_aspect_ratio
+            return value.num > 0 && value.den > 0 ? Rational(value) : nil
+        }
+        set { pointer.pointee.sample_aspect_ratio = newValue.map { AVRational($0) } ?? AVRational(num: 0, den: 1) }
+    }
+
+    /// True for a picture made of two interlaced fields.
+    public var isInterlaced: Bool { pointer.pointee.interlaced_frame != 0 }
+
+    /// Duration in ticks of the codec's time base (0 when unknown).
+    public var durationTicks: Int64 { pointer.pointee.pkt_duration }
 
     /// True when the frame's data lives on a GPU (`hw_frames_ctx` set).
     public var isHardwareFrame: Bool { pointer.pointee.hw_frames_ctx != nil }

@@ -4,24 +4,9 @@ import KerfCore
 extension TrackInfo {
     /// Copies what Kerf needs from an `AVStream` into Swift values.
     init(stream: UnsafeMutablePointer<AVStream>, index: Int) {
+        self.init(parameters: stream.pointee.codecpar, index: index, timeBase: Rational(stream.pointee.time_base))
         let parameters = stream.pointee.codecpar.pointee
-        let timeBase = Rational(stream.pointee.time_base)
-        self.init(index: index, mediaType: MediaType(parameters.codec_type),
-                  codec: LibAV.string(avcodec_get_name(parameters.codec_id)) ?? "none",
-                  timeBase: timeBase)
         containerID = stream.pointee.id != 0 ? Int(stream.pointee.id) : nil
-        codecTag = TrackInfo.fourCC(parameters.codec_tag)
-        if parameters.profile >= 0 {
-            profileID = Int(parameters.profile)
-            profile = LibAV.string(avcodec_profile_name(parameters.codec_id, parameters.profile))
-        }
-        level = parameters.level > 0 ? Int(parameters.level) : nil
-        if let data = parameters.extradata, parameters.extradata_size > 0 {
-            extradata = Array(UnsafeBufferPointer(start: data, count: Int(parameters.extradata_size)))
-        }
-        codecString = CodecString.make(codec: codec, extradata: extradata, profile: profileID, level: level,
-                                       tag: codecTag)
-        bitRate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : nil
         let tags = Dictionary.tags(stream.pointee.metadata)
         if let language = tags["language"], language != "und", !language.isEmpty { self.language = language }
         isDefault = stream.pointee.disposition & AV_DISPOSITION_DEFAULT != 0
@@ -34,13 +19,40 @@ extension TrackInfo {
                 startTime = MediaTime(value: stream.pointee.start_time, timeBase: timeBase)
             }
         }
+        if mediaType == .video {
+            frameRate = TrackInfo.valid(stream.pointee.avg_frame_rate) ?? TrackInfo.valid(stream.pointee.r_frame_rate)
+            sampleAspectRatio = TrackInfo.valid(parameters.sample_aspect_ratio)
+                ?? TrackInfo.valid(stream.pointee.sample_aspect_ratio)
+        }
+    }
+
+    /// Describes a track from codec parameters alone (an encoder's output).
+    public init(parameters: CodecParameters, index: Int, timeBase: Rational) {
+        self.init(parameters: parameters.pointer, index: index, timeBase: timeBase)
+    }
+
+    init(parameters pointer: UnsafePointer<AVCodecParameters>, index: Int, timeBase: Rational) {
+        let parameters = pointer.pointee
+        self.init(index: index, mediaType: MediaType(parameters.codec_type),
+                  codec: LibAV.string(avcodec_get_name(parameters.codec_id)) ?? "none",
+                  timeBase: timeBase)
+        codecTag = TrackInfo.fourCC(parameters.codec_tag)
+        if parameters.profile >= 0 {
+            profileID = Int(parameters.profile)
+            profile = LibAV.string(avcodec_profile_name(parameters.codec_id, parameters.profile))
+        }
+        level = parameters.level > 0 ? Int(parameters.level) : nil
+        if let data = parameters.extradata, parameters.extradata_size > 0 {
+            extradata = Array(UnsafeBufferPointer(start: data, count: Int(parameters.extradata_size)))
+        }
+        codecString = CodecString.make(codec: codec, extradata: extradata, profile: profileID, level: level,
+                                       tag: codecTag)
+        bitRate = parameters.bit_rate > 0 ? Int(parameters.bit_rate) : nil
         switch mediaType {
         case .video:
             width = parameters.width > 0 ? Int(parameters.width) : nil
             height = parameters.height > 0 ? Int(parameters.height) : nil
-            frameRate = TrackInfo.valid(stream.pointee.avg_frame_rate) ?? TrackInfo.valid(stream.pointee.r_frame_rate)
             sampleAspectRatio = TrackInfo.valid(parameters.sample_aspect_ratio)
-                ?? TrackInfo.valid(stream.pointee.sample_aspect_ratio)
             if parameters.format >= 0 {
                 pixelFormat = LibAV.string(av_get_pix_fmt_name(AVPixelFormat(rawValue: parameters.format)))
             }

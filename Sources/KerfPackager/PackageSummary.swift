@@ -26,10 +26,48 @@ public struct PackageSummary: Sendable, Codable {
         public var files: [String]
     }
 
+    /// One re-encoded rendition of a ladder and what encoding it cost.
+    public struct Rung: Sendable, Codable {
+        public var name: String
+        public var width: Int
+        public var height: Int
+        public var bitRate: Int
+        public var encoder: String
+        public var frames: Int
+        /// CPU seconds the rung's thread spent scaling and encoding.
+        public var cpuSeconds: Double
+
+        public init(name: String, width: Int, height: Int, bitRate: Int, encoder: String, frames: Int, cpuSeconds: Double) {
+            self.name = name
+            self.width = width
+            self.height = height
+            self.bitRate = bitRate
+            self.encoder = encoder
+            self.frames = frames
+            self.cpuSeconds = cpuSeconds
+        }
+    }
+
+    /// What was re-encoded and how (absent when everything was stream-copied).
+    public struct Transcoding: Sendable, Codable {
+        /// One line per stream decision and per encoder candidate tried.
+        public var decisions: [String]
+        public var rungs: [Rung]
+        /// Corrupt packets skipped while decoding.
+        public var skippedPackets: Int
+
+        public init(decisions: [String], rungs: [Rung], skippedPackets: Int) {
+            self.decisions = decisions
+            self.rungs = rungs
+            self.skippedPackets = skippedPackets
+        }
+    }
+
     public var output: String
     public var duration: Double
     public var segmentDuration: Double
     public var manifests: [String]
     public var renditions: [Rendition]
     public var tsVariants: [TSVariant]
+    public var transcoding: Transcoding?
 }

@@ -5,6 +5,9 @@ public struct PackagerError: ReportableError, Sendable {
     public enum Code: String, Sendable {
         /// The input cannot be packaged as asked (codec, GOP, misaligned renditions).
         case unsupportedInput
+        /// Stream copy cannot package the input but re-encoding it can (codec, interlacing,
+        /// GOPs longer than segments, keyframes misaligned across renditions).
+        case needsTranscoding
         /// Options contradict each other or name something that does not exist.
         case invalidOptions
         /// The output directory holds a package and `--force` was not given.

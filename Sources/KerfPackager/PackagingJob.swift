@@ -18,8 +18,15 @@ public final class PackagingJob {
     private var directory: PackageDirectory?
     private var writesCMAF = true
 
-    public init(options: PackageOptions, logger: Logger = Logger(label: "kerf.package")) {
+    /// Packet sources replacing the demuxed `options.inputs` (a transcoder), one per input.
+    private let sources: [any PacketSource]?
+
+    /// - Parameter sources: where packets come from, one per entry of `options.inputs`; `nil`
+    ///   to demux the inputs themselves (stream copy).
+    public init(options: PackageOptions, sources: [any PacketSource]? = nil,
+                logger: Logger = Logger(label: "kerf.package")) {
         self.options = options
+        self.sources = sources
         self.logger = logger
     }
 
@@ -56,7 +63,7 @@ public final class PackagingJob {
     /// Runs the job. On error nothing is published and the staging directory is removed.
     @discardableResult
     public func run() throws -> PackageSummary {
-        let inputs = try options.inputs.map { path -> MediaInput in
+        let inputs: [any PacketSource] = try sources ?? options.inputs.map { path -> MediaInput in
             do { return try MediaInput(url: path) } catch { throw error.naming(file: path) }
         }
         try checkStreamCopy(inputs)
@@ -93,8 +100,8 @@ public final class PackagingJob {
             let track = runs[problem.track].plan, reference = runs[problem.reference].plan
             let at = problem.trackTime.map { "\(hlsDecimal($0)) s" } ?? "no cut"
             let expected = problem.referenceTime.map { "\(hlsDecimal($0)) s" } ?? "no cut"
-            throw PackagerError(.unsupportedInput, "renditions are not keyframe-aligned",
-                                reason: "\(track.inputPath) cuts segment \(problem.boundary + 2) at \(at) where \(reference.inputPath) cuts at \(expected); re-encode with aligned keyframes (transcoding)",
+            throw PackagerError(.needsTranscoding, "renditions are not keyframe-aligned",
+                                reason: "\(track.inputPath) cuts segment \(problem.boundary + 2) at \(at) where \(reference.inputPath) cuts at \(expected); re-encode with aligned keyframes (--transcode auto)",
                                 file: track.inputPath)
         }
         for run in runs {
@@ -121,7 +128,7 @@ public final class PackagingJob {
 
     // MARK: reading
 
-    private func demux(inputs: [MediaInput], runs: [TrackRun], segmenter: inout Segmenter) throws {
+    private func demux(inputs: [any PacketSource], runs: [TrackRun], segmenter: inout Segmenter) throws {
         var byStream: [[Int: TrackRun]] = Array(repeating: [:], count: inputs.count)
         for run in runs { byStream[run.plan.input][run.plan.info.index] = run }
         var pending: [Packet?] = inputs.map { _ in nil }
@@ -307,7 +314,7 @@ public final class PackagingJob {
 
     // MARK: checks
 
-    private func checkStreamCopy(_ inputs: [MediaInput]) throws {
+    private func checkStreamCopy(_ inputs: [any PacketSource]) throws {
         for input in inputs {
             let verdict = StreamCopyVerdict(tracks: input.tracks, gops: [:],
                                             targetSegmentDuration: options.segmentDuration.seconds)
@@ -321,9 +328,13 @@ public final class PackagingJob {
             // An input that brings only subtitles has no media of its own to judge.
             let hasText = input.tracks.contains { $0.mediaType == .subtitle && options.selection.selects(input: inputIndex, track: $0) }
             let relevant = blocking.filter { !($0.code == .noMediaTracks && hasText) }
-            if let first = relevant.first {
-                throw PackagerError(.unsupportedInput, "cannot be packaged by stream copy",
-                                    reason: "\(first.message); it needs transcoding (--transcode)", file: input.url)
+            if let none = relevant.first(where: { $0.code == .noMediaTracks }) {
+                throw PackagerError(.unsupportedInput, "cannot be packaged", reason: none.message, file: input.url)
+            }
+            if !relevant.isEmpty {
+                throw PackagerError(.needsTranscoding, "cannot be packaged by stream copy",
+                                    reason: relevant.map(\.message).joined(separator: "; ") + "; it needs transcoding (--transcode auto)",
+                                    file: input.url)
             }
         }
     }
@@ -334,8 +345,8 @@ public final class PackagingJob {
         for run in runs where run.plan.kind == .video {
             let cuts = [MediaTime.zero(timescale: 1)] + segmenter.cuts(track: run.plan.number)
             if let longest = zip(cuts, cuts.dropFirst()).map({ $1 - $0 }).max(), longest.seconds > limit {
-                throw PackagerError(.unsupportedInput, "GOP far longer than the segment duration",
-                                    reason: "a segment lasts \(hlsDecimal(longest)) s for a \(hlsDecimal(options.segmentDuration)) s target; it needs transcoding (--transcode) or a longer --segment-duration",
+                throw PackagerError(.needsTranscoding, "GOP far longer than the segment duration",
+                                    reason: "a segment lasts \(hlsDecimal(longest)) s for a \(hlsDecimal(options.segmentDuration)) s target; it needs transcoding (--transcode auto) or a longer --segment-duration",
                                     file: run.plan.inputPath)
             }
         }
@@ -345,7 +356,7 @@ public final class PackagingJob {
 
     /// One TS variant per video track (muxed with the first audio track), or per audio track
     /// when there is no video.
-    private func makeTSWriters(plans: [PlannedTrack], inputs: [MediaInput], directory: PackageDirectory) -> [TSVariantWriter] {
+    private func makeTSWriters(plans: [PlannedTrack], inputs: [any PacketSource], directory: PackageDirectory) -> [TSVariantWriter] {
         func member(_ plan: PlannedTrack) -> TSVariantWriter.Member {
             TSVariantWriter.Member(track: plan.number, parameters: inputs[plan.input].codecParameters(track: plan.info.index),
                                    timeBase: plan.info.timeBase, language: plan.language)

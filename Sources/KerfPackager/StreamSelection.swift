@@ -90,7 +90,7 @@ public struct StreamSelection: Sendable, Equatable {
     }
 
     /// Whether stream `track` of input `input` is selected.
-    func selects(input: Int, track: TrackInfo) -> Bool {
+    public func selects(input: Int, track: TrackInfo) -> Bool {
         guard let selectors else { return true }
         return selectors.contains { selector in
             switch selector {

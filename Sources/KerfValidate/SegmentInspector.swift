@@ -79,6 +79,13 @@ final class SegmentInspector {
                 result.end = max(result.end ?? end, end)
             }
         }
+        // fMP4: the boxes give exact presentation times (see FragmentTiming).
+        if let timed, timed.timeBase.numerator > 0,
+           let range = FragmentTiming.presentationRange(bytes, trackID: timed.containerID.map { UInt32(truncatingIfNeeded: $0) }) {
+            let tick = Double(timed.timeBase.numerator) / Double(timed.timeBase.denominator)
+            result.start = Double(range.start) * tick
+            result.end = Double(range.end) * tick
+        }
         return result
     }
 

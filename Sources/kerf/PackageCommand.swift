@@ -2,19 +2,24 @@ import ArgumentParser
 import FoundationEssentials
 import KerfCore
 import KerfCrypto
+import KerfMedia
 import KerfPackager
+import KerfTranscode
 
 /// `kerf package`: pre-encoded files in, HLS and DASH out.
 struct PackageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "package",
-        abstract: "Package pre-encoded files into HLS and DASH by stream copy.",
+        abstract: "Package files into HLS and DASH: stream copy where possible, re-encoding where needed.",
         discussion: """
             Every video track becomes a variant/Representation, every audio track an alternate \
             rendition, every text track (mov_text, SRT, WebVTT) a WebVTT subtitle rendition. Several \
             inputs that are renditions of one title (a ladder) form one presentation. Segments are cut \
             at keyframes at the first keyframe at or after each multiple of --segment-duration. \
-            The package is written beside the output directory and published atomically when complete.
+            The package is written beside the output directory and published atomically when complete. \
+            With --transcode auto (the default), streams that cannot be copied (codec, interlacing, GOPs \
+            longer than the segments, keyframes misaligned across renditions) are re-encoded: video to an \
+            ABR ladder with keyframes at the segment boundaries, audio to AAC; the reason is printed per stream.
             """
     )
 
@@ -56,6 +61,18 @@ struct PackageCommand: ParsableCommand {
     @Option(help: "A fixed IV (32 hex digits) for every segment (default: each segment's media sequence number).")
     var iv: String?
 
+    @Option(help: "auto: re-encode only what cannot be copied; always: re-encode audio and video; never: stream copy only.")
+    var transcode: String = "auto"
+
+    @Option(help: "Ladder for re-encoded video: 1080p:5000k,720p:3000k,480p:1200k (resolution:bitrate[:maxrate]) or a YAML/JSON file. Default: derived from the source.")
+    var ladder: String?
+
+    @Option(help: "Video encoder: auto (NVENC, QSV, VAAPI, then software), nvenc, qsv, vaapi, x264 or x265.")
+    var encoder: String = "auto"
+
+    @Option(help: "Decode video on a GPU: auto, none, cuda, vaapi or qsv.")
+    var hwaccel: String = "auto"
+
     @Flag(help: "Replace the output directory if it is not empty.")
     var force = false
 
@@ -78,6 +95,15 @@ struct PackageCommand: ParsableCommand {
         if encrypt != nil && key == nil { throw ValidationError("--encrypt aes-128 needs --key") }
         if encrypt == nil && (key != nil || keyURI != nil || iv != nil) {
             throw ValidationError("--key, --key-uri and --iv need --encrypt aes-128")
+        }
+        guard TranscodePlan.Mode(rawValue: transcode) != nil else {
+            throw ValidationError("--transcode must be auto, always or never")
+        }
+        guard EncoderChoice(rawValue: encoder) != nil else {
+            throw ValidationError("--encoder must be one of \(EncoderChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard hwaccel == "auto" || hwaccel == "none" || HardwareDevice.Kind(rawValue: hwaccel) != nil else {
+            throw ValidationError("--hwaccel must be auto, none, cuda, vaapi or qsv")
         }
     }
 
@@ -119,9 +145,22 @@ struct PackageCommand: ParsableCommand {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
                                                    keyURI: keyURI)
         }
-        let job = PackagingJob(options: options)
+        var settings = TranscodeOptions(mode: TranscodePlan.Mode(rawValue: transcode)!, encoder: EncoderChoice(rawValue: encoder)!)
+        if let ladder { settings.ladder = try Ladder.parse(ladder) }
+        switch hwaccel {
+        case "auto": settings.hwaccel = .auto()
+        case "none": settings.hwaccel = .none
+        default: settings.hwaccel = .require(HardwareDevice.Kind(rawValue: hwaccel)!)
+        }
+        let job = TranscodingPackager(options: options, transcode: settings)
         let bar = ProgressBar.forStandardError()
         if let bar { job.progress = { fraction, seconds in bar.update(fraction, mediaSeconds: seconds) } }
+        let quiet = json
+        job.notice = { line in
+            guard !quiet else { return }
+            bar?.finish()
+            writeStandardError("kerf: \(line)\n")
+        }
         let summary = try job.run()
         bar?.finish()
         if json {

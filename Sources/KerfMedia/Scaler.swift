@@ -1,0 +1,84 @@
+internal import CFFmpeg
+import KerfCore
+
+/// Converts pictures to another size and pixel format (libswscale).
+///
+/// The conversion context is created at the first picture and recreated only when the source's
+/// size or format changes. Output frames get their buffers from libavutil's allocator and carry
+/// the source's timestamps and properties.
+public final class Scaler {
+    /// The interpolation used when resizing.
+    public enum Algorithm: Sendable {
+        /// Bilinear: cheap, sharp enough for downscaling by less than 2×.
+        case bilinear
+        /// Bicubic: FFmpeg's default.
+        case bicubic
+        /// Area averaging: best for large downscaling ratios.
+        case area
+
+        var flags: Int32 {
+            switch self {
+            case .bilinear: return Int32(SWS_BILINEAR)
+            case .bicubic: return Int32(SWS_BICUBIC)
+            case .area: return Int32(SWS_AREA)
+            }
+        }
+    }
+
+    public let width: Int
+    public let height: Int
+    public let pixelFormatName: String
+    public let algorithm: Algorithm
+    /// Sample aspect ratio written on output pictures (`nil`: the source's).
+    public let sampleAspectRatio: Rational?
+    private let format: AVPixelFormat
+    private var context: OpaquePointer?
+
+    /// - Throws: `.invalidArgument` for an unknown pixel format or a non-positive size.
+    public init(width: Int, height: Int, pixelFormat: String, algorithm: Algorithm = .bicubic,
+                sampleAspectRatio: Rational? = nil) throws(MediaError) {
+        let format = av_get_pix_fmt(pixelFormat)
+        guard format != AV_PIX_FMT_NONE else { throw MediaError(.invalidArgument, "unknown pixel format \(pixelFormat)") }
+        guard width > 0, height > 0 else { throw MediaError(.invalidArgument, "cannot scale to \(width)x\(height)") }
+        self.width = width
+        self.height = height
+        self.pixelFormatName = pixelFormat
+        self.algorithm = algorithm
+        self.sampleAspectRatio = sampleAspectRatio
+        self.format = format
+        LiveObjects.contextCount.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        sws_freeContext(context)
+        LiveObjects.contextCount.subtract(1, ordering: .relaxed)
+    }
+
+    /// Scales `source` into `target`, replacing the target's content.
+    /// - Throws: `.invalidArgument` for a GPU or audio frame; the library's error otherwise.
+    public func scale(_ source: Frame, into target: Frame) throws(MediaError) {
+        let src = source.pointer
+        guard src.pointee.hw_frames_ctx == nil else {
+            throw MediaError(.invalidArgument, "cannot scale a GPU picture in software: download it first")
+        }
+        guard src.pointee.width > 0, src.pointee.height > 0, src.pointee.format >= 0 else {
+            throw MediaError(.invalidArgument, "cannot scale a frame without a picture")
+        }
+        context = sws_getCachedContext(context, src.pointee.width, src.pointee.height,
+                                       AVPixelFormat(rawValue: src.pointee.format), Int32(width), Int32(height),
+                                       format, algorithm.flags, nil, nil, nil)
+        guard context != nil else {
+            throw MediaError(.invalidArgument, "cannot convert \(source.formatName ?? "?") \(source.width)x\(source.height) to \(pixelFormatName) \(width)x\(height)",
+                             function: "sws_getCachedContext")
+        }
+        let dst = target.pointer
+        av_frame_unref(dst)
+        dst.pointee.width = Int32(width)
+        dst.pointee.height = Int32(height)
+        dst.pointee.format = format.rawValue
+        try LibAV.check(av_frame_get_buffer(dst, 0), "av_frame_get_buffer", "cannot allocate picture")
+        try LibAV.check(sws_scale_frame(context, dst, src), "sws_scale_frame", "cannot scale picture")
+        try LibAV.check(av_frame_copy_props(dst, src), "av_frame_copy_props", "cannot copy picture properties")
+        if let sampleAspectRatio { dst.pointee.sample_aspect_ratio = AVRational(sampleAspectRatio) }
+    }
+}

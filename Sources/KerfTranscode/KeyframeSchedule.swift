@@ -1,0 +1,34 @@
+import KerfCore
+
+/// Decides which pictures are coded as keyframes: the first picture, then the first picture at
+/// or after each multiple of the segment duration measured from it.
+///
+/// The packager's segmenter cuts by the same rule, so every segment starts with a keyframe at
+/// exactly the boundary, and every rung of a ladder (fed the same timestamps) cuts identically.
+public struct KeyframeSchedule: Sendable, Equatable {
+    public let target: MediaTime
+    public private(set) var start: MediaTime?
+    /// Index of the next boundary (1: start + target).
+    private var next: Int64 = 1
+
+    public init(target: MediaTime) {
+        precondition(target.value > 0, "segment duration must be positive")
+        self.target = target
+    }
+
+    /// Whether the picture presented at `time` must be a keyframe. Call in presentation order.
+    public mutating func isKeyframe(at time: MediaTime) -> Bool {
+        guard let start else {
+            self.start = time
+            return true
+        }
+        let elapsed = time - start
+        guard elapsed >= boundary(next) else { return false }
+        while elapsed >= boundary(next) { next += 1 }
+        return true
+    }
+
+    private func boundary(_ index: Int64) -> MediaTime {
+        MediaTime(value: target.value * index, timescale: target.timescale)
+    }
+}
