@@ -380,14 +380,15 @@ import Testing
         try Command.run(Fixtures.kerf, ["package"] + arguments)
     }
 
-    @Test func inputsThatNeedTranscodingAreRefusedWithTheReason() throws {
+    @Test func inputsThatNeedTranscodingAreRefusedWithTheReasonUnderTranscodeNever() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out").path
-        let result = try run([Fixtures.path("mpeg2_mp2.ts"), "-o", out])
+        let result = try run([Fixtures.path("mpeg2_mp2.ts"), "-o", out, "--transcode", "never"])
         #expect(result.status == 2)
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(result.stderr.contains("mpeg2video is not allowed"))
+        #expect(result.stderr.contains("mp2 is not allowed"), "every reason is given: \(result.stderr)")
         #expect(result.stderr.contains("--transcode"))
         #expect(!FileManager.default.fileExists(atPath: out))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "staging left behind")
@@ -401,8 +402,8 @@ import Testing
         #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("mpeg2_mp2.ts"), "-i", Fixtures.path("audio_only.m4a"),
                                            "-map", "0:v", "-map", "1:a", "-c", "copy", mix]).status == 0)
         let out = dir.appendingPathComponent("out").path
-        #expect(try run([mix, "-o", out]).status == 2)
-        let audioOnly = try run([mix, "-o", out, "--streams", "0:a"])
+        #expect(try run([mix, "-o", out, "--transcode", "never"]).status == 2)
+        let audioOnly = try run([mix, "-o", out, "--streams", "0:a", "--transcode", "never"])
         #expect(audioOnly.status == 0, "\(audioOnly.stderr)")
         #expect(FileManager.default.fileExists(atPath: out + "/audio_und_aac/playlist.m3u8"))
         let key = try run([Fixtures.path("h264_aac_10s.mp4"), "-o", out + "2", "--formats", "hls", "--encrypt", "aes-128", "--key", dir.path])
@@ -413,7 +414,7 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try run([Fixtures.path("ladder_360p.mp4"), Fixtures.path("h264_irregular_gop.mp4"),
-                              "-o", dir.appendingPathComponent("out").path])
+                              "-o", dir.appendingPathComponent("out").path, "--transcode", "never"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("not keyframe-aligned"))
         #expect(result.stderr.contains("h264_irregular_gop.mp4 cuts segment 2 at 7.960 s"))

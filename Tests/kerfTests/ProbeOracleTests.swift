@@ -113,7 +113,7 @@ import Testing
         #expect(missing.stderr == "kerf: /nonexistent/file.mp4: cannot open: avformat_open_input: No such file or directory\n")
         let usage = try Command.run(Fixtures.kerf, ["probe"])
         #expect(usage.status == 2)
-        #expect(usage.stderr.contains("Missing expected argument"))
+        #expect(usage.stderr.contains("missing input (or --encoders)"))
         let badOption = try Command.run(Fixtures.kerf, ["probe", "--segment-duration", "-1", "x.mp4"])
         #expect(badOption.status == 2)
     }

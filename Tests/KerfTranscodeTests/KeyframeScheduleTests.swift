@@ -1,0 +1,27 @@
+import Testing
+import KerfCore
+import KerfTranscode
+
+@Suite struct KeyframeScheduleTests {
+    /// Frame numbers the schedule makes keyframes, for `count` frames of `step` ticks at `scale`.
+    func keyframes(target: MediaTime, start: Int64, step: Int64, scale: Int64, count: Int) -> [Int] {
+        var schedule = KeyframeSchedule(target: target)
+        return (0..<count).filter { schedule.isKeyframe(at: MediaTime(value: start + Int64($0) * step, timescale: scale)) }
+    }
+
+    @Test func keyframesAtEachMultipleOfTheTargetFromTheFirstPicture() {
+        // 25 fps in 1/90000 from 1.44 s (an MPEG-TS start), 2 s segments.
+        #expect(keyframes(target: MediaTime(value: 2, timescale: 1), start: 129_600, step: 3600, scale: 90_000, count: 260)
+                == [0, 50, 100, 150, 200, 250])
+    }
+
+    @Test func theFirstPictureAtOrAfterABoundaryWhenFramesDoNotLandOnIt() {
+        // 29.97 fps: 2 s falls between frames 59 (1.968 s) and 60 (2.002 s).
+        #expect(keyframes(target: MediaTime(value: 2, timescale: 1), start: 0, step: 3003, scale: 90_000, count: 130)
+                == [0, 60, 120])
+        // A gap in the input skips boundaries without extra keyframes.
+        var schedule = KeyframeSchedule(target: MediaTime(value: 2000, timescale: 1000))
+        let decisions = [0, 7000, 7900, 8000].map { schedule.isKeyframe(at: MediaTime(value: $0, timescale: 1000)) }
+        #expect(decisions == [true, true, false, true])
+    }
+}
