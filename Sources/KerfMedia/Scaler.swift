@@ -33,6 +33,11 @@ public final class Scaler {
     public let sampleAspectRatio: Rational?
     private let format: AVPixelFormat
     private var context: OpaquePointer?
+    /// Reused picture buffers: a picture's memory goes back to the pool when its last
+    /// reference (the encoder's) is released, so steady-state scaling allocates nothing.
+    private let pool: OpaquePointer?
+    private let pictureSize: Int32
+    private static let alignment: Int32 = 64
 
     /// - Throws: `.invalidArgument` for an unknown pixel format or a non-positive size.
     public init(width: Int, height: Int, pixelFormat: String, algorithm: Algorithm = .bicubic,
@@ -46,10 +51,18 @@ public final class Scaler {
         self.algorithm = algorithm
         self.sampleAspectRatio = sampleAspectRatio
         self.format = format
+        pictureSize = av_image_get_buffer_size(format, Int32(width), Int32(height), Self.alignment)
+        guard pictureSize > 0, let pool = av_buffer_pool_init(Int(pictureSize) + 64, av_buffer_alloc) else {
+            throw MediaError(.outOfMemory, "cannot allocate a picture pool", function: "av_buffer_pool_init")
+        }
+        self.pool = pool
         LiveObjects.contextCount.add(1, ordering: .relaxed)
     }
 
     deinit {
+        // The pool itself is freed once the last picture taken from it is released.
+        var p: OpaquePointer? = pool
+        av_buffer_pool_uninit(&p)
         sws_freeContext(context)
         LiveObjects.contextCount.subtract(1, ordering: .relaxed)
     }
@@ -76,7 +89,17 @@ public final class Scaler {
         dst.pointee.width = Int32(width)
         dst.pointee.height = Int32(height)
         dst.pointee.format = format.rawValue
-        try LibAV.check(av_frame_get_buffer(dst, 0), "av_frame_get_buffer", "cannot allocate picture")
+        guard let buffer = av_buffer_pool_get(pool) else {
+            throw MediaError(.outOfMemory, "cannot allocate picture", function: "av_buffer_pool_get")
+        }
+        dst.pointee.buf.0 = buffer
+        // The frame lives on the heap: pointers to its fields stay valid.
+        let frame = UnsafeMutableRawPointer(dst)
+        let planes = (frame + MemoryLayout<AVFrame>.offset(of: \AVFrame.data)!).assumingMemoryBound(to: UnsafeMutablePointer<UInt8>?.self)
+        let strides = (frame + MemoryLayout<AVFrame>.offset(of: \AVFrame.linesize)!).assumingMemoryBound(to: Int32.self)
+        try LibAV.check(av_image_fill_arrays(planes, strides, buffer.pointee.data, format, Int32(width), Int32(height), Self.alignment),
+                        "av_image_fill_arrays", "cannot lay out picture")
+        dst.pointee.extended_data = planes
         try LibAV.check(sws_scale_frame(context, dst, src), "sws_scale_frame", "cannot scale picture")
         try LibAV.check(av_frame_copy_props(dst, src), "av_frame_copy_props", "cannot copy picture properties")
         if let sampleAspectRatio { dst.pointee.sample_aspect_ratio = AVRational(sampleAspectRatio) }

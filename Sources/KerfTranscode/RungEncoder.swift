@@ -30,7 +30,7 @@ final class RungEncoder: @unchecked Sendable {
     private(set) var busySeconds = 0.0
 
     init(track: Int, rung: Ladder.ResolvedRung, encoder: Encoder, scaler: Scaler?, uploads: HardwareFrames?,
-         collector: PacketCollector, pool: FramePool, queueCapacity: Int = 4) {
+         collector: PacketCollector, pool: FramePool, queueCapacity: Int = 2) {
         self.track = track
         self.rung = rung
         self.encoder = encoder

@@ -2,6 +2,9 @@ import KerfCore
 import KerfMedia
 import Logging
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Decodes one video stream once and feeds every rung of a ladder.
 ///
@@ -40,10 +43,11 @@ final class VideoLadder {
         self.pool = pool
         let frameRate = source.frameRate ?? Rational(25, 1)
         let framesPerSegment = Int((segmentDuration.seconds * frameRate.doubleValue).rounded(.up))
-        let configuration = EncoderConfiguration(family: family, threads: threadsPerEncoder)
+        let encoderThreads = threadsPerEncoder > 0 ? resolved.map { _ in threadsPerEncoder } : Self.threadShares(resolved)
         let sourceWidth = source.width ?? 0, sourceHeight = source.height ?? 0
         var built: [RungEncoder] = []
-        for (rung, track) in zip(resolved, tracks) {
+        for (index, (rung, track)) in zip(resolved, tracks).enumerated() {
+            let configuration = EncoderConfiguration(family: family, threads: encoderThreads[index])
             let settings = configuration.settings(for: rung, timeBase: source.timeBase, frameRate: frameRate,
                                                   gopSize: max(2 * framesPerSegment, 2))
             let uploads = try family.needsUpload ? device.map { try HardwareFrames(device: $0, width: rung.width, height: rung.height) } : nil
@@ -59,7 +63,7 @@ final class VideoLadder {
             let sameAsParent = parent.map { $0.rung.width == rung.width && $0.rung.height == rung.height } ?? false
             let scaler: Scaler? = (parent == nil && sameAsSource) || sameAsParent ? nil
                 : try Scaler(width: rung.width, height: rung.height, pixelFormat: family.softwarePixelFormat,
-                             algorithm: .bicubic, sampleAspectRatio: Rational(1, 1))
+                             algorithm: .bilinear, sampleAspectRatio: Rational(1, 1))
             let worker = RungEncoder(track: track, rung: rung, encoder: encoder, scaler: scaler, uploads: uploads,
                                      collector: collector, pool: pool)
             parent?.cascade.append(worker)
@@ -72,6 +76,16 @@ final class VideoLadder {
         for rung in built {
             threads.submit { _ in rung.run() }
         }
+    }
+
+    /// Encoder threads per rung when not fixed: the machine's cores shared in proportion to
+    /// each rung's pixels (the rungs encode in parallel, so frame threads inside every encoder
+    /// would only add memory and synchronisation), at least one each.
+    static func threadShares(_ rungs: [Ladder.ResolvedRung], cores: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) -> [Int] {
+        let pixels = rungs.map { Double($0.width * $0.height) }
+        let total = pixels.reduce(0, +)
+        guard total > 0 else { return rungs.map { _ in 1 } }
+        return pixels.map { max(1, Int((Double(max(cores, 1)) * 1.5 * $0 / total).rounded())) }
     }
 
     /// Decodes one packet and feeds its pictures to the rungs (blocking while their queues are
