@@ -60,9 +60,12 @@ demo: release
 	@$(KERF_RELEASE) package Fixtures/ladder_360p.mp4 Fixtures/ladder_540p.mp4 Fixtures/ladder_720p.mp4 \
 	  Fixtures/ladder_audio.m4a -o out/demo --force --formats hls,dash,hls-ts
 	@echo "packaged into out/demo/:"; find out/demo -type f | sort | sed 's/^/  /'
+	@echo; echo "\$$ kerf package Fixtures/mpeg2_mp2.ts -o out/mpeg2 --segment-duration 2 --force   (re-encoded: MPEG-2/MP2 cannot be copied)"
+	@$(KERF_RELEASE) package Fixtures/mpeg2_mp2.ts -o out/mpeg2 --segment-duration 2 --force
+	@echo; echo "\$$ kerf validate --deep out/mpeg2/master.m3u8"; $(KERF_RELEASE) validate --deep out/mpeg2/master.m3u8 | tail -n 1
 	@printf 'root: out\nlisten: 127.0.0.1:8080\nchannels:\n  loop:\n    input: Fixtures/h264_aac_10s.mp4\n    segment-duration: 2\n    window: 30\n' > out/kerf-demo.yaml
 	@echo; echo "\$$ kerf serve --config out/kerf-demo.yaml   (Ctrl-C stops it)"; cat out/kerf-demo.yaml | sed 's/^/  /'
-	@echo "  VOD:  http://127.0.0.1:8080/vod/demo/master.m3u8  http://127.0.0.1:8080/vod/demo/manifest.mpd"
+	@echo "  VOD:  http://127.0.0.1:8080/vod/demo/master.m3u8  http://127.0.0.1:8080/vod/demo/manifest.mpd  http://127.0.0.1:8080/vod/mpeg2/master.m3u8"
 	@echo "  live: http://127.0.0.1:8080/live/loop/master.m3u8  http://127.0.0.1:8080/live/loop/manifest.mpd (first segments after ~4 s)"
 	@echo "  ops:  http://127.0.0.1:8080/  http://127.0.0.1:8080/metrics  http://127.0.0.1:8080/healthz"
 	@$(if $(DEMO_SECONDS),timeout --preserve-status -s INT $(DEMO_SECONDS)) $(KERF_RELEASE) serve --config out/kerf-demo.yaml

@@ -111,36 +111,21 @@ cmd_ffmpeg() {
 }
 
 runs_dir="$work_dir/runs"
-results="$work_dir/results.txt"   # lines: label wall_s rss_kib
+results="$work_dir/results.txt"   # lines: label wall_s rss_kib cpu_s time_%e_s
 rm -rf "$runs_dir"
 mkdir -p "$runs_dir"
 : > "$results"
 
-measure() {
-    local tool=$1 label=$2 input=$3 record=${4:-}
-    local dir="$runs_dir/$label"
-    rm -rf "$dir"
-    mkdir -p "$dir/out"
-    local cmd
-    "cmd_$tool" "$input" "$dir/out"
-    printf '%q ' "${cmd[@]}" > "$dir/command"
-    local t0=$EPOCHREALTIME t1
-    if ! /usr/bin/time -f '%e %M %U %S' -o "$dir/time" "${cmd[@]}" >"$dir/stdout" 2>"$dir/stderr"; then
-        echo "ladder.sh: $label failed:" >&2
-        tail -n 20 "$dir/stderr" >&2
-        exit 1
-    fi
-    t1=$EPOCHREALTIME
-    [[ -s "$dir/out/master.m3u8" ]] || die "$tool did not write master.m3u8 (see $dir)"
-    if [[ -n "$record" ]]; then
-        tail -n 1 "$dir/time" | awk -v l="$label" -v t0="${t0/,/.}" -v t1="${t1/,/.}" \
-            '{ printf "%s %.3f %s %.2f\n", l, t1 - t0, $2, $3 + $4 }' >> "$results"
-    fi
-}
+bench_name=ladder.sh
+# shellcheck source=Benchmarks/measure.sh
+source "$script_dir/measure.sh"
 
 log "warm-up"
 measure kerf kerf-warmup "$input20"
 measure ffmpeg ffmpeg-warmup "$input20"
+for tool in kerf ffmpeg; do
+    [[ -s "$runs_dir/$tool-warmup/out/master.m3u8" ]] || die "$tool did not write master.m3u8 (see $runs_dir/$tool-warmup)"
+done
 for ((i = 1; i <= runs; i++)); do
     log "run $i of $runs"
     measure kerf "kerf-$i" "$input20" record

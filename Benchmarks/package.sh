@@ -166,31 +166,9 @@ rm -rf "$runs_dir"
 mkdir -p "$runs_dir"
 : > "$results"
 
-# measure TOOL LABEL INPUT [record]: one run of TOOL on INPUT in a fresh directory, timed by
-# GNU time; appends "LABEL wall rss cpu" to the results when asked to record.
-measure() {
-    local tool=$1 label=$2 input=$3 record=${4:-}
-    local dir="$runs_dir/$label"
-    rm -rf "$dir"
-    mkdir -p "$dir/out"
-    local cmd
-    "cmd_$tool" "$input" "$dir/out"
-    printf '%q ' "${cmd[@]}" > "$dir/command"
-    local t0=$EPOCHREALTIME t1
-    if ! /usr/bin/time -f '%e %M %U %S' -o "$dir/time" "${cmd[@]}" >"$dir/stdout" 2>"$dir/stderr"; then
-        echo "package.sh: $label failed:" >&2
-        tail -n 20 "$dir/stderr" >&2
-        exit 1
-    fi
-    t1=$EPOCHREALTIME
-    if [[ -n "$record" ]]; then
-        # The last line of the time file holds GNU time's figures. Wall time is taken from
-        # $EPOCHREALTIME around it as well, because %e has only 10 ms resolution and cp (and
-        # the packagers on short inputs) finish in a few tens of milliseconds.
-        tail -n 1 "$dir/time" | awk -v l="$label" -v t0="${t0/,/.}" -v t1="${t1/,/.}" \
-            '{ printf "%s %.3f %s %.2f %s\n", l, t1 - t0, $2, $3 + $4, $1 }' >> "$results"
-    fi
-}
+bench_name=package.sh
+# shellcheck source=Benchmarks/measure.sh
+source "$script_dir/measure.sh"
 
 check_outputs() {
     local tool=$1 label=$2 f

@@ -18,6 +18,11 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/samplefmt.h>
 #include <libswscale/swscale.h>
+/* libavfilter's declarations only: the library is not linked (it pulls in ~150 libraries) but
+   loaded with dlopen when a filter graph is first needed (KerfMedia's FilterLibrary). */
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 #include <libswresample/swresample.h>
 
 /* AVERROR(e) is a function-like macro and AVERROR_EOF is built from FFERRTAG/MKTAG; Swift

@@ -85,7 +85,9 @@ public final class TranscodingPackager {
                 let label = "\(inputs[index].url) stream \(track.index) (\(track.codec))"
                 switch treatment {
                 case .copy: tell("\(label): copy")
-                case .transcode(let reason): tell("\(label): re-encode: \(reason)")
+                case .transcode(let reason):
+                    let deinterlaced = track.fieldOrder?.isInterlaced == true ? " (deinterlaced with \(VideoLadder.deinterlaceFilter))" : ""
+                    tell("\(label): re-encode: \(reason)\(deinterlaced)")
                 case .drop(let reason): tell("\(label): left out: \(reason)")
                 }
             }

@@ -23,6 +23,12 @@ final class VideoLadder {
     private let decoded = Frame()
     private let threads: NIOThreadPool
     private var lastPTS: Int64?
+    /// Deinterlacing, for interlaced sources: created at the first picture (its format is known).
+    private let deinterlace: Bool
+    private var deinterlacer: VideoFilter?
+    private let filtered = Frame()
+    /// The libavfilter chain that turns each interlaced picture into one progressive picture.
+    static let deinterlaceFilter = "bwdif=mode=send_frame:parity=auto:deint=all"
     private(set) var errors = DecodeErrors()
     private let logger: Logger
     private let file: String
@@ -39,6 +45,7 @@ final class VideoLadder {
         decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, hardware: decodeDevice, subject: file)
         try decoder.open()
         schedule = KeyframeSchedule(target: segmentDuration)
+        deinterlace = source.fieldOrder?.isInterlaced == true
         let pool = FramePool(capacity: 64)
         self.pool = pool
         let frameRate = source.frameRate ?? Rational(25, 1)
@@ -101,6 +108,10 @@ final class VideoLadder {
     func finish() throws {
         try decoder.drain()
         try receivePictures()
+        if let deinterlacer {
+            try deinterlacer.drain()
+            try receiveFiltered()
+        }
         for rung in roots { rung.input.close() }
         if errors.decoded == 0 {
             throw TranscodeError(.undecodable, "video stream \(source.index) (\(source.codec)) cannot be decoded",
@@ -148,13 +159,38 @@ final class VideoLadder {
         lastPTS = pts
         errors.decoded += 1
         frame.ptsTicks = pts
-        let keyframe = schedule.isKeyframe(at: MediaTime(value: pts, timeBase: source.timeBase))
         let picture = pool.acquire()
         if frame.isHardwareFrame {
             try frame.download(into: picture)
         } else {
             try frame.reference(into: picture)
         }
+        guard deinterlace else { return try dispatch(picture) }
+        if deinterlacer == nil {
+            deinterlacer = try VideoFilter(description: Self.deinterlaceFilter, width: picture.width, height: picture.height,
+                                           pixelFormat: picture.formatName ?? "yuv420p", timeBase: source.timeBase,
+                                           sampleAspectRatio: picture.sampleAspectRatio)
+            logger.info("\(file): deinterlacing with \(Self.deinterlaceFilter)")
+        }
+        try deinterlacer?.send(picture)
+        pool.release(picture)
+        try receiveFiltered()
+    }
+
+    private func receiveFiltered() throws {
+        guard let deinterlacer else { return }
+        while try deinterlacer.receive(into: filtered) == .output {
+            let picture = pool.acquire()
+            try filtered.reference(into: picture)
+            filtered.unref()
+            try dispatch(picture)
+        }
+    }
+
+    /// Decides whether `picture` is a keyframe and hands it to the rungs (consumes `picture`).
+    private func dispatch(_ picture: Frame) throws {
+        guard let pts = picture.ptsTicks else { return pool.release(picture) }
+        let keyframe = schedule.isKeyframe(at: MediaTime(value: pts, timeBase: source.timeBase))
         for (index, rung) in roots.enumerated() {
             let work: Frame
             if index == roots.count - 1 {

@@ -129,6 +129,27 @@ import Testing
                                 && ($0["reason"] as? String ?? "").contains("CUDA") })
     }
 
+    @Test func interlacedVideoIsDeinterlacedAndCodedProgressive() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-interlaced")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("interlaced.mp4").path
+        let made = try Command.run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=4",
+                                              "-f", "lavfi", "-i", "sine=duration=4", "-vf", "tinterlace=interleave_top,fieldorder=tff",
+                                              "-c:v", "libx264", "-flags", "+ildct+ilme", "-x264-params", "tff=1", "-c:a", "aac", source])
+        #expect(made.status == 0, "\(made.stderr)")
+        let out = dir.appendingPathComponent("out")
+        let result = try run(["package", source, "-o", out.path, "--segment-duration", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("re-encode: video is interlaced (tt)"))
+        #expect(result.stderr.contains("deinterlaced with bwdif"))
+        #expect(result.stderr.contains("stream 1 (aac): copy"))
+        let initSegment = out.appendingPathComponent("video_360p/init.mp4").path
+        let stream = try #require((try Command.ffprobe(["-show_entries", "stream=field_order", initSegment])["streams"] as? [[String: Any]])?.first)
+        #expect(["progressive", "unknown", nil].contains(stream["field_order"] as? String), "\(stream)")
+        let decoded = try Command.run("ffmpeg", ["-v", "error", "-i", out.appendingPathComponent("master.m3u8").path, "-map", "0", "-f", "null", "-"])
+        #expect(decoded.status == 0 && decoded.stderr.isEmpty, "\(decoded.stderr)")
+    }
+
     @Test func badTranscodingOptionsExitTwoWithOneLine() throws {
         let dir = try Fixtures.temporaryDirectory("kerf-options")
         defer { try? FileManager.default.removeItem(at: dir) }
