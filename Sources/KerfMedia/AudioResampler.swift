@@ -60,8 +60,13 @@ public final class AudioResampler {
         let input = frame.pointer
         guard input.pointee.nb_samples > 0 else { return }
         try configure(for: input)
-        if nextPTS == nil, input.pointee.pts != LibAV.noPTS {
-            nextPTS = av_rescale_q(input.pointee.pts, AVRational(timeBase), AVRational(self.timeBase))
+        if input.pointee.pts != LibAV.noPTS {
+            let incoming = av_rescale_q(input.pointee.pts, AVRational(timeBase), AVRational(self.timeBase))
+            if let nextPTS {
+                try resynchronise(incoming: incoming, from: nextPTS)
+            } else {
+                nextPTS = incoming
+            }
         }
         let capacity = swr_get_out_samples(resampler, input.pointee.nb_samples)
         try LibAV.check(capacity, "swr_get_out_samples", "cannot size resampled audio")
@@ -94,6 +99,33 @@ public final class AudioResampler {
         out.pointee.pts = nextPTS ?? 0
         nextPTS = (nextPTS ?? 0) + Int64(read)
         return true
+    }
+
+    /// Keeps output timestamps on the input's timeline when input is missing (a gap, a corrupt
+    /// packet skipped): short gaps are filled with silence, long ones restart the timeline.
+    private func resynchronise(incoming: Int64, from next: Int64) throws(MediaError) {
+        let pending = Int64(av_audio_fifo_size(fifo)) + (resampler.map { swr_get_delay($0, Int64(sampleRate)) } ?? 0)
+        let gap = incoming - (next + pending)
+        guard gap > Int64(frameSize) else { return }
+        if gap > 10 * Int64(sampleRate) {
+            nextPTS = incoming - pending
+            return
+        }
+        var remaining = Int32(gap)
+        while remaining > 0 {
+            let count = min(remaining, Int32(sampleRate))
+            let out = scratch.pointer
+            av_frame_unref(out)
+            out.pointee.nb_samples = count
+            out.pointee.format = format.rawValue
+            out.pointee.sample_rate = Int32(sampleRate)
+            try LibAV.check(av_channel_layout_copy(&out.pointee.ch_layout, &layout), "av_channel_layout_copy", "cannot set channel layout")
+            try LibAV.check(av_frame_get_buffer(out, 0), "av_frame_get_buffer", "cannot allocate audio buffer")
+            try LibAV.check(av_samples_set_silence(out.pointee.extended_data, 0, count, Int32(channels), format),
+                            "av_samples_set_silence", "cannot make silence")
+            try write(count)
+            remaining -= count
+        }
     }
 
     private func configure(for input: UnsafeMutablePointer<AVFrame>) throws(MediaError) {

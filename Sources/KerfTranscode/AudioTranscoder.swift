@@ -27,12 +27,14 @@ final class AudioTranscoder {
         decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, subject: file)
         try decoder.open()
         let rate = source.sampleRate.flatMap { Self.sampleRates.contains($0) ? $0 : nil } ?? 48000
-        let channels = min(max(source.channels ?? 2, 1), 6)
+        // Mono and stereo are kept; more channels are downmixed to stereo (the AAC encoder takes
+        // only a few layouts, and stereo is what every HLS/DASH player decodes).
+        let channels = min(max(source.channels ?? 2, 1), 2)
         var settings = EncoderSettings(codecName: "aac", timeBase: Rational(1, Int64(rate)))
         settings.sampleRate = rate
         settings.channels = channels
         settings.sampleFormat = "fltp"
-        settings.bitRate = bitRate ?? (channels <= 2 ? 64_000 * channels : 384_000)
+        settings.bitRate = bitRate ?? 64_000 * channels
         encoder = try Encoder(settings: settings)
         try encoder.open()
         resampler = try AudioResampler(sampleRate: rate, channels: channels, sampleFormat: "fltp",

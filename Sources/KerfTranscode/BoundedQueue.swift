@@ -6,6 +6,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     private var items: [Element?] = []
     private var head = 0
     private var closed = false
+    private var cancelled = false
 
     init(capacity: Int) {
         precondition(capacity > 0)
@@ -53,10 +54,14 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         }
     }
 
+    /// True once `cancel()` was called.
+    var isCancelled: Bool { condition.withLock { cancelled } }
+
     /// Drops everything queued and closes the queue.
     func cancel() {
         condition.withLock {
             closed = true
+            cancelled = true
             items = []
             head = 0
             condition.broadcast()

@@ -16,6 +16,8 @@ final class PacketCollector: @unchecked Sendable {
         var waiting: Int { packets.count - head }
     }
 
+    /// Packets one track may hold while another dense track has none.
+    static let lagLimit = 600
     private let condition = Condition()
     private var tracks: [Track]
     private var failure: (any Error)?
@@ -83,7 +85,9 @@ final class PacketCollector: @unchecked Sendable {
                     if bestTime == nil || time < bestTime! { best = index; bestTime = time }
                 }
                 if !open { return .endOfStream }
-                if let best, !missing {
+                // A dense track silent for long (audio starting late, a gap) must not make the
+                // others pile up without bound: past `lagLimit` waiting packets, go on without it.
+                if let best, !missing || tracks[best].waiting > Self.lagLimit {
                     return .packet(take(best))
                 }
                 if !inputExhausted { return .needsInput }

@@ -21,7 +21,7 @@ final class RungEncoder: @unchecked Sendable {
     let input: BoundedQueue<Work>
     /// Rungs scaled from this rung's pictures instead of the source's.
     var cascade: [RungEncoder] = []
-    private let scaler: Scaler?
+    private let scaler: Scaler
     private let uploads: HardwareFrames?
     private let collector: PacketCollector
     private let pool: FramePool
@@ -29,7 +29,7 @@ final class RungEncoder: @unchecked Sendable {
     private(set) var frames = 0
     private(set) var busySeconds = 0.0
 
-    init(track: Int, rung: Ladder.ResolvedRung, encoder: Encoder, scaler: Scaler?, uploads: HardwareFrames?,
+    init(track: Int, rung: Ladder.ResolvedRung, encoder: Encoder, scaler: Scaler, uploads: HardwareFrames?,
          collector: PacketCollector, pool: FramePool, queueCapacity: Int = 2) {
         self.track = track
         self.rung = rung
@@ -50,6 +50,8 @@ final class RungEncoder: @unchecked Sendable {
                 try encode(work)
             }
             for rung in cascade { rung.input.close() }
+            // Torn down after a failure elsewhere: nothing will read the remaining packets.
+            guard !input.isCancelled else { return abandon() }
             try encoder.drain()
             try receivePackets()
             encoder.close()
@@ -62,9 +64,18 @@ final class RungEncoder: @unchecked Sendable {
         }
     }
 
+    /// Gives up without encoding (the job was cancelled): frees the encoder, stops the cascade.
+    func abandon() {
+        input.cancel()
+        for rung in cascade { rung.input.cancel() }
+        encoder.close()
+    }
+
     private func encode(_ work: Work) throws {
         var picture = work.frame
-        if let scaler {
+        let ready = picture.width == rung.width && picture.height == rung.height && picture.formatName == scaler.pixelFormatName
+            && (picture.sampleAspectRatio ?? Rational(1, 1)).reduced == Rational(1, 1)
+        if !ready {
             let scaled = pool.acquire()
             try scaler.scale(work.frame, into: scaled)
             pool.release(work.frame)

@@ -81,27 +81,25 @@ public final class TranscodingSource: PacketSource {
         }
         let collector = PacketCollector(sparse: sparse)
         self.collector = collector
-        if let videoSource {
-            let ladder = try VideoLadder(source: videoSource, parameters: input.codecParameters(track: videoSource.index),
-                                         rungs: rungs, tracks: ladderTracks, family: family, device: device,
-                                         decodeDevice: decodeDevice, segmentDuration: segmentDuration,
-                                         collector: collector, threadsPerEncoder: threadsPerEncoder,
-                                         file: input.url, logger: logger)
-            for rung in ladder.rungs {
+        let ladder = try videoSource.map { videoSource in
+            try VideoLadder(source: videoSource, parameters: input.codecParameters(track: videoSource.index),
+                            rungs: rungs, tracks: ladderTracks, family: family, device: device,
+                            decodeDevice: decodeDevice, segmentDuration: segmentDuration,
+                            collector: collector, threadsPerEncoder: threadsPerEncoder,
+                            file: input.url, logger: logger)
+        }
+        self.ladder = ladder
+        var transcoders: [AudioTranscoder] = []
+        do {
+            for rung in ladder?.rungs ?? [] {
                 let encoded = try rung.encoder.codecParameters()
                 var info = TrackInfo(parameters: encoded, index: rung.track, timeBase: rung.encoder.timeBase)
-                info.frameRate = videoSource.frameRate
+                info.frameRate = videoSource?.frameRate
                 info.bitRate = rung.rung.bitRate
                 info.sampleAspectRatio = Rational(1, 1)
                 outputs[rung.track] = info
                 parameters[rung.track] = encoded
             }
-            self.ladder = ladder
-        } else {
-            ladder = nil
-        }
-        var transcoders: [AudioTranscoder] = []
-        do {
             for (track, output) in audioPlans {
                 let transcoder = try AudioTranscoder(track: output, source: track, parameters: input.codecParameters(track: track.index),
                                                      collector: collector, file: input.url)

@@ -51,7 +51,6 @@ final class VideoLadder {
         let frameRate = source.frameRate ?? Rational(25, 1)
         let framesPerSegment = Int((segmentDuration.seconds * frameRate.doubleValue).rounded(.up))
         let encoderThreads = threadsPerEncoder > 0 ? resolved.map { _ in threadsPerEncoder } : Self.threadShares(resolved)
-        let sourceWidth = source.width ?? 0, sourceHeight = source.height ?? 0
         var built: [RungEncoder] = []
         for (index, (rung, track)) in zip(resolved, tracks).enumerated() {
             let configuration = EncoderConfiguration(family: family, threads: encoderThreads[index])
@@ -65,12 +64,10 @@ final class VideoLadder {
             }
             // The largest already-built rung at least as big as this one is the cheapest source.
             let parent = built.last { $0.rung.width >= rung.width && $0.rung.height >= rung.height }
-            let sameAsSource = rung.width == sourceWidth && rung.height == sourceHeight
-                && source.pixelFormat == family.softwarePixelFormat && (source.sampleAspectRatio ?? Rational(1, 1)).reduced == Rational(1, 1)
-            let sameAsParent = parent.map { $0.rung.width == rung.width && $0.rung.height == rung.height } ?? false
-            let scaler: Scaler? = (parent == nil && sameAsSource) || sameAsParent ? nil
-                : try Scaler(width: rung.width, height: rung.height, pixelFormat: family.softwarePixelFormat,
-                             algorithm: .bilinear, sampleAspectRatio: Rational(1, 1))
+            // Pictures already of the rung's size and format pass through (checked per picture:
+            // GPU decoding, a size change mid-stream or a non-square source need scaling).
+            let scaler = try Scaler(width: rung.width, height: rung.height, pixelFormat: family.softwarePixelFormat,
+                                    algorithm: .bilinear, sampleAspectRatio: Rational(1, 1))
             let worker = RungEncoder(track: track, rung: rung, encoder: encoder, scaler: scaler, uploads: uploads,
                                      collector: collector, pool: pool)
             parent?.cascade.append(worker)
@@ -81,7 +78,11 @@ final class VideoLadder {
         threads = NIOThreadPool(numberOfThreads: built.count)
         threads.start()
         for rung in built {
-            threads.submit { _ in rung.run() }
+            threads.submit { state in
+                // A pool shut down before the job started hands it over as cancelled.
+                guard state == .active else { return rung.abandon() }
+                rung.run()
+            }
         }
     }
 

@@ -12,12 +12,18 @@ enum FragmentTiming {
         var start: Int64?
         var end: Int64?
         var trexDuration: UInt32 = 0
+        // An edit list's media time: the decode-timeline instant presented at time 0.
+        var editShift: Int64 = 0
         for box in boxes(bytes, 0..<bytes.count) {
             if box.type == "moov" {
-                for child in boxes(bytes, box.body) where child.type == "mvex" {
-                    for trex in boxes(bytes, child.body) where trex.type == "trex" && trex.body.count >= 24 {
-                        let id = read32(bytes, trex.body.lowerBound + 4)
-                        if trackID == nil || id == trackID { trexDuration = read32(bytes, trex.body.lowerBound + 12) }
+                for child in boxes(bytes, box.body) {
+                    if child.type == "mvex" {
+                        for trex in boxes(bytes, child.body) where trex.type == "trex" && trex.body.count >= 24 {
+                            let id = read32(bytes, trex.body.lowerBound + 4)
+                            if trackID == nil || id == trackID { trexDuration = read32(bytes, trex.body.lowerBound + 12) }
+                        }
+                    } else if child.type == "trak", let shift = editListShift(bytes, child.body, trackID: trackID) {
+                        editShift = shift
                     }
                 }
             }
@@ -45,7 +51,8 @@ enum FragmentTiming {
                             decode = Int64(read32(bytes, body.lowerBound + 4))
                         }
                     case "trun" where matches && body.count >= 8:
-                        guard var time = decode else { continue }
+                        // Far from any real timeline: skip rather than risk overflowing.
+                        guard var time = decode, time >= 0, time < 1 << 60 else { continue }
                         let version = bytes[body.lowerBound]
                         let flags = read32(bytes, body.lowerBound) & 0xFFFFFF
                         let count = Int(read32(bytes, body.lowerBound + 4))
@@ -53,7 +60,9 @@ enum FragmentTiming {
                         if flags & 0x1 != 0 { offset += 4 }
                         if flags & 0x4 != 0 { offset += 4 }
                         let fields = [0x100, 0x200, 0x400, 0x800].filter { flags & UInt32($0) != 0 }.count
-                        guard count >= 0, offset + count * fields * 4 <= body.upperBound else { continue }
+                        // Without per-sample fields the count is not bounded by the box size: a
+                        // hostile one must not make this loop for billions of samples.
+                        guard count >= 0, count <= 1_000_000, offset + count * fields * 4 <= body.upperBound else { continue }
                         for _ in 0..<count {
                             var duration = defaultDuration
                             var composition: Int64 = 0
@@ -78,7 +87,41 @@ enum FragmentTiming {
             }
         }
         guard let start, let end else { return nil }
-        return (start, end)
+        return (start - editShift, end - editShift)
+    }
+
+    /// The media time of the first edit of `trak` (when it is the track asked for), 0 without
+    /// an edit list; nil for another track.
+    private static func editListShift(_ bytes: [UInt8], _ trak: Range<Int>, trackID: UInt32?) -> Int64? {
+        var id: UInt32?
+        var shift: Int64 = 0
+        for child in boxes(bytes, trak) {
+            let body = child.body
+            if child.type == "tkhd", body.count >= 24 {
+                id = read32(bytes, body.lowerBound + (bytes[body.lowerBound] == 1 ? 20 : 12))
+            } else if child.type == "edts" {
+                for elst in boxes(bytes, body) where elst.type == "elst" && elst.body.count >= 8 {
+                    let version = bytes[elst.body.lowerBound]
+                    let entries = read32(bytes, elst.body.lowerBound + 4)
+                    var offset = elst.body.lowerBound + 8
+                    // Skip empty edits (media time -1): they delay, they do not shift.
+                    for _ in 0..<min(entries, 16) {
+                        let size = version == 1 ? 20 : 12
+                        guard offset + size <= elst.body.upperBound else { break }
+                        let mediaTime: Int64 = version == 1
+                            ? Int64(bitPattern: UInt64(read32(bytes, offset + 8)) << 32 | UInt64(read32(bytes, offset + 12)))
+                            : Int64(Int32(bitPattern: read32(bytes, offset + 4)))
+                        offset += size
+                        if mediaTime >= 0 && mediaTime < 1 << 40 {
+                            shift = mediaTime
+                            break
+                        }
+                    }
+                }
+            }
+        }
+        guard trackID == nil || id == trackID else { return nil }
+        return shift
     }
 
     private struct Box {
@@ -91,15 +134,18 @@ enum FragmentTiming {
         var result: [Box] = []
         var offset = range.lowerBound
         while offset + 8 <= range.upperBound {
+            let available = range.upperBound - offset
             var size = Int(read32(bytes, offset))
             var header = 8
             if size == 1, offset + 16 <= range.upperBound {
-                size = Int(UInt64(read32(bytes, offset + 8)) << 32 | UInt64(read32(bytes, offset + 12)))
+                let large = UInt64(read32(bytes, offset + 8)) << 32 | UInt64(read32(bytes, offset + 12))
+                guard large <= UInt64(available) else { break }
+                size = Int(large)
                 header = 16
             } else if size == 0 {
-                size = range.upperBound - offset
+                size = available
             }
-            guard size >= header, offset + size <= range.upperBound else { break }
+            guard size >= header, size <= available else { break }
             let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
             result.append(Box(type: type, body: (offset + header)..<(offset + size)))
             offset += size
