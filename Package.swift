@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "KerfOrigin",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfXML", "KerfTestSupport",
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],

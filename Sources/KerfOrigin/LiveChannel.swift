@@ -4,6 +4,7 @@ import Glibc
 import KerfCore
 import KerfMedia
 import KerfPackager
+import KerfTranscode
 import Logging
 import NIOCore
 import Synchronization
@@ -104,7 +105,7 @@ final class LiveChannel: Sendable {
         // every protocol, and UDP's own timeout (its reader thread never reports a stall).
         var options = isFileInput ? [:] : ["rw_timeout": "5000000"]
         if path.hasPrefix("udp://") { options["timeout"] = "5000000" }
-        var input = try MediaInput(url: path, options: options, interrupt: stopFlag)
+        var input = try open(path, options: options)
         statistics.withLock { $0.connected = true; $0.lastError = nil }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
@@ -122,7 +123,7 @@ final class LiveChannel: Sendable {
                 loopShift = loopShift + (end - start)
                 loopStart = nil
                 loopEnd = nil
-                input = try MediaInput(url: path, interrupt: stopFlag)
+                input = try open(path, options: [:])
                 continue
             }
             statistics.withLock { $0.bytesIngested += packet.size }
@@ -161,6 +162,26 @@ final class LiveChannel: Sendable {
                 _ = try epoch.push(packet, readAt: readAt)
             }
         }
+    }
+
+    /// Opens the input; with a `ladder:`, behind a transcoder re-encoding its video to the
+    /// ladder (keyframes on the segment boundaries) and its audio to AAC when it must be.
+    private func open(_ path: String, options: [String: String]) throws -> any PacketSource {
+        let input = try MediaInput(url: path, options: options, interrupt: stopFlag)
+        guard let ladder = configuration.ladder else { return input }
+        let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
+        guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),
+              let width = video.width, let height = video.height else {
+            throw OriginError(file: configuration.input, message: "the input has no video for the ladder")
+        }
+        let rungs = ladder.resolved(sourceWidth: width, sourceHeight: height, sampleAspectRatio: video.sampleAspectRatio).rungs
+        let selection = try EncoderSelection<HardwareDevice>(choice: .auto, codec: rungs.first?.codec ?? "h264") { family, name throws(TranscodeError) in
+            try EncoderProbe.open(family: family, encoderName: name)
+        }
+        logger.info("transcoding", metadata: ["ladder": "\(rungs.map { "\($0.width)x\($0.height)@\($0.bitRate / 1000)k" })",
+                                              "encoder": "\(selection.log.last ?? "")"])
+        return try TranscodingSource(input: input, plan: plan, rungs: rungs, family: selection.family, device: selection.device,
+                                     decodeDevice: nil, segmentDuration: Self.time(configuration.segmentDuration), logger: logger)
     }
 
     private func shift(_ packet: Packet, by offset: MediaTime) {
@@ -203,7 +224,7 @@ final class LiveChannel: Sendable {
         let channel: LiveChannel
         var epoch: Int?
 
-        init(input: MediaInput, channel: LiveChannel) throws {
+        init(input: any PacketSource, channel: LiveChannel) throws {
             packager = try LivePackager(input: input, segmentDuration: LiveChannel.time(channel.configuration.segmentDuration))
             self.channel = channel
         }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KerfCore
+import KerfTranscode
 import Yams
 
 /// `kerf serve`'s configuration (kerf.yaml). Every key has a default, so an empty file, or none,
@@ -34,7 +35,9 @@ public struct OriginConfiguration: Sendable, Equatable {
         public var segmentDuration = 6.0
         /// Seconds of media listed in playlists (DASH timeShiftBufferDepth).
         public var window = 60.0
-        /// Keys read but not served yet (`ladder`: live transcoding; `key`: RTMP push).
+        /// Re-encode the input to this ladder (`ladder:`, as `kerf package --ladder`).
+        public var ladder: Ladder?
+        /// Keys read but not served yet (`key`: RTMP push).
         public var pendingKeys: [String] = []
 
         public init(input: String, segmentDuration: Double = 6.0, window: Double = 60.0) {
@@ -100,6 +103,10 @@ public struct OriginConfiguration: Sendable, Equatable {
                         case "input": input = try string(setting, settingKey, fail)
                         case "segment-duration": channel.segmentDuration = try number(setting, settingKey, 0.1...60, fail)
                         case "window": channel.window = try number(setting, settingKey, 1...86_400, fail)
+                        case "ladder":
+                            do { channel.ladder = try Ladder.parse(try string(setting, settingKey, fail)) } catch let error as TranscodeError {
+                                throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
+                            }
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }

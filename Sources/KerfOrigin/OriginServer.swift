@@ -34,10 +34,6 @@ public struct OriginServer: Sendable {
         }
         for name in configuration.channels.keys.sorted() {
             let channel = configuration.channels[name]!
-            if channel.pendingKeys.contains("ladder") {
-                throw OriginError(file: "channels.\(name).ladder", message: "live transcoding is not available yet",
-                                  reason: "feed the channel an H.264/HEVC/AV1 + AAC/AC-3/Opus stream and remove ladder:")
-            }
             if channel.pendingKeys.contains("key") || channel.input == "rtmp" {
                 throw OriginError(file: "channels.\(name)", message: "RTMP push ingest (input: rtmp, key:) is not available yet",
                                   reason: "pull the stream instead: input: rtmp://host/app/stream")

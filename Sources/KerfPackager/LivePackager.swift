@@ -102,7 +102,7 @@ public final class LivePackager {
     ///   - timelineOffset: the channel time at which this epoch starts (settable until the
     ///     first keyframe arrives).
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
-    public init(input: MediaInput, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000)) throws {
+    public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000)) throws {
         let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")

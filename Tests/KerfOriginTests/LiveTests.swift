@@ -4,6 +4,7 @@ import KerfTestSupport
 import KerfValidate
 import Testing
 @testable import KerfOrigin
+import KerfTranscode
 
 /// Live channels end to end: ffmpeg encodes a test pattern in real time and sends it to the
 /// origin (UDP MPEG-TS, or an SRT/RTMP server Kerf pulls from); ffmpeg plays what the origin
@@ -17,10 +18,11 @@ import Testing
 
     static func port() -> Int { Int.random(in: 20_000..<45_000) }
 
-    static func origin(input: String, window: Double = 30) async throws -> RunningOrigin {
+    static func origin(input: String, window: Double = 30, ladder: String? = nil) async throws -> RunningOrigin {
         var configuration = OriginConfiguration()
         configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
         configuration.channels["news"] = .init(input: input, segmentDuration: 2, window: window)
+        configuration.channels["news"]?.ladder = try ladder.map { try Ladder.parse($0) }
         return try await RunningOrigin(configuration)
     }
 
@@ -59,6 +61,32 @@ import Testing
             if fields.count > 2, let pts = Double(fields[2]) { times.append(pts * timebase) }
         }
         return times
+    }
+
+    /// A channel with a ladder re-encodes its input (here MPEG-2/MP2 looped from a file) into
+    /// the rungs, with segments cut on the keyframes the encoders were told to make.
+    @Test func channelLadderReencodesTheFeed() async throws {
+        let origin = try await Self.origin(input: Fixtures.path("mpeg2_mp2.ts"), ladder: "360p:500k,180p:150k")
+        defer { Task { await origin.stop() } }
+        try await Self.waitForPlaylist(origin, segments: 3)
+        let live = origin.base + "/live/news"
+        let master = String(decoding: try await curl([live + "/master.m3u8"]).body, as: UTF8.self)
+        #expect(master.contains("RESOLUTION=640x360") && master.contains("RESOLUTION=320x180"), "\(master)")
+        #expect(master.contains("avc1.") && master.contains("mp4a.40.2"), "\(master)")
+        let playlist = String(decoding: try await curl([live + "/video_360p/playlist.m3u8"]).body, as: UTF8.self)
+        // Keyframes on the boundaries: 2 s segments (a loop of the file adds its audio's overhang).
+        let durations = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
+            .compactMap { Double($0.dropFirst(8).prefix { $0 != "," }) }
+        #expect(durations.count >= 3 && durations.allSatisfy { $0 >= 1.99 && $0 <= 2.1 }, "\(playlist)")
+        #expect(durations.filter { $0 == 2 }.count * 2 >= durations.count, "\(playlist)")
+        let frames = try await Self.play(live + "/master.m3u8", seconds: 6)
+        #expect(frames.count >= 145 && frames.count <= 152, "\(frames.count) frames")
+        var validator = Validator(schemaPath: Fixtures.dashSchema)
+        validator.live = 6
+        for manifest in ["/master.m3u8", "/manifest.mpd"] {
+            let report = try await validator.validate(live + manifest)
+            #expect(report.errors == 0, "\(manifest): \(report.findings.map(\.message))")
+        }
     }
 
     @Test func udpChannelPlaysValidatesAndCaches() async throws {

@@ -239,13 +239,23 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
     /// Channel settings for what is not built yet stop the server with a one-line error.
     @Test func unavailableChannelFeaturesAreRefused() throws {
         let root = try Fixtures.temporaryDirectory("kerf-config").path
-        for (setting, expected) in [("ladder: 720p:3000k", "channels.a.ladder: live transcoding is not available yet"),
-                                    ("key: secret", "channels.a: RTMP push ingest (input: rtmp, key:) is not available yet")] {
+        for (setting, expected) in [("key: secret", "channels.a: RTMP push ingest (input: rtmp, key:) is not available yet")] {
             let configuration = try OriginConfiguration.load(yaml: "root: \(root)\nchannels:\n  a:\n    input: udp://127.0.0.1:9\n    \(setting)\n",
                                                              file: "k.yaml")
             let error = #expect(throws: OriginError.self) { try OriginServer(configuration: configuration, logger: Logger(label: "test")) }
             #expect(error?.oneLine.hasPrefix(expected) == true, "\(error?.oneLine ?? "")")
         }
+    }
+
+    @Test func channelLaddersAreReadLikeThePackagersOption() throws {
+        let configuration = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    segment-duration: 2\n    ladder: 720p:3000k,360p:800k\n",
+                                                         file: "k.yaml")
+        #expect(configuration.channels["a"]?.ladder?.rungs.map(\.height) == [720, 360])
+        let error = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ladder: 720p\n", file: "k.yaml")
+        }
+        #expect(error?.oneLine.hasPrefix("k.yaml: channels.a.ladder: --ladder rung 1 ('720p') must be resolution:bitrate") == true,
+                "\(error?.oneLine ?? "")")
     }
 
     @Test func rangeHeadersFollowRFC9110() {
