@@ -115,6 +115,7 @@ final class LiveChannel: Sendable {
         var loopShift = MediaTime.zero(timescale: 1000)
         var loopStart: MediaTime?, loopEnd: MediaTime?
         let packet = Packet()
+        var countedInput = 0
         let target = configuration.segmentDuration
         defer { epoch.finish() }
         while !stopFlag.isRaised {
@@ -124,10 +125,18 @@ final class LiveChannel: Sendable {
                 loopStart = nil
                 loopEnd = nil
                 input = try open(path, options: [:])
+                countedInput = 0
                 continue
             }
-            statistics.withLock { $0.bytesIngested += packet.size }
-            metrics.ingestBytes.increment(by: Int64(packet.size))
+            // Ingest is what came in: behind a transcoder, the input's bytes, not the rungs'.
+            var ingested = packet.size
+            if let transcoder = input as? TranscodingSource {
+                ingested = transcoder.bytesRead - countedInput
+                countedInput = transcoder.bytesRead
+            }
+            let added = ingested
+            statistics.withLock { $0.bytesIngested += added }
+            metrics.ingestBytes.increment(by: Int64(added))
             if isFileInput {
                 guard let time = packet.dts ?? packet.pts else { continue }
                 loopStart = min(loopStart ?? time, time)

@@ -26,6 +26,8 @@ public final class TranscodingSource: PacketSource {
     private let reading = Packet()
     private let logger: Logger
     private var unreadable = 0
+    /// Bytes of input packets read so far (what was ingested, before re-encoding).
+    public private(set) var bytesRead = 0
 
     private enum Route {
         case copy(Int)
@@ -187,6 +189,7 @@ public final class TranscodingSource: PacketSource {
             for track in copyTracks { collector.finish(track: track) }
             return
         }
+        bytesRead += reading.size
         switch routes[reading.streamIndex] {
         case .copy(let output):
             let copy = try reading.makeReference()
