@@ -51,7 +51,7 @@ final class AudioTranscoder {
 
     /// Drains decoder, resampler and encoder at the end of the input.
     func finish() throws {
-        try decoder.drain()
+        _ = try errors.skippingCorrupt { () throws(MediaError) in try decoder.drain() }
         try receiveFrames()
         while try resampler.pull(into: chunk, flush: true) { try send(chunk) }
         try encoder.drain()

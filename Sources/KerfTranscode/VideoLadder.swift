@@ -107,7 +107,7 @@ final class VideoLadder {
 
     /// Drains the decoder and closes the rungs' queues; the rungs finish on their threads.
     func finish() throws {
-        try decoder.drain()
+        _ = try skippingCorrupt { () throws(MediaError) in try decoder.drain() }
         try receivePictures()
         if let deinterlacer {
             try deinterlacer.drain()

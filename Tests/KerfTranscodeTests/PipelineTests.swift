@@ -79,6 +79,29 @@ import KerfTestSupport
         #expect(packets > 10)
     }
 
+    @Test func aVideoStreamThatNeverDecodesFailsWithAClearError() throws {
+        let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
+        let track = try #require(input.tracks.first { $0.mediaType == .video })
+        let rungs = try Ladder.parse("180p:100k").resolved(sourceWidth: 640, sourceHeight: 360).rungs
+        let ladder = try VideoLadder(source: track, parameters: input.codecParameters(track: track.index), rungs: rungs, tracks: [0],
+                                     family: .software, device: nil, decodeDevice: nil,
+                                     segmentDuration: MediaTime(value: 2, timescale: 1), collector: PacketCollector(sparse: [false]),
+                                     threadsPerEncoder: 1, file: "garbage.mp4", logger: Logger(label: "test"))
+        defer { ladder.cancel(); ladder.join() }
+        var generator = SplitMix(seed: 9)
+        for _ in 0..<20 {
+            let garbage = try Packet(bytes: [0, 0, 0, 1] + (0..<300).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+            garbage.timeBase = track.timeBase
+            try ladder.decode(garbage)
+        }
+        #expect {
+            try ladder.finish()
+        } throws: { error in
+            guard let error = error as? TranscodeError else { return false }
+            return error.code == .undecodable && error.message == "video stream 0 (h264) cannot be decoded" && error.isInputError
+        }
+    }
+
     /// The ladder from the irregular-GOP fixture: every rung's keyframes are exactly the
     /// segment boundaries, at identical timestamps.
     @Test func everyRungHasKeyframesAtTheSameBoundariesOnly() throws {
