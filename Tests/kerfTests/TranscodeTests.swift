@@ -105,6 +105,24 @@ import Testing
         #expect(boundaries.allSatisfy { $0 == [0, 2, 4, 6, 8] }, "\(boundaries)")
     }
 
+    /// Renditions whose keyframes disagree are found by trying stream copy, then each is
+    /// re-encoded at its own size and bitrate with keyframes on the same boundaries.
+    @Test func misalignedRenditionsAreReencodedIntoAlignment() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-align")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        let result = try run(["package", Fixtures.path("ladder_360p.mp4"), Fixtures.path("h264_irregular_gop.mp4"),
+                              "-o", out.path, "--segment-duration", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("stream copy is not possible (renditions are not keyframe-aligned"))
+        #expect(result.stderr.contains("h264_irregular_gop.mp4 stream 1 (aac): copy"))
+        for folder in ["video_360p", "video_360p_2"] {
+            let playlist = try String(contentsOf: out.appendingPathComponent("\(folder)/playlist.m3u8"), encoding: .utf8)
+            let durations = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
+            #expect(durations == Array(repeating: "#EXTINF:2.000,", count: 5), "\(folder): \(durations)")
+        }
+    }
+
     @Test func aMissingGPUIsAnErrorWhenAskedForAndAFallbackOtherwise() throws {
         let dir = try Fixtures.temporaryDirectory("kerf-gpu")
         defer { try? FileManager.default.removeItem(at: dir) }
