@@ -20,6 +20,9 @@ import Testing
         let encode = ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "libx264", "-preset", "ultrafast",
                       "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-t", "30"]
         let hls = try BackgroundProcess("ffmpeg", encode + ["-f", "hls", "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
+                                                            // Keep segments that left the playlist long enough for
+                                                            // RFC 8216bis §6.2.2 (ffmpeg's default keeps one).
+                                                            "-hls_delete_threshold", "6",
                                                             dir.appendingPathComponent("h/live.m3u8").path])
         let dash = try BackgroundProcess("ffmpeg", encode + ["-f", "dash", "-seg_duration", "1", "-window_size", "5", "-use_timeline", "1",
                                                              "-use_template", "1", dir.appendingPathComponent("d/live.mpd").path])
