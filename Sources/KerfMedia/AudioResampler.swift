@@ -52,9 +52,6 @@ public final class AudioResampler {
     /// The output time base, 1/`sampleRate`.
     public var timeBase: Rational { Rational(1, Int64(sampleRate)) }
 
-    /// Samples waiting in the FIFO.
-    public var bufferedSamples: Int { Int(av_audio_fifo_size(fifo)) }
-
     /// Converts one decoded frame (timestamps in `timeBase`) into the FIFO.
     public func push(_ frame: Frame, timeBase: Rational) throws(MediaError) {
         let input = frame.pointer

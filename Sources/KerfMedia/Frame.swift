@@ -92,9 +92,6 @@ public final class Frame {
     /// True for a picture made of two interlaced fields.
     public var isInterlaced: Bool { pointer.pointee.interlaced_frame != 0 }
 
-    /// Duration in ticks of the codec's time base (0 when unknown).
-    public var durationTicks: Int64 { pointer.pointee.pkt_duration }
-
     /// True when the frame's data lives on a GPU (`hw_frames_ctx` set).
     public var isHardwareFrame: Bool { pointer.pointee.hw_frames_ctx != nil }
 }

@@ -49,8 +49,6 @@ final class PacketCollector: @unchecked Sendable {
         }
     }
 
-    var hasFailed: Bool { condition.withLock { failure != nil } }
-
     /// The outcome of asking for the next packet.
     enum Next {
         case packet(Packet)

@@ -24,7 +24,7 @@ final class VideoLadder {
     private let threads: NIOThreadPool
     private var lastPTS: Int64?
     /// Deinterlacing, for interlaced sources: created at the first picture (its format is known).
-    private let deinterlace: Bool
+    private var deinterlace: Bool { source.fieldOrder?.isInterlaced == true }
     private var deinterlacer: VideoFilter?
     private let filtered = Frame()
     /// The libavfilter chain that turns each interlaced picture into one progressive picture.
@@ -45,7 +45,6 @@ final class VideoLadder {
         decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, hardware: decodeDevice, subject: file)
         try decoder.open()
         schedule = KeyframeSchedule(target: segmentDuration)
-        deinterlace = source.fieldOrder?.isInterlaced == true
         let pool = FramePool(capacity: 64)
         self.pool = pool
         let frameRate = source.frameRate ?? Rational(25, 1)
