@@ -67,6 +67,19 @@ public final class Scaler {
         LiveObjects.contextCount.subtract(1, ordering: .relaxed)
     }
 
+    /// True when `frame` already has this scaler's size and pixel format (and square pixels
+    /// when the scaler sets them): it can be used as it is.
+    public func accepts(_ frame: Frame) -> Bool {
+        let picture = frame.pointer.pointee
+        guard picture.width == Int32(width), picture.height == Int32(height), picture.format == format.rawValue,
+              picture.hw_frames_ctx == nil else { return false }
+        guard let sampleAspectRatio else { return true }
+        let sar = picture.sample_aspect_ratio
+        // 0/1 (unknown) counts as square.
+        return sar.num == 0 ? sampleAspectRatio.reduced == Rational(1, 1)
+            : Rational(sar).reduced == sampleAspectRatio.reduced
+    }
+
     /// Scales `source` into `target`, replacing the target's content.
     /// - Throws: `.invalidArgument` for a GPU or audio frame; the library's error otherwise.
     public func scale(_ source: Frame, into target: Frame) throws(MediaError) {

@@ -55,7 +55,7 @@ final class AudioTranscoder {
         try receiveFrames()
         while try resampler.pull(into: chunk, flush: true) { try send(chunk) }
         try encoder.drain()
-        try receivePackets()
+        try collector.collect(from: encoder, track: track)
         collector.finish(track: track)
         if errors.decoded == 0 {
             throw TranscodeError(.undecodable, "audio stream \(source.index) (\(source.codec)) cannot be decoded",
@@ -80,17 +80,8 @@ final class AudioTranscoder {
     }
 
     private func send(_ frame: Frame) throws {
-        while try encoder.send(frame) == .tryAgain { try receivePackets() }
-        try receivePackets()
-    }
-
-    private func receivePackets() throws {
-        while true {
-            let packet = Packet()
-            guard try encoder.receive(into: packet) == .output else { return }
-            packet.streamIndex = track
-            collector.append(packet, track: track)
-        }
+        while try encoder.send(frame) == .tryAgain { try collector.collect(from: encoder, track: track) }
+        try collector.collect(from: encoder, track: track)
     }
 }
 

@@ -33,6 +33,16 @@ final class PacketCollector: @unchecked Sendable {
         }
     }
 
+    /// Takes every packet `encoder` has ready, as track `track`.
+    func collect(from encoder: Encoder, track: Int) throws {
+        while true {
+            let packet = Packet()
+            guard try encoder.receive(into: packet) == .output else { return }
+            packet.streamIndex = track
+            append(packet, track: track)
+        }
+    }
+
     /// Track `track` will receive no more packets.
     func finish(track: Int) {
         condition.withLock {

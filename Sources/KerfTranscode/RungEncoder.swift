@@ -53,7 +53,7 @@ final class RungEncoder: @unchecked Sendable {
             // Torn down after a failure elsewhere: nothing will read the remaining packets.
             guard !input.isCancelled else { return abandon() }
             try encoder.drain()
-            try receivePackets()
+            try collector.collect(from: encoder, track: track)
             encoder.close()
             collector.finish(track: track)
         } catch {
@@ -73,9 +73,7 @@ final class RungEncoder: @unchecked Sendable {
 
     private func encode(_ work: Work) throws {
         var picture = work.frame
-        let ready = picture.width == rung.width && picture.height == rung.height && picture.formatName == scaler.pixelFormatName
-            && (picture.sampleAspectRatio ?? Rational(1, 1)).reduced == Rational(1, 1)
-        if !ready {
+        if !scaler.accepts(picture) {
             let scaled = pool.acquire()
             try scaler.scale(work.frame, into: scaled)
             pool.release(work.frame)
@@ -95,20 +93,11 @@ final class RungEncoder: @unchecked Sendable {
             picture = onDevice
         }
         while try encoder.send(picture) == .tryAgain {
-            try receivePackets()
+            try collector.collect(from: encoder, track: track)
         }
         pool.release(picture)
         frames += 1
-        try receivePackets()
-    }
-
-    private func receivePackets() throws {
-        while true {
-            let packet = Packet()
-            guard try encoder.receive(into: packet) == .output else { return }
-            packet.streamIndex = track
-            collector.append(packet, track: track)
-        }
+        try collector.collect(from: encoder, track: track)
     }
 
     /// CPU time consumed by the calling thread, in seconds.
