@@ -17,6 +17,8 @@ public final class MediaInput {
     private let timeBases: [AVRational]
     /// Kept alive as long as the format context polls it.
     private let interrupt: InterruptFlag?
+    /// Bytes of the packets read so far.
+    public private(set) var bytesRead = 0
 
     /// The result of reading one packet.
     public enum ReadResult: Sendable, Equatable {
@@ -165,6 +167,7 @@ public final class MediaInput {
             throw LibAV.error(result, "av_read_frame", "cannot read packet", file: url)
         }
         packet.pointer.pointee.time_base = timeBases[Int(packet.pointer.pointee.stream_index)]
+        bytesRead += Int(packet.pointer.pointee.size)
         return .packet
     }
 }

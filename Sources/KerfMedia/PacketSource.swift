@@ -15,6 +15,8 @@ public protocol PacketSource: AnyObject {
     func codecParameters(track index: Int) -> CodecParameters
     /// Reads the next packet into `packet`, replacing its content.
     func read(into packet: Packet) throws -> MediaInput.ReadResult
+    /// Bytes of the input's packets read so far (before any re-encoding).
+    var bytesRead: Int { get }
 }
 
 extension MediaInput: PacketSource {}

@@ -105,7 +105,9 @@ final class LiveChannel: Sendable {
         // every protocol, and UDP's own timeout (its reader thread never reports a stall).
         var options = isFileInput ? [:] : ["rw_timeout": "5000000"]
         if path.hasPrefix("udp://") { options["timeout"] = "5000000" }
-        var input = try open(path, options: options)
+        // Chosen once per connection, not again at every loop of a file.
+        var encoder: EncoderSelection<HardwareDevice>?
+        var input = try open(path, options: options, encoder: &encoder)
         statistics.withLock { $0.connected = true; $0.lastError = nil }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
@@ -124,17 +126,13 @@ final class LiveChannel: Sendable {
                 loopShift = loopShift + (end - start)
                 loopStart = nil
                 loopEnd = nil
-                input = try open(path, options: [:])
+                input = try open(path, options: [:], encoder: &encoder)
                 countedInput = 0
                 continue
             }
             // Ingest is what came in: behind a transcoder, the input's bytes, not the rungs'.
-            var ingested = packet.size
-            if let transcoder = input as? TranscodingSource {
-                ingested = transcoder.bytesRead - countedInput
-                countedInput = transcoder.bytesRead
-            }
-            let added = ingested
+            let added = input.bytesRead - countedInput
+            countedInput = input.bytesRead
             statistics.withLock { $0.bytesIngested += added }
             metrics.ingestBytes.increment(by: Int64(added))
             if isFileInput {
@@ -175,7 +173,9 @@ final class LiveChannel: Sendable {
 
     /// Opens the input; with a `ladder:`, behind a transcoder re-encoding its video to the
     /// ladder (keyframes on the segment boundaries) and its audio to AAC when it must be.
-    private func open(_ path: String, options: [String: String]) throws -> any PacketSource {
+    /// - Parameter encoder: the video encoder chosen for the ladder; chosen here when nil.
+    private func open(_ path: String, options: [String: String],
+                      encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         let input = try MediaInput(url: path, options: options, interrupt: stopFlag)
         guard let ladder = configuration.ladder else { return input }
         let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
@@ -184,9 +184,10 @@ final class LiveChannel: Sendable {
             throw OriginError(file: configuration.input, message: "the input has no video for the ladder")
         }
         let rungs = ladder.resolved(sourceWidth: width, sourceHeight: height, sampleAspectRatio: video.sampleAspectRatio).rungs
-        let selection = try EncoderSelection<HardwareDevice>(choice: .auto, codec: rungs.first?.codec ?? "h264") { family, name throws(TranscodeError) in
+        let selection = try encoder ?? EncoderSelection<HardwareDevice>(choice: .auto, codec: rungs.first?.codec ?? "h264") { family, name throws(TranscodeError) in
             try EncoderProbe.open(family: family, encoderName: name)
         }
+        encoder = selection
         logger.info("transcoding", metadata: ["ladder": "\(rungs.map { "\($0.width)x\($0.height)@\($0.bitRate / 1000)k" })",
                                               "encoder": "\(selection.log.last ?? "")"])
         return try TranscodingSource(input: input, plan: plan, rungs: rungs, family: selection.family, device: selection.device,

@@ -26,8 +26,8 @@ public final class TranscodingSource: PacketSource {
     private let reading = Packet()
     private let logger: Logger
     private var unreadable = 0
-    /// Bytes of input packets read so far (what was ingested, before re-encoding).
-    public private(set) var bytesRead = 0
+    /// Bytes of the input's packets read so far (what was ingested, before re-encoding).
+    public var bytesRead: Int { input.bytesRead }
 
     private enum Route {
         case copy(Int)
@@ -189,7 +189,6 @@ public final class TranscodingSource: PacketSource {
             for track in copyTracks { collector.finish(track: track) }
             return
         }
-        bytesRead += reading.size
         switch routes[reading.streamIndex] {
         case .copy(let output):
             let copy = try reading.makeReference()

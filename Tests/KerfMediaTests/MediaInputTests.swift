@@ -95,4 +95,12 @@ import Testing
         reference.move(into: moved)
         #expect(reference.isEmpty && moved.size > 0)
     }
+
+    @Test func countsTheBytesOfThePacketsRead() throws {
+        let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
+        let packet = Packet()
+        var total = 0
+        while try input.read(into: packet) == .packet { total += packet.size }
+        #expect(total > 500_000 && input.bytesRead == total)
+    }
 }
