@@ -49,24 +49,14 @@ ladder="1080p:5000k,720p:3000k,480p:1200k"
 die() { echo "ladder.sh: $*" >&2; exit 1; }
 log() { echo "== $*" >&2; }
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 1 ]] || die "KERF_BENCH_RUNS must be a positive integer"
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+bench_name=ladder.sh
+# shellcheck source=Benchmarks/common.sh
+source "$script_dir/common.sh"
 
 command -v ffmpeg >/dev/null || die "ffmpeg is not installed (apt-get install ffmpeg)"
 command -v python3 >/dev/null || die "python3 is needed to read kerf's JSON summary"
-if [[ ! -x /usr/bin/time ]]; then
-    log "installing GNU time"
-    as_root apt-get install -y -q time >&2 || die "could not install GNU time"
-fi
-if [[ -z "${KERF:-}" ]]; then
-    KERF="$repo_root/.build/release/kerf"
-    if [[ ! -x "$KERF" ]]; then
-        command -v swift >/dev/null || PATH="/opt/swift/usr/bin:$PATH"
-        command -v swift >/dev/null || die "swift not found"
-        log "building kerf (swift build -c release --product kerf)"
-        swift build -c release --product kerf >&2 || die "swift build failed"
-    fi
-fi
-[[ -x "$KERF" ]] || die "kerf binary not found: $KERF"
+require_gnu_time
+require_kerf
 
 # ---------------------------------------------------------------- inputs
 
@@ -115,10 +105,6 @@ results="$work_dir/results.txt"   # lines: label wall_s rss_kib cpu_s time_%e_s
 rm -rf "$runs_dir"
 mkdir -p "$runs_dir"
 : > "$results"
-
-bench_name=ladder.sh
-# shellcheck source=Benchmarks/measure.sh
-source "$script_dir/measure.sh"
 
 log "warm-up"
 measure kerf kerf-warmup "$input20"

@@ -63,16 +63,15 @@ log() { echo "== $*" >&2; }
 # the long one, so that "short" is always shorter than "long".
 if (( long_seconds >= 120 )); then short_seconds=60; else short_seconds=$(( long_seconds / 2 )); fi
 
-as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+bench_name=package.sh
+# shellcheck source=Benchmarks/common.sh
+source "$script_dir/common.sh"
 
 # ---------------------------------------------------------------- dependencies
 
 command -v ffmpeg >/dev/null || die "ffmpeg is not installed (apt-get install ffmpeg)"
 
-if [[ ! -x /usr/bin/time ]]; then
-    log "installing GNU time"
-    as_root apt-get install -y -q time >&2 || die "could not install GNU time"
-fi
+require_gnu_time
 
 find_shaka() {
     python3 - <<'EOF' 2>/dev/null
@@ -94,16 +93,7 @@ if [[ -z "$shaka" ]]; then
 fi
 [[ -n "$shaka" && -x "$shaka" ]] || die "Shaka Packager binary not found (looked for ${shaka:-packager-linux-x64})"
 
-if [[ -z "${KERF:-}" ]]; then
-    KERF="$repo_root/.build/release/kerf"
-    if [[ ! -x "$KERF" ]]; then
-        command -v swift >/dev/null || PATH="/opt/swift/usr/bin:$PATH"
-        command -v swift >/dev/null || die "swift not found (install Swift 6 in /opt/swift or on PATH)"
-        log "building kerf (swift build -c release --product kerf)"
-        swift build -c release --product kerf >&2 || die "swift build failed"
-    fi
-fi
-[[ -x "$KERF" ]] || die "kerf binary not found: $KERF"
+require_kerf
 
 # ---------------------------------------------------------------- inputs
 
@@ -165,10 +155,6 @@ results="$work_dir/results.txt"   # lines: label wall_s rss_kib cpu_s time_%e_s
 rm -rf "$runs_dir"
 mkdir -p "$runs_dir"
 : > "$results"
-
-bench_name=package.sh
-# shellcheck source=Benchmarks/measure.sh
-source "$script_dir/measure.sh"
 
 check_outputs() {
     local tool=$1 label=$2 f

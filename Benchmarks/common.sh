@@ -1,5 +1,31 @@
-# Benchmarks/measure.sh: the timed run shared by the benchmark scripts (sourced, not run).
-#
+# Benchmarks/common.sh: what the timing benchmarks share (sourced, not run). The caller defines
+# die and log, and $repo_root.
+
+# as_root COMMAND...: runs COMMAND as root (sudo only when not root already).
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# require_gnu_time: installs GNU time (/usr/bin/time, apt) when missing.
+require_gnu_time() {
+    if [[ ! -x /usr/bin/time ]]; then
+        log "installing GNU time"
+        as_root apt-get install -y -q time >&2 || die "could not install GNU time"
+    fi
+}
+
+# require_kerf: sets KERF to .build/release/kerf (built when missing) unless KERF is given.
+require_kerf() {
+    if [[ -z "${KERF:-}" ]]; then
+        KERF="$repo_root/.build/release/kerf"
+        if [[ ! -x "$KERF" ]]; then
+            command -v swift >/dev/null || PATH="/opt/swift/usr/bin:$PATH"
+            command -v swift >/dev/null || die "swift not found (install Swift 6 in /opt/swift or on PATH)"
+            log "building kerf (swift build -c release --product kerf)"
+            swift build -c release --product kerf >&2 || die "swift build failed"
+        fi
+    fi
+    [[ -x "$KERF" ]] || die "kerf binary not found: $KERF"
+}
+
 # measure TOOL LABEL INPUT [record]: runs the command `cmd_TOOL INPUT OUTDIR` sets up, in a fresh
 # $runs_dir/LABEL/out, under GNU time; with `record`, appends "LABEL wall_s rss_kib cpu_s
 # time_%e_s" to $results. The caller defines $runs_dir, $results, $bench_name and cmd_TOOL.
