@@ -40,3 +40,21 @@ struct InitSegment {
         return InitSegment(bytes: Array(sink.bytes[0..<(moov.offset + moov.size)]), timescale: timescale)
     }
 }
+
+extension InitSegment {
+    /// Everything a track needs at its first sample to be written as CMAF: the payload
+    /// conversion MPEG-TS style samples need (Annex B, ADTS), the codec parameters completed
+    /// from that sample (an AudioSpecificConfig from an ADTS header), and the init segment.
+    /// Shared by the VOD and the live packager.
+    static func prepare(parameters: CodecParameters, timeBase: Rational, language: String?, name: String,
+                        firstPacket: Packet) throws -> (conversion: PayloadConversion, parameters: CodecParameters, segment: InitSegment) {
+        let bytes = firstPacket.bytes
+        let conversion = PayloadConversion.detect(codec: parameters.codec, extradata: parameters.extradata, firstSample: bytes)
+        var parameters = parameters
+        if conversion == .adts, parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(bytes) {
+            parameters = try parameters.replacingExtradata(config)
+        }
+        let segment = try make(parameters: parameters, timeBase: timeBase, language: language, name: name, firstPacket: firstPacket)
+        return (conversion, parameters, segment)
+    }
+}

@@ -190,13 +190,10 @@ public final class LivePackager {
     }
 
     private func prepareOutput(_ run: TrackRun, packet: Packet) throws {
-        let bytes = packet.bytes
-        run.conversion = PayloadConversion.detect(codec: run.track.info.codec, extradata: run.parameters.extradata, firstSample: bytes)
-        if run.conversion == .adts, run.parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(bytes) {
-            run.parameters = try run.parameters.replacingExtradata(config)
-        }
-        let initSegment = try InitSegment.make(parameters: run.parameters, timeBase: run.track.info.timeBase,
-                                               language: run.track.language, name: run.track.folder, firstPacket: packet)
+        let initSegment: InitSegment
+        (run.conversion, run.parameters, initSegment) = try InitSegment.prepare(
+            parameters: run.parameters, timeBase: run.track.info.timeBase, language: run.track.language,
+            name: run.track.folder, firstPacket: packet)
         run.timescale = initSegment.timescale
         let naming = SegmentNaming(folder: run.track.folder, byTime: true, fileExtension: "m4s")
         let number = run.track.number, timescale = initSegment.timescale

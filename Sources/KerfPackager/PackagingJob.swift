@@ -230,7 +230,7 @@ public final class PackagingJob {
             if MediaTime(value: pts, timeBase: base) < origin { return }
             run.firstPTS = pts
             run.firstDTS = dts
-            try prepareOutput(run, firstSample: packet.bytes, packet: packet)
+            try prepareOutput(run, packet: packet)
         }
         let converted = run.conversion == .none ? packet : try packet.replacingPayload(run.conversion.convert(packet.bytes))
         let firstPTS = run.firstPTS!, firstDTS = run.firstDTS!
@@ -257,18 +257,13 @@ public final class PackagingJob {
 
     /// Creates a track's init segment and writer at its first sample, converting MPEG-TS style
     /// payloads (Annex B, ADTS) for CMAF.
-    private func prepareOutput(_ run: TrackRun, firstSample: [UInt8], packet: Packet) throws {
-        guard let directory, var parameters = run.parameters else { return }
+    private func prepareOutput(_ run: TrackRun, packet: Packet) throws {
+        guard let directory, let parameters = run.parameters else { return }
         let plan = run.plan
-        run.conversion = PayloadConversion.detect(codec: plan.info.codec, extradata: parameters.extradata, firstSample: firstSample)
-        if run.conversion == .adts, parameters.extradata.isEmpty, let config = ADTS.audioSpecificConfig(firstSample) {
-            parameters = try parameters.replacingExtradata(config)
-            run.parameters = parameters
-        }
         let initSegment: InitSegment
         do {
-            initSegment = try InitSegment.make(parameters: parameters, timeBase: plan.info.timeBase,
-                                               language: plan.language, name: plan.inputPath, firstPacket: packet)
+            (run.conversion, run.parameters, initSegment) = try InitSegment.prepare(
+                parameters: parameters, timeBase: plan.info.timeBase, language: plan.language, name: plan.inputPath, firstPacket: packet)
         } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
         run.initSegment = initSegment
         guard writesCMAF else { return }
