@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),

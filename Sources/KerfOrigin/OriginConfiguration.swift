@@ -20,6 +20,13 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var maxURLLength = 4096
     /// Seconds a connection may stay idle (slow or stalled clients are closed).
     public var idleTimeout = 30
+    /// Seconds a request head may take from its first byte to its end (slowloris clients that
+    /// trickle header lines are closed).
+    public var headerTimeout = 10
+    /// Largest request head (all header lines), in bytes (larger: 400 and the connection closes).
+    public var maxHeaderSize = 16_384
+    /// Connections served at once; further clients wait in the listen backlog until one closes.
+    public var maxConnections = 4096
     /// When set, playback requires URLs signed with this secret (`SignedURL`).
     public var tokenSecret: String?
     /// When set, the status page and `/metrics` require `Authorization: Bearer <admin-token>`.
@@ -50,6 +57,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     public init() {}
 
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
+                                    "header-timeout", "max-header-size", "max-connections",
                                     "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder"]
 
@@ -84,6 +92,9 @@ public struct OriginConfiguration: Sendable, Equatable {
             case "gzip": configuration.gzip = try boolean(value, key, fail)
             case "max-url-length": configuration.maxURLLength = try integer(value, key, 64...65_536, fail)
             case "idle-timeout": configuration.idleTimeout = try integer(value, key, 1...3600, fail)
+            case "header-timeout": configuration.headerTimeout = try integer(value, key, 1...3600, fail)
+            case "max-header-size": configuration.maxHeaderSize = try integer(value, key, 1024...1_048_576, fail)
+            case "max-connections": configuration.maxConnections = try integer(value, key, 1...1_000_000, fail)
             case "token-secret", "admin-token":
                 let secret = try string(value, key, fail)
                 guard secret.utf8.count >= 16 else { throw fail(key, "must be at least 16 characters") }

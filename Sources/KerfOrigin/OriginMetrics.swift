@@ -15,9 +15,17 @@ enum OriginMetrics {
         return registry
     }()
 
+    /// Connections answered 503 because `max-connections` were open.
+    static let connectionsRefused = registry.makeCounter(
+        descriptor: describe("kerf_http_connections_refused_total", "Connections refused because max-connections were open"), labels: [])
+
+    /// A metric's name (used whole, no unit suffix added) and help text.
+    static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     static let bytesServed: [String: Prometheus.Counter] = ["vod", "live", "other"].reduce(into: [:]) { counters, route in
-        counters[route] = registry.makeCounter(name: "kerf_http_response_bytes_total", labels: [("route", route)],
-                                               help: "Bytes of response bodies sent, by route")
+        counters[route] = registry.makeCounter(descriptor: describe("kerf_http_response_bytes_total", "Bytes of response bodies sent, by route"), labels: [("route", route)])
     }
 
     /// Per-channel metrics, created with the channel.
@@ -32,20 +40,13 @@ enum OriginMetrics {
 
         init(name: String) {
             let labels = [("channel", name)]
-            segments = registry.makeCounter(name: "kerf_live_segments_total", labels: labels,
-                                            help: "Media segments produced (all renditions)")
-            reconnects = registry.makeCounter(name: "kerf_live_reconnects_total", labels: labels,
-                                              help: "Times the input was reconnected")
-            ingestBytes = registry.makeCounter(name: "kerf_live_ingest_bytes_total", labels: labels,
-                                               help: "Bytes of media packets read from the input")
-            ingestBitRate = registry.makeGauge(name: "kerf_live_ingest_bitrate_bps", labels: labels,
-                                               help: "Input bit rate over the last published segment")
-            lastSegmentAge = registry.makeGauge(name: "kerf_live_last_segment_age_seconds", labels: labels,
-                                                help: "Seconds since the last segment was published")
-            listingLatencyP50 = registry.makeGauge(name: "kerf_live_listing_latency_p50_seconds", labels: labels,
-                                                   help: "Median time from reading the packet that completes a segment to its listing (last 1024)")
-            listingLatencyP99 = registry.makeGauge(name: "kerf_live_listing_latency_p99_seconds", labels: labels,
-                                                   help: "99th percentile of the same")
+            segments = registry.makeCounter(descriptor: describe("kerf_live_segments_total", "Media segments produced (all renditions)"), labels: labels)
+            reconnects = registry.makeCounter(descriptor: describe("kerf_live_reconnects_total", "Times the input was reconnected"), labels: labels)
+            ingestBytes = registry.makeCounter(descriptor: describe("kerf_live_ingest_bytes_total", "Bytes of media packets read from the input"), labels: labels)
+            ingestBitRate = registry.makeGauge(descriptor: describe("kerf_live_ingest_bitrate_bps", "Input bit rate over the last published segment"), labels: labels)
+            lastSegmentAge = registry.makeGauge(descriptor: describe("kerf_live_last_segment_age_seconds", "Seconds since the last segment was published"), labels: labels)
+            listingLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p50_seconds", "Median time from reading the packet that completes a segment to its listing (last 1024)"), labels: labels)
+            listingLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p99_seconds", "99th percentile of the same"), labels: labels)
         }
     }
 }

@@ -56,8 +56,8 @@ public struct OriginServer: Sendable {
         let (host, port) = try configuration.listenAddress()
         let application = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeout)))),
-            configuration: .init(address: .hostname(host, port: port), serverName: "kerf"),
+            server: OriginHTTPChannel.builder(configuration),
+            configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )

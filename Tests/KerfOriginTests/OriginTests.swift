@@ -236,6 +236,72 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "[1, 2", file: "k.yaml") }
     }
 
+    /// Slowloris heads, oversized heads and one connection too many, on raw sockets.
+    @Test func connectionLimitsHold() async throws {
+        let root = try Self.makeRoot()
+        var configuration = try OriginConfiguration.load(yaml: """
+            header-timeout: 1
+            idle-timeout: 30
+            max-header-size: 4096
+            max-connections: 3
+            """, file: "kerf.yaml")
+        #expect(configuration.headerTimeout == 1 && configuration.maxHeaderSize == 4096 && configuration.maxConnections == 3)
+        configuration.root = root.path
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let request = "GET /vod/demo/master.m3u8 HTTP/1.1\r\nHost: kerf\r\n\r\n"
+
+        // A head trickled one line every 300 ms is cut off after the 1 s header timeout, long
+        // before the 30 s idle timeout.
+        let slow = try RawConnection(port: origin.port)
+        let started = Date()
+        slow.send("GET /vod/demo/master.m3u8 HTTP/1.1\r\n")
+        var line = 0
+        while slow.send("X-Trickle-\(line): 1\r\n"), line < 30 {
+            try await Task.sleep(for: .milliseconds(300))
+            line += 1
+        }
+        let cutOff = Date().timeIntervalSince(started)
+        #expect(cutOff > 0.9 && cutOff < 4, "closed after \(cutOff) s")
+
+        // A keep-alive connection idle for longer than the header timeout between requests is
+        // still served.
+        let patient = try RawConnection(port: origin.port)
+        patient.send(request)
+        #expect(patient.receive().text.hasPrefix("HTTP/1.1 200 OK"))
+        try await Task.sleep(for: .milliseconds(1600))
+        patient.send(request)
+        let second = patient.receive()
+        #expect(second.text.hasPrefix("HTTP/1.1 200 OK") || second.text.contains("#EXTM3U"), "\(second)")
+
+        // A head over max-header-size: 400 and the connection closes.
+        let big = try RawConnection(port: origin.port)
+        big.send("GET /vod/demo/master.m3u8 HTTP/1.1\r\nHost: kerf\r\nCookie: \(String(repeating: "a", count: 5000))\r\n\r\n")
+        let refused = big.receive(atLeast: 1 << 20)
+        #expect(refused.text.hasPrefix("HTTP/1.1 400 "), "\(refused.text)")
+        #expect(refused.closed)
+        big.close()
+        slow.close()
+
+        // Three connections open (`patient` and two more; the server keeps a connection it
+        // answered with `Connection: close` until the client closes or the idle timeout): the fourth is answered 503 at once.
+        let others = [try RawConnection(port: origin.port), try RawConnection(port: origin.port)]
+        try await Task.sleep(for: .milliseconds(200))
+        let busy = try RawConnection(port: origin.port).receive(atLeast: 1 << 20)
+        #expect(busy.text.hasPrefix("HTTP/1.1 503 Service Unavailable"), "\(busy.text)")
+        #expect(busy.text.contains("Retry-After: 1"))
+        #expect(busy.closed)
+        // Once one closes, a new connection is served.
+        others[0].close()
+        try await Task.sleep(for: .milliseconds(200))
+        let next = try RawConnection(port: origin.port)
+        next.send("GET /metrics HTTP/1.1\r\nHost: kerf\r\nConnection: close\r\n\r\n")
+        let metrics = next.receive(atLeast: 1 << 20).text
+        #expect(metrics.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(metrics.contains("kerf_http_connections_refused_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("refused") })")
+        withExtendedLifetime((patient, others)) {}
+    }
+
     /// Channel settings for what is not built yet stop the server with a one-line error.
     @Test func unavailableChannelFeaturesAreRefused() throws {
         let root = try Fixtures.temporaryDirectory("kerf-config").path

@@ -1,0 +1,109 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import Synchronization
+
+/// Hummingbird's HTTP/1.1 connection with the origin's limits in front of it: the request head
+/// timer sees the raw bytes before the HTTP decoder, whose header size limits come from the
+/// configuration (an oversized head is answered 400 and the connection closed). Connections
+/// beyond `max-connections` are answered 503 with Retry-After and closed at once, so a CDN can
+/// retry elsewhere instead of waiting in a backlog.
+struct OriginHTTPChannel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let http: HTTP1Channel
+    let headerTimeout: TimeAmount
+    let connections: ConnectionCount
+
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration) {
+        http = HTTP1Channel(responder: responder, configuration: .init(
+            idleTimeout: .seconds(Int64(configuration.idleTimeout)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
+                                            maxHeaderListSize: configuration.maxHeaderSize,
+                                            maxHeaderFieldCount: 100)))
+        headerTimeout = .seconds(Int64(configuration.headerTimeout))
+        connections = ConnectionCount(limit: configuration.maxConnections)
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let admitted = connections.open()
+        let connections = connections
+        channel.closeFuture.whenComplete { _ in connections.close() }
+        do {
+            if !admitted {
+                OriginMetrics.connectionsRefused.increment()
+                if connections.startRefusing() {
+                    logger.warning("max-connections (\(connections.limit)) open: new connections are answered 503 until some close")
+                }
+                try channel.pipeline.syncOperations.addHandler(ConnectionRefusal())
+            }
+            try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return http.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await http.handle(value: value, logger: logger)
+    }
+
+    /// The server builder `Application` takes.
+    static func builder(_ configuration: OriginConfiguration) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in OriginHTTPChannel(responder: responder, configuration: configuration) }
+    }
+}
+
+/// Answers a connection over the limit with 503 as soon as it is active and closes it; what the
+/// client sends is never read.
+final class ConnectionRefusal: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuse(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuse(context)
+    }
+
+    private func refuse(_ context: ChannelHandlerContext) {
+        let body = "too many connections, retry shortly\n"
+        let refusal = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nCache-Control: no-store\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(ByteBuffer(string: refusal))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// Connections open on the server, against `max-connections`.
+final class ConnectionCount: Sendable {
+    let limit: Int
+    private let count = Atomic<Int>(0)
+    private let refusing = Atomic<Bool>(false)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Counts a new connection; false when it is one too many (it is counted all the same and
+    /// uncounted by `close()` like the others).
+    func open() -> Bool {
+        let admitted = count.wrappingAdd(1, ordering: .relaxed).newValue <= limit
+        if admitted { refusing.store(false, ordering: .relaxed) }
+        return admitted
+    }
+
+    /// Marks the count as refusing; true the first time after admitting (one log line per
+    /// episode, not one per refused connection).
+    func startRefusing() -> Bool {
+        !refusing.exchange(true, ordering: .relaxed)
+    }
+
+    func close() {
+        count.wrappingSubtract(1, ordering: .relaxed)
+    }
+}
