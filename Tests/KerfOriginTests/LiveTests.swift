@@ -166,7 +166,7 @@ import KerfTranscode
     }
 
     /// The feed stops for 10 s and comes back: the playlists carry a discontinuity, the MPD a
-    /// second Period, and a player that was watching goes on through the gap.
+    /// second Period, and players that were watching (HLS and DASH) go on through the gap.
     @Test func feedOutageStartsANewEpoch() async throws {
         let port = Self.port()
         let origin = try await Self.origin(input: "udp://127.0.0.1:\(port)", window: 60)
@@ -176,6 +176,7 @@ import KerfTranscode
         defer { feed.stop() }
         try await Self.waitForPlaylist(origin, segments: 3)
         async let watched = Self.play(origin.base + "/live/news/master.m3u8", seconds: 30)
+        async let watchedDASH = Self.play(origin.base + "/live/news/manifest.mpd", seconds: 30)
         try await Task.sleep(for: .seconds(2))
         feed.stop()
         // Everything published before the outage (the segment in progress is completed at the
@@ -195,6 +196,16 @@ import KerfTranscode
         let times = try await watched
         #expect(times.count >= 745, "\(times.count) frames")
         #expect(Double(times.count) / 25 > mediaBefore + 10, "\(times.count) frames, \(mediaBefore) s before the outage")
+        // The DASH player's timeline has the outage in it (the second Period starts when the feed
+        // came back) and it decoded the new Period's frames after the gap.
+        let dash = try await watchedDASH
+        let gaps = zip(dash, dash.dropFirst()).map { $1 - $0 }
+        let outage = gaps.firstIndex { $0 > 8 }
+        #expect(outage != nil, "no gap of 8 s or more in \(dash.count) DASH frames")
+        if let outage {
+            #expect(outage + 1 >= 50, "\(outage + 1) DASH frames before the outage")
+            #expect(dash.count - outage - 1 >= 125, "\(dash.count - outage - 1) DASH frames after the outage")
+        }
     }
 
     /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).
