@@ -62,7 +62,7 @@ final class LiveChannel: Sendable {
         self.logger = logger
         metrics = OriginMetrics.Channel(name: name)
         window = Mutex(LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration),
-                                  window: configuration.window))
+                                  window: configuration.window, formats: configuration.formats))
     }
 
     /// True when the input is a file to loop rather than a stream to pull.
@@ -235,7 +235,8 @@ final class LiveChannel: Sendable {
         var epoch: Int?
 
         init(input: any PacketSource, channel: LiveChannel) throws {
-            packager = try LivePackager(input: input, segmentDuration: LiveChannel.time(channel.configuration.segmentDuration))
+            packager = try LivePackager(input: input, segmentDuration: LiveChannel.time(channel.configuration.segmentDuration),
+                                        transportStream: channel.configuration.formats.contains(.hlsTS))
             self.channel = channel
         }
 
@@ -246,8 +247,10 @@ final class LiveChannel: Sendable {
             }
             let (result, events) = try packager.push(packet)
             if epoch == nil && packager.hasOrigin {
-                let tracks = packager.tracks, start = packager.timelineOffset
-                let begun = channel.window.withLock { $0.beginEpoch(tracks: tracks, start: start, now: UTCTime.now()) }
+                let tracks = packager.tracks, variants = packager.transportVariants, start = packager.timelineOffset
+                let begun = channel.window.withLock {
+                    $0.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: UTCTime.now())
+                }
                 epoch = begun.id
                 channel.logger.info("epoch started", metadata: ["epoch": "\(begun.id)", "at": "\(start.seconds)"])
             }
@@ -269,20 +272,28 @@ final class LiveChannel: Sendable {
                     let folder = packager.tracks[track].folder
                     channel.window.withLock { $0.addInit(folder: folder, epoch: epoch, bytes: bytes, timescale: timescale) }
                 case .segment(let segment):
-                    let folder = packager.tracks[segment.track].folder
-                    let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
-                    let now = UTCTime.now()
-                    channel.window.withLock {
-                        $0.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
-                    }
-                    channel.metrics.segments.increment()
+                    let now = add(segment, folder: packager.tracks[segment.track].folder, epoch: epoch)
                     if let readAt {
                         let latency = UTCTime.now() - readAt
                         channel.statistics.withLock { $0.recordListingLatency(latency) }
                     }
                     if segment.track == 0 { channel.measureBitRate(now: now) }
+                case .transportSegment(let variant, let segment):
+                    add(segment, folder: packager.transportVariants[variant].folder, epoch: epoch)
                 }
             }
+        }
+
+        /// Publishes a segment into the window (its ETag made outside the lock); returns when.
+        @discardableResult
+        private func add(_ segment: LivePackager.Segment, folder: String, epoch: Int) -> Double {
+            let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
+            let now = UTCTime.now()
+            channel.window.withLock {
+                $0.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
+            }
+            channel.metrics.segments.increment()
+            return now
         }
     }
 }

@@ -26,7 +26,8 @@ struct LiveResponder: Sendable {
             // Behind a TLS-terminating CDN or proxy the clock is fetched over https too.
             let scheme = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "https" : "http"
             guard let mpd = channel.window.withLock({ $0.mpd }) else {
-                return VODResponder.error(.notFound, "the channel has not started", maxAge: 1)
+                let why = channel.configuration.formats.contains(.dash) ? "the channel has not started" : "the channel does not publish DASH"
+                return VODResponder.error(.notFound, why, maxAge: 1)
             }
             let url = "\(scheme)://\(host)/time"
             var body = ByteBuffer()
@@ -44,18 +45,21 @@ struct LiveResponder: Sendable {
         default:
             break
         }
-        // <rendition>/init_<epoch>.mp4 or <rendition>/seg_<time>.m4s
+        // <rendition>/init_<epoch>.mp4, <rendition>/seg_<time>.m4s or ts_<rendition>/seg_<time>.ts
         guard parts.count == 3 else { return VODResponder.error(.notFound, "not found", maxAge: 1) }
         let folder = String(parts[1]), file = parts[2]
-        let audio = channel.window.withLock { $0.renditions[folder]?.track.kind == .audio }
-        let type = audio ? "audio/mp4" : "video/mp4"
-        if file.hasPrefix("init_"), file.hasSuffix(".mp4"), let epoch = Int(file.dropFirst(5).dropLast(4)) {
+        let (audio, transport) = channel.window.withLock {
+            ($0.renditions[folder]?.track.kind == .audio, $0.renditions[folder]?.isTransportStream == true)
+        }
+        let type = transport ? "video/mp2t" : audio ? "audio/mp4" : "video/mp4"
+        let suffix = transport ? ".ts" : ".m4s"
+        if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4"), let epoch = Int(file.dropFirst(5).dropLast(4)) {
             guard let found = channel.window.withLock({ $0.renditions[folder]?.inits[epoch] }) else {
                 return VODResponder.error(.notFound, "no such init segment", maxAge: 1)
             }
             return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
         }
-        if file.hasPrefix("seg_"), file.hasSuffix(".m4s"), let start = Int64(file.dropFirst(4).dropLast(4)) {
+        if file.hasPrefix("seg_"), file.hasSuffix(suffix), let start = Int64(file.dropFirst(4).dropLast(suffix.count)) {
             let (found, future) = channel.window.withLock { ($0.segment(folder: folder, start: start), $0.isFuture(folder: folder, start: start)) }
             guard let found else {
                 return VODResponder.error(.notFound, future ? "segment not available yet" : "segment left the window", maxAge: 1)

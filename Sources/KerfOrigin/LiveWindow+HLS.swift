@@ -4,7 +4,8 @@ import KerfManifest
 extension LiveWindow {
     /// A rendition's live Media Playlist: the window's segments with EXT-X-MEDIA-SEQUENCE,
     /// EXT-X-DISCONTINUITY-SEQUENCE, EXT-X-PROGRAM-DATE-TIME from the channel's wall clock, and
-    /// EXT-X-DISCONTINUITY plus a new EXT-X-MAP where an epoch starts.
+    /// EXT-X-DISCONTINUITY plus a new EXT-X-MAP where an epoch starts (MPEG-TS variants: no
+    /// EXT-X-MAP, `.ts` segments).
     func mediaPlaylist(_ folder: String) -> String {
         guard let rendition = renditions[folder] else { return "" }
         let listed = listed(rendition)
@@ -18,10 +19,10 @@ extension LiveWindow {
             + (listed.first?.discontinuity == true ? 1 : 0)
         var epoch: Int?
         for (index, stored) in listed.enumerated() {
-            var segment = MediaSegment(uri: "seg_\(stored.start).m4s",
+            var segment = MediaSegment(uri: "seg_\(stored.start).\(rendition.isTransportStream ? "ts" : "m4s")",
                                        duration: MediaTime(value: stored.duration, timescale: rendition.timescale))
             segment.discontinuity = stored.discontinuity && index > 0
-            if stored.epoch != epoch {
+            if stored.epoch != epoch, !rendition.isTransportStream {
                 segment.map = HLSMap(uri: "init_\(stored.epoch).mp4")
                 epoch = stored.epoch
             }
@@ -63,6 +64,23 @@ extension LiveWindow {
             variant.frameRate = info.frameRate?.doubleValue
             variant.videoRange = info.videoRange
             if !audios.isEmpty { variant.audioGroup = "audio" }
+            playlist.variants.append(variant)
+        }
+        return HLSWriter.write(playlist)
+    }
+
+    /// `master-ts.m3u8`: one variant per MPEG-TS rendition, audio muxed in (CODECS names both).
+    func transportMultivariantPlaylist(_ folders: [String]) -> String {
+        var playlist = MultivariantPlaylist()
+        for folder in folders {
+            guard let rendition = renditions[folder], let muxed = rendition.muxed else { continue }
+            let info = rendition.track.info
+            var variant = VariantStream(uri: "\(folder)/playlist.m3u8",
+                                        bandwidth: max(rendition.peakBitRate, muxed.compactMap(\.info.bitRate).reduce(0, +), 1))
+            variant.codecs = muxed.compactMap(\.info.codecString)
+            if let width = info.width, let height = info.height { variant.resolution = (width, height) }
+            variant.frameRate = info.frameRate?.doubleValue
+            variant.videoRange = info.videoRange
             playlist.variants.append(variant)
         }
         return HLSWriter.write(playlist)

@@ -19,6 +19,8 @@ struct LiveWindow: Sendable {
         var start: MediaTime
         /// Rendition folders of the epoch, in track order.
         var folders: [String]
+        /// MPEG-TS variant folders of the epoch, with their lead rendition's folder.
+        var transportFolders: [(folder: String, lead: String)] = []
     }
 
     struct StoredSegment: Sendable {
@@ -44,6 +46,10 @@ struct LiveWindow: Sendable {
         var discontinuitiesRemoved: UInt64 = 0
         var lastEpoch: Int?
         var peakBitRate = 0
+        /// An MPEG-TS variant: `track` is its lead (video) track, `muxed` every track in it;
+        /// segments are `seg_<t>.ts`, without init segments.
+        var muxed: [LivePackager.Track]?
+        var isTransportStream: Bool { muxed != nil }
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
     }
@@ -55,6 +61,8 @@ struct LiveWindow: Sendable {
     }
 
     let name: String
+    /// What the channel publishes (`formats:`).
+    let formats: Set<OriginConfiguration.Format>
     let segmentDuration: MediaTime
     /// Seconds of media listed in playlists (and DASH timeShiftBufferDepth).
     let window: Double
@@ -72,8 +80,9 @@ struct LiveWindow: Sendable {
     /// Wall-clock seconds of the last publication (MPD@publishTime).
     private(set) var lastPublication: Double?
 
-    init(name: String, segmentDuration: MediaTime, window: Double) {
+    init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash]) {
         self.name = name
+        self.formats = formats
         self.segmentDuration = segmentDuration
         self.window = window
         targetDuration = max(1, Int(segmentDuration.seconds.rounded(.up)))
@@ -93,17 +102,23 @@ struct LiveWindow: Sendable {
     }
 
     /// Registers an epoch whose first keyframe went to channel time `start` at wall-clock `now`.
-    mutating func beginEpoch(tracks: [LivePackager.Track], start: MediaTime, now: Double) -> Epoch {
-        let epoch = Epoch(id: Int(start.value), start: start, folders: tracks.map(\.folder))
+    mutating func beginEpoch(tracks: [LivePackager.Track], transportVariants: [LivePackager.TransportVariant] = [],
+                             start: MediaTime, now: Double) -> Epoch {
+        let epoch = Epoch(id: Int(start.value), start: start, folders: tracks.map(\.folder),
+                          transportFolders: transportVariants.map { ($0.folder, tracks[$0.lead].folder) })
         epochs.append(epoch)
-        for track in tracks where renditions[track.folder] == nil {
-            var rendition = Rendition(track: track, timescale: 1)
-            // Media sequence numbers go on increasing across restarts: a new rendition starts
-            // from the number of whole target durations since 1970.
-            rendition.nextSequence = UInt64(max(0, now / segmentDuration.seconds))
-            renditions[track.folder] = rendition
+        // Media sequence numbers go on increasing across restarts: a new rendition starts
+        // from the number of whole target durations since 1970.
+        let sequence = UInt64(max(0, now / segmentDuration.seconds))
+        for track in tracks {
+            renditions[track.folder, default: Rendition(track: track, timescale: 1, nextSequence: sequence)].track = track
         }
-        for track in tracks { renditions[track.folder]!.track = track }
+        for variant in transportVariants {
+            var rendition = renditions[variant.folder, default: Rendition(track: tracks[variant.lead], timescale: 1, nextSequence: sequence)]
+            rendition.track = tracks[variant.lead]
+            rendition.muxed = variant.members.map { tracks[$0] }
+            renditions[variant.folder] = rendition
+        }
         return epoch
     }
 
@@ -123,6 +138,7 @@ struct LiveWindow: Sendable {
                                    discontinuity: rendition.lastEpoch != nil && rendition.lastEpoch != epoch)
         rendition.nextSequence += 1
         rendition.lastEpoch = epoch
+        if rendition.isTransportStream { rendition.timescale = segment.timescale }
         rendition.segments.append(stored)
         let seconds = Double(segment.duration) / Double(segment.timescale)
         rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(body.readableBytes * 8) / seconds))
@@ -158,6 +174,12 @@ struct LiveWindow: Sendable {
         return current.folders.filter { renditions[$0]?.inits[current.id] != nil }
     }
 
+    /// MPEG-TS variants of the current epoch with a segment in it.
+    var activeTransportFolders: [String] {
+        guard let current = epochs.last else { return [] }
+        return current.transportFolders.map(\.folder).filter { renditions[$0]?.segments.last?.epoch == current.id }
+    }
+
     /// The segments of a rendition inside the playlist window.
     func listed(_ rendition: Rendition) -> ArraySlice<StoredSegment> {
         let from = liveEdge - window
@@ -189,12 +211,21 @@ struct LiveWindow: Sendable {
         guard let current = epochs.last, !active.isEmpty,
               active.allSatisfy({ renditions[$0]?.segments.last?.epoch == current.id }) else { return }
         var documents: [String: Document] = [:]
-        for folder in active {
-            documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
+        if formats.contains(.hls) {
+            for folder in active {
+                documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
+            }
+            documents["master.m3u8"] = Self.document(multivariantPlaylist())
         }
-        documents["master.m3u8"] = Self.document(multivariantPlaylist())
+        let transport = activeTransportFolders
+        if !transport.isEmpty {
+            for folder in transport {
+                documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
+            }
+            documents["master-ts.m3u8"] = Self.document(transportMultivariantPlaylist(transport))
+        }
         lastPublication = now
-        if let (head, tail) = try? mpdText(publishTime: now) {
+        if formats.contains(.dash), let (head, tail) = try? mpdText(publishTime: now) {
             mpd = (head, tail, Self.etag(Array((head + tail).utf8)))
         }
         self.documents = documents

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KerfCore
+import KerfPackager
 import KerfTranscode
 import Yams
 
@@ -34,6 +35,9 @@ public struct OriginConfiguration: Sendable, Equatable {
     /// Live channels by name (`channels:`).
     public var channels: [String: Channel] = [:]
 
+    /// What a live channel publishes: HLS and DASH over CMAF, HLS over MPEG-TS.
+    public typealias Format = PackageOptions.Format
+
     /// One live channel.
     public struct Channel: Sendable, Equatable {
         /// A libavformat URL to pull, or a file to loop at real-time pace.
@@ -44,6 +48,8 @@ public struct OriginConfiguration: Sendable, Equatable {
         public var window = 60.0
         /// Re-encode the input to this ladder (`ladder:`, as `kerf package --ladder`).
         public var ladder: Ladder?
+        /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
+        public var formats: Set<Format> = [.hls, .dash]
         /// Keys read but not served yet (`key`: RTMP push).
         public var pendingKeys: [String] = []
 
@@ -59,7 +65,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
                                     "header-timeout", "max-header-size", "max-connections",
                                     "token-secret", "admin-token"]
-    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -118,6 +124,14 @@ public struct OriginConfiguration: Sendable, Equatable {
                             do { channel.ladder = try Ladder.parse(try string(setting, settingKey, fail)) } catch let error as TranscodeError {
                                 throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
                             }
+                        case "formats":
+                            let names = try setting.sequence.map { $0.compactMap(\.string) }
+                                ?? string(setting, settingKey, fail).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                            let formats = names.compactMap(Format.init(rawValue:))
+                            guard !names.isEmpty, formats.count == names.count else {
+                                throw fail(settingKey, "lists hls, dash and hls-ts (\(names.joined(separator: ",")) given)")
+                            }
+                            channel.formats = Set(formats)
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }

@@ -153,8 +153,11 @@ public struct OriginServer: Sendable {
             let channel = channels[name]!
             let stats = channel.statistics.withLock { $0 }
             let state = stats.connected ? "connected" : "waiting for input" + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
-            live += "<li>\(Self.htmlEscaped(name)) (\(state)): <a href=\"/live/\(name)/master.m3u8\">/live/\(name)/master.m3u8</a>"
-                + " <a href=\"/live/\(name)/manifest.mpd\">/live/\(name)/manifest.mpd</a></li>\n"
+            let formats = channel.configuration.formats
+            let manifests = [("master.m3u8", OriginConfiguration.Format.hls), ("manifest.mpd", .dash), ("master-ts.m3u8", .hlsTS)]
+                .filter { formats.contains($0.1) }
+                .map { "<a href=\"/live/\(name)/\($0.0)\">/live/\(name)/\($0.0)</a>" }
+            live += "<li>\(Self.htmlEscaped(name)) (\(state)): " + manifests.joined(separator: " ") + "</li>\n"
         }
         return """
             <!doctype html>

@@ -31,10 +31,23 @@ public final class LivePackager {
         public var bytes: [UInt8]
     }
 
+    /// An MPEG-TS variant for legacy HLS: a video track muxed with the first audio track (or,
+    /// without video, one audio track alone). Its segments cover the lead track's.
+    public struct TransportVariant: Sendable {
+        /// Folder in the channel's URLs ("ts_video_720p").
+        public var folder: String
+        /// The track whose segments the variant's follow (and whose timing they carry).
+        public var lead: Int
+        public var members: [Int]
+    }
+
     public enum Event: Sendable {
         /// A track's init segment, produced at its first sample.
         case initialization(track: Int, bytes: [UInt8], timescale: Int64)
         case segment(Segment)
+        /// An MPEG-TS segment of a transport variant, timed like its lead track's segment
+        /// (`segment.track` is the lead).
+        case transportSegment(variant: Int, Segment)
     }
 
     public enum PushResult: Sendable, Equatable {
@@ -50,6 +63,8 @@ public final class LivePackager {
     public var maximumHeldSamples = 3000
 
     public let tracks: [Track]
+    /// MPEG-TS variants (empty unless asked for).
+    public let transportVariants: [TransportVariant]
     public let segmentDuration: MediaTime
     /// The channel time of the epoch's first keyframe; may change until `hasOrigin`.
     public var timelineOffset: MediaTime
@@ -69,7 +84,7 @@ public final class LivePackager {
         var firstDTS: MediaTime?
         var lastDTS: MediaTime?
         var lastDuration: MediaTime = .zero(timescale: 1)
-        var queue = SampleQueue<(packet: Packet, decodeTime: Int64, offset: Int64, sync: Bool)>()
+        var queue = SampleQueue<QueuedSample>()
 
         init(track: Track, streamIndex: Int, parameters: CodecParameters) {
             self.track = track
@@ -79,12 +94,39 @@ public final class LivePackager {
         }
     }
 
-    /// Events produced while handling one call, returned by that call.
+    private struct QueuedSample {
+        var packet: Packet
+        var decodeTime: Int64
+        var offset: Int64
+        var sync: Bool
+        /// For MPEG-TS: the packet as read and its channel times in its time base.
+        var original: Packet?
+        var pts: Int64 = 0
+        var dts: Int64 = 0
+    }
+
+    /// Events produced while handling one call, returned by that call; and the MPEG-TS
+    /// segments waiting for their lead track's segment timing (or the reverse), by variant and
+    /// segment index.
     private final class Outbox {
         var events: [Event] = []
+        var transportBytes: [Int: [Int: [UInt8]]] = [:]
+        var leadTiming: [Int: [Int: (start: Int64, duration: Int64, timescale: Int64)]] = [:]
+
+        func joinTransport(variant: Int, lead: Int, index: Int) {
+            guard let bytes = transportBytes[variant]?[index], let timing = leadTiming[variant]?[index] else { return }
+            transportBytes[variant]?[index] = nil
+            leadTiming[variant]?[index] = nil
+            // Halves left by a failed segment are not kept for ever.
+            transportBytes[variant] = transportBytes[variant]?.filter { $0.key > index - 8 }
+            leadTiming[variant] = leadTiming[variant]?.filter { $0.key > index - 8 }
+            events.append(.transportSegment(variant: variant, Segment(track: lead, start: timing.start, duration: timing.duration,
+                                                                      timescale: timing.timescale, bytes: bytes)))
+        }
     }
 
     private let runs: [TrackRun]
+    private let transportWriters: [TSVariantWriter]
     private var byStream: [Int: TrackRun] = [:]
     private var segmenter: Segmenter
     private let outbox = Outbox()
@@ -101,8 +143,10 @@ public final class LivePackager {
     ///   - input: the open input; its video and audio tracks that CMAF can carry are published.
     ///   - timelineOffset: the channel time at which this epoch starts (settable until the
     ///     first keyframe arrives).
+    ///   - transportStream: also mux MPEG-TS segments (`transportVariants`).
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
-    public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000)) throws {
+    public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000),
+                transportStream: Bool = false) throws {
         let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")
@@ -120,6 +164,29 @@ public final class LivePackager {
         }
         self.tracks = tracks
         self.runs = runs
+        var variants: [TransportVariant] = []
+        var writers: [TSVariantWriter] = []
+        if transportStream {
+            let videos = tracks.filter { $0.kind == .video }, audios = tracks.filter { $0.kind == .audio }
+            let groups = videos.isEmpty ? audios.map { [$0] } : videos.map { [$0] + audios.prefix(1) }
+            let outbox = self.outbox
+            for group in groups {
+                let variant = variants.count, lead = group[0].number
+                variants.append(TransportVariant(folder: "ts_\(group[0].folder)", lead: lead, members: group.map(\.number)))
+                let members = group.map { track in
+                    TSVariantWriter.Member(track: track.number, parameters: runs[track.number].parameters,
+                                           timeBase: track.info.timeBase, language: track.language)
+                }
+                writers.append(TSVariantWriter(folder: variants[variant].folder, members: members, timestampOffset: .zero(timescale: 1)) {
+                    index, _, bytes in
+                    outbox.transportBytes[variant, default: [:]][index] = bytes
+                    outbox.joinTransport(variant: variant, lead: lead, index: index)
+                    return bytes.count
+                })
+            }
+        }
+        transportVariants = variants
+        transportWriters = writers
         self.segmentDuration = segmentDuration
         self.timelineOffset = timelineOffset
         for run in runs { byStream[run.streamIndex] = run }
@@ -165,7 +232,13 @@ public final class LivePackager {
         let offset = run.track.kind == .video
             ? ((pts - dts) - (run.firstPTS! - run.firstDTS!)).rescaled(to: run.timescale).value : 0
         if run.queue.count >= maximumHeldSamples { return (.discontinuity, []) }
-        run.queue.append((converted, decodeTime, offset, independent))
+        var queued = QueuedSample(packet: converted, decodeTime: decodeTime, offset: offset, sync: independent)
+        if !transportWriters.isEmpty {
+            queued.original = try packet.makeReference()
+            queued.pts = (pts - origin + timelineOffset).ticks(of: run.track.info.timeBase)
+            queued.dts = (dts - origin + timelineOffset).ticks(of: run.track.info.timeBase)
+        }
+        run.queue.append(queued)
         let sample = SampleTiming(track: run.track.number, pts: pts - origin, dts: dts - origin,
                                   duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
         try perform(segmenter.push(sample))
@@ -186,6 +259,7 @@ public final class LivePackager {
         for run in runs {
             try run.writer?.finish(lastDuration: run.lastDuration.rescaled(to: run.timescale).value)
         }
+        for writer in transportWriters { try writer.finish() }
         return outbox.events
     }
 
@@ -198,9 +272,14 @@ public final class LivePackager {
         let naming = SegmentNaming(folder: run.track.folder, byTime: true, fileExtension: "m4s")
         let number = run.track.number, timescale = initSegment.timescale
         let outbox = self.outbox
+        let led = transportVariants.indices.filter { transportVariants[$0].lead == number }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming) { record, bytes in
             outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration,
                                                   timescale: timescale, bytes: bytes)))
+            for variant in led {
+                outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.start, record.duration, timescale)
+                outbox.joinTransport(variant: variant, lead: number, index: record.number - 1)
+            }
         }
         outbox.events.append(.initialization(track: number, bytes: initSegment.bytes, timescale: timescale))
     }
@@ -213,8 +292,14 @@ public final class LivePackager {
                 guard let entry = run.queue.popFirst() else { continue }
                 try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
                                        isSync: entry.sync, packet: entry.packet)
-            case .complete(let track, _):
+                if let original = entry.original {
+                    for writer in transportWriters where writer.handles(track: sample.track) {
+                        try writer.append(track: sample.track, segment: segment, packet: original, pts: entry.pts, dts: entry.dts)
+                    }
+                }
+            case .complete(let track, let segment):
                 runs[track].writer?.complete()
+                for writer in transportWriters { try writer.complete(track: track, segment: segment) }
                 segmentsSinceTrim += 1
                 if segmentsSinceTrim >= 64 {
                     segmentsSinceTrim = 0

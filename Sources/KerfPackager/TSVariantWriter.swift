@@ -5,11 +5,15 @@ import KerfMedia
 /// together, one libavformat `mpegts` muxer per segment.
 ///
 /// libavformat converts AVC/HEVC to Annex B with parameter sets before every keyframe
-/// (`h264_mp4toannexb`) and wraps AAC in ADTS. Timestamps are the package's normalised
-/// timeline shifted by `timestampOffset`, so B-frame decode times stay positive.
+/// (`h264_mp4toannexb`) and wraps AAC in ADTS. Timestamps are the caller's shifted by
+/// `timestampOffset`: a VOD package's normalised timeline starts at 10 s so B-frame decode times
+/// stay positive; a live channel's timeline (Unix time) is written as it is, modulo 2^33 as
+/// MPEG-TS wraps it.
+///
+/// Completed segments go to `store`, which returns the size it stored (after encryption).
 final class TSVariantWriter {
-    /// The MPEG-TS time of presentation time zero (10 s).
-    static let timestampOffset = MediaTime(value: 10, timescale: 1)
+    /// The MPEG-TS time of a VOD package's presentation time zero (10 s).
+    static let packageTimestampOffset = MediaTime(value: 10, timescale: 1)
 
     struct Member {
         var track: Int
@@ -20,16 +24,29 @@ final class TSVariantWriter {
 
     let folder: String
     private let members: [Member]
-    private let directory: PackageDirectory
-    private let cipher: SegmentEncryption?
+    private let timestampOffset: MediaTime
+    private let store: (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int
     private var open: [Int: (output: MediaOutput, sink: MemoryByteSink, pending: Set<Int>)] = [:]
+    /// What was stored, by segment index (a package's writer only: a live one would grow).
     private(set) var segments: [Int: (size: Int, path: String)] = [:]
+    private var keepsRecords = false
 
-    init(folder: String, members: [Member], directory: PackageDirectory, cipher: SegmentEncryption?) {
+    init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset,
+         store: @escaping (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int) {
         self.folder = folder
         self.members = members
-        self.directory = directory
-        self.cipher = cipher
+        self.timestampOffset = timestampOffset
+        self.store = store
+    }
+
+    /// A writer for a package: segments are encrypted when asked and written to `directory`.
+    convenience init(folder: String, members: [Member], directory: PackageDirectory, cipher: SegmentEncryption?) {
+        self.init(folder: folder, members: members) { segment, path, bytes in
+            let stored = try cipher?.encrypt(bytes, segmentNumber: segment + 1) ?? bytes
+            try directory.write(path, stored)
+            return stored.count
+        }
+        keepsRecords = true
     }
 
     func handles(track: Int) -> Bool { members.contains { $0.track == track } }
@@ -41,7 +58,7 @@ final class TSVariantWriter {
         guard let memberIndex = members.firstIndex(where: { $0.track == track }) else { return }
         let muxer = try output(for: segment)
         let copy = try packet.makeReference()
-        let offset = Self.timestampOffset.ticks(of: members[memberIndex].timeBase)
+        let offset = timestampOffset.ticks(of: members[memberIndex].timeBase)
         copy.ptsTicks = pts + offset
         copy.dtsTicks = dts + offset
         try muxer.write(copy, toStream: memberIndex)
@@ -77,9 +94,7 @@ final class TSVariantWriter {
         guard let entry = open.removeValue(forKey: segment) else { return }
         try entry.output.finish()
         let path = "\(folder)/seg_\(segment + 1).ts"
-        var bytes = entry.sink.bytes
-        if let cipher { bytes = try cipher.encrypt(bytes, segmentNumber: segment + 1) }
-        try directory.write(path, bytes)
-        segments[segment] = (bytes.count, path)
+        let size = try store(segment, path, entry.sink.bytes)
+        if keepsRecords { segments[segment] = (size, path) }
     }
 }

@@ -18,10 +18,12 @@ import KerfTranscode
 
     static func port() -> Int { Int.random(in: 20_000..<45_000) }
 
-    static func origin(input: String, window: Double = 30, ladder: String? = nil) async throws -> RunningOrigin {
+    static func origin(input: String, window: Double = 30, ladder: String? = nil,
+                       formats: Set<OriginConfiguration.Format> = [.hls, .dash]) async throws -> RunningOrigin {
         var configuration = OriginConfiguration()
         configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
         configuration.channels["news"] = .init(input: input, segmentDuration: 2, window: window)
+        configuration.channels["news"]?.formats = formats
         configuration.channels["news"]?.ladder = try ladder.map { try Ladder.parse($0) }
         return try await RunningOrigin(configuration)
     }
@@ -91,7 +93,7 @@ import KerfTranscode
 
     @Test func udpChannelPlaysValidatesAndCaches() async throws {
         let port = Self.port()
-        let origin = try await Self.origin(input: "udp://127.0.0.1:\(port)")
+        let origin = try await Self.origin(input: "udp://127.0.0.1:\(port)", formats: [.hls, .dash, .hlsTS])
         defer { Task { await origin.stop() } }
         let feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", "udp://127.0.0.1:\(port)?pkt_size=1316"])
         defer { feed.stop() }
@@ -100,16 +102,18 @@ import KerfTranscode
         let live = origin.base + "/live/news"
         async let hlsFrames = Self.play(live + "/master.m3u8", seconds: 20)
         async let dashFrames = Self.play(live + "/manifest.mpd", seconds: 20)
+        async let tsFrames = Self.play(live + "/master-ts.m3u8", seconds: 20)
         var validator = Validator(schemaPath: Fixtures.dashSchema)
         validator.live = 30
         async let hlsReport = validator.validate(live + "/master.m3u8")
         async let dashReport = validator.validate(live + "/manifest.mpd")
+        async let tsReport = validator.validate(live + "/master-ts.m3u8")
 
         // 20 s of 25 fps video, within a frame or two.
-        for frames in [try await hlsFrames, try await dashFrames] {
+        for frames in [try await hlsFrames, try await dashFrames, try await tsFrames] {
             #expect(frames.count >= 495 && frames.count <= 502, "\(frames.count) frames")
         }
-        for report in [try await hlsReport, try await dashReport] {
+        for report in [try await hlsReport, try await dashReport, try await tsReport] {
             #expect(report.errors == 0, "\(report.findings.map(\.message))")
             #expect(report.findings.filter { $0.severity == .warning }.isEmpty, "\(report.findings.map(\.message))")
         }
@@ -147,6 +151,28 @@ import KerfTranscode
         let audio = try await curl([live + "/audio_und_aac/" + epoch])
         #expect(audio.status == 200)
         #expect(audio.headers["content-type"] == "audio/mp4")
+        // MPEG-TS variant: video and audio muxed, cut and named like the CMAF video segments.
+        let tsMaster = String(decoding: try await curl([live + "/master-ts.m3u8"]).body, as: UTF8.self)
+        #expect(tsMaster.contains("CODECS=\"avc1.42c00c,mp4a.40.2\",RESOLUTION=320x180"), "\(tsMaster)")
+        let tsPlaylist = String(decoding: try await curl([live + "/ts_video_180p/playlist.m3u8"]).body, as: UTF8.self)
+        #expect(!tsPlaylist.contains("#EXT-X-MAP"))
+        let tsNames = tsPlaylist.split(separator: "\n").filter { $0.hasPrefix("seg_") }.map { $0.dropLast(3) }
+        let videoNames = String(decoding: try await curl([live + "/video_180p/playlist.m3u8"]).body, as: UTF8.self)
+            .split(separator: "\n").filter { $0.hasPrefix("seg_") }.map { $0.dropLast(4) }
+        #expect(tsNames.count >= 3 && tsNames.dropFirst().allSatisfy(videoNames.contains), "\(tsNames) \(videoNames)")
+        let tsSegment = try await curl([live + "/ts_video_180p/" + (tsNames.last ?? "") + ".ts"])
+        #expect(tsSegment.status == 200)
+        #expect(tsSegment.headers["content-type"] == "video/mp2t")
+        #expect(tsSegment.headers["cache-control"] == "public, max-age=31536000, immutable")
+        let tsFile = try Fixtures.temporaryDirectory("kerf-live-ts").appendingPathComponent("seg.ts")
+        try tsSegment.body.write(to: tsFile)
+        let tsProbe = try await Command.runDetached("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name:format=duration",
+                                                               "-of", "csv=p=0", tsFile.path])
+        #expect(Array(tsProbe.stdout.split(separator: "\n").map(String.init).prefix(2)) == ["h264", "aac"], "\(tsProbe.stdout)")
+        let tsDuration = Double(tsProbe.stdout.split(separator: "\n").last ?? "") ?? 0
+        #expect(abs(tsDuration - 2) < 0.1, "\(tsProbe.stdout)")
+        #expect(try await curl([live + "/ts_video_180p/init_1.mp4"]).status == 404)
+
         let future = try await curl([live + "/video_180p/seg_999999999999.m4s"])
         #expect(future.status == 404)
         #expect(future.headers["cache-control"] == "public, max-age=1")

@@ -234,6 +234,14 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         #expect(bad?.oneLine == "k.yaml: vod-manifest-max-age: must be a whole number from 0 to 31536000")
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "channels:\n  a:\n    window: 3", file: "k.yaml") }
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "[1, 2", file: "k.yaml") }
+        let formats = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    formats: hls, hls-ts", file: "k.yaml")
+        #expect(formats.channels["a"]?.formats == [.hls, .hlsTS])
+        let listed = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    formats: [dash]", file: "k.yaml")
+        #expect(listed.channels["a"]?.formats == [.dash])
+        let wrong = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    formats: hls,smooth", file: "k.yaml")
+        }
+        #expect(wrong?.oneLine == "k.yaml: channels.a.formats: lists hls, dash and hls-ts (hls,smooth given)")
     }
 
     /// Slowloris heads, oversized heads and one connection too many, on raw sockets.

@@ -11,19 +11,23 @@ import Testing
     struct Run {
         var inits: [Int: (bytes: [UInt8], timescale: Int64)] = [:]
         var segments: [LivePackager.Segment] = []
+        var transport: [(variant: Int, segment: LivePackager.Segment)] = []
         var discontinuityAt: Int?
     }
 
     /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
-    static func run(_ fixture: String, offset: MediaTime, shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
+    static func run(_ fixture: String, offset: MediaTime, transportStream: Bool = false,
+                    shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
         let input = try MediaInput(url: Fixtures.path(fixture))
-        let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset)
+        let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset,
+                                        transportStream: transportStream)
         var run = Run()
         func take(_ events: [LivePackager.Event]) {
             for event in events {
                 switch event {
                 case .initialization(let track, let bytes, let timescale): run.inits[track] = (bytes, timescale)
                 case .segment(let segment): run.segments.append(segment)
+                case .transportSegment(let variant, let segment): run.transport.append((variant, segment))
                 }
             }
         }
@@ -74,6 +78,28 @@ import Testing
         #expect(first.count == 2 && first[1].hasPrefix("K"))
         let start = try #require(Double(first[0]))
         #expect(start >= 9 && start <= 9.08 + 1e-9, "\(start)")
+    }
+
+    /// MPEG-TS variants: video muxed with audio, one segment per video segment with its timing,
+    /// timestamps on the channel timeline (ffprobe reads them).
+    @Test func transportSegmentsFollowTheVideoSegments() throws {
+        let (packager, run) = try Self.run("h264_aac_10s.mp4", offset: MediaTime(value: 5, timescale: 1), transportStream: true)
+        #expect(packager.transportVariants.map(\.folder) == ["ts_video_360p"])
+        #expect(packager.transportVariants.first?.members == [0, 1])
+        let video = run.segments.filter { $0.track == 0 }
+        #expect(run.transport.count == 5)
+        #expect(run.transport.map(\.segment.start) == video.map(\.start))
+        #expect(run.transport.map(\.segment.duration) == video.map(\.duration))
+        let directory = try Fixtures.temporaryDirectory("kerf-live-ts")
+        for (index, entry) in run.transport.enumerated() {
+            let file = directory.appendingPathComponent("\(index).ts")
+            try Data(entry.segment.bytes).write(to: file)
+            let probe = try Command.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,start_time", "-of", "csv=p=0", file.path])
+            let streams = probe.stdout.split(separator: "\n").map { $0.split(separator: ",") }
+            #expect(streams.prefix(2).map { $0.first.map(String.init) } == ["h264", "aac"], "\(probe.stdout)")
+            let start = Double(streams.first?.last ?? "") ?? 0
+            #expect(abs(start - (5 + 2 * Double(index))) < 0.05, "segment \(index) starts at \(start)")
+        }
     }
 
     @Test func timestampJumpAsksForANewEpoch() throws {
