@@ -25,6 +25,11 @@ final class LiveChannel: Sendable {
     private let stopFlag = InterruptFlag()
     private let logger: Logger
     let metrics: OriginMetrics.Channel
+    /// The archive (`archive:`), and its real path for reading segments back.
+    let archive: LiveArchive?
+    let archiveRoot: String?
+    /// Journal lines appended since the last compaction, and the size it had then.
+    private let journalGrowth = Mutex((appended: 0, compacted: 0))
 
     /// Ingest state for the status page and the bit rate metric.
     struct Statistics: Sendable {
@@ -54,15 +59,72 @@ final class LiveChannel: Sendable {
     /// Longest wait between reconnection attempts, in seconds.
     static let maximumBackoff = 30.0
 
-    init(name: String, configuration: OriginConfiguration.Channel, logger: Logger) {
+    /// - Throws: `OriginError` when the archive folder cannot be created or its journal rewritten.
+    init(name: String, configuration: OriginConfiguration.Channel, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "channel"] = "\(name)"
         self.logger = logger
         metrics = OriginMetrics.Channel(name: name)
-        window = Mutex(LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration),
-                                  window: configuration.window, formats: configuration.formats))
+        var window = LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration), window: configuration.window,
+                                formats: configuration.formats,
+                                memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon)
+        if let directory = configuration.archive {
+            let archive = try LiveArchive(directory: directory, logger: logger)
+            // The window as it was: segments from the archive, init segments into memory; then
+            // the journal is compacted to what is still in the window.
+            var segments = 0
+            for record in archive.records() {
+                var initBytes: [UInt8]?
+                if case .initialization(let folder, let epoch, _) = record {
+                    initBytes = archive.load(folder: folder, name: "init_\(epoch).mp4")
+                }
+                if case .segment = record { segments += 1 }
+                window.replay(record, initBytes: initBytes)
+            }
+            archive.remove(window.finishReplay(now: UTCTime.now()))
+            let records = window.records()
+            try archive.rewrite(records)
+            journalGrowth.withLock { $0.compacted = records.count }
+            if segments > 0 {
+                logger.info("window restored from the archive", metadata: ["archive": "\(directory)", "segments": "\(segments)"])
+            }
+            self.archive = archive
+            archiveRoot = RequestPath.realPath(directory)
+        } else {
+            archive = nil
+            archiveRoot = nil
+        }
+        self.window = Mutex(window)
+    }
+
+    /// With an archive, seconds back from the live edge whose segments stay in memory too.
+    static let archiveMemoryHorizon = 60.0
+
+    /// Writes to the archive (if any) on the ingest thread; a failure is logged, not fatal (the
+    /// segment stays served from memory until the memory horizon).
+    private func archiving(_ what: String, _ work: (LiveArchive) throws -> Void) {
+        guard let archive else { return }
+        do { try work(archive) } catch {
+            logger.error("archive: cannot store \(what)", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Appends journal records; rewrites the journal from the window once it has grown to
+    /// several times what the window holds.
+    private func journal(_ records: [LiveArchive.Record]) {
+        archiving("the journal") { archive in
+            try archive.append(records)
+            let due = journalGrowth.withLock { growth -> Bool in
+                growth.appended += records.count
+                return growth.appended > 2 * growth.compacted + 1000
+            }
+            guard due else { return }
+            let state = window.withLock { $0.records() }
+            try archive.rewrite(state)
+            journalGrowth.withLock { $0 = (0, state.count) }
+        }
     }
 
     /// True when the input is a file to loop rather than a stream to pull.
@@ -248,9 +310,16 @@ final class LiveChannel: Sendable {
             let (result, events) = try packager.push(packet)
             if epoch == nil && packager.hasOrigin {
                 let tracks = packager.tracks, variants = packager.transportVariants, start = packager.timelineOffset
-                let begun = channel.window.withLock {
-                    $0.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: UTCTime.now())
+                let (begun, renditions) = channel.window.withLock { window in
+                    let begun = window.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: UTCTime.now())
+                    let folders = begun.folders + begun.transportFolders.map(\.folder)
+                    return (begun, folders.compactMap { folder in window.renditions[folder].map { (folder, $0) } })
                 }
+                channel.journal(renditions.map { folder, rendition in
+                    .rendition(folder: folder, track: rendition.track, muxed: rendition.muxed, nextSequence: rendition.nextSequence,
+                               discontinuitiesRemoved: rendition.discontinuitiesRemoved)
+                } + [.epoch(id: begun.id, startMilliseconds: begun.start.rescaled(to: 1000).value, folders: begun.folders,
+                            transport: begun.transportFolders)])
                 epoch = begun.id
                 channel.logger.info("epoch started", metadata: ["epoch": "\(begun.id)", "at": "\(start.seconds)"])
             }
@@ -271,6 +340,8 @@ final class LiveChannel: Sendable {
                 case .initialization(let track, let bytes, let timescale):
                     let folder = packager.tracks[track].folder
                     channel.window.withLock { $0.addInit(folder: folder, epoch: epoch, bytes: bytes, timescale: timescale) }
+                    channel.archiving("an init segment") { try $0.store(folder: folder, name: "init_\(epoch).mp4", bytes: bytes) }
+                    channel.journal([.initialization(folder: folder, epoch: epoch, timescale: timescale)])
                 case .segment(let segment):
                     let now = add(segment, folder: packager.tracks[segment.track].folder, epoch: epoch)
                     if let readAt {
@@ -289,10 +360,19 @@ final class LiveChannel: Sendable {
         private func add(_ segment: LivePackager.Segment, folder: String, epoch: Int) -> Double {
             let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
             let now = UTCTime.now()
-            channel.window.withLock {
-                $0.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
+            let (removed, stored, name) = channel.window.withLock { window in
+                let removed = window.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
+                let rendition = window.renditions[folder]
+                return (removed, rendition?.segments.last, rendition.flatMap { r in r.segments.last.map(r.fileName) })
             }
             channel.metrics.segments.increment()
+            if let stored, let name, stored.start == segment.start {
+                channel.archiving("a segment") { try $0.store(folder: folder, name: name, bytes: segment.bytes) }
+                channel.journal([.segment(folder: folder, epoch: epoch, sequence: stored.sequence, start: stored.start,
+                                          duration: stored.duration, timescale: segment.timescale, size: stored.size,
+                                          etag: stored.etag, discontinuity: stored.discontinuity)])
+            }
+            channel.archive?.remove(removed)
             return now
         }
     }

@@ -12,7 +12,7 @@ import NIOCore
 struct LiveResponder: Sendable {
     let channels: [String: LiveChannel]
 
-    func respond(to request: Request, raw: Substring) -> Response {
+    func respond(to request: Request, raw: Substring) async -> Response {
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 2, let channel = channels[String(parts[0])] else {
             return VODResponder.error(.notFound, "no such channel", maxAge: 1)
@@ -64,7 +64,15 @@ struct LiveResponder: Sendable {
             guard let found else {
                 return VODResponder.error(.notFound, future ? "segment not available yet" : "segment left the window", maxAge: 1)
             }
-            return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
+            if let body = found.body {
+                return Self.respond(request, body: body, etag: found.etag, type: type, cacheControl: Self.immutable)
+            }
+            // Older than the archive's memory horizon: from the archive's file.
+            guard let archive = channel.archiveRoot,
+                  case .success(let stored) = await OpenFile.open(raw: Substring("\(folder)/\(file)"), root: archive) else {
+                return VODResponder.error(.notFound, "segment left the window", maxAge: 1)
+            }
+            return Self.respond(request, size: stored.size, etag: found.etag, type: type, cacheControl: Self.immutable) { stored.body($0) }
         }
         return VODResponder.error(.notFound, "not found", maxAge: 1)
     }
@@ -73,6 +81,14 @@ struct LiveResponder: Sendable {
 
     /// A full or partial (Range) response for an in-memory resource, with conditional GET.
     static func respond(_ request: Request, body: ByteBuffer, etag: String, type: String, cacheControl: String) -> Response {
+        respond(request, size: body.readableBytes, etag: etag, type: type, cacheControl: cacheControl) { part in
+            .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!)
+        }
+    }
+
+    /// The same for a resource of `size` bytes whose ranges `body` makes.
+    static func respond(_ request: Request, size: Int, etag: String, type: String, cacheControl: String,
+                        body: @escaping @Sendable (ClosedRange<Int>) -> ResponseBody) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = cacheControl
@@ -81,9 +97,7 @@ struct LiveResponder: Sendable {
         if VODResponder.notModified(request, etag: etag, modified: Int64.max) {
             return Response(status: .notModified, headers: headers)
         }
-        return RangeRequest.response(to: request, size: body.readableBytes, headers: headers) { part in
-            .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!)
-        }
+        return RangeRequest.response(to: request, size: size, headers: headers, body: body)
     }
 
     /// The Host header when it is a plain host[:port], else the loopback default.

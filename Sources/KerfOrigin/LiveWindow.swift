@@ -20,7 +20,12 @@ struct LiveWindow: Sendable {
         /// Rendition folders of the epoch, in track order.
         var folders: [String]
         /// MPEG-TS variant folders of the epoch, with their lead rendition's folder.
-        var transportFolders: [(folder: String, lead: String)] = []
+        var transportFolders: [TransportFolder] = []
+    }
+
+    struct TransportFolder: Sendable, Codable, Equatable {
+        var folder: String
+        var lead: String
     }
 
     struct StoredSegment: Sendable {
@@ -29,7 +34,9 @@ struct LiveWindow: Sendable {
         /// Start and duration on the channel timeline, in the rendition's timescale.
         var start: Int64
         var duration: Int64
-        var body: ByteBuffer
+        /// The bytes, or nil when they are only in the archive (older than its memory horizon).
+        var body: ByteBuffer?
+        var size: Int
         var etag: String
         /// The first segment of an epoch that follows another.
         var discontinuity: Bool
@@ -52,6 +59,9 @@ struct LiveWindow: Sendable {
         var isTransportStream: Bool { muxed != nil }
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
+
+        /// The segment's name in URLs and in the archive.
+        func fileName(_ segment: StoredSegment) -> String { "seg_\(segment.start).\(isTransportStream ? "ts" : "m4s")" }
     }
 
     /// A rendered playlist or MPD.
@@ -68,8 +78,8 @@ struct LiveWindow: Sendable {
     let window: Double
     /// Wall-clock seconds (since 1970) of channel time 0: the Unix epoch.
     static let availabilityStart = 0.0
-    private(set) var epochs: [Epoch] = []
-    private(set) var renditions: [String: Rendition] = [:]
+    var epochs: [Epoch] = []
+    var renditions: [String: Rendition] = [:]
     /// Rendered documents by path below the channel ("master.m3u8", "video_720p/playlist.m3u8").
     private(set) var documents: [String: Document] = [:]
     /// The MPD split around its UTCTiming URL, which names the host each request came to, and
@@ -79,10 +89,15 @@ struct LiveWindow: Sendable {
     private(set) var targetDuration: Int
     /// Wall-clock seconds of the last publication (MPD@publishTime).
     private(set) var lastPublication: Double?
+    /// With an archive: seconds of segments (back from the live edge) whose bytes stay in
+    /// memory; older ones are read from the archive. Nil: everything stays in memory.
+    let memoryHorizon: Double?
 
-    init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash]) {
+    init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash],
+         memoryHorizon: Double? = nil) {
         self.name = name
         self.formats = formats
+        self.memoryHorizon = memoryHorizon
         self.segmentDuration = segmentDuration
         self.window = window
         targetDuration = max(1, Int(segmentDuration.seconds.rounded(.up)))
@@ -105,7 +120,7 @@ struct LiveWindow: Sendable {
     mutating func beginEpoch(tracks: [LivePackager.Track], transportVariants: [LivePackager.TransportVariant] = [],
                              start: MediaTime, now: Double) -> Epoch {
         let epoch = Epoch(id: Int(start.value), start: start, folders: tracks.map(\.folder),
-                          transportFolders: transportVariants.map { ($0.folder, tracks[$0.lead].folder) })
+                          transportFolders: transportVariants.map { TransportFolder(folder: $0.folder, lead: tracks[$0.lead].folder) })
         epochs.append(epoch)
         // Media sequence numbers go on increasing across restarts: a new rendition starts
         // from the number of whole target durations since 1970.
@@ -130,42 +145,76 @@ struct LiveWindow: Sendable {
     /// Adds a completed segment, slides the window and re-renders the documents.
     /// - Parameters:
     ///   - body, etag: the segment's bytes and `etag(_:)`, made before taking the window's lock.
+    /// - Returns: the files that left the window (segments and init segments), for the archive.
+    @discardableResult
     mutating func addSegment(folder: String, epoch: Int, segment: LivePackager.Segment, body: ByteBuffer, etag: String,
-                             now: Double) {
-        guard var rendition = renditions[folder], segment.duration > 0 else { return }
+                             now: Double) -> [(folder: String, name: String)] {
+        guard var rendition = renditions[folder], segment.duration > 0 else { return [] }
         let stored = StoredSegment(sequence: rendition.nextSequence, epoch: epoch, start: segment.start,
-                                   duration: segment.duration, body: body, etag: etag,
+                                   duration: segment.duration, body: body, size: body.readableBytes, etag: etag,
                                    discontinuity: rendition.lastEpoch != nil && rendition.lastEpoch != epoch)
-        rendition.nextSequence += 1
-        rendition.lastEpoch = epoch
-        if rendition.isTransportStream { rendition.timescale = segment.timescale }
-        rendition.segments.append(stored)
-        let seconds = Double(segment.duration) / Double(segment.timescale)
-        rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(body.readableBytes * 8) / seconds))
-        targetDuration = max(targetDuration, Int(seconds.rounded()))
+        rendition.timescale = rendition.isTransportStream ? segment.timescale : rendition.timescale
+        append(stored, to: &rendition)
         renditions[folder] = rendition
-        evict()
+        let removed = evict()
+        offload()
         render(now: now)
+        return removed
+    }
+
+    mutating func append(_ stored: StoredSegment, to rendition: inout Rendition) {
+        rendition.nextSequence = stored.sequence + 1
+        rendition.lastEpoch = stored.epoch
+        rendition.segments.append(stored)
+        let seconds = Double(stored.duration) / Double(rendition.timescale)
+        rendition.peakBitRate = max(rendition.peakBitRate, Int(Double(stored.size * 8) / seconds))
+        targetDuration = max(targetDuration, Int(seconds.rounded()))
     }
 
     /// Segments stay available a window and a target duration after they leave the playlist
     /// (RFC 8216bis §6.2.2), then go.
-    private mutating func evict() {
+    /// - Returns: the files that went.
+    mutating func evict() -> [(folder: String, name: String)] {
         let keep = liveEdge - 2 * window - Double(targetDuration)
+        var removed: [(folder: String, name: String)] = []
         for folder in renditions.keys {
             var rendition = renditions[folder]!
             let drop = rendition.segments.prefix { rendition.end(of: $0) < keep }.count
             guard drop > 0 else { continue }
             rendition.discontinuitiesRemoved += UInt64(rendition.segments.prefix(drop).filter(\.discontinuity).count)
+            removed += rendition.segments.prefix(drop).map { (folder, rendition.fileName($0)) }
             rendition.segments.removeFirst(drop)
             let liveEpochs = Set(rendition.segments.map(\.epoch))
             let current = epochs.last?.id
-            rendition.inits = rendition.inits.filter { liveEpochs.contains($0.key) || $0.key == current }
+            for epoch in rendition.inits.keys where !liveEpochs.contains(epoch) && epoch != current {
+                rendition.inits[epoch] = nil
+                removed.append((folder, "init_\(epoch).mp4"))
+            }
             renditions[folder] = rendition
         }
         let used = Set(renditions.values.flatMap { $0.segments.map(\.epoch) })
         let current = epochs.last?.id
         epochs.removeAll { !used.contains($0.id) && $0.id != current }
+        return removed
+    }
+
+    /// With an archive, drops from memory the bytes of segments older than the memory horizon
+    /// (the newest are a suffix in memory: walks back from the edge to the first one dropped).
+    private mutating func offload() {
+        guard let memoryHorizon else { return }
+        let horizon = liveEdge - memoryHorizon
+        for folder in renditions.keys {
+            var rendition = renditions[folder]!
+            var index = rendition.segments.endIndex
+            while index > rendition.segments.startIndex, rendition.end(of: rendition.segments[index - 1]) >= horizon { index -= 1 }
+            var changed = false
+            while index > rendition.segments.startIndex, rendition.segments[index - 1].body != nil {
+                index -= 1
+                rendition.segments[index].body = nil
+                changed = true
+            }
+            if changed { renditions[folder] = rendition }
+        }
     }
 
     /// Renditions of the current epoch that received samples (they have its init segment).
@@ -204,7 +253,7 @@ struct LiveWindow: Sendable {
         return start > last.start
     }
 
-    private mutating func render(now: Double) {
+    mutating func render(now: Double) {
         // Nothing is published until every rendition of the current epoch that has samples has
         // a segment (a track the input declares but never feeds is left out).
         let active = activeFolders

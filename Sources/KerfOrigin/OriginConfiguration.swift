@@ -50,6 +50,9 @@ public struct OriginConfiguration: Sendable, Equatable {
         public var ladder: Ladder?
         /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
         public var formats: Set<Format> = [.hls, .dash]
+        /// `archive:` a folder keeping the window's segments and journal on disk: a DVR window
+        /// of hours without the memory, restored when the origin restarts.
+        public var archive: String?
         /// Keys read but not served yet (`key`: RTMP push).
         public var pendingKeys: [String] = []
 
@@ -65,7 +68,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
                                     "header-timeout", "max-header-size", "max-connections",
                                     "token-secret", "admin-token"]
-    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -124,6 +127,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                             do { channel.ladder = try Ladder.parse(try string(setting, settingKey, fail)) } catch let error as TranscodeError {
                                 throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
                             }
+                        case "archive": channel.archive = try string(setting, settingKey, fail)
                         case "formats":
                             let names = try setting.sequence.map { $0.compactMap(\.string) }
                                 ?? string(setting, settingKey, fail).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

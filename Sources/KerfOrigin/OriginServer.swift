@@ -39,15 +39,21 @@ public struct OriginServer: Sendable {
                                   reason: "pull the stream instead: input: rtmp://host/app/stream")
             }
         }
+        let archives = configuration.channels.compactMap { $0.value.archive.map { RequestPath.realPath($0) ?? $0 } }
+        if Set(archives).count < archives.count {
+            throw OriginError(file: "channels", message: "two channels share one archive folder", reason: "give each channel its own archive:")
+        }
         _ = try configuration.listenAddress()
         // swift-metrics must have its backend before the first metric is made.
         _ = OriginMetrics.registry
         self.configuration = configuration
         self.root = root
         self.logger = logger
-        channels = configuration.channels.reduce(into: [:]) { channels, entry in
-            channels[entry.key] = LiveChannel(name: entry.key, configuration: entry.value, logger: logger)
+        var channels: [String: LiveChannel] = [:]
+        for (name, channel) in configuration.channels {
+            channels[name] = try LiveChannel(name: name, configuration: channel, logger: logger)
         }
+        self.channels = channels
     }
 
     /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish).
@@ -103,7 +109,7 @@ public struct OriginServer: Sendable {
                 return VODResponder.error(.forbidden, "a signed URL is required (/token/<expires>/<signature>/…)", maxAge: nil)
             }
             if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count)) }
-            if path.hasPrefix("/live/") { return live.respond(to: request, raw: path.dropFirst("/live/".count)) }
+            if path.hasPrefix("/live/") { return await live.respond(to: request, raw: path.dropFirst("/live/".count)) }
             return VODResponder.error(.notFound, "not found", maxAge: 10)
         }
         for prefix in ["/vod/**", "/live/**", "/token/**"] {

@@ -11,7 +11,7 @@ import KerfMedia
 /// timestamps jump, `push` answers `.discontinuity` and the owner starts a new epoch.
 public final class LivePackager {
     /// A track the live channel publishes.
-    public struct Track: Sendable {
+    public struct Track: Sendable, Codable {
         /// The packager's track number (index in `tracks`).
         public var number: Int
         public var info: TrackInfo
@@ -20,6 +20,15 @@ public final class LivePackager {
         public var folder: String
         public var name: String
         public var language: String?
+
+        public init(number: Int, info: TrackInfo, kind: Segmenter.Kind, folder: String, name: String, language: String?) {
+            self.number = number
+            self.info = info
+            self.kind = kind
+            self.folder = folder
+            self.name = name
+            self.language = language
+        }
     }
 
     /// One completed media segment, timed on the channel timeline in the track's timescale.
@@ -29,11 +38,19 @@ public final class LivePackager {
         public var duration: Int64
         public var timescale: Int64
         public var bytes: [UInt8]
+
+        public init(track: Int, start: Int64, duration: Int64, timescale: Int64, bytes: [UInt8]) {
+            self.track = track
+            self.start = start
+            self.duration = duration
+            self.timescale = timescale
+            self.bytes = bytes
+        }
     }
 
     /// An MPEG-TS variant for legacy HLS: a video track muxed with the first audio track (or,
     /// without video, one audio track alone). Its segments cover the lead track's.
-    public struct TransportVariant: Sendable {
+    public struct TransportVariant: Sendable, Codable {
         /// Folder in the channel's URLs ("ts_video_720p").
         public var folder: String
         /// The track whose segments the variant's follow (and whose timing they carry).

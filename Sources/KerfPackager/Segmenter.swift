@@ -13,7 +13,7 @@ import KerfCore
 ///   frame starts the new segment when it starts at or after the boundary minus half a frame.
 ///   They are held back until the reference has progressed far enough to know.
 public struct Segmenter: Sendable {
-    public enum Kind: Sendable { case video, audio, text }
+    public enum Kind: String, Sendable, Codable { case video, audio, text }
 
     public struct TrackConfiguration: Sendable {
         public var kind: Kind

@@ -1,5 +1,7 @@
 import Foundation
 import KerfCore
+import KerfPackager
+import NIOCore
 import KerfTestSupport
 import KerfValidate
 import Testing
@@ -32,11 +34,11 @@ import KerfTranscode
     /// containing `marker`); returns the playlist.
     @discardableResult
     static func waitForPlaylist(_ origin: RunningOrigin, segments count: Int, containing marker: String? = nil,
-                                within seconds: Double = 40) async throws -> String {
+                                within seconds: Double = 40, folder: String = "video_180p") async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         var last = ""
         while Date() < deadline {
-            let response = try await curl([origin.base + "/live/news/video_180p/playlist.m3u8"])
+            let response = try await curl([origin.base + "/live/news/\(folder)/playlist.m3u8"])
             last = String(decoding: response.body, as: UTF8.self)
             let listed = last.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count
             if response.status == 200, listed >= count, marker.map({ last.contains($0) }) ?? true { return last }
@@ -232,6 +234,109 @@ import KerfTranscode
             #expect(outage + 1 >= 50, "\(outage + 1) DASH frames before the outage")
             #expect(dash.count - outage - 1 >= 125, "\(dash.count - outage - 1) DASH frames after the outage")
         }
+    }
+
+    /// With `archive:`, the window is on disk: a restarted origin serves the same playlist and
+    /// the same segment bytes at once (read back from the archive), then goes on with a
+    /// discontinuity and increasing sequence numbers; files that leave the window are deleted.
+    @Test func archivedWindowSurvivesARestart() async throws {
+        let archive = try Fixtures.temporaryDirectory("kerf-live-archive").appendingPathComponent("news").path
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = .init(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: 6)
+        configuration.channels["news"]?.archive = archive
+        var origin = try await RunningOrigin(configuration)
+        let before = try await Self.waitForPlaylist(origin, segments: 3, folder: "video_360p")
+        let names = before.split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+        let segment = try await curl([origin.base + "/live/news/video_360p/" + names[0]])
+        #expect(segment.status == 200)
+        await origin.stop()
+        let journal = try String(contentsOfFile: archive + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("\"segment\""))
+        #expect(FileManager.default.fileExists(atPath: archive + "/video_360p/" + names[0]))
+        // A journal line cut short (a crash while appending) ends the replay there, nothing more.
+        try (journal + "{\"segment\":{\"fol").write(toFile: archive + "/journal.jsonl", atomically: true, encoding: .utf8)
+
+        // The restarted origin's input never connects: what it serves comes from the archive.
+        configuration.channels["news"]?.input = "udp://127.0.0.1:\(Self.port())"
+        origin = try await RunningOrigin(configuration)
+        let restored = try await curl([origin.base + "/live/news/video_360p/playlist.m3u8"])
+        #expect(restored.status == 200)
+        let restoredNames = String(decoding: restored.body, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+        #expect(restoredNames.starts(with: names.suffix(restoredNames.count)) || names.contains(restoredNames.first ?? ""),
+                "\(restoredNames) after \(names)")
+        let again = try await curl([origin.base + "/live/news/video_360p/" + names[0]])
+        #expect(again.status == 200)
+        #expect(again.body == segment.body)
+        #expect(again.headers["etag"] == segment.headers["etag"])
+        let mpd = try await curl([origin.base + "/live/news/manifest.mpd"])
+        #expect(mpd.status == 200)
+        await origin.stop()
+
+        // Restarted on the file again: a new epoch after the restored ones, sequence numbers go on.
+        configuration.channels["news"]?.input = Fixtures.path("h264_aac_10s.mp4")
+        let resumedOrigin = try await RunningOrigin(configuration)
+        origin = resumedOrigin
+        defer { Task { await resumedOrigin.stop() } }
+        let resumed = try await Self.waitForPlaylist(origin, segments: 3, containing: "#EXT-X-DISCONTINUITY\n", folder: "video_360p")
+        func sequence(_ playlist: String) -> Int {
+            Int(playlist.split(separator: "\n").first { $0.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") }?.dropFirst(22) ?? "") ?? -1
+        }
+        #expect(sequence(resumed) >= sequence(before), "\(resumed)")
+    }
+
+    /// The window's journal replayed into a fresh window renders the same playlists and MPD;
+    /// segments that leave the window are reported for deletion, older bytes leave memory.
+    @Test func windowJournalReplaysToTheSameDocuments() throws {
+        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        info.width = 320
+        info.height = 180
+        info.codecString = "avc1.42c00c"
+        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video_180p", name: "video", language: nil)
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: 6, memoryHorizon: 4)
+        var removed: [String] = []
+        var now = 1_000_000.0
+        for epochIndex in 0..<2 {
+            let start = window.nextEpochStart(now: now)
+            let epoch = window.beginEpoch(tracks: [track], start: start, now: now)
+            window.addInit(folder: "video_180p", epoch: epoch.id, bytes: [UInt8](repeating: UInt8(epochIndex), count: 16), timescale: 90_000)
+            for index in 0..<10 {
+                let segment = LivePackager.Segment(track: 0, start: start.rescaled(to: 90_000).value + Int64(index) * 180_000,
+                                                   duration: 180_000, timescale: 90_000, bytes: [UInt8](repeating: 7, count: 1000))
+                now += 2
+                removed += window.addSegment(folder: "video_180p", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: segment.bytes),
+                                             etag: LiveWindow.etag(segment.bytes), now: now).map(\.name)
+            }
+        }
+        // 40 s of media, 6 s listed, kept a window and a target duration more: the rest went,
+        // with the first epoch's init segment.
+        let kept = window.renditions["video_180p"]!.segments
+        #expect(kept.count == 8, "\(kept.count)")
+        #expect(removed.filter { $0.hasPrefix("seg_") }.count == 12, "\(removed)")
+        #expect(removed.filter { $0.hasPrefix("init_") }.count == 1, "\(removed)")
+        // Only segments ending within 4 s of the edge (the horizon) keep their bytes in memory.
+        #expect(kept.filter { $0.body != nil }.count == 3)
+        #expect(kept.suffix(3).allSatisfy { $0.body != nil })
+
+        var copy = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: 6, memoryHorizon: 4)
+        for record in window.records() {
+            var initBytes: [UInt8]?
+            if case .initialization(_, let epoch, _) = record { initBytes = [UInt8](repeating: epoch == window.epochs.last!.id ? 1 : 0, count: 16) }
+            copy.replay(record, initBytes: initBytes)
+        }
+        #expect(copy.finishReplay(now: now).isEmpty)
+        #expect(copy.documents["video_180p/playlist.m3u8"]?.body == window.documents["video_180p/playlist.m3u8"]?.body)
+        #expect(copy.documents["master.m3u8"]?.body == window.documents["master.m3u8"]?.body)
+        let mpd = try #require(window.mpd), copied = try #require(copy.mpd)
+        #expect(copied.head + copied.tail == mpd.head + mpd.tail)
+        // A new epoch after the replay continues the sequence numbers with a discontinuity.
+        let next = copy.beginEpoch(tracks: [track], start: copy.nextEpochStart(now: now + 1), now: now + 1)
+        copy.addInit(folder: "video_180p", epoch: next.id, bytes: [2], timescale: 90_000)
+        let segment = LivePackager.Segment(track: 0, start: next.start.rescaled(to: 90_000).value, duration: 180_000, timescale: 90_000,
+                                           bytes: [1, 2, 3])
+        copy.addSegment(folder: "video_180p", epoch: next.id, segment: segment, body: ByteBuffer(bytes: [1, 2, 3]), etag: "\"x\"", now: now + 3)
+        #expect(copy.renditions["video_180p"]!.segments.last!.sequence == kept.last!.sequence + 1)
+        #expect(copy.renditions["video_180p"]!.segments.last!.discontinuity)
     }
 
     /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).

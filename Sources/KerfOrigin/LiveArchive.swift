@@ -1,0 +1,129 @@
+import FoundationEssentials
+import KerfPackager
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A live channel's window on disk (`archive:`): every init and media segment as a file named
+/// like its URL (`<rendition>/seg_<time>.m4s`), and a journal of what the window holds (one
+/// JSON record per line), so a DVR window of hours costs disk rather than memory and survives a
+/// restart of the origin.
+///
+/// Files are written whole under a temporary name and renamed, so a request never reads half a
+/// segment; the journal is appended after the file exists and rewritten (compacted) from the
+/// window's state at start and when it has grown well past it. Used from the channel's ingest
+/// thread; requests only read segment files (through `OpenFile`).
+final class LiveArchive: Sendable {
+    /// One line of the journal.
+    enum Record: Codable, Sendable {
+        case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
+                       discontinuitiesRemoved: UInt64)
+        case epoch(id: Int, startMilliseconds: Int64, folders: [String], transport: [LiveWindow.TransportFolder])
+        case initialization(folder: String, epoch: Int, timescale: Int64)
+        case segment(folder: String, epoch: Int, sequence: UInt64, start: Int64, duration: Int64, timescale: Int64,
+                     size: Int, etag: String, discontinuity: Bool)
+    }
+
+    /// The archive folder (absolute or relative to the working directory).
+    let directory: String
+    private let logger: Logger
+    private var journal: String { directory + "/journal.jsonl" }
+
+    /// - Throws: `OriginError` when the folder cannot be created.
+    init(directory: String, logger: Logger) throws {
+        self.directory = directory
+        self.logger = logger
+        try Self.makeFolder(directory)
+    }
+
+    /// The records of the journal; a line that cannot be read (a write cut short by a crash)
+    /// ends the replay there.
+    func records() -> [Record] {
+        guard let data = FileManager.default.contents(atPath: journal) else { return [] }
+        var records: [Record] = []
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            guard let record = try? decoder.decode(Record.self, from: Data(line)) else {
+                logger.warning("archive journal: unreadable line, later lines ignored", metadata: ["journal": "\(journal)"])
+                break
+            }
+            records.append(record)
+        }
+        return records
+    }
+
+    /// Appends records to the journal.
+    func append(_ records: [Record]) throws {
+        guard !records.isEmpty else { return }
+        let bytes = try Self.lines(records)
+        let descriptor = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OriginError(file: journal, message: "cannot append to the archive journal") }
+        defer { close(descriptor) }
+        try Self.writeAll(descriptor, bytes, file: journal)
+    }
+
+    /// Replaces the journal with `records` (the window's state).
+    func rewrite(_ records: [Record]) throws {
+        try write(path: journal, try Self.lines(records))
+    }
+
+    /// Writes a segment or init segment file: `<folder>/<name>`.
+    func store(folder: String, name: String, bytes: [UInt8]) throws {
+        try Self.makeFolder(directory + "/" + folder)
+        try write(path: directory + "/" + folder + "/" + name, bytes)
+    }
+
+    /// Reads a stored file whole (init segments at restore).
+    func load(folder: String, name: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: directory + "/" + folder + "/" + name).map { Array($0) }
+    }
+
+    /// Deletes files that left the window.
+    func remove(_ files: [(folder: String, name: String)]) {
+        for file in files { unlink(directory + "/" + file.folder + "/" + file.name) }
+    }
+
+    private func write(path: String, _ bytes: [UInt8]) throws {
+        let temporary = path + ".part"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OriginError(file: path, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+        do {
+            try Self.writeAll(descriptor, bytes, file: path)
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else { throw OriginError(file: path, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], file: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw OriginError(file: file, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+            done += n
+        }
+    }
+
+    private static func lines(_ records: [Record]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes: [UInt8] = []
+        for record in records {
+            bytes += try encoder.encode(record)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return bytes
+    }
+
+    private static func makeFolder(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw OriginError(file: path, message: "cannot create the archive folder", reason: "\(error)")
+        }
+    }
+}
