@@ -40,7 +40,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
         guard cors else { return response }
         var response = response
         response.headers[.accessControlAllowOrigin] = "*"
-        response.headers[.accessControlExposeHeaders] = "Content-Length, Content-Range, ETag, Last-Modified, Age"
+        response.headers[.accessControlExposeHeaders] = VODResponder.corsExposedHeaders
         return response
     }
 }

@@ -10,7 +10,11 @@ import Glibc
 /// so a file replaced or a path swapped mid-request cannot change what one response holds. The
 /// descriptor closes when the last response body using it is gone. Reads run on NIO's thread
 /// pool, never on the cooperative pool or an event loop.
+///
+/// A file read whole when opened (`wholeUpTo`) closes its descriptor at once: it is a snapshot
+/// the `FileCache` can keep without holding descriptors.
 final class OpenFile: Sendable {
+    /// The open descriptor, or -1 for a snapshot read whole.
     let descriptor: Int32
     let size: Int
     let modified: Int64
@@ -26,7 +30,8 @@ final class OpenFile: Sendable {
     /// Resolves `raw` (a percent-encoded path below the root) and opens the file it names, in
     /// one trip to the thread pool: path checks, `open` (refusing a symbolic link as the last
     /// component), `fstat`, and for small files the content.
-    static func open(raw: Substring, root: String) async -> Result<OpenFile, RequestPath.Rejection> {
+    /// - Parameter wholeUpTo: files up to this size are read whole and their descriptor closed.
+    static func open(raw: Substring, root: String, wholeUpTo: Int = 0) async -> Result<OpenFile, RequestPath.Rejection> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () -> Result<OpenFile, RequestPath.Rejection> in
                 let path: String
@@ -42,6 +47,12 @@ final class OpenFile: Sendable {
                     return .failure(.notFound)
                 }
                 let size = Int(status.st_size)
+                if size <= wholeUpTo {
+                    let contents = readFully(descriptor, offset: 0, count: size)
+                    close(descriptor)
+                    guard contents.readableBytes == size else { return .failure(.notFound) }
+                    return .success(OpenFile(descriptor: -1, status: status, contents: contents))
+                }
                 let contents = size <= smallFile ? readFully(descriptor, offset: 0, count: size) : nil
                 return .success(OpenFile(descriptor: descriptor, status: status, contents: contents))
             }
@@ -72,7 +83,10 @@ final class OpenFile: Sendable {
         return buffer
     }
 
-    deinit { close(descriptor) }
+    /// Whether the whole content is in memory (no descriptor is held).
+    var isSnapshot: Bool { descriptor < 0 }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Reads `count` bytes at `offset` (fewer only at the end of the file).
     func read(offset: Int, count: Int) async throws -> ByteBuffer {

@@ -26,6 +26,8 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var headerTimeout = 10
     /// Largest request head (all header lines), in bytes (larger: 400 and the connection closes).
     public var maxHeaderSize = 16_384
+    /// MiB of recently served VOD files kept in memory (0: none).
+    public var fileCacheMiB = 64
     /// Connections served at once; further clients wait in the listen backlog until one closes.
     public var maxConnections = 4096
     /// When set, playback requires URLs signed with this secret (`SignedURL`).
@@ -66,7 +68,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     public init() {}
 
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
-                                    "header-timeout", "max-header-size", "max-connections",
+                                    "header-timeout", "max-header-size", "max-connections", "file-cache",
                                     "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive"]
 
@@ -103,6 +105,7 @@ public struct OriginConfiguration: Sendable, Equatable {
             case "idle-timeout": configuration.idleTimeout = try integer(value, key, 1...3600, fail)
             case "header-timeout": configuration.headerTimeout = try integer(value, key, 1...3600, fail)
             case "max-header-size": configuration.maxHeaderSize = try integer(value, key, 1024...1_048_576, fail)
+            case "file-cache": configuration.fileCacheMiB = try integer(value, key, 0...65_536, fail)
             case "max-connections": configuration.maxConnections = try integer(value, key, 1...1_000_000, fail)
             case "token-secret", "admin-token":
                 let secret = try string(value, key, fail)

@@ -15,8 +15,10 @@ struct OriginHTTPChannel: ServerChildChannel {
     let http: HTTP1Channel
     let headerTimeout: TimeAmount
     let connections: ConnectionCount
+    let fastPath: CachedFileResponder.Settings?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration) {
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: CachedFileResponder.Settings?) {
+        self.fastPath = fastPath
         http = HTTP1Channel(responder: responder, configuration: .init(
             idleTimeout: .seconds(Int64(configuration.idleTimeout)),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
@@ -42,7 +44,14 @@ struct OriginHTTPChannel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return http.setup(channel: channel, logger: logger)
+        guard let fastPath else { return http.setup(channel: channel, logger: logger) }
+        // The fast path goes right after Hummingbird's connection state handler.
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let operations = channel.pipeline.syncOperations
+            let state = try operations.handler(type: HTTPConnectionStateHandler.self)
+            try operations.addHandler(CachedFileResponder(settings: fastPath), position: .after(state))
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -50,8 +59,8 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in OriginHTTPChannel(responder: responder, configuration: configuration) }
+    static func builder(_ configuration: OriginConfiguration, fastPath: CachedFileResponder.Settings?) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in OriginHTTPChannel(responder: responder, configuration: configuration, fastPath: fastPath) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Hummingbird
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The origin's metrics, exposed at `/metrics` in Prometheus text format: Hummingbird's
 /// request counters and timers by route, method and status (through swift-metrics), bytes
@@ -23,6 +24,9 @@ enum OriginMetrics {
     static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
+
+    /// Requests by route, method and status (both the router's and the fast path's).
+    static let requests = RequestCollectors()
 
     static let bytesServed: [String: Prometheus.Counter] = ["vod", "live", "other"].reduce(into: [:]) { counters, route in
         counters[route] = registry.makeCounter(descriptor: describe("kerf_http_response_bytes_total", "Bytes of response bodies sent, by route"), labels: [("route", route)])
@@ -47,6 +51,58 @@ enum OriginMetrics {
             lastSegmentAge = registry.makeGauge(descriptor: describe("kerf_live_last_segment_age_seconds", "Seconds since the last segment was published"), labels: labels)
             listingLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p50_seconds", "Median time from reading the packet that completes a segment to its listing (last 1024)"), labels: labels)
             listingLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p99_seconds", "99th percentile of the same"), labels: labels)
+        }
+    }
+}
+
+/// Counts requests and their handling time by route, method and status
+/// (`kerf_http_requests_total`, `kerf_http_request_duration_seconds`), with the collectors of each
+/// combination made once and found again under one lock per request.
+final class RequestCollectors: Sendable {
+    private struct Key: Hashable {
+        var route: String
+        var method: HTTPRequest.Method
+        var status: Int
+    }
+
+    private let byKey = Mutex<[Key: (Prometheus.Counter, DurationHistogram)]>([:])
+
+    func record(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        let key = Key(route: route, method: method, status: status)
+        let (counter, histogram) = byKey.withLock { collectors in
+            if let found = collectors[key] { return found }
+            let labels = [("route", key.route), ("method", key.method.rawValue), ("status", String(key.status))]
+            let made = (OriginMetrics.registry.makeCounter(descriptor: OriginMetrics.describe("kerf_http_requests_total", "HTTP requests answered"),
+                                                           labels: labels),
+                        OriginMetrics.registry.makeDurationHistogram(
+                            descriptor: OriginMetrics.describe("kerf_http_request_duration_seconds",
+                                                               "Time from a request's head to its response's head"),
+                            labels: labels,
+                            buckets: [.microseconds(100), .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+                                      .milliseconds(500), .seconds(2)]))
+            collectors[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
+    }
+}
+
+/// Records every request routed by Hummingbird in `OriginMetrics.requests`.
+struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let route = context.endpointPath ?? "none"
+        do {
+            let response = try await next(request, context)
+            OriginMetrics.requests.record(route: context.endpointPath ?? route, method: request.method, status: response.status.code,
+                                          duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            OriginMetrics.requests.record(route: context.endpointPath ?? route, method: request.method, status: status,
+                                          duration: ContinuousClock.now - start)
+            throw error
         }
     }
 }

@@ -21,6 +21,8 @@ public struct OriginServer: Sendable {
     let root: String
     let logger: Logger
     let channels: [String: LiveChannel]
+    /// The VOD files (and their cache), shared by the router and the fast path.
+    let vod: VODResponder
 
     /// - Throws: `OriginError` when the root is not a readable folder, the listen address is
     ///   malformed, or a channel asks for what is not served yet (live transcoding, RTMP push).
@@ -49,6 +51,7 @@ public struct OriginServer: Sendable {
         self.configuration = configuration
         self.root = root
         self.logger = logger
+        vod = VODResponder(root: root, configuration: configuration)
         var channels: [String: LiveChannel] = [:]
         for (name, channel) in configuration.channels {
             channels[name] = try LiveChannel(name: name, configuration: channel, logger: logger)
@@ -62,7 +65,8 @@ public struct OriginServer: Sendable {
         let (host, port) = try configuration.listenAddress()
         let application = Application(
             router: makeRouter(),
-            server: OriginHTTPChannel.builder(configuration),
+            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil
+                ? CachedFileResponder.Settings(vod: vod, cors: configuration.cors, maxURLLength: configuration.maxURLLength) : nil),
             configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
@@ -89,9 +93,9 @@ public struct OriginServer: Sendable {
         let router = Router()
         router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
         router.add(middleware: AdminAccessMiddleware(adminToken: configuration.adminToken.map { Array($0.utf8) }))
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: ByteCountMiddleware())
-        let vod = VODResponder(root: root, configuration: configuration)
+        let vod = self.vod
         let live = LiveResponder(channels: channels)
         let signer = configuration.tokenSecret.map(SignedURL.init)
         // Playback: /vod/… and /live/…, or /token/<expires>/<signature>/… when tokens are required.

@@ -1,4 +1,3 @@
-import CompressNIO
 import Hummingbird
 import KerfCore
 import NIOCore
@@ -9,39 +8,46 @@ import NIOCore
 struct VODResponder: Sendable {
     let root: String
     let configuration: OriginConfiguration
+    let cache: FileCache
+
+    init(root: String, configuration: OriginConfiguration) {
+        self.root = root
+        self.configuration = configuration
+        cache = FileCache(capacity: configuration.fileCacheMiB << 20)
+    }
+
+    /// Access-Control-Expose-Headers of every response when CORS is on.
+    static let corsExposedHeaders = "Content-Length, Content-Range, ETag, Last-Modified, Age"
 
     /// Largest manifest compressed for a response; bigger ones are sent as they are.
     static let maxGzipBytes = 4 << 20
 
     /// Answers a GET or HEAD for `raw` (the percent-encoded path below `/vod/`).
     func respond(to request: Request, raw: Substring) async throws -> Response {
-        let file: OpenFile
-        switch await OpenFile.open(raw: raw, root: root) {
-        case .success(let opened): file = opened
-        case .failure(.badRequest(let why)): return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
-        case .failure(.notFound): return Self.error(.notFound, "not found", maxAge: 10)
+        let served: ServedFile
+        if let cached = cache.lookup(raw) {
+            served = cached
+        } else {
+            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: cache.largestEntry) {
+            case .success(let opened):
+                served = ServedFile(file: opened, path: raw, configuration: configuration)
+                cache.store(raw, served)
+            case .failure(.badRequest(let why)): return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
+            case .failure(.notFound): return Self.error(.notFound, "not found", maxAge: 10)
+            }
         }
-        let type = MediaContentType(path: String(raw))
-        var headers = HTTPFields()
-        headers[.contentType] = type.mimeType
-        headers[.cacheControl] = type.isManifest ? "public, max-age=\(configuration.vodManifestMaxAge)" : LiveResponder.immutable
-        headers[.lastModified] = UTCTime.httpDate(file.modified)
-        headers[.acceptRanges] = "bytes"
-        // Strong validator from size and modification time: stable across restarts while the
-        // file is unchanged.
-        var etag = "\"\(String(file.size, radix: 16))-\(String(file.modified, radix: 16)).\(String(file.modifiedNanoseconds, radix: 16))\""
-        let gzip = configuration.gzip && type.isManifest && file.size <= Self.maxGzipBytes
+        let file = served.file
+        var headers = served.headers
+        let gzip = configuration.gzip && served.isManifest && file.size <= Self.maxGzipBytes
             && Self.acceptsGzip(request.headers[.acceptEncoding])
-        if type.isManifest && configuration.gzip { headers[.vary] = "Accept-Encoding" }
-        if gzip { etag = String(etag.dropLast()) + "-gz\"" }
-        headers[.eTag] = etag
+        let etag = gzip ? served.gzipETag : served.etag
+        if gzip { headers[.eTag] = etag }
 
         if Self.notModified(request, etag: etag, modified: file.modified) {
             return Response(status: .notModified, headers: headers)
         }
         if gzip {
-            var plain = try await file.read(offset: 0, count: file.size)
-            let compressed = try plain.compress(with: .gzip)
+            let compressed = try await served.gzipped()
             headers[.contentEncoding] = "gzip"
             headers[.contentLength] = String(compressed.readableBytes)
             return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: compressed))

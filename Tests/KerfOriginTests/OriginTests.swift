@@ -244,6 +244,45 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         #expect(wrong?.oneLine == "k.yaml: channels.a.formats: lists hls, dash and hls-ts (hls,smooth given)")
     }
 
+    /// The first request of a file goes through the router and fills the cache; the next ones
+    /// are answered by the fast path with the same headers and bytes; a file rewritten on disk
+    /// is served anew once the cached copy is a second old; `Connection: close` still closes.
+    @Test func cachedFilesAnswerAlikeAndFollowTheDisk() async throws {
+        let (root, origin) = try await Self.serveRoot()
+        defer { Task { await origin.stop() } }
+        let url = origin.base + "/vod/demo/video_360p/playlist.m3u8"
+        let first = try await curl([url]), second = try await curl([url]), head = try await curl(["-I", url])
+        #expect(first.status == 200 && second.status == 200 && head.status == 200)
+        #expect(second.body == first.body)
+        var expected = first.headers, cached = second.headers
+        expected["date"] = nil
+        cached["date"] = nil
+        #expect(cached == expected)
+        #expect(head.headers["content-length"] == first.headers["content-length"])
+        #expect(!String(decoding: head.body, as: UTF8.self).contains("#EXTM3U"))
+        // Served from the fast path, still counted.
+        let metrics = String(decoding: try await curl([origin.base + "/metrics"]).body, as: UTF8.self)
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("kerf_http_requests_total{route=\"/vod/**\",method=\"GET\",status=\"200\"}") }
+        #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 2, "\(line ?? "no kerf_http_requests_total")")
+
+        // Rewritten on disk: within a second the old copy may still answer, then the new one.
+        let file = root.appendingPathComponent("demo/video_360p/playlist.m3u8")
+        let rewritten = String(decoding: first.body, as: UTF8.self) + "#EXT-X-COMMENT-LIKE-LINE\n"
+        try rewritten.write(to: file, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(1100))
+        let fresh = try await curl([url])
+        #expect(String(decoding: fresh.body, as: UTF8.self) == rewritten)
+        #expect(fresh.headers["etag"] != first.headers["etag"])
+
+        // Connection: close on a cached file closes the connection after the answer.
+        let connection = try RawConnection(port: origin.port)
+        connection.send("GET /vod/demo/video_360p/playlist.m3u8 HTTP/1.1\r\nHost: kerf\r\nConnection: close\r\n\r\n")
+        let answer = connection.receive(atLeast: 1 << 20)
+        #expect(answer.text.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(answer.closed)
+        #expect(answer.text.hasSuffix(rewritten))
+    }
+
     /// Slowloris heads, oversized heads and one connection too many, on raw sockets.
     @Test func connectionLimitsHold() async throws {
         let root = try Self.makeRoot()
@@ -259,8 +298,8 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         defer { Task { await origin.stop() } }
         let request = "GET /vod/demo/master.m3u8 HTTP/1.1\r\nHost: kerf\r\n\r\n"
 
-        // A head trickled one line every 300 ms is cut off after the 1 s header timeout, long
-        // before the 30 s idle timeout.
+        // A head trickled one line every 300 ms is cut off after the 1 s header timeout (seen
+        // by the client within a few seconds on a busy machine), long before the 30 s idle timeout.
         let slow = try RawConnection(port: origin.port)
         let started = Date()
         slow.send("GET /vod/demo/master.m3u8 HTTP/1.1\r\n")
@@ -270,7 +309,7 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
             line += 1
         }
         let cutOff = Date().timeIntervalSince(started)
-        #expect(cutOff > 0.9 && cutOff < 4, "closed after \(cutOff) s")
+        #expect(cutOff > 0.9 && cutOff < 8, "closed after \(cutOff) s")
 
         // A keep-alive connection idle for longer than the header timeout between requests is
         // still served.
@@ -295,7 +334,7 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         // answered with `Connection: close` until the client closes or the idle timeout): the fourth is answered 503 at once.
         let others = [try RawConnection(port: origin.port), try RawConnection(port: origin.port)]
         try await Task.sleep(for: .milliseconds(200))
-        let busy = try RawConnection(port: origin.port).receive(atLeast: 1 << 20)
+        let busy = try RawConnection(port: origin.port, receiveTimeout: 15).receive(atLeast: 1 << 20)
         #expect(busy.text.hasPrefix("HTTP/1.1 503 Service Unavailable"), "\(busy.text)")
         #expect(busy.text.contains("Retry-After: 1"))
         #expect(busy.closed)

@@ -1,0 +1,94 @@
+import HTTPTypes
+import HummingbirdCore
+import KerfCore
+import NIOCore
+import NIOHTTPTypes
+
+/// The origin's fast path, on the event loop: a plain GET or HEAD of a VOD file the `FileCache`
+/// holds is answered right here, without the trip through the async router. Everything else
+/// (a Range, a conditional or gzip request, a miss, tokens, the live routes) goes on to
+/// Hummingbird unchanged, and the answers are the same bytes and headers either way.
+///
+/// It sits after Hummingbird's connection state handler (which thus sees every request and
+/// response: keep-alive, `Connection: close` and idle timeouts behave the same) and answers only
+/// when no earlier request of the connection is still being answered, so pipelined responses
+/// keep their order.
+final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// What the fast path needs of the server.
+    struct Settings: Sendable {
+        let vod: VODResponder
+        let cors: Bool
+        let maxURLLength: Int
+    }
+
+    private let settings: Settings
+    /// Requests handed on whose response has not ended yet.
+    private var inFlight = 0
+    /// The rest of a request answered here (its end) is dropped.
+    private var dropping = false
+    /// The Date header, formatted once a second.
+    private var date = ""
+    private var dateSecond: Int64 = -1
+
+    init(settings: Settings) {
+        self.settings = settings
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            if inFlight == 0, let answer = answer(request) {
+                let start = ContinuousClock.now
+                dropping = true
+                context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
+                if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+                if request.headerFields[.connection]?.lowercased() == "close" {
+                    // As Hummingbird does after such a request: the connection ends with it.
+                    let channel = context.channel
+                    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+                } else {
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                }
+                OriginMetrics.requests.record(route: "/vod/**", method: request.method, status: 200, duration: ContinuousClock.now - start)
+                if let body = answer.body { OriginMetrics.bytesServed["vod"]?.increment(by: Int64(body.readableBytes)) }
+                return
+            }
+            inFlight += 1
+            context.fireChannelRead(data)
+        case .body:
+            if !dropping { context.fireChannelRead(data) }
+        case .end:
+            if dropping { dropping = false } else { context.fireChannelRead(data) }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
+        context.write(data, promise: promise)
+    }
+
+    /// The response when the request can be answered here: GET/HEAD of `/vod/…` without a body,
+    /// range, condition or gzip, whose file is in the cache.
+    private func answer(_ request: HTTPRequest) -> (head: HTTPResponse, body: ByteBuffer?)? {
+        guard request.method == .get || request.method == .head, let target = request.path,
+              target.utf8.count <= settings.maxURLLength, target.hasPrefix("/vod/") else { return nil }
+        let fields = request.headerFields
+        guard fields[.range] == nil, fields[.ifNoneMatch] == nil, fields[.ifModifiedSince] == nil,
+              fields[.contentLength] == nil, fields[.transferEncoding] == nil else { return nil }
+        let path = target.prefix { $0 != "?" && $0 != "#" }.dropFirst("/vod/".count)
+        guard let served = settings.vod.cache.lookup(path), var head = served.fastHead, let contents = served.file.contents else { return nil }
+        if served.isManifest, settings.vod.configuration.gzip, VODResponder.acceptsGzip(fields[.acceptEncoding]) { return nil }
+        let second = Int64(UTCTime.now())
+        if second != dateSecond {
+            dateSecond = second
+            date = UTCTime.httpDate(second)
+        }
+        head.headerFields[.date] = date
+        return (head, request.method == .head ? nil : contents)
+    }
+}

@@ -1,0 +1,49 @@
+import Synchronization
+
+/// Recently served VOD files kept in memory (`file-cache:` MiB), so a hot playlist or segment
+/// costs no trip to the thread pool: an entry is served as it is for `validity` after it was
+/// read, then the next request reads the file again (a package rewritten on disk is seen within
+/// that second, as with nginx's open_file_cache_valid). Keyed by the raw request path, so a
+/// rejected path never enters; entries larger than `largestEntry` are never kept. When the
+/// total passes the capacity, the entries read longest ago go first.
+final class FileCache: Sendable {
+    private struct Entry {
+        var file: ServedFile
+        var readAt: ContinuousClock.Instant
+    }
+
+    let capacity: Int
+    let largestEntry: Int
+    let validity: Duration
+    private let state = Mutex<(entries: [String: Entry], bytes: Int)>(([:], 0))
+
+    init(capacity: Int, largestEntry: Int = 8 << 20, validity: Duration = .seconds(1)) {
+        self.capacity = capacity
+        self.largestEntry = min(largestEntry, capacity)
+        self.validity = validity
+    }
+
+    /// The cached file for `raw` when it was read less than `validity` ago.
+    func lookup(_ raw: Substring) -> ServedFile? {
+        guard capacity > 0 else { return nil }
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let entry = state.entries[String(raw)], now - entry.readAt < validity else { return nil }
+            return entry.file
+        }
+    }
+
+    /// Keeps a file read whole (a snapshot), replacing what `raw` had.
+    func store(_ raw: Substring, _ file: ServedFile) {
+        guard file.file.isSnapshot, file.file.size <= largestEntry else { return }
+        let entry = Entry(file: file, readAt: .now)
+        state.withLock { state in
+            if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= old.file.file.size }
+            state.bytes += file.file.size
+            while state.bytes > capacity, let oldest = state.entries.min(by: { $0.value.readAt < $1.value.readAt }) {
+                state.entries[oldest.key] = nil
+                state.bytes -= oldest.value.file.file.size
+            }
+        }
+    }
+}
