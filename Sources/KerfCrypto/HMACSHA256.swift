@@ -26,4 +26,17 @@ public enum HMACSHA256 {
         guard a.count == b.count else { return false }
         return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
     }
+
+    /// A key made once per process for `secretsMatch`.
+    private static let comparisonKey: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
+    /// True when a secret someone gave equals the expected one, in a time that tells nothing of
+    /// either, not even the expected length: both are first authenticated with a per-process
+    /// random key and the 32-byte codes compared in constant time.
+    public static func secretsMatch(_ given: [UInt8], _ expected: [UInt8]) -> Bool {
+        constantTimeEqual(authenticationCode(key: comparisonKey, message: given), authenticationCode(key: comparisonKey, message: expected))
+    }
 }

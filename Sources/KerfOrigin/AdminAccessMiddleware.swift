@@ -12,7 +12,7 @@ struct AdminAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         let components = request.uri.path.split(separator: "/")
         if let adminToken, components.isEmpty || components == ["metrics"] {
             let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? Array($0.utf8.dropFirst(7)) : nil } ?? []
-            guard HMACSHA256.constantTimeEqual(given, adminToken) else {
+            guard HMACSHA256.secretsMatch(given, adminToken) else {
                 var response = VODResponder.error(.unauthorized, "an admin token is required", maxAge: nil)
                 response.headers[.wwwAuthenticate] = "Bearer realm=\"kerf\""
                 return response

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KerfCore
+import KerfCrypto
 import KerfMedia
 import KerfPackager
 import KerfTranscode
@@ -128,10 +129,51 @@ final class LiveChannel: Sendable {
     }
 
     /// True when the input is a file to loop rather than a stream to pull.
-    var isFileInput: Bool { configuration.input.hasPrefix("file:") || !configuration.input.contains("://") }
+    var isFileInput: Bool { !isPush && (configuration.input.hasPrefix("file:") || !configuration.input.contains("://")) }
+
+    /// True for a channel RTMP publishers push to (`input: rtmp`).
+    var isPush: Bool { configuration.input == "rtmp" }
+
+    /// The current RTMP publisher's stream (push channels).
+    private let publisher = Mutex<FLVPipe?>(nil)
+
+    /// An RTMP publish with `key`: a pipe for its media when the key is the channel's and no
+    /// one else is publishing.
+    func acceptPublisher(key: String?) -> Result<FLVPipe, RTMPServer.Refusal> {
+        guard let expected = configuration.key, let key,
+              HMACSHA256.secretsMatch(Array(key.utf8), Array(expected.utf8)) else {
+            return .failure(RTMPServer.Refusal(code: "NetStream.Publish.Denied", description: "wrong stream key for channel \(name)"))
+        }
+        return publisher.withLock { current in
+            if let current, !current.isFinished {
+                return .failure(RTMPServer.Refusal(code: "NetStream.Publish.BadName", description: "channel \(name) already has a publisher"))
+            }
+            let pipe = FLVPipe()
+            current = pipe
+            return .success(pipe)
+        }
+    }
+
+    /// The publisher of `pipe` went away (its pipe is finished; ingest ends at its last byte).
+    func publisherLeft(_ pipe: FLVPipe) {
+        pipe.finish()
+    }
+
+    /// Waits (for push channels) until a publisher's stream is there; nil when stopped.
+    private func waitForPublisher() -> FLVPipe? {
+        while !stopFlag.isRaised {
+            if let pipe = publisher.withLock({ $0 }), !pipe.isFinished { return pipe }
+            var request = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+            nanosleep(&request, nil)
+        }
+        return nil
+    }
 
     /// Stops `run()`: a blocked read or a backoff wait returns within a poll interval.
-    func stop() { stopFlag.interrupt() }
+    func stop() {
+        stopFlag.interrupt()
+        publisher.withLock { $0?.finish() }
+    }
 
     /// Ingests until `stop()`: connects, segments, and after a failure or the end of the input
     /// waits 0.5 s, 1 s, 2 s… (at most 30 s; reset after a connection that lasted a minute).
@@ -150,6 +192,8 @@ final class LiveChannel: Sendable {
             }
             statistics.withLock { $0.connected = false }
             if stopFlag.isRaised { break }
+            // A push channel waits for its next publisher instead of reconnecting.
+            if isPush { continue }
             if UTCTime.now() - started > 60 { failures = 0 }
             let delay = min(Self.maximumBackoff, 0.5 * Double(1 << min(failures, 10)))
             failures += 1
@@ -162,6 +206,18 @@ final class LiveChannel: Sendable {
     // MARK: ingest
 
     private func ingest() throws {
+        if isPush {
+            guard let pipe = waitForPublisher() else { return }
+            defer { pipe.finish() }
+            let input: MediaInput
+            do {
+                input = try MediaInput(source: pipe, name: "rtmp://…/live/\(name)", formatName: "flv")
+            } catch {
+                throw OriginError(file: "rtmp://…/live/\(name)", message: "the publisher's stream cannot be read", reason: "\(error)")
+            }
+            var encoder: EncoderSelection<HardwareDevice>?
+            return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder)
+        }
         let path = configuration.input.hasPrefix("file:") ? String(configuration.input.dropFirst(5)) : configuration.input
         // A silent network input fails after 5 s instead of blocking forever: rw_timeout for
         // every protocol, and UDP's own timeout (its reader thread never reports a stall).
@@ -169,7 +225,12 @@ final class LiveChannel: Sendable {
         if path.hasPrefix("udp://") { options["timeout"] = "5000000" }
         // Chosen once per connection, not again at every loop of a file.
         var encoder: EncoderSelection<HardwareDevice>?
-        var input = try open(path, options: options, encoder: &encoder)
+        try ingest(from: try open(path, options: options, encoder: &encoder), path: path, encoder: &encoder)
+    }
+
+    /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
+    private func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?) throws {
+        var input = opened
         statistics.withLock { $0.connected = true; $0.lastError = nil }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
@@ -184,7 +245,7 @@ final class LiveChannel: Sendable {
         defer { epoch.finish() }
         while !stopFlag.isRaised {
             if try input.read(into: packet) == .endOfStream {
-                guard isFileInput, let start = loopStart, let end = loopEnd, end > start else { return }
+                guard isFileInput, let path, let start = loopStart, let end = loopEnd, end > start else { return }
                 loopShift = loopShift + (end - start)
                 loopStart = nil
                 loopEnd = nil
@@ -238,7 +299,11 @@ final class LiveChannel: Sendable {
     /// - Parameter encoder: the video encoder chosen for the ladder; chosen here when nil.
     private func open(_ path: String, options: [String: String],
                       encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
-        let input = try MediaInput(url: path, options: options, interrupt: stopFlag)
+        try transcoded(try MediaInput(url: path, options: options, interrupt: stopFlag), encoder: &encoder)
+    }
+
+    /// The input itself, or with a `ladder:` a transcoder over it.
+    private func transcoded(_ input: MediaInput, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         guard let ladder = configuration.ladder else { return input }
         let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),

@@ -26,6 +26,12 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var headerTimeout = 10
     /// Largest request head (all header lines), in bytes (larger: 400 and the connection closes).
     public var maxHeaderSize = 16_384
+    /// `host:port` of the RTMP ingest (push channels); default: the HTTP host, port 1935.
+    public var rtmpListen: String?
+    /// RTMP connections served at once.
+    public var rtmpMaxPublishers = 64
+    /// Bits per second an RTMP publisher may send (over 10 s).
+    public var rtmpMaxBitRate = 50_000_000
     /// MiB of recently served VOD files kept in memory (0: none).
     public var fileCacheMiB = 64
     /// Connections served at once; further clients wait in the listen backlog until one closes.
@@ -55,7 +61,9 @@ public struct OriginConfiguration: Sendable, Equatable {
         /// `archive:` a folder keeping the window's segments and journal on disk: a DVR window
         /// of hours without the memory, restored when the origin restarts.
         public var archive: String?
-        /// Keys read but not served yet (`key`: RTMP push).
+        /// The stream key an RTMP publisher must give (`key:`; push channels, `input: rtmp`).
+        public var key: String?
+        /// Keys read but not served yet.
         public var pendingKeys: [String] = []
 
         public init(input: String, segmentDuration: Double = 6.0, window: Double = 60.0) {
@@ -69,6 +77,7 @@ public struct OriginConfiguration: Sendable, Equatable {
 
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
                                     "header-timeout", "max-header-size", "max-connections", "file-cache",
+                                    "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive"]
 
@@ -105,6 +114,9 @@ public struct OriginConfiguration: Sendable, Equatable {
             case "idle-timeout": configuration.idleTimeout = try integer(value, key, 1...3600, fail)
             case "header-timeout": configuration.headerTimeout = try integer(value, key, 1...3600, fail)
             case "max-header-size": configuration.maxHeaderSize = try integer(value, key, 1024...1_048_576, fail)
+            case "rtmp-listen": configuration.rtmpListen = try string(value, key, fail)
+            case "rtmp-max-publishers": configuration.rtmpMaxPublishers = try integer(value, key, 1...100_000, fail)
+            case "rtmp-max-bitrate": configuration.rtmpMaxBitRate = try integer(value, key, 100_000...10_000_000_000, fail)
             case "file-cache": configuration.fileCacheMiB = try integer(value, key, 0...65_536, fail)
             case "max-connections": configuration.maxConnections = try integer(value, key, 1...1_000_000, fail)
             case "token-secret", "admin-token":
@@ -131,6 +143,12 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
                             }
                         case "archive": channel.archive = try string(setting, settingKey, fail)
+                        case "key":
+                            let key = try string(setting, settingKey, fail)
+                            guard key.utf8.count >= 8, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "&") }) else {
+                                throw fail(settingKey, "must be at least 8 printable characters, without spaces or &")
+                            }
+                            channel.key = key
                         case "formats":
                             let names = try setting.sequence.map { $0.compactMap(\.string) }
                                 ?? string(setting, settingKey, fail).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -144,6 +162,12 @@ public struct OriginConfiguration: Sendable, Equatable {
                         }
                     }
                     guard let input else { throw fail("channels.\(name).input", "is required") }
+                    if input == "rtmp" && channel.key == nil {
+                        throw fail("channels.\(name).key", "is required for a push channel (input: rtmp)")
+                    }
+                    if input != "rtmp" && channel.key != nil {
+                        throw fail("channels.\(name).key", "is for push channels only (input: rtmp)")
+                    }
                     // A live playlist must hold at least three target durations (RFC 8216bis §6.2.2).
                     if channel.window < 3 * channel.segmentDuration.rounded(.up) {
                         throw fail("channels.\(name).window", "must be at least 3 segment durations (\(Int(3 * channel.segmentDuration.rounded(.up))) s)")
@@ -159,10 +183,20 @@ public struct OriginConfiguration: Sendable, Equatable {
 
     /// The host and port of `listen`.
     public func listenAddress() throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
-            throw OriginError(file: "listen", message: "\(listen) is not host:port")
+        try Self.address(listen, key: "listen")
+    }
+
+    /// The host and port of the RTMP ingest (`rtmp-listen`, else `listen`'s host and 1935).
+    public func rtmpAddress() throws -> (host: String, port: Int) {
+        if let rtmpListen { return try Self.address(rtmpListen, key: "rtmp-listen") }
+        return (try listenAddress().host, 1935)
+    }
+
+    private static func address(_ text: String, key: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw OriginError(file: key, message: "\(text) is not host:port")
         }
-        let host = String(listen[..<colon]).trimming(while: { $0 == "[" || $0 == "]" })
+        let host = String(text[..<colon]).trimming(while: { $0 == "[" || $0 == "]" })
         return (host.isEmpty ? "0.0.0.0" : String(host), port)
     }
 

@@ -23,6 +23,11 @@ public struct OriginServer: Sendable {
     let channels: [String: LiveChannel]
     /// The VOD files (and their cache), shared by the router and the fast path.
     let vod: VODResponder
+    /// The RTMP ingest, when a channel is a push channel.
+    let rtmp: RTMPServer?
+
+    /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
+    public var rtmpPort: Int? { rtmp?.boundPort }
 
     /// - Throws: `OriginError` when the root is not a readable folder, the listen address is
     ///   malformed, or a channel asks for what is not served yet (live transcoding, RTMP push).
@@ -33,13 +38,6 @@ public struct OriginServer: Sendable {
         var status = stat()
         guard stat(root, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
             throw OriginError(file: configuration.root, message: "root is not a folder")
-        }
-        for name in configuration.channels.keys.sorted() {
-            let channel = configuration.channels[name]!
-            if channel.pendingKeys.contains("key") || channel.input == "rtmp" {
-                throw OriginError(file: "channels.\(name)", message: "RTMP push ingest (input: rtmp, key:) is not available yet",
-                                  reason: "pull the stream instead: input: rtmp://host/app/stream")
-            }
         }
         let archives = configuration.channels.compactMap { $0.value.archive.map { RequestPath.realPath($0) ?? $0 } }
         if Set(archives).count < archives.count {
@@ -57,6 +55,16 @@ public struct OriginServer: Sendable {
             channels[name] = try LiveChannel(name: name, configuration: channel, logger: logger)
         }
         self.channels = channels
+        let pushChannels = channels.filter { $0.value.isPush }
+        if pushChannels.isEmpty {
+            rtmp = nil
+        } else {
+            _ = try configuration.rtmpAddress()
+            var limits = RTMPServer.Limits()
+            limits.maximumConnections = configuration.rtmpMaxPublishers
+            limits.maximumBitRate = configuration.rtmpMaxBitRate
+            rtmp = RTMPServer(channels: pushChannels, limits: limits, logger: logger)
+        }
     }
 
     /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish).
@@ -71,6 +79,12 @@ public struct OriginServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+        // RTMP ingest for the push channels, on the same event loops.
+        if let rtmp {
+            let (rtmpHost, rtmpPort) = try configuration.rtmpAddress()
+            let bound = try await rtmp.start(host: rtmpHost, port: rtmpPort)
+            logger.notice("RTMP ingest listening", metadata: ["address": "\(rtmpHost):\(bound)"])
+        }
         // Each channel's ingest blocks in libavformat reads: one thread each, off the event loops.
         let ingest = NIOThreadPool(numberOfThreads: max(1, channels.count))
         ingest.start()
@@ -78,9 +92,11 @@ public struct OriginServer: Sendable {
         do {
             try await application.runService()
         } catch {
+            await rtmp?.stop()
             await stopChannels(ingest)
             throw error
         }
+        await rtmp?.stop()
         await stopChannels(ingest)
     }
 
@@ -162,7 +178,8 @@ public struct OriginServer: Sendable {
         for name in channels.keys.sorted() {
             let channel = channels[name]!
             let stats = channel.statistics.withLock { $0 }
-            let state = stats.connected ? "connected" : "waiting for input" + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
+            let waiting = channel.isPush ? "waiting for a publisher" : "waiting for input"
+            let state = stats.connected ? "connected" : waiting + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
             let formats = channel.configuration.formats
             let manifests = [("master.m3u8", OriginConfiguration.Format.hls), ("manifest.mpd", .dash), ("master-ts.m3u8", .hlsTS)]
                 .filter { formats.contains($0.1) }

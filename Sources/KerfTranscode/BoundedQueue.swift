@@ -1,3 +1,4 @@
+import KerfCore
 /// A first-in first-out queue between two threads that blocks the producer while `capacity`
 /// items wait (backpressure) and the consumer while it is empty.
 final class BoundedQueue<Element>: @unchecked Sendable {

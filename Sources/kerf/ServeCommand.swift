@@ -40,10 +40,15 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = global.verbose ? .info : .notice
         let server = try OriginServer(configuration: settings, logger: logger)
         let root = settings.root, host = settings.listenHost, channels = settings.channels.keys.sorted()
+        let pushChannels = Set(settings.channels.filter { $0.value.input == "rtmp" }.keys)
+        let rtmpHost = (try? settings.rtmpAddress().host) ?? host
         try await server.run { port in
             writeStandardError("kerf serve: http://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
             for name in channels {
                 writeStandardError("kerf serve: live channel \(name) at http://\(host):\(port)/live/\(name)/master.m3u8 and manifest.mpd\n")
+                if pushChannels.contains(name), let rtmp = server.rtmpPort {
+                    writeStandardError("kerf serve: publish \(name) to rtmp://\(rtmpHost):\(rtmp)/live/\(name)?key=<key>\n")
+                }
             }
         }
     }

@@ -10,12 +10,14 @@ import Testing
 final class RunningOrigin: @unchecked Sendable {
     let task: Task<Void, Error>
     let port: Int
+    let server: OriginServer
     var base: String { "http://127.0.0.1:\(port)" }
 
     init(_ configuration: OriginConfiguration) async throws {
         var configuration = configuration
         configuration.listen = "127.0.0.1:0"
         let server = try OriginServer(configuration: configuration, logger: Logger(label: "test"))
+        self.server = server
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         task = Task { try await server.run { port in continuation.yield(port) } }
         var iterator = stream.makeAsyncIterator()
@@ -349,15 +351,21 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
         withExtendedLifetime((patient, others)) {}
     }
 
-    /// Channel settings for what is not built yet stop the server with a one-line error.
-    @Test func unavailableChannelFeaturesAreRefused() throws {
-        let root = try Fixtures.temporaryDirectory("kerf-config").path
-        for (setting, expected) in [("key: secret", "channels.a: RTMP push ingest (input: rtmp, key:) is not available yet")] {
-            let configuration = try OriginConfiguration.load(yaml: "root: \(root)\nchannels:\n  a:\n    input: udp://127.0.0.1:9\n    \(setting)\n",
-                                                             file: "k.yaml")
-            let error = #expect(throws: OriginError.self) { try OriginServer(configuration: configuration, logger: Logger(label: "test")) }
-            #expect(error?.oneLine.hasPrefix(expected) == true, "\(error?.oneLine ?? "")")
+    /// Push channel keys: required for `input: rtmp`, refused elsewhere, and not too weak.
+    @Test func pushChannelKeysAreChecked() throws {
+        for (yaml, expected) in [
+            ("channels:\n  a:\n    input: rtmp\n", "k.yaml: channels.a.key: is required for a push channel (input: rtmp)"),
+            ("channels:\n  a:\n    input: udp://127.0.0.1:9\n    key: long-enough-key\n", "k.yaml: channels.a.key: is for push channels only (input: rtmp)"),
+            ("channels:\n  a:\n    input: rtmp\n    key: short\n", "k.yaml: channels.a.key: must be at least 8 printable characters, without spaces or &"),
+        ] {
+            let error = #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: yaml, file: "k.yaml") }
+            #expect(error?.oneLine == expected)
         }
+        let push = try OriginConfiguration.load(yaml: "rtmp-listen: 127.0.0.1:1936\nchannels:\n  a:\n    input: rtmp\n    key: long-enough-key\n",
+                                                file: "k.yaml")
+        #expect(push.channels["a"]?.key == "long-enough-key")
+        #expect(try push.rtmpAddress() == ("127.0.0.1", 1936))
+        #expect(try OriginConfiguration().rtmpAddress() == ("127.0.0.1", 1935))
     }
 
     @Test func channelLaddersAreReadLikeThePackagersOption() throws {

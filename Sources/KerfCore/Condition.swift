@@ -2,15 +2,17 @@
 import Glibc
 #endif
 
-/// A mutex with one condition variable (POSIX threads), for the pipeline's blocking hand-offs
-/// between the packaging thread and the encoder threads.
+/// A mutex with one condition variable (POSIX threads), for blocking hand-offs between
+/// dedicated threads: the transcoding pipeline's packaging and encoder threads, a live channel's
+/// ingest thread and the event loop feeding it.
 ///
-/// Waiting threads are dedicated pipeline threads, never Swift concurrency's cooperative pool.
-final class Condition: @unchecked Sendable {
+/// Waiting threads are dedicated threads, never Swift concurrency's cooperative pool or an
+/// event loop.
+public final class Condition: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -25,18 +27,18 @@ final class Condition: @unchecked Sendable {
     }
 
     /// Runs `body` holding the mutex.
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 
     /// Waits for a signal; call only inside `withLock`. Spurious wake-ups happen: re-check.
-    func wait() { pthread_cond_wait(condition, mutex) }
+    public func wait() { pthread_cond_wait(condition, mutex) }
 
     /// Wakes every waiting thread.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }

@@ -1,0 +1,199 @@
+import Foundation
+import KerfTestSupport
+import NIOCore
+import Testing
+@testable import KerfOrigin
+
+/// RTMP ingest: the chunk stream and AMF0 on hand-made bytes, the command conversation as a
+/// state machine, and end to end with ffmpeg publishing (an RTMP client nobody here wrote) and
+/// ffmpeg playing what the origin makes of it.
+@Suite struct RTMPTests {
+    // MARK: chunk stream
+
+    /// A 300-byte video message in 128-byte chunks (type 0 then type 3 headers), interleaved with
+    /// a command on another chunk stream, then a type 1 and a type 2 header (timestamp deltas), an
+    /// extended timestamp, and Set Chunk Size applied to the chunks after it.
+    @Test func chunksReassembleIntoMessages() throws {
+        var bytes = ByteBuffer()
+        let video = ByteBuffer(bytes: (0..<300).map { UInt8($0 & 0xFF) })
+        let first = RTMPMessage(type: RTMPMessage.Kind.video, streamID: 1, timestamp: 1000, payload: video).chunks(chunkSize: 128, chunkStream: 6)
+        // Split the video's chunks and put a whole command between them.
+        let split = first.getSlice(at: 0, length: 12 + 128)!, rest = first.getSlice(at: 12 + 128, length: first.readableBytes - 140)!
+        bytes.writeImmutableBuffer(split)
+        bytes.writeImmutableBuffer(RTMPMessage.command([.string("createStream"), .number(2), .null]).chunks(chunkSize: 128, chunkStream: 3))
+        bytes.writeImmutableBuffer(rest)
+        // Type 1 (delta 40, new length) and type 2 (delta 40) on chunk stream 6.
+        bytes.writeBytes([0x46, 0, 0, 40, 0, 0, 2, RTMPMessage.Kind.video, 0xAA, 0xBB])
+        bytes.writeBytes([0x86, 0, 0, 40, 0xCC, 0xDD])
+        // Set Chunk Size 4096, then a 200-byte message in one chunk with an extended timestamp.
+        bytes.writeImmutableBuffer(RTMPMessage.control(RTMPMessage.Kind.setChunkSize, 4096).chunks(chunkSize: 128, chunkStream: 2))
+        bytes.writeImmutableBuffer(RTMPMessage(type: RTMPMessage.Kind.audio, streamID: 1, timestamp: 0x0100_0000,
+                                               payload: ByteBuffer(repeating: 7, count: 200)).chunks(chunkSize: 4096, chunkStream: 4))
+
+        var parser = RTMPChunkParser()
+        // Fed a few bytes at a time: nothing is lost at chunk boundaries.
+        var messages: [RTMPMessage] = []
+        var pending = ByteBuffer()
+        var whole = bytes
+        while whole.readableBytes > 0 {
+            var piece = whole.readSlice(length: min(7, whole.readableBytes))!
+            pending.writeBuffer(&piece)
+            messages += try parser.parse(&pending)
+            pending.discardReadBytes()
+        }
+        #expect(pending.readableBytes == 0)
+        #expect(messages.map(\.type) == [RTMPMessage.Kind.commandAMF0, RTMPMessage.Kind.video, RTMPMessage.Kind.video,
+                                         RTMPMessage.Kind.video, RTMPMessage.Kind.setChunkSize, RTMPMessage.Kind.audio])
+        #expect(messages[1].payload == video)
+        #expect(messages[1].timestamp == 1000 && messages[2].timestamp == 1040 && messages[3].timestamp == 1080)
+        #expect(Array(messages[3].payload.readableBytesView) == [0xCC, 0xDD])
+        #expect(parser.chunkSize == 4096)
+        #expect(messages[5].timestamp == 0x0100_0000 && messages[5].payload.readableBytes == 200)
+        #expect(try AMF0.decodeAll(messages[0].payload) == [.string("createStream"), .number(2), .null])
+    }
+
+    /// Hostile chunk streams end the connection with a reason, never a crash or a huge buffer.
+    @Test func hostileChunksAreRefused() {
+        func refuses(_ bytes: [UInt8], _ reason: String) {
+            var parser = RTMPChunkParser(maximumChunkSize: 65_536, maximumMessageSize: 1 << 20)
+            var buffer = ByteBuffer(bytes: bytes)
+            #expect(throws: RTMPChunkParser.ProtocolError.self, "\(reason)") { _ = try parser.parse(&buffer) }
+        }
+        refuses([0x43, 0, 0, 0, 0, 0, 1], "a type 1 header on a chunk stream never opened")
+        refuses([0x03, 0, 0, 0, 0xFF, 0xFF, 0xFF, 9, 1, 0, 0, 0], "a 16 MiB message")
+        refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7F, 0xFF, 0xFF, 0xFF], "a 2 GiB chunk size")
+        refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0], "a zero chunk size")
+        // An AMF0 object nested 20 deep, or a strict array claiming 4 billion items.
+        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [UInt8](repeating: 0x03, count: 20))) }
+        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF])) }
+    }
+
+    /// AMF0 values come back as they were written.
+    @Test func amf0RoundTrips() throws {
+        let values: [AMF0] = [.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
+                                                                       .init(key: "flag", value: .boolean(true))]),
+                              .null, .undefined, .ecmaArray([.init(key: "width", value: .number(320))]),
+                              .strictArray([.number(1), .string("two")]), .date(1.5e12), .string(String(repeating: "x", count: 70_000))]
+        var buffer = ByteBuffer()
+        for value in values { value.encode(into: &buffer) }
+        #expect(try AMF0.decodeAll(buffer) == values)
+    }
+
+    // MARK: session
+
+    /// connect (app live), createStream, publish "news?key=…" asks the owner; accepted, media
+    /// flows as FLV tags; an unknown application is rejected with `_error`.
+    @Test func publishConversation() throws {
+        var session = RTMPSession()
+        func run(_ values: [AMF0], streamID: UInt32 = 0) -> [RTMPSession.Action] {
+            var message = RTMPMessage.command(values)
+            message.streamID = streamID
+            return session.handle(message)
+        }
+        let connect = run([.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
+                                                                    .init(key: "tcUrl", value: .string("rtmp://h/live"))])])
+        #expect(connect.count == 5)
+        #expect(session.state == .connected)
+        #expect(run([.string("createStream"), .number(2), .null]).count == 1)
+        let publish = run([.string("publish"), .number(3), .null, .string("news?key=abc%21def"), .string("live")], streamID: 1)
+        guard case .authorize(let channel, let key) = publish.first else {
+            Issue.record("no authorization asked: \(publish)")
+            return
+        }
+        #expect(channel == "news" && key == "abc!def")
+        #expect(session.decide(.accept).count == 2)
+        let media = session.handle(RTMPMessage(type: RTMPMessage.Kind.video, streamID: 1, timestamp: 40, payload: ByteBuffer(bytes: [0x17, 0])))
+        guard case .media(9, 40, _) = media.first else {
+            Issue.record("no media: \(media)")
+            return
+        }
+        guard case .unpublish = run([.string("deleteStream"), .number(4), .null, .number(1)]).first else {
+            Issue.record("deleteStream did not unpublish")
+            return
+        }
+
+        var other = RTMPSession()
+        var wrongApp = RTMPMessage.command([.string("connect"), .number(1), .object([.init(key: "app", value: .string("vod"))])])
+        wrongApp.streamID = 0
+        let refused = other.handle(wrongApp)
+        guard case .close = refused.last else {
+            Issue.record("an unknown application was not refused: \(refused)")
+            return
+        }
+    }
+
+    // MARK: end to end
+
+    static func origin(_ channels: [String]) async throws -> RunningOrigin {
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-rtmp-root").path
+        configuration.rtmpListen = "127.0.0.1:0"
+        for name in channels {
+            configuration.channels[name] = .init(input: "rtmp", segmentDuration: 1, window: 30)
+            configuration.channels[name]?.key = "key-of-\(name)"
+        }
+        return try await RunningOrigin(configuration)
+    }
+
+    /// ffmpeg publishing a real-time test pattern with a tone to `rtmp://…/live/<path>`.
+    static func publisher(_ origin: RunningOrigin, _ path: String, seconds: Int = 60) -> [String] {
+        ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(seconds),
+         "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-b:a", "64k",
+         "-f", "flv", "rtmp://127.0.0.1:\(origin.server.rtmpPort ?? 0)/live/\(path)"]
+    }
+
+    /// Waits until a channel's video playlist lists `count` segments.
+    static func waitForSegments(_ origin: RunningOrigin, channel: String, count: Int) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let playlist = try await curl([origin.base + "/live/\(channel)/video_180p/playlist.m3u8"])
+            if playlist.status == 200, String(decoding: playlist.body, as: UTF8.self).components(separatedBy: "seg_").count > count { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw CommandError(message: "channel \(channel) did not reach \(count) segments")
+    }
+
+    /// Two publishers on two channels at once both play; a wrong key, an unknown channel and a
+    /// second publisher on a busy channel are refused and create nothing; garbage, a truncated
+    /// handshake and an oversized chunk close only their own connection.
+    @Test func ffmpegPublishesAndPlays() async throws {
+        let origin = try await Self.origin(["news", "sport", "spare"])
+        defer { Task { await origin.stop() } }
+        let port = try #require(origin.server.rtmpPort)
+        let news = try BackgroundProcess("ffmpeg", Self.publisher(origin, "news?key=key-of-news"))
+        defer { news.stop() }
+        let sport = try BackgroundProcess("ffmpeg", Self.publisher(origin, "sport?key=key-of-sport"))
+        defer { sport.stop() }
+        try await Self.waitForSegments(origin, channel: "news", count: 2)
+        try await Self.waitForSegments(origin, channel: "sport", count: 2)
+
+        // Refused publishes: ffmpeg fails, nothing appears.
+        for path in ["spare?key=key-of-news", "spare", "nowhere?key=key-of-news", "news?key=key-of-news"] {
+            let refused = try await Command.runDetached("ffmpeg", Self.publisher(origin, path, seconds: 3))
+            #expect(refused.status != 0, "publishing to \(path) was not refused")
+        }
+        #expect(try await curl([origin.base + "/live/spare/master.m3u8"]).status == 404)
+
+        // Hostile connections: random bytes, a handshake cut short, a chunk size of 1 GiB.
+        let garbage = try RawConnection(port: port)
+        garbage.send(String(decoding: (0..<4000).map { _ in UInt8.random(in: 0...255) }, as: UTF8.self))
+        #expect(garbage.receive(atLeast: 1 << 20).closed)
+        let truncated = try RawConnection(port: port)
+        truncated.send("\u{3}" + String(repeating: "a", count: 700))
+        truncated.close()
+        let oversized = try RawConnection(port: port)
+        oversized.send("\u{3}" + String(repeating: "a", count: 1536))
+        _ = oversized.receive(atLeast: 1 + 2 * 1536)
+        oversized.send(String(repeating: "b", count: 1536))
+        oversized.send(String(decoding: [0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x40, 0, 0, 0] as [UInt8], as: UTF8.self))
+        #expect(oversized.receive(atLeast: 1 << 20).closed)
+
+        // Both channels still play: ffmpeg decodes 6 s of each.
+        async let newsFrames = LiveTests.play(origin.base + "/live/news/master.m3u8", seconds: 6)
+        async let sportFrames = LiveTests.play(origin.base + "/live/sport/master.m3u8", seconds: 6)
+        for frames in [try await newsFrames, try await sportFrames] {
+            #expect(frames.count >= 148 && frames.count <= 152, "\(frames.count) frames")
+        }
+    }
+}
