@@ -55,6 +55,8 @@ public struct MediaSegment: Sendable, Hashable, Codable {
     public var discontinuity: Bool
     /// EXT-X-PROGRAM-DATE-TIME, ISO 8601 text.
     public var programDateTime: String?
+    /// Its partial segments (LL-HLS EXT-X-PART), written before it.
+    public var parts: [LowLatencyHLS.PartialSegment] = []
 
     public init(uri: String, duration: MediaTime, byteRange: ByteRange? = nil) {
         self.uri = uri

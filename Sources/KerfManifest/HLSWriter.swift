@@ -10,6 +10,7 @@ public enum HLSWriter {
         if let type = playlist.playlistType { lines.append("#EXT-X-PLAYLIST-TYPE:\(type.rawValue)") }
         if playlist.independentSegments { lines.append("#EXT-X-INDEPENDENT-SEGMENTS") }
         if playlist.iFramesOnly { lines.append("#EXT-X-I-FRAMES-ONLY") }
+        if let lowLatency = playlist.lowLatency { lines += lowLatency.headerTags }
         for segment in playlist.segments {
             if segment.discontinuity { lines.append("#EXT-X-DISCONTINUITY") }
             if let map = segment.map {
@@ -19,10 +20,12 @@ public enum HLSWriter {
             }
             if let key = segment.key { lines.append("#EXT-X-KEY:" + keyAttributes(key)) }
             if let date = segment.programDateTime { lines.append("#EXT-X-PROGRAM-DATE-TIME:\(date)") }
+            lines += segment.parts.map(\.tag)
             lines.append("#EXTINF:\(hlsDecimal(segment.duration)),\(segment.title ?? "")")
             if let range = segment.byteRange { lines.append("#EXT-X-BYTERANGE:\(range.attributeValue)") }
             lines.append(segment.uri)
         }
+        if let lowLatency = playlist.lowLatency { lines += lowLatency.trailerTags }
         if playlist.endList { lines.append("#EXT-X-ENDLIST") }
         return lines.joined(separator: "\n") + "\n"
     }

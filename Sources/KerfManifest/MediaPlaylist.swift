@@ -12,6 +12,8 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
     public var iFramesOnly: Bool
     public var segments: [MediaSegment]
     public var endList: Bool
+    /// Low-latency HLS tags of a live playlist (nil: none).
+    public var lowLatency: LowLatencyHLS?
 
     public init(targetDuration: Int, segments: [MediaSegment] = []) {
         self.targetDuration = targetDuration
@@ -39,7 +41,7 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
             iFramesOnly: iFramesOnly,
             keyFormats: segments.contains { $0.key?.keyFormat != nil || $0.key?.keyFormatVersions != nil || $0.key?.method == .sampleAES },
             maps: segments.contains { $0.map != nil },
-            deltaUpdates: false)
+            deltaUpdates: lowLatency?.skippedSegments != nil)
     }
 
     /// The lowest EXT-X-VERSION for the features a Media Playlist uses (RFC 8216bis §7), shared

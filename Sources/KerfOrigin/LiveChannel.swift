@@ -8,6 +8,7 @@ import KerfPackager
 import KerfTranscode
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One live channel: pulls its input through libavformat, segments it in memory and keeps the
@@ -29,6 +30,8 @@ final class LiveChannel: Sendable {
     /// The archive (`archive:`), and its real path for reading segments back.
     let archive: LiveArchive?
     let archiveRoot: String?
+    /// LL-HLS requests waiting for a part or segment.
+    let held = HeldRequests()
     /// Journal lines appended since the last compaction, and the size it had then.
     private let journalGrowth = Mutex((appended: 0, compacted: 0))
 
@@ -70,7 +73,8 @@ final class LiveChannel: Sendable {
         metrics = OriginMetrics.Channel(name: name)
         var window = LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration), window: configuration.window,
                                 formats: configuration.formats,
-                                memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon)
+                                memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
+                                partTarget: configuration.partDuration.map(Self.time))
         if let directory = configuration.archive {
             let archive = try LiveArchive(directory: directory, logger: logger)
             // The window as it was: segments from the archive, init segments into memory; then
@@ -178,6 +182,13 @@ final class LiveChannel: Sendable {
     /// Ingests until `stop()`: connects, segments, and after a failure or the end of the input
     /// waits 0.5 s, 1 s, 2 s… (at most 30 s; reset after a connection that lasted a minute).
     func run() {
+        // Held LL-HLS requests past their deadline are answered by this sweep.
+        let sweep = MultiThreadedEventLoopGroup.singleton.next().scheduleRepeatedTask(initialDelay: .milliseconds(100),
+                                                                                    delay: .milliseconds(100)) { [held] _ in held.expire() }
+        defer {
+            sweep.cancel()
+            held.releaseAll()
+        }
         var failures = 0
         while !stopFlag.isRaised {
             let started = UTCTime.now()
@@ -363,7 +374,8 @@ final class LiveChannel: Sendable {
 
         init(input: any PacketSource, channel: LiveChannel) throws {
             packager = try LivePackager(input: input, segmentDuration: LiveChannel.time(channel.configuration.segmentDuration),
-                                        transportStream: channel.configuration.formats.contains(.hlsTS))
+                                        transportStream: channel.configuration.formats.contains(.hlsTS),
+                                        partDuration: channel.configuration.partDuration.map(LiveChannel.time))
             self.channel = channel
         }
 
@@ -416,6 +428,14 @@ final class LiveChannel: Sendable {
                     if segment.track == 0 { channel.measureBitRate(now: now) }
                 case .transportSegment(let variant, let segment):
                     add(segment, folder: packager.transportVariants[variant].folder, epoch: epoch)
+                case .part(let track, let part, let bytes):
+                    let folder = packager.tracks[track].folder
+                    let body = ByteBuffer(bytes: bytes), etag = LiveWindow.etag(bytes), now = UTCTime.now()
+                    let held = channel.held
+                    channel.window.withLock { window in
+                        window.addPart(folder: folder, epoch: epoch, part: part, body: body, etag: etag, now: now)
+                        held.published(window)
+                    }
                 }
             }
         }
@@ -425,8 +445,10 @@ final class LiveChannel: Sendable {
         private func add(_ segment: LivePackager.Segment, folder: String, epoch: Int) -> Double {
             let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
             let now = UTCTime.now()
+            let held = channel.held
             let (removed, stored, name) = channel.window.withLock { window in
                 let removed = window.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
+                held.published(window)
                 let rendition = window.renditions[folder]
                 return (removed, rendition?.segments.last, rendition.flatMap { r in r.segments.last.map(r.fileName) })
             }

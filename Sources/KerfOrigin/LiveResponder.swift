@@ -37,7 +37,18 @@ struct LiveResponder: Sendable {
             let etag = String(mpd.etag.dropLast()) + "-" + LiveWindow.etag(Array(url.utf8)).dropFirst()
             return Self.respond(request, body: body, etag: etag, type: "application/dash+xml", cacheControl: manifestCache)
         case _ where rest.hasSuffix(".m3u8"):
-            guard let document = channel.window.withLock({ $0.documents[rest] }) else {
+            var key = rest
+            if channel.configuration.partDuration != nil, rest.hasSuffix("/playlist.m3u8") {
+                // LL-HLS: blocking reload (_HLS_msn, _HLS_part) and delta updates (_HLS_skip).
+                let query = request.uri.queryParameters
+                let folder = String(rest.dropLast("/playlist.m3u8".count))
+                if let answer = await block(channel, folder: folder, msn: query["_HLS_msn"].map(String.init),
+                                            part: query["_HLS_part"].map(String.init)) {
+                    return answer
+                }
+                if query["_HLS_skip"] == "YES" || query["_HLS_skip"] == "v2" { key = rest + "?skip" }
+            }
+            guard let document = channel.window.withLock({ $0.documents[key] }) else {
                 return VODResponder.error(.notFound, "the channel has not started or has no such playlist", maxAge: 1)
             }
             return Self.respond(request, body: document.body, etag: document.etag, type: "application/vnd.apple.mpegurl",
@@ -56,6 +67,26 @@ struct LiveResponder: Sendable {
         if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4"), let epoch = Int(file.dropFirst(5).dropLast(4)) {
             guard let found = channel.window.withLock({ $0.renditions[folder]?.inits[epoch] }) else {
                 return VODResponder.error(.notFound, "no such init segment", maxAge: 1)
+            }
+            return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
+        }
+        if !transport, file.hasPrefix("part_"), file.hasSuffix(".m4s") {
+            let fields = file.dropFirst(5).dropLast(4).split(separator: "_")
+            guard fields.count == 2, let start = Int64(fields[0]), let index = Int(fields[1]) else {
+                return VODResponder.error(.notFound, "not found", maxAge: 1)
+            }
+            // The part the preload hint names is answered the moment it exists.
+            let deadline = ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration))
+            let hinted = channel.window.withLock { window -> Bool in
+                guard let rendition = window.renditions[folder] else { return false }
+                let progress = window.inProgress(rendition)
+                return progress.start == start && progress.parts.count == index
+            }
+            if hinted {
+                _ = await channel.held.wait(for: channel.window, until: deadline) { $0.part(folder: folder, segmentStart: start, index: index) != nil }
+            }
+            guard let found = channel.window.withLock({ $0.part(folder: folder, segmentStart: start, index: index) }) else {
+                return VODResponder.error(.notFound, "no such part", maxAge: 1)
             }
             return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
         }
@@ -78,6 +109,30 @@ struct LiveResponder: Sendable {
     }
 
     static let immutable = "public, max-age=31536000, immutable"
+
+    /// A blocking playlist reload (RFC 8216bis §6.2.5.2): waits until segment `msn` (or its
+    /// part `part`) is published, up to three target durations (then 503). Nil when the request
+    /// does not block or may be answered now; a 400 for parameters the spec refuses.
+    private func block(_ channel: LiveChannel, folder: String, msn: String?, part: String?) async -> Response? {
+        guard let msn else {
+            return part == nil ? nil : VODResponder.error(.badRequest, "_HLS_part needs _HLS_msn", maxAge: nil)
+        }
+        guard let sequence = UInt64(msn), part.map({ Int($0).map { $0 >= 0 } ?? false }) ?? true else {
+            return VODResponder.error(.badRequest, "_HLS_msn and _HLS_part must be whole numbers", maxAge: nil)
+        }
+        let partIndex = part.flatMap { Int($0) }
+        let (next, target) = channel.window.withLock { ($0.renditions[folder]?.nextSequence, $0.targetDuration) }
+        guard let next else { return VODResponder.error(.notFound, "no such playlist", maxAge: 1) }
+        // More than two segments ahead of the one being written: the client is lost.
+        if sequence > next + 2 {
+            return VODResponder.error(.badRequest, "_HLS_msn \(sequence) is too far beyond the live edge (\(next))", maxAge: nil)
+        }
+        let deadline = ContinuousClock.now + .seconds(3 * target)
+        let published = await channel.held.wait(for: channel.window, until: deadline) {
+            $0.hasPublished(folder: folder, sequence: sequence, part: partIndex)
+        }
+        return published ? nil : VODResponder.error(.serviceUnavailable, "segment \(sequence) was not published in time", maxAge: nil)
+    }
 
     /// A full or partial (Range) response for an in-memory resource, with conditional GET.
     static func respond(_ request: Request, body: ByteBuffer, etag: String, type: String, cacheControl: String) -> Response {

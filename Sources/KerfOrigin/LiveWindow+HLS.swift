@@ -6,7 +6,12 @@ extension LiveWindow {
     /// EXT-X-DISCONTINUITY-SEQUENCE, EXT-X-PROGRAM-DATE-TIME from the channel's wall clock, and
     /// EXT-X-DISCONTINUITY plus a new EXT-X-MAP where an epoch starts (MPEG-TS variants: no
     /// EXT-X-MAP, `.ts` segments).
-    func mediaPlaylist(_ folder: String) -> String {
+    ///
+    /// With low latency (`partTarget`), CMAF renditions also carry EXT-X-SERVER-CONTROL,
+    /// EXT-X-PART-INF, the parts of the last three target durations and of the segment being
+    /// written, a preload hint for the next part and rendition reports; `skip` makes the delta
+    /// update (EXT-X-SKIP) for `_HLS_skip=YES`.
+    func mediaPlaylist(_ folder: String, skip: Bool = false) -> String {
         guard let rendition = renditions[folder] else { return "" }
         let listed = listed(rendition)
         var playlist = MediaPlaylist(targetDuration: targetDuration)
@@ -17,9 +22,11 @@ extension LiveWindow {
         let before = rendition.segments[..<listed.startIndex].filter(\.discontinuity).count
         playlist.discontinuitySequence = rendition.discontinuitiesRemoved + UInt64(before)
             + (listed.first?.discontinuity == true ? 1 : 0)
+        let lowLatency = partTarget != nil && !rendition.isTransportStream
+        let partsFrom = (listed.last.map(rendition.end) ?? 0) - 3 * Double(targetDuration)
         var epoch: Int?
         for (index, stored) in listed.enumerated() {
-            var segment = MediaSegment(uri: "seg_\(stored.start).\(rendition.isTransportStream ? "ts" : "m4s")",
+            var segment = MediaSegment(uri: rendition.fileName(stored),
                                        duration: MediaTime(value: stored.duration, timescale: rendition.timescale))
             segment.discontinuity = stored.discontinuity && index > 0
             if stored.epoch != epoch, !rendition.isTransportStream {
@@ -27,9 +34,47 @@ extension LiveWindow {
                 epoch = stored.epoch
             }
             segment.programDateTime = UTCTime.xsDateTime(Self.availabilityStart + Double(stored.start) / Double(rendition.timescale))
+            if lowLatency && rendition.end(of: stored) > partsFrom {
+                segment.parts = rendition.parts.filter { $0.segmentStart == stored.start && $0.epoch == stored.epoch }.map { part(of: $0, rendition) }
+            }
             playlist.segments.append(segment)
         }
+        if lowLatency, let partTarget {
+            var tags = LowLatencyHLS(partTarget: partTarget)
+            tags.partHoldBack = MediaTime(value: partTarget.value * 3, timescale: partTarget.timescale)
+            tags.canSkipUntil = MediaTime(value: Int64(6 * targetDuration), timescale: 1)
+            let current = inProgress(rendition)
+            tags.trailingParts = current.parts.map { part(of: $0, rendition) }
+            if let start = current.start { tags.preloadHint = "part_\(start)_\(current.parts.count).m4s" }
+            for other in activeFolders where other != folder {
+                guard let report = renditions[other] else { continue }
+                let progress = inProgress(report)
+                let last = progress.parts.isEmpty ? report.segments.last?.sequence ?? 0 : progress.sequence
+                tags.renditionReports.append(.init(uri: "../\(other)/playlist.m3u8", lastMediaSequence: last,
+                                                   lastPart: progress.parts.isEmpty ? nil : progress.parts.count - 1))
+            }
+            if skip {
+                // Segments older than CAN-SKIP-UNTIL from the end are left out; the first one
+                // kept carries its EXT-X-MAP again.
+                let keepFrom = (listed.last.map(rendition.end) ?? 0) - Double(6 * targetDuration)
+                let skipped = zip(listed, playlist.segments).prefix { pair in rendition.end(of: pair.0) <= keepFrom }.count
+                if skipped > 0 {
+                    let firstKept = listed[listed.startIndex + skipped]
+                    playlist.segments.removeFirst(skipped)
+                    if !playlist.segments.isEmpty, playlist.segments[0].map == nil {
+                        playlist.segments[0].map = HLSMap(uri: "init_\(firstKept.epoch).mp4")
+                    }
+                    tags.skippedSegments = skipped
+                }
+            }
+            playlist.lowLatency = tags
+        }
         return HLSWriter.write(playlist)
+    }
+
+    private func part(of stored: StoredPart, _ rendition: Rendition) -> LowLatencyHLS.PartialSegment {
+        LowLatencyHLS.PartialSegment(uri: stored.fileName, duration: MediaTime(value: stored.duration, timescale: rendition.timescale),
+                                     independent: stored.independent)
     }
 
     /// The multivariant playlist of the current epoch: one variant per video rendition with

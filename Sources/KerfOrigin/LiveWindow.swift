@@ -57,11 +57,26 @@ struct LiveWindow: Sendable {
         /// segments are `seg_<t>.ts`, without init segments.
         var muxed: [LivePackager.Track]?
         var isTransportStream: Bool { muxed != nil }
+        /// Partial segments (LL-HLS) of the last few segments and of the one being written.
+        var parts: [StoredPart] = []
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
 
         /// The segment's name in URLs and in the archive.
         func fileName(_ segment: StoredSegment) -> String { "seg_\(segment.start).\(isTransportStream ? "ts" : "m4s")" }
+    }
+
+    /// One partial segment: `part_<segment start>_<index>.m4s`.
+    struct StoredPart: Sendable {
+        var epoch: Int
+        var segmentStart: Int64
+        var index: Int
+        var duration: Int64
+        var independent: Bool
+        var body: ByteBuffer
+        var etag: String
+
+        var fileName: String { "part_\(segmentStart)_\(index).m4s" }
     }
 
     /// A rendered playlist or MPD.
@@ -92,12 +107,15 @@ struct LiveWindow: Sendable {
     /// With an archive: seconds of segments (back from the live edge) whose bytes stay in
     /// memory; older ones are read from the archive. Nil: everything stays in memory.
     let memoryHorizon: Double?
+    /// Low-latency HLS: the partial segment target (nil: whole segments only).
+    let partTarget: MediaTime?
 
     init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash],
-         memoryHorizon: Double? = nil) {
+         memoryHorizon: Double? = nil, partTarget: MediaTime? = nil) {
         self.name = name
         self.formats = formats
         self.memoryHorizon = memoryHorizon
+        self.partTarget = partTarget
         self.segmentDuration = segmentDuration
         self.window = window
         targetDuration = max(1, Int(segmentDuration.seconds.rounded(.up)))
@@ -160,6 +178,42 @@ struct LiveWindow: Sendable {
         offload()
         render(now: now)
         return removed
+    }
+
+    /// Adds a partial segment of the segment being written and re-renders the playlists.
+    mutating func addPart(folder: String, epoch: Int, part: PartRecord, body: ByteBuffer, etag: String, now: Double) {
+        guard var rendition = renditions[folder] else { return }
+        rendition.parts.append(StoredPart(epoch: epoch, segmentStart: part.segmentStart, index: part.index, duration: part.duration,
+                                          independent: part.independent, body: body, etag: etag))
+        // Parts are listed for the last three target durations: keep those of the last 4 segments.
+        if let oldest = rendition.segments.suffix(4).first?.start, rendition.parts.first.map({ $0.segmentStart < oldest }) == true {
+            rendition.parts.removeAll { $0.segmentStart < oldest }
+        }
+        renditions[folder] = rendition
+        render(now: now)
+    }
+
+    /// A stored part by name.
+    func part(folder: String, segmentStart: Int64, index: Int) -> StoredPart? {
+        renditions[folder]?.parts.last { $0.segmentStart == segmentStart && $0.index == index }
+    }
+
+    /// The segment being written: its media sequence number, start and parts so far.
+    func inProgress(_ rendition: Rendition) -> (sequence: UInt64, start: Int64?, parts: ArraySlice<StoredPart>) {
+        let lastStart = rendition.segments.last?.start ?? Int64.min
+        let first = rendition.parts.firstIndex { $0.segmentStart > lastStart } ?? rendition.parts.endIndex
+        let parts = rendition.parts[first...]
+        let start = parts.first?.segmentStart ?? rendition.segments.last.map { $0.start + $0.duration }
+        return (rendition.nextSequence, start, parts)
+    }
+
+    /// Whether a blocking playlist request for `sequence` (and `part` of it) can be answered:
+    /// that segment is complete, or that part of it exists.
+    func hasPublished(folder: String, sequence: UInt64, part: Int?) -> Bool {
+        guard let rendition = renditions[folder], documents["\(folder)/playlist.m3u8"] != nil else { return false }
+        if let last = rendition.segments.last, sequence <= last.sequence { return true }
+        guard let part, sequence == rendition.nextSequence else { return false }
+        return inProgress(rendition).parts.count > part
     }
 
     mutating func append(_ stored: StoredSegment, to rendition: inout Rendition) {
@@ -263,6 +317,7 @@ struct LiveWindow: Sendable {
         if formats.contains(.hls) {
             for folder in active {
                 documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
+                if partTarget != nil { documents["\(folder)/playlist.m3u8?skip"] = Self.document(mediaPlaylist(folder, skip: true)) }
             }
             documents["master.m3u8"] = Self.document(multivariantPlaylist())
         }

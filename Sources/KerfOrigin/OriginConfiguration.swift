@@ -58,6 +58,8 @@ public struct OriginConfiguration: Sendable, Equatable {
         public var ladder: Ladder?
         /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
         public var formats: Set<Format> = [.hls, .dash]
+        /// `part-duration:` seconds of an LL-HLS partial segment (nil: no low latency).
+        public var partDuration: Double?
         /// `archive:` a folder keeping the window's segments and journal on disk: a DVR window
         /// of hours without the memory, restored when the origin restarts.
         public var archive: String?
@@ -79,7 +81,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "header-timeout", "max-header-size", "max-connections", "file-cache",
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token"]
-    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -143,6 +145,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
                             }
                         case "archive": channel.archive = try string(setting, settingKey, fail)
+                        case "part-duration": channel.partDuration = try number(setting, settingKey, 0.1...2, fail)
                         case "key":
                             let key = try string(setting, settingKey, fail)
                             guard key.utf8.count >= 8, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "&") }) else {
@@ -162,6 +165,9 @@ public struct OriginConfiguration: Sendable, Equatable {
                         }
                     }
                     guard let input else { throw fail("channels.\(name).input", "is required") }
+                    if let part = channel.partDuration, part * 2 > channel.segmentDuration {
+                        throw fail("channels.\(name).part-duration", "must be at most half the segment duration")
+                    }
                     if input == "rtmp" && channel.key == nil {
                         throw fail("channels.\(name).key", "is required for a push channel (input: rtmp)")
                     }

@@ -19,6 +19,11 @@ final class CMAFTrackWriter {
     private let directory: PackageDirectory?
     /// Receives each completed segment (record and bytes) when there is no directory.
     private let onSegment: ((SegmentRecord, [UInt8]) -> Void)?
+    /// Live low latency: a fragment is closed once it lasts `partDuration` (timescale units) and
+    /// handed to `onPart` as a partial segment (LL-HLS EXT-X-PART, LL-DASH chunk).
+    private let partDuration: Int64?
+    private let onPart: ((PartRecord, [UInt8]) -> Void)?
+    private var partIndex = 0
     private let naming: SegmentNaming
     private let encryption: SegmentEncryption?
     private let singleFile: Bool
@@ -62,11 +67,16 @@ final class CMAFTrackWriter {
         self.encryption = encryption
         self.singleFile = singleFile
         self.onSegment = nil
+        self.partDuration = nil
+        self.onPart = nil
     }
 
     /// A writer that keeps segments in memory and hands each one to `onSegment` as it closes:
     /// at the first sample of the next segment, whose start gives the closed one's duration.
-    init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
+    /// - Parameters:
+    ///   - partDuration: with `onPart`, the partial segment target in timescale units.
+    init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, partDuration: Int64? = nil,
+         onPart: ((PartRecord, [UInt8]) -> Void)? = nil, onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = nil
@@ -74,6 +84,8 @@ final class CMAFTrackWriter {
         self.encryption = nil
         self.singleFile = false
         self.onSegment = onSegment
+        self.partDuration = partDuration
+        self.onPart = onPart
     }
 
     /// Adds one sample to segment `segment` (0-based).
@@ -89,6 +101,11 @@ final class CMAFTrackWriter {
         }
         if segmentIndex == nil { segmentIndex = segment }
         if isVideo && isSync && !fragment.isEmpty { try flushFragment() }
+        // A partial segment is due when this sample would take the fragment past the target
+        // (parts stay within EXT-X-PART-INF's PART-TARGET): the fragment so far becomes one.
+        if let partDuration, !fragment.isEmpty, decodeTime + max(lastDuration, 1) - fragment.baseDecodeTime > partDuration {
+            try flushFragment()
+        }
         // trun/mdat fields are 32-bit: start a new fragment before one could overflow them.
         if fragment.payloadSize + packet.size > Int(Int32.max) - 4096 { try flushFragment() }
         fragment.append(FragmentSample(decodeTime: decodeTime, duration: 0, size: packet.size, isSync: isSync,
@@ -132,9 +149,18 @@ final class CMAFTrackWriter {
                                             start: key.decodeTime + key.compositionOffset,
                                             duration: fragment.endDecodeTime - key.decodeTime, timescale: timescale))
         }
+        let partStart = open!.size
         try emit(w.bytes)
         for packet in fragment.packets { try packet.withUnsafeBytes { try emit($0) } }
         open!.decodeEnd = fragment.endDecodeTime
+        if let onPart, let buffer = open!.buffer {
+            // The first part carries the segment's styp: the parts put end to end are the segment.
+            let from = partIndex == 0 ? 0 : partStart
+            onPart(PartRecord(segment: index, segmentStart: open!.start, index: partIndex,
+                              duration: fragment.endDecodeTime - fragment.baseDecodeTime, timescale: timescale,
+                              independent: fragment.samples.first?.isSync ?? false), Array(buffer[from...]))
+            partIndex += 1
+        }
         fragment = Fragment()
     }
 
@@ -175,6 +201,7 @@ final class CMAFTrackWriter {
             segmentIndex = nil
             open = nil
             completionPending = false
+            partIndex = 0
         }
         guard let segment = open else { return }
         let number = segment.index + 1

@@ -65,6 +65,8 @@ public final class LivePackager {
         /// An MPEG-TS segment of a transport variant, timed like its lead track's segment
         /// (`segment.track` is the lead).
         case transportSegment(variant: Int, Segment)
+        /// A partial segment of a track's segment in progress (with `partDuration`).
+        case part(track: Int, PartRecord, bytes: [UInt8])
     }
 
     public enum PushResult: Sendable, Equatable {
@@ -83,6 +85,8 @@ public final class LivePackager {
     /// MPEG-TS variants (empty unless asked for).
     public let transportVariants: [TransportVariant]
     public let segmentDuration: MediaTime
+    /// Partial segment target for low-latency delivery (nil: whole segments only).
+    public let partDuration: MediaTime?
     /// The channel time of the epoch's first keyframe; may change until `hasOrigin`.
     public var timelineOffset: MediaTime
     /// True once the epoch's first keyframe (or audio sample) has been taken: from then on
@@ -161,9 +165,10 @@ public final class LivePackager {
     ///   - timelineOffset: the channel time at which this epoch starts (settable until the
     ///     first keyframe arrives).
     ///   - transportStream: also mux MPEG-TS segments (`transportVariants`).
+    ///   - partDuration: also hand out partial segments of about this duration (`.part`).
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
     public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000),
-                transportStream: Bool = false) throws {
+                transportStream: Bool = false, partDuration: MediaTime? = nil) throws {
         let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")
@@ -181,6 +186,7 @@ public final class LivePackager {
         }
         self.tracks = tracks
         self.runs = runs
+        self.partDuration = partDuration
         var variants: [TransportVariant] = []
         var writers: [TSVariantWriter] = []
         if transportStream {
@@ -290,7 +296,12 @@ public final class LivePackager {
         let number = run.track.number, timescale = initSegment.timescale
         let outbox = self.outbox
         let led = transportVariants.indices.filter { transportVariants[$0].lead == number }
-        run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming) { record, bytes in
+        let partTicks = partDuration.map { $0.rescaled(to: timescale).value }
+        let onPart: ((PartRecord, [UInt8]) -> Void)? = partTicks == nil ? nil : { part, bytes in
+            outbox.events.append(.part(track: number, part, bytes: bytes))
+        }
+        run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
+                                     partDuration: partTicks, onPart: onPart) { record, bytes in
             outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration,
                                                   timescale: timescale, bytes: bytes)))
             for variant in led {

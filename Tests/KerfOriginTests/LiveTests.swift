@@ -340,6 +340,91 @@ import KerfTranscode
         #expect(copy.renditions["video_180p"]!.segments.last!.discontinuity)
     }
 
+    /// LL-HLS: parts listed with a preload hint and rendition reports; a request held for a
+    /// future part is answered as soon as it exists and lists it; the hinted part itself is
+    /// served when it exists; `_HLS_skip=YES` expands to the full playlist; ffmpeg plays it and
+    /// the validator finds no errors.
+    @Test func lowLatencyPlaylistsBlockAndSkip() async throws {
+        let port = Self.port()
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = .init(input: "udp://127.0.0.1:\(port)", segmentDuration: 1, window: 20)
+        configuration.channels["news"]?.partDuration = 0.25
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let feed = try BackgroundProcess("ffmpeg", Self.feed + ["-f", "mpegts", "udp://127.0.0.1:\(port)?pkt_size=1316"])
+        defer { feed.stop() }
+        let playlistURL = origin.base + "/live/news/video_180p/playlist.m3u8"
+        let first = try await Self.waitForPlaylist(origin, segments: 3)
+        #expect(first.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=6.000,PART-HOLD-BACK=0.750"))
+        #expect(first.contains("#EXT-X-PART-INF:PART-TARGET=0.250"))
+        #expect(first.contains("#EXT-X-RENDITION-REPORT:URI=\"../audio_und_aac/playlist.m3u8\",LAST-MSN="))
+        #expect(first.contains(",INDEPENDENT=YES"))
+
+        // Hold a request for the part after the next one: answered once it exists (within about
+        // two part durations), listing it.
+        func state(_ playlist: String) -> (msn: UInt64, parts: Int, hint: String)? {
+            let lines = playlist.split(separator: "\n")
+            guard let sequence = lines.first(where: { $0.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") }).flatMap({ UInt64($0.dropFirst(22)) }),
+                  let hint = lines.last(where: { $0.hasPrefix("#EXT-X-PRELOAD-HINT") }),
+                  let lastURI = lines.lastIndex(where: { $0.hasPrefix("seg_") }) else { return nil }
+            let segments = lines.filter { $0.hasPrefix("seg_") }.count
+            let trailing = lines[lastURI...].filter { $0.hasPrefix("#EXT-X-PART:") }.count
+            let uri = hint.split(separator: "\"")[1]
+            return (sequence + UInt64(segments), trailing, String(uri))
+        }
+        let now = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self)))
+        let started = Date()
+        let held = try await curl([playlistURL + "?_HLS_msn=\(now.msn)&_HLS_part=\(now.parts + 1)"])
+        let waited = Date().timeIntervalSince(started)
+        #expect(held.status == 200)
+        let heldText = String(decoding: held.body, as: UTF8.self)
+        let after = try #require(state(heldText))
+        #expect(after.msn > now.msn || after.parts >= now.parts + 2, "\(heldText)")
+        #expect(waited > 0.1 && waited < 0.85, "held \(waited) s for a part two part durations away")
+
+        // The hinted part: the request waits for it, then gets its bytes (immutable).
+        let hintStarted = Date()
+        let hinted = try await curl([origin.base + "/live/news/video_180p/" + after.hint])
+        #expect(hinted.status == 200 && hinted.body.count > 100)
+        #expect(hinted.headers["cache-control"] == "public, max-age=31536000, immutable")
+        #expect(Date().timeIntervalSince(hintStarted) < 0.6)
+
+        // Refused parameters.
+        #expect(try await curl([playlistURL + "?_HLS_msn=\(now.msn + 10)"]).status == 400)
+        #expect(try await curl([playlistURL + "?_HLS_part=1"]).status == 400)
+
+        // Delta update: once more than CAN-SKIP-UNTIL (6 s) is listed, older segments are skipped;
+        // the skipped count plus what is listed is the full playlist.
+        try await Self.waitForPlaylist(origin, segments: 9)
+        var compared = false
+        for _ in 0..<8 where !compared {
+            let full = String(decoding: try await curl([playlistURL]).body, as: UTF8.self)
+            let delta = String(decoding: try await curl([playlistURL + "?_HLS_skip=YES"]).body, as: UTF8.self)
+            let again = String(decoding: try await curl([playlistURL]).body, as: UTF8.self)
+            guard again == full else { continue }
+            let fullURIs = full.split(separator: "\n").filter { $0.hasPrefix("seg_") }
+            let deltaURIs = delta.split(separator: "\n").filter { $0.hasPrefix("seg_") }
+            let skipped = delta.split(separator: "\n").first { $0.hasPrefix("#EXT-X-SKIP:SKIPPED-SEGMENTS=") }
+                .flatMap { Int($0.dropFirst("#EXT-X-SKIP:SKIPPED-SEGMENTS=".count)) }
+            #expect(delta.contains("#EXT-X-VERSION:9"))
+            #expect((skipped ?? 0) > 0, "\(delta)")
+            #expect(Array(fullURIs.dropFirst(skipped ?? 0)) == deltaURIs)
+            #expect(delta.contains("#EXT-X-MAP:URI=\"init_"))
+            compared = true
+        }
+        #expect(compared, "the playlist changed between every pair of requests")
+
+        // ffmpeg (which ignores the low-latency tags) plays it; the validator finds no errors.
+        async let frames = Self.play(origin.base + "/live/news/master.m3u8", seconds: 5)
+        var validator = Validator(schemaPath: Fixtures.dashSchema)
+        validator.live = 8
+        let report = try await validator.validate(origin.base + "/live/news/master.m3u8")
+        #expect(report.errors == 0, "\(report.findings.filter { $0.severity == .error }.map(\.message))")
+        let decoded = try await frames
+        #expect(decoded.count >= 123 && decoded.count <= 127, "\(decoded.count) frames")
+    }
+
     /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).
     @Test(arguments: ["srt", "rtmp"]) func pulledChannelPlays(scheme: String) async throws {
         let port = Self.port()

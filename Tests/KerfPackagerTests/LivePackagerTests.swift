@@ -12,15 +12,16 @@ import Testing
         var inits: [Int: (bytes: [UInt8], timescale: Int64)] = [:]
         var segments: [LivePackager.Segment] = []
         var transport: [(variant: Int, segment: LivePackager.Segment)] = []
+        var parts: [(track: Int, part: PartRecord, bytes: [UInt8])] = []
         var discontinuityAt: Int?
     }
 
     /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
-    static func run(_ fixture: String, offset: MediaTime, transportStream: Bool = false,
+    static func run(_ fixture: String, offset: MediaTime, transportStream: Bool = false, partDuration: MediaTime? = nil,
                     shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
         let input = try MediaInput(url: Fixtures.path(fixture))
         let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset,
-                                        transportStream: transportStream)
+                                        transportStream: transportStream, partDuration: partDuration)
         var run = Run()
         func take(_ events: [LivePackager.Event]) {
             for event in events {
@@ -28,6 +29,7 @@ import Testing
                 case .initialization(let track, let bytes, let timescale): run.inits[track] = (bytes, timescale)
                 case .segment(let segment): run.segments.append(segment)
                 case .transportSegment(let variant, let segment): run.transport.append((variant, segment))
+                case .part(let track, let part, let bytes): run.parts.append((track, part, bytes))
                 }
             }
         }
@@ -99,6 +101,27 @@ import Testing
             #expect(streams.prefix(2).map { $0.first.map(String.init) } == ["h264", "aac"], "\(probe.stdout)")
             let start = Double(streams.first?.last ?? "") ?? 0
             #expect(abs(start - (5 + 2 * Double(index))) < 0.05, "segment \(index) starts at \(start)")
+        }
+    }
+
+    /// Low latency: each segment also comes out as parts no longer than the target, the first
+    /// of each video segment independent, and a segment's parts put end to end are the segment.
+    @Test func partsMakeUpTheirSegments() throws {
+        let (packager, run) = try Self.run("h264_aac_10s.mp4", offset: MediaTime(value: 5, timescale: 1),
+                                           partDuration: MediaTime(value: 500, timescale: 1000))
+        for track in packager.tracks.indices {
+            let segments = run.segments.filter { $0.track == track }
+            let parts = run.parts.filter { $0.track == track }
+            let timescale = try #require(run.inits[track]).timescale
+            #expect(parts.allSatisfy { $0.part.duration <= timescale / 2 }, "a part longer than 0.5 s")
+            for (index, segment) in segments.enumerated() {
+                let own = parts.filter { $0.part.segment == index }
+                #expect(own.map(\.part.index) == Array(0..<own.count))
+                #expect(own.first?.part.segmentStart == segment.start)
+                #expect(own.flatMap(\.bytes) == segment.bytes, "track \(track) segment \(index)")
+                #expect(own.reduce(0) { $0 + $1.part.duration } == segment.duration)
+                if packager.tracks[track].kind == .video { #expect(own.first?.part.independent == true) }
+            }
         }
     }
 
