@@ -25,6 +25,8 @@ enum AMF0: Equatable, Sendable {
 
     static let maximumDepth = 16
     static let maximumItems = 4096
+    /// Values one decode may produce in all (nested ones included).
+    static let maximumTotal = 65_536
 
     /// The value of `key` in an object or ECMA array.
     subscript(key: String) -> AMF0? {
@@ -41,15 +43,22 @@ enum AMF0: Equatable, Sendable {
     static func decodeAll(_ buffer: ByteBuffer) throws(DecodingError) -> [AMF0] {
         var buffer = buffer
         var values: [AMF0] = []
+        var budget = maximumTotal
         while buffer.readableBytes > 0 {
-            guard values.count < maximumItems else { throw DecodingError(reason: "too many values") }
-            values.append(try decode(&buffer, depth: 0))
+            values.append(try decode(&buffer, depth: 0, budget: &budget))
         }
         return values
     }
 
     static func decode(_ buffer: inout ByteBuffer, depth: Int) throws(DecodingError) -> AMF0 {
+        var budget = maximumTotal
+        return try decode(&buffer, depth: depth, budget: &budget)
+    }
+
+    private static func decode(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(DecodingError) -> AMF0 {
         guard depth < maximumDepth else { throw DecodingError(reason: "nested too deep") }
+        budget -= 1
+        guard budget >= 0 else { throw DecodingError(reason: "too many values") }
         guard let marker = buffer.readInteger(as: UInt8.self) else { throw DecodingError(reason: "truncated value") }
         switch marker {
         case 0x00:
@@ -61,20 +70,20 @@ enum AMF0: Equatable, Sendable {
         case 0x02:
             return .string(try shortString(&buffer))
         case 0x03:
-            return .object(try properties(&buffer, depth: depth))
+            return .object(try properties(&buffer, depth: depth, budget: &budget))
         case 0x05:
             return .null
         case 0x06:
             return .undefined
         case 0x08:
             guard buffer.readInteger(as: UInt32.self) != nil else { throw DecodingError(reason: "truncated ECMA array") }
-            return .ecmaArray(try properties(&buffer, depth: depth))
+            return .ecmaArray(try properties(&buffer, depth: depth, budget: &budget))
         case 0x0A:
             guard let count = buffer.readInteger(as: UInt32.self), count <= maximumItems else {
                 throw DecodingError(reason: "strict array too long or truncated")
             }
             var items: [AMF0] = []
-            for _ in 0..<count { items.append(try decode(&buffer, depth: depth + 1)) }
+            for _ in 0..<count { items.append(try decode(&buffer, depth: depth + 1, budget: &budget)) }
             return .strictArray(items)
         case 0x0B:
             guard let bits = buffer.readInteger(as: UInt64.self), buffer.readInteger(as: Int16.self) != nil else {
@@ -98,7 +107,7 @@ enum AMF0: Equatable, Sendable {
     }
 
     /// Key/value pairs up to the object end marker (an empty key and 0x09).
-    private static func properties(_ buffer: inout ByteBuffer, depth: Int) throws(DecodingError) -> [Property] {
+    private static func properties(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(DecodingError) -> [Property] {
         var properties: [Property] = []
         while true {
             let key = try shortString(&buffer)
@@ -107,7 +116,7 @@ enum AMF0: Equatable, Sendable {
                 return properties
             }
             guard properties.count < maximumItems else { throw DecodingError(reason: "too many properties") }
-            properties.append(Property(key: key, value: try decode(&buffer, depth: depth + 1)))
+            properties.append(Property(key: key, value: try decode(&buffer, depth: depth + 1, budget: &budget)))
         }
     }
 

@@ -31,6 +31,8 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var inFlight = 0
     /// The rest of a request answered here (its end) is dropped.
     private var dropping = false
+    /// A request answered here asked to close: what follows it is dropped.
+    private var closing = false
     /// The Date header, formatted once a second.
     private var date = ""
     private var dateSecond: Int64 = -1
@@ -40,15 +42,19 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if inFlight == 0, let answer = answer(request) {
+            // Only while nothing else is being answered (pipelined answers keep their order) and
+            // the socket takes more (a client that does not read gets Hummingbird's backpressure).
+            if inFlight == 0, context.channel.isWritable, let answer = answer(request) {
                 let start = ContinuousClock.now
                 dropping = true
                 context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
                 if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
                 if request.headerFields[.connection]?.lowercased() == "close" {
                     // As Hummingbird does after such a request: the connection ends with it.
+                    closing = true
                     let channel = context.channel
                     context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
                 } else {

@@ -23,6 +23,11 @@ final class FileCache: Sendable {
         self.validity = validity
     }
 
+    /// What an entry is charged: its bytes, its key and a fixed allowance for headers.
+    private static func cost(_ file: ServedFile, key: Substring) -> Int {
+        file.file.size + key.utf8.count + 1024
+    }
+
     /// The cached file for `raw` when it was read less than `validity` ago.
     func lookup(_ raw: Substring) -> ServedFile? {
         guard capacity > 0 else { return nil }
@@ -35,14 +40,14 @@ final class FileCache: Sendable {
 
     /// Keeps a file read whole (a snapshot), replacing what `raw` had.
     func store(_ raw: Substring, _ file: ServedFile) {
-        guard file.file.isSnapshot, file.file.size <= largestEntry else { return }
+        guard capacity > 0, file.file.isSnapshot, file.file.size <= largestEntry else { return }
         let entry = Entry(file: file, readAt: .now)
         state.withLock { state in
-            if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= old.file.file.size }
-            state.bytes += file.file.size
+            if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= Self.cost(old.file, key: raw) }
+            state.bytes += Self.cost(file, key: raw)
             while state.bytes > capacity, let oldest = state.entries.min(by: { $0.value.readAt < $1.value.readAt }) {
                 state.entries[oldest.key] = nil
-                state.bytes -= oldest.value.file.file.size
+                state.bytes -= Self.cost(oldest.value.file, key: Substring(oldest.key))
             }
         }
     }

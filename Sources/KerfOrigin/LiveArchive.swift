@@ -18,8 +18,10 @@ import Glibc
 final class LiveArchive: Sendable {
     /// One line of the journal.
     enum Record: Codable, Sendable {
+        /// `targetDuration` and `peakBitRate` are the window's maximums so far (they never go down,
+        /// even when the segments that set them have left).
         case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
-                       discontinuitiesRemoved: UInt64)
+                       discontinuitiesRemoved: UInt64, targetDuration: Int?, peakBitRate: Int?)
         case epoch(id: Int, startMilliseconds: Int64, folders: [String], transport: [LiveWindow.TransportFolder])
         case initialization(folder: String, epoch: Int, timescale: Int64)
         case segment(folder: String, epoch: Int, sequence: UInt64, start: Int64, duration: Int64, timescale: Int64,
@@ -64,9 +66,21 @@ final class LiveArchive: Sendable {
         try Self.writeAll(descriptor, bytes, file: journal)
     }
 
-    /// Replaces the journal with `records` (the window's state).
+    /// Replaces the journal with `records` (the window's state), on disk before it replaces it.
     func rewrite(_ records: [Record]) throws {
-        try write(path: journal, try Self.lines(records))
+        try write(path: journal, try Self.lines(records), durable: true)
+    }
+
+    /// Deletes the files of the archive no record names (`<folder>/<name>` in `keep`): what a
+    /// crash between a file and its journal line, or a cut journal, left behind, and `.part`s.
+    func removeUnreferenced(keep: Set<String>) {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for folder in folders where !folder.hasPrefix(".") && folder != "journal.jsonl" {
+            let path = directory + "/" + folder
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+            for name in names where !keep.contains(folder + "/" + name) { unlink(path + "/" + name) }
+        }
+        unlink(journal + ".part")
     }
 
     /// Writes a segment or init segment file: `<folder>/<name>`.
@@ -85,12 +99,13 @@ final class LiveArchive: Sendable {
         for file in files { unlink(directory + "/" + file.folder + "/" + file.name) }
     }
 
-    private func write(path: String, _ bytes: [UInt8]) throws {
+    private func write(path: String, _ bytes: [UInt8], durable: Bool = false) throws {
         let temporary = path + ".part"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw OriginError(file: path, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
         do {
             try Self.writeAll(descriptor, bytes, file: path)
+            if durable { fsync(descriptor) }
         } catch {
             close(descriptor)
             unlink(temporary)

@@ -89,6 +89,7 @@ final class LiveChannel: Sendable {
                 window.replay(record, initBytes: initBytes)
             }
             archive.remove(window.finishReplay(now: UTCTime.now()))
+            archive.removeUnreferenced(keep: window.referencedFiles)
             let records = window.records()
             try archive.rewrite(records)
             journalGrowth.withLock { $0.compacted = records.count }
@@ -394,7 +395,7 @@ final class LiveChannel: Sendable {
                 }
                 channel.journal(renditions.map { folder, rendition in
                     .rendition(folder: folder, track: rendition.track, muxed: rendition.muxed, nextSequence: rendition.nextSequence,
-                               discontinuitiesRemoved: rendition.discontinuitiesRemoved)
+                               discontinuitiesRemoved: rendition.discontinuitiesRemoved, targetDuration: nil, peakBitRate: nil)
                 } + [.epoch(id: begun.id, startMilliseconds: begun.start.rescaled(to: 1000).value, folders: begun.folders,
                             transport: begun.transportFolders)])
                 epoch = begun.id

@@ -7,7 +7,8 @@ extension LiveWindow {
     /// (they are read from the archive); init segments with `initBytes`.
     mutating func replay(_ record: LiveArchive.Record, initBytes: [UInt8]?) {
         switch record {
-        case .rendition(let folder, let track, let muxed, let nextSequence, let discontinuitiesRemoved):
+        case .rendition(let folder, let track, let muxed, let nextSequence, let discontinuitiesRemoved, let target, let peak):
+            targetDuration = max(targetDuration, target ?? 0)
             // The first record of a rendition (the compacted journal's) carries its counters;
             // later ones (a new epoch) only its track, whose counters the segments after it set.
             if renditions[folder] == nil {
@@ -16,6 +17,7 @@ extension LiveWindow {
             }
             renditions[folder]!.track = track
             renditions[folder]!.muxed = muxed
+            renditions[folder]!.peakBitRate = max(renditions[folder]!.peakBitRate, peak ?? 0)
         case .epoch(let id, let start, let folders, let transport):
             guard !epochs.contains(where: { $0.id == id }) else { return }
             epochs.append(Epoch(id: id, start: MediaTime(value: start, timescale: 1000), folders: folders, transportFolders: transport))
@@ -41,6 +43,16 @@ extension LiveWindow {
         return removed
     }
 
+    /// The archive files the window refers to (`<folder>/<name>`).
+    var referencedFiles: Set<String> {
+        var files = Set<String>()
+        for (folder, rendition) in renditions {
+            for epoch in rendition.inits.keys { files.insert("\(folder)/init_\(epoch).mp4") }
+            for segment in rendition.segments { files.insert("\(folder)/\(rendition.fileName(segment))") }
+        }
+        return files
+    }
+
     /// The journal that describes the window as it is (compaction): renditions, epochs, init
     /// segments and segments in that order.
     func records() -> [LiveArchive.Record] {
@@ -48,7 +60,8 @@ extension LiveWindow {
         for folder in renditions.keys.sorted() {
             let rendition = renditions[folder]!
             records.append(.rendition(folder: folder, track: rendition.track, muxed: rendition.muxed,
-                                      nextSequence: rendition.nextSequence, discontinuitiesRemoved: rendition.discontinuitiesRemoved))
+                                      nextSequence: rendition.nextSequence, discontinuitiesRemoved: rendition.discontinuitiesRemoved,
+                                      targetDuration: targetDuration, peakBitRate: rendition.peakBitRate))
         }
         for epoch in epochs {
             records.append(.epoch(id: epoch.id, startMilliseconds: epoch.start.rescaled(to: 1000).value, folders: epoch.folders,

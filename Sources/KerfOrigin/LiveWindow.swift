@@ -101,7 +101,7 @@ struct LiveWindow: Sendable {
     /// the ETag of the two parts (a response's adds the URL's).
     private(set) var mpd: (head: String, tail: String, etag: String)?
     /// EXT-X-TARGETDURATION: the configured duration rounded up, raised if a longer segment comes.
-    private(set) var targetDuration: Int
+    var targetDuration: Int
     /// Wall-clock seconds of the last publication (MPD@publishTime).
     private(set) var lastPublication: Double?
     /// With an archive: seconds of segments (back from the live edge) whose bytes stay in

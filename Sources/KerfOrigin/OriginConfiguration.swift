@@ -34,7 +34,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var rtmpMaxBitRate = 50_000_000
     /// MiB of recently served VOD files kept in memory (0: none).
     public var fileCacheMiB = 64
-    /// Connections served at once; further clients wait in the listen backlog until one closes.
+    /// Connections served at once; a connection beyond it is answered 503 and closed.
     public var maxConnections = 4096
     /// When set, playback requires URLs signed with this secret (`SignedURL`).
     public var tokenSecret: String?

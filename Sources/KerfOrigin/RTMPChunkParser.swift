@@ -25,8 +25,13 @@ struct RTMPChunkParser {
     }
 
     let maximumChunkSize: Int
-    let maximumMessageSize: Int
+    /// Largest message accepted (raised by the owner once a publish is accepted).
+    var maximumMessageSize: Int
     static let maximumStreamsInProgress = 32
+    /// Distinct chunk stream IDs a connection may use.
+    static let maximumStreams = 64
+    /// Messages in progress, kept as a count (not recounted per message).
+    private var inProgress = 0
     /// The peer's chunk size (128 until it sends Set Chunk Size).
     private(set) var chunkSize = 128
     private var streams: [UInt32: StreamState] = [:]
@@ -67,6 +72,9 @@ struct RTMPChunkParser {
         } else if chunkStream == 1 {
             guard let low = buffer.readInteger(as: UInt8.self), let high = buffer.readInteger(as: UInt8.self) else { return incomplete() }
             chunkStream = 64 + UInt32(low) + UInt32(high) * 256
+        }
+        if streams[chunkStream] == nil, streams.count >= Self.maximumStreams {
+            throw ProtocolError(reason: "more than \(Self.maximumStreams) chunk streams")
         }
         var state = streams[chunkStream] ?? StreamState()
         guard format == 0 || state.started else {
@@ -120,11 +128,12 @@ struct RTMPChunkParser {
             default:
                 state.timestamp &+= state.delta
             }
-            guard streams.values.filter({ $0.partial != nil }).count < Self.maximumStreamsInProgress else {
+            guard inProgress < Self.maximumStreamsInProgress else {
                 throw ProtocolError(reason: "too many chunk streams with a message in progress")
             }
+            inProgress += 1
+            // Grown as chunks come, not reserved from the announced length.
             state.partial = ByteBuffer()
-            state.partial!.reserveCapacity(state.length)
         }
         state.started = true
         var payload = buffer.readSlice(length: count)!
@@ -133,6 +142,7 @@ struct RTMPChunkParser {
         if state.partial!.readableBytes >= state.length {
             message = RTMPMessage(type: state.type, streamID: state.streamID, timestamp: state.timestamp, payload: state.partial!)
             state.partial = nil
+            inProgress -= 1
         }
         streams[chunkStream] = state
         if let message {
@@ -155,8 +165,9 @@ struct RTMPChunkParser {
             }
             chunkSize = size
         case RTMPMessage.Kind.abort:
-            if let stream = message.payload.getInteger(at: message.payload.readerIndex, as: UInt32.self) {
+            if let stream = message.payload.getInteger(at: message.payload.readerIndex, as: UInt32.self), streams[stream]?.partial != nil {
                 streams[stream]?.partial = nil
+                inProgress -= 1
             }
         default:
             break

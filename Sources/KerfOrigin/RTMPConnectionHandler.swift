@@ -23,8 +23,6 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
     /// Counted against rtmp-max-publishers (uncounted when the connection goes).
     private var counted = false
     private var handshakeDeadline: Scheduled<Void>?
-    private var idleCheck: RepeatedTask?
-    private var lastRead = NIODeadline.now()
     /// Bytes read in the current bit rate window, and when it began.
     private var windowBytes = 0
     private var windowStart = NIODeadline.now()
@@ -33,38 +31,30 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
         self.server = server
         self.logger = logger
         handshake = RTMPHandshake(serverTime: 0, random: (0..<(RTMPHandshake.packetSize - 8)).map { _ in UInt8.random(in: 0...255) })
-        parser = RTMPChunkParser(maximumChunkSize: server.limits.maximumChunkSize, maximumMessageSize: server.limits.maximumMessageSize)
+        // Until a publish is accepted only small (command) messages are read.
+        parser = RTMPChunkParser(maximumChunkSize: server.limits.maximumChunkSize, maximumMessageSize: 64 << 10)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        // Counted even when refused, and uncounted when it goes either way.
+        counted = true
         guard server.connectionOpened() else {
             logger.warning("rtmp: connection refused, rtmp-max-publishers connections open")
             closed = true
             context.close(promise: nil)
             return
         }
-        counted = true
         let channel = context.channel
         handshakeDeadline = context.eventLoop.scheduleTask(in: server.limits.handshakeTimeout) { [logger] in
             logger.info("rtmp: handshake not completed in time, closing")
             channel.close(promise: nil)
-        }
-        let timeout = server.limits.idleTimeout
-        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] task in
-            guard let self else { task.cancel(); return }
-            if NIODeadline.now() - self.lastRead > timeout {
-                self.logger.info("rtmp: idle timeout, closing")
-                task.cancel()
-                channel.close(promise: nil)
-            }
         }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         handshakeDeadline?.cancel()
-        idleCheck?.cancel()
         endPublishing()
         if counted { server.connectionClosed() }
         counted = false
@@ -75,7 +65,6 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed else { return }
         var bytes = unwrapInboundIn(data)
-        lastRead = .now()
         received += UInt64(bytes.readableBytes)
         if !checkBitRate(bytes.readableBytes) {
             return fail(context, "publisher exceeds rtmp-max-bitrate (\(server.limits.maximumBitRate) bit/s)")
@@ -86,7 +75,11 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
                 for action in try handshake.feed(&pending) {
                     switch action {
                     case .send(let reply): context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
-                    case .complete: handshakeDeadline?.cancel()
+                    case .complete:
+                        handshakeDeadline?.cancel()
+                        // A connection that has not started publishing soon after goes too.
+                        let channel = context.channel
+                        handshakeDeadline = context.eventLoop.scheduleTask(in: server.limits.handshakeTimeout) { channel.close(promise: nil) }
                     }
                 }
                 guard handshake.state == .done else {
@@ -109,6 +102,16 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// No byte for the idle timeout (an `IdleStateHandler` in front), or no accepted publish
+    /// within the handshake timeout after the handshake: the connection goes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            fail(context, "idle timeout")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         fail(context, "connection error: \(error)")
     }
@@ -123,6 +126,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
             logger[metadataKey: "channel"] = "\(name)"
             switch server.authorize(channel: name, key: key) {
             case .success(let (channel, pipe)):
+                handshakeDeadline?.cancel()
+                parser.maximumMessageSize = server.limits.maximumMessageSize
                 publishing = (channel, pipe)
                 logger.info("rtmp: publishing")
                 for next in session.decide(.accept) { perform(next, context: context) }

@@ -43,6 +43,7 @@ final class RTMPServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: self.limits.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(RTMPConnectionHandler(server: self, logger: self.logger))
                 }
             }

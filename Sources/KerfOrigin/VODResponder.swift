@@ -28,7 +28,11 @@ struct VODResponder: Sendable {
         if let cached = cache.lookup(raw) {
             served = cached
         } else {
-            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: cache.largestEntry) {
+            // Read whole (and cached) for a plain GET only: a HEAD, a Range or a revalidation
+            // does not need the bytes.
+            let plain = request.method == .get && request.headers[.range] == nil && request.headers[.ifNoneMatch] == nil
+                && request.headers[.ifModifiedSince] == nil
+            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1) {
             case .success(let opened):
                 served = ServedFile(file: opened, path: raw, configuration: configuration)
                 cache.store(raw, served)

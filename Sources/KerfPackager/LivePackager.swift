@@ -135,12 +135,16 @@ public final class LivePackager {
         var leadTiming: [Int: [Int: (start: Int64, duration: Int64, timescale: Int64)]] = [:]
 
         func joinTransport(variant: Int, lead: Int, index: Int) {
+            // Halves whose other half never came (a failed segment) are not kept for ever.
+            if transportBytes[variant]?.keys.contains(where: { $0 <= index - 8 }) == true {
+                transportBytes[variant] = transportBytes[variant]?.filter { $0.key > index - 8 }
+            }
+            if leadTiming[variant]?.keys.contains(where: { $0 <= index - 8 }) == true {
+                leadTiming[variant] = leadTiming[variant]?.filter { $0.key > index - 8 }
+            }
             guard let bytes = transportBytes[variant]?[index], let timing = leadTiming[variant]?[index] else { return }
             transportBytes[variant]?[index] = nil
             leadTiming[variant]?[index] = nil
-            // Halves left by a failed segment are not kept for ever.
-            transportBytes[variant] = transportBytes[variant]?.filter { $0.key > index - 8 }
-            leadTiming[variant] = leadTiming[variant]?.filter { $0.key > index - 8 }
             events.append(.transportSegment(variant: variant, Segment(track: lead, start: timing.start, duration: timing.duration,
                                                                       timescale: timing.timescale, bytes: bytes)))
         }
@@ -200,7 +204,8 @@ public final class LivePackager {
                     TSVariantWriter.Member(track: track.number, parameters: runs[track.number].parameters,
                                            timeBase: track.info.timeBase, language: track.language)
                 }
-                writers.append(TSVariantWriter(folder: variants[variant].folder, members: members, timestampOffset: .zero(timescale: 1)) {
+                writers.append(TSVariantWriter(folder: variants[variant].folder, members: members, timestampOffset: .zero(timescale: 1),
+                                               closesBehindLead: true) {
                     index, _, bytes in
                     outbox.transportBytes[variant, default: [:]][index] = bytes
                     outbox.joinTransport(variant: variant, lead: lead, index: index)

@@ -25,17 +25,23 @@ final class TSVariantWriter {
     let folder: String
     private let members: [Member]
     private let timestampOffset: MediaTime
+    /// Live: segments before the one the lead track completed are closed whatever the other
+    /// members did (a package waits for every member: its inputs may interleave loosely).
+    private let closesBehindLead: Bool
+    /// Samples for segments before this (closed behind the lead) are dropped.
+    private var closedBefore = 0
     private let store: (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int
     private var open: [Int: (output: MediaOutput, sink: MemoryByteSink, pending: Set<Int>)] = [:]
     /// What was stored, by segment index (a package's writer only: a live one would grow).
     private(set) var segments: [Int: (size: Int, path: String)] = [:]
     private var keepsRecords = false
 
-    init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset,
+    init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset, closesBehindLead: Bool = false,
          store: @escaping (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int) {
         self.folder = folder
         self.members = members
         self.timestampOffset = timestampOffset
+        self.closesBehindLead = closesBehindLead
         self.store = store
     }
 
@@ -55,7 +61,7 @@ final class TSVariantWriter {
     /// Writes a copy of `packet` with presentation/decode times `pts`/`dts` (normalised, in the
     /// packet's time base) into segment `segment`.
     func append(track: Int, segment: Int, packet: Packet, pts: Int64, dts: Int64) throws {
-        guard let memberIndex = members.firstIndex(where: { $0.track == track }) else { return }
+        guard let memberIndex = members.firstIndex(where: { $0.track == track }), segment >= closedBefore else { return }
         let muxer = try output(for: segment)
         let copy = try packet.makeReference()
         let offset = timestampOffset.ticks(of: members[memberIndex].timeBase)
@@ -66,7 +72,14 @@ final class TSVariantWriter {
 
     /// Track `track` has written everything of `segment`; the file is closed when all have.
     func complete(track: Int, segment: Int) throws {
-        guard handles(track: track), var entry = open[segment] else { return }
+        guard handles(track: track) else { return }
+        // A member that stopped (audio gone for a whole segment) must not hold segments open: when
+        // the lead track completes a segment, the ones before it are closed as they are.
+        if closesBehindLead, track == members.first?.track {
+            for older in open.keys.sorted() where older < segment { try close(older) }
+            closedBefore = max(closedBefore, segment)
+        }
+        guard var entry = open[segment] else { return }
         entry.pending.remove(track)
         open[segment] = entry
         if entry.pending.isEmpty { try close(segment) }

@@ -63,6 +63,14 @@ import Testing
         refuses([0x03, 0, 0, 0, 0xFF, 0xFF, 0xFF, 9, 1, 0, 0, 0], "a 16 MiB message")
         refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7F, 0xFF, 0xFF, 0xFF], "a 2 GiB chunk size")
         refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0], "a zero chunk size")
+        // 65 chunk streams on one connection.
+        var many: [UInt8] = []
+        for stream in 0..<65 { many += [0x00, UInt8(stream), 0, 0, 0, 0, 0, 1, 20, 0, 0, 0, 0, 0x05] }
+        refuses(many, "65 chunk streams")
+        // Nested arrays of nulls: each array within the item limit, the whole over the budget.
+        var nested: [UInt8] = [0x0A, 0, 0, 0x10, 0]
+        for _ in 0..<4096 { nested += [0x0A, 0, 0, 0, 16] + [UInt8](repeating: 0x05, count: 16) }
+        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: nested)) }
         // An AMF0 object nested 20 deep, or a strict array claiming 4 billion items.
         #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [UInt8](repeating: 0x03, count: 20))) }
         #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF])) }
@@ -152,6 +160,32 @@ import Testing
             try await Task.sleep(for: .milliseconds(250))
         }
         throw CommandError(message: "channel \(channel) did not reach \(count) segments")
+    }
+
+    /// Connections refused at rtmp-max-publishers do not keep counting: once the others close,
+    /// a new connection gets its handshake answered.
+    @Test func refusedConnectionsAreUncounted() async throws {
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-rtmp-root").path
+        configuration.rtmpListen = "127.0.0.1:0"
+        configuration.rtmpMaxPublishers = 1
+        configuration.channels["news"] = .init(input: "rtmp", segmentDuration: 1, window: 30)
+        configuration.channels["news"]?.key = "key-of-news"
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let port = try #require(origin.server.rtmpPort)
+        let first = try RawConnection(port: port)
+        try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<3 {
+            let refused = try RawConnection(port: port)
+            #expect(refused.receive(atLeast: 1).closed)
+        }
+        first.close()
+        try await Task.sleep(for: .milliseconds(200))
+        let next = try RawConnection(port: port)
+        next.send("\u{3}" + String(repeating: "a", count: 1536))
+        let answer = next.receive(atLeast: 1 + 2 * 1536)
+        #expect(!answer.closed && answer.text.utf8.count >= 1 + 2 * 1536, "\(answer.text.utf8.count) bytes, closed: \(answer.closed)")
     }
 
     /// Two publishers on two channels at once both play; a wrong key, an unknown channel and a
