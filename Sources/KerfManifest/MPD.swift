@@ -22,6 +22,8 @@ public struct MPD: Sendable, Hashable {
     public var suggestedPresentationDelay: MediaTime?
     /// UTCTiming descriptors (§5.8.4.11), written after the Periods.
     public var utcTimings: [Descriptor] = []
+    /// ServiceDescription's Latency target, in milliseconds (low-latency DASH).
+    public var targetLatency: Int?
 
     public init(type: PresentationType = .static, profiles: [String], minBufferTime: MediaTime, periods: [Period]) {
         self.type = type
@@ -103,6 +105,8 @@ public struct Representation: Sendable, Hashable {
     public var baseURL: String?
     public var segmentBase: SegmentBase?
     public var segmentTemplate: SegmentTemplate?
+    /// ProducerReferenceTime: the wall-clock time (xs:dateTime) of a presentation time.
+    public var producerReference: ProducerReferenceTime?
 
     public init(id: String, bandwidth: Int) {
         self.id = id
@@ -120,6 +124,10 @@ public struct SegmentTemplate: Sendable, Hashable {
     public var duration: Int64?
     public var presentationTimeOffset: Int64?
     public var timeline: [SegmentTimelineEntry]
+    /// Low-latency DASH: how many seconds before its end a segment may be requested, and
+    /// whether it is then complete (false: delivered in chunks as it is made).
+    public var availabilityTimeOffset: Double?
+    public var availabilityTimeComplete: Bool?
 
     public init(timescale: Int64, initialization: String?, media: String?, startNumber: Int?, timeline: [SegmentTimelineEntry]) {
         self.timescale = timescale
@@ -165,5 +173,17 @@ public struct SegmentBase: Sendable, Hashable {
         self.timescale = timescale
         self.indexRange = indexRange
         self.initializationRange = initializationRange
+    }
+}
+
+/// ProducerReferenceTime (ISO/IEC 23009-1 §5.12): when a presentation time was produced.
+public struct ProducerReferenceTime: Sendable, Hashable {
+    public var presentationTime: Int64
+    /// xs:dateTime.
+    public var wallClockTime: String
+
+    public init(presentationTime: Int64, wallClockTime: String) {
+        self.presentationTime = presentationTime
+        self.wallClockTime = wallClockTime
     }
 }

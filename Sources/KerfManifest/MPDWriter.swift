@@ -21,7 +21,15 @@ public enum MPDWriter {
             ("suggestedPresentationDelay", mpd.suggestedPresentationDelay.map(duration)),
             ("maxSegmentDuration", mpd.maxSegmentDuration.map(duration)),
             ("minBufferTime", duration(mpd.minBufferTime)),
-        ], children: mpd.periods.map(element) + mpd.utcTimings.map { descriptor("UTCTiming", $0) })
+        ], children: serviceDescription(mpd) + mpd.periods.map(element) + mpd.utcTimings.map { descriptor("UTCTiming", $0) })
+    }
+
+    /// ServiceDescription with the target latency (before the Periods).
+    static func serviceDescription(_ mpd: MPD) -> [XMLElement] {
+        guard let target = mpd.targetLatency else { return [] }
+        return [XMLElement("ServiceDescription", [("id", "0")], children: [
+            XMLElement("Latency", [("target", String(target)), ("min", String(target / 2)), ("max", String(target * 2))]),
+        ])]
     }
 
     static func element(_ period: Period) -> XMLElement {
@@ -67,6 +75,10 @@ public enum MPDWriter {
             ("audioSamplingRate", r.audioSamplingRate.map(String.init)),
         ])
         e.children += r.audioChannelConfigurations.map { descriptor("AudioChannelConfiguration", $0) }
+        if let reference = r.producerReference {
+            e.append(XMLElement("ProducerReferenceTime", [("id", "0"), ("type", "encoder"), ("wallClockTime", reference.wallClockTime),
+                                                          ("presentationTime", String(reference.presentationTime))]))
+        }
         if let url = r.baseURL { e.append(XMLElement("BaseURL", text: url)) }
         if let base = r.segmentBase {
             e.append(XMLElement("SegmentBase", [("timescale", String(base.timescale)), ("indexRange", base.indexRange),
@@ -85,6 +97,8 @@ public enum MPDWriter {
             ("initialization", t.initialization),
             ("media", t.media),
             ("startNumber", t.startNumber.map(String.init)),
+            ("availabilityTimeOffset", t.availabilityTimeOffset.map { String($0) }),
+            ("availabilityTimeComplete", t.availabilityTimeComplete.map { $0 ? "true" : "false" }),
         ])
         if !t.timeline.isEmpty {
             e.append(XMLElement("SegmentTimeline", children: t.timeline.map { s in

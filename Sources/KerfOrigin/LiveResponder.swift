@@ -92,6 +92,10 @@ struct LiveResponder: Sendable {
         }
         if file.hasPrefix("seg_"), file.hasSuffix(suffix), let start = Int64(file.dropFirst(4).dropLast(suffix.count)) {
             let (found, future) = channel.window.withLock { ($0.segment(folder: folder, start: start), $0.isFuture(folder: folder, start: start)) }
+            if found == nil, !transport, channel.configuration.partDuration != nil,
+               let chunked = chunkedSegment(channel, folder: folder, start: start, type: type, request: request) {
+                return chunked
+            }
             guard let found else {
                 return VODResponder.error(.notFound, future ? "segment not available yet" : "segment left the window", maxAge: 1)
             }
@@ -109,6 +113,42 @@ struct LiveResponder: Sendable {
     }
 
     static let immutable = "public, max-age=31536000, immutable"
+
+    /// LL-DASH: the segment being written, sent with chunked transfer encoding part by part as
+    /// the parts are made, ending with the segment (its parts put end to end are the segment).
+    /// Nil when `start` is not the segment in progress.
+    private func chunkedSegment(_ channel: LiveChannel, folder: String, start: Int64, type: String, request: Request) -> Response? {
+        let inProgress = channel.window.withLock { window -> Bool in
+            guard let rendition = window.renditions[folder] else { return false }
+            return window.inProgress(rendition).start == start
+        }
+        guard inProgress else { return nil }
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = Self.immutable
+        if request.method == .head { return Response(status: .ok, headers: headers) }
+        let limit = Duration.seconds(3 * max(1, channel.configuration.segmentDuration))
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let deadline = ContinuousClock.now + limit
+            var next = 0
+            while true {
+                let (parts, complete) = channel.window.withLock { window -> ([ByteBuffer], Bool) in
+                    let parts = (window.renditions[folder]?.parts ?? []).filter { $0.segmentStart == start && $0.index >= next }
+                        .sorted { $0.index < $1.index }
+                    return (parts.map(\.body), window.segment(folder: folder, start: start) != nil)
+                }
+                for part in parts { try await writer.write(part) }
+                next += parts.count
+                if complete { break }
+                let index = next
+                let more = await channel.held.wait(for: channel.window, until: deadline) { window in
+                    window.part(folder: folder, segmentStart: start, index: index) != nil || window.segment(folder: folder, start: start) != nil
+                }
+                if !more { break }
+            }
+            try await writer.finish(nil)
+        })
+    }
 
     /// A blocking playlist reload (RFC 8216bis §6.2.5.2): waits until segment `msn` (or its
     /// part `part`) is published, up to three target durations (then 503). Nil when the request

@@ -30,6 +30,16 @@ extension LiveWindow {
                     media: "\(folder)/seg_$Time$.m4s", startNumber: nil,
                     timeline: SegmentTimelineEntry.compress(segments.map { ($0.start, $0.duration) }))
                 template.presentationTimeOffset = epoch.start.rescaled(to: rendition.timescale).value
+                if let partTarget {
+                    // LL-DASH: a segment may be asked for once its first chunk exists; it is then
+                    // sent in chunks (parts) as they are made.
+                    template.availabilityTimeOffset = (segmentDuration - partTarget).seconds
+                    template.availabilityTimeComplete = false
+                    // The channel timeline is the wall clock: presentation time t was made at t.
+                    representation.producerReference = ProducerReferenceTime(
+                        presentationTime: epoch.start.rescaled(to: rendition.timescale).value,
+                        wallClockTime: UTCTime.xsDateTime(Self.availabilityStart + epoch.start.seconds))
+                }
                 representation.segmentTemplate = template
                 if rendition.track.kind == .video {
                     representation.width = info.width
@@ -71,6 +81,7 @@ extension LiveWindow {
         mpd.timeShiftBufferDepth = seconds(window)
         mpd.suggestedPresentationDelay = seconds(3 * segmentDuration.seconds)
         mpd.maxSegmentDuration = MediaTime(value: Int64(targetDuration), timescale: 1)
+        if let partTarget { mpd.targetLatency = Int((segmentDuration.seconds + 2 * partTarget.seconds) * 1000) }
         mpd.utcTimings = [Descriptor(schemeIdUri: "urn:mpeg:dash:utc:http-xsdate:2014", value: Self.utcTimingMarker)]
         let text = String(decoding: try MPDWriter.write(mpd), as: UTF8.self)
         guard let marker = text.range(of: Self.utcTimingMarker) else { return nil }

@@ -342,8 +342,9 @@ import KerfTranscode
 
     /// LL-HLS: parts listed with a preload hint and rendition reports; a request held for a
     /// future part is answered as soon as it exists and lists it; the hinted part itself is
-    /// served when it exists; `_HLS_skip=YES` expands to the full playlist; ffmpeg plays it and
-    /// the validator finds no errors.
+    /// served when it exists; `_HLS_skip=YES` expands to the full playlist. LL-DASH: the segment
+    /// in progress is sent in chunks, the MPD says so and validates. ffmpeg plays it and the
+    /// validator finds no errors in either.
     @Test func lowLatencyPlaylistsBlockAndSkip() async throws {
         let port = Self.port()
         var configuration = OriginConfiguration()
@@ -390,6 +391,28 @@ import KerfTranscode
         #expect(hinted.headers["cache-control"] == "public, max-age=31536000, immutable")
         #expect(Date().timeIntervalSince(hintStarted) < 0.6)
 
+        // LL-DASH: the segment being written comes with chunked transfer encoding as its parts
+        // are made, and is byte for byte the completed segment.
+        let current = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self)))
+        let inProgress = current.hint.split(separator: "_")[1]
+        let segmentURL = origin.base + "/live/news/video_180p/seg_\(inProgress).m4s"
+        let chunked = try await curl([segmentURL])
+        #expect(chunked.status == 200)
+        #expect(chunked.headers["transfer-encoding"] == "chunked")
+        let completed = try await curl([segmentURL])
+        #expect(completed.headers["content-length"] == String(completed.body.count))
+        #expect(chunked.body == completed.body && completed.body.count > 1000)
+        let mpd = try await curl([origin.base + "/live/news/manifest.mpd"])
+        let mpdText = String(decoding: mpd.body, as: UTF8.self)
+        #expect(mpdText.contains("availabilityTimeOffset=\"0.75\""))
+        #expect(mpdText.contains("availabilityTimeComplete=\"false\""))
+        #expect(mpdText.contains("<Latency target=\"1500\""))
+        #expect(mpdText.contains("<ProducerReferenceTime id=\"0\" type=\"encoder\" wallClockTime=\""))
+        let mpdFile = try Fixtures.temporaryDirectory("kerf-ll-mpd").appendingPathComponent("ll.mpd")
+        try mpd.body.write(to: mpdFile)
+        let lint = try await Command.runDetached("xmllint", ["--noout", "--schema", Fixtures.dashSchema, mpdFile.path])
+        #expect(lint.status == 0, "\(lint.stderr)")
+
         // Refused parameters.
         #expect(try await curl([playlistURL + "?_HLS_msn=\(now.msn + 10)"]).status == 400)
         #expect(try await curl([playlistURL + "?_HLS_part=1"]).status == 400)
@@ -419,8 +442,11 @@ import KerfTranscode
         async let frames = Self.play(origin.base + "/live/news/master.m3u8", seconds: 5)
         var validator = Validator(schemaPath: Fixtures.dashSchema)
         validator.live = 8
+        async let dashReport = validator.validate(origin.base + "/live/news/manifest.mpd")
         let report = try await validator.validate(origin.base + "/live/news/master.m3u8")
         #expect(report.errors == 0, "\(report.findings.filter { $0.severity == .error }.map(\.message))")
+        let mpdReport = try await dashReport
+        #expect(mpdReport.errors == 0, "\(mpdReport.findings.filter { $0.severity == .error }.map(\.message))")
         let decoded = try await frames
         #expect(decoded.count >= 123 && decoded.count <= 127, "\(decoded.count) frames")
     }
