@@ -43,21 +43,11 @@ final class LiveChannel: Sendable {
         /// When and at which byte count the bit rate was last measured.
         var measuredAt: (time: Double, bytes: Int)?
         /// Seconds from reading the packet that completed a segment to the playlists listing
-        /// it, for the last 1024 segments (a ring).
-        var listingLatencies: [Double] = []
-        var nextLatency = 0
-
-        mutating func recordListingLatency(_ seconds: Double) {
-            if listingLatencies.count < 1024 { listingLatencies.append(seconds) } else { listingLatencies[nextLatency] = seconds }
-            nextLatency = (nextLatency + 1) % 1024
-        }
-
-        /// The `fraction` quantile (0…1) of the recorded listing latencies.
-        func listingLatency(quantile fraction: Double) -> Double? {
-            guard !listingLatencies.isEmpty else { return nil }
-            let sorted = listingLatencies.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-        }
+        /// it, for the last 1024 segments.
+        var listing = LatencyRing()
+        /// Seconds from reading the packet that completed a part to the requests held for it
+        /// being answered (LL-HLS), for the last 1024 parts.
+        var partAnswers = LatencyRing()
     }
 
     /// Longest wait between reconnection attempts, in seconds.
@@ -424,7 +414,7 @@ final class LiveChannel: Sendable {
                     let now = add(segment, folder: packager.tracks[segment.track].folder, epoch: epoch)
                     if let readAt {
                         let latency = UTCTime.now() - readAt
-                        channel.statistics.withLock { $0.recordListingLatency(latency) }
+                        channel.statistics.withLock { $0.listing.record(latency) }
                     }
                     if segment.track == 0 { channel.measureBitRate(now: now) }
                 case .transportSegment(let variant, let segment):
@@ -436,6 +426,10 @@ final class LiveChannel: Sendable {
                     channel.window.withLock { window in
                         window.addPart(folder: folder, epoch: epoch, part: part, body: body, etag: etag, now: now)
                         held.published(window)
+                    }
+                    if let readAt, track == 0 {
+                        let latency = UTCTime.now() - readAt
+                        channel.statistics.withLock { $0.partAnswers.record(latency) }
                     }
                 }
             }

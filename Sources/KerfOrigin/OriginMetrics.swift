@@ -41,6 +41,9 @@ enum OriginMetrics {
         let lastSegmentAge: Prometheus.Gauge
         let listingLatencyP50: Prometheus.Gauge
         let listingLatencyP99: Prometheus.Gauge
+        let partAnswerLatencyP50: Prometheus.Gauge
+        let partAnswerLatencyP99: Prometheus.Gauge
+        let heldRequests: Prometheus.Gauge
 
         init(name: String) {
             let labels = [("channel", name)]
@@ -51,6 +54,12 @@ enum OriginMetrics {
             lastSegmentAge = registry.makeGauge(descriptor: describe("kerf_live_last_segment_age_seconds", "Seconds since the last segment was published"), labels: labels)
             listingLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p50_seconds", "Median time from reading the packet that completes a segment to its listing (last 1024)"), labels: labels)
             listingLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p99_seconds", "99th percentile of the same"), labels: labels)
+            partAnswerLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_part_answer_latency_p50_seconds",
+                                                                           "Median time from reading the packet that completes a video part to the requests held for it being answered (last 1024)"),
+                                                      labels: labels)
+            partAnswerLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_part_answer_latency_p99_seconds", "99th percentile of the same"),
+                                                      labels: labels)
+            heldRequests = registry.makeGauge(descriptor: describe("kerf_live_held_requests", "LL-HLS requests held for a part or segment"), labels: labels)
         }
     }
 }

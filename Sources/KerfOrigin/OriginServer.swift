@@ -143,9 +143,12 @@ public struct OriginServer: Sendable {
             for channel in channels.values {
                 let last = channel.window.withLock { $0.lastPublication }
                 channel.metrics.lastSegmentAge.set(last.map { now - $0 } ?? -1)
-                let latencies = channel.statistics.withLock { ($0.listingLatency(quantile: 0.5), $0.listingLatency(quantile: 0.99)) }
-                channel.metrics.listingLatencyP50.set(latencies.0 ?? -1)
-                channel.metrics.listingLatencyP99.set(latencies.1 ?? -1)
+                let (listing, parts) = channel.statistics.withLock { ($0.listing, $0.partAnswers) }
+                channel.metrics.listingLatencyP50.set(listing.quantile(0.5) ?? -1)
+                channel.metrics.listingLatencyP99.set(listing.quantile(0.99) ?? -1)
+                channel.metrics.partAnswerLatencyP50.set(parts.quantile(0.5) ?? -1)
+                channel.metrics.partAnswerLatencyP99.set(parts.quantile(0.99) ?? -1)
+                channel.metrics.heldRequests.set(Double(channel.held.count))
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: OriginMetrics.registry.emitToBuffer())))

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Low latency of `kerf serve` (LL-HLS over an RTMP push channel, 2 s segments, 0.5 s parts):
+#  1. ffmpeg publishes a 1080p30 test pattern over RTMP for KERF_LL_SECONDS (default 40).
+#     - part answer latency: Kerf measures, for every video part, the time from reading the
+#       packet that completes it to the requests held for it being answered; /metrics gives
+#       p50/p99 (target p99 < 10 ms).
+#     - end to end: a client keeps a blocking request (_HLS_msn/_HLS_part) held for the next
+#       part; for each part it gets, the delay from that part's last frame being published by
+#       ffmpeg (ffmpeg's start, paced by -re, plus the frame's RTMP timestamp) to the client
+#       holding the part (target < 1.5 s). The start is taken when ffmpeg is launched, so the
+#       figure includes ffmpeg's own start-up and encoding delay.
+#  2. 10,000 blocking requests held at once on loopback for the same future part: kerf serve's
+#     extra memory while they are held (target < 200 MB) and how long after the first answer the
+#     last one came.
+#
+# Run from the repository root: bash Benchmarks/lowlatency.sh
+# Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_LL_SECONDS,
+# KERF_BENCH_DIR (default /tmp/kerf-bench-ll).
+set -euo pipefail
+KERF="${KERF:-.build/release/kerf}"
+SECONDS_TOTAL="${KERF_LL_SECONDS:-40}"
+WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-ll}"
+PORT=18095
+RTMP=19395
+[ -x "$KERF" ] || swift build -c release --product kerf
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+rm -rf "$WORK" && mkdir -p "$WORK/root"
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+SERVER=
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
+
+cat > "$WORK/kerf.yaml" <<EOF
+root: $WORK/root
+listen: 127.0.0.1:$PORT
+rtmp-listen: 127.0.0.1:$RTMP
+max-connections: 20000
+channels:
+  news:
+    input: rtmp
+    key: benchmark-key
+    segment-duration: 2
+    part-duration: 0.5
+    window: 30
+EOF
+"$KERF" serve --config "$WORK/kerf.yaml" 2>"$WORK/kerf.log" &
+SERVER=$!
+sleep 1
+STARTED=$(date +%s.%N)
+ffmpeg -v error -re -f lavfi -i testsrc2=size=1920x1080:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 \
+  -t "$SECONDS_TOTAL" -c:v libx264 -preset ultrafast -tune zerolatency -g 60 -keyint_min 60 -sc_threshold 0 \
+  -c:a aac -f flv "rtmp://127.0.0.1:$RTMP/live/news?key=benchmark-key" &
+
+python3 - "$PORT" "$STARTED" "$SECONDS_TOTAL" "$SERVER" <<'PY'
+import asyncio, calendar, re, sys, time
+port, started, total, server = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+PATH = "/live/news/video_1080p/playlist.m3u8"
+
+def rss():
+    for line in open(f"/proc/{server}/status"):
+        if line.startswith("VmRSS"): return int(line.split()[1]) / 1024
+
+async def get(target, timeout=15):
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: kerf\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    data = await asyncio.wait_for(reader.read(), timeout)
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode(errors="replace")
+
+def state(text):
+    """(msn of the segment being written, parts of it listed, epoch start s, end of the newest part in channel s)."""
+    lines = text.split("\n")
+    sequence = int(next(l for l in lines if l.startswith("#EXT-X-MEDIA-SEQUENCE:")).split(":")[1])
+    epoch = int(re.findall(r'init_(\d+)\.mp4', text)[-1]) / 1000
+    last = max(i for i, l in enumerate(lines) if l.startswith("seg_"))
+    segments = sum(1 for l in lines if l.startswith("seg_"))
+    trailing = [l for l in lines[last:] if l.startswith("#EXT-X-PART:")]
+    pdt = [l for l in lines[:last] if l.startswith("#EXT-X-PROGRAM-DATE-TIME:")][-1].split(":", 1)[1]
+    seg_start = calendar.timegm(time.strptime(pdt[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + pdt[19:-1])
+    seg_duration = float(lines[last - 1][8:].rstrip(","))
+    part_end = seg_start + seg_duration + sum(float(re.search(r"DURATION=([\d.]+)", l).group(1)) for l in trailing)
+    return sequence + segments, len(trailing), epoch, part_end
+
+async def main():
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            status, text = await get(PATH)
+            if status == 200 and text.count("seg_") >= 2: break
+        except Exception: pass
+        await asyncio.sleep(0.2)
+    msn, parts, epoch, _ = state(text)
+    # 1. one client holding the next part, over and over.
+    e2e = []
+    end = started + total - 4
+    while time.time() < end:
+        status, text = await get(f"{PATH}?_HLS_msn={msn}&_HLS_part={parts}")
+        now = time.time()
+        if status != 200: continue
+        msn, parts, epoch, part_end = state(text)
+        # RTMP timestamp of the part's end = its channel time - the epoch start (first keyframe at 0).
+        e2e.append(now - (started + (part_end - epoch)))
+    e2e.sort()
+    q = lambda v, f: v[min(len(v) - 1, int(len(v) * f))]
+    print(f"end to end (ffmpeg publishing a frame -> client holding its part), {len(e2e)} parts: "
+          f"p50 {q(e2e, .5)*1000:.0f} ms, p99 {q(e2e, .99)*1000:.0f} ms (target < 1500 ms)")
+    # 2. 10,000 held requests for a part two parts ahead.
+    status, text = await get(PATH)
+    msn, parts, epoch, _ = state(text)
+    target = f"{PATH}?_HLS_msn={msn}&_HLS_part={parts + 1}"
+    before = rss()
+    connections = []
+    for _ in range(10000):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: kerf\r\nConnection: close\r\n\r\n".encode())
+        connections.append((reader, writer))
+    await asyncio.gather(*(w.drain() for _, w in connections))
+    await asyncio.sleep(0.05)
+    held = rss()
+    async def answer(reader):
+        data = await reader.read()
+        return time.time(), data[:12]
+    results = await asyncio.gather(*(answer(r) for r, _ in connections))
+    for _, w in connections: w.close()
+    times = sorted(t for t, head in results if head.startswith(b"HTTP/1.1 200"))
+    spread = [t - times[0] for t in times]
+    print(f"10,000 held requests: {len(times)} answered 200; kerf serve RSS {before:.1f} MiB before, {held:.1f} MiB while held "
+          f"(+{held - before:.1f} MiB, target < 200 MB); last answer {spread[-1]*1000:.0f} ms after the first, "
+          f"p50 {q(spread, .5)*1000:.0f} ms, p99 {q(spread, .99)*1000:.0f} ms")
+
+asyncio.run(main())
+PY
+METRICS=$(curl -s "http://127.0.0.1:$PORT/metrics")
+p50=$(awk '/^kerf_live_part_answer_latency_p50_seconds/ {printf "%.2f", $2*1000}' <<<"$METRICS")
+p99=$(awk '/^kerf_live_part_answer_latency_p99_seconds/ {printf "%.2f", $2*1000}' <<<"$METRICS")
+verdict=$(awk -v v="$p99" 'BEGIN { print (v < 10 ? "PASS" : "MISS") }')
+echo "part answer latency (packet completing a part read -> held requests answered): p50 ${p50} ms, p99 ${p99} ms (target p99 < 10 ms) $verdict"
