@@ -64,7 +64,7 @@ final class LiveChannel: Sendable {
         var window = LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration), window: configuration.window,
                                 formats: configuration.formats,
                                 memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
-                                partTarget: configuration.partDuration.map(Self.time))
+                                partTarget: configuration.partDuration.map(Self.time), mediaTimeline: configuration.epoch != nil)
         if let directory = configuration.archive {
             let archive = try LiveArchive(directory: directory, logger: logger)
             // The window as it was: segments from the archive, init segments into memory; then
@@ -276,7 +276,8 @@ final class LiveChannel: Sendable {
             // source faster than real time) is read no faster than real time, and one that fell
             // behind (a stall with continuous timestamps, a slow clock) starts a new epoch
             // anchored to the wall clock again, so DASH availability times stay true.
-            if let time = epoch.packager.channelTime(of: packet) {
+            // (A media timeline follows the input's timestamps whatever the wall clock says.)
+            if configuration.epoch == nil, let time = epoch.packager.channelTime(of: packet) {
                 let lead = time.seconds - UTCTime.now()
                 if lead > target { pause(until: time.seconds - target) }
                 if lead < -Self.maximumLag(target) {
@@ -373,7 +374,14 @@ final class LiveChannel: Sendable {
         /// - Parameter readAt: when the packet was read, to measure the listing latency.
         mutating func push(_ packet: Packet, readAt: Double) throws -> LivePackager.PushResult {
             if !packager.hasOrigin {
-                packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: UTCTime.now()) }
+                if let epoch = channel.configuration.epoch {
+                    // Media timeline: the epoch plus the input's timestamps, never before what is
+                    // published (the packager falls back to that minimum).
+                    packager.mediaTimeline = LiveChannel.time(epoch)
+                    packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: 0) }
+                } else {
+                    packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: UTCTime.now()) }
+                }
             }
             let (result, events) = try packager.push(packet)
             if epoch == nil && packager.hasOrigin {

@@ -64,8 +64,13 @@ struct LiveResponder: Sendable {
         }
         let type = transport ? "video/mp2t" : audio ? "audio/mp4" : "video/mp4"
         let suffix = transport ? ".ts" : ".m4s"
-        if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4"), let epoch = Int(file.dropFirst(5).dropLast(4)) {
-            guard let found = channel.window.withLock({ $0.renditions[folder]?.inits[epoch] }) else {
+        if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4") {
+            let name = String(file)
+            let found = channel.window.withLock { window -> (body: ByteBuffer, etag: String)? in
+                guard let rendition = window.renditions[folder] else { return nil }
+                return rendition.inits.first { rendition.initName($0.key) == name }?.value
+            }
+            guard let found else {
                 return VODResponder.error(.notFound, "no such init segment", maxAge: 1)
             }
             return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
@@ -83,7 +88,10 @@ struct LiveResponder: Sendable {
                 return progress.start == start && progress.parts.count == index
             }
             if hinted {
-                _ = await channel.held.wait(for: channel.window, until: deadline) { $0.part(folder: folder, segmentStart: start, index: index) != nil }
+                // Until the part exists, or its segment ends without it (then 404 at once).
+                _ = await channel.held.wait(for: channel.window, until: deadline) {
+                    $0.part(folder: folder, segmentStart: start, index: index) != nil || $0.segment(folder: folder, start: start) != nil
+                }
             }
             guard let found = channel.window.withLock({ $0.part(folder: folder, segmentStart: start, index: index) }) else {
                 return VODResponder.error(.notFound, "no such part", maxAge: 1)

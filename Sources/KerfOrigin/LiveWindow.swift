@@ -59,6 +59,11 @@ struct LiveWindow: Sendable {
         var isTransportStream: Bool { muxed != nil }
         /// Partial segments (LL-HLS) of the last few segments and of the one being written.
         var parts: [StoredPart] = []
+        /// Init segment names by epoch, when not `init_<epoch>.mp4` (media timeline: named by
+        /// content, the same on every origin).
+        var initNames: [Int: String] = [:]
+
+        func initName(_ epoch: Int) -> String { initNames[epoch] ?? "init_\(epoch).mp4" }
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
 
@@ -109,11 +114,15 @@ struct LiveWindow: Sendable {
     let memoryHorizon: Double?
     /// Low-latency HLS: the partial segment target (nil: whole segments only).
     let partTarget: MediaTime?
+    /// Media timeline (redundant origins): sequence numbers from segment times, init segments
+    /// named by content.
+    let mediaTimeline: Bool
 
     init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash],
-         memoryHorizon: Double? = nil, partTarget: MediaTime? = nil) {
+         memoryHorizon: Double? = nil, partTarget: MediaTime? = nil, mediaTimeline: Bool = false) {
         self.name = name
         self.formats = formats
+        self.mediaTimeline = mediaTimeline
         self.memoryHorizon = memoryHorizon
         self.partTarget = partTarget
         self.segmentDuration = segmentDuration
@@ -156,7 +165,9 @@ struct LiveWindow: Sendable {
     }
 
     mutating func addInit(folder: String, epoch: Int, bytes: [UInt8], timescale: Int64) {
-        renditions[folder]?.inits[epoch] = (ByteBuffer(bytes: bytes), Self.etag(bytes))
+        let etag = Self.etag(bytes)
+        renditions[folder]?.inits[epoch] = (ByteBuffer(bytes: bytes), etag)
+        if mediaTimeline { renditions[folder]?.initNames[epoch] = "init_\(etag.dropFirst().prefix { $0 != "-" }).mp4" }
         renditions[folder]?.timescale = timescale
     }
 
@@ -168,7 +179,14 @@ struct LiveWindow: Sendable {
     mutating func addSegment(folder: String, epoch: Int, segment: LivePackager.Segment, body: ByteBuffer, etag: String,
                              now: Double) -> [(folder: String, name: String)] {
         guard var rendition = renditions[folder], segment.duration > 0 else { return [] }
-        let stored = StoredSegment(sequence: rendition.nextSequence, epoch: epoch, start: segment.start,
+        var sequence = rendition.nextSequence
+        if mediaTimeline {
+            // The number of whole target durations before the segment's start: each segment
+            // starts in its own target-long slot, so every origin numbers it alike.
+            let derived = UInt64(max(0, (Double(segment.start) / Double(segment.timescale) / segmentDuration.seconds).rounded(.down)))
+            sequence = rendition.lastEpoch == nil ? derived : max(sequence, derived)
+        }
+        let stored = StoredSegment(sequence: sequence, epoch: epoch, start: segment.start,
                                    duration: segment.duration, body: body, size: body.readableBytes, etag: etag,
                                    discontinuity: rendition.lastEpoch != nil && rendition.lastEpoch != epoch)
         rendition.timescale = rendition.isTransportStream ? segment.timescale : rendition.timescale
@@ -242,6 +260,7 @@ struct LiveWindow: Sendable {
             let current = epochs.last?.id
             for epoch in rendition.inits.keys where !liveEpochs.contains(epoch) && epoch != current {
                 rendition.inits[epoch] = nil
+                rendition.initNames[epoch] = nil
                 removed.append((folder, "init_\(epoch).mp4"))
             }
             renditions[folder] = rendition

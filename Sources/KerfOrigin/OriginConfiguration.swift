@@ -58,6 +58,9 @@ public struct OriginConfiguration: Sendable, Equatable {
         public var ladder: Ladder?
         /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
         public var formats: Set<Format> = [.hls, .dash]
+        /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
+        /// follows the input's timestamps, so redundant origins name and number alike.
+        public var epoch: Double?
         /// `part-duration:` seconds of an LL-HLS partial segment (nil: no low latency).
         public var partDuration: Double?
         /// `archive:` a folder keeping the window's segments and journal on disk: a DVR window
@@ -81,7 +84,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "header-timeout", "max-header-size", "max-connections", "file-cache",
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token"]
-    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -145,6 +148,14 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)")
                             }
                         case "archive": channel.archive = try string(setting, settingKey, fail)
+                        case "epoch":
+                            if let seconds = setting.float ?? setting.int.map(Double.init), seconds >= 0 {
+                                channel.epoch = seconds
+                            } else if let text = setting.string, let seconds = Self.dateTime(text) {
+                                channel.epoch = seconds
+                            } else {
+                                throw fail(settingKey, "must be Unix seconds or a UTC date-time (2026-01-01T00:00:00Z)")
+                            }
                         case "part-duration": channel.partDuration = try number(setting, settingKey, 0.1...2, fail)
                         case "key":
                             let key = try string(setting, settingKey, fail)
@@ -221,6 +232,15 @@ public struct OriginConfiguration: Sendable, Equatable {
             throw fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` as Unix seconds.
+    static func dateTime(_ text: String) -> Double? {
+        let fields = text.split(whereSeparator: { "-T:Z".contains($0) })
+        guard text.hasSuffix("Z"), fields.count == 6, let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]),
+              let hour = Int(fields[3]), let minute = Int(fields[4]), let second = Double(fields[5]),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        return UTCTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
     private static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {

@@ -140,7 +140,13 @@ final class CMAFTrackWriter {
     private func flushFragment() throws {
         guard !fragment.isEmpty, let index = segmentIndex else { return }
         if open == nil { try openSegment(index) }
-        sequenceNumber += 1
+        if onSegment != nil {
+            // Live: the fragment's decode time in milliseconds (increasing, and the same on every
+            // origin that packages the same input on the same timeline).
+            sequenceNumber = max(sequenceNumber &+ 1, UInt32(truncatingIfNeeded: fragment.baseDecodeTime * 1000 / max(timescale, 1)))
+        } else {
+            sequenceNumber += 1
+        }
         var w = BoxWriter()
         let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, into: &w)
         if isVideo, encryption == nil, directory != nil, let key = fragment.samples.first, key.isSync {

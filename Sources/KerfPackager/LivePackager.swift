@@ -89,6 +89,12 @@ public final class LivePackager {
     public let partDuration: MediaTime?
     /// The channel time of the epoch's first keyframe; may change until `hasOrigin`.
     public var timelineOffset: MediaTime
+    /// Media-derived timeline (redundant origins): when set, the channel time of a sample is
+    /// this plus its input timestamp, and segments are cut at multiples of the target on that
+    /// absolute timeline, so every origin packaging the same input cuts and names alike.
+    public var mediaTimeline: MediaTime? {
+        didSet { segmenter.absoluteBoundaries = mediaTimeline != nil }
+    }
     /// True once the epoch's first keyframe (or audio sample) has been taken: from then on
     /// `timelineOffset` is fixed.
     public var hasOrigin: Bool { origin != nil }
@@ -237,6 +243,13 @@ public final class LivePackager {
         if origin == nil {
             guard run === anchor, independent else { return (.accepted, []) }
             origin = pts
+            if let mediaTimeline {
+                // Placed by its own timestamp, unless that falls before what is already published
+                // (timelineOffset holds that minimum): then by the minimum, as without a media
+                // timeline, rather than reuse a published name for other bytes.
+                let placed = mediaTimeline + pts
+                if placed >= timelineOffset { timelineOffset = placed } else { self.mediaTimeline = nil }
+            }
         }
         let origin = origin!
         if let last = run.lastDTS {
@@ -267,7 +280,10 @@ public final class LivePackager {
             queued.dts = (dts - origin + timelineOffset).ticks(of: run.track.info.timeBase)
         }
         run.queue.append(queued)
-        let sample = SampleTiming(track: run.track.number, pts: pts - origin, dts: dts - origin,
+        // With a media timeline the segmenter measures from its absolute zero, so cuts fall on
+        // the same multiples of the target whenever an origin joined the input.
+        let base = mediaTimeline == nil ? origin : origin - timelineOffset
+        let sample = SampleTiming(track: run.track.number, pts: pts - base, dts: dts - base,
                                   duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
         try perform(segmenter.push(sample))
         return (.accepted, outbox.events)

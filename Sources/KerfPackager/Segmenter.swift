@@ -48,12 +48,18 @@ public struct Segmenter: Sendable {
         var started = false
         /// Boundaries this track cut at (video), excluding 0.
         var cuts: [MediaTime] = []
+        /// The first sample's presentation time.
+        var firstPTS: MediaTime?
         var pending: [SampleTiming] = []
         var pendingStart = 0
         var droppedLeading = 0
     }
 
     public let target: MediaTime
+    /// Boundaries on an absolute timeline (live redundancy): the first segment, which starts
+    /// wherever the input was joined, ends at the first multiple of the target after its start
+    /// like every other, so origins that joined at different points cut at the same keyframes.
+    public var absoluteBoundaries = false
     public let reference: Int
     private var tracks: [Int: TrackState]
     /// Boundaries decided by the reference track, excluding 0 and the first
@@ -154,11 +160,13 @@ public struct Segmenter: Sendable {
                 return
             }
             state.started = true
+            state.firstPTS = sample.pts
         } else {
             let tolerance = isVideo ? MediaTime.zero(timescale: 1) : half(state.configuration.frameDuration)
             // A cut may land up to `tolerance` before its multiple; the next target is the
             // multiple after that one, not the same multiple again.
-            let next = nextMultiple(after: state.cuts.last.map { $0 + tolerance })
+            let previous = state.cuts.last ?? (absoluteBoundaries ? state.firstPTS : nil)
+            let next = nextMultiple(after: previous.map { $0 + tolerance })
             if (sample.isKeyframe || !isVideo) && sample.pts >= next - tolerance {
                 actions.append(.complete(track: sample.track, segment: state.segment))
                 state.segment += 1

@@ -10,8 +10,9 @@ import KerfTranscode
 
 /// Live channels end to end: ffmpeg encodes a test pattern in real time and sends it to the
 /// origin (UDP MPEG-TS, or an SRT/RTMP server Kerf pulls from); ffmpeg plays what the origin
-/// publishes, the validator watches it live, xmllint checks the MPD.
-@Suite struct LiveTests {
+/// publishes, the validator watches it live, xmllint checks the MPD. One at a time: each runs
+/// real-time encoders, and timing checks need the 2 cores not to be shared by a dozen of them.
+@Suite(.serialized) struct LiveTests {
     /// A real-time 25 fps test pattern with a tone, 1-second GOPs.
     static let feed = ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
                        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
@@ -375,33 +376,67 @@ import KerfTranscode
             return (sequence + UInt64(segments), trailing, String(uri))
         }
         let now = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self)))
-        let started = Date()
+        func satisfied(_ text: String) -> Bool {
+            guard let later = state(text) else { return false }
+            return later.msn > now.msn || later.parts >= now.parts + 2
+        }
+        // A poller notes when the part first shows in the plain playlist (every 20 ms).
+        async let firstSeen: Date? = {
+            let deadline = Date().addingTimeInterval(5)
+            while Date() < deadline {
+                if let text = try? await curl([playlistURL]), satisfied(String(decoding: text.body, as: UTF8.self)) { return Date() }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }()
         let held = try await curl([playlistURL + "?_HLS_msn=\(now.msn)&_HLS_part=\(now.parts + 1)"])
-        let waited = Date().timeIntervalSince(started)
+        let answered = Date()
         #expect(held.status == 200)
         let heldText = String(decoding: held.body, as: UTF8.self)
         let after = try #require(state(heldText))
-        #expect(after.msn > now.msn || after.parts >= now.parts + 2, "\(heldText)")
-        #expect(waited > 0.1 && waited < 0.85, "held \(waited) s for a part two part durations away")
+        #expect(satisfied(heldText), "\(heldText)")
+        // Answered within one part duration of the part existing (as a poller first saw it).
+        let seen = try #require(await firstSeen)
+        #expect(answered.timeIntervalSince(seen) < 0.25, "answered \(answered.timeIntervalSince(seen)) s after the part was listed")
 
-        // The hinted part: the request waits for it, then gets its bytes (immutable).
-        let hintStarted = Date()
-        let hinted = try await curl([origin.base + "/live/news/video_180p/" + after.hint])
-        #expect(hinted.status == 200 && hinted.body.count > 100)
-        #expect(hinted.headers["cache-control"] == "public, max-age=31536000, immutable")
-        #expect(Date().timeIntervalSince(hintStarted) < 0.6)
+        // The hinted part: the request waits for it, then gets its bytes (immutable). A hint at
+        // a segment's end may name a part that never comes (the segment ends first): that is a
+        // 404 as soon as the segment ends, and the next hint is tried.
+        var hint = after.hint
+        var servedHint = false
+        for _ in 0..<4 where !servedHint {
+            let hintStarted = Date()
+            let hinted = try await curl([origin.base + "/live/news/video_180p/" + hint])
+            #expect(Date().timeIntervalSince(hintStarted) < 3, "not answered before the hold's end")
+            if hinted.status == 200 {
+                #expect(hinted.body.count > 100)
+                #expect(hinted.headers["cache-control"] == "public, max-age=31536000, immutable")
+                servedHint = true
+            } else {
+                #expect(hinted.status == 404)
+                hint = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self))).hint
+            }
+        }
+        #expect(servedHint)
 
         // LL-DASH: the segment being written comes with chunked transfer encoding as its parts
         // are made, and is byte for byte the completed segment.
-        let current = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self)))
-        let inProgress = current.hint.split(separator: "_")[1]
-        let segmentURL = origin.base + "/live/news/video_180p/seg_\(inProgress).m4s"
-        let chunked = try await curl([segmentURL])
-        #expect(chunked.status == 200)
-        #expect(chunked.headers["transfer-encoding"] == "chunked")
-        let completed = try await curl([segmentURL])
-        #expect(completed.headers["content-length"] == String(completed.body.count))
-        #expect(chunked.body == completed.body && completed.body.count > 1000)
+        // (The segment may complete between reading the hint and asking for it on a busy
+        // machine: then it is asked for again at the next one.)
+        var checkedChunked = false
+        for _ in 0..<5 where !checkedChunked {
+            let current = try #require(state(String(decoding: try await curl([playlistURL]).body, as: UTF8.self)))
+            let inProgress = current.hint.split(separator: "_")[1]
+            let segmentURL = origin.base + "/live/news/video_180p/seg_\(inProgress).m4s"
+            let chunked = try await curl([segmentURL])
+            guard chunked.headers["transfer-encoding"] == "chunked" else { continue }
+            #expect(chunked.status == 200)
+            let completed = try await curl([segmentURL])
+            #expect(completed.headers["content-length"] == String(completed.body.count))
+            #expect(chunked.body == completed.body && completed.body.count > 1000)
+            checkedChunked = true
+        }
+        #expect(checkedChunked, "the segment in progress was never sent in chunks")
         let mpd = try await curl([origin.base + "/live/news/manifest.mpd"])
         let mpdText = String(decoding: mpd.body, as: UTF8.self)
         #expect(mpdText.contains("availabilityTimeOffset=\"0.75\""))
@@ -449,6 +484,50 @@ import KerfTranscode
         #expect(mpdReport.errors == 0, "\(mpdReport.findings.filter { $0.severity == .error }.map(\.message))")
         let decoded = try await frames
         #expect(decoded.count >= 123 && decoded.count <= 127, "\(decoded.count) frames")
+    }
+
+    /// Redundancy: two origins with the same `epoch:` fed the same UDP stream, the second
+    /// joining 2.5 s later, publish the same segment URIs, media sequence and init segment
+    /// names, and byte-identical segments under the same names.
+    @Test func redundantOriginsPublishAlike() async throws {
+        let (portA, portB) = (Self.port(), Self.port() + 1)
+        func configuration(_ port: Int) throws -> OriginConfiguration {
+            var configuration = OriginConfiguration()
+            configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+            configuration.channels["news"] = .init(input: "udp://127.0.0.1:\(port)", segmentDuration: 1, window: 4)
+            configuration.channels["news"]?.epoch = 1_795_000_000
+            return configuration
+        }
+        let first = try await RunningOrigin(try configuration(portA))
+        defer { Task { await first.stop() } }
+        let feed = try BackgroundProcess("ffmpeg", Self.feed + ["-map", "0:v", "-map", "1:a", "-f", "tee",
+                                                                "[f=mpegts]udp://127.0.0.1:\(portA)?pkt_size=1316|[f=mpegts]udp://127.0.0.1:\(portB)?pkt_size=1316"])
+        defer { feed.stop() }
+        try await Task.sleep(for: .milliseconds(2500))
+        let second = try await RunningOrigin(try configuration(portB))
+        defer { Task { await second.stop() } }
+        try await Self.waitForPlaylist(second, segments: 4)
+        // Once the second origin's first (partial) segment has left its window, both list the same.
+        try await Task.sleep(for: .seconds(6))
+        var matched = false
+        for _ in 0..<10 where !matched {
+            let a = String(decoding: try await curl([first.base + "/live/news/video_180p/playlist.m3u8"]).body, as: UTF8.self)
+            let b = String(decoding: try await curl([second.base + "/live/news/video_180p/playlist.m3u8"]).body, as: UTF8.self)
+            let lines = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix("#EXT-X-PROGRAM-DATE-TIME") } }
+            if lines(a) == lines(b) { matched = true; break }
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        #expect(matched, "the two origins' playlists never listed the same segments")
+        let playlist = String(decoding: try await curl([first.base + "/live/news/video_180p/playlist.m3u8"]).body, as: UTF8.self)
+        let names = playlist.split(separator: "\n").filter { $0.hasPrefix("seg_") || $0.hasPrefix("#EXT-X-MAP") }
+            .map { $0.hasPrefix("#EXT-X-MAP") ? String($0.split(separator: "\"")[1]) : String($0) }
+        #expect(names.count >= 3)
+        for name in names {
+            let (a, b) = (try await curl([first.base + "/live/news/video_180p/" + name]), try await curl([second.base + "/live/news/video_180p/" + name]))
+            #expect(a.status == 200 && b.status == 200, "\(name): \(a.status) \(b.status)")
+            #expect(a.body == b.body, "\(name) differs between the origins")
+            #expect(a.headers["etag"] == b.headers["etag"])
+        }
     }
 
     /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).

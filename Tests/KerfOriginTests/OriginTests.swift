@@ -244,6 +244,10 @@ func curl(_ arguments: [String]) async throws -> (status: Int, headers: [String:
             try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    formats: hls,smooth", file: "k.yaml")
         }
         #expect(wrong?.oneLine == "k.yaml: channels.a.formats: lists hls, dash and hls-ts (hls,smooth given)")
+        let epochs = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    epoch: 2026-01-01T00:00:00Z\n  b:\n    input: y.mp4\n    epoch: 1767225600\n",
+                                                  file: "k.yaml")
+        #expect(epochs.channels["a"]?.epoch == 1_767_225_600 && epochs.channels["b"]?.epoch == 1_767_225_600)
+        #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    epoch: yesterday\n", file: "k.yaml") }
     }
 
     /// The first request of a file goes through the router and fills the cache; the next ones
