@@ -151,7 +151,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                         case "epoch":
                             if let seconds = setting.float ?? setting.int.map(Double.init), seconds >= 0 {
                                 channel.epoch = seconds
-                            } else if let text = setting.string, let seconds = Self.dateTime(text) {
+                            } else if let text = setting.string, let seconds = UTCTime.parseXSDateTime(text) {
                                 channel.epoch = seconds
                             } else {
                                 throw fail(settingKey, "must be Unix seconds or a UTC date-time (2026-01-01T00:00:00Z)")
@@ -232,15 +232,6 @@ public struct OriginConfiguration: Sendable, Equatable {
             throw fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` as Unix seconds.
-    static func dateTime(_ text: String) -> Double? {
-        let fields = text.split(whereSeparator: { "-T:Z".contains($0) })
-        guard text.hasSuffix("Z"), fields.count == 6, let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]),
-              let hour = Int(fields[3]), let minute = Int(fields[4]), let second = Double(fields[5]),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        return UTCTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
     private static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {

@@ -1,3 +1,4 @@
+import KerfCore
 import KerfManifest
 import KerfXML
 
@@ -79,8 +80,8 @@ struct DASHPresentation {
     ///   - now: wall-clock seconds since 1970 for a dynamic MPD's open-ended segment lists.
     init(_ mpd: XMLElement, location: String, now: Double? = nil) {
         type = mpd.attribute("type") ?? "static"
-        availabilityStartTime = mpd.attribute("availabilityStartTime").flatMap(XSTime.dateTime)
-        publishTime = mpd.attribute("publishTime").flatMap(XSTime.dateTime)
+        availabilityStartTime = mpd.attribute("availabilityStartTime").flatMap(UTCTime.parseXSDateTime)
+        publishTime = mpd.attribute("publishTime").flatMap(UTCTime.parseXSDateTime)
         timeShiftBufferDepth = mpd.attribute("timeShiftBufferDepth").flatMap(XSTime.duration)
         let mpdBase = Self.base(mpd, location)
         let periods = mpd.children(named: "Period")
