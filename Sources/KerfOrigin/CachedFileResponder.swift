@@ -19,14 +19,8 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// What the fast path needs of the server.
-    struct Settings: Sendable {
-        let vod: VODResponder
-        let cors: Bool
-        let maxURLLength: Int
-    }
-
-    private let settings: Settings
+    /// The VOD files, their cache and the configuration (CORS is in each file's cached head).
+    private let vod: VODResponder
     /// Requests handed on whose response has not ended yet.
     private var inFlight = 0
     /// The rest of a request answered here (its end) is dropped.
@@ -37,8 +31,8 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var date = ""
     private var dateSecond: Int64 = -1
 
-    init(settings: Settings) {
-        self.settings = settings
+    init(vod: VODResponder) {
+        self.vod = vod
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -82,13 +76,13 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// range, condition or gzip, whose file is in the cache.
     private func answer(_ request: HTTPRequest) -> (head: HTTPResponse, body: ByteBuffer?)? {
         guard request.method == .get || request.method == .head, let target = request.path,
-              target.utf8.count <= settings.maxURLLength, target.hasPrefix("/vod/") else { return nil }
+              target.utf8.count <= vod.configuration.maxURLLength, target.hasPrefix("/vod/") else { return nil }
         let fields = request.headerFields
         guard fields[.range] == nil, fields[.ifNoneMatch] == nil, fields[.ifModifiedSince] == nil,
               fields[.contentLength] == nil, fields[.transferEncoding] == nil else { return nil }
         let path = target.prefix { $0 != "?" && $0 != "#" }.dropFirst("/vod/".count)
-        guard let served = settings.vod.cache.lookup(path), var head = served.fastHead, let contents = served.file.contents else { return nil }
-        if served.isManifest, settings.vod.configuration.gzip, VODResponder.acceptsGzip(fields[.acceptEncoding]) { return nil }
+        guard let served = vod.cache.lookup(path), var head = served.fastHead, let contents = served.file.contents else { return nil }
+        if served.isManifest, vod.configuration.gzip, VODResponder.acceptsGzip(fields[.acceptEncoding]) { return nil }
         let second = Int64(UTCTime.now())
         if second != dateSecond {
             dateSecond = second

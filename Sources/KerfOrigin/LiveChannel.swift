@@ -149,11 +149,6 @@ final class LiveChannel: Sendable {
         }
     }
 
-    /// The publisher of `pipe` went away (its pipe is finished; ingest ends at its last byte).
-    func publisherLeft(_ pipe: FLVPipe) {
-        pipe.finish()
-    }
-
     /// Waits (for push channels) until a publisher's stream is there; nil when stopped.
     private func waitForPublisher() -> FLVPipe? {
         while !stopFlag.isRaised {

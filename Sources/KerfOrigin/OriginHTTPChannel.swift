@@ -15,9 +15,9 @@ struct OriginHTTPChannel: ServerChildChannel {
     let http: HTTP1Channel
     let headerTimeout: TimeAmount
     let connections: ConnectionCount
-    let fastPath: CachedFileResponder.Settings?
+    let fastPath: VODResponder?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: CachedFileResponder.Settings?) {
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: VODResponder?) {
         self.fastPath = fastPath
         http = HTTP1Channel(responder: responder, configuration: .init(
             idleTimeout: .seconds(Int64(configuration.idleTimeout)),
@@ -49,7 +49,7 @@ struct OriginHTTPChannel: ServerChildChannel {
         return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-            try operations.addHandler(CachedFileResponder(settings: fastPath), position: .after(state))
+            try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state))
             return value
         }
     }
@@ -59,7 +59,7 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration, fastPath: CachedFileResponder.Settings?) -> HTTPServerBuilder {
+    static func builder(_ configuration: OriginConfiguration, fastPath: VODResponder?) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in OriginHTTPChannel(responder: responder, configuration: configuration, fastPath: fastPath) }
     }
 }

@@ -101,16 +101,17 @@ final class RequestCollectors: Sendable {
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let route = context.endpointPath ?? "none"
+        let status: Int
+        defer {
+            OriginMetrics.requests.record(route: context.endpointPath ?? "none", method: request.method, status: status,
+                                          duration: ContinuousClock.now - start)
+        }
         do {
             let response = try await next(request, context)
-            OriginMetrics.requests.record(route: context.endpointPath ?? route, method: request.method, status: response.status.code,
-                                          duration: ContinuousClock.now - start)
+            status = response.status.code
             return response
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            OriginMetrics.requests.record(route: context.endpointPath ?? route, method: request.method, status: status,
-                                          duration: ContinuousClock.now - start)
+            status = (error as? any HTTPResponseError)?.status.code ?? 500
             throw error
         }
     }

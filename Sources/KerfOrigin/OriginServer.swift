@@ -73,8 +73,8 @@ public struct OriginServer: Sendable {
         let (host, port) = try configuration.listenAddress()
         let application = Application(
             router: makeRouter(),
-            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil
-                ? CachedFileResponder.Settings(vod: vod, cors: configuration.cors, maxURLLength: configuration.maxURLLength) : nil),
+            // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
+            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil ? vod : nil),
             configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger

@@ -16,7 +16,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
     private var parser: RTMPChunkParser
     private var session = RTMPSession()
     private var outgoingChunkSize = 128
-    private var publishing: (channel: LiveChannel, pipe: FLVPipe)?
+    /// The accepted publish's pipe into its channel.
+    private var publishing: FLVPipe?
     private var received: UInt64 = 0
     private var acknowledged: UInt64 = 0
     private var closed = false
@@ -125,10 +126,10 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
         case .authorize(let name, let key):
             logger[metadataKey: "channel"] = "\(name)"
             switch server.authorize(channel: name, key: key) {
-            case .success(let (channel, pipe)):
+            case .success(let pipe):
                 handshakeDeadline?.cancel()
                 parser.maximumMessageSize = server.limits.maximumMessageSize
-                publishing = (channel, pipe)
+                publishing = pipe
                 logger.info("rtmp: publishing")
                 for next in session.decide(.accept) { perform(next, context: context) }
             case .failure(let refusal):
@@ -137,8 +138,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
             }
         case .media(let type, let timestamp, let payload):
             guard let publishing else { return }
-            if !publishing.pipe.append(type: type, timestamp: timestamp, payload: payload) {
-                fail(context, publishing.pipe.isFinished ? "the channel stopped reading this publisher"
+            if !publishing.append(type: type, timestamp: timestamp, payload: payload) {
+                fail(context, publishing.isFinished ? "the channel stopped reading this publisher"
                                                           : "the channel cannot keep up with this publisher")
             }
         case .unpublish:
@@ -151,8 +152,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
 
     private func endPublishing() {
         guard let publishing else { return }
-        publishing.pipe.finish()
-        publishing.channel.publisherLeft(publishing.pipe)
+        // The channel's ingest reads to the end of the pipe, then waits for the next publisher.
+        publishing.finish()
         self.publishing = nil
     }
 

@@ -72,10 +72,11 @@ final class RTMPServer: Sendable {
     }
 
     /// A publish for `channel` with `key`: the channel's pipe, or why not.
-    func authorize(channel name: String, key: String?) -> Result<(LiveChannel, FLVPipe), Refusal> {
-        guard let channel = channels[name], channel.isPush else {
+    func authorize(channel name: String, key: String?) -> Result<FLVPipe, Refusal> {
+        // Only push channels are given to the server.
+        guard let channel = channels[name] else {
             return .failure(Refusal(code: "NetStream.Publish.BadName", description: "no push channel named \(name)"))
         }
-        return channel.acceptPublisher(key: key).map { (channel, $0) }
+        return channel.acceptPublisher(key: key)
     }
 }
