@@ -425,11 +425,12 @@ final class LiveChannel: Sendable {
                 case .part(let track, let part, let bytes):
                     let folder = packager.tracks[track].folder
                     let body = ByteBuffer(bytes: bytes), etag = LiveWindow.etag(bytes), now = UTCTime.now()
-                    let held = channel.held
-                    channel.window.withLock { window in
+                    // The held requests are checked against a copy, outside the window's lock.
+                    let published = channel.window.withLock { window in
                         window.addPart(folder: folder, epoch: epoch, part: part, body: body, etag: etag, now: now)
-                        held.published(window)
+                        return window
                     }
+                    channel.held.published(published)
                     if let readAt, track == 0 {
                         let latency = UTCTime.now() - readAt
                         channel.statistics.withLock { $0.partAnswers.record(latency) }
@@ -443,13 +444,12 @@ final class LiveChannel: Sendable {
         private func add(_ segment: LivePackager.Segment, folder: String, epoch: Int) -> Double {
             let body = ByteBuffer(bytes: segment.bytes), etag = LiveWindow.etag(segment.bytes)
             let now = UTCTime.now()
-            let held = channel.held
-            let (removed, stored, name) = channel.window.withLock { window in
-                let removed = window.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now)
-                held.published(window)
-                let rendition = window.renditions[folder]
-                return (removed, rendition?.segments.last, rendition.flatMap { r in r.segments.last.map(r.fileName) })
+            let (removed, published) = channel.window.withLock { window in
+                (window.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag, now: now), window)
             }
+            channel.held.published(published)
+            let rendition = published.renditions[folder]
+            let stored = rendition?.segments.last, name = rendition.flatMap { r in r.segments.last.map(r.fileName) }
             channel.metrics.segments.increment()
             if let stored, let name, stored.start == segment.start {
                 channel.archiving("a segment") { try $0.store(folder: folder, name: name, bytes: segment.bytes) }

@@ -68,7 +68,7 @@ struct LiveResponder: Sendable {
             let name = String(file)
             let found = channel.window.withLock { window -> (body: ByteBuffer, etag: String)? in
                 guard let rendition = window.renditions[folder] else { return nil }
-                return rendition.inits.first { rendition.initName($0.key) == name }?.value
+                return rendition.inits.first { window.initName(rendition, epoch: $0.key) == name }?.value
             }
             guard let found else {
                 return VODResponder.error(.notFound, "no such init segment", maxAge: 1)

@@ -24,7 +24,7 @@ extension LiveWindow {
                 var representation = Representation(id: folder, bandwidth: max(rendition.peakBitRate, info.bitRate ?? 0, 1))
                 representation.codecs = info.codecString
                 var template = SegmentTemplate(
-                    timescale: rendition.timescale, initialization: "\(folder)/\(rendition.initName(epoch.id))",
+                    timescale: rendition.timescale, initialization: "\(folder)/\(initName(rendition, epoch: epoch.id))",
                     // $Time$ addresses segments: no startNumber (ffmpeg 5.1's DASH reader counts
                     // timeline segments from 1 whatever startNumber says).
                     media: "\(folder)/seg_$Time$.m4s", startNumber: nil,

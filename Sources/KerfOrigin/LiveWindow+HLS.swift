@@ -30,7 +30,7 @@ extension LiveWindow {
                                        duration: MediaTime(value: stored.duration, timescale: rendition.timescale))
             segment.discontinuity = stored.discontinuity && index > 0
             if stored.epoch != epoch, !rendition.isTransportStream {
-                segment.map = HLSMap(uri: rendition.initName(stored.epoch))
+                segment.map = HLSMap(uri: initName(rendition, epoch: stored.epoch))
                 epoch = stored.epoch
             }
             segment.programDateTime = UTCTime.xsDateTime(Self.availabilityStart + Double(stored.start) / Double(rendition.timescale))
@@ -62,7 +62,7 @@ extension LiveWindow {
                     let firstKept = listed[listed.startIndex + skipped]
                     playlist.segments.removeFirst(skipped)
                     if !playlist.segments.isEmpty, playlist.segments[0].map == nil {
-                        playlist.segments[0].map = HLSMap(uri: rendition.initName(firstKept.epoch))
+                        playlist.segments[0].map = HLSMap(uri: initName(rendition, epoch: firstKept.epoch))
                     }
                     tags.skippedSegments = skipped
                 }

@@ -59,11 +59,7 @@ struct LiveWindow: Sendable {
         var isTransportStream: Bool { muxed != nil }
         /// Partial segments (LL-HLS) of the last few segments and of the one being written.
         var parts: [StoredPart] = []
-        /// Init segment names by epoch, when not `init_<epoch>.mp4` (media timeline: named by
-        /// content, the same on every origin).
-        var initNames: [Int: String] = [:]
 
-        func initName(_ epoch: Int) -> String { initNames[epoch] ?? "init_\(epoch).mp4" }
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
 
@@ -165,9 +161,7 @@ struct LiveWindow: Sendable {
     }
 
     mutating func addInit(folder: String, epoch: Int, bytes: [UInt8], timescale: Int64) {
-        let etag = Self.etag(bytes)
-        renditions[folder]?.inits[epoch] = (ByteBuffer(bytes: bytes), etag)
-        if mediaTimeline { renditions[folder]?.initNames[epoch] = "init_\(etag.dropFirst().prefix { $0 != "-" }).mp4" }
+        renditions[folder]?.inits[epoch] = (ByteBuffer(bytes: bytes), Self.etag(bytes))
         renditions[folder]?.timescale = timescale
     }
 
@@ -208,7 +202,14 @@ struct LiveWindow: Sendable {
             rendition.parts.removeAll { $0.segmentStart < oldest }
         }
         renditions[folder] = rendition
-        render(now: now)
+        render(now: now, partsOnly: true)
+    }
+
+    /// An init segment's name in URLs: `init_<epoch>.mp4`, or on a media timeline the hash of
+    /// its bytes (its ETag's), the same on every origin.
+    func initName(_ rendition: Rendition, epoch: Int) -> String {
+        guard mediaTimeline, let etag = rendition.inits[epoch]?.etag else { return "init_\(epoch).mp4" }
+        return "init_\(etag.dropFirst().prefix { $0 != "-" }).mp4"
     }
 
     /// A stored part by name.
@@ -260,7 +261,6 @@ struct LiveWindow: Sendable {
             let current = epochs.last?.id
             for epoch in rendition.inits.keys where !liveEpochs.contains(epoch) && epoch != current {
                 rendition.inits[epoch] = nil
-                rendition.initNames[epoch] = nil
                 removed.append((folder, "init_\(epoch).mp4"))
             }
             renditions[folder] = rendition
@@ -326,19 +326,26 @@ struct LiveWindow: Sendable {
         return start > last.start
     }
 
-    mutating func render(now: Double) {
+    /// Re-renders what a publication changed. A part changes only the CMAF media playlists (and
+    /// their delta updates): the multivariant playlists, MPEG-TS playlists and the MPD, which
+    /// list whole segments, are left as they are.
+    mutating func render(now: Double, partsOnly: Bool = false) {
         // Nothing is published until every rendition of the current epoch that has samples has
         // a segment (a track the input declares but never feeds is left out).
         let active = activeFolders
         guard let current = epochs.last, !active.isEmpty,
               active.allSatisfy({ renditions[$0]?.segments.last?.epoch == current.id }) else { return }
-        var documents: [String: Document] = [:]
+        var documents = partsOnly ? self.documents : [:]
         if formats.contains(.hls) {
             for folder in active {
                 documents["\(folder)/playlist.m3u8"] = Self.document(mediaPlaylist(folder))
                 if partTarget != nil { documents["\(folder)/playlist.m3u8?skip"] = Self.document(mediaPlaylist(folder, skip: true)) }
             }
-            documents["master.m3u8"] = Self.document(multivariantPlaylist())
+            if !partsOnly { documents["master.m3u8"] = Self.document(multivariantPlaylist()) }
+        }
+        if partsOnly {
+            self.documents = documents
+            return
         }
         let transport = activeTransportFolders
         if !transport.isEmpty {
