@@ -17,15 +17,19 @@
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_LL_SECONDS,
 # KERF_BENCH_DIR (default /tmp/kerf-bench-ll).
 set -euo pipefail
-KERF="${KERF:-.build/release/kerf}"
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_root=$(cd "$script_dir/.." && pwd)
+die() { echo "lowlatency.sh: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+# shellcheck source=Benchmarks/common.sh
+source "$script_dir/common.sh"
+require_kerf
 SECONDS_TOTAL="${KERF_LL_SECONDS:-40}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-ll}"
 PORT=18095
 RTMP=19395
-[ -x "$KERF" ] || swift build -c release --product kerf
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 rm -rf "$WORK" && mkdir -p "$WORK/root"
-rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
 

@@ -31,10 +31,7 @@ public final class HardwareDevice: @unchecked Sendable {
         var reference: UnsafeMutablePointer<AVBufferRef>?
         let result = av_hwdevice_ctx_create(&reference, kind.type, device, nil, 0)
         guard result >= 0, let reference else {
-            var error = LibAV.error(result, "av_hwdevice_ctx_create",
-                                    "cannot open \(kind.rawValue) device \(device ?? "(default)")")
-            error.code = .hardwareUnavailable
-            throw error
+            throw LibAV.hardwareError(result, "av_hwdevice_ctx_create", "cannot open \(kind.rawValue) device \(device ?? "(default)")")
         }
         self.reference = reference
         LiveObjects.contextCount.add(1, ordering: .relaxed)

@@ -34,9 +34,8 @@ public final class HardwareFrames: @unchecked Sendable {
         if result < 0 {
             var p: UnsafeMutablePointer<AVBufferRef>? = reference
             av_buffer_unref(&p)
-            var error = LibAV.error(result, "av_hwframe_ctx_init", "cannot create \(width)x\(height) \(softwareFormat) pictures on the \(device.kind.rawValue) device")
-            error.code = .hardwareUnavailable
-            throw error
+            throw LibAV.hardwareError(result, "av_hwframe_ctx_init",
+                                      "cannot create \(width)x\(height) \(softwareFormat) pictures on the \(device.kind.rawValue) device")
         }
         self.reference = reference
         LiveObjects.contextCount.add(1, ordering: .relaxed)

@@ -24,6 +24,13 @@ enum LibAV {
                    libraryMessage: describe(result), file: file, stream: stream)
     }
 
+    /// `error`, classified as a GPU device or its pictures not being usable on this machine.
+    static func hardwareError(_ result: Int32, _ function: String, _ message: String) -> MediaError {
+        var error = error(result, function, message)
+        error.code = .hardwareUnavailable
+        return error
+    }
+
     static func classify(_ result: Int32) -> MediaError.Code {
         switch result {
         case kerf_averror_invaliddata(), kerf_averror_eof(): return .invalidData

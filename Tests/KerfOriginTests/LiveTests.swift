@@ -48,6 +48,13 @@ import KerfTranscode
         throw CommandError(message: "the live playlist did not reach \(count) segments: \(last)")
     }
 
+    /// xmllint (an oracle nobody here wrote) checks an MPD against DASH-MPD.xsd.
+    static func schemaCheck(_ mpd: Data) async throws -> Command.Result {
+        let file = try Fixtures.temporaryDirectory("kerf-live-mpd").appendingPathComponent("live.mpd")
+        try mpd.write(to: file)
+        return try await Command.runDetached("xmllint", ["--noout", "--schema", Fixtures.dashSchema, file.path])
+    }
+
     /// Decodes `seconds` of a live URL with ffmpeg; returns the presentation times (seconds) of
     /// the video frames it decoded.
     static func play(_ url: String, seconds: Int) async throws -> [Double] {
@@ -129,9 +136,7 @@ import KerfTranscode
         let text = String(decoding: mpd.body, as: UTF8.self)
         #expect(text.contains("type=\"dynamic\""))
         #expect(text.contains("value=\"http://127.0.0.1:\(origin.port)/time\""))
-        let file = try Fixtures.temporaryDirectory("kerf-live-mpd").appendingPathComponent("live.mpd")
-        try mpd.body.write(to: file)
-        let lint = try await Command.runDetached("xmllint", ["--noout", "--schema", Fixtures.dashSchema, file.path])
+        let lint = try await Self.schemaCheck(mpd.body)
         #expect(lint.status == 0, "\(lint.stderr)")
 
         // Caching: playlists half a target duration, segments immutable, 404s one second.
@@ -443,9 +448,7 @@ import KerfTranscode
         #expect(mpdText.contains("availabilityTimeComplete=\"false\""))
         #expect(mpdText.contains("<Latency target=\"1500\""))
         #expect(mpdText.contains("<ProducerReferenceTime id=\"0\" type=\"encoder\" wallClockTime=\""))
-        let mpdFile = try Fixtures.temporaryDirectory("kerf-ll-mpd").appendingPathComponent("ll.mpd")
-        try mpd.body.write(to: mpdFile)
-        let lint = try await Command.runDetached("xmllint", ["--noout", "--schema", Fixtures.dashSchema, mpdFile.path])
+        let lint = try await Self.schemaCheck(mpd.body)
         #expect(lint.status == 0, "\(lint.stderr)")
 
         // Refused parameters.
