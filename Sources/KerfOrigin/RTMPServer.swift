@@ -28,6 +28,8 @@ final class RTMPServer: Sendable {
     private let logger: Logger
     private let connections = Atomic<Int>(0)
     private let server = Mutex<(any Channel)?>(nil)
+    /// Open connections by channel identity, closed by `stop()`.
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     init(channels: [String: LiveChannel], limits: Limits, logger: Logger) {
         self.channels = channels
@@ -42,7 +44,8 @@ final class RTMPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                track(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: self.limits.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(RTMPConnectionHandler(server: self, logger: self.logger))
                 }
@@ -61,6 +64,15 @@ final class RTMPServer: Sendable {
             return value
         }
         try? await channel?.close()
+        // Publishers still connected are disconnected; their channels wait for the next one.
+        let connections = open.withLock { Array($0.values) }
+        for connection in connections { try? await connection.close() }
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        open.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
     }
 
     func connectionOpened() -> Bool {

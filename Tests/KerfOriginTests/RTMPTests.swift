@@ -188,6 +188,17 @@ import Testing
         #expect(!answer.closed && answer.text.utf8.count >= 1 + 2 * 1536, "\(answer.text.utf8.count) bytes, closed: \(answer.closed)")
     }
 
+    /// Stopping the origin disconnects the RTMP connections still open, not only the listener.
+    @Test func stopClosesOpenConnections() async throws {
+        let origin = try await Self.origin(["news"])
+        let port = try #require(origin.server.rtmpPort)
+        let connection = try RawConnection(port: port, receiveTimeout: 3)
+        connection.send("\u{3}" + String(repeating: "a", count: 1536))
+        #expect(!connection.receive(atLeast: 1 + 2 * 1536).closed)
+        await origin.stop()
+        #expect(connection.receive(atLeast: 1 << 20).closed)
+    }
+
     /// Two publishers on two channels at once both play; a wrong key, an unknown channel and a
     /// second publisher on a busy channel are refused and create nothing; garbage, a truncated
     /// handshake and an oversized chunk close only their own connection.
