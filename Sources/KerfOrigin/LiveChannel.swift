@@ -98,13 +98,16 @@ final class LiveChannel: Sendable {
     /// With an archive, seconds back from the live edge whose segments stay in memory too.
     static let archiveMemoryHorizon = 60.0
 
-    /// Writes to the archive (if any) on the ingest thread; a failure is logged, not fatal (the
-    /// segment stays served from memory until the memory horizon).
-    private func archiving(_ what: String, _ work: (LiveArchive) throws -> Void) {
-        guard let archive else { return }
+    /// Writes to the archive (if any) on the ingest thread; a failure is logged, not fatal.
+    /// Returns false when the write failed.
+    @discardableResult
+    private func archiving(_ what: String, _ work: (LiveArchive) throws -> Void) -> Bool {
+        guard let archive else { return true }
         do { try work(archive) } catch {
             logger.error("archive: cannot store \(what)", metadata: ["error": "\(error)"])
+            return false
         }
+        return true
     }
 
     /// Appends journal records; rewrites the journal from the window once it has grown to
@@ -452,7 +455,12 @@ final class LiveChannel: Sendable {
             let stored = rendition?.segments.last, name = rendition.flatMap { r in r.segments.last.map(r.fileName) }
             channel.metrics.segments.increment()
             if let stored, let name, stored.start == segment.start {
-                channel.archiving("a segment") { try $0.store(folder: folder, name: name, bytes: segment.bytes) }
+                guard channel.archiving("a segment", { try $0.store(folder: folder, name: name, bytes: segment.bytes) }) else {
+                    // Not on disk: served from memory for as long as it is listed, and not journaled.
+                    channel.window.withLock { $0.keepInMemory(folder: folder, sequence: stored.sequence) }
+                    channel.archive?.remove(removed)
+                    return now
+                }
                 channel.journal([.segment(folder: folder, epoch: epoch, sequence: stored.sequence, start: stored.start,
                                           duration: stored.duration, timescale: segment.timescale, size: stored.size,
                                           etag: stored.etag, discontinuity: stored.discontinuity)])

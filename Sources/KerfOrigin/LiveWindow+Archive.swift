@@ -48,7 +48,7 @@ extension LiveWindow {
         var files = Set<String>()
         for (folder, rendition) in renditions {
             for epoch in rendition.inits.keys { files.insert("\(folder)/init_\(epoch).mp4") }
-            for segment in rendition.segments { files.insert("\(folder)/\(rendition.fileName(segment))") }
+            for segment in rendition.segments where !segment.pinned { files.insert("\(folder)/\(rendition.fileName(segment))") }
         }
         return files
     }
@@ -72,7 +72,8 @@ extension LiveWindow {
             for epoch in rendition.inits.keys.sorted() {
                 records.append(.initialization(folder: folder, epoch: epoch, timescale: rendition.timescale))
             }
-            for segment in rendition.segments {
+            // A pinned segment is not on disk: a restart leaves a hole rather than a dead reference.
+            for segment in rendition.segments where !segment.pinned {
                 records.append(.segment(folder: folder, epoch: segment.epoch, sequence: segment.sequence, start: segment.start,
                                         duration: segment.duration, timescale: rendition.timescale, size: segment.size,
                                         etag: segment.etag, discontinuity: segment.discontinuity))

@@ -40,6 +40,8 @@ struct LiveWindow: Sendable {
         var etag: String
         /// The first segment of an epoch that follows another.
         var discontinuity: Bool
+        /// Kept in memory past the memory horizon: its archive write failed.
+        var pinned = false
     }
 
     struct Rendition: Sendable {
@@ -281,13 +283,24 @@ struct LiveWindow: Sendable {
             var index = rendition.segments.endIndex
             while index > rendition.segments.startIndex, rendition.end(of: rendition.segments[index - 1]) >= horizon { index -= 1 }
             var changed = false
+            // Back to the first segment already dropped; pinned ones stay on the way.
             while index > rendition.segments.startIndex, rendition.segments[index - 1].body != nil {
                 index -= 1
+                guard !rendition.segments[index].pinned else { continue }
                 rendition.segments[index].body = nil
                 changed = true
             }
             if changed { renditions[folder] = rendition }
         }
+    }
+
+    /// Keeps a segment's bytes in memory for as long as it is in the window (its archive
+    /// write failed, so memory is the only copy).
+    mutating func keepInMemory(folder: String, sequence: UInt64) {
+        guard var rendition = renditions[folder],
+              let index = rendition.segments.lastIndex(where: { $0.sequence == sequence }) else { return }
+        rendition.segments[index].pinned = true
+        renditions[folder] = rendition
     }
 
     /// Renditions of the current epoch that received samples (they have its init segment).

@@ -346,6 +346,36 @@ import KerfTranscode
         #expect(copy.renditions["video_180p"]!.segments.last!.discontinuity)
     }
 
+    /// A segment whose archive write failed keeps its bytes in memory past the horizon (memory
+    /// is its only copy) and stays out of the journal and the files the window refers to.
+    @Test func unarchivedSegmentStaysInMemory() throws {
+        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        info.codecString = "avc1.42c00c"
+        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: 20, memoryHorizon: 4)
+        var now = 1_000_000.0
+        let epoch = window.beginEpoch(tracks: [track], start: window.nextEpochStart(now: now), now: now)
+        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        for index in 0..<8 {
+            let segment = LivePackager.Segment(track: 0, start: epoch.start.rescaled(to: 90_000).value + Int64(index) * 180_000,
+                                               duration: 180_000, timescale: 90_000, bytes: [UInt8(index)])
+            now += 2
+            window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: segment.bytes),
+                              etag: LiveWindow.etag(segment.bytes), now: now)
+            if index == 1 { window.keepInMemory(folder: "video", sequence: window.renditions["video"]!.segments.last!.sequence) }
+        }
+        let segments = window.renditions["video"]!.segments
+        #expect(segments.count == 8)
+        #expect(segments.map { $0.body != nil } == [false, true, false, false, false, true, true, true])
+        let pinned = window.renditions["video"]!.fileName(segments[1])
+        #expect(!window.referencedFiles.contains("video/\(pinned)"))
+        #expect(window.referencedFiles.contains("video/\(window.renditions["video"]!.fileName(segments[0]))"))
+        let journaled = window.records().compactMap { record -> UInt64? in
+            if case .segment(_, _, let sequence, _, _, _, _, _, _) = record { return sequence } else { return nil }
+        }
+        #expect(journaled == segments.map(\.sequence).filter { $0 != segments[1].sequence })
+    }
+
     /// LL-HLS: parts listed with a preload hint and rendition reports; a request held for a
     /// future part is answered as soon as it exists and lists it; the hinted part itself is
     /// served when it exists; `_HLS_skip=YES` expands to the full playlist. LL-DASH: the segment
