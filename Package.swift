@@ -106,7 +106,10 @@ let package = Package(
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
-                                                           .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+                                                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                                                           .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                                                           .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import KerfCore
 import NIOCore
 
@@ -42,9 +43,14 @@ struct LiveResponder: Sendable {
                 // LL-HLS: blocking reload (_HLS_msn, _HLS_part) and delta updates (_HLS_skip).
                 let query = request.uri.queryParameters
                 let folder = String(rest.dropLast("/playlist.m3u8".count))
-                if let answer = await block(channel, folder: folder, msn: query["_HLS_msn"].map(String.init),
-                                            part: query["_HLS_part"].map(String.init)) {
-                    return answer
+                switch Self.blockingReload(channel, folder: folder, msn: query["_HLS_msn"].map(String.init),
+                                           part: query["_HLS_part"].map(String.init)) {
+                case .none: break
+                case .refused(let status, let message, let maxAge): return VODResponder.error(status, message, maxAge: maxAge)
+                case .wait(let hold):
+                    if !(await wait(hold, request)) {
+                        return VODResponder.error(.serviceUnavailable, "segment \(query["_HLS_msn"] ?? "") was not published in time", maxAge: nil)
+                    }
                 }
                 if query["_HLS_skip"] == "YES" || query["_HLS_skip"] == "v2" { key = rest + "?skip" }
             }
@@ -81,18 +87,7 @@ struct LiveResponder: Sendable {
                 return VODResponder.error(.notFound, "not found", maxAge: 1)
             }
             // The part the preload hint names is answered the moment it exists.
-            let deadline = ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration))
-            let hinted = channel.window.withLock { window -> Bool in
-                guard let rendition = window.renditions[folder] else { return false }
-                let progress = window.inProgress(rendition)
-                return progress.start == start && progress.parts.count == index
-            }
-            if hinted {
-                // Until the part exists, or its segment ends without it (then 404 at once).
-                _ = await channel.held.wait(for: channel.window, until: deadline) {
-                    $0.part(folder: folder, segmentStart: start, index: index) != nil || $0.segment(folder: folder, start: start) != nil
-                }
-            }
+            if let hold = Self.hintedPart(channel, folder: folder, start: start, index: index) { _ = await wait(hold, request) }
             guard let found = channel.window.withLock({ $0.part(folder: folder, segmentStart: start, index: index) }) else {
                 return VODResponder.error(.notFound, "no such part", maxAge: 1)
             }
@@ -158,28 +153,87 @@ struct LiveResponder: Sendable {
         })
     }
 
-    /// A blocking playlist reload (RFC 8216bis §6.2.5.2): waits until segment `msn` (or its
-    /// part `part`) is published, up to three target durations (then 503). Nil when the request
-    /// does not block or may be answered now; a 400 for parameters the spec refuses.
-    private func block(_ channel: LiveChannel, folder: String, msn: String?, part: String?) async -> Response? {
+    /// What a request waits for before it is answered: a publication in `channel` for which
+    /// `isReady` holds, until `deadline`.
+    struct Hold: Sendable {
+        let channel: LiveChannel
+        let deadline: ContinuousClock.Instant
+        let isReady: @Sendable (borrowing LiveWindow) -> Bool
+    }
+
+    /// How a playlist request with LL-HLS query parameters is answered.
+    enum BlockingReload {
+        /// Not a blocking request: answered with the playlist as it is.
+        case none
+        /// Parameters the spec refuses, a playlist that does not exist.
+        case refused(HTTPResponse.Status, String, maxAge: Int?)
+        case wait(Hold)
+    }
+
+    /// A blocking playlist reload (RFC 8216bis §6.2.5.2) waits until segment `msn` (or its
+    /// part `part`) is published, up to three target durations (then 503); 400 for parameters
+    /// the spec refuses.
+    static func blockingReload(_ channel: LiveChannel, folder: String, msn: String?, part: String?) -> BlockingReload {
         guard let msn else {
-            return part == nil ? nil : VODResponder.error(.badRequest, "_HLS_part needs _HLS_msn", maxAge: nil)
+            return part == nil ? .none : .refused(.badRequest, "_HLS_part needs _HLS_msn", maxAge: nil)
         }
         guard let sequence = UInt64(msn), part.map({ Int($0).map { $0 >= 0 } ?? false }) ?? true else {
-            return VODResponder.error(.badRequest, "_HLS_msn and _HLS_part must be whole numbers", maxAge: nil)
+            return .refused(.badRequest, "_HLS_msn and _HLS_part must be whole numbers", maxAge: nil)
         }
         let partIndex = part.flatMap { Int($0) }
         let (next, target) = channel.window.withLock { ($0.renditions[folder]?.nextSequence, $0.targetDuration) }
-        guard let next else { return VODResponder.error(.notFound, "no such playlist", maxAge: 1) }
+        guard let next else { return .refused(.notFound, "no such playlist", maxAge: 1) }
         // More than two segments ahead of the one being written: the client is lost.
         if sequence > next + 2 {
-            return VODResponder.error(.badRequest, "_HLS_msn \(sequence) is too far beyond the live edge (\(next))", maxAge: nil)
+            return .refused(.badRequest, "_HLS_msn \(sequence) is too far beyond the live edge (\(next))", maxAge: nil)
         }
-        let deadline = ContinuousClock.now + .seconds(3 * target)
-        let published = await channel.held.wait(for: channel.window, until: deadline) {
+        return .wait(Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * target)) {
             $0.hasPublished(folder: folder, sequence: sequence, part: partIndex)
+        })
+    }
+
+    /// A request for the part the preload hint names (the next part of the segment being
+    /// written) waits until the part exists, or its segment ends without it (then 404 at once).
+    /// Nil for any other part.
+    static func hintedPart(_ channel: LiveChannel, folder: String, start: Int64, index: Int) -> Hold? {
+        let hinted = channel.window.withLock { window -> Bool in
+            guard let rendition = window.renditions[folder] else { return false }
+            let progress = window.inProgress(rendition)
+            return progress.start == start && progress.parts.count == index
         }
-        return published ? nil : VODResponder.error(.serviceUnavailable, "segment \(sequence) was not published in time", maxAge: nil)
+        guard hinted else { return nil }
+        return Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration))) {
+            $0.part(folder: folder, segmentStart: start, index: index) != nil || $0.segment(folder: folder, start: start) != nil
+        }
+    }
+
+    /// The request that makes `live/<raw>` wait now, if it does (what the gate parks).
+    func pendingHold(raw: Substring, query: URI) -> Hold? {
+        let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, let channel = channels[String(parts[0])], channel.configuration.partDuration != nil else { return nil }
+        let folder = String(parts[1]), file = parts[2]
+        let hold: Hold?
+        if file == "playlist.m3u8" {
+            let parameters = query.queryParameters
+            guard case .wait(let wait) = Self.blockingReload(channel, folder: folder, msn: parameters["_HLS_msn"].map(String.init),
+                                                             part: parameters["_HLS_part"].map(String.init)) else { return nil }
+            hold = wait
+        } else if file.hasPrefix("part_"), file.hasSuffix(".m4s") {
+            let fields = file.dropFirst(5).dropLast(4).split(separator: "_")
+            guard fields.count == 2, let start = Int64(fields[0]), let index = Int(fields[1]) else { return nil }
+            hold = Self.hintedPart(channel, folder: folder, start: start, index: index)
+        } else {
+            hold = nil
+        }
+        guard let hold, !channel.window.withLock({ hold.isReady($0) }) else { return nil }
+        return hold
+    }
+
+    /// Waits for a hold (true when what it waits for is published). A request the gate held
+    /// until its deadline is not held again.
+    private func wait(_ hold: Hold, _ request: Request) async -> Bool {
+        if request.headers[HeldRequestGate.expiredField] != nil { return hold.channel.window.withLock { hold.isReady($0) } }
+        return await hold.channel.held.wait(for: hold.channel.window, until: hold.deadline, hold.isReady)
     }
 
     /// A full or partial (Range) response for an in-memory resource, with conditional GET.

@@ -16,9 +16,13 @@ struct OriginHTTPChannel: ServerChildChannel {
     let headerTimeout: TimeAmount
     let connections: ConnectionCount
     let fastPath: VODResponder?
+    /// Parks held LL-HLS requests on the event loop (nil without low-latency channels).
+    let gate: (@Sendable () -> HeldRequestGate)?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: VODResponder?) {
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: VODResponder?,
+         gate: (@Sendable () -> HeldRequestGate)?) {
         self.fastPath = fastPath
+        self.gate = gate
         http = HTTP1Channel(responder: responder, configuration: .init(
             idleTimeout: .seconds(Int64(configuration.idleTimeout)),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
@@ -44,12 +48,16 @@ struct OriginHTTPChannel: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        guard let fastPath else { return http.setup(channel: channel, logger: logger) }
-        // The fast path goes right after Hummingbird's connection state handler.
-        return http.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        // Requests are small: a small first receive buffer (it grows when reads fill it) keeps
+        // idle and held connections cheap.
+        _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+        guard fastPath != nil || gate != nil else { return http.setup(channel: channel, logger: logger) }
+        // The fast path and the gate go right after Hummingbird's connection state handler.
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath, gate] value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-            try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state))
+            if let fastPath { try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state)) }
+            if let gate { try operations.addHandler(gate(), position: .after(state)) }
             return value
         }
     }
@@ -59,8 +67,11 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration, fastPath: VODResponder?) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in OriginHTTPChannel(responder: responder, configuration: configuration, fastPath: fastPath) }
+    static func builder(_ configuration: OriginConfiguration, fastPath: VODResponder?,
+                        gate: (@Sendable () -> HeldRequestGate)?) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            OriginHTTPChannel(responder: responder, configuration: configuration, fastPath: fastPath, gate: gate)
+        }
     }
 }
 

@@ -71,10 +71,15 @@ public struct OriginServer: Sendable {
     /// - Parameter onRunning: called with the bound port once the server listens.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let (host, port) = try configuration.listenAddress()
+        let live = LiveResponder(channels: channels), signer = configuration.tokenSecret.map(SignedURL.init)
+        let maxURLLength = configuration.maxURLLength
+        let lowLatency = channels.values.contains { $0.configuration.partDuration != nil }
+        let gate: (@Sendable () -> HeldRequestGate)? = lowLatency
+            ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength) } : nil
         let application = Application(
             router: makeRouter(),
             // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
-            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil ? vod : nil),
+            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil ? vod : nil, gate: gate),
             configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger

@@ -1,0 +1,128 @@
+import HTTPTypes
+import HummingbirdCore
+import KerfCore
+import NIOCore
+import NIOHTTPTypes
+
+/// Parks LL-HLS requests that must wait (a blocking playlist reload for a part not yet
+/// published, the preload-hinted part) on their connection's event loop, before the async
+/// router: a parked request costs its head and an entry in the channel's `HeldRequests`, not a
+/// suspended chain of tasks and middleware frames. When what it waits for is published the
+/// request goes on to Hummingbird, which answers it at once from the window; at the deadline it
+/// goes on marked as expired (`Kerf-Hold-Expired`) and is answered without waiting again (503
+/// or 404). Middleware, metrics and token checks thus apply unchanged.
+///
+/// It sits after Hummingbird's connection state handler. Requests pipelined behind a parked one
+/// wait with it and then go on to the router (answers keep their order); a client that
+/// pipelines more than a few behind it is closed.
+final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// Set by the gate on a request it held until its deadline; removed from what clients send.
+    static let expiredField = HTTPField.Name("Kerf-Hold-Expired")!
+    /// Request parts buffered behind a parked request before the connection is closed.
+    static let maximumBuffered = 64
+
+    private let live: LiveResponder
+    private let signer: SignedURL?
+    private let maxURLLength: Int
+    /// The parked request and what was pipelined behind it.
+    private var parked: [HTTPRequestPart] = []
+    /// The parked request's entry in its channel's held requests.
+    private var holding: (held: HeldRequests, id: UInt64)?
+    /// Requests handed on whose response has not ended yet: only a request with nothing ahead
+    /// of it is parked.
+    private var inFlight = 0
+
+    init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int) {
+        self.live = live
+        self.signer = signer
+        self.maxURLLength = maxURLLength
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var part = unwrapInboundIn(data)
+        if case .head(var request) = part, request.headerFields[Self.expiredField] != nil {
+            request.headerFields[Self.expiredField] = nil
+            part = .head(request)
+        }
+        guard holding == nil else {
+            parked.append(part)
+            if parked.count > Self.maximumBuffered { context.close(promise: nil) }
+            return
+        }
+        if case .head(let request) = part {
+            if inFlight == 0, let hold = hold(for: request) {
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((gate: self, context: context), eventLoop: loop)
+                let id = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.isReady) { ready in
+                    loop.execute { bound.value.gate.release(context: bound.value.context, ready: ready) }
+                }
+                if let id {
+                    holding = (hold.channel.held, id)
+                    parked = [part]
+                    return
+                }
+            }
+            inFlight += 1
+        }
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { inFlight = max(0, inFlight - 1) }
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client went away: its held request is forgotten, not answered.
+        if let holding { holding.held.cancel(holding.id) }
+        holding = nil
+        parked = []
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if let holding { holding.held.cancel(holding.id) }
+        holding = nil
+    }
+
+    /// What the request waits for, when it is a GET or HEAD of a live LL-HLS playlist or part
+    /// that must wait now (a signed URL only when its token is valid).
+    private func hold(for request: HTTPRequest) -> LiveResponder.Hold? {
+        guard request.method == .get || request.method == .head, let target = request.path,
+              target.utf8.count <= maxURLLength else { return nil }
+        var path = target.prefix { $0 != "?" && $0 != "#" }
+        if path.hasPrefix(SignedURL.prefix) {
+            guard let signer, case .allowed(let plain) = signer.verify(path, now: UTCTime.now()) else { return nil }
+            path = plain
+        } else if signer != nil {
+            return nil
+        }
+        guard path.hasPrefix("/live/") else { return nil }
+        return live.pendingHold(raw: path.dropFirst("/live/".count), query: URI(target))
+    }
+
+    /// What the parked request waited for is published (or its deadline passed): it goes on,
+    /// with what was pipelined behind it.
+    private func release(context: ChannelHandlerContext, ready: Bool) {
+        guard holding != nil else { return }
+        holding = nil
+        var parts = parked
+        parked = []
+        if !ready, case .head(var request) = parts.first {
+            request.headerFields[Self.expiredField] = "1"
+            parts[0] = .head(request)
+        }
+        guard context.channel.isActive else { return }
+        // What was pipelined behind it goes on too (one that must wait waits in the router).
+        for part in parts {
+            if case .head = part { inFlight += 1 }
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+        context.fireChannelReadComplete()
+    }
+}
