@@ -32,7 +32,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// The parked request and what was pipelined behind it.
     private var parked: [HTTPRequestPart] = []
     /// The parked request's entry in its channel's held requests.
-    private var holding: (held: HeldRequests, id: UInt64)?
+    private var holding: (held: HeldRequests, ticket: HeldRequests.Ticket)?
     /// Requests handed on whose response has not ended yet: only a request with nothing ahead
     /// of it is parked.
     private var inFlight = 0
@@ -56,13 +56,12 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if case .head(let request) = part {
             if inFlight == 0, let hold = hold(for: request) {
-                let loop = context.eventLoop
-                let bound = NIOLoopBound((gate: self, context: context), eventLoop: loop)
-                let id = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.isReady) { ready in
-                    loop.execute { bound.value.gate.release(context: bound.value.context, ready: ready) }
+                let bound = NIOLoopBound((gate: self, context: context), eventLoop: context.eventLoop)
+                let ticket = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.condition, on: context.eventLoop) { ready in
+                    bound.value.gate.release(context: bound.value.context, ready: ready)
                 }
-                if let id {
-                    holding = (hold.channel.held, id)
+                if let ticket {
+                    holding = (hold.channel.held, ticket)
                     parked = [part]
                     return
                 }
@@ -79,14 +78,14 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         // The client went away: its held request is forgotten, not answered.
-        if let holding { holding.held.cancel(holding.id) }
+        if let holding { holding.held.cancel(holding.ticket) }
         holding = nil
         parked = []
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if let holding { holding.held.cancel(holding.id) }
+        if let holding { holding.held.cancel(holding.ticket) }
         holding = nil
     }
 

@@ -1,90 +1,164 @@
+import NIOCore
 import Synchronization
 
 /// Requests of one live channel held until what they ask for is published (LL-HLS blocking
-/// playlist reload, a preload-hinted part). Each is one entry here, no thread: most are parked
-/// on their connection's event loop by a `HeldRequestGate` (a few hundred bytes each), the rest
-/// wait as a suspended task. A publication answers every request it satisfies at once, and a
-/// periodic sweep answers the ones whose deadline passed.
+/// playlist reload, a preload-hinted part, the chunks of an LL-DASH segment). Each is one entry
+/// here, no thread: most are parked on their connection's event loop by a `HeldRequestGate` (a
+/// few hundred bytes each), the rest wait as a suspended task. A publication answers every
+/// request it satisfies at once (each distinct condition checked once, one hand-over per event
+/// loop), and a periodic sweep answers the ones whose deadline passed.
 final class HeldRequests: Sendable {
+    /// What a held request waits for.
+    enum Condition: Hashable, Sendable {
+        /// Segment `sequence` of a rendition, or its part `part`, is published (blocking reload).
+        case published(folder: String, sequence: UInt64, part: Int?)
+        /// Part `index` of the segment that starts at `segmentStart` exists, or that segment
+        /// has ended without it.
+        case part(folder: String, segmentStart: Int64, index: Int)
+
+        func isMet(in window: borrowing LiveWindow) -> Bool {
+            switch self {
+            case .published(let folder, let sequence, let part):
+                return window.hasPublished(folder: folder, sequence: sequence, part: part)
+            case .part(let folder, let start, let index):
+                return window.part(folder: folder, segmentStart: start, index: index) != nil || window.segment(folder: folder, start: start) != nil
+            }
+        }
+    }
+
     private struct Waiter {
         let deadline: ContinuousClock.Instant
-        let isReady: @Sendable (borrowing LiveWindow) -> Bool
-        /// Called once: true when ready, false at the deadline or when the channel stops.
+        /// Called once: true when met, false at the deadline or when the channel stops.
         let resume: @Sendable (Bool) -> Void
     }
 
-    private let waiters = Mutex<[UInt64: Waiter]>([:])
+    /// The waiters of one condition on one event loop (nil: resumed on any thread).
+    private struct Group {
+        let loop: (any EventLoop)?
+        var waiters: [UInt64: Waiter] = [:]
+    }
+
+    /// A hold's place, which `cancel` takes.
+    struct Ticket: Sendable {
+        let id: UInt64
+        let condition: Condition
+        let loop: ObjectIdentifier?
+    }
+
+    /// Waiters by condition, then by event loop: a publication checks each condition once and
+    /// hands each loop its whole group.
+    private let waiters = Mutex<(groups: [Condition: [ObjectIdentifier?: Group]], count: Int)>(([:], 0))
     private let nextID = Atomic<UInt64>(0)
 
     var count: Int { waiters.withLock { $0.count } }
 
-    /// Waits until `isReady` holds for the window (true) or `deadline` passes (false).
-    func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant,
-              _ isReady: @escaping @Sendable (borrowing LiveWindow) -> Bool) async -> Bool {
-        if window.withLock({ isReady($0) }) { return true }
+    /// Waits until `condition` is met in the window (true) or `deadline` passes (false).
+    func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition) async -> Bool {
+        if window.withLock({ condition.isMet(in: $0) }) { return true }
         return await withCheckedContinuation { continuation in
-            let id = hold(for: window, until: deadline, isReady) { continuation.resume(returning: $0) }
-            if id == nil { continuation.resume(returning: true) }
+            let ticket = register(window, condition, nil, Waiter(deadline: deadline) { continuation.resume(returning: $0) })
+            if ticket == nil { continuation.resume(returning: true) }
         }
     }
 
-    /// Registers `resume` to be called once `isReady` holds (true) or `deadline` passes or the
-    /// channel stops (false). Nil, and `resume` is never called, when the window is ready
-    /// already; else the id that `cancel` takes.
-    func hold(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant,
-              _ isReady: @escaping @Sendable (borrowing LiveWindow) -> Bool,
-              resume: @escaping @Sendable (Bool) -> Void) -> UInt64? {
-        if window.withLock({ isReady($0) }) { return nil }
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        waiters.withLock { $0[id] = Waiter(deadline: deadline, isReady: isReady, resume: resume) }
+    /// Registers `resume` to run on `loop` once `condition` is met (true) or `deadline` passes
+    /// or the channel stops (false). Nil, and `resume` never runs, when the condition is met
+    /// already; else the ticket that `cancel` takes.
+    func hold(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition,
+              on loop: any EventLoop, resume: @escaping @Sendable (Bool) -> Void) -> Ticket? {
+        register(window, condition, loop, Waiter(deadline: deadline, resume: resume))
+    }
+
+    private func register(_ window: borrowing Mutex<LiveWindow>, _ condition: Condition, _ loop: (any EventLoop)?,
+                          _ waiter: Waiter) -> Ticket? {
+        if window.withLock({ condition.isMet(in: $0) }) { return nil }
+        let ticket = Ticket(id: nextID.wrappingAdd(1, ordering: .relaxed).newValue, condition: condition,
+                            loop: loop.map { ObjectIdentifier($0) })
+        waiters.withLock { state in
+            state.groups[condition, default: [:]][ticket.loop, default: Group(loop: loop)].waiters[ticket.id] = waiter
+            state.count += 1
+        }
         // Published between the first look and the registration: answer now.
-        if window.withLock({ isReady($0) }) { self.resume(id, true) }
-        return id
+        if window.withLock({ condition.isMet(in: $0) }), let registered = take(ticket) {
+            Self.deliver([Group(loop: loop, waiters: [ticket.id: registered])], true)
+        }
+        return ticket
     }
 
     /// Forgets a held request without answering it (its client went away).
-    func cancel(_ id: UInt64) {
-        _ = waiters.withLock { $0.removeValue(forKey: id) }
+    func cancel(_ ticket: Ticket) {
+        _ = take(ticket)
     }
 
-    /// After a publication (called with the window's new state, under its lock): answers the
-    /// requests it satisfies.
+    private func take(_ ticket: Ticket) -> Waiter? {
+        waiters.withLock { state in
+            guard let waiter = state.groups[ticket.condition]?[ticket.loop]?.waiters.removeValue(forKey: ticket.id) else { return nil }
+            state.count -= 1
+            if state.groups[ticket.condition]?[ticket.loop]?.waiters.isEmpty == true {
+                state.groups[ticket.condition]?[ticket.loop] = nil
+                if state.groups[ticket.condition]?.isEmpty == true { state.groups[ticket.condition] = nil }
+            }
+            return waiter
+        }
+    }
+
+    /// After a publication (with the window's new state): answers the requests it satisfies.
     func published(_ window: borrowing LiveWindow) {
-        let ready = waiters.withLock { waiters -> [Waiter] in
-            guard !waiters.isEmpty else { return [] }
-            var ready: [Waiter] = []
-            for (id, waiter) in waiters where waiter.isReady(window) {
-                ready.append(waiter)
-                waiters[id] = nil
+        let ready = waiters.withLock { state -> [Group] in
+            guard state.count > 0 else { return [] }
+            var ready: [Group] = []
+            for condition in Array(state.groups.keys) where condition.isMet(in: window) {
+                for group in state.groups.removeValue(forKey: condition)!.values {
+                    state.count -= group.waiters.count
+                    ready.append(group)
+                }
             }
             return ready
         }
-        for waiter in ready { waiter.resume(true) }
+        Self.deliver(ready, true)
     }
 
     /// Answers the requests whose deadline has passed (false).
     func expire(now: ContinuousClock.Instant = .now) {
-        let late = waiters.withLock { waiters -> [Waiter] in
-            var late: [Waiter] = []
-            for (id, waiter) in waiters where waiter.deadline <= now {
-                late.append(waiter)
-                waiters[id] = nil
+        let late = waiters.withLock { state -> [Group] in
+            guard state.count > 0 else { return [] }
+            var late: [Group] = []
+            for (condition, groups) in state.groups {
+                for (key, group) in groups {
+                    var expired = Group(loop: group.loop)
+                    for (id, waiter) in group.waiters where waiter.deadline <= now { expired.waiters[id] = waiter }
+                    guard !expired.waiters.isEmpty else { continue }
+                    for id in expired.waiters.keys { state.groups[condition]![key]!.waiters[id] = nil }
+                    if state.groups[condition]![key]!.waiters.isEmpty { state.groups[condition]![key] = nil }
+                    state.count -= expired.waiters.count
+                    late.append(expired)
+                }
+                if state.groups[condition]!.isEmpty { state.groups[condition] = nil }
             }
             return late
         }
-        for waiter in late { waiter.resume(false) }
+        Self.deliver(late, false)
     }
 
     /// Answers every held request (false): the channel stops.
     func releaseAll() {
-        let all = waiters.withLock { waiters -> [Waiter] in
-            defer { waiters = [:] }
-            return Array(waiters.values)
+        let all = waiters.withLock { state -> [Group] in
+            defer { state = ([:], 0) }
+            return state.groups.values.flatMap(\.values)
         }
-        for waiter in all { waiter.resume(false) }
+        Self.deliver(all, false)
     }
 
-    private func resume(_ id: UInt64, _ value: Bool) {
-        if let waiter = waiters.withLock({ $0.removeValue(forKey: id) }) { waiter.resume(value) }
+    /// Runs the waiters' `resume`: at once for those without a loop, in one task per group on
+    /// its event loop for the others.
+    private static func deliver(_ groups: [Group], _ value: Bool) {
+        for group in groups {
+            let waiters = group.waiters
+            guard let loop = group.loop else {
+                for waiter in waiters.values { waiter.resume(value) }
+                continue
+            }
+            loop.execute { for waiter in waiters.values { waiter.resume(value) } }
+        }
     }
 }

@@ -143,10 +143,7 @@ struct LiveResponder: Sendable {
                 for part in parts { try await writer.write(part) }
                 next += parts.count
                 if complete { break }
-                let index = next
-                let more = await channel.held.wait(for: channel.window, until: deadline) { window in
-                    window.part(folder: folder, segmentStart: start, index: index) != nil || window.segment(folder: folder, start: start) != nil
-                }
+                let more = await channel.held.wait(for: channel.window, until: deadline, .part(folder: folder, segmentStart: start, index: next))
                 if !more { break }
             }
             try await writer.finish(nil)
@@ -158,7 +155,7 @@ struct LiveResponder: Sendable {
     struct Hold: Sendable {
         let channel: LiveChannel
         let deadline: ContinuousClock.Instant
-        let isReady: @Sendable (borrowing LiveWindow) -> Bool
+        let condition: HeldRequests.Condition
     }
 
     /// How a playlist request with LL-HLS query parameters is answered.
@@ -187,9 +184,8 @@ struct LiveResponder: Sendable {
         if sequence > next + 2 {
             return .refused(.badRequest, "_HLS_msn \(sequence) is too far beyond the live edge (\(next))", maxAge: nil)
         }
-        return .wait(Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * target)) {
-            $0.hasPublished(folder: folder, sequence: sequence, part: partIndex)
-        })
+        return .wait(Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * target),
+                          condition: .published(folder: folder, sequence: sequence, part: partIndex)))
     }
 
     /// A request for the part the preload hint names (the next part of the segment being
@@ -202,9 +198,8 @@ struct LiveResponder: Sendable {
             return progress.start == start && progress.parts.count == index
         }
         guard hinted else { return nil }
-        return Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration))) {
-            $0.part(folder: folder, segmentStart: start, index: index) != nil || $0.segment(folder: folder, start: start) != nil
-        }
+        return Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration)),
+                    condition: .part(folder: folder, segmentStart: start, index: index))
     }
 
     /// The request that makes `live/<raw>` wait now, if it does (what the gate parks).
@@ -225,15 +220,15 @@ struct LiveResponder: Sendable {
         } else {
             hold = nil
         }
-        guard let hold, !channel.window.withLock({ hold.isReady($0) }) else { return nil }
+        guard let hold, !channel.window.withLock({ hold.condition.isMet(in: $0) }) else { return nil }
         return hold
     }
 
     /// Waits for a hold (true when what it waits for is published). A request the gate held
     /// until its deadline is not held again.
     private func wait(_ hold: Hold, _ request: Request) async -> Bool {
-        if request.headers[HeldRequestGate.expiredField] != nil { return hold.channel.window.withLock { hold.isReady($0) } }
-        return await hold.channel.held.wait(for: hold.channel.window, until: hold.deadline, hold.isReady)
+        if request.headers[HeldRequestGate.expiredField] != nil { return hold.channel.window.withLock { hold.condition.isMet(in: $0) } }
+        return await hold.channel.held.wait(for: hold.channel.window, until: hold.deadline, hold.condition)
     }
 
     /// A full or partial (Range) response for an in-memory resource, with conditional GET.
