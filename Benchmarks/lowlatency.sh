@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Low latency of `kerf serve` (LL-HLS over an RTMP push channel, 2 s segments, 0.5 s parts):
-#  1. ffmpeg publishes a 1080p30 test pattern over RTMP for KERF_LL_SECONDS (default 40).
+#  1. ffmpeg publishes a 1080p30 test pattern over RTMP for KERF_LL_SECONDS (default 40), the
+#     wall-clock time burnt into each frame (drawtext, DejaVu Sans from fonts-dejavu-core,
+#     installed with apt when missing): a player of the channel shows its delay against a clock.
 #     - part answer latency: Kerf measures, for every video part, the time from reading the
 #       packet that completes it to the requests held for it being answered; /metrics gives
 #       p50/p99 (target p99 < 10 ms).
@@ -24,6 +26,11 @@ log() { echo "== $*" >&2; }
 # shellcheck source=Benchmarks/common.sh
 source "$script_dir/common.sh"
 require_kerf
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+if [[ ! -f $FONT ]]; then
+    log "installing fonts-dejavu-core (the burnt-in clock's font)"
+    as_root apt-get install -y -q fonts-dejavu-core >&2 || die "could not install fonts-dejavu-core"
+fi
 SECONDS_TOTAL="${KERF_LL_SECONDS:-40}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-ll}"
 PORT=18095
@@ -50,8 +57,12 @@ EOF
 SERVER=$!
 sleep 1
 STARTED=$(date +%s.%N)
+# The clock: the wall-clock time each frame is published at (ffmpeg's start plus the frame's
+# timestamp, as -re paces it), UTC to the millisecond.
+CLOCK="drawtext=fontfile=$FONT:fontsize=72:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=12:x=40:y=40"
+CLOCK+=":text='%{pts\\:gmtime\\:$STARTED\\:%H\\\\\\:%M\\\\\\:%S}.%{eif\\:mod(1000*(t+$STARTED)\\,1000)\\:d\\:3} UTC'"
 ffmpeg -v error -re -f lavfi -i testsrc2=size=1920x1080:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 \
-  -t "$SECONDS_TOTAL" -c:v libx264 -preset ultrafast -tune zerolatency -g 60 -keyint_min 60 -sc_threshold 0 \
+  -vf "$CLOCK" -t "$SECONDS_TOTAL" -c:v libx264 -preset ultrafast -tune zerolatency -g 60 -keyint_min 60 -sc_threshold 0 \
   -c:a aac -f flv "rtmp://127.0.0.1:$RTMP/live/news?key=benchmark-key" &
 
 python3 - "$PORT" "$STARTED" "$SECONDS_TOTAL" "$SERVER" <<'PY'
