@@ -13,4 +13,16 @@ public struct ContainerInfo: Sendable, Hashable, Codable {
     public var size: Int64?
     /// Container-level metadata tags (title, encoder…), sorted by key on output.
     public var tags: [String: String]
+
+    /// `formatName` alone, for a container known without libavformat (packets made elsewhere).
+    public init(formatName: String, formatLongName: String? = nil, duration: MediaTime? = nil, startTime: MediaTime? = nil,
+                bitRate: Int? = nil, size: Int64? = nil, tags: [String: String] = [:]) {
+        self.formatName = formatName
+        self.formatLongName = formatLongName
+        self.duration = duration
+        self.startTime = startTime
+        self.bitRate = bitRate
+        self.size = size
+        self.tags = tags
+    }
 }

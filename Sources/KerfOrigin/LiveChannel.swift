@@ -209,9 +209,9 @@ final class LiveChannel: Sendable {
         if isPush {
             guard let pipe = waitForPublisher() else { return }
             defer { pipe.finish() }
-            let input: MediaInput
+            let input: any PacketSource
             do {
-                input = try MediaInput(source: pipe, name: "rtmp://…/live/\(name)", formatName: "flv")
+                input = try published(pipe)
             } catch {
                 throw OriginError(file: "rtmp://…/live/\(name)", message: "the publisher's stream cannot be read", reason: "\(error)")
             }
@@ -303,8 +303,25 @@ final class LiveChannel: Sendable {
         try transcoded(try MediaInput(url: path, options: options, interrupt: stopFlag), encoder: &encoder)
     }
 
+    /// A publisher's stream: libavformat's FLV demuxer reads it, unless its video tags have
+    /// Enhanced RTMP headers (HEVC, AV1), which `EnhancedRTMPSource` reads. The tags before
+    /// the first video tag are looked at first, then given to whichever reads the stream.
+    private func published(_ pipe: FLVPipe) throws -> any PacketSource {
+        let reader = FLVTagReader(source: pipe)
+        var read: [FLVTagReader.Tag] = []
+        while read.count < 1024, reader.count < 16 << 20, let tag = try reader.next() {
+            read.append(tag)
+            if tag.type == 9 { break }
+        }
+        let name = "rtmp://…/live/\(name)"
+        if let last = read.last, EnhancedRTMPSource.isEnhancedVideo(last) {
+            return try EnhancedRTMPSource(reader: reader, read: read, name: name)
+        }
+        return try MediaInput(source: ReplayedByteSource(prefix: reader.recorded, rest: pipe), name: name, formatName: "flv")
+    }
+
     /// The input itself, or with a `ladder:` a transcoder over it.
-    private func transcoded(_ input: MediaInput, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
+    private func transcoded(_ input: any PacketSource, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         guard let ladder = configuration.ladder else { return input }
         let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),

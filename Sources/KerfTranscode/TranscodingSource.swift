@@ -15,7 +15,7 @@ public final class TranscodingSource: PacketSource {
     public let tracks: [TrackInfo]
     public let container: ContainerInfo
     private let parameters: [CodecParameters]
-    private let input: MediaInput
+    private let input: any PacketSource
     private let collector: PacketCollector
     private var routes: [Int: Route] = [:]
     private var copyTracks: [Int] = []
@@ -39,7 +39,7 @@ public final class TranscodingSource: PacketSource {
     ///   - plan: the treatment of each track (unplanned tracks are left out).
     ///   - rungs: the ladder fitted to the source video.
     ///   - encoder: the selected family and its device; `decodeDevice` the device decoding uses.
-    public init(input: MediaInput, plan: TranscodePlan, rungs: [Ladder.ResolvedRung], family: EncoderFamily,
+    public init(input: any PacketSource, plan: TranscodePlan, rungs: [Ladder.ResolvedRung], family: EncoderFamily,
                 device: HardwareDevice?, decodeDevice: HardwareDevice?, segmentDuration: MediaTime,
                 threadsPerEncoder: Int = 0, logger: Logger) throws {
         self.input = input
@@ -174,7 +174,12 @@ public final class TranscodingSource: PacketSource {
     /// Reads one input packet and sends it where it goes.
     private func pump() throws {
         var damaged = DecodeErrors()
-        guard let result = try damaged.skippingCorrupt({ () throws(MediaError) in try input.read(into: reading) }) else {
+        guard let result = try damaged.skippingCorrupt({ () throws(MediaError) in
+            do { return try input.read(into: reading) } catch let error as MediaError { throw error } catch {
+                // A source that is not a demuxer (an RTMP publisher's packets) failing.
+                throw MediaError(.io, "cannot read the input: \(error)", file: url)
+            }
+        }) else {
             // A damaged stretch of the container: the decoders resynchronise on what follows.
             unreadable += 1
             if unreadable > 1000 { throw TranscodeError(.undecodable, "the input is unreadable", reason: damaged.first ?? "", file: url) }

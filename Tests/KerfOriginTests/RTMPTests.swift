@@ -1,4 +1,5 @@
 import Foundation
+import KerfMedia
 import KerfTestSupport
 import NIOCore
 import Testing
@@ -197,6 +198,103 @@ import Testing
         #expect(!connection.receive(atLeast: 1 + 2 * 1536).closed)
         await origin.stop()
         #expect(connection.receive(atLeast: 1 << 20).closed)
+    }
+
+    /// An Enhanced RTMP publisher (HEVC under the `hvc1` FourCC with B-frames and composition
+    /// offsets, or AV1 under `av01`; AAC audio) is read without the FLV demuxer: the channel
+    /// publishes CMAF whose every frame ffprobe decodes, at the source's size.
+    @Test(arguments: ["hevc", "av1"]) func enhancedRTMPPublishes(_ codec: String) async throws {
+        let origin = try await Self.origin(["news"])
+        defer { Task { await origin.stop() } }
+        let port = try #require(origin.server.rtmpPort)
+        let dir = try Fixtures.temporaryDirectory("kerf-ertmp")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var source = Fixtures.path("hevc_aac.mp4")
+        let (fourCC, size, expectedFrames) = codec == "hevc" ? ("hvc1", "640,360", 180) : ("av01", "320,180", 75)
+        if codec == "av1" {
+            source = dir.appendingPathComponent("av1.mp4").path
+            let made = try Command.run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-f", "lavfi",
+                                                  "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-c:v", "libsvtav1",
+                                                  "-preset", "12", "-g", "25", "-c:a", "aac", "-y", source])
+            try #require(made.status == 0, "\(made.stderr)")
+        }
+        let input = try MediaInput(url: source)
+        let video = try #require(input.tracks.first { $0.mediaType == .video })
+        let audio = try #require(input.tracks.first { $0.mediaType == .audio })
+
+        let connection = try RawConnection(port: port)
+        connection.send(bytes: [3] + [UInt8](repeating: 0, count: 8) + (8..<1536).map { _ in UInt8.random(in: 0...255) })
+        let answer = connection.receiveBytes(atLeast: 1 + 2 * 1536)
+        #expect(!answer.closed && answer.bytes.count == 1 + 2 * 1536)
+        connection.send(bytes: Array(answer.bytes[1..<1537]))
+        func send(_ message: RTMPMessage, on chunkStream: UInt8, chunkSize: Int = 4096) {
+            var bytes = message.chunks(chunkSize: chunkSize, chunkStream: chunkStream)
+            connection.send(bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
+        }
+        send(.control(RTMPMessage.Kind.setChunkSize, 4096), on: 2, chunkSize: 128)
+        send(.command([.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
+                                                                .init(key: "type", value: .string("nonprivate"))])]), on: 3)
+        send(.command([.string("createStream"), .number(2), .null]), on: 3)
+        send(.command([.string("publish"), .number(3), .null, .string("news?key=key-of-news"), .string("live")], streamID: 1), on: 4)
+        func media(_ type: UInt8, _ timestamp: Int64, _ payload: [UInt8]) {
+            send(RTMPMessage(type: type, streamID: 1, timestamp: UInt32(timestamp), payload: ByteBuffer(bytes: payload)), on: type == 9 ? 6 : 7)
+        }
+        // Extended video header: IsExHeader | FrameType << 4 | PacketType, then the FourCC.
+        let tag = Array(fourCC.utf8)
+        media(9, 0, [0x80 | 0x10 | 0] + tag + video.extradata)
+        media(8, 0, [0xAF, 0] + audio.extradata)
+        // Packets in decode order, RTMP timestamps 200 ms ahead (B-frames start below zero),
+        // sent four times faster than real time.
+        let packet = Packet()
+        let started = Date()
+        var frames = 0
+        while try input.read(into: packet) == .packet {
+            guard let dts = packet.dts?.rescaled(to: 1000).value, let pts = packet.pts?.rescaled(to: 1000).value else { continue }
+            let bytes = packet.bytes
+            if packet.streamIndex == video.index {
+                // HEVC's coded frames carry a signed 24-bit composition offset, AV1's none.
+                let offset = Int32(pts - dts)
+                let composition = codec == "hevc"
+                    ? [UInt8(truncatingIfNeeded: offset >> 16), UInt8(truncatingIfNeeded: offset >> 8), UInt8(truncatingIfNeeded: offset)] : []
+                media(9, dts + 200, [0x80 | (packet.isKeyframe ? 0x10 : 0x20) | 1] + tag + composition + bytes)
+                frames += 1
+            } else if packet.streamIndex == audio.index {
+                media(8, dts + 200, [0xAF, 1] + bytes)
+            }
+            let due = Double(dts) / 4000 - Date().timeIntervalSince(started)
+            if due > 0 { try await Task.sleep(for: .seconds(due)) }
+        }
+        #expect(frames == expectedFrames)
+        send(.command([.string("deleteStream"), .number(4), .null, .number(1)]), on: 3)
+        try await Task.sleep(for: .milliseconds(500))
+        connection.close()
+
+        // Every frame published: the last segment is completed when the publisher leaves.
+        let base = origin.base + "/live/news/"
+        let folder = "video_\(video.height ?? 0)p/"
+        var playlist = ""
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            playlist = String(decoding: try await curl([base + folder + "playlist.m3u8"]).body, as: UTF8.self)
+            let listed = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
+                .compactMap { Double($0.dropFirst("#EXTINF:".count).prefix { $0 != "," }) }.reduce(0, +)
+            if listed > Double(expectedFrames) / (codec == "hevc" ? 30 : 25) - 0.05 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let master = String(decoding: try await curl([base + "master.m3u8"]).body, as: UTF8.self)
+        #expect(master.contains("CODECS=\"\(video.codecString ?? "?"),mp4a.40.2\""), "\(master)")
+        #expect(master.contains("RESOLUTION=\(size.replacingOccurrences(of: ",", with: "x"))"), "\(master)")
+        var joined = Data()
+        let uris = playlist.split(separator: "\n").filter { $0.hasPrefix("seg_") }
+        let map = try #require(playlist.split(separator: "\n").first { $0.hasPrefix("#EXT-X-MAP:URI=") })
+        joined += try await curl([base + folder + map.dropFirst("#EXT-X-MAP:URI=\"".count).dropLast()]).body
+        for uri in uris { joined += try await curl([base + folder + uri]).body }
+        let file = dir.appendingPathComponent("video.mp4")
+        try joined.write(to: file)
+        let probe = try Command.run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                                               "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", file.path])
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(codec),\(size),\(expectedFrames)",
+                "\(probe.stdout) \(probe.stderr)")
     }
 
     /// Two publishers on two channels at once both play; a wrong key, an unknown channel and a

@@ -29,22 +29,40 @@ final class RawConnection {
     /// Sends the bytes; false when the peer has closed the connection.
     @discardableResult
     func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+        send(bytes: Array(text.utf8))
+    }
+
+    /// Sends the bytes (all of them, in as many writes as it takes); false when the peer has
+    /// closed the connection.
+    @discardableResult
+    func send(bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count <= 0 { return false }
+            sent += count
+        }
+        return true
     }
 
     /// Reads what arrives until the peer closes, `count` bytes arrived, or the receive timeout
     /// passes. `closed` tells whether the peer closed.
     func receive(atLeast count: Int = 1) -> (text: String, closed: Bool) {
+        let (bytes, closed) = receiveBytes(atLeast: count)
+        return (String(decoding: bytes, as: UTF8.self), closed)
+    }
+
+    /// The same, as bytes.
+    func receiveBytes(atLeast count: Int = 1) -> (bytes: [UInt8], closed: Bool) {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while data.count < count {
             let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if read == 0 { return (String(decoding: data, as: UTF8.self), true) }
-            if read < 0 { return (String(decoding: data, as: UTF8.self), errno == ECONNRESET) }
+            if read == 0 { return (data, true) }
+            if read < 0 { return (data, errno == ECONNRESET) }
             data += buffer[0..<read]
         }
-        return (String(decoding: data, as: UTF8.self), false)
+        return (data, false)
     }
 
     /// Closes the connection (once; later calls do nothing).
