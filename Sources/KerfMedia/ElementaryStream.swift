@@ -55,6 +55,9 @@ public enum ElementaryStream {
                 av_channel_layout_default(&parameters.pointee.ch_layout, Int32(config.channels))
             }
         }
+        if parameters.pointee.codec_type == AVMEDIA_TYPE_AUDIO, parameters.pointee.sample_rate <= 0 {
+            throw MediaError(.invalidData, "the \(codec) configuration record gives no sample rate")
+        }
         // The configuration record as it came (the decoder may have rewritten its own copy).
         return try CodecParameters(copying: parameters).replacingExtradata(extradata)
     }

@@ -74,7 +74,7 @@ final class EnhancedRTMPSource: PacketSource {
             }
             if videoConfig != nil, let firstFrame {
                 if audioConfig != nil { break }
-                if tag.timestamp >= firstFrame + 1000 { break }
+                if tag.timestamp &- firstFrame >= 1000 { break }
             }
         }
         guard let videoConfig, firstFrame != nil else {
@@ -151,10 +151,17 @@ final class EnhancedRTMPSource: PacketSource {
     /// An extended video tag: its configuration record or coded frame; nil for tags that carry
     /// neither (end of sequence, metadata).
     static func parseVideo(_ payload: [UInt8]) throws -> Video? {
-        guard payload.count >= 5, payload[0] & 0x80 != 0 else {
+        guard let first = payload.first, first & 0x80 != 0 else {
             throw UnsupportedStream(description: "a legacy video tag in an Enhanced RTMP stream")
         }
-        let frameType = (payload[0] >> 4) & 0x07, packetType = payload[0] & 0x0F
+        let frameType = (first >> 4) & 0x07, packetType = first & 0x0F
+        // A command frame (one byte, no FourCC) unless it is metadata; multitrack and ModEx
+        // put other fields where the FourCC would be.
+        if frameType == 5 && packetType != 4 { return nil }
+        if packetType == 6 || packetType == 7 {
+            throw UnsupportedStream(description: "Enhanced RTMP multitrack and ModEx video are not taken")
+        }
+        guard payload.count >= 5 else { throw UnsupportedStream(description: "a truncated Enhanced RTMP video tag") }
         let fourCC = String(decoding: payload[1..<5], as: UTF8.self)
         guard let codec = videoCodecs[fourCC] else {
             throw UnsupportedStream(description: "Enhanced RTMP video \(fourCC.debugDescription) is not taken (hvc1 and av01 are)")
@@ -171,8 +178,6 @@ final class EnhancedRTMPSource: PacketSource {
             return .frame(payload[5...], composition: 0, keyframe: frameType == 1)
         case 3:  // CodedFramesX: no offset
             return .frame(payload[5...], composition: 0, keyframe: frameType == 1)
-        case 6, 7:
-            throw UnsupportedStream(description: "Enhanced RTMP multitrack and ModEx video are not taken")
         default:  // SequenceEnd, Metadata, MPEG2TSSequenceStart
             return nil
         }

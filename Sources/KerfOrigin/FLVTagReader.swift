@@ -18,7 +18,9 @@ final class FLVTagReader {
 
     private let source: any ByteSource
     private var readHeader = false
-    var recording = true
+    var recording = true {
+        didSet { if !recording { recorded = [] } }
+    }
     private(set) var recorded: [UInt8] = []
     /// Bytes read so far.
     private(set) var count = 0

@@ -36,6 +36,8 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests handed on whose response has not ended yet: only a request with nothing ahead
     /// of it is parked.
     private var inFlight = 0
+    /// The client half-closed while a request was parked.
+    private var inputClosed = false
 
     init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int) {
         self.live = live
@@ -76,17 +78,31 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
+    /// The client half-closed while a request is parked: the end of its input reaches
+    /// Hummingbird after the request does, else the connection would close unanswered.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if holding != nil, let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        // The client went away: its held request is forgotten, not answered.
-        if let holding { holding.held.cancel(holding.ticket) }
-        holding = nil
-        parked = []
+        forget()
         context.fireChannelInactive()
     }
 
+    /// Runs when the connection closes (Hummingbird's state handler does not pass
+    /// `channelInactive` on): a parked request is forgotten, not answered.
     func handlerRemoved(context: ChannelHandlerContext) {
+        forget()
+    }
+
+    private func forget() {
         if let holding { holding.held.cancel(holding.ticket) }
         holding = nil
+        parked = []
     }
 
     /// What the request waits for, when it is a GET or HEAD of a live LL-HLS playlist or part
@@ -123,5 +139,9 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(wrapInboundOut(part))
         }
         context.fireChannelReadComplete()
+        if inputClosed {
+            inputClosed = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
     }
 }

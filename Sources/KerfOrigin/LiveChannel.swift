@@ -309,9 +309,15 @@ final class LiveChannel: Sendable {
     private func published(_ pipe: FLVPipe) throws -> any PacketSource {
         let reader = FLVTagReader(source: pipe)
         var read: [FLVTagReader.Tag] = []
+        // Up to the first video tag, or a second of audio without one (audio only).
+        var firstAudio: UInt32?
         while read.count < 1024, reader.count < 16 << 20, let tag = try reader.next() {
             read.append(tag)
             if tag.type == 9 { break }
+            if tag.type == 8 {
+                if let firstAudio, tag.timestamp &- firstAudio >= 1000 { break }
+                firstAudio = firstAudio ?? tag.timestamp
+            }
         }
         let name = "rtmp://…/live/\(name)"
         if let last = read.last, EnhancedRTMPSource.isEnhancedVideo(last) {
@@ -472,11 +478,10 @@ final class LiveChannel: Sendable {
             let stored = rendition?.segments.last, name = rendition.flatMap { r in r.segments.last.map(r.fileName) }
             channel.metrics.segments.increment()
             if let stored, let name, stored.start == segment.start {
-                guard channel.archiving("a segment", { try $0.store(folder: folder, name: name, bytes: segment.bytes) }) else {
-                    // Not on disk: served from memory for as long as it is listed, and not journaled.
+                if !channel.archiving("a segment", { try $0.store(folder: folder, name: name, bytes: segment.bytes) }) {
+                    // Not on disk: served from memory for as long as it is listed (journaled all
+                    // the same, so the numbering survives a restart).
                     channel.window.withLock { $0.keepInMemory(folder: folder, sequence: stored.sequence) }
-                    channel.archive?.remove(removed)
-                    return now
                 }
                 channel.journal([.segment(folder: folder, epoch: epoch, sequence: stored.sequence, start: stored.start,
                                           duration: stored.duration, timescale: segment.timescale, size: stored.size,

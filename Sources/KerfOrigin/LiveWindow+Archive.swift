@@ -48,7 +48,7 @@ extension LiveWindow {
         var files = Set<String>()
         for (folder, rendition) in renditions {
             for epoch in rendition.inits.keys { files.insert("\(folder)/init_\(epoch).mp4") }
-            for segment in rendition.segments where !segment.pinned { files.insert("\(folder)/\(rendition.fileName(segment))") }
+            for segment in rendition.segments { files.insert("\(folder)/\(rendition.fileName(segment))") }
         }
         return files
     }
@@ -72,8 +72,9 @@ extension LiveWindow {
             for epoch in rendition.inits.keys.sorted() {
                 records.append(.initialization(folder: folder, epoch: epoch, timescale: rendition.timescale))
             }
-            // A pinned segment is not on disk: a restart leaves a hole rather than a dead reference.
-            for segment in rendition.segments where !segment.pinned {
+            // A pinned segment (not on disk) is journaled all the same: after a restart it is a
+            // 404, and the numbering of the ones after it stays right.
+            for segment in rendition.segments {
                 records.append(.segment(folder: folder, epoch: segment.epoch, sequence: segment.sequence, start: segment.start,
                                         duration: segment.duration, timescale: rendition.timescale, size: segment.size,
                                         etag: segment.etag, discontinuity: segment.discontinuity))

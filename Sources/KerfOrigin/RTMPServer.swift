@@ -28,8 +28,9 @@ final class RTMPServer: Sendable {
     private let logger: Logger
     private let connections = Atomic<Int>(0)
     private let server = Mutex<(any Channel)?>(nil)
-    /// Open connections by channel identity, closed by `stop()`.
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Open connections by channel identity, closed by `stop()` (after which any connection
+    /// still being accepted is closed at once).
+    private let open = Mutex<(channels: [ObjectIdentifier: any Channel], stopped: Bool)>(([:], false))
 
     init(channels: [String: LiveChannel], limits: Limits, logger: Logger) {
         self.channels = channels
@@ -65,14 +66,21 @@ final class RTMPServer: Sendable {
         }
         try? await channel?.close()
         // Publishers still connected are disconnected; their channels wait for the next one.
-        let connections = open.withLock { Array($0.values) }
+        let connections = open.withLock { state in
+            state.stopped = true
+            return Array(state.channels.values)
+        }
         for connection in connections { try? await connection.close() }
     }
 
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        open.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
+        let stopped = open.withLock { state in
+            if !state.stopped { state.channels[id] = channel }
+            return state.stopped
+        }
+        if stopped { return channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.channels.removeValue(forKey: id) } }
     }
 
     func connectionOpened() -> Bool {

@@ -347,7 +347,7 @@ import KerfTranscode
     }
 
     /// A segment whose archive write failed keeps its bytes in memory past the horizon (memory
-    /// is its only copy) and stays out of the journal and the files the window refers to.
+    /// is its only copy); it stays in the journal, so a restart numbers what follows alike.
     @Test func unarchivedSegmentStaysInMemory() throws {
         var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
         info.codecString = "avc1.42c00c"
@@ -367,13 +367,10 @@ import KerfTranscode
         let segments = window.renditions["video"]!.segments
         #expect(segments.count == 8)
         #expect(segments.map { $0.body != nil } == [false, true, false, false, false, true, true, true])
-        let pinned = window.renditions["video"]!.fileName(segments[1])
-        #expect(!window.referencedFiles.contains("video/\(pinned)"))
-        #expect(window.referencedFiles.contains("video/\(window.renditions["video"]!.fileName(segments[0]))"))
         let journaled = window.records().compactMap { record -> UInt64? in
             if case .segment(_, _, let sequence, _, _, _, _, _, _) = record { return sequence } else { return nil }
         }
-        #expect(journaled == segments.map(\.sequence).filter { $0 != segments[1].sequence })
+        #expect(journaled == segments.map(\.sequence))
     }
 
     /// LL-HLS: parts listed with a preload hint and rendition reports; a request held for a

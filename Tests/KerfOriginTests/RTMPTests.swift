@@ -131,6 +131,27 @@ import Testing
         }
     }
 
+    /// Extended video tag headers: configuration, coded frames with and without composition
+    /// offsets, command frames skipped, what is not taken refused.
+    @Test func enhancedVideoTags() throws {
+        let hvc1 = Array("hvc1".utf8), av01 = Array("av01".utf8)
+        guard case .config("hevc", [1, 2])? = try EnhancedRTMPSource.parseVideo([0x90] + hvc1 + [1, 2]) else { Issue.record("config"); return }
+        guard case .frame(let data, -2, true)? = try EnhancedRTMPSource.parseVideo([0x91] + hvc1 + [0xFF, 0xFF, 0xFE, 9]),
+              Array(data) == [9] else { Issue.record("hvc1 frame"); return }
+        guard case .frame(let x, 0, false)? = try EnhancedRTMPSource.parseVideo([0xA3] + hvc1 + [7]), Array(x) == [7] else {
+            Issue.record("CodedFramesX"); return
+        }
+        guard case .frame(let a, 0, true)? = try EnhancedRTMPSource.parseVideo([0x91] + av01 + [5]), Array(a) == [5] else {
+            Issue.record("av01 frame"); return
+        }
+        #expect(try EnhancedRTMPSource.parseVideo([0xD1, 0x00]) == nil)  // command frame
+        #expect(try EnhancedRTMPSource.parseVideo([0x92] + hvc1) == nil)  // end of sequence
+        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x96, 0x00, 0x01]) }
+        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x91] + Array("vp09".utf8)) }
+        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x17, 1, 0, 0, 0]) }
+        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x91, 0x68]) }
+    }
+
     // MARK: end to end
 
     static func origin(_ channels: [String]) async throws -> RunningOrigin {
