@@ -73,6 +73,8 @@ cmp <(curl -s "http://127.0.0.1:$NGINX_PORT/vod/bench/segment.m4s") <(curl -s "h
 # Prints "requests/s p99_ms" for one wrk run.
 measure() {  # url connections
   local out
+  # The previous run's connections close first (neither server pays for the other's).
+  sleep 2
   out=$(wrk -t2 -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency "$1")
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")

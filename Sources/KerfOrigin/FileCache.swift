@@ -3,14 +3,20 @@ import Synchronization
 /// Recently served VOD files kept in memory (`file-cache:` MiB), so a hot playlist or segment
 /// costs no trip to the thread pool: an entry is served as it is for `validity` after it was
 /// read, then the next request reads the file again (a package rewritten on disk is seen within
-/// that second, as with nginx's open_file_cache_valid). Keyed by the raw request path, so a
+/// that second, as with nginx's open_file_cache_valid); while that one read is under way (up to
+/// `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw request path, so a
 /// rejected path never enters; entries larger than `largestEntry` are never kept. When the
 /// total passes the capacity, the entries read longest ago go first.
 final class FileCache: Sendable {
     private struct Entry {
         var file: ServedFile
         var readAt: ContinuousClock.Instant
+        /// A request is reading the file again: until then the entry still answers.
+        var refreshingUntil: ContinuousClock.Instant?
     }
+
+    /// How long an expired entry keeps answering while one request reads the file again.
+    static let refreshGrace = Duration.milliseconds(200)
 
     let capacity: Int
     let largestEntry: Int
@@ -29,12 +35,20 @@ final class FileCache: Sendable {
     }
 
     /// The cached file for `raw` when it was read less than `validity` ago.
-    func lookup(_ raw: Substring) -> ServedFile? {
+    /// - Parameter stale: past the validity, the first such caller gets nil (its request goes
+    ///   on to read the file again, with `stale` false all the way) and the next ones get the
+    ///   entry for the refresh grace.
+    func lookup(_ raw: Substring, stale: Bool = false) -> ServedFile? {
         guard capacity > 0 else { return nil }
         let now = ContinuousClock.now
+        let key = String(raw)
         return state.withLock { state in
-            guard let entry = state.entries[String(raw)], now - entry.readAt < validity else { return nil }
-            return entry.file
+            guard let entry = state.entries[key] else { return nil }
+            if now - entry.readAt < validity { return entry.file }
+            guard stale else { return nil }
+            if let until = entry.refreshingUntil, now < until { return entry.file }
+            state.entries[key]?.refreshingUntil = now + Self.refreshGrace
+            return nil
         }
     }
 

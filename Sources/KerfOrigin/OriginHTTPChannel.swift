@@ -14,6 +14,7 @@ struct OriginHTTPChannel: ServerChildChannel {
 
     let http: HTTP1Channel
     let headerTimeout: TimeAmount
+    let idleTimeout: TimeAmount
     let connections: ConnectionCount
     let fastPath: VODResponder?
     /// Parks held LL-HLS requests on the event loop (nil without low-latency channels).
@@ -23,8 +24,11 @@ struct OriginHTTPChannel: ServerChildChannel {
          gate: (@Sendable () -> HeldRequestGate)?) {
         self.fastPath = fastPath
         self.gate = gate
+        idleTimeout = .seconds(Int64(configuration.idleTimeout))
         http = HTTP1Channel(responder: responder, configuration: .init(
-            idleTimeout: .seconds(Int64(configuration.idleTimeout)),
+            // With the fast path, the raw responder keeps the idle timeout (it answers requests
+            // the connection state handler never sees).
+            idleTimeout: fastPath == nil ? .seconds(Int64(configuration.idleTimeout)) : nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
                                             maxHeaderListSize: configuration.maxHeaderSize,
                                             maxHeaderFieldCount: 100)))
@@ -34,6 +38,7 @@ struct OriginHTTPChannel: ServerChildChannel {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let admitted = connections.open()
+        let activity = ConnectionActivity()
         let connections = connections
         channel.closeFuture.whenComplete { _ in connections.close() }
         do {
@@ -45,6 +50,9 @@ struct OriginHTTPChannel: ServerChildChannel {
                 try channel.pipeline.syncOperations.addHandler(ConnectionRefusal())
             }
             try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
+            if let fastPath {
+                try channel.pipeline.syncOperations.addHandler(RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout))
+            }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
@@ -56,7 +64,10 @@ struct OriginHTTPChannel: ServerChildChannel {
         return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath, gate] value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-            if let fastPath { try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state)) }
+            if let fastPath {
+                try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state))
+                try operations.addHandler(ActivityTracker(activity: activity), position: .after(state))
+            }
             if let gate { try operations.addHandler(gate(), position: .after(state)) }
             return value
         }

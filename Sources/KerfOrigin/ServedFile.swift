@@ -19,6 +19,9 @@ final class ServedFile: Sendable {
     private let gzipBody = Mutex<ByteBuffer?>(nil)
     /// The fast path's whole response head (all but Date), for a file read whole.
     let fastHead: HTTPResponse?
+    /// The same as HTTP/1.1 bytes: the status line and header lines, without Date and the blank
+    /// line that ends the head (for `RawRequestResponder`).
+    let rawHead: ByteBuffer?
 
     init(file: OpenFile, path: Substring, configuration: OriginConfiguration) {
         self.file = file
@@ -45,8 +48,17 @@ final class ServedFile: Sendable {
             }
             fast[.server] = "kerf"
             fastHead = HTTPResponse(status: .ok, headerFields: fast)
+            var raw = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
+            for field in fast {
+                raw.writeString(field.name.rawName)
+                raw.writeString(": ")
+                raw.writeString(field.value)
+                raw.writeString("\r\n")
+            }
+            rawHead = raw
         } else {
             fastHead = nil
+            rawHead = nil
         }
     }
 

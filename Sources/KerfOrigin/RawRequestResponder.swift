@@ -1,0 +1,316 @@
+import KerfCore
+import NIOCore
+
+/// The origin's fastest path, on raw bytes in front of the HTTP decoder: a plain
+/// `GET`/`HEAD /vod/… HTTP/1.1` of a file the `FileCache` holds whole is answered with its
+/// response head made once (`ServedFile.rawHead`) and the cached bytes, without decoding the
+/// request into HTTP types or encoding the response. Pipelined requests in one read are all
+/// answered this way, in order.
+///
+/// The first request it does not answer (a Range, a conditional or gzip request, any header it
+/// does not vouch for, `Connection: close`, another method or version, a miss, a live or other
+/// path, a head over 8 KiB or max-header-size, a socket that takes no more) goes on to NIO's decoder and
+/// Hummingbird from its first byte, and so does everything after it on that connection: once a
+/// connection has been handed on, the router answers it (its plain GETs still from
+/// `CachedFileResponder`), so answers keep their order.
+///
+/// Requests answered here never reach Hummingbird's connection state handler, so the idle
+/// timeout is kept here instead (from `ConnectionActivity`), and graceful shutdown waits until
+/// the socket has taken the responses written here before it reaches the state handler.
+final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The longest request head looked at here (longer ones are the decoder's to refuse).
+    private let maximumHead: Int
+
+    private let vod: VODResponder
+    private let activity: ConnectionActivity
+    private let idleTimeout: TimeAmount
+    /// The connection has been handed on to the decoder for good.
+    private var handedOn = false
+    /// A request went to the router alone: what follows waits for its answer.
+    private var waitingForRouter = false
+    /// Bytes not looked at yet: the start of a head, or requests waiting for the router.
+    private var partial: ByteBuffer?
+    /// Bytes went on to the decoder since the last read completed.
+    private var forwarded = false
+    /// What may wait for the router before the connection is handed on for good.
+    static let maximumWaiting = 65_536
+    /// Graceful shutdown began: nothing more is answered here.
+    private var quiescing = false
+    private var idleCheck: Scheduled<Void>?
+    /// The Date header, formatted once a second.
+    private var date = ""
+    private var dateSecond: Int64 = -1
+
+    init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount) {
+        self.vod = vod
+        self.activity = activity
+        self.idleTimeout = idleTimeout
+        maximumHead = min(8192, vod.configuration.maxHeaderSize)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        activity.touch(context.eventLoop.now)
+        let loop = context.eventLoop, bound = NIOLoopBound((responder: self, context: context), eventLoop: loop)
+        // Called as the router's response ends: looked at once that write is done.
+        activity.routerAnswered = { loop.execute { bound.value.responder.routerAnswered(bound.value.context) } }
+        scheduleIdleCheck(context, in: idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        activity.routerAnswered = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !handedOn else {
+            forwarded = true
+            return context.fireChannelRead(data)
+        }
+        var input = unwrapInboundIn(data)
+        if var earlier = partial {
+            earlier.writeBuffer(&input)
+            input = earlier
+        }
+        partial = input
+        if waitingForRouter {
+            // Kept until the router has answered; a client that pipelines this much more is
+            // the decoder's from now on.
+            if input.readableBytes > Self.maximumWaiting { handOnForGood(context) }
+            return
+        }
+        process(context, inRead: true)
+    }
+
+    /// Answers the complete heads buffered, in order, until one must go to the router.
+    private func process(_ context: ChannelHandlerContext, inRead: Bool) {
+        guard var input = partial else { return }
+        partial = nil
+        var answered = false
+        while input.readableBytes > 0 {
+            guard let length = Self.headLength(input) else {
+                if input.readableBytes > maximumHead { break }
+                // The rest of this head comes in a later read.
+                partial = input
+                input.clear()
+                break
+            }
+            let kind = length > maximumHead ? .other
+                : input.withUnsafeReadableBytes { Self.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length]), maxURLLength: vod.configuration.maxURLLength) }
+            if case .plain(let path, let isHead, let acceptEncoding) = kind, !quiescing, context.channel.isWritable,
+               let served = answerable(path, acceptEncoding: acceptEncoding) {
+                respond(context, served: served, isHead: isHead)
+                input.moveReaderIndex(forwardBy: length)
+                answered = true
+                continue
+            }
+            guard case .other = kind else {
+                // A GET or HEAD without a body: this request alone goes to the router; what
+                // follows waits for its answer.
+                waitingForRouter = true
+                forwarded = inRead
+                context.fireChannelRead(wrapInboundOut(input.readSlice(length: length)!))
+                if !inRead { context.fireChannelReadComplete() }
+                if input.readableBytes > 0 { partial = input }
+                input.clear()
+                break
+            }
+            break
+        }
+        if answered {
+            activity.touch(context.eventLoop.now)
+            context.flush()
+        }
+        if input.readableBytes > 0 {
+            // A request this path cannot frame alone (another method, a body, HTTP/1.0, a bad
+            // or oversized head): it and all that follows go to the decoder.
+            partial = input
+            handOnForGood(context, inRead: inRead)
+        }
+    }
+
+    /// Everything buffered and all that follows goes to the decoder.
+    private func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
+        handedOn = true
+        guard let input = partial else { return }
+        partial = nil
+        forwarded = inRead
+        context.fireChannelRead(wrapInboundOut(input))
+        if !inRead { context.fireChannelReadComplete() }
+    }
+
+    /// Read completion matters to the handlers behind only when they were given something.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard forwarded else { return }
+        forwarded = false
+        context.fireChannelReadComplete()
+    }
+
+    /// The router answered what was handed to it: the requests that waited are looked at.
+    private func routerAnswered(_ context: ChannelHandlerContext) {
+        guard waitingForRouter, !handedOn, context.channel.isActive else { return }
+        waitingForRouter = false
+        process(context, inRead: false)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            // Answers written here go out before the state handler closes the connection.
+            return forwardWhenSent(context, event)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Passes the shutdown event on once the socket has taken every byte written.
+    private func forwardWhenSent(_ context: ChannelHandlerContext, _ event: Any) {
+        let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        guard buffered > 0, context.channel.isActive else { return context.fireUserInboundEventTriggered(event) }
+        context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .milliseconds(10)) { [self] in
+            forwardWhenSent(context, event)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
+    }
+
+    /// The length of the request head at the start of `buffer` (through its blank line), or
+    /// nil when it has not all arrived.
+    static func headLength(_ buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes -> Int? in
+            guard bytes.count >= 4 else { return nil }
+            var index = 3
+            while index < bytes.count {
+                if bytes[index] == 10 {
+                    if bytes[index - 1] == 13, bytes[index - 2] == 10, bytes[index - 3] == 13 { return index + 1 }
+                    index += 1
+                } else {
+                    // The blank line's LF is at least 4 bytes on when this byte is no CR or LF.
+                    index += bytes[index] == 13 ? 1 : 4
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The file to send for a plain request of `path`, when the cache holds it whole and the
+    /// client does not take a gzip answer instead.
+    private func answerable(_ path: Substring, acceptEncoding: String?) -> ServedFile? {
+        guard let served = vod.cache.lookup(path, stale: true), served.rawHead != nil, served.file.contents != nil else { return nil }
+        if served.isManifest, vod.configuration.gzip, VODResponder.acceptsGzip(acceptEncoding) { return nil }
+        return served
+    }
+
+    /// What a request head is to this path.
+    enum Head: Equatable {
+        /// `GET` or `HEAD /vod/…` with no header that changes the answer or the connection:
+        /// answered here when the cache holds the file.
+        case plain(path: Substring, isHead: Bool, acceptEncoding: String?)
+        /// Another `GET` or `HEAD` without a body: the router answers it alone.
+        case single
+        /// Anything else (another method, a body, HTTP/1.0, a malformed head).
+        case other
+    }
+
+    /// Classifies a head: HTTP/1.1, CRLF lines, an origin-form target of visible ASCII.
+    static func parse(_ head: UnsafeRawBufferPointer, maxURLLength: Int) -> Head {
+        var lines = head.split(separator: 10, omittingEmptySubsequences: false)
+        // The blank line and the empty remainder after its LF.
+        guard lines.count >= 3 else { return .other }
+        lines.removeLast(2)
+        for line in lines { guard line.last == 13 else { return .other } }
+        let requestLine = lines[0].dropLast()
+        let isHead: Bool
+        if requestLine.starts(with: "GET /".utf8) {
+            isHead = false
+        } else if requestLine.starts(with: "HEAD /".utf8) {
+            isHead = true
+        } else {
+            return .other
+        }
+        let targetStart = requestLine.startIndex + (isHead ? 5 : 4)
+        guard let space = requestLine[targetStart...].firstIndex(of: 32),
+              requestLine[(space + 1)...].elementsEqual("HTTP/1.1".utf8) else { return .other }
+        let target = requestLine[targetStart..<space]
+        guard target.allSatisfy({ $0 > 32 && $0 < 127 }) else { return .other }
+        var plain = target.starts(with: "/vod/".utf8) && target.count <= maxURLLength
+        var acceptEncoding: String?
+        for line in lines.dropFirst() {
+            let field = line.dropLast()
+            guard let colon = field.firstIndex(of: UInt8(ascii: ":")), colon > field.startIndex,
+                  field[field.startIndex] != 32, field[field.startIndex] != 9 else { return .other }
+            let name = field[..<colon]
+            guard name.allSatisfy(Self.isTokenByte) else { return .other }
+            switch Self.lowercased(name) {
+            case "content-length", "transfer-encoding", "upgrade", "expect":
+                return .other
+            case "range", "if-range", "if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "connection", "te":
+                plain = false
+            case "accept-encoding":
+                acceptEncoding = String(decoding: UnsafeRawBufferPointer(rebasing: field[(colon + 1)...]), as: UTF8.self)
+            default:
+                break
+            }
+        }
+        guard plain else { return .single }
+        // The path stops at a query or fragment.
+        let pathEnd = target.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        let path = Substring(decoding: UnsafeRawBufferPointer(rebasing: target[(targetStart + "/vod/".utf8.count)..<pathEnd]), as: UTF8.self)
+        return .plain(path: path, isHead: isHead, acceptEncoding: acceptEncoding)
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"),
+             UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "^"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    private static func lowercased(_ name: Slice<UnsafeRawBufferPointer>) -> String {
+        String(decoding: name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    private func respond(_ context: ChannelHandlerContext, served: ServedFile, isHead: Bool) {
+        let start = ContinuousClock.now
+        let second = Int64(UTCTime.now())
+        if second != dateSecond {
+            dateSecond = second
+            date = "Date: " + UTCTime.httpDate(second) + "\r\n\r\n"
+        }
+        var head = served.rawHead!
+        head.writeString(date)
+        context.write(wrapOutboundOut(head), promise: nil)
+        if !isHead {
+            context.write(wrapOutboundOut(served.file.contents!), promise: nil)
+            OriginMetrics.bytesServed["vod"]?.increment(by: Int64(served.file.size))
+        }
+        OriginMetrics.requests.record(route: "/vod/**", method: isHead ? .head : .get, status: 200, duration: ContinuousClock.now - start)
+    }
+
+    /// Closes the connection once nothing has happened on it for the idle timeout: no request
+    /// being answered (here or by the router) and none started since.
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {
+        idleCheck = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [self] in
+            idleCheck = nil
+            let due = activity.last + idleTimeout
+            let now = context.eventLoop.now
+            let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            if activity.inFlight == 0, buffered == 0, partial == nil, !waitingForRouter, due <= now {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context, in: max(due - now, .milliseconds(100)))
+            }
+        }
+    }
+}

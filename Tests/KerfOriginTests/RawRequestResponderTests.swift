@@ -1,0 +1,151 @@
+import Foundation
+import KerfTestSupport
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import KerfOrigin
+
+/// The raw-bytes fast path on an embedded channel: what it answers itself, what it hands on to
+/// the HTTP decoder (one request, or the connection for good), and its idle timeout.
+@Suite struct RawRequestResponderTests {
+    static let body = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-ENDLIST\n"
+
+    /// A VOD responder whose cache holds `pkg/a.m3u8`.
+    static func responder() async throws -> VODResponder {
+        let root = try Fixtures.temporaryDirectory("kerf-raw")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("pkg"), withIntermediateDirectories: true)
+        try body.write(to: root.appendingPathComponent("pkg/a.m3u8"), atomically: true, encoding: .utf8)
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        let vod = VODResponder(root: root.path, configuration: configuration)
+        guard case .success(let file) = await OpenFile.open(raw: "pkg/a.m3u8", root: vod.root, wholeUpTo: 1 << 20) else {
+            throw CommandError(message: "cannot open the test file")
+        }
+        vod.cache.store("pkg/a.m3u8", ServedFile(file: file, path: "pkg/a.m3u8", configuration: configuration))
+        return vod
+    }
+
+    static func channel(_ vod: VODResponder, activity: ConnectionActivity = ConnectionActivity()) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(handler: RawRequestResponder(vod: vod, activity: activity, idleTimeout: .seconds(30)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        return channel
+    }
+
+    /// Everything written to the client, as text.
+    static func written(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) { text += buffer.readString(length: buffer.readableBytes) ?? "" }
+        return text
+    }
+
+    /// Everything handed on to the decoder, as text.
+    static func handedOn(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while var buffer = try channel.readInbound(as: ByteBuffer.self) { text += buffer.readString(length: buffer.readableBytes) ?? "" }
+        return text
+    }
+
+    @Test func answersPlainRequestsAndHandsOnTheRestInOrder() async throws {
+        let vod = try await Self.responder()
+        let activity = ConnectionActivity()
+        let channel = try Self.channel(vod, activity: activity)
+        let range = "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n"
+        let after = "GET /vod/pkg/a.m3u8 HTTP/1.1\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8?v=1 HTTP/1.1\r\nHost: kerf\r\nUser-Agent: test\r\n\r\n"
+                                            + "HEAD /vod/pkg/a.m3u8 HTTP/1.1\r\nhost: kerf\r\n\r\n" + range + after))
+        let out = try Self.written(channel)
+        let responses = out.components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst()
+        #expect(responses.count == 2, "\(out)")
+        let get = try #require(responses.first), head = try #require(responses.last)
+        #expect(get.contains("Content-Type: application/vnd.apple.mpegurl\r\n"))
+        #expect(get.contains("Content-Length: \(Self.body.utf8.count)\r\n"))
+        #expect(get.contains("\r\nDate: ") && get.hasSuffix("\r\n\r\n" + Self.body))
+        #expect(head.contains("Content-Length: \(Self.body.utf8.count)\r\n") && head.hasSuffix("GMT\r\n\r\n"))
+        // The Range request goes to the decoder alone; the request after it waits for its
+        // answer, then is answered here.
+        #expect(try Self.handedOn(channel) == range)
+        #expect(try Self.written(channel).isEmpty)
+        activity.routerAnswered?()
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(try Self.handedOn(channel).isEmpty)
+        // A request this path cannot frame alone hands the connection on for good.
+        let post = "POST /vod/pkg/a.m3u8 HTTP/1.1\r\nContent-Length: 2\r\n\r\nab"
+        try channel.writeInbound(ByteBuffer(string: post + after))
+        #expect(try Self.handedOn(channel) == post + after)
+        try channel.writeInbound(ByteBuffer(string: after))
+        #expect(try Self.written(channel).isEmpty)
+        #expect(try Self.handedOn(channel) == after)
+    }
+
+    @Test func aHeadSplitAcrossReadsIsAnswered() async throws {
+        let channel = try Self.channel(try await Self.responder())
+        try channel.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8 HT"))
+        #expect(try Self.written(channel).isEmpty)
+        try channel.writeInbound(ByteBuffer(string: "TP/1.1\r\nHost: kerf\r\n\r\n"))
+        #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(try Self.handedOn(channel).isEmpty)
+    }
+
+    @Test(arguments: [
+        "GET /vod/pkg/a.m3u8 HTTP/1.0\r\n\r\n",
+        "POST /vod/pkg/a.m3u8 HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nAccept-Encoding: br, gzip\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\nHost: kerf\r\n\r\n",
+        "GET /vod/pkg/b.m3u8 HTTP/1.1\r\n\r\n",
+        "GET /vod/pkg/../pkg/a.m3u8 HTTP/1.1\r\n\r\n",
+        "GET /live/pkg/a.m3u8 HTTP/1.1\r\n\r\n",
+        "GET /vod/pkg/a.m3u8  HTTP/1.1\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nBad Name: 1\r\n\r\n",
+    ])
+    func handsOnWhatItDoesNotAnswer(_ request: String) async throws {
+        let channel = try Self.channel(try await Self.responder())
+        try channel.writeInbound(ByteBuffer(string: request))
+        #expect(try Self.written(channel).isEmpty)
+        #expect(try Self.handedOn(channel) == request)
+    }
+
+    /// Past its validity an entry sends one request to read the file again and keeps answering
+    /// the others for the refresh grace.
+    @Test func expiredEntriesRefreshOnce() async throws {
+        let vod = try await Self.responder()
+        let served = try #require(vod.cache.lookup("pkg/a.m3u8"))
+        let cache = FileCache(capacity: 1 << 20, validity: .milliseconds(50))
+        cache.store("pkg/a.m3u8", served)
+        #expect(cache.lookup("pkg/a.m3u8") === served)
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) === served)
+        // The request refreshing it never gets the old copy.
+        #expect(cache.lookup("pkg/a.m3u8") == nil)
+        try await Task.sleep(for: FileCache.refreshGrace + .milliseconds(50))
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
+        cache.store("pkg/a.m3u8", served)
+        #expect(cache.lookup("pkg/a.m3u8") === served)
+    }
+
+    @Test func closesIdleConnectionsOnly() async throws {
+        let vod = try await Self.responder()
+        let idle = try Self.channel(vod)
+        try idle.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8 HTTP/1.1\r\n\r\n"))
+        idle.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(idle.isActive)
+        idle.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!idle.isActive)
+
+        // A request the router is answering keeps the connection open past the timeout.
+        let activity = ConnectionActivity()
+        let busy = try Self.channel(vod, activity: activity)
+        activity.inFlight = 1
+        busy.embeddedEventLoop.advanceTime(by: .seconds(45))
+        #expect(busy.isActive)
+        activity.inFlight = 0
+        activity.touch(busy.embeddedEventLoop.now)
+        busy.embeddedEventLoop.advanceTime(by: .seconds(31))
+        #expect(!busy.isActive)
+    }
+}
