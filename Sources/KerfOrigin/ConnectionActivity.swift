@@ -11,6 +11,9 @@ final class ConnectionActivity {
     var inFlight = 0
     /// Called when the router has answered every request handed to it.
     var routerAnswered: (() -> Void)?
+    /// The router's answers end the connection (`Connection: close`) or answered no request (a
+    /// head the decoder refused): the raw path stops looking at the bytes.
+    var routerEnding = false
     /// When a request last started or a response last ended (the event loop's clock).
     var last = NIODeadline.uptimeNanoseconds(0)
 
@@ -42,7 +45,16 @@ final class ActivityTracker: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
+            if response.headerFields[.connection]?.lowercased().contains("close") == true { activity.routerEnding = true }
+            return context.write(data, promise: promise)
+        case .body:
+            return context.write(data, promise: promise)
+        case .end:
+            break
+        }
+        if activity.inFlight == 0 { activity.routerEnding = true }
         activity.inFlight = max(0, activity.inFlight - 1)
         activity.touch(context.eventLoop.now)
         context.write(data, promise: promise)

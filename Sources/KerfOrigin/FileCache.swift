@@ -52,9 +52,18 @@ final class FileCache: Sendable {
         }
     }
 
-    /// Keeps a file read whole (a snapshot), replacing what `raw` had.
+    /// Forgets `raw` (its file is gone or is no longer kept whole).
+    func remove(_ raw: Substring) {
+        state.withLock { state in
+            if let old = state.entries.removeValue(forKey: String(raw)) { state.bytes -= Self.cost(old.file, key: raw) }
+        }
+    }
+
+    /// Keeps a file read whole (a snapshot), replacing what `raw` had; anything else removes
+    /// what `raw` had.
     func store(_ raw: Substring, _ file: ServedFile) {
-        guard capacity > 0, file.file.isSnapshot, file.file.size <= largestEntry else { return }
+        guard capacity > 0 else { return }
+        guard file.file.isSnapshot, file.file.size <= largestEntry else { return remove(raw) }
         let entry = Entry(file: file, readAt: .now)
         state.withLock { state in
             if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= Self.cost(old.file, key: raw) }

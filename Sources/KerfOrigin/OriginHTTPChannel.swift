@@ -64,11 +64,14 @@ struct OriginHTTPChannel: ServerChildChannel {
         return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath, gate] value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
+            // Each goes right after the state handler, so the order ends up: state handler,
+            // activity tracker (it sees every request, parked ones too), cached-file responder,
+            // held-request gate, Hummingbird.
+            if let gate { try operations.addHandler(gate(), position: .after(state)) }
             if let fastPath {
                 try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state))
                 try operations.addHandler(ActivityTracker(activity: activity), position: .after(state))
             }
-            if let gate { try operations.addHandler(gate(), position: .after(state)) }
             return value
         }
     }

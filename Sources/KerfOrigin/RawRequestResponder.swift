@@ -41,6 +41,13 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     static let maximumWaiting = 65_536
     /// Graceful shutdown began: nothing more is answered here.
     private var quiescing = false
+    /// Shutdown or half-close events waiting for the answers written here (see
+    /// `userInboundEventTriggered`), the latest they wait, and whether a retry is scheduled.
+    private var heldEvents: [Any] = []
+    private var heldUntil = NIODeadline.uptimeNanoseconds(0)
+    private var heldRetry = false
+    /// Bytes written but unsent at the last idle check (a client that reads moves them).
+    private var lastBuffered = 0
     private var idleCheck: Scheduled<Void>?
     /// The Date header, formatted once a second.
     private var date = ""
@@ -94,16 +101,17 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         var answered = false
         while input.readableBytes > 0 {
             guard let length = Self.headLength(input) else {
-                if input.readableBytes > maximumHead { break }
+                // Lines ended by a bare LF are the decoder's to judge.
+                if input.readableBytes > maximumHead || Self.hasBareLineFeed(input) { break }
                 // The rest of this head comes in a later read.
                 partial = input
-                input.clear()
+                input.moveReaderIndex(to: input.writerIndex)
                 break
             }
             let kind = length > maximumHead ? .other
                 : input.withUnsafeReadableBytes { Self.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length]), maxURLLength: vod.configuration.maxURLLength) }
             if case .plain(let path, let isHead, let acceptEncoding) = kind, !quiescing, context.channel.isWritable,
-               let served = answerable(path, acceptEncoding: acceptEncoding) {
+               let served = answerable(path, isHead: isHead, acceptEncoding: acceptEncoding) {
                 respond(context, served: served, isHead: isHead)
                 input.moveReaderIndex(forwardBy: length)
                 answered = true
@@ -117,7 +125,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(wrapInboundOut(input.readSlice(length: length)!))
                 if !inRead { context.fireChannelReadComplete() }
                 if input.readableBytes > 0 { partial = input }
-                input.clear()
+                input.moveReaderIndex(to: input.writerIndex)
                 break
             }
             break
@@ -137,11 +145,14 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// Everything buffered and all that follows goes to the decoder.
     private func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
         handedOn = true
-        guard let input = partial else { return }
-        partial = nil
-        forwarded = inRead
-        context.fireChannelRead(wrapInboundOut(input))
-        if !inRead { context.fireChannelReadComplete() }
+        waitingForRouter = false
+        if let input = partial {
+            partial = nil
+            forwarded = inRead
+            context.fireChannelRead(wrapInboundOut(input))
+            if !inRead { context.fireChannelReadComplete() }
+        }
+        releaseHeldEvents(context)
     }
 
     /// Read completion matters to the handlers behind only when they were given something.
@@ -151,35 +162,58 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// The router answered what was handed to it: the requests that waited are looked at.
+    /// The router answered what was handed to it: the requests that waited are looked at (or,
+    /// when its answer ends the connection or was not to a request, handed on with the rest).
     private func routerAnswered(_ context: ChannelHandlerContext) {
         guard waitingForRouter, !handedOn, context.channel.isActive else { return }
+        if activity.routerEnding { return handOnForGood(context, inRead: false) }
         waitingForRouter = false
         process(context, inRead: false)
+        releaseHeldEvents(context)
     }
 
+    /// Graceful shutdown and the client's half-close reach the handlers behind once the
+    /// answers written here have been sent and no request waits for the router (at most the
+    /// idle timeout): Hummingbird closes the connection on either.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent {
-            quiescing = true
-            // Answers written here go out before the state handler closes the connection.
-            return forwardWhenSent(context, event)
-        }
-        context.fireUserInboundEventTriggered(event)
+        if event is ChannelShouldQuiesceEvent { quiescing = true }
+        let inputClosed = (event as? ChannelEvent) == .inputClosed
+        guard !handedOn, event is ChannelShouldQuiesceEvent || inputClosed else { return context.fireUserInboundEventTriggered(event) }
+        heldEvents.append(event)
+        if heldEvents.count == 1 { releaseHeldEvents(context, until: context.eventLoop.now + idleTimeout) }
     }
 
-    /// Passes the shutdown event on once the socket has taken every byte written.
-    private func forwardWhenSent(_ context: ChannelHandlerContext, _ event: Any) {
+    /// Passes the held events on once nothing written here is unsent and nothing waits.
+    private func releaseHeldEvents(_ context: ChannelHandlerContext, until deadline: NIODeadline? = nil) {
+        guard !heldEvents.isEmpty else { return }
+        if let deadline { heldUntil = deadline }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        guard buffered > 0, context.channel.isActive else { return context.fireUserInboundEventTriggered(event) }
-        context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .milliseconds(10)) { [self] in
-            forwardWhenSent(context, event)
+        let settled = (handedOn || !waitingForRouter) && buffered == 0
+        guard settled || !context.channel.isActive || context.eventLoop.now >= heldUntil else {
+            guard !heldRetry else { return }
+            heldRetry = true
+            context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .milliseconds(10)) { [self] in
+                heldRetry = false
+                releaseHeldEvents(context)
+            }
+            return
         }
+        let events = heldEvents
+        heldEvents = []
+        for event in events { context.fireUserInboundEventTriggered(event) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
         context.fireChannelInactive()
+    }
+
+    /// Whether a line of `buffer` ends with an LF that has no CR before it.
+    static func hasBareLineFeed(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            bytes.indices.contains { bytes[$0] == 10 && ($0 == 0 || bytes[$0 - 1] != 13) }
+        }
     }
 
     /// The length of the request head at the start of `buffer` (through its blank line), or
@@ -203,8 +237,8 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The file to send for a plain request of `path`, when the cache holds it whole and the
     /// client does not take a gzip answer instead.
-    private func answerable(_ path: Substring, acceptEncoding: String?) -> ServedFile? {
-        guard let served = vod.cache.lookup(path, stale: true), served.rawHead != nil, served.file.contents != nil else { return nil }
+    private func answerable(_ path: Substring, isHead: Bool, acceptEncoding: String?) -> ServedFile? {
+        guard let served = vod.cache.lookup(path, stale: !isHead), served.rawHead != nil, served.file.contents != nil else { return nil }
         if served.isManifest, vod.configuration.gzip, VODResponder.acceptsGzip(acceptEncoding) { return nil }
         return served
     }
@@ -226,7 +260,12 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         // The blank line and the empty remainder after its LF.
         guard lines.count >= 3 else { return .other }
         lines.removeLast(2)
-        for line in lines { guard line.last == 13 else { return .other } }
+        // CRLF line ends, at most 100 header lines, no control bytes but HT inside a line.
+        guard lines.count <= 101 else { return .other }
+        for line in lines {
+            guard line.last == 13 else { return .other }
+            guard line.dropLast().allSatisfy({ ($0 >= 32 && $0 != 127) || $0 == 9 }) else { return .other }
+        }
         let requestLine = lines[0].dropLast()
         let isHead: Bool
         if requestLine.starts(with: "GET /".utf8) {
@@ -252,8 +291,13 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
             switch Self.lowercased(name) {
             case "content-length", "transfer-encoding", "upgrade", "expect":
                 return .other
-            case "range", "if-range", "if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "connection", "te":
+            case "range", "if-range", "if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "te":
                 plain = false
+            case "connection":
+                // keep-alive is HTTP/1.1's default; close (or anything else) is the decoder's,
+                // with everything after it.
+                let value = String(decoding: UnsafeRawBufferPointer(rebasing: field[(colon + 1)...]), as: UTF8.self)
+                guard value.lowercased().trimming(while: { $0 == " " || $0 == "\t" }) == "keep-alive" else { return .other }
             case "accept-encoding":
                 acceptEncoding = String(decoding: UnsafeRawBufferPointer(rebasing: field[(colon + 1)...]), as: UTF8.self)
             default:
@@ -303,10 +347,15 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {
         idleCheck = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [self] in
             idleCheck = nil
-            let due = activity.last + idleTimeout
             let now = context.eventLoop.now
+            // Bytes still unsent but moving keep the connection busy; stuck ones do not.
             let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-            if activity.inFlight == 0, buffered == 0, partial == nil, !waitingForRouter, due <= now {
+            if buffered != lastBuffered {
+                lastBuffered = buffered
+                if buffered > 0 { activity.touch(now) }
+            }
+            let due = activity.last + idleTimeout
+            if activity.inFlight == 0, !waitingForRouter, due <= now {
                 context.close(promise: nil)
             } else {
                 scheduleIdleCheck(context, in: max(due - now, .milliseconds(100)))

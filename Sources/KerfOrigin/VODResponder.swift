@@ -35,9 +35,15 @@ struct VODResponder: Sendable {
             switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1) {
             case .success(let opened):
                 served = ServedFile(file: opened, path: raw, configuration: configuration)
-                cache.store(raw, served)
-            case .failure(.badRequest(let why)): return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
-            case .failure(.notFound): return Self.error(.notFound, "not found", maxAge: 10)
+                if plain { cache.store(raw, served) }
+            case .failure(.badRequest(let why)):
+                cache.remove(raw)
+                return Self.error(.badRequest, "bad path: \(why)", maxAge: nil)
+            case .failure(.notFound):
+                // A file gone from disk leaves the cache too (an expired entry would otherwise
+                // keep answering while others refresh it).
+                cache.remove(raw)
+                return Self.error(.notFound, "not found", maxAge: 10)
             }
         }
         let file = served.file

@@ -78,6 +78,44 @@ import Testing
         #expect(try Self.handedOn(channel) == after)
     }
 
+    /// Records the user events that pass it.
+    final class EventRecorder: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        var events: [String] = []
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            events.append("\(event)")
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// `Connection: keep-alive` is answered here; `Connection: close` hands the connection on
+    /// with what follows it; a client's half-close waits for the request the router answers.
+    @Test func connectionHeadersAndHalfClose() async throws {
+        let vod = try await Self.responder()
+        let activity = ConnectionActivity()
+        let channel = try Self.channel(vod, activity: activity)
+        let recorder = EventRecorder()
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        try channel.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n"))
+        #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        let range = "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n"
+        let plain = "GET /vod/pkg/a.m3u8 HTTP/1.1\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: range + plain))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(recorder.events.isEmpty)
+        #expect(try Self.handedOn(channel) == range)
+        activity.routerAnswered?()
+        channel.embeddedEventLoop.run()
+        #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(recorder.events == ["\(ChannelEvent.inputClosed)"])
+
+        let closing = try Self.channel(vod)
+        let close = "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nConnection: close\r\n\r\n"
+        try closing.writeInbound(ByteBuffer(string: close + plain))
+        #expect(try Self.written(closing).isEmpty)
+        #expect(try Self.handedOn(closing) == close + plain)
+    }
+
     @Test func aHeadSplitAcrossReadsIsAnswered() async throws {
         let channel = try Self.channel(try await Self.responder())
         try channel.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8 HT"))
@@ -101,6 +139,11 @@ import Testing
         "GET /live/pkg/a.m3u8 HTTP/1.1\r\n\r\n",
         "GET /vod/pkg/a.m3u8  HTTP/1.1\r\n\r\n",
         "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nBad Name: 1\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\nHost: kerf\n\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nX-A: 1\rContent-Length: 5\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nX-A: \u{0}\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nConnection: upgrade\r\n\r\n",
+        "GET /vod/pkg/a.m3u8 HTTP/1.1\r\n" + String(repeating: "X-A: 1\r\n", count: 101) + "\r\n",
     ])
     func handsOnWhatItDoesNotAnswer(_ request: String) async throws {
         let channel = try Self.channel(try await Self.responder())
