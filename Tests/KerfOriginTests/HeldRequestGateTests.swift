@@ -92,22 +92,13 @@ import Testing
         #expect(channel.held.count == 0)
     }
 
-    /// Records the user events that pass it.
-    final class EventRecorder: ChannelInboundHandler {
-        typealias InboundIn = HTTPRequestPart
-        var events: [String] = []
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            events.append("\(event)")
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
 
     /// A client that sends its request and half-closes gets it answered: the end of its input
     /// follows the parked request instead of overtaking it.
     @Test func halfCloseWaitsForTheParkedRequest() throws {
         let (channel, epoch) = try Self.channel()
         let embedded = try Self.connection(LiveResponder(channels: ["news": channel]))
-        let recorder = EventRecorder()
+        let recorder = EventRecorder<HTTPRequestPart>()
         try embedded.pipeline.syncOperations.addHandler(recorder)
         let next = channel.window.withLock { $0.renditions["video"]!.nextSequence }
         let blocking = "/live/news/video/playlist.m3u8?_HLS_msn=\(next)"

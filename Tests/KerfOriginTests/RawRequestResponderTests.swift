@@ -78,15 +78,6 @@ import Testing
         #expect(try Self.handedOn(channel) == after)
     }
 
-    /// Records the user events that pass it.
-    final class EventRecorder: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        var events: [String] = []
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            events.append("\(event)")
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
 
     /// `Connection: keep-alive` is answered here; `Connection: close` hands the connection on
     /// with what follows it; a client's half-close waits for the request the router answers.
@@ -94,7 +85,7 @@ import Testing
         let vod = try await Self.responder()
         let activity = ConnectionActivity()
         let channel = try Self.channel(vod, activity: activity)
-        let recorder = EventRecorder()
+        let recorder = EventRecorder<ByteBuffer>()
         try channel.pipeline.syncOperations.addHandler(recorder)
         try channel.writeInbound(ByteBuffer(string: "GET /vod/pkg/a.m3u8 HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n"))
         #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK\r\n"))
