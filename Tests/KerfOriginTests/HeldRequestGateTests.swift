@@ -92,7 +92,6 @@ import Testing
         #expect(channel.held.count == 0)
     }
 
-
     /// A client that sends its request and half-closes gets it answered: the end of its input
     /// follows the parked request instead of overtaking it.
     @Test func halfCloseWaitsForTheParkedRequest() throws {

@@ -78,7 +78,6 @@ import Testing
         #expect(try Self.handedOn(channel) == after)
     }
 
-
     /// `Connection: keep-alive` is answered here; `Connection: close` hands the connection on
     /// with what follows it; a client's half-close waits for the request the router answers.
     @Test func connectionHeadersAndHalfClose() async throws {
