@@ -7,12 +7,12 @@ import NIOCore
 /// request into HTTP types or encoding the response. Pipelined requests in one read are all
 /// answered this way, in order.
 ///
-/// The first request it does not answer (a Range, a conditional or gzip request, any header it
-/// does not vouch for, `Connection: close`, another method or version, a miss, a live or other
-/// path, a head over 8 KiB or max-header-size, a socket that takes no more) goes on to NIO's decoder and
-/// Hummingbird from its first byte, and so does everything after it on that connection: once a
-/// connection has been handed on, the router answers it (its plain GETs still from
-/// `CachedFileResponder`), so answers keep their order.
+/// Any other `GET` or `HEAD` (a Range, a conditional or gzip request, a miss, a live or other
+/// path, a socket that takes no more) goes on to NIO's decoder and Hummingbird alone, and the
+/// requests after it wait until the router has answered it, so answers keep their order. What
+/// this path cannot frame (another method, a body, HTTP/1.0, `Connection` other than
+/// keep-alive, bare-LF lines, control bytes, a head over 8 KiB or max-header-size) hands the
+/// connection to the decoder for good, from that request's first byte.
 ///
 /// Requests answered here never reach Hummingbird's connection state handler, so the idle
 /// timeout is kept here instead (from `ConnectionActivity`), and graceful shutdown waits until
