@@ -12,7 +12,8 @@ import NIOHTTPTypes
 /// goes on marked as expired (`Kerf-Hold-Expired`) and is answered without waiting again (503
 /// or 404). Middleware, metrics and token checks thus apply unchanged.
 ///
-/// It sits after Hummingbird's connection state handler. Requests pipelined behind a parked one
+/// It sits after Hummingbird's connection state handler and the origin's activity tracker (which
+/// thus counts a parked request as one being answered). Requests pipelined behind a parked one
 /// wait with it and then go on to the router (answers keep their order); a client that
 /// pipelines more than a few behind it is closed.
 final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
