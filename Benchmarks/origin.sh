@@ -7,7 +7,8 @@
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_BENCH_SECONDS
 # (seconds per wrk run, default 10), KERF_BENCH_DIR (work folder, default /tmp/kerf-bench-origin).
 # Installs nginx-light and wrk with apt when missing. Both servers get the same 2 wrk threads on
-# the same machine; the figures are loopback figures, not a network's.
+# the same machine, each run 2 s after the previous one ended; the figures are loopback figures,
+# not a network's.
 set -euo pipefail
 KERF="${KERF:-.build/release/kerf}"
 SECONDS_PER_RUN="${KERF_BENCH_SECONDS:-10}"
