@@ -15,7 +15,7 @@ final class EnhancedRTMPSource: PacketSource {
     let container = ContainerInfo(formatName: "flv", formatLongName: "Enhanced RTMP")
     private var parameters: [CodecParameters] = []
     private let reader: FLVTagReader
-    /// Tags read while the tracks were being found, not yet returned as packets.
+    /// Tags read while the tracks were being found, not yet returned as packets (newest first).
     private var pending: [FLVTagReader.Tag] = []
     private var videoTrack: Int?
     private var audioTrack: Int?
@@ -92,7 +92,8 @@ final class EnhancedRTMPSource: PacketSource {
             parameters.append(audio)
             audioTrack = 1
         }
-        pending = queue
+        // Last first, so taking the next is a pop.
+        pending = queue.reversed()
     }
 
     func codecParameters(track index: Int) -> CodecParameters {
@@ -102,8 +103,8 @@ final class EnhancedRTMPSource: PacketSource {
     func read(into packet: Packet) throws -> MediaInput.ReadResult {
         while true {
             let tag: FLVTagReader.Tag
-            if !pending.isEmpty {
-                tag = pending.removeFirst()
+            if let next = pending.popLast() {
+                tag = next
             } else {
                 guard let next = try reader.next() else { return .endOfStream }
                 tag = next
