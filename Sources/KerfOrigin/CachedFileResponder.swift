@@ -27,9 +27,7 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var dropping = false
     /// A request answered here asked to close: what follows it is dropped.
     private var closing = false
-    /// The Date header, formatted once a second.
-    private var date = ""
-    private var dateSecond: Int64 = -1
+    private var date = DateHeader()
 
     init(vod: VODResponder) {
         self.vod = vod
@@ -81,14 +79,10 @@ final class CachedFileResponder: ChannelDuplexHandler, RemovableChannelHandler {
         guard fields[.range] == nil, fields[.ifNoneMatch] == nil, fields[.ifModifiedSince] == nil,
               fields[.contentLength] == nil, fields[.transferEncoding] == nil else { return nil }
         let path = target.prefix { $0 != "?" && $0 != "#" }.dropFirst("/vod/".count)
-        guard let served = vod.cache.lookup(path), var head = served.fastHead, let contents = served.file.contents else { return nil }
-        if served.isManifest, vod.configuration.gzip, VODResponder.acceptsGzip(fields[.acceptEncoding]) { return nil }
-        let second = Int64(UTCTime.now())
-        if second != dateSecond {
-            dateSecond = second
-            date = UTCTime.httpDate(second)
-        }
-        head.headerFields[.date] = date
+        guard let served = vod.fastServed(path, acceptEncoding: fields[.acceptEncoding], stale: false),
+              var head = served.fastHead, let contents = served.file.contents else { return nil }
+        date.refresh()
+        head.headerFields[.date] = date.value
         return (head, request.method == .head ? nil : contents)
     }
 }

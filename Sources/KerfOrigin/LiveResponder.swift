@@ -82,10 +82,7 @@ struct LiveResponder: Sendable {
             return Self.respond(request, body: found.body, etag: found.etag, type: type, cacheControl: Self.immutable)
         }
         if !transport, file.hasPrefix("part_"), file.hasSuffix(".m4s") {
-            let fields = file.dropFirst(5).dropLast(4).split(separator: "_")
-            guard fields.count == 2, let start = Int64(fields[0]), let index = Int(fields[1]) else {
-                return VODResponder.error(.notFound, "not found", maxAge: 1)
-            }
+            guard let (start, index) = Self.partName(file) else { return VODResponder.error(.notFound, "not found", maxAge: 1) }
             // The part the preload hint names is answered the moment it exists.
             if let hold = Self.hintedPart(channel, folder: folder, start: start, index: index) { _ = await wait(hold, request) }
             guard let found = channel.window.withLock({ $0.part(folder: folder, segmentStart: start, index: index) }) else {
@@ -148,6 +145,14 @@ struct LiveResponder: Sendable {
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// The segment start and index of a part's file name, `part_<start>_<index>.m4s`.
+    static func partName(_ file: Substring) -> (start: Int64, index: Int)? {
+        guard file.hasPrefix("part_"), file.hasSuffix(".m4s") else { return nil }
+        let fields = file.dropFirst(5).dropLast(4).split(separator: "_")
+        guard fields.count == 2, let start = Int64(fields[0]), let index = Int(fields[1]) else { return nil }
+        return (start, index)
     }
 
     /// What a request waits for before it is answered: a publication in `channel` for which
@@ -213,9 +218,7 @@ struct LiveResponder: Sendable {
             guard case .wait(let wait) = Self.blockingReload(channel, folder: folder, msn: parameters["_HLS_msn"].map(String.init),
                                                              part: parameters["_HLS_part"].map(String.init)) else { return nil }
             hold = wait
-        } else if file.hasPrefix("part_"), file.hasSuffix(".m4s") {
-            let fields = file.dropFirst(5).dropLast(4).split(separator: "_")
-            guard fields.count == 2, let start = Int64(fields[0]), let index = Int(fields[1]) else { return nil }
+        } else if let (start, index) = Self.partName(file) {
             hold = Self.hintedPart(channel, folder: folder, start: start, index: index)
         } else {
             hold = nil

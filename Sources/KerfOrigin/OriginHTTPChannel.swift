@@ -28,7 +28,7 @@ struct OriginHTTPChannel: ServerChildChannel {
         http = HTTP1Channel(responder: responder, configuration: .init(
             // With the fast path, the raw responder keeps the idle timeout (it answers requests
             // the connection state handler never sees).
-            idleTimeout: fastPath == nil ? .seconds(Int64(configuration.idleTimeout)) : nil,
+            idleTimeout: fastPath == nil ? idleTimeout : nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
                                             maxHeaderListSize: configuration.maxHeaderSize,
                                             maxHeaderFieldCount: 100)))

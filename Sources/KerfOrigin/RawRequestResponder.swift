@@ -49,9 +49,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes written but unsent at the last idle check (a client that reads moves them).
     private var lastBuffered = 0
     private var idleCheck: Scheduled<Void>?
-    /// The Date header, formatted once a second.
-    private var date = ""
-    private var dateSecond: Int64 = -1
+    private var date = DateHeader()
 
     init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount) {
         self.vod = vod
@@ -238,9 +236,8 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// The file to send for a plain request of `path`, when the cache holds it whole and the
     /// client does not take a gzip answer instead.
     private func answerable(_ path: Substring, isHead: Bool, acceptEncoding: String?) -> ServedFile? {
-        guard let served = vod.cache.lookup(path, stale: !isHead), served.rawHead != nil, served.file.contents != nil else { return nil }
-        if served.isManifest, vod.configuration.gzip, VODResponder.acceptsGzip(acceptEncoding) { return nil }
-        return served
+        // A HEAD does not claim the refresh of an expired entry (it reads no bytes to cache).
+        vod.fastServed(path, acceptEncoding: acceptEncoding, stale: !isHead)
     }
 
     /// What a request head is to this path.
@@ -327,13 +324,9 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(_ context: ChannelHandlerContext, served: ServedFile, isHead: Bool) {
         let start = ContinuousClock.now
-        let second = Int64(UTCTime.now())
-        if second != dateSecond {
-            dateSecond = second
-            date = "Date: " + UTCTime.httpDate(second) + "\r\n\r\n"
-        }
+        date.refresh()
         var head = served.rawHead!
-        head.writeString(date)
+        head.writeString(date.lastLine)
         context.write(wrapOutboundOut(head), promise: nil)
         if !isHead {
             context.write(wrapOutboundOut(served.file.contents!), promise: nil)
