@@ -42,7 +42,8 @@ final class VideoLadder {
         self.source = source
         self.logger = logger
         self.file = file
-        decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, hardware: decodeDevice, subject: file)
+        decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, hardware: decodeDevice,
+                              threads: Self.decoderThreads(), subject: file)
         try decoder.open()
         schedule = KeyframeSchedule(target: segmentDuration)
         let pool = FramePool(capacity: 64)
@@ -93,6 +94,13 @@ final class VideoLadder {
         let total = pixels.reduce(0, +)
         guard total > 0 else { return rungs.map { _ in 1 } }
         return pixels.map { max(1, Int((Double(max(cores, 1)) * 1.5 * $0 / total).rounded())) }
+    }
+
+    /// Decoding threads: a quarter of the cores, at least one. Decoding is a small part of a
+    /// ladder's work next to the encoders', which keep the cores busy; frame threads beyond
+    /// that only add pictures in flight and hand-offs.
+    static func decoderThreads(cores: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) -> Int {
+        max(1, cores / 4)
     }
 
     /// Decodes one packet and feeds its pictures to the rungs (blocking while their queues are

@@ -90,4 +90,16 @@ import KerfTestSupport
         #expect(Ladder.defaultLadder(sourceWidth: 1024, sourceHeight: 576).rungs.map(\.height) == [540, 360, 234])
         #expect(Ladder.defaultLadder(sourceWidth: 320, sourceHeight: 180).rungs.map(\.height) == [180])
     }
+
+    @Test func threadsFollowEachRungsShareOfThePixels() throws {
+        let (rungs, _) = try Ladder.parse("1080p:5000k,720p:3000k,480p:1200k").resolved(sourceWidth: 1920, sourceHeight: 1080)
+        // 1.5 threads per core, shared by pixels: the top rung gets most, every rung at least one.
+        #expect(VideoLadder.threadShares(rungs, cores: 2) == [2, 1, 1])
+        #expect(VideoLadder.threadShares(rungs, cores: 16) == [15, 6, 3])
+        #expect(VideoLadder.threadShares(rungs, cores: 0) == [1, 1, 1])
+        // The decoder gets a quarter of the cores, at least one.
+        #expect(VideoLadder.decoderThreads(cores: 1) == 1)
+        #expect(VideoLadder.decoderThreads(cores: 2) == 1)
+        #expect(VideoLadder.decoderThreads(cores: 16) == 4)
+    }
 }
