@@ -70,6 +70,16 @@ import Testing
         var deep = validator
         deep.deep = true
         #expect(try await deep.validate(ffmpegHLS).errors == 0)
+        // A multivariant playlist whose audio-only variant is also its audio group's rendition:
+        // its bit rate counts once, so BANDWIDTH holds; ffmpeg leaves CODECS off the video variant.
+        let ffmpegMaster = dir.appendingPathComponent("ffm").path
+        try FileManager.default.createDirectory(atPath: ffmpegMaster, withIntermediateDirectories: true)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-map", "0:v", "-map", "0:a",
+                                           "-c", "copy", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+                                           "-hls_segment_type", "fmp4", "-var_stream_map", "v:0,agroup:aud a:0,agroup:aud",
+                                           "-master_pl_name", "master.m3u8", "\(ffmpegMaster)/s%v.m3u8"]).status == 0)
+        let master = try await deep.validate("\(ffmpegMaster)/master.m3u8")
+        #expect(master.findings.map(\.rule) == ["hls.codecs-missing"], "\(master.findings.map { "\($0.rule): \($0.message)" })")
         let ffmpegDASH = dir.appendingPathComponent("ffd/out.mpd").path
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffd").path, withIntermediateDirectories: true)
         #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
