@@ -99,8 +99,9 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         var answered = false
         while input.readableBytes > 0 {
             guard let length = Self.headLength(input) else {
-                // Lines ended by a bare LF are the decoder's to judge.
-                if input.readableBytes > maximumHead || Self.hasBareLineFeed(input) { break }
+                // Lines ended by a bare LF, and bytes no request line starts with (a TLS
+                // hello, binary garbage), are the decoder's to judge, at once.
+                if input.readableBytes > maximumHead || Self.hasBareLineFeed(input) || !Self.canStartRequest(input) { break }
                 // The rest of this head comes in a later read.
                 partial = input
                 input.moveReaderIndex(to: input.writerIndex)
@@ -211,6 +212,19 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     static func hasBareLineFeed(_ buffer: ByteBuffer) -> Bool {
         buffer.withUnsafeReadableBytes { bytes in
             bytes.indices.contains { bytes[$0] == 10 && ($0 == 0 || bytes[$0 - 1] != 13) }
+        }
+    }
+
+    /// Whether `buffer` can be the start of a request line: a method (token characters) not yet
+    /// followed by anything but a space. Empty lines before the request line are allowed.
+    static func canStartRequest(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            var index = bytes.startIndex
+            while index < bytes.endIndex, bytes[index] == 13 || bytes[index] == 10 { index += 1 }
+            let method = index
+            while index < bytes.endIndex, isTokenByte(bytes[index]) { index += 1 }
+            guard index < bytes.endIndex else { return true }
+            return index > method && bytes[index] == UInt8(ascii: " ")
         }
     }
 

@@ -115,6 +115,24 @@ import Testing
         #expect(try Self.handedOn(channel).isEmpty)
     }
 
+    /// Bytes no request line starts with go to the decoder (which refuses them with 400) at once,
+    /// not after the header-read timeout; a head that may still be a request is kept.
+    @Test func bytesThatCannotBeARequestAreHandedOnAtOnce() async throws {
+        let vod = try await Self.responder()
+        for garbage in ["\u{16}\u{3}\u{1}\u{2}\u{0}", "\u{0}\u{1}garbage", " GET / HTTP/1.1", "GET\t/", "G(ET /"] {
+            let channel = try Self.channel(vod)
+            try channel.writeInbound(ByteBuffer(string: garbage))
+            #expect(try Self.written(channel).isEmpty)
+            #expect(try Self.handedOn(channel) == garbage, "\(garbage.debugDescription) was kept")
+        }
+        for plausible in ["GE", "GET", "GET /vod/pkg/a.m3u8", "\r\nGET /"] {
+            let channel = try Self.channel(vod)
+            try channel.writeInbound(ByteBuffer(string: plausible))
+            #expect(try Self.handedOn(channel).isEmpty, "\(plausible.debugDescription) was handed on")
+        }
+        #expect(RawRequestResponder.canStartRequest(ByteBuffer(string: "")))
+    }
+
     @Test(arguments: [
         "GET /vod/pkg/a.m3u8 HTTP/1.0\r\n\r\n",
         "POST /vod/pkg/a.m3u8 HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
