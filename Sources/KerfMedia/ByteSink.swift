@@ -87,6 +87,40 @@ public final class FileByteSink: ByteSink {
         position += Int64(data.count)
     }
 
+    /// Writes `buffers` one after another with as few `writev` calls as the kernel allows: one
+    /// system call for many small payloads, and page-cache writes as large as the whole.
+    public func write(gathering buffers: [UnsafeRawBufferPointer]) throws {
+        var vectors = buffers.compactMap { buffer in
+            buffer.isEmpty ? nil : iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count)
+        }
+        let total = vectors.reduce(0) { $0 + $1.iov_len }
+        var first = 0
+        while first < vectors.count {
+            let count = min(vectors.count - first, Self.maximumVectors)
+            var written = vectors.withUnsafeBufferPointer { writev(descriptor, $0.baseAddress! + first, Int32(count)) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw MediaError(.io, "cannot write file", libraryMessage: String(cString: strerror(errno)), file: path)
+            }
+            guard written > 0 else { throw MediaError(.io, "cannot write file", libraryMessage: "no progress", file: path) }
+            // Skip what was written; a partial write resumes inside a buffer.
+            while written > 0 {
+                if written >= vectors[first].iov_len {
+                    written -= vectors[first].iov_len
+                    first += 1
+                } else {
+                    vectors[first].iov_base += written
+                    vectors[first].iov_len -= written
+                    written = 0
+                }
+            }
+        }
+        position += Int64(total)
+    }
+
+    /// Buffers per `writev` call (IOV_MAX on Linux).
+    static let maximumVectors = 1024
+
     public func seek(to offset: Int64) throws -> Bool {
         guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { return false }
         position = offset

@@ -128,6 +128,15 @@ public final class Packet {
 
     /// A copy of the payload bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the payload bytes of every packet, in order, valid only during the call
+    /// (for one gathering write of many payloads).
+    public static func withUnsafeBytes<R>(of packets: [Packet], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+        let buffers = packets.map { packet in
+            UnsafeRawBufferPointer(start: packet.pointer.pointee.data, count: packet.pointer.pointee.data == nil ? 0 : Int(packet.pointer.pointee.size))
+        }
+        return try withExtendedLifetime(packets) { try body(buffers) }
+    }
 }
 
 extension Rational {

@@ -156,8 +156,7 @@ final class CMAFTrackWriter {
                                             duration: fragment.endDecodeTime - key.decodeTime, timescale: timescale))
         }
         let partStart = open!.size
-        try emit(w.bytes)
-        for packet in fragment.packets { try packet.withUnsafeBytes { try emit($0) } }
+        try emitFragment(header: w.bytes, packets: fragment.packets)
         open!.decodeEnd = fragment.endDecodeTime
         if let onPart, let buffer = open!.buffer {
             // The first part carries the segment's styp: the parts put end to end are the segment.
@@ -190,6 +189,22 @@ final class CMAFTrackWriter {
 
     private func emit(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try emit($0) }
+    }
+
+    /// A fragment's `moof` and `mdat` header and its payloads: one gathering write into a file.
+    private func emitFragment(header: [UInt8], packets: [Packet]) throws {
+        guard open!.buffer == nil, let sink = open!.sink else {
+            try emit(header)
+            for packet in packets { try packet.withUnsafeBytes { try emit($0) } }
+            return
+        }
+        let written = try header.withUnsafeBytes { header in
+            try Packet.withUnsafeBytes(of: packets) { payloads in
+                try sink.write(gathering: [header] + payloads)
+                return payloads.reduce(header.count) { $0 + $1.count }
+            }
+        }
+        open!.size += written
     }
 
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {
