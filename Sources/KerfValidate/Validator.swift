@@ -322,11 +322,11 @@ public struct Validator: Sendable {
             case .uri(let uri):
                 guard let (number, attributes) = pending, let video = measured[uri] else { pending = nil; continue }
                 pending = nil
-                let group = attributes[attribute: "AUDIO"].flatMap { groups[$0.unquoted] } ?? []
+                // The variant's own playlist listed in its group is not a second stream to add.
+                // An audio-only variant plays one audio rendition at a time: the largest counts.
+                let group = (attributes[attribute: "AUDIO"].flatMap { groups[$0.unquoted] } ?? []).filter { $0 != uri }
                 let audio = group.compactMap { measured[$0] }
-                // A variant that is itself one of its group's renditions (an audio-only variant)
-                // plays one rendition at a time: the largest, not a sum.
-                let combine: (Int, Int) -> Int = group.contains(uri) ? { max($0, $1) } : { $0 + $1 }
+                let combine: (Int, Int) -> Int = video.width == nil ? { max($0, $1) } : { $0 + $1 }
                 let peak = combine(video.peak, audio.map(\.peak).max() ?? 0)
                 let average = combine(video.average, audio.map(\.average).max() ?? 0)
                 func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ reference: String) {

@@ -80,6 +80,28 @@ import Testing
                                            "-master_pl_name", "master.m3u8", "\(ffmpegMaster)/s%v.m3u8"]).status == 0)
         let master = try await deep.validate("\(ffmpegMaster)/master.m3u8")
         #expect(master.findings.map(\.rule) == ["hls.codecs-missing"], "\(master.findings.map { "\($0.rule): \($0.message)" })")
+        // A muxed variant listed as its own group's default rendition, beside an alternate
+        // audio playlist: choosing the alternate loads both, so BANDWIDTH must cover the sum.
+        let muxed = dir.appendingPathComponent("mux").path
+        try FileManager.default.createDirectory(atPath: muxed + "/alt", withIntermediateDirectories: true)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
+                                           "-hls_time", "2", "-hls_playlist_type", "vod", "\(muxed)/main.m3u8"]).status == 0)
+        #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-map", "0:a", "-c:a", "aac",
+                                           "-b:a", "320k", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
+                                           "\(muxed)/alt/alt.m3u8"]).status == 0)
+        func variant(bandwidth: Int, group: Bool) async throws -> ValidationReport {
+            let media = group ? "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"main\",DEFAULT=YES,URI=\"main.m3u8\"\n"
+                + "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"a\",NAME=\"alt\",URI=\"alt/alt.m3u8\"\n" : ""
+            try ("#EXTM3U\n" + media + "#EXT-X-STREAM-INF:BANDWIDTH=\(bandwidth),RESOLUTION=640x360,CODECS=\"avc1.64001e,mp4a.40.2\""
+                 + (group ? ",AUDIO=\"a\"" : "") + "\nmain.m3u8\n").write(toFile: muxed + "/master.m3u8", atomically: true, encoding: .utf8)
+            return try await deep.validate(muxed + "/master.m3u8")
+        }
+        let alone = try await variant(bandwidth: 1, group: false)
+        let ownPeak = try #require(alone.findings.first { $0.rule == "hls.bandwidth-understated" }?.message
+            .split(separator: " ").compactMap { Int($0) }.last)
+        let understated = try await variant(bandwidth: ownPeak, group: true)
+        #expect(understated.findings.map(\.rule).contains("hls.bandwidth-understated"))
+        #expect(try await variant(bandwidth: ownPeak + 400_000, group: true).errors == 0)
         let ffmpegDASH = dir.appendingPathComponent("ffd/out.mpd").path
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("ffd").path, withIntermediateDirectories: true)
         #expect(try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "dash",
