@@ -90,20 +90,27 @@ public final class FileByteSink: ByteSink {
     /// Writes `buffers` one after another with as few `writev` calls as the kernel allows: one
     /// system call for many small payloads, and page-cache writes as large as the whole.
     public func write(gathering buffers: [UnsafeRawBufferPointer]) throws {
-        var vectors = buffers.compactMap { buffer in
+        let vectors = buffers.compactMap { buffer in
             buffer.isEmpty ? nil : iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count)
         }
-        let total = vectors.reduce(0) { $0 + $1.iov_len }
+        let descriptor = descriptor
+        try Self.writeAll(vectors, file: path) { writev(descriptor, $0, $1) }
+        position += Int64(vectors.reduce(0) { $0 + $1.iov_len })
+    }
+
+    /// Calls `gather` (`writev` on a descriptor) until every vector is written: short writes
+    /// resume inside the buffer they stopped in, EINTR retries.
+    static func writeAll(_ vectors: [iovec], file: String, _ gather: (UnsafePointer<iovec>, Int32) -> Int) throws {
+        var vectors = vectors
         var first = 0
         while first < vectors.count {
-            let count = min(vectors.count - first, Self.maximumVectors)
-            var written = vectors.withUnsafeBufferPointer { writev(descriptor, $0.baseAddress! + first, Int32(count)) }
+            let count = min(vectors.count - first, maximumVectors)
+            var written = vectors.withUnsafeBufferPointer { gather($0.baseAddress! + first, Int32(count)) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw MediaError(.io, "cannot write file", libraryMessage: String(cString: strerror(errno)), file: path)
+                throw MediaError(.io, "cannot write file", libraryMessage: String(cString: strerror(errno)), file: file)
             }
-            guard written > 0 else { throw MediaError(.io, "cannot write file", libraryMessage: "no progress", file: path) }
-            // Skip what was written; a partial write resumes inside a buffer.
+            guard written > 0 else { throw MediaError(.io, "cannot write file", libraryMessage: "no progress", file: file) }
             while written > 0 {
                 if written >= vectors[first].iov_len {
                     written -= vectors[first].iov_len
@@ -115,7 +122,6 @@ public final class FileByteSink: ByteSink {
                 }
             }
         }
-        position += Int64(total)
     }
 
     /// Buffers per `writev` call (IOV_MAX on Linux).

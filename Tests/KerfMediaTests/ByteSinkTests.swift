@@ -23,6 +23,33 @@ import KerfTestSupport
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == expected)
     }
 
+    /// Short writes resume inside the buffer they stopped in, EINTR retries, and a call that
+    /// writes nothing is an error rather than a loop.
+    @Test func shortWritesResumeWhereTheyStopped() throws {
+        let chunks: [[UInt8]] = [[1, 2, 3, 4, 5], [6], [7, 8, 9, 10, 11, 12, 13], [14, 15]]
+        var received: [UInt8] = []
+        var answers = [1, 7, -1, 3, 100]
+        try withPointers(chunks) { buffers in
+            let vectors = buffers.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            try FileByteSink.writeAll(vectors, file: "test") { pointer, count in
+                let answer = answers.removeFirst()
+                guard answer > 0 else { errno = EINTR; return -1 }
+                // Take up to `answer` bytes from the vectors offered, as a kernel would.
+                var left = answer
+                for vector in UnsafeBufferPointer(start: pointer, count: Int(count)) where left > 0 {
+                    let take = min(left, vector.iov_len)
+                    received += UnsafeRawBufferPointer(start: vector.iov_base, count: take)
+                    left -= take
+                }
+                return answer - left
+            }
+        }
+        #expect(received == chunks.flatMap { $0 })
+        #expect(answers == [])
+        let stuck = [iovec(iov_base: UnsafeMutableRawPointer(bitPattern: 8), iov_len: 4)]
+        #expect(throws: MediaError.self) { try FileByteSink.writeAll(stuck, file: "test") { _, _ in 0 } }
+    }
+
     /// Several packets' payloads are handed over in order, each with its own size.
     @Test func packetsGiveTheirBytesTogether() throws {
         let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
