@@ -198,13 +198,11 @@ final class CMAFTrackWriter {
             for packet in packets { try packet.withUnsafeBytes { try emit($0) } }
             return
         }
-        let written = try header.withUnsafeBytes { header in
-            try Packet.withUnsafeBytes(of: packets) { payloads in
-                try sink.write(gathering: [header] + payloads)
-                return payloads.reduce(header.count) { $0 + $1.count }
-            }
+        let before = sink.position
+        try header.withUnsafeBytes { header in
+            try Packet.withUnsafeBytes(of: packets) { try sink.write(gathering: [header] + $0) }
         }
-        open!.size += written
+        open!.size += Int(sink.position - before)
     }
 
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {
