@@ -39,14 +39,7 @@ public final class CodecParameters: @unchecked Sendable {
     /// an ADTS header when the container carried none).
     public func replacingExtradata(_ bytes: [UInt8]) throws(MediaError) -> CodecParameters {
         let copy = try CodecParameters(copying: pointer)
-        av_freep(&copy.pointer.pointee.extradata)
-        copy.pointer.pointee.extradata_size = 0
-        guard let buffer = av_mallocz(bytes.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
-            throw MediaError(.outOfMemory, "cannot allocate extradata", function: "av_mallocz")
-        }
-        bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
-        copy.pointer.pointee.extradata = buffer
-        copy.pointer.pointee.extradata_size = Int32(bytes.count)
+        try LibAV.setExtradata(&copy.pointer.pointee.extradata, size: &copy.pointer.pointee.extradata_size, to: bytes)
         return copy
     }
 

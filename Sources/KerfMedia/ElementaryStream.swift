@@ -24,14 +24,7 @@ public enum ElementaryStream {
             throw MediaError(.outOfMemory, "cannot allocate a codec context", function: "avcodec_alloc_context3")
         }
         defer { avcodec_free_context(&context) }
-        if !extradata.isEmpty {
-            guard let buffer = av_mallocz(extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
-                throw MediaError(.outOfMemory, "cannot allocate extradata", function: "av_mallocz")
-            }
-            extradata.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: extradata.count) }
-            codecContext.pointee.extradata = buffer
-            codecContext.pointee.extradata_size = Int32(extradata.count)
-        }
+        try LibAV.setExtradata(&codecContext.pointee.extradata, size: &codecContext.pointee.extradata_size, to: extradata)
         // One thread: nothing is decoded, only the setup data read.
         codecContext.pointee.thread_count = 1
         try LibAV.check(avcodec_open2(codecContext, decoder, nil), "avcodec_open2", "the \(codec) setup data cannot be read")
@@ -59,7 +52,8 @@ public enum ElementaryStream {
             throw MediaError(.invalidData, "the \(codec) configuration record gives no sample rate")
         }
         // The configuration record as it came (the decoder may have rewritten its own copy).
-        return try CodecParameters(copying: parameters).replacingExtradata(extradata)
+        try LibAV.setExtradata(&parameters.pointee.extradata, size: &parameters.pointee.extradata_size, to: extradata)
+        return try CodecParameters(copying: parameters)
     }
 
     /// Sampling rate and channel count of an AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1);

@@ -8,6 +8,21 @@ enum LibAV {
     static let eof = kerf_averror_eof()
     static let noPTS = kerf_av_nopts_value()
 
+    /// Replaces `extradata`/`size` (a codec context's or parameters' setup data) with a
+    /// zero-padded copy of `bytes` that libavcodec owns; empty `bytes` leave none.
+    static func setExtradata(_ extradata: inout UnsafeMutablePointer<UInt8>?, size: inout Int32,
+                             to bytes: [UInt8]) throws(MediaError) {
+        av_freep(&extradata)
+        size = 0
+        guard !bytes.isEmpty else { return }
+        guard let buffer = av_mallocz(bytes.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
+            throw MediaError(.outOfMemory, "cannot allocate extradata", function: "av_mallocz")
+        }
+        bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+        extradata = buffer
+        size = Int32(bytes.count)
+    }
+
     /// Returns `result` when it is not negative; otherwise throws a `MediaError` naming
     /// `function`, with the code classified from the AVERROR value.
     @discardableResult

@@ -19,11 +19,18 @@ public final class Packet {
     }
 
     /// A packet holding a copy of `bytes`.
-    public convenience init(bytes: [UInt8]) throws(MediaError) {
+    public convenience init(bytes: some Collection<UInt8>) throws(MediaError) {
         self.init()
+        try replacePayload(with: bytes)
+    }
+
+    /// Drops this packet's payload and properties and gives it a copy of `bytes`.
+    public func replacePayload(with bytes: some Collection<UInt8>) throws(MediaError) {
+        av_packet_unref(pointer)
         try LibAV.check(av_new_packet(pointer, Int32(bytes.count)), "av_new_packet", "cannot allocate packet")
-        bytes.withUnsafeBytes { source in
-            if let base = source.baseAddress { pointer.pointee.data.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+        let data = UnsafeMutableBufferPointer(start: pointer.pointee.data, count: bytes.count)
+        if bytes.withContiguousStorageIfAvailable({ source in _ = data.update(fromContentsOf: source) }) == nil {
+            _ = data.update(fromContentsOf: bytes)
         }
     }
 

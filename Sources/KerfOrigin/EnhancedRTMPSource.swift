@@ -17,9 +17,9 @@ final class EnhancedRTMPSource: PacketSource {
     private let reader: FLVTagReader
     /// Tags read while the tracks were being found, not yet returned as packets (newest first).
     private var pending: [FLVTagReader.Tag] = []
-    private var videoTrack: Int?
+    /// The video track is always the first; audio, when the publisher sends it, the second.
+    private let videoTrack = 0
     private var audioTrack: Int?
-    private var warned: Set<String> = []
 
     var bytesRead: Int { reader.count }
 
@@ -85,7 +85,6 @@ final class EnhancedRTMPSource: PacketSource {
         info.frameRate = frameRate
         tracks.append(info)
         parameters.append(video)
-        videoTrack = 0
         if let audioConfig {
             let audio = try ElementaryStream.parameters(codec: "aac", extradata: audioConfig)
             tracks.append(TrackInfo(parameters: audio, index: 1, timeBase: Rational(1, 1000)))
@@ -109,33 +108,32 @@ final class EnhancedRTMPSource: PacketSource {
                 guard let next = try reader.next() else { return .endOfStream }
                 tag = next
             }
-            if let filled = try self.packet(from: tag, into: packet), filled { return .packet }
+            if try self.packet(from: tag, into: packet) { return .packet }
         }
     }
 
-    /// Fills `packet` from a coded video frame or AAC frame; false (or nil) for other tags.
-    private func packet(from tag: FLVTagReader.Tag, into packet: Packet) throws -> Bool? {
+    /// Fills `packet` from a coded video frame or AAC frame; false for other tags.
+    private func packet(from tag: FLVTagReader.Tag, into packet: Packet) throws -> Bool {
         let index: Int, bytes: ArraySlice<UInt8>, offset: Int64, keyframe: Bool
         switch tag.type {
         case 9:
-            guard let videoTrack, let video = try Self.parseVideo(tag.payload) else { return nil }
+            guard let video = try Self.parseVideo(tag.payload) else { return false }
             switch video {
             case .frame(let data, let composition, let isKey):
                 (index, bytes, offset, keyframe) = (videoTrack, data, Int64(composition), isKey)
             case .config(_, let record):
-                if record != tracks[videoTrack].extradata, warned.insert("config").inserted {
+                if record != tracks[videoTrack].extradata {
                     throw UnsupportedStream(description: "the publisher changed its video configuration mid-stream")
                 }
-                return nil
+                return false
             }
         case 8:
-            guard let audioTrack, case .frame(let data)? = Self.parseAudio(tag.payload) else { return nil }
+            guard let audioTrack, case .frame(let data)? = Self.parseAudio(tag.payload) else { return false }
             (index, bytes, offset, keyframe) = (audioTrack, data, 0, true)
         default:
-            return nil
+            return false
         }
-        let made = try Packet(bytes: Array(bytes))
-        made.move(into: packet)
+        try packet.replacePayload(with: bytes)
         packet.streamIndex = index
         packet.timeBase = Rational(1, 1000)
         packet.dtsTicks = Int64(tag.timestamp)
