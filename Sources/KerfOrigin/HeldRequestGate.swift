@@ -112,6 +112,8 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         guard request.method == .get || request.method == .head, let target = request.path,
               target.utf8.count <= maxURLLength else { return nil }
         var path = target.prefix { $0 != "?" && $0 != "#" }
+        // Only live paths can wait: others (VOD) go on before any token is verified.
+        guard path.contains("/live/") else { return nil }
         if path.hasPrefix(SignedURL.prefix) {
             guard let signer, case .allowed(let plain) = signer.verify(path, now: UTCTime.now()) else { return nil }
             path = plain
@@ -119,7 +121,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             return nil
         }
         guard path.hasPrefix("/live/") else { return nil }
-        return live.pendingHold(raw: path.dropFirst("/live/".count), query: URI(target))
+        return live.pendingHold(raw: path.dropFirst("/live/".count), target: target)
     }
 
     /// What the parked request waited for is published (or its deadline passed): it goes on,

@@ -54,8 +54,7 @@ final class HeldRequests: Sendable {
 
     /// Waits until `condition` is met in the window (true) or `deadline` passes (false).
     func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition) async -> Bool {
-        if window.withLock({ condition.isMet(in: $0) }) { return true }
-        return await withCheckedContinuation { continuation in
+        await withCheckedContinuation { continuation in
             let ticket = register(window, condition, nil, Waiter(deadline: deadline) { continuation.resume(returning: $0) })
             if ticket == nil { continuation.resume(returning: true) }
         }

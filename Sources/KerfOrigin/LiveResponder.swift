@@ -155,8 +155,8 @@ struct LiveResponder: Sendable {
         return (start, index)
     }
 
-    /// What a request waits for before it is answered: a publication in `channel` for which
-    /// `isReady` holds, until `deadline`.
+    /// What a request waits for before it is answered: a publication in `channel` that meets
+    /// `condition`, until `deadline`.
     struct Hold: Sendable {
         let channel: LiveChannel
         let deadline: ContinuousClock.Instant
@@ -207,24 +207,20 @@ struct LiveResponder: Sendable {
                     condition: .part(folder: folder, segmentStart: start, index: index))
     }
 
-    /// The request that makes `live/<raw>` wait now, if it does (what the gate parks).
-    func pendingHold(raw: Substring, query: URI) -> Hold? {
+    /// The request that may make `live/<raw>` wait (what the gate parks unless `HeldRequests`
+    /// finds its condition met already).
+    /// - Parameter target: the request target, whose query a playlist request reads.
+    func pendingHold(raw: Substring, target: String) -> Hold? {
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, let channel = channels[String(parts[0])], channel.configuration.partDuration != nil else { return nil }
         let folder = String(parts[1]), file = parts[2]
-        let hold: Hold?
         if file == "playlist.m3u8" {
-            let parameters = query.queryParameters
+            let parameters = URI(target).queryParameters
             guard case .wait(let wait) = Self.blockingReload(channel, folder: folder, msn: parameters["_HLS_msn"].map(String.init),
                                                              part: parameters["_HLS_part"].map(String.init)) else { return nil }
-            hold = wait
-        } else if let (start, index) = Self.partName(file) {
-            hold = Self.hintedPart(channel, folder: folder, start: start, index: index)
-        } else {
-            hold = nil
+            return wait
         }
-        guard let hold, !channel.window.withLock({ hold.condition.isMet(in: $0) }) else { return nil }
-        return hold
+        return Self.partName(file).flatMap { Self.hintedPart(channel, folder: folder, start: $0.start, index: $0.index) }
     }
 
     /// Waits for a hold (true when what it waits for is published). A request the gate held
