@@ -299,19 +299,19 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
                   field[field.startIndex] != 32, field[field.startIndex] != 9 else { return .other }
             let name = field[..<colon]
             guard name.allSatisfy(Self.isTokenByte) else { return .other }
-            switch Self.lowercased(name) {
-            case "content-length", "transfer-encoding", "upgrade", "expect":
+            switch Self.role(of: name) {
+            case .framing:
                 return .other
-            case "range", "if-range", "if-none-match", "if-match", "if-modified-since", "if-unmodified-since", "te":
+            case .conditional:
                 plain = false
-            case "connection":
+            case .connection:
                 // keep-alive is HTTP/1.1's default; close (or anything else) is the decoder's,
                 // with everything after it.
                 let value = String(decoding: UnsafeRawBufferPointer(rebasing: field[(colon + 1)...]), as: UTF8.self)
                 guard value.lowercased().trimming(while: { $0 == " " || $0 == "\t" }) == "keep-alive" else { return .other }
-            case "accept-encoding":
+            case .acceptEncoding:
                 acceptEncoding = String(decoding: UnsafeRawBufferPointer(rebasing: field[(colon + 1)...]), as: UTF8.self)
-            default:
+            case nil:
                 break
             }
         }
@@ -332,8 +332,31 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private static func lowercased(_ name: Slice<UnsafeRawBufferPointer>) -> String {
-        String(decoding: name.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    /// What a header field means to the fast path.
+    private enum FieldRole {
+        /// A body or a protocol change: the decoder's.
+        case framing
+        /// Ranges, conditions, transfer codings: the router's.
+        case conditional
+        case connection, acceptEncoding
+    }
+
+    /// The header names the fast path looks at, lower-case.
+    private static let fieldRoles: [(name: [UInt8], role: FieldRole)] = {
+        let roles: [(String, FieldRole)] = [
+            ("content-length", .framing), ("transfer-encoding", .framing), ("upgrade", .framing), ("expect", .framing),
+            ("range", .conditional), ("if-range", .conditional), ("if-none-match", .conditional), ("if-match", .conditional),
+            ("if-modified-since", .conditional), ("if-unmodified-since", .conditional), ("te", .conditional),
+            ("connection", .connection), ("accept-encoding", .acceptEncoding),
+        ]
+        return roles.map { (Array($0.0.utf8), $0.1) }
+    }()
+
+    /// The role of header `name`, compared without regard to ASCII case and without copying it.
+    private static func role(of name: Slice<UnsafeRawBufferPointer>) -> FieldRole? {
+        fieldRoles.first { known in
+            known.name.count == name.count && zip(known.name, name).allSatisfy { $0 == ($1 >= 65 && $1 <= 90 ? $1 + 32 : $1) }
+        }?.role
     }
 
     private func respond(_ context: ChannelHandlerContext, served: ServedFile, isHead: Bool) {
