@@ -1,10 +1,9 @@
 import KerfCore
 
-/// The HTTP Date header of the fast paths, formatted once a second rather than per response.
+/// The HTTP Date header of the fast path, formatted once a second rather than per response.
 struct DateHeader {
-    /// The date (`Tue, 24 Nov 2026 10:00:00 GMT`).
-    private(set) var value = ""
-    /// The same as the head's last line: `Date: …` and the blank line that ends the head.
+    /// The head's last line: `Date: Tue, 24 Nov 2026 10:00:00 GMT` and the blank line that ends
+    /// the head.
     private(set) var lastLine = ""
     private var second: Int64 = -1
 
@@ -13,7 +12,6 @@ struct DateHeader {
         let now = Int64(UTCTime.now())
         guard now != second else { return }
         second = now
-        value = UTCTime.httpDate(now)
-        lastLine = "Date: " + value + "\r\n\r\n"
+        lastLine = "Date: " + UTCTime.httpDate(now) + "\r\n\r\n"
     }
 }

@@ -65,13 +65,10 @@ struct OriginHTTPChannel: ServerChildChannel {
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
             // Each goes right after the state handler, so the order ends up: state handler,
-            // activity tracker (it sees every request, parked ones too), cached-file responder,
-            // held-request gate, Hummingbird.
+            // activity tracker (it sees every request, parked ones too), held-request gate,
+            // Hummingbird.
             if let gate { try operations.addHandler(gate(), position: .after(state)) }
-            if let fastPath {
-                try operations.addHandler(CachedFileResponder(vod: fastPath), position: .after(state))
-                try operations.addHandler(ActivityTracker(activity: activity), position: .after(state))
-            }
+            if fastPath != nil { try operations.addHandler(ActivityTracker(activity: activity), position: .after(state)) }
             return value
         }
     }

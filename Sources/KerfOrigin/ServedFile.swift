@@ -17,10 +17,9 @@ final class ServedFile: Sendable {
     /// The ETag of the gzip representation.
     let gzipETag: String
     private let gzipBody = Mutex<ByteBuffer?>(nil)
-    /// The fast path's whole response head (all but Date), for a file read whole.
-    let fastHead: HTTPResponse?
-    /// The same as HTTP/1.1 bytes: the status line and header lines, without Date and the blank
-    /// line that ends the head (for `RawRequestResponder`).
+    /// For a file read whole, the fast path's response head as HTTP/1.1 bytes: the status line
+    /// and header lines, without Date and the blank line that ends the head (for
+    /// `RawRequestResponder`).
     let rawHead: ByteBuffer?
 
     init(file: OpenFile, path: Substring, configuration: OriginConfiguration) {
@@ -47,7 +46,6 @@ final class ServedFile: Sendable {
                 fast[.accessControlExposeHeaders] = VODResponder.corsExposedHeaders
             }
             fast[.server] = "kerf"
-            fastHead = HTTPResponse(status: .ok, headerFields: fast)
             var raw = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
             for field in fast {
                 raw.writeString(field.name.rawName)
@@ -57,7 +55,6 @@ final class ServedFile: Sendable {
             }
             rawHead = raw
         } else {
-            fastHead = nil
             rawHead = nil
         }
     }

@@ -22,11 +22,11 @@ struct VODResponder: Sendable {
     /// Largest manifest compressed for a response; bigger ones are sent as they are.
     static let maxGzipBytes = 4 << 20
 
-    /// The cached file the fast paths answer a plain request of `raw` with: held whole (so
+    /// The cached file the fast path answers a plain request of `raw` with: held whole (so
     /// with its ready-made heads), and not a manifest the client takes gzipped.
     /// - Parameter stale: as in `FileCache.lookup`.
     func fastServed(_ raw: Substring, acceptEncoding: String?, stale: Bool) -> ServedFile? {
-        guard let served = cache.lookup(raw, stale: stale), served.fastHead != nil, served.file.contents != nil else { return nil }
+        guard let served = cache.lookup(raw, stale: stale), served.rawHead != nil else { return nil }
         if served.isManifest, configuration.gzip, Self.acceptsGzip(acceptEncoding) { return nil }
         return served
     }
