@@ -36,6 +36,9 @@ let package = Package(
 
         // Linux system calls glibc hides from Swift (renameat2).
         .target(name: "CKerfSystem"),
+        // System calls for the modules above the adapters: one policy for EINTR, short transfers
+        // and EAGAIN in blocking reads and writes; paths.
+        .target(name: "KerfSystem", dependencies: ["CKerfSystem"]),
         .target(name: "KerfCore"),
         .target(
             name: "KerfMedia",
@@ -67,10 +70,33 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // RTMP ingest: handshake, chunk stream, AMF0, sessions, FLV and Enhanced RTMP tags. Asks a
+        // `PublishAuthorizer` whether a publish is allowed and hands the tags to its pipe; knows no channels.
+        .target(
+            name: "KerfRTMP",
+            dependencies: [
+                "KerfCore", "KerfMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Live channels: inputs and reconnection, epochs, the live window, archive, held requests. No HTTP.
+        .target(
+            name: "KerfLive",
+            dependencies: [
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode", "KerfRTMP", "KerfSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The HTTP origin: server, responders, file cache, signed URLs, configuration, metrics.
         .target(
             name: "KerfOrigin",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode", "KerfLive", "KerfRTMP", "KerfSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -97,6 +123,9 @@ let package = Package(
         // Runs the round trip once; `make leakcheck` runs it under valgrind's memcheck.
         .executableTarget(name: "kerf-leakcheck", dependencies: ["KerfTestSupport", "KerfMedia"], path: "Tests/LeakCheck"),
 
+        // The test layers (unit, integration, realtime) as Swift Testing tags.
+        .target(name: "KerfTestTags", path: "Tests/KerfTestTags"),
+
         .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
         .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
@@ -105,12 +134,12 @@ let package = Package(
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                                            .product(name: "HTTPTypes", package: "swift-http-types")]),
-        .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport", "KerfTestTags"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,6 +20,12 @@ public struct MediaTime: Sendable, Hashable, Codable, Comparable, CustomStringCo
 
     public static func zero(timescale: Int64) -> MediaTime { MediaTime(value: 0, timescale: timescale) }
 
+    /// A duration given in seconds at a configuration or command-line edge, rounded to the
+    /// nearest tick of `timescale`.
+    public init(seconds: Double, timescale: Int64) {
+        self.init(value: Int64((seconds * Double(timescale)).rounded()), timescale: timescale)
+    }
+
     /// A time in a FFmpeg-style time base (`num/den` seconds per tick): `value × num/den` s,
     /// expressed exactly as `value × num` ticks of `den` ticks per second.
     public init(value: Int64, timeBase: Rational) {

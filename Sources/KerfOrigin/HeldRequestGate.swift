@@ -1,3 +1,4 @@
+import KerfLive
 import HTTPTypes
 import HummingbirdCore
 import KerfCore

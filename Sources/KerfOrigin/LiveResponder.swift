@@ -1,3 +1,4 @@
+import KerfLive
 import Hummingbird
 import HummingbirdCore
 import KerfCore

@@ -1,5 +1,7 @@
+import KerfRTMP
 import FoundationEssentials
 import KerfCore
+import KerfLive
 import KerfPackager
 import KerfTranscode
 import Yams
@@ -46,37 +48,8 @@ public struct OriginConfiguration: Sendable, Equatable {
     /// What a live channel publishes: HLS and DASH over CMAF, HLS over MPEG-TS.
     public typealias Format = PackageOptions.Format
 
-    /// One live channel.
-    public struct Channel: Sendable, Equatable {
-        /// A libavformat URL to pull, or a file to loop at real-time pace.
-        public var input: String
-        /// Target segment duration, in seconds.
-        public var segmentDuration = 6.0
-        /// Seconds of media listed in playlists (DASH timeShiftBufferDepth).
-        public var window = 60.0
-        /// Re-encode the input to this ladder (`ladder:`, as `kerf package --ladder`).
-        public var ladder: Ladder?
-        /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
-        public var formats: Set<Format> = [.hls, .dash]
-        /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
-        /// follows the input's timestamps, so redundant origins name and number alike.
-        public var epoch: Double?
-        /// `part-duration:` seconds of an LL-HLS partial segment (nil: no low latency).
-        public var partDuration: Double?
-        /// `archive:` a folder keeping the window's segments and journal on disk: a DVR window
-        /// of hours without the memory, restored when the origin restarts.
-        public var archive: String?
-        /// The stream key an RTMP publisher must give (`key:`; push channels, `input: rtmp`).
-        public var key: String?
-        /// Keys read but not served yet.
-        public var pendingKeys: [String] = []
-
-        public init(input: String, segmentDuration: Double = 6.0, window: Double = 60.0) {
-            self.input = input
-            self.segmentDuration = segmentDuration
-            self.window = window
-        }
-    }
+    /// One live channel (`channels:` entries).
+    public typealias Channel = ChannelConfiguration
 
     public init() {}
 

@@ -32,36 +32,6 @@ enum OriginMetrics {
         counters[route] = registry.makeCounter(descriptor: describe("kerf_http_response_bytes_total", "Bytes of response bodies sent, by route"), labels: [("route", route)])
     }
 
-    /// Per-channel metrics, created with the channel.
-    struct Channel: Sendable {
-        let segments: Prometheus.Counter
-        let reconnects: Prometheus.Counter
-        let ingestBytes: Prometheus.Counter
-        let ingestBitRate: Prometheus.Gauge
-        let lastSegmentAge: Prometheus.Gauge
-        let listingLatencyP50: Prometheus.Gauge
-        let listingLatencyP99: Prometheus.Gauge
-        let partAnswerLatencyP50: Prometheus.Gauge
-        let partAnswerLatencyP99: Prometheus.Gauge
-        let heldRequests: Prometheus.Gauge
-
-        init(name: String) {
-            let labels = [("channel", name)]
-            segments = registry.makeCounter(descriptor: describe("kerf_live_segments_total", "Media segments produced (all renditions)"), labels: labels)
-            reconnects = registry.makeCounter(descriptor: describe("kerf_live_reconnects_total", "Times the input was reconnected"), labels: labels)
-            ingestBytes = registry.makeCounter(descriptor: describe("kerf_live_ingest_bytes_total", "Bytes of media packets read from the input"), labels: labels)
-            ingestBitRate = registry.makeGauge(descriptor: describe("kerf_live_ingest_bitrate_bps", "Input bit rate over the last published segment"), labels: labels)
-            lastSegmentAge = registry.makeGauge(descriptor: describe("kerf_live_last_segment_age_seconds", "Seconds since the last segment was published"), labels: labels)
-            listingLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p50_seconds", "Median time from reading the packet that completes a segment to its listing (last 1024)"), labels: labels)
-            listingLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_listing_latency_p99_seconds", "99th percentile of the same"), labels: labels)
-            partAnswerLatencyP50 = registry.makeGauge(descriptor: describe("kerf_live_part_answer_latency_p50_seconds",
-                                                                           "Median time from reading the packet that completes a video part to the requests held for it being answered (last 1024)"),
-                                                      labels: labels)
-            partAnswerLatencyP99 = registry.makeGauge(descriptor: describe("kerf_live_part_answer_latency_p99_seconds", "99th percentile of the same"),
-                                                      labels: labels)
-            heldRequests = registry.makeGauge(descriptor: describe("kerf_live_held_requests", "LL-HLS requests held for a part or segment"), labels: labels)
-        }
-    }
 }
 
 /// Counts requests and their handling time by route, method and status

@@ -1,3 +1,5 @@
+import KerfRTMP
+import KerfLive
 import FoundationEssentials
 import Hummingbird
 import KerfCore
@@ -52,10 +54,11 @@ public struct OriginServer: Sendable {
         vod = VODResponder(root: root, configuration: configuration)
         var channels: [String: LiveChannel] = [:]
         for (name, channel) in configuration.channels {
-            channels[name] = try LiveChannel(name: name, configuration: channel, logger: logger)
+            channels[name] = try LiveChannel(name: name, configuration: channel,
+                                             metrics: ChannelMetrics(name: name, registry: OriginMetrics.registry), logger: logger)
         }
         self.channels = channels
-        let pushChannels = channels.filter { $0.value.isPush }
+        let pushChannels = PushChannels(channels)
         if pushChannels.isEmpty {
             rtmp = nil
         } else {
@@ -63,7 +66,7 @@ public struct OriginServer: Sendable {
             var limits = RTMPServer.Limits()
             limits.maximumConnections = configuration.rtmpMaxPublishers
             limits.maximumBitRate = configuration.rtmpMaxBitRate
-            rtmp = RTMPServer(channels: pushChannels, limits: limits, logger: logger)
+            rtmp = RTMPServer(authorizer: pushChannels, limits: limits, logger: logger)
         }
     }
 

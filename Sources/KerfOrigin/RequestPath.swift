@@ -1,3 +1,4 @@
+import KerfSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,13 +42,8 @@ struct RequestPath: Equatable {
         return .success(RequestPath(file: real))
     }
 
-    /// The canonical absolute path of `path` (symbolic links, `.` and `..` resolved), nil when it
-    /// does not exist.
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    /// The canonical absolute path of `path` (see `FileSystem.realPath`).
+    static func realPath(_ path: String) -> String? { FileSystem.realPath(path) }
 
     /// `%XX` sequences decoded (RFC 3986 §2.1); nil when a `%` is not followed by two hex digits.
     static func percentDecoded(_ text: Substring) -> [UInt8]? {

@@ -7,6 +7,8 @@ import NIOEmbedded
 import NIOHTTPTypes
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 
 /// The gate that parks blocking LL-HLS requests on the event loop, driven on an embedded channel
 /// against a live channel's window filled by hand.
@@ -15,7 +17,8 @@ import Testing
     static func channel() throws -> (LiveChannel, LiveWindow.Epoch) {
         var configuration = OriginConfiguration.Channel(input: "udp://127.0.0.1:1", segmentDuration: 2, window: 30)
         configuration.partDuration = 0.5
-        let channel = try LiveChannel(name: "news", configuration: configuration, logger: Logger(label: "test"))
+        let channel = try LiveChannel(name: "news", configuration: configuration, metrics: .unregistered(name: "news"),
+                                      logger: Logger(label: "test"))
         var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
         info.codecString = "avc1.42c00c"
         let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)

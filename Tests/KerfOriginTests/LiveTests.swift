@@ -6,6 +6,8 @@ import KerfTestSupport
 import KerfValidate
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 import KerfTranscode
 
 /// Live channels end to end: ffmpeg encodes a test pattern in real time and sends it to the

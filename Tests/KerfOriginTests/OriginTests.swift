@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 
 /// A `kerf serve` origin running in-process on a free port for the length of a test.
 final class RunningOrigin: @unchecked Sendable {

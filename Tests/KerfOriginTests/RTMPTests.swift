@@ -4,6 +4,8 @@ import KerfTestSupport
 import NIOCore
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 
 /// RTMP ingest: the chunk stream and AMF0 on hand-made bytes, the command conversation as a
 /// state machine, and end to end with ffmpeg publishing (an RTMP client nobody here wrote) and

@@ -4,6 +4,8 @@ import NIOCore
 import NIOEmbedded
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 
 /// The raw-bytes fast path on an embedded channel: what it answers itself, what it hands on to
 /// the HTTP decoder (one request, or the connection for good), and its idle timeout.

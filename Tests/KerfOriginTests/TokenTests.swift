@@ -4,6 +4,8 @@ import KerfTestSupport
 import Logging
 import Testing
 @testable import KerfOrigin
+@testable import KerfLive
+@testable import KerfRTMP
 
 /// Signed playback URLs and the admin token.
 @Suite struct TokenTests {

@@ -7,16 +7,16 @@ import Synchronization
 /// few hundred bytes each), the rest wait as a suspended task. A publication answers every
 /// request it satisfies at once (each distinct condition checked once, one hand-over per event
 /// loop), and a periodic sweep answers the ones whose deadline passed.
-final class HeldRequests: Sendable {
+package final class HeldRequests: Sendable {
     /// What a held request waits for.
-    enum Condition: Hashable, Sendable {
+    package enum Condition: Hashable, Sendable {
         /// Segment `sequence` of a rendition, or its part `part`, is published (blocking reload).
         case published(folder: String, sequence: UInt64, part: Int?)
         /// Part `index` of the segment that starts at `segmentStart` exists, or that segment
         /// has ended without it.
         case part(folder: String, segmentStart: Int64, index: Int)
 
-        func isMet(in window: borrowing LiveWindow) -> Bool {
+        package func isMet(in window: borrowing LiveWindow) -> Bool {
             switch self {
             case .published(let folder, let sequence, let part):
                 return window.hasPublished(folder: folder, sequence: sequence, part: part)
@@ -39,7 +39,7 @@ final class HeldRequests: Sendable {
     }
 
     /// A hold's place, which `cancel` takes.
-    struct Ticket: Sendable {
+    package struct Ticket: Sendable {
         let id: UInt64
         let condition: Condition
         let loop: ObjectIdentifier?
@@ -50,10 +50,10 @@ final class HeldRequests: Sendable {
     private let waiters = Mutex<(groups: [Condition: [ObjectIdentifier?: Group]], count: Int)>(([:], 0))
     private let nextID = Atomic<UInt64>(0)
 
-    var count: Int { waiters.withLock { $0.count } }
+    package var count: Int { waiters.withLock { $0.count } }
 
     /// Waits until `condition` is met in the window (true) or `deadline` passes (false).
-    func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition) async -> Bool {
+    package func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition) async -> Bool {
         await withCheckedContinuation { continuation in
             let ticket = register(window, condition, nil, Waiter(deadline: deadline) { continuation.resume(returning: $0) })
             if ticket == nil { continuation.resume(returning: true) }
@@ -63,7 +63,7 @@ final class HeldRequests: Sendable {
     /// Registers `resume` to run on `loop` once `condition` is met (true) or `deadline` passes
     /// or the channel stops (false). Nil, and `resume` never runs, when the condition is met
     /// already; else the ticket that `cancel` takes.
-    func hold(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition,
+    package func hold(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition,
               on loop: any EventLoop, resume: @escaping @Sendable (Bool) -> Void) -> Ticket? {
         register(window, condition, loop, Waiter(deadline: deadline, resume: resume))
     }
@@ -85,7 +85,7 @@ final class HeldRequests: Sendable {
     }
 
     /// Forgets a held request without answering it (its client went away).
-    func cancel(_ ticket: Ticket) {
+    package func cancel(_ ticket: Ticket) {
         _ = take(ticket)
     }
 

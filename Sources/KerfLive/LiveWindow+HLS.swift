@@ -1,7 +1,7 @@
 import KerfCore
 import KerfManifest
 
-extension LiveWindow {
+package extension LiveWindow {
     /// A rendition's live Media Playlist: the window's segments with EXT-X-MEDIA-SEQUENCE,
     /// EXT-X-DISCONTINUITY-SEQUENCE, EXT-X-PROGRAM-DATE-TIME from the channel's wall clock, and
     /// EXT-X-DISCONTINUITY plus a new EXT-X-MAP where an epoch starts (MPEG-TS variants: no

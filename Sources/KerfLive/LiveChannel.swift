@@ -2,9 +2,11 @@
 import Glibc
 #endif
 import KerfCore
+import KerfSystem
 import KerfCrypto
 import KerfMedia
 import KerfPackager
+import KerfRTMP
 import KerfTranscode
 import Logging
 import NIOCore
@@ -19,48 +21,49 @@ import Synchronization
 /// exponential backoff when they fail or end, or files (a path, or `file:`), played at
 /// real-time pace and looped for demos. Each (re)connection and each timestamp jump starts a new
 /// epoch: an HLS discontinuity and a DASH Period.
-final class LiveChannel: Sendable {
+package final class LiveChannel: Sendable {
     let name: String
-    let configuration: OriginConfiguration.Channel
-    let window: Mutex<LiveWindow>
-    let statistics = Mutex(Statistics())
+    package let configuration: ChannelConfiguration
+    package let window: Mutex<LiveWindow>
+    package let statistics = Mutex(Statistics())
     private let stopFlag = InterruptFlag()
     private let logger: Logger
-    let metrics: OriginMetrics.Channel
+    package let metrics: ChannelMetrics
     /// The archive (`archive:`), and its real path for reading segments back.
     let archive: LiveArchive?
-    let archiveRoot: String?
+    package let archiveRoot: String?
     /// LL-HLS requests waiting for a part or segment.
-    let held = HeldRequests()
+    package let held = HeldRequests()
     /// Journal lines appended since the last compaction, and the size it had then.
     private let journalGrowth = Mutex((appended: 0, compacted: 0))
 
     /// Ingest state for the status page and the bit rate metric.
-    struct Statistics: Sendable {
-        var connected = false
+    package struct Statistics: Sendable {
+        package var connected = false
         var bytesIngested = 0
-        var lastError: String?
+        package var lastError: String?
         /// When and at which byte count the bit rate was last measured.
         var measuredAt: (time: Double, bytes: Int)?
         /// Seconds from reading the packet that completed a segment to the playlists listing
         /// it, for the last 1024 segments.
-        var listing = LatencyRing()
+        package var listing = LatencyRing()
         /// Seconds from reading the packet that completed a part to the requests held for it
         /// being answered (LL-HLS), for the last 1024 parts.
-        var partAnswers = LatencyRing()
+        package var partAnswers = LatencyRing()
     }
 
     /// Longest wait between reconnection attempts, in seconds.
     static let maximumBackoff = 30.0
 
-    /// - Throws: `OriginError` when the archive folder cannot be created or its journal rewritten.
-    init(name: String, configuration: OriginConfiguration.Channel, logger: Logger) throws {
+    /// - Parameter metrics: the channel's metrics, in the registry of whoever exposes them.
+    /// - Throws: `LiveError` when the archive folder cannot be created or its journal rewritten.
+    package init(name: String, configuration: ChannelConfiguration, metrics: ChannelMetrics, logger: Logger) throws {
         self.name = name
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "channel"] = "\(name)"
         self.logger = logger
-        metrics = OriginMetrics.Channel(name: name)
+        self.metrics = metrics
         var window = LiveWindow(name: name, segmentDuration: Self.time(configuration.segmentDuration), window: configuration.window,
                                 formats: configuration.formats,
                                 memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
@@ -87,7 +90,7 @@ final class LiveChannel: Sendable {
                 logger.info("window restored from the archive", metadata: ["archive": "\(directory)", "segments": "\(segments)"])
             }
             self.archive = archive
-            archiveRoot = RequestPath.realPath(directory)
+            archiveRoot = FileSystem.realPath(directory)
         } else {
             archive = nil
             archiveRoot = nil
@@ -126,11 +129,8 @@ final class LiveChannel: Sendable {
         }
     }
 
-    /// True when the input is a file to loop rather than a stream to pull.
-    var isFileInput: Bool { !isPush && (configuration.input.hasPrefix("file:") || !configuration.input.contains("://")) }
-
-    /// True for a channel RTMP publishers push to (`input: rtmp`).
-    var isPush: Bool { configuration.input == "rtmp" }
+    var isFileInput: Bool { configuration.isFileInput }
+    package var isPush: Bool { configuration.isPush }
 
     /// The current RTMP publisher's stream (push channels).
     private let publisher = Mutex<FLVPipe?>(nil)
@@ -163,14 +163,14 @@ final class LiveChannel: Sendable {
     }
 
     /// Stops `run()`: a blocked read or a backoff wait returns within a poll interval.
-    func stop() {
+    package func stop() {
         stopFlag.interrupt()
         publisher.withLock { $0?.finish() }
     }
 
     /// Ingests until `stop()`: connects, segments, and after a failure or the end of the input
     /// waits 0.5 s, 1 s, 2 s… (at most 30 s; reset after a connection that lasted a minute).
-    func run() {
+    package func run() {
         // Held LL-HLS requests past their deadline are answered by this sweep.
         let sweep = MultiThreadedEventLoopGroup.singleton.next().scheduleRepeatedTask(initialDelay: .milliseconds(100),
                                                                                     delay: .milliseconds(100)) { [held] _ in held.expire() }
@@ -213,7 +213,7 @@ final class LiveChannel: Sendable {
             do {
                 input = try published(pipe)
             } catch {
-                throw OriginError(file: "rtmp://…/live/\(name)", message: "the publisher's stream cannot be read", reason: "\(error)")
+                throw LiveError(.input, "the publisher's stream cannot be read", reason: "\(error)", file: "rtmp://…/live/\(name)")
             }
             var encoder: EncoderSelection<HardwareDevice>?
             return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder)
@@ -332,7 +332,7 @@ final class LiveChannel: Sendable {
         let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),
               let width = video.width, let height = video.height else {
-            throw OriginError(file: configuration.input, message: "the input has no video for the ladder")
+            throw LiveError(.configuration, "the input has no video for the ladder", file: configuration.input)
         }
         let rungs = ladder.resolved(sourceWidth: width, sourceHeight: height, sampleAspectRatio: video.sampleAspectRatio).rungs
         let selection = try encoder ?? EncoderSelection<HardwareDevice>(choice: .auto, codec: rungs.first?.codec ?? "h264") { family, name throws(TranscodeError) in

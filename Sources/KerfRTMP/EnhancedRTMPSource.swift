@@ -9,10 +9,10 @@ import NIOCore
 ///
 /// Tracks are known once the video configuration and first frame have come, and the audio
 /// configuration too, or a second of video without any audio.
-final class EnhancedRTMPSource: PacketSource {
-    let url: String
-    private(set) var tracks: [TrackInfo] = []
-    let container = ContainerInfo(formatName: "flv", formatLongName: "Enhanced RTMP")
+package final class EnhancedRTMPSource: PacketSource {
+    package let url: String
+    package private(set) var tracks: [TrackInfo] = []
+    package let container = ContainerInfo(formatName: "flv", formatLongName: "Enhanced RTMP")
     private var parameters: [CodecParameters] = []
     private let reader: FLVTagReader
     /// Tags read while the tracks were being found, not yet returned as packets (newest first).
@@ -21,7 +21,7 @@ final class EnhancedRTMPSource: PacketSource {
     private let videoTrack = 0
     private var audioTrack: Int?
 
-    var bytesRead: Int { reader.count }
+    package var bytesRead: Int { reader.count }
 
     struct UnsupportedStream: Error, CustomStringConvertible {
         var description: String
@@ -31,7 +31,7 @@ final class EnhancedRTMPSource: PacketSource {
     static let videoCodecs: [String: String] = ["hvc1": "hevc", "av01": "av1"]
 
     /// True for a video tag with an extended (Enhanced RTMP) header.
-    static func isEnhancedVideo(_ tag: FLVTagReader.Tag) -> Bool {
+    package static func isEnhancedVideo(_ tag: FLVTagReader.Tag) -> Bool {
         tag.type == 9 && (tag.payload.first ?? 0) & 0x80 != 0
     }
 
@@ -39,7 +39,7 @@ final class EnhancedRTMPSource: PacketSource {
     ///   - read: the tags the ingest read ahead, up to the first (enhanced) video tag.
     /// - Throws: `UnsupportedStream` for a codec this path does not take, `MediaError` when
     ///   a configuration record cannot be read.
-    init(reader: FLVTagReader, read: [FLVTagReader.Tag], name: String) throws {
+    package init(reader: FLVTagReader, read: [FLVTagReader.Tag], name: String) throws {
         self.reader = reader
         self.url = name
         reader.recording = false
@@ -95,11 +95,11 @@ final class EnhancedRTMPSource: PacketSource {
         pending = queue.reversed()
     }
 
-    func codecParameters(track index: Int) -> CodecParameters {
+    package func codecParameters(track index: Int) -> CodecParameters {
         parameters[index]
     }
 
-    func read(into packet: Packet) throws -> MediaInput.ReadResult {
+    package func read(into packet: Packet) throws -> MediaInput.ReadResult {
         while true {
             let tag: FLVTagReader.Tag
             if let next = pending.popLast() {

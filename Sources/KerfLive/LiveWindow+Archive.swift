@@ -2,7 +2,7 @@ import KerfCore
 import KerfPackager
 import NIOCore
 
-extension LiveWindow {
+package extension LiveWindow {
     /// Takes one journal record back (at restart). Segments come back without their bytes
     /// (they are read from the archive); init segments with `initBytes`.
     mutating func replay(_ record: LiveArchive.Record, initBytes: [UInt8]?) {

@@ -3,12 +3,12 @@ import KerfMedia
 /// Reads an FLV byte stream (an `FLVPipe`) back as tags: how the ingest looks at a publisher's
 /// first tags to choose between libavformat's FLV demuxer and `EnhancedRTMPSource`. While
 /// `recording`, the bytes read are kept so the demuxer can be given them from the start.
-final class FLVTagReader {
-    struct Tag {
+package final class FLVTagReader {
+    package struct Tag {
         /// 8 audio, 9 video, 18 script data.
-        var type: UInt8
+        package var type: UInt8
         /// Milliseconds (RTMP's 32-bit timestamp).
-        var timestamp: UInt32
+        package var timestamp: UInt32
         var payload: [UInt8]
     }
 
@@ -21,18 +21,18 @@ final class FLVTagReader {
     var recording = true {
         didSet { if !recording { recorded = [] } }
     }
-    private(set) var recorded: [UInt8] = []
+    package private(set) var recorded: [UInt8] = []
     /// Bytes read so far.
-    private(set) var count = 0
+    package private(set) var count = 0
     /// The largest tag accepted (the RTMP server's message limit bounds it already).
     static let maximumTagSize = 16 << 20
 
-    init(source: any ByteSource) {
+    package init(source: any ByteSource) {
         self.source = source
     }
 
     /// The next tag; nil at the end of the stream.
-    func next() throws -> Tag? {
+    package func next() throws -> Tag? {
         if !readHeader {
             guard let header = try read(13) else { return nil }
             guard header.starts(with: [0x46, 0x4C, 0x56]) else { throw FormatError(description: "not an FLV stream") }
@@ -63,17 +63,17 @@ final class FLVTagReader {
 
 /// What was read ahead, then the rest of a source: the FLV demuxer reads the publisher's stream
 /// from its first byte after the ingest has looked at its first tags.
-final class ReplayedByteSource: ByteSource {
+package final class ReplayedByteSource: ByteSource {
     private var prefix: [UInt8]
     private var position = 0
     private let rest: any ByteSource
 
-    init(prefix: [UInt8], rest: any ByteSource) {
+    package init(prefix: [UInt8], rest: any ByteSource) {
         self.prefix = prefix
         self.rest = rest
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard position < prefix.count else { return try rest.read(into: buffer) }
         let count = min(buffer.count, prefix.count - position)
         prefix.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[position..<position + count])) }
@@ -82,7 +82,7 @@ final class ReplayedByteSource: ByteSource {
         return count
     }
 
-    func seek(to offset: Int64) throws -> Bool { false }
+    package func seek(to offset: Int64) throws -> Bool { false }
 
-    var size: Int64? { nil }
+    package var size: Int64? { nil }
 }

@@ -6,25 +6,32 @@ import Synchronization
 /// `kerf serve`'s RTMP ingest: a SwiftNIO server (port 1935 by default) where publishers push
 /// to the channels configured with `input: rtmp` at `rtmp://host:1935/live/<channel>?key=<key>`
 /// (OBS: server `rtmp://host/live`, stream key `<channel>?key=<key>`).
-final class RTMPServer: Sendable {
-    struct Limits: Sendable {
-        var maximumConnections = 64
+package final class RTMPServer: Sendable {
+    package struct Limits: Sendable {
+        package var maximumConnections = 64
         /// Bits per second a publisher may send (over 10 s).
-        var maximumBitRate = 50_000_000
-        var handshakeTimeout = TimeAmount.seconds(10)
-        var idleTimeout = TimeAmount.seconds(30)
-        var maximumChunkSize = 65_536
-        var maximumMessageSize = 16 << 20
+        package var maximumBitRate = 50_000_000
+        package var handshakeTimeout = TimeAmount.seconds(10)
+        package var idleTimeout = TimeAmount.seconds(30)
+        package var maximumChunkSize = 65_536
+        package var maximumMessageSize = 16 << 20
+
+        package init() {}
     }
 
     /// Why a publish is refused, with its NetStream status code.
-    struct Refusal: Error, Sendable {
-        var code: String
-        var description: String
+    package struct Refusal: Error, Sendable {
+        package var code: String
+        package var description: String
+
+        package init(code: String, description: String) {
+            self.code = code
+            self.description = description
+        }
     }
 
     let limits: Limits
-    private let channels: [String: LiveChannel]
+    private let authorizer: any PublishAuthorizer
     private let logger: Logger
     private let connections = Atomic<Int>(0)
     private let server = Mutex<(any Channel)?>(nil)
@@ -32,14 +39,14 @@ final class RTMPServer: Sendable {
     /// still being accepted is closed at once).
     private let open = Mutex<(channels: [ObjectIdentifier: any Channel], stopped: Bool)>(([:], false))
 
-    init(channels: [String: LiveChannel], limits: Limits, logger: Logger) {
-        self.channels = channels
+    package init(authorizer: any PublishAuthorizer, limits: Limits, logger: Logger) {
+        self.authorizer = authorizer
         self.limits = limits
         self.logger = logger
     }
 
     /// Binds and starts accepting publishers; returns the bound port.
-    func start(host: String, port: Int) async throws -> Int {
+    package func start(host: String, port: Int) async throws -> Int {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,9 +64,9 @@ final class RTMPServer: Sendable {
     }
 
     /// The bound port, once started.
-    var boundPort: Int? { server.withLock { $0?.localAddress?.port } }
+    package var boundPort: Int? { server.withLock { $0?.localAddress?.port } }
 
-    func stop() async {
+    package func stop() async {
         let channel = server.withLock { value -> (any Channel)? in
             defer { value = nil }
             return value
@@ -91,12 +98,8 @@ final class RTMPServer: Sendable {
         connections.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    /// A publish for `channel` with `key`: the channel's pipe, or why not.
+    /// A publish for stream `name` with `key`: the authorizer's pipe, or why not.
     func authorize(channel name: String, key: String?) -> Result<FLVPipe, Refusal> {
-        // Only push channels are given to the server.
-        guard let channel = channels[name] else {
-            return .failure(Refusal(code: "NetStream.Publish.BadName", description: "no push channel named \(name)"))
-        }
-        return channel.acceptPublisher(key: key)
+        authorizer.authorizePublish(stream: name, key: key)
     }
 }

@@ -11,8 +11,8 @@ import NIOCore
 /// reconnects and restarts, segments and init segments are named by their start time
 /// (`seg_<t>.m4s`, `init_<epoch start in ms>.mp4`: a restarted origin never reuses a name for
 /// other bytes) and DASH availability (availabilityStartTime 1970-01-01) follows the wall clock.
-struct LiveWindow: Sendable {
-    struct Epoch: Sendable {
+package struct LiveWindow: Sendable {
+    package struct Epoch: Sendable {
         /// The start in Unix milliseconds: unique across restarts.
         var id: Int
         /// Channel time of the epoch's start, in milliseconds.
@@ -23,34 +23,34 @@ struct LiveWindow: Sendable {
         var transportFolders: [TransportFolder] = []
     }
 
-    struct TransportFolder: Sendable, Codable, Equatable {
+    package struct TransportFolder: Sendable, Codable, Equatable {
         var folder: String
         var lead: String
     }
 
-    struct StoredSegment: Sendable {
+    package struct StoredSegment: Sendable {
         var sequence: UInt64
         var epoch: Int
         /// Start and duration on the channel timeline, in the rendition's timescale.
         var start: Int64
         var duration: Int64
         /// The bytes, or nil when they are only in the archive (older than its memory horizon).
-        var body: ByteBuffer?
+        package var body: ByteBuffer?
         var size: Int
-        var etag: String
+        package var etag: String
         /// The first segment of an epoch that follows another.
         var discontinuity: Bool
         /// Kept in memory past the memory horizon: its archive write failed.
         var pinned = false
     }
 
-    struct Rendition: Sendable {
-        var track: LivePackager.Track
+    package struct Rendition: Sendable {
+        package var track: LivePackager.Track
         var timescale: Int64
         /// Init segments by epoch.
-        var inits: [Int: (body: ByteBuffer, etag: String)] = [:]
+        package var inits: [Int: (body: ByteBuffer, etag: String)] = [:]
         var segments: [StoredSegment] = []
-        var nextSequence: UInt64 = 0
+        package var nextSequence: UInt64 = 0
         /// EXT-X-DISCONTINUITY-SEQUENCE: discontinuities evicted from the front.
         var discontinuitiesRemoved: UInt64 = 0
         var lastEpoch: Int?
@@ -58,9 +58,9 @@ struct LiveWindow: Sendable {
         /// An MPEG-TS variant: `track` is its lead (video) track, `muxed` every track in it;
         /// segments are `seg_<t>.ts`, without init segments.
         var muxed: [LivePackager.Track]?
-        var isTransportStream: Bool { muxed != nil }
+        package var isTransportStream: Bool { muxed != nil }
         /// Partial segments (LL-HLS) of the last few segments and of the one being written.
-        var parts: [StoredPart] = []
+        package var parts: [StoredPart] = []
 
 
         func end(of segment: StoredSegment) -> Double { Double(segment.start + segment.duration) / Double(timescale) }
@@ -70,43 +70,43 @@ struct LiveWindow: Sendable {
     }
 
     /// One partial segment: `part_<segment start>_<index>.m4s`.
-    struct StoredPart: Sendable {
+    package struct StoredPart: Sendable {
         var epoch: Int
-        var segmentStart: Int64
-        var index: Int
+        package var segmentStart: Int64
+        package var index: Int
         var duration: Int64
         var independent: Bool
-        var body: ByteBuffer
-        var etag: String
+        package var body: ByteBuffer
+        package var etag: String
 
         var fileName: String { "part_\(segmentStart)_\(index).m4s" }
     }
 
     /// A rendered playlist or MPD.
-    struct Document: Sendable {
-        var body: ByteBuffer
-        var etag: String
+    package struct Document: Sendable {
+        package var body: ByteBuffer
+        package var etag: String
     }
 
     let name: String
     /// What the channel publishes (`formats:`).
-    let formats: Set<OriginConfiguration.Format>
+    let formats: Set<ChannelConfiguration.Format>
     let segmentDuration: MediaTime
     /// Seconds of media listed in playlists (and DASH timeShiftBufferDepth).
     let window: Double
     /// Wall-clock seconds (since 1970) of channel time 0: the Unix epoch.
     static let availabilityStart = 0.0
     var epochs: [Epoch] = []
-    var renditions: [String: Rendition] = [:]
+    package var renditions: [String: Rendition] = [:]
     /// Rendered documents by path below the channel ("master.m3u8", "video_720p/playlist.m3u8").
-    private(set) var documents: [String: Document] = [:]
+    package private(set) var documents: [String: Document] = [:]
     /// The MPD split around its UTCTiming URL, which names the host each request came to, and
     /// the ETag of the two parts (a response's adds the URL's).
-    private(set) var mpd: (head: String, tail: String, etag: String)?
+    package private(set) var mpd: (head: String, tail: String, etag: String)?
     /// EXT-X-TARGETDURATION: the configured duration rounded up, raised if a longer segment comes.
-    var targetDuration: Int
+    package var targetDuration: Int
     /// Wall-clock seconds of the last publication (MPD@publishTime).
-    private(set) var lastPublication: Double?
+    package private(set) var lastPublication: Double?
     /// With an archive: seconds of segments (back from the live edge) whose bytes stay in
     /// memory; older ones are read from the archive. Nil: everything stays in memory.
     let memoryHorizon: Double?
@@ -116,7 +116,7 @@ struct LiveWindow: Sendable {
     /// named by content.
     let mediaTimeline: Bool
 
-    init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<OriginConfiguration.Format> = [.hls, .dash],
+    init(name: String, segmentDuration: MediaTime, window: Double, formats: Set<ChannelConfiguration.Format> = [.hls, .dash],
          memoryHorizon: Double? = nil, partTarget: MediaTime? = nil, mediaTimeline: Bool = false) {
         self.name = name
         self.formats = formats
@@ -209,18 +209,18 @@ struct LiveWindow: Sendable {
 
     /// An init segment's name in URLs: `init_<epoch>.mp4`, or on a media timeline the hash of
     /// its bytes (its ETag's), the same on every origin.
-    func initName(_ rendition: Rendition, epoch: Int) -> String {
+    package func initName(_ rendition: Rendition, epoch: Int) -> String {
         guard mediaTimeline, let etag = rendition.inits[epoch]?.etag else { return "init_\(epoch).mp4" }
         return "init_\(etag.dropFirst().prefix { $0 != "-" }).mp4"
     }
 
     /// A stored part by name.
-    func part(folder: String, segmentStart: Int64, index: Int) -> StoredPart? {
+    package func part(folder: String, segmentStart: Int64, index: Int) -> StoredPart? {
         renditions[folder]?.parts.last { $0.segmentStart == segmentStart && $0.index == index }
     }
 
     /// The segment being written: its media sequence number, start and parts so far.
-    func inProgress(_ rendition: Rendition) -> (sequence: UInt64, start: Int64?, parts: ArraySlice<StoredPart>) {
+    package func inProgress(_ rendition: Rendition) -> (sequence: UInt64, start: Int64?, parts: ArraySlice<StoredPart>) {
         let lastStart = rendition.segments.last?.start ?? Int64.min
         let first = rendition.parts.firstIndex { $0.segmentStart > lastStart } ?? rendition.parts.endIndex
         let parts = rendition.parts[first...]
@@ -323,7 +323,7 @@ struct LiveWindow: Sendable {
     }
 
     /// A stored segment by its name's start time.
-    func segment(folder: String, start: Int64) -> StoredSegment? {
+    package func segment(folder: String, start: Int64) -> StoredSegment? {
         guard let segments = renditions[folder]?.segments else { return nil }
         var low = 0, high = segments.count
         while low < high {
@@ -334,7 +334,7 @@ struct LiveWindow: Sendable {
     }
 
     /// Whether a segment starting at `start` may still appear (it is after the live edge).
-    func isFuture(folder: String, start: Int64) -> Bool {
+    package func isFuture(folder: String, start: Int64) -> Bool {
         guard let last = renditions[folder]?.segments.last else { return true }
         return start > last.start
     }
@@ -381,7 +381,7 @@ struct LiveWindow: Sendable {
 
     /// A strong ETag from the content (FNV-1a, 64 bits): the same bytes give the same tag in
     /// every process, so a restarted or redundant origin does not invalidate CDN copies.
-    static func etag(_ bytes: [UInt8]) -> String {
+    package static func etag(_ bytes: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3

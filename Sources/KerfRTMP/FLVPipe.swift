@@ -7,14 +7,14 @@ import NIOCore
 /// libavformat's FLV demuxer (`MediaInput(source:)`), blocking until bytes come or the stream
 /// ends. At most `capacity` bytes wait: a publisher the ingest cannot keep up with is refused
 /// more (`append` answers false) rather than memory growing.
-final class FLVPipe: ByteSource, @unchecked Sendable {
+package final class FLVPipe: ByteSource, @unchecked Sendable {
     let capacity: Int
     private let condition = Condition()
     private var buffer = ByteBuffer()
     private var finished = false
     private var wroteHeader = false
 
-    init(capacity: Int = 16 << 20) {
+    package init(capacity: Int = 16 << 20) {
         self.capacity = capacity
     }
 
@@ -41,18 +41,18 @@ final class FLVPipe: ByteSource, @unchecked Sendable {
     }
 
     /// No more tags: the reader gets the end of the stream once it has read what is there.
-    func finish() {
+    package func finish() {
         condition.withLock {
             finished = true
             condition.broadcast()
         }
     }
 
-    var isFinished: Bool {
+    package var isFinished: Bool {
         condition.withLock { finished }
     }
 
-    func read(into target: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into target: UnsafeMutableRawBufferPointer) throws -> Int {
         condition.lock()
         defer { condition.unlock() }
         while buffer.readableBytes == 0 && !finished { condition.wait() }
@@ -65,7 +65,7 @@ final class FLVPipe: ByteSource, @unchecked Sendable {
         return count
     }
 
-    func seek(to offset: Int64) throws -> Bool { false }
+    package func seek(to offset: Int64) throws -> Bool { false }
 
-    var size: Int64? { nil }
+    package var size: Int64? { nil }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One RTMP publisher's command conversation (RTMP 1.0 §7.2), as a value type returning actions:

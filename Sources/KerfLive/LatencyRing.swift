@@ -1,5 +1,5 @@
 /// The last 1024 latencies of something (seconds), for p50/p99 gauges.
-struct LatencyRing: Sendable {
+package struct LatencyRing: Sendable {
     private var values: [Double] = []
     private var next = 0
 
@@ -9,7 +9,7 @@ struct LatencyRing: Sendable {
     }
 
     /// The `fraction` quantile (0…1), nil before anything was recorded.
-    func quantile(_ fraction: Double) -> Double? {
+    package func quantile(_ fraction: Double) -> Double? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]

@@ -1,7 +1,7 @@
 import KerfCore
 import KerfManifest
 
-extension LiveWindow {
+package extension LiveWindow {
     /// Stands for the UTCTiming URL while the MPD is rendered; each response puts the URL of
     /// the `/time` endpoint on the host the request came to in its place.
     static let utcTimingMarker = "kerf-utc-timing-url"

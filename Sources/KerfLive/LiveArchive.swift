@@ -15,9 +15,9 @@ import Glibc
 /// segment; the journal is appended after the file exists and rewritten (compacted) from the
 /// window's state at start and when it has grown well past it. Used from the channel's ingest
 /// thread; requests only read segment files (through `OpenFile`).
-final class LiveArchive: Sendable {
+package final class LiveArchive: Sendable {
     /// One line of the journal.
-    enum Record: Codable, Sendable {
+    package enum Record: Codable, Sendable {
         /// `targetDuration` and `peakBitRate` are the window's maximums so far (they never go down,
         /// even when the segments that set them have left).
         case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
@@ -33,7 +33,7 @@ final class LiveArchive: Sendable {
     private let logger: Logger
     private var journal: String { directory + "/journal.jsonl" }
 
-    /// - Throws: `OriginError` when the folder cannot be created.
+    /// - Throws: `LiveError` when the folder cannot be created.
     init(directory: String, logger: Logger) throws {
         self.directory = directory
         self.logger = logger
@@ -61,7 +61,7 @@ final class LiveArchive: Sendable {
         guard !records.isEmpty else { return }
         let bytes = try Self.lines(records)
         let descriptor = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw OriginError(file: journal, message: "cannot append to the archive journal") }
+        guard descriptor >= 0 else { throw LiveError(.archive, "cannot append to the archive journal", file: journal) }
         defer { close(descriptor) }
         try Self.writeAll(descriptor, bytes, file: journal)
     }
@@ -102,7 +102,7 @@ final class LiveArchive: Sendable {
     private func write(path: String, _ bytes: [UInt8], durable: Bool = false) throws {
         let temporary = path + ".part"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw OriginError(file: path, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: path) }
         do {
             try Self.writeAll(descriptor, bytes, file: path)
             if durable { fsync(descriptor) }
@@ -112,7 +112,7 @@ final class LiveArchive: Sendable {
             throw error
         }
         close(descriptor)
-        guard rename(temporary, path) == 0 else { throw OriginError(file: path, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+        guard rename(temporary, path) == 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: path) }
     }
 
     private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], file: String) throws {
@@ -120,7 +120,7 @@ final class LiveArchive: Sendable {
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw OriginError(file: file, message: "cannot write to the archive", reason: String(cString: strerror(errno))) }
+            guard n > 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: file) }
             done += n
         }
     }
@@ -138,7 +138,7 @@ final class LiveArchive: Sendable {
 
     private static func makeFolder(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw OriginError(file: path, message: "cannot create the archive folder", reason: "\(error)")
+            throw LiveError(.archive, "cannot create the archive folder", reason: "\(error)", file: path)
         }
     }
 }
