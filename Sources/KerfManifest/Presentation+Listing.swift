@@ -1,0 +1,93 @@
+import KerfCore
+
+extension Presentation {
+    /// How a presentation is listed: a finished package (static MPD, VOD playlists with
+    /// EXT-X-ENDLIST, every segment) or a live channel (dynamic MPD, a sliding window with
+    /// EXT-X-MEDIA-SEQUENCE and EXT-X-PROGRAM-DATE-TIME, optionally partial segments).
+    public struct Listing: Sendable {
+        /// What only a live listing has.
+        public struct Live: Sendable {
+            /// Media listed back from the live edge (playlists, DASH timeShiftBufferDepth).
+            public var window: MediaTime
+            /// EXT-X-TARGETDURATION (the configured target rounded up, raised by any longer
+            /// segment; also DASH maxSegmentDuration).
+            public var targetDuration: Int
+            /// Wall-clock time of presentation time 0, in seconds since 1970
+            /// (availabilityStartTime; EXT-X-PROGRAM-DATE-TIME of a segment is this plus its start).
+            public var availabilityStart: Double = 0
+            /// MPD@publishTime, seconds since 1970.
+            public var publishTime: Double = 0
+            /// LL-HLS part target and LL-DASH chunk duration (nil: whole segments only).
+            public var partTarget: MediaTime?
+            /// DASH UTCTiming URL (http-xsdate).
+            public var utcTiming: String?
+
+            public init(window: MediaTime, targetDuration: Int, availabilityStart: Double = 0, publishTime: Double = 0,
+                        partTarget: MediaTime? = nil, utcTiming: String? = nil) {
+                self.window = window
+                self.targetDuration = targetDuration
+                self.availabilityStart = availabilityStart
+                self.publishTime = publishTime
+                self.partTarget = partTarget
+                self.utcTiming = utcTiming
+            }
+        }
+
+        /// The target segment duration (MPD@minBufferTime; live: minimumUpdatePeriod).
+        public var segmentDuration: MediaTime
+        /// EXT-X-KEY of every media playlist's first segment (AES-128 packages).
+        public var hlsKey: HLSKey?
+        /// Nil for a package.
+        public var live: Live?
+
+        public init(segmentDuration: MediaTime, hlsKey: HLSKey? = nil, live: Live? = nil) {
+            self.segmentDuration = segmentDuration
+            self.hlsKey = hlsKey
+            self.live = live
+        }
+
+        public var isLive: Bool { live != nil }
+    }
+
+    /// The live edge: the latest segment end over all renditions (zero when none).
+    public var liveEdge: MediaTime {
+        tracks.values.compactMap(\.end).max() ?? .zero(timescale: 1000)
+    }
+
+    /// The segments of `track` a listing names: all of them for a package, those ending
+    /// inside the window back from the live edge for a live channel.
+    public func listed(_ track: Track, _ listing: Listing) -> ArraySlice<Segment> {
+        guard let live = listing.live else { return track.segments[...] }
+        let from = liveEdge - live.window
+        let first = track.segments.firstIndex { $0.start + $0.duration > from } ?? track.segments.endIndex
+        return track.segments[first...]
+    }
+
+    /// A URI as written in a media playlist: relative to the rendition's folder.
+    func relative(_ uri: String, to track: Track) -> String {
+        let prefix = track.id + "/"
+        return uri.hasPrefix(prefix) ? String(uri.dropFirst(prefix.count)) : uri
+    }
+
+    /// EXT-X-MAP of an epoch: the initialization file, or its byte range in a single file.
+    func map(_ track: Track, epoch: Int) -> HLSMap? {
+        guard let entry = track.initializations[epoch] ?? track.initializations.values.first else { return nil }
+        let uri = relative(entry.uri, to: track)
+        guard let range = entry.range else { return HLSMap(uri: uri) }
+        return HLSMap(uri: uri, byteRange: ByteRange(length: range.count, offset: range.lowerBound))
+    }
+
+    /// AVERAGE-BANDWIDTH: the listed segments' bytes over their duration, rounded up.
+    func averageBitRate(_ track: Track, _ listing: Listing) -> Int {
+        let segments = listed(track, listing)
+        let seconds = segments.reduce(MediaTime.zero(timescale: track.description.timescale)) { $0 + $1.duration }.seconds
+        guard seconds > 0 else { return 0 }
+        return Int((Double(segments.reduce(0) { $0 + $1.size }) * 8 / seconds).rounded(.up))
+    }
+
+    /// `25` or `30000/1001`.
+    static func frameRate(_ rate: Rational) -> String {
+        let r = rate.reduced
+        return r.denominator == 1 ? "\(r.numerator)" : "\(r.numerator)/\(r.denominator)"
+    }
+}

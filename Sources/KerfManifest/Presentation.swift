@@ -1,0 +1,152 @@
+import KerfCore
+
+/// The one manifest model of Kerf: what a presentation lists, built from `SegmentEvent`s, and
+/// rendered into the multivariant playlist, media playlists, I-frame playlists and the MPD
+/// (`Presentation+HLS`, `Presentation+DASH`). A package and a live channel feed it the same
+/// events; they differ only in the `Listing` they render with (static or dynamic, the whole
+/// presentation or a sliding window, parts) and in the segments a live window removes.
+public struct Presentation: Sendable {
+    /// One rendition and what it has published.
+    public struct Track: Sendable {
+        public var description: RenditionDescription
+        /// Initialization segments by epoch.
+        public var initializations: [Int: InitializationEntry] = [:]
+        public var segments: [Segment] = []
+        /// Partial segments of the last segments and of the one being written (live).
+        public var parts: [PartEntry] = []
+        /// The highest bit rate of any segment published so far (also of removed ones).
+        public var peakBitRate = 0
+        /// The sequence number of the next segment.
+        public var nextSequence: UInt64 = 0
+        /// Discontinuities removed from the front with their segments (EXT-X-DISCONTINUITY-SEQUENCE).
+        public var discontinuitiesRemoved: UInt64 = 0
+
+        public init(description: RenditionDescription) {
+            self.description = description
+        }
+
+        public var id: String { description.id }
+        public var kind: RenditionDescription.Kind { description.kind }
+        /// BANDWIDTH / @bandwidth: the declared rate, else the measured peak.
+        public var bandwidth: Int { description.declaredBandwidth ?? peakBitRate }
+        /// The end of the last segment.
+        public var end: MediaTime? { segments.last.map { $0.start + $0.duration } }
+    }
+
+    /// A segment as listed: the writer's entry, the epoch it belongs to, and whether it starts
+    /// one after another epoch (EXT-X-DISCONTINUITY).
+    public struct Segment: Sendable, Hashable {
+        public var entry: SegmentEntry
+        public var epoch: Int
+        public var discontinuity: Bool
+
+        public var uri: String { entry.uri }
+        public var sequence: UInt64 { entry.sequence }
+        public var start: MediaTime { entry.start }
+        public var duration: MediaTime { entry.duration }
+        public var size: Int { entry.size }
+    }
+
+    /// A stretch of continuous media: one DASH Period, HLS discontinuities between them.
+    public struct Epoch: Sendable, Hashable, Codable {
+        public var id: Int
+        public var start: MediaTime
+        /// Its renditions, in publication order.
+        public var renditions: [String]
+
+        public init(id: Int, start: MediaTime, renditions: [String]) {
+            self.id = id
+            self.start = start
+            self.renditions = renditions
+        }
+    }
+
+    /// Renditions in the order they were first announced.
+    public private(set) var order: [String] = []
+    public var tracks: [String: Track] = [:]
+    public var epochs: [Epoch] = []
+
+    public init() {}
+
+    /// Takes one event in.
+    public mutating func apply(_ event: SegmentEvent) {
+        switch event {
+        case .started(let description):
+            if tracks[description.id] == nil {
+                order.append(description.id)
+                tracks[description.id] = Track(description: description)
+            } else {
+                tracks[description.id]!.description = description
+            }
+        case .epochStarted(let id, let start, let renditions):
+            guard !epochs.contains(where: { $0.id == id }) else { return }
+            epochs.append(Epoch(id: id, start: start, renditions: renditions))
+        case .initialization(let rendition, let epoch, let entry):
+            tracks[rendition]?.initializations[epoch] = entry
+        case .segmentCompleted(let rendition, let entry):
+            guard var track = tracks[rendition] else { return }
+            let epoch = epochs.last?.id ?? 0
+            let previous = track.segments.last?.epoch
+            track.segments.append(Segment(entry: entry, epoch: epoch, discontinuity: previous != nil && previous != epoch))
+            track.peakBitRate = max(track.peakBitRate, entry.bitRate)
+            track.nextSequence = entry.sequence + 1
+            tracks[rendition] = track
+        case .partCompleted(let rendition, let entry):
+            tracks[rendition]?.parts.append(entry)
+        }
+    }
+
+    /// The renditions of `kind`, in order, that list something (a text rendition always does).
+    public func renditions(_ kind: RenditionDescription.Kind) -> [Track] {
+        order.compactMap { tracks[$0] }.filter { $0.kind == kind && ($0.kind == .text || !$0.segments.isEmpty) }
+    }
+
+    /// The epoch being published (the last), if any.
+    public var currentEpoch: Epoch? { epochs.last }
+
+    /// Renditions of the current epoch that received media (they have its initialization
+    /// segment, or a segment in it).
+    public var activeRenditions: [String] {
+        guard let current = epochs.last else { return order }
+        return current.renditions.filter { id in
+            guard let track = tracks[id] else { return false }
+            return track.initializations[current.id] != nil || track.segments.last?.epoch == current.id
+        }
+    }
+}
+
+extension Presentation {
+    /// Removes the segments of `rendition` that end before `time`, counting the
+    /// discontinuities that leave with them, and the partial segments of segments before
+    /// `partsFrom`. Initialization segments of epochs no segment uses any more go too, but the
+    /// current epoch's.
+    /// - Returns: the URIs removed (segments, then initialization segments).
+    public mutating func removeSegments(of rendition: String, endingBefore time: MediaTime) -> [String] {
+        guard var track = tracks[rendition] else { return [] }
+        let drop = track.segments.prefix { $0.start + $0.duration < time }.count
+        guard drop > 0 else { return [] }
+        var removed = track.segments.prefix(drop).map(\.uri)
+        track.discontinuitiesRemoved += UInt64(track.segments.prefix(drop).filter(\.discontinuity).count)
+        track.segments.removeFirst(drop)
+        let used = Set(track.segments.map(\.epoch))
+        for (epoch, entry) in track.initializations where !used.contains(epoch) && epoch != epochs.last?.id {
+            track.initializations[epoch] = nil
+            removed.append(entry.uri)
+        }
+        tracks[rendition] = track
+        return removed
+    }
+
+    /// Drops the partial segments of `rendition` whose segment starts before `start`.
+    public mutating func removeParts(of rendition: String, before start: MediaTime) {
+        guard let first = tracks[rendition]?.parts.first, first.segmentStart < start else { return }
+        tracks[rendition]?.parts.removeAll { $0.segmentStart < start }
+    }
+
+    /// Forgets epochs no segment refers to any more (but the current one).
+    public mutating func removeUnusedEpochs() {
+        let used = Set(tracks.values.flatMap { $0.segments.map(\.epoch) })
+        let current = epochs.last?.id
+        epochs.removeAll { !used.contains($0.id) && $0.id != current }
+    }
+}
