@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfTestTags", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

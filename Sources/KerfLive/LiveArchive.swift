@@ -16,18 +16,6 @@ import Glibc
 /// window's state at start and when it has grown well past it. Used from the channel's ingest
 /// thread; requests only read segment files (through `OpenFile`).
 package final class LiveArchive: Sendable {
-    /// One line of the journal.
-    package enum Record: Codable, Sendable {
-        /// `targetDuration` and `peakBitRate` are the window's maximums so far (they never go down,
-        /// even when the segments that set them have left).
-        case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
-                       discontinuitiesRemoved: UInt64, targetDuration: Int?, peakBitRate: Int?)
-        case epoch(id: Int, startMilliseconds: Int64, folders: [String], transport: [LiveWindow.TransportFolder])
-        case initialization(folder: String, epoch: Int, timescale: Int64)
-        case segment(folder: String, epoch: Int, sequence: UInt64, start: Int64, duration: Int64, timescale: Int64,
-                     size: Int, etag: String, discontinuity: Bool)
-    }
-
     /// The archive folder (absolute or relative to the working directory).
     let directory: String
     private let logger: Logger

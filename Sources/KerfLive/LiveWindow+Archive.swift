@@ -1,83 +1,90 @@
 import KerfCore
+import KerfManifest
 import KerfPackager
 import NIOCore
 
-package extension LiveWindow {
+extension LiveWindow {
     /// Takes one journal record back (at restart). Segments come back without their bytes
     /// (they are read from the archive); init segments with `initBytes`.
-    mutating func replay(_ record: LiveArchive.Record, initBytes: [UInt8]?) {
+    package mutating func replay(_ record: LiveArchive.Record, initBytes: [UInt8]?) {
         switch record {
         case .rendition(let folder, let track, let muxed, let nextSequence, let discontinuitiesRemoved, let target, let peak):
             targetDuration = max(targetDuration, target ?? 0)
             // The first record of a rendition (the compacted journal's) carries its counters;
             // later ones (a new epoch) only its track, whose counters the segments after it set.
-            if renditions[folder] == nil {
-                renditions[folder] = Rendition(track: track, timescale: 1, nextSequence: nextSequence,
-                                               discontinuitiesRemoved: discontinuitiesRemoved)
-            }
-            renditions[folder]!.track = track
-            renditions[folder]!.muxed = muxed
-            renditions[folder]!.peakBitRate = max(renditions[folder]!.peakBitRate, peak ?? 0)
+            let isNew = presentation.tracks[folder] == nil
+            announce(Rendition(track: track, muxed: muxed, lastEpoch: renditions[folder]?.lastEpoch), folder: folder,
+                     firstSequence: nextSequence)
+            if isNew { presentation.tracks[folder]?.discontinuitiesRemoved = discontinuitiesRemoved }
+            let measured = presentation.tracks[folder]?.peakBitRate ?? 0
+            presentation.tracks[folder]?.peakBitRate = max(measured, peak ?? 0)
         case .epoch(let id, let start, let folders, let transport):
-            guard !epochs.contains(where: { $0.id == id }) else { return }
-            epochs.append(Epoch(id: id, start: MediaTime(value: start, timescale: 1000), folders: folders, transportFolders: transport))
+            presentation.apply(.epochStarted(id: id, start: start, renditions: folders + transport.map(\.folder)))
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
-        case .segment(let folder, let epoch, let sequence, let start, let duration, let timescale, let size, let etag, let discontinuity):
-            guard var rendition = renditions[folder], duration > 0, timescale > 0,
-                  rendition.segments.last.map({ $0.start < start }) ?? true else { return }
-            rendition.timescale = timescale
-            append(StoredSegment(sequence: sequence, epoch: epoch, start: start, duration: duration, body: nil, size: size,
-                                 etag: etag, discontinuity: discontinuity), to: &rendition)
-            renditions[folder] = rendition
+        case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity):
+            guard let rendition = renditions[folder], duration.value > 0,
+                  presentation.tracks[folder]?.segments.last.map({ $0.start < start }) ?? true else { return }
+            if rendition.isTransportStream, presentation.tracks[folder]?.description.timescale != start.timescale {
+                announce(rendition, folder: folder, firstSequence: 0, timescale: start.timescale)
+            }
+            let uri = "\(folder)/\(fileName(start: start, transport: rendition.isTransportStream))"
+            stored[uri] = Stored(body: nil, etag: etag, size: size)
+            append(folder: folder, SegmentEntry(uri: uri, sequence: sequence, start: start, duration: duration, size: size),
+                   epoch: epoch, discontinuity: discontinuity)
         }
     }
 
     /// After a replay: slides the window to its edge and renders the documents, so the
     /// restarted origin serves what it served before.
     /// - Returns: the files that are no longer in the window.
-    mutating func finishReplay(now: Double) -> [(folder: String, name: String)] {
+    package mutating func finishReplay(now: Double) -> [(folder: String, name: String)] {
         let removed = evict()
-        render(now: now)
+        publish(now: now)
         return removed
     }
 
-    /// The archive files the window refers to (`<folder>/<name>`).
-    var referencedFiles: Set<String> {
+    /// The archive files the window refers to (`<folder>/<name>`; init segments by their
+    /// archive name, `init_<epoch>.mp4`).
+    package var referencedFiles: Set<String> {
         var files = Set<String>()
-        for (folder, rendition) in renditions {
-            for epoch in rendition.inits.keys { files.insert("\(folder)/init_\(epoch).mp4") }
-            for segment in rendition.segments { files.insert("\(folder)/\(rendition.fileName(segment))") }
+        for (folder, track) in presentation.tracks {
+            for epoch in track.initializations.keys { files.insert("\(folder)/init_\(epoch).mp4") }
+            for segment in track.segments { files.insert(segment.uri) }
         }
         return files
     }
 
     /// The journal that describes the window as it is (compaction): renditions, epochs, init
     /// segments and segments in that order.
-    func records() -> [LiveArchive.Record] {
+    package func records() -> [LiveArchive.Record] {
         var records: [LiveArchive.Record] = []
-        for folder in renditions.keys.sorted() {
-            let rendition = renditions[folder]!
+        for folder in presentation.order.sorted() {
+            guard let track = presentation.tracks[folder], let rendition = renditions[folder] else { continue }
             records.append(.rendition(folder: folder, track: rendition.track, muxed: rendition.muxed,
-                                      nextSequence: rendition.nextSequence, discontinuitiesRemoved: rendition.discontinuitiesRemoved,
-                                      targetDuration: targetDuration, peakBitRate: rendition.peakBitRate))
+                                      nextSequence: track.nextSequence, discontinuitiesRemoved: track.discontinuitiesRemoved,
+                                      targetDuration: targetDuration, peakBitRate: track.peakBitRate))
         }
-        for epoch in epochs {
-            records.append(.epoch(id: epoch.id, startMilliseconds: epoch.start.rescaled(to: 1000).value, folders: epoch.folders,
-                                  transport: epoch.transportFolders))
+        for epoch in presentation.epochs {
+            let transport = epoch.renditions.compactMap { folder -> TransportFolder? in
+                guard let rendition = renditions[folder], rendition.isTransportStream else { return nil }
+                return TransportFolder(folder: folder, lead: rendition.track.folder)
+            }
+            records.append(.epoch(id: epoch.id, start: epoch.start, folders: epoch.renditions.filter { renditions[$0]?.isTransportStream != true },
+                                  transport: transport))
         }
-        for folder in renditions.keys.sorted() {
-            let rendition = renditions[folder]!
-            for epoch in rendition.inits.keys.sorted() {
-                records.append(.initialization(folder: folder, epoch: epoch, timescale: rendition.timescale))
+        for folder in presentation.order.sorted() {
+            guard let track = presentation.tracks[folder] else { continue }
+            for epoch in track.initializations.keys.sorted() {
+                records.append(.initialization(folder: folder, epoch: epoch, timescale: track.description.timescale))
             }
             // A pinned segment (not on disk) is journaled all the same: after a restart it is a
             // 404, and the numbering of the ones after it stays right.
-            for segment in rendition.segments {
+            for segment in track.segments {
                 records.append(.segment(folder: folder, epoch: segment.epoch, sequence: segment.sequence, start: segment.start,
-                                        duration: segment.duration, timescale: rendition.timescale, size: segment.size,
-                                        etag: segment.etag, discontinuity: segment.discontinuity))
+                                        duration: segment.duration, size: segment.size, etag: stored[segment.uri]?.etag ?? "",
+                                        discontinuity: segment.discontinuity))
             }
         }
         return records

@@ -117,24 +117,25 @@ public struct Presentation: Sendable {
 
 extension Presentation {
     /// Removes the segments of `rendition` that end before `time`, counting the
-    /// discontinuities that leave with them, and the partial segments of segments before
-    /// `partsFrom`. Initialization segments of epochs no segment uses any more go too, but the
-    /// current epoch's.
-    /// - Returns: the URIs removed (segments, then initialization segments).
-    public mutating func removeSegments(of rendition: String, endingBefore time: MediaTime) -> [String] {
-        guard var track = tracks[rendition] else { return [] }
+    /// discontinuities that leave with them. Initialization segments of epochs no segment of
+    /// the rendition uses any more go too, but the current epoch's.
+    /// - Returns: the URIs of the segments removed, and the epochs whose initialization
+    ///   segment was removed.
+    public mutating func removeSegments(of rendition: String, endingBefore time: MediaTime) -> (segments: [String], initializations: [Int]) {
+        guard var track = tracks[rendition] else { return ([], []) }
         let drop = track.segments.prefix { $0.start + $0.duration < time }.count
-        guard drop > 0 else { return [] }
-        var removed = track.segments.prefix(drop).map(\.uri)
+        guard drop > 0 else { return ([], []) }
+        let removed = track.segments.prefix(drop).map(\.uri)
         track.discontinuitiesRemoved += UInt64(track.segments.prefix(drop).filter(\.discontinuity).count)
         track.segments.removeFirst(drop)
         let used = Set(track.segments.map(\.epoch))
-        for (epoch, entry) in track.initializations where !used.contains(epoch) && epoch != epochs.last?.id {
+        var epochs: [Int] = []
+        for epoch in track.initializations.keys.sorted() where !used.contains(epoch) && epoch != self.epochs.last?.id {
             track.initializations[epoch] = nil
-            removed.append(entry.uri)
+            epochs.append(epoch)
         }
         tracks[rendition] = track
-        return removed
+        return (removed, epochs)
     }
 
     /// Drops the partial segments of `rendition` whose segment starts before `start`.

@@ -66,17 +66,12 @@ struct LiveResponder: Sendable {
         // <rendition>/init_<epoch>.mp4, <rendition>/seg_<time>.m4s or ts_<rendition>/seg_<time>.ts
         guard parts.count == 3 else { return VODResponder.error(.notFound, "not found", maxAge: 1) }
         let folder = String(parts[1]), file = parts[2]
-        let (audio, transport) = channel.window.withLock {
-            ($0.renditions[folder]?.track.kind == .audio, $0.renditions[folder]?.isTransportStream == true)
-        }
+        let (audio, transport) = channel.window.withLock { $0.kind(of: folder) } ?? (false, false)
         let type = transport ? "video/mp2t" : audio ? "audio/mp4" : "video/mp4"
         let suffix = transport ? ".ts" : ".m4s"
         if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4") {
             let name = String(file)
-            let found = channel.window.withLock { window -> (body: ByteBuffer, etag: String)? in
-                guard let rendition = window.renditions[folder] else { return nil }
-                return rendition.inits.first { window.initName(rendition, epoch: $0.key) == name }?.value
-            }
+            let found = channel.window.withLock { $0.initSegment(folder: folder, name: name) }
             guard let found else {
                 return VODResponder.error(.notFound, "no such init segment", maxAge: 1)
             }
@@ -100,15 +95,15 @@ struct LiveResponder: Sendable {
             guard let found else {
                 return VODResponder.error(.notFound, future ? "segment not available yet" : "segment left the window", maxAge: 1)
             }
-            if let body = found.body {
-                return Self.respond(request, body: body, etag: found.etag, type: type, cacheControl: Self.immutable)
+            if let body = found.stored.body {
+                return Self.respond(request, body: body, etag: found.stored.etag, type: type, cacheControl: Self.immutable)
             }
             // Older than the archive's memory horizon: from the archive's file.
             guard let archive = channel.archiveRoot,
                   case .success(let stored) = await OpenFile.open(raw: Substring("\(folder)/\(file)"), root: archive) else {
                 return VODResponder.error(.notFound, "segment left the window", maxAge: 1)
             }
-            return Self.respond(request, size: stored.size, etag: found.etag, type: type, cacheControl: Self.immutable) { stored.body($0) }
+            return Self.respond(request, size: stored.size, etag: found.stored.etag, type: type, cacheControl: Self.immutable) { stored.body($0) }
         }
         return VODResponder.error(.notFound, "not found", maxAge: 1)
     }
@@ -119,10 +114,7 @@ struct LiveResponder: Sendable {
     /// the parts are made, ending with the segment (its parts put end to end are the segment).
     /// Nil when `start` is not the segment in progress.
     private func chunkedSegment(_ channel: LiveChannel, folder: String, start: Int64, type: String, request: Request) -> Response? {
-        let inProgress = channel.window.withLock { window -> Bool in
-            guard let rendition = window.renditions[folder] else { return false }
-            return window.inProgress(rendition).start == start
-        }
+        let inProgress = channel.window.withLock { $0.inProgress(folder: folder)?.start == start }
         guard inProgress else { return nil }
         var headers = HTTPFields()
         headers[.contentType] = type
@@ -134,9 +126,7 @@ struct LiveResponder: Sendable {
             var next = 0
             while true {
                 let (parts, complete) = channel.window.withLock { window -> ([ByteBuffer], Bool) in
-                    let parts = (window.renditions[folder]?.parts ?? []).filter { $0.segmentStart == start && $0.index >= next }
-                        .sorted { $0.index < $1.index }
-                    return (parts.map(\.body), window.segment(folder: folder, start: start) != nil)
+                    (window.parts(folder: folder, segmentStart: start, from: next), window.segment(folder: folder, start: start) != nil)
                 }
                 for part in parts { try await writer.write(part) }
                 next += parts.count
@@ -184,7 +174,7 @@ struct LiveResponder: Sendable {
             return .refused(.badRequest, "_HLS_msn and _HLS_part must be whole numbers", maxAge: nil)
         }
         let partIndex = part.flatMap { Int($0) }
-        let (next, target) = channel.window.withLock { ($0.renditions[folder]?.nextSequence, $0.targetDuration) }
+        let (next, target) = channel.window.withLock { ($0.nextSequence(of: folder), $0.targetDuration) }
         guard let next else { return .refused(.notFound, "no such playlist", maxAge: 1) }
         // More than two segments ahead of the one being written: the client is lost.
         if sequence > next + 2 {
@@ -199,9 +189,8 @@ struct LiveResponder: Sendable {
     /// Nil for any other part.
     static func hintedPart(_ channel: LiveChannel, folder: String, start: Int64, index: Int) -> Hold? {
         let hinted = channel.window.withLock { window -> Bool in
-            guard let rendition = window.renditions[folder] else { return false }
-            let progress = window.inProgress(rendition)
-            return progress.start == start && progress.parts.count == index
+            guard let progress = window.inProgress(folder: folder) else { return false }
+            return progress.start == start && progress.parts == index
         }
         guard hinted else { return nil }
         return Hold(channel: channel, deadline: ContinuousClock.now + .seconds(3 * max(1, channel.configuration.segmentDuration)),

@@ -161,8 +161,8 @@ final class CMAFTrackWriter {
         if let onPart, let buffer = open!.buffer {
             // The first part carries the segment's styp: the parts put end to end are the segment.
             let from = partIndex == 0 ? 0 : partStart
-            onPart(PartRecord(segment: index, segmentStart: open!.start, index: partIndex,
-                              duration: fragment.endDecodeTime - fragment.baseDecodeTime, timescale: timescale,
+            onPart(PartRecord(segment: index, segmentStart: MediaTime(value: open!.start, timescale: timescale), index: partIndex,
+                              duration: MediaTime(value: fragment.endDecodeTime - fragment.baseDecodeTime, timescale: timescale),
                               independent: fragment.samples.first?.isSync ?? false), Array(buffer[from...]))
             partIndex += 1
         }

@@ -20,30 +20,44 @@ public final class LivePackager {
         public var folder: String
         public var name: String
         public var language: String?
+        /// The default rendition of its kind (the first, as in packages).
+        public var isDefault: Bool
 
-        public init(number: Int, info: TrackInfo, kind: Segmenter.Kind, folder: String, name: String, language: String?) {
+        public init(number: Int, info: TrackInfo, kind: Segmenter.Kind, folder: String, name: String, language: String?,
+                    isDefault: Bool = false) {
             self.number = number
             self.info = info
             self.kind = kind
             self.folder = folder
             self.name = name
             self.language = language
+            self.isDefault = isDefault
+        }
+
+        private enum CodingKeys: String, CodingKey { case number, info, kind, folder, name, language, isDefault }
+
+        /// Journals written before `isDefault` existed read as not default.
+        public init(from decoder: any Swift.Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(number: try container.decode(Int.self, forKey: .number), info: try container.decode(TrackInfo.self, forKey: .info),
+                      kind: try container.decode(Segmenter.Kind.self, forKey: .kind), folder: try container.decode(String.self, forKey: .folder),
+                      name: try container.decode(String.self, forKey: .name),
+                      language: try container.decodeIfPresent(String.self, forKey: .language),
+                      isDefault: try container.decodeIfPresent(Bool.self, forKey: .isDefault) ?? false)
         }
     }
 
-    /// One completed media segment, timed on the channel timeline in the track's timescale.
+    /// One completed media segment, timed on the channel timeline (in the track's timescale).
     public struct Segment: Sendable {
         public var track: Int
-        public var start: Int64
-        public var duration: Int64
-        public var timescale: Int64
+        public var start: MediaTime
+        public var duration: MediaTime
         public var bytes: [UInt8]
 
-        public init(track: Int, start: Int64, duration: Int64, timescale: Int64, bytes: [UInt8]) {
+        public init(track: Int, start: MediaTime, duration: MediaTime, bytes: [UInt8]) {
             self.track = track
             self.start = start
             self.duration = duration
-            self.timescale = timescale
             self.bytes = bytes
         }
     }
@@ -138,7 +152,7 @@ public final class LivePackager {
     private final class Outbox {
         var events: [Event] = []
         var transportBytes: [Int: [Int: [UInt8]]] = [:]
-        var leadTiming: [Int: [Int: (start: Int64, duration: Int64, timescale: Int64)]] = [:]
+        var leadTiming: [Int: [Int: (start: MediaTime, duration: MediaTime)]] = [:]
 
         func joinTransport(variant: Int, lead: Int, index: Int) {
             // Halves whose other half never came (a failed segment) are not kept for ever.
@@ -152,7 +166,7 @@ public final class LivePackager {
             transportBytes[variant]?[index] = nil
             leadTiming[variant]?[index] = nil
             events.append(.transportSegment(variant: variant, Segment(track: lead, start: timing.start, duration: timing.duration,
-                                                                      timescale: timing.timescale, bytes: bytes)))
+                                                                      bytes: bytes)))
         }
     }
 
@@ -189,7 +203,7 @@ public final class LivePackager {
         var runs: [TrackRun] = []
         for plan in planned {
             let track = Track(number: tracks.count, info: plan.info, kind: plan.kind, folder: plan.folder,
-                              name: plan.name, language: plan.language)
+                              name: plan.name, language: plan.language, isDefault: plan.isDefault)
             tracks.append(track)
             runs.append(TrackRun(track: track, streamIndex: plan.info.index,
                                  parameters: input.codecParameters(track: plan.info.index)))
@@ -323,10 +337,9 @@ public final class LivePackager {
         }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
                                      partDuration: partTicks, onPart: onPart) { record, bytes in
-            outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration,
-                                                  timescale: timescale, bytes: bytes)))
+            outbox.events.append(.segment(Segment(track: number, start: record.startTime, duration: record.durationTime, bytes: bytes)))
             for variant in led {
-                outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.start, record.duration, timescale)
+                outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.startTime, record.durationTime)
                 outbox.joinTransport(variant: variant, lead: number, index: record.number - 1)
             }
         }

@@ -9,11 +9,7 @@ struct ManifestBuilder {
     let timeline: Timeline
     var tsVariants: [TSVariant] = []
 
-    /// Tracks that produced segments (a selected track may carry no sample at all).
-    var published: [PublishedTrack] { runs.filter { $0.plan.kind == .text || !$0.segments.isEmpty } }
-
     func write(into directory: PackageDirectory) throws -> PackageSummary {
-        let presentation = presentation(), listing = listing
         var manifests: [String] = []
         var files: [Int: [String]] = [:]
         for run in runs {
@@ -24,33 +20,17 @@ struct ManifestBuilder {
                 files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt")
             }
         }
-        if options.formats.contains(.hls) {
-            for run in published {
-                if let playlist = presentation.mediaPlaylist(run.plan.folder, listing) {
-                    try directory.write("\(run.plan.folder)/playlist.m3u8", text: HLSWriter.write(playlist))
-                    files[run.plan.number]!.append("\(run.plan.folder)/playlist.m3u8")
-                }
-                if let playlist = presentation.iFramePlaylist(run.plan.folder, listing) {
-                    try directory.write("\(run.plan.folder)/iframes.m3u8", text: HLSWriter.write(playlist))
-                    files[run.plan.number]!.append("\(run.plan.folder)/iframes.m3u8")
-                }
+        var manifestsModel = PackageManifests(formats: options.formats, segmentDuration: options.segmentDuration,
+                                              hlsKey: options.encryption?.hlsKey)
+        for event in events() { manifestsModel.handle(event) }
+        let numbers = Dictionary(runs.map { ($0.plan.folder, $0.plan.number) }) { first, _ in first }
+        for document in try manifestsModel.documents() {
+            try directory.write(document.path, document.bytes)
+            if document.isEntry {
+                manifests.append(document.path)
+            } else if let folder = document.path.split(separator: "/").first, let number = numbers[String(folder)] {
+                files[number]!.append(document.path)
             }
-            try directory.write("master.m3u8", text: HLSWriter.write(presentation.multivariantPlaylist(listing)))
-            manifests.append("master.m3u8")
-        }
-        if options.formats.contains(.hlsTS) {
-            for variant in tsVariants {
-                if let playlist = presentation.mediaPlaylist(variant.folder, listing) {
-                    try directory.write("\(variant.folder)/playlist.m3u8", text: HLSWriter.write(playlist))
-                }
-            }
-            let name = options.formats.contains(.hls) ? "master-ts.m3u8" : "master.m3u8"
-            try directory.write(name, text: HLSWriter.write(presentation.transportMultivariantPlaylist(listing) ?? MultivariantPlaylist()))
-            manifests.append(name)
-        }
-        if options.formats.contains(.dash), let mpd = presentation.mpd(listing) {
-            try directory.write("manifest.mpd", MPDWriter.write(mpd))
-            manifests.append("manifest.mpd")
         }
         let duration = runs.filter { $0.plan.kind != .text }.map(\.duration).max() ?? .zero(timescale: 1)
         return PackageSummary(
@@ -72,18 +52,6 @@ struct ManifestBuilder {
     }
 
     // MARK: events
-
-    /// The listing of a package: every segment, static, the HLS key if any.
-    var listing: Presentation.Listing {
-        Presentation.Listing(segmentDuration: options.segmentDuration, hlsKey: options.encryption?.hlsKey)
-    }
-
-    /// The package's manifest model: the events its writers made, in order.
-    func presentation() -> Presentation {
-        var presentation = Presentation()
-        for event in events() { presentation.apply(event) }
-        return presentation
-    }
 
     /// What the track writers made, as the events a live window also takes: every CMAF and
     /// text rendition (initialization segment, segments with their keyframes), then every

@@ -1,5 +1,6 @@
 import HTTPTypes
 import KerfCore
+import KerfManifest
 import KerfPackager
 import Logging
 import NIOCore
@@ -14,7 +15,7 @@ import Testing
 /// against a live channel's window filled by hand.
 @Suite struct HeldRequestGateTests {
     /// A low-latency channel with one video rendition that has one segment published.
-    static func channel() throws -> (LiveChannel, LiveWindow.Epoch) {
+    static func channel() throws -> (LiveChannel, Presentation.Epoch) {
         var configuration = OriginConfiguration.Channel(input: "udp://127.0.0.1:1", segmentDuration: 2, window: 30)
         configuration.partDuration = 0.5
         let channel = try LiveChannel(name: "news", configuration: configuration, metrics: .unregistered(name: "news"),
@@ -31,15 +32,14 @@ import Testing
         return (channel, epoch)
     }
 
-    static func publishSegment(_ channel: LiveChannel, _ epoch: LiveWindow.Epoch, index: Int64) {
-        let segment = LivePackager.Segment(track: 0, start: epoch.start.rescaled(to: 90_000).value + index * 180_000,
-                                           duration: 180_000, timescale: 90_000, bytes: [UInt8(index)])
-        let published = channel.window.withLock { window in
+    static func publishSegment(_ channel: LiveChannel, _ epoch: Presentation.Epoch, index: Int64) {
+        let segment = LivePackager.Segment(track: 0, start: epoch.start.rescaled(to: 90_000) + MediaTime(value: index * 180_000, timescale: 90_000),
+                                           duration: MediaTime(value: 180_000, timescale: 90_000), bytes: [UInt8(index)])
+        channel.window.withLock { window in
             window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: segment.bytes),
-                              etag: LiveWindow.etag(segment.bytes), now: 1_000_000 + Double(index + 1) * 2)
-            return window
+                              etag: LiveWindow.etag(segment.bytes))
         }
-        channel.held.published(published)
+        channel.publish()
     }
 
     /// An active embedded channel with a gate for `live`.
@@ -69,7 +69,7 @@ import Testing
     @Test func parksUntilPublishedThenHandsOnInOrder() throws {
         let (channel, epoch) = try Self.channel()
         let embedded = try Self.connection(LiveResponder(channels: ["news": channel]))
-        let next = channel.window.withLock { $0.renditions["video"]!.nextSequence }
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
 
         // Already published: goes on at once.
         try embedded.writeInbound(Self.request("/live/news/video/playlist.m3u8?_HLS_msn=\(next - 1)"))
@@ -102,7 +102,7 @@ import Testing
         let embedded = try Self.connection(LiveResponder(channels: ["news": channel]))
         let recorder = EventRecorder<HTTPRequestPart>()
         try embedded.pipeline.syncOperations.addHandler(recorder)
-        let next = channel.window.withLock { $0.renditions["video"]!.nextSequence }
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         let blocking = "/live/news/video/playlist.m3u8?_HLS_msn=\(next)"
         try embedded.writeInbound(Self.request(blocking))
         try embedded.writeInbound(HTTPRequestPart.end(nil))
@@ -117,7 +117,7 @@ import Testing
     @Test func expiredRequestsGoOnMarkedAndGoneClientsAreForgotten() throws {
         let (channel, _) = try Self.channel()
         let live = LiveResponder(channels: ["news": channel])
-        let next = channel.window.withLock { $0.renditions["video"]!.nextSequence }
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         let blocking = "/live/news/video/playlist.m3u8?_HLS_msn=\(next)&_HLS_part=1"
 
         let expiring = try Self.connection(live)

@@ -58,12 +58,13 @@ import Testing
             let segments = run.segments.filter { $0.track == track }
             #expect(segments.count == 5)
             // Starts at the epoch's channel time, each segment where the previous one ended.
-            #expect(segments.first?.start == 5 * timescale)
+            #expect(segments.first?.start == MediaTime(value: 5 * timescale, timescale: timescale))
+            #expect(segments.allSatisfy { $0.start.timescale == timescale && $0.duration.timescale == timescale })
             for (a, b) in zip(segments, segments.dropFirst()) { #expect(a.start + a.duration == b.start) }
-            let total = Double(segments.reduce(0) { $0 + $1.duration }) / Double(timescale)
+            let total = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.duration }.seconds
             #expect(abs(total - 10) < 0.05, "\(total) s")
             if packager.tracks[track].kind == .video {
-                #expect(segments.allSatisfy { $0.duration == 2 * timescale })
+                #expect(segments.allSatisfy { $0.duration == MediaTime(value: 2, timescale: 1) })
             }
         }
         // ffprobe reads init + segment 3 of the video as 2 s of H.264 starting with a keyframe at
@@ -113,13 +114,13 @@ import Testing
             let segments = run.segments.filter { $0.track == track }
             let parts = run.parts.filter { $0.track == track }
             let timescale = try #require(run.inits[track]).timescale
-            #expect(parts.allSatisfy { $0.part.duration <= timescale / 2 }, "a part longer than 0.5 s")
+            #expect(parts.allSatisfy { $0.part.duration <= MediaTime(value: 1, timescale: 2) }, "a part longer than 0.5 s")
             for (index, segment) in segments.enumerated() {
                 let own = parts.filter { $0.part.segment == index }
                 #expect(own.map(\.part.index) == Array(0..<own.count))
                 #expect(own.first?.part.segmentStart == segment.start)
                 #expect(own.flatMap(\.bytes) == segment.bytes, "track \(track) segment \(index)")
-                #expect(own.reduce(0) { $0 + $1.part.duration } == segment.duration)
+                #expect(own.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.part.duration } == segment.duration)
                 if packager.tracks[track].kind == .video { #expect(own.first?.part.independent == true) }
             }
         }

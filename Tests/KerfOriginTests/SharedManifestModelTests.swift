@@ -1,0 +1,169 @@
+import Foundation
+import KerfCore
+import KerfManifest
+import KerfPackager
+import KerfTestSupport
+import KerfTestTags
+import KerfXML
+import NIOCore
+import Testing
+@testable import KerfLive
+
+/// Packages and live channels list what they publish through one model: the same recorded
+/// segment events, fed to a package's manifests and to a live window, render the same
+/// multivariant playlist, the same media playlists but for the tags only one of them has
+/// (live: EXT-X-MEDIA-SEQUENCE, EXT-X-PROGRAM-DATE-TIME; VOD: EXT-X-PLAYLIST-TYPE,
+/// EXT-X-ENDLIST) and MPDs that differ only in the attributes of a static or dynamic MPD.
+@Suite struct SharedManifestModelTests {
+    /// A recorded presentation: 720p and 360p H.264, English and French AAC, 5 segments of 2 s
+    /// each, one epoch from time 0, segments named by time (as live channels name them).
+    static func recording() -> [SegmentEvent] {
+        func video(_ height: Int, _ index: Int) -> TrackInfo {
+            var info = TrackInfo(index: index, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+            info.width = height * 16 / 9
+            info.height = height
+            info.codecString = "avc1.64001f"
+            info.frameRate = Rational(25, 1)
+            info.sampleAspectRatio = Rational(1, 1)
+            return info
+        }
+        func audio(_ language: String, _ index: Int) -> TrackInfo {
+            var info = TrackInfo(index: index, mediaType: .audio, codec: "aac", timeBase: Rational(1, 48_000))
+            info.codecString = "mp4a.40.2"
+            info.sampleRate = 48_000
+            info.channels = 2
+            info.language = language
+            return info
+        }
+        let renditions: [(RenditionDescription, sizes: [Int])] = [
+            (RenditionDescription(id: "video_720p", kind: .video, info: video(720, 0), name: "video", language: nil, isDefault: true,
+                                  timescale: 90_000, mediaTemplate: "video_720p/seg_$Time$.m4s", templateByTime: true),
+             [612_000, 598_000, 640_100, 587_300, 603_000]),
+            (RenditionDescription(id: "video_360p", kind: .video, info: video(360, 1), name: "video", language: nil,
+                                  timescale: 90_000, mediaTemplate: "video_360p/seg_$Time$.m4s", templateByTime: true),
+             [182_000, 176_500, 190_200, 171_000, 179_900]),
+            (RenditionDescription(id: "audio_eng_aac", kind: .audio, info: audio("eng", 2), name: "English", language: "eng",
+                                  isDefault: true, timescale: 48_000, mediaTemplate: "audio_eng_aac/seg_$Time$.m4s", templateByTime: true),
+             [32_100, 32_050, 32_200, 31_980, 32_010]),
+            (RenditionDescription(id: "audio_fra_aac", kind: .audio, info: audio("fra", 3), name: "Français", language: "fra",
+                                  timescale: 48_000, mediaTemplate: "audio_fra_aac/seg_$Time$.m4s", templateByTime: true),
+             [32_300, 31_900, 32_000, 32_400, 31_700]),
+        ]
+        var events = renditions.map { SegmentEvent.started($0.0) }
+        events.append(.epochStarted(id: 0, start: .zero(timescale: 1000), renditions: renditions.map(\.0.id)))
+        for (rendition, _) in renditions {
+            events.append(.initialization(rendition: rendition.id, epoch: 0, InitializationEntry(uri: "\(rendition.id)/init_0.mp4")))
+        }
+        for index in 0..<5 {
+            for (rendition, sizes) in renditions {
+                let scale = rendition.timescale
+                let start = MediaTime(value: Int64(index) * 2 * scale, timescale: scale)
+                events.append(.segmentCompleted(rendition: rendition.id, SegmentEntry(
+                    uri: "\(rendition.id)/seg_\(start.value).m4s", sequence: UInt64(index), start: start,
+                    duration: MediaTime(value: 2 * scale, timescale: scale), size: sizes[index])))
+            }
+        }
+        return events
+    }
+
+    /// The live window fed the recording: 2 s target, a window longer than the recording.
+    static func liveWindow(_ events: [SegmentEvent]) -> LiveWindow {
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 60, timescale: 1))
+        for event in events {
+            let size: Int
+            switch event {
+            case .segmentCompleted(_, let entry): size = entry.size
+            case .initialization: size = 100
+            default: size = 0
+            }
+            window.receive(event, body: ByteBuffer(repeating: 0, count: size), etag: "\"x\"")
+        }
+        window.publish(now: 10)
+        return window
+    }
+
+    static func package(_ events: [SegmentEvent]) throws -> [String: String] {
+        var manifests = PackageManifests(formats: [.hls, .dash], segmentDuration: MediaTime(value: 2, timescale: 1))
+        for event in events { manifests.handle(event) }
+        return Dictionary(uniqueKeysWithValues: try manifests.documents().map { ($0.path, String(decoding: $0.bytes, as: UTF8.self)) })
+    }
+
+    static func text(_ document: LiveWindow.Document?) -> String? {
+        document.map { String(buffer: $0.body) }
+    }
+
+    /// The lines of a media playlist but the tags only a live or only a VOD playlist has.
+    static func common(_ playlist: String) -> [Substring] {
+        let onlyOne = ["#EXT-X-MEDIA-SEQUENCE", "#EXT-X-PROGRAM-DATE-TIME", "#EXT-X-PLAYLIST-TYPE", "#EXT-X-ENDLIST"]
+        return playlist.split(separator: "\n").filter { line in !onlyOne.contains { line.hasPrefix($0) } }
+    }
+
+    @Test(.tags(.unit)) func packageAndLiveWindowRenderTheSameManifests() throws {
+        let events = Self.recording()
+        let package = try Self.package(events)
+        let window = Self.liveWindow(events)
+
+        let master = try #require(package["master.m3u8"])
+        #expect(Self.text(window.documents["master.m3u8"]) == master)
+        #expect(master.contains("GROUP-ID=\"audio-mp4a-40-2\""))
+        #expect(master.contains("AVERAGE-BANDWIDTH="))
+
+        for folder in ["video_720p", "video_360p", "audio_eng_aac", "audio_fra_aac"] {
+            let vod = try #require(package["\(folder)/playlist.m3u8"])
+            let live = try #require(Self.text(window.documents["\(folder)/playlist.m3u8"]))
+            #expect(Self.common(live) == Self.common(vod), "\(folder)")
+            #expect(live.contains("#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:00.000Z"))
+            #expect(vod.hasSuffix("#EXT-X-ENDLIST\n"))
+            #expect(Self.common(vod).count == 15, "\(folder): \(vod)")
+        }
+
+        let staticMPD = try #require(package["manifest.mpd"])
+        let mpd = try #require(window.mpd)
+        let dynamicMPD = mpd.head + "http://localhost/time" + mpd.tail
+        let staticOnly: Set<String> = ["mediaPresentationDuration", "maxSegmentDuration"]
+        let dynamicOnly: Set<String> = ["availabilityStartTime", "publishTime", "minimumUpdatePeriod", "timeShiftBufferDepth",
+                                        "suggestedPresentationDelay", "maxSegmentDuration"]
+        let (staticRoot, staticAttributes) = try Self.strip(staticMPD, attributes: staticOnly.union(["type"]))
+        let (dynamicRoot, dynamicAttributes) = try Self.strip(dynamicMPD, attributes: dynamicOnly.union(["type"]))
+        #expect(staticRoot == dynamicRoot)
+        #expect(staticAttributes["type"] == "static")
+        #expect(dynamicAttributes["type"] == "dynamic")
+        #expect(Set(staticAttributes.keys) == staticOnly.union(["type"]))
+        #expect(Set(dynamicAttributes.keys) == dynamicOnly.union(["type"]))
+        #expect(staticAttributes["mediaPresentationDuration"] == "PT10S")
+    }
+
+    /// Both MPDs validate against the DASH schema (xmllint, not Kerf's reader).
+    @Test(.tags(.integration)) func bothMPDsValidate() throws {
+        let events = Self.recording()
+        let dir = try Fixtures.temporaryDirectory("kerf-model")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let staticPath = dir.appendingPathComponent("static.mpd"), dynamicPath = dir.appendingPathComponent("dynamic.mpd")
+        try #require(try Self.package(events)["manifest.mpd"]).write(to: staticPath, atomically: true, encoding: .utf8)
+        let mpd = try #require(Self.liveWindow(events).mpd)
+        try (mpd.head + "http://localhost/time" + mpd.tail).write(to: dynamicPath, atomically: true, encoding: .utf8)
+        for path in [staticPath, dynamicPath] {
+            let result = try Command.run("xmllint", ["--noout", "--schema", Fixtures.dashSchema, path.path])
+            #expect(result.status == 0, "\(path.lastPathComponent): \(result.stderr)")
+        }
+    }
+
+    /// The MPD text without its UTCTiming elements and with `attributes` taken off the MPD
+    /// element (returned by name).
+    static func strip(_ text: String, attributes: Set<String>) throws -> (String, [String: String]) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeAll { $0.contains("<UTCTiming") }
+        var taken: [String: String] = [:]
+        guard let index = lines.firstIndex(where: { $0.hasPrefix("<MPD ") }) else { return (lines.joined(separator: "\n"), taken) }
+        var line = lines[index]
+        for name in attributes {
+            guard let range = line.range(of: " \(name)=\"") else { continue }
+            let valueStart = range.upperBound
+            guard let end = line[valueStart...].firstIndex(of: "\"") else { continue }
+            taken[name] = String(line[valueStart..<end])
+            line.removeSubrange(range.lowerBound...end)
+        }
+        lines[index] = line
+        return (lines.joined(separator: "\n"), taken)
+    }
+}
