@@ -7,7 +7,7 @@ import KerfCore
 /// object with `tracks` and `container` filled in, or throws. Packets are read one at a time
 /// into a caller-owned, reused `Packet`.
 public final class MediaInput {
-    private var context: UnsafeMutablePointer<AVFormatContext>?
+    private(set) var context: UnsafeMutablePointer<AVFormatContext>?
     private let bridge: IOBridge?
     /// The path or URL given at open time (or the name of the custom source).
     public let url: String

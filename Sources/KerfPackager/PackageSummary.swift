@@ -55,11 +55,15 @@ public struct PackageSummary: Sendable, Codable {
         public var rungs: [Rung]
         /// Corrupt packets skipped while decoding.
         public var skippedPackets: Int
+        /// Stream-copy passes made before re-encoding: 0 when the inputs' streams and keyframe
+        /// indexes decided it before reading, 1 when a pass found the problem while reading.
+        public var streamCopyPasses: Int
 
-        public init(decisions: [String], rungs: [Rung], skippedPackets: Int) {
+        public init(decisions: [String], rungs: [Rung], skippedPackets: Int, streamCopyPasses: Int = 0) {
             self.decisions = decisions
             self.rungs = rungs
             self.skippedPackets = skippedPackets
+            self.streamCopyPasses = streamCopyPasses
         }
     }
 

@@ -29,39 +29,61 @@ public final class TranscodingPackager {
         notice?(line)
     }
 
+    /// Packages the inputs. Copy or re-encode is decided from the opened inputs before the first
+    /// read (`TranscodeDecision`); a stream-copy pass is made only when nothing rules it out, and
+    /// when it finds a problem while reading (`.needsTranscoding`) under `--transcode auto`, the
+    /// inputs are read again to re-encode the video, which a notice says.
+    /// - Throws: `TranscodeError`, `PackagerError` or `MediaError`; nothing is published then.
     @discardableResult
     public func run() throws -> PackageSummary {
         if transcode.mode == .never && transcode.ladder != nil {
             throw TranscodeError(.invalidOptions, "--ladder needs transcoding", reason: "it cannot be combined with --transcode never")
         }
         if transcode.mode == .never { return try makeJob(sources: nil).run() }
-        let cmaf = options.formats.contains(.hls) || options.formats.contains(.dash)
         var inputs = try openInputs()
-        var plans = makePlans(inputs, cmaf: cmaf, videoReason: nil)
-        if !plans.contains(where: \.transcodes) {
+        var decision = decide(inputs)
+        if let problem = decision.keyframeProblem {
+            tell("stream copy is not possible (\(Self.describe(problem))); re-encoding the video")
+        }
+        var streamCopyPasses = 0
+        if decision.basis == .streamCopy {
+            if !decision.keyframesKnown && transcode.mode == .auto {
+                logger.debug("not every video track has a keyframe index: GOPs and alignment are checked while reading")
+            }
             do {
                 return try makeJob(sources: inputs).run()
             } catch let error as PackagerError where error.code == .needsTranscoding && transcode.mode == .auto {
-                let reason = error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)"
-                tell("stream copy is not possible (\(reason)); re-encoding the video")
+                tell("the stream-copy pass found that stream copy is not possible (\(Self.describe(error))); reading the inputs again to re-encode the video")
+                streamCopyPasses += 1
                 inputs = try openInputs()
-                plans = makePlans(inputs, cmaf: cmaf, videoReason: error.message)
+                decision = decision.reencodingVideo(because: error)
             }
         }
-        return try runTranscoding(inputs: inputs, plans: plans)
+        return try runTranscoding(inputs: inputs, plans: decision.plans, streamCopyPasses: streamCopyPasses)
+    }
+
+    /// Copy or re-encode, from the opened inputs' streams and keyframe indexes (no packet read).
+    private func decide(_ inputs: [MediaInput]) -> TranscodeDecision {
+        let described = inputs.map { input in
+            var keyframes: [Int: KeyframeIndex] = [:]
+            for track in input.tracks where track.mediaType == .video {
+                keyframes[track.index] = input.keyframeIndex(track: track.index)
+            }
+            return StreamCopyForecast.Input(path: input.url, tracks: input.tracks, keyframes: keyframes)
+        }
+        return TranscodeDecision(inputs: described, mode: transcode.mode, ladderRequested: transcode.ladder != nil,
+                                 cmaf: options.formats.contains(.hls) || options.formats.contains(.dash),
+                                 selection: options.selection, segmentDuration: options.segmentDuration)
+    }
+
+    /// "message: reason", or the message alone.
+    private static func describe(_ error: PackagerError) -> String {
+        error.reason.isEmpty ? error.message : "\(error.message): \(error.reason)"
     }
 
     private func openInputs() throws -> [MediaInput] {
         try options.inputs.map { path -> MediaInput in
             do { return try MediaInput(url: path) } catch let error as MediaError { throw error.at(file: path) }
-        }
-    }
-
-    private func makePlans(_ inputs: [MediaInput], cmaf: Bool, videoReason: String?) -> [TranscodePlan] {
-        inputs.enumerated().map { index, input in
-            let selected = input.tracks.filter { options.selection.selects(input: index, track: $0) }
-            return TranscodePlan(tracks: selected, mode: transcode.mode, ladderRequested: transcode.ladder != nil,
-                                 cmaf: cmaf, videoReason: videoReason)
         }
     }
 
@@ -73,7 +95,8 @@ public final class TranscodingPackager {
         return job
     }
 
-    private func runTranscoding(inputs: [MediaInput], plans: [TranscodePlan]) throws -> PackageSummary {
+    /// - Parameter streamCopyPasses: stream-copy passes made before (1 when one found a problem).
+    private func runTranscoding(inputs: [MediaInput], plans: [TranscodePlan], streamCopyPasses: Int) throws -> PackageSummary {
         let ladderInputs = plans.indices.filter { plans[$0].ladderTrack != nil }
         if transcode.ladder != nil && ladderInputs.count > 1 {
             throw TranscodeError(.invalidOptions, "--ladder re-encodes the video of one input",
@@ -167,7 +190,8 @@ public final class TranscodingPackager {
         let job = makeJob(sources: sources, selection: selection)
         var summary = try job.run()
         summary.transcoding = PackageSummary.Transcoding(decisions: decisions, rungs: transcoders.flatMap(\.rungReports),
-                                                         skippedPackets: transcoders.reduce(0) { $0 + $1.skippedPackets })
+                                                         skippedPackets: transcoders.reduce(0) { $0 + $1.skippedPackets },
+                                                         streamCopyPasses: streamCopyPasses)
         return summary
     }
 

@@ -105,7 +105,7 @@ import Testing
         #expect(boundaries.allSatisfy { $0 == [0, 2, 4, 6, 8] }, "\(boundaries)")
     }
 
-    /// Renditions whose keyframes disagree are found by trying stream copy, then each is
+    /// Renditions whose keyframes disagree are found from their keyframe indexes, then each is
     /// re-encoded at its own size and bitrate with keyframes on the same boundaries.
     @Test func misalignedRenditionsAreReencodedIntoAlignment() throws {
         let dir = try Fixtures.temporaryDirectory("kerf-align")
@@ -121,6 +121,55 @@ import Testing
             let durations = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
             #expect(durations == Array(repeating: "#EXTINF:2.000,", count: 5), "\(folder): \(durations)")
         }
+    }
+
+    /// `kerf package --json` and its `transcoding` summary.
+    func summary(_ arguments: [String]) throws -> (status: Int32, transcoding: [String: Any]) {
+        let result = try run(["package"] + arguments + ["--json", "--encoder", "x264"])
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (result.status, json?["transcoding"] as? [String: Any] ?? [:])
+    }
+
+    /// MPEG-2 (by its codec) and misaligned MP4 renditions (by their keyframe indexes) go to the
+    /// transcoder before anything is read: no stream-copy pass, no second read.
+    @Test func copyOrReencodeIsDecidedBeforeReading() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-decide")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mpeg2 = try summary([Fixtures.path("mpeg2_mp2.ts"), "-o", dir.appendingPathComponent("mpeg2").path, "--segment-duration", "2"])
+        #expect(mpeg2.status == 0)
+        #expect(mpeg2.transcoding["streamCopyPasses"] as? Int == 0)
+        let misaligned = try summary([Fixtures.path("ladder_360p.mp4"), Fixtures.path("h264_irregular_gop.mp4"),
+                                      "-o", dir.appendingPathComponent("ladder").path, "--segment-duration", "2"])
+        #expect(misaligned.status == 0)
+        #expect(misaligned.transcoding["streamCopyPasses"] as? Int == 0)
+        let decisions = misaligned.transcoding["decisions"] as? [String] ?? []
+        #expect(decisions.contains { $0.contains("by the keyframe indexes, \(Fixtures.path("h264_irregular_gop.mp4")) cuts segment 2 at 2.080 s") },
+                "\(decisions)")
+        for run in [mpeg2, misaligned] {
+            #expect(!(run.transcoding["decisions"] as? [String] ?? []).contains { $0.contains("reading the inputs again") })
+        }
+    }
+
+    /// MPEG-TS keeps no keyframe index: the same misaligned renditions are found by the
+    /// stream-copy pass, which one line reports before the inputs are read again.
+    @Test func problemsNoIndexShowAreFoundByTheStreamCopyPass() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-second-pass")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var inputs: [String] = []
+        for name in ["ladder_360p", "h264_irregular_gop"] {
+            let ts = dir.appendingPathComponent("\(name).ts").path
+            let made = try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("\(name).mp4"), "-c", "copy", "-f", "mpegts", ts])
+            #expect(made.status == 0, "\(made.stderr)")
+            inputs.append(ts)
+        }
+        let result = try run(["package"] + inputs + ["-o", dir.appendingPathComponent("out").path, "--segment-duration", "2", "--encoder", "x264"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let found = result.stderr.split(separator: "\n").filter { $0.contains("stream copy is not possible") }
+        #expect(found == ["kerf: the stream-copy pass found that stream copy is not possible (renditions are not keyframe-aligned: \(inputs[1]) cuts segment 2 at 2.080 s where \(inputs[0]) cuts at 2.000 s; re-encode with aligned keyframes (--transcode auto)); reading the inputs again to re-encode the video"],
+                "\(result.stderr)")
+        let counted = try summary(inputs + ["-o", dir.appendingPathComponent("json").path, "--segment-duration", "2"])
+        #expect(counted.status == 0)
+        #expect(counted.transcoding["streamCopyPasses"] as? Int == 1)
     }
 
     @Test func aMissingGPUIsAnErrorWhenAskedForAndAFallbackOtherwise() throws {

@@ -1,0 +1,56 @@
+import KerfCore
+import KerfMedia
+
+/// Output beside the CMAF tracks: MPEG-TS variants and segmented WebVTT subtitles.
+extension PackagingJob {
+    // MARK: MPEG-TS
+
+    /// One TS variant per video track (muxed with the first audio track), or per audio track
+    /// when there is no video.
+    func makeTSWriters(plans: [PlannedTrack], inputs: [any PacketSource], directory: PackageDirectory) -> [TSVariantWriter] {
+        func member(_ plan: PlannedTrack) -> TSVariantWriter.Member {
+            TSVariantWriter.Member(track: plan.number, parameters: inputs[plan.input].codecParameters(track: plan.info.index),
+                                   timeBase: plan.info.timeBase, language: plan.language)
+        }
+        let videos = plans.filter { $0.kind == .video }, audio = plans.first { $0.kind == .audio }
+        if videos.isEmpty {
+            return plans.filter { $0.kind == .audio }.map {
+                TSVariantWriter(folder: "ts_\($0.folder)", members: [member($0)], directory: directory, cipher: options.encryption)
+            }
+        }
+        return videos.map { video in
+            TSVariantWriter(folder: "ts_\(video.folder)", members: [member(video)] + (audio.map { [member($0)] } ?? []),
+                            directory: directory, cipher: options.encryption)
+        }
+    }
+    // MARK: text
+
+    func writeText(_ runs: [TrackRun], timeline: Timeline, directory: PackageDirectory) throws {
+        // Subtitles are published with the CMAF presentations only (TS variants carry none).
+        guard writesCMAF else { return }
+        for run in runs where run.plan.kind == .text {
+            let folder = run.plan.folder
+            var records: [SegmentRecord] = []
+            for (index, range) in timeline.segments.enumerated() {
+                let cues = WebVTT.cues(run.cues, from: range.start, to: index == timeline.segments.count - 1 ? nil : range.end)
+                let path = "\(folder)/seg_\(index + 1).vtt"
+                let bytes = Array(WebVTT.document(cues, timestampMap: 0).utf8)
+                try directory.write(path, bytes)
+                let start = range.start.rescaled(to: 1000), end = range.end.rescaled(to: 1000)
+                records.append(SegmentRecord(number: index + 1, path: path, start: start.value, duration: end.value - start.value,
+                                             timescale: 1000, size: bytes.count, offset: 0))
+            }
+            try directory.write("\(folder)/\(folder).vtt", text: WebVTT.document(run.cues, timestampMap: nil))
+            run.textSegments = records
+        }
+    }
+}
+
+extension PackagingJob.TrackRun {
+    /// Everything manifests need about this track once it is written.
+    var published: PublishedTrack {
+        PublishedTrack(plan: plan, timescale: initSegment?.timescale ?? 1000,
+                       segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [],
+                       singleFileRanges: singleFileRanges)
+    }
+}

@@ -1,0 +1,20 @@
+import KerfCore
+
+/// A written track as the manifest builder sees it.
+struct PublishedTrack: Sendable {
+    var plan: PlannedTrack
+    var timescale: Int64
+    var segments: [SegmentRecord]
+    var keyframes: [KeyframeRecord]
+    var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
+
+    var duration: MediaTime {
+        segments.last.map { $0.startTime + $0.durationTime } ?? .zero(timescale: timescale)
+    }
+    var peakBitRate: Int { plan.bandwidth ?? segments.map(\.bitRate).max() ?? 0 }
+    var averageBitRate: Int {
+        let seconds = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.durationTime }.seconds
+        guard seconds > 0 else { return 0 }
+        return Int((Double(segments.reduce(0) { $0 + $1.size }) * 8 / seconds).rounded(.up))
+    }
+}
