@@ -139,6 +139,10 @@ let package = Package(
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                                            .product(name: "HTTPTypes", package: "swift-http-types")]),
+        .testTarget(name: "KerfLiveTests", dependencies: ["KerfLive", "KerfCore", "KerfManifest", "KerfPackager", "KerfMedia",
+                                                         "KerfTestSupport", "KerfTestTags",
+                                                         .product(name: "Logging", package: "swift-log"),
+                                                         .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport", "KerfTestTags"]),
     ],
     swiftLanguageModes: [.v6]

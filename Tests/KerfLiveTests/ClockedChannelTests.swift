@@ -1,0 +1,97 @@
+import Foundation
+import KerfCore
+import KerfManifest
+import KerfTestSupport
+import KerfTestTags
+import Logging
+import Testing
+@testable import KerfLive
+
+/// A live channel on a `ManualClock`: a file input looped at "real-time" pace runs as fast as
+/// it can be packaged, and the wall-clock rules (the timeline anchored to the clock, pacing, a
+/// new epoch when the input falls behind the clock, availability times) are checked exactly.
+@Suite(.tags(.unit)) struct ClockedChannelTests {
+    static let start = 1_800_000_000.0
+
+    /// Runs a channel looping the 10 s fixture until `done` holds for its window (or 60 s of
+    /// real time pass), then stops it. `during` runs once per check while it waits.
+    static func run(_ clock: ManualClock, window: Double = 60, during: @escaping @Sendable (LiveChannel) -> Void = { _ in },
+                    until done: @escaping @Sendable (LiveWindow) -> Bool) throws -> LiveWindow {
+        let configuration = ChannelConfiguration(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: window)
+        let channel = try LiveChannel(name: "loop", configuration: configuration, metrics: .unregistered(name: "loop"),
+                                      logger: Logger(label: "test"), clock: clock)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            channel.run()
+            finished.signal()
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while !channel.window.withLock({ done($0) }), Date() < deadline {
+            during(channel)
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        channel.stop()
+        finished.wait()
+        return channel.window.withLock { $0 }
+    }
+
+    @Test func theTimelineIsTheClockAndLoopsContinueIt() throws {
+        let clock = ManualClock(Self.start)
+        let window = try Self.run(clock) { ($0.presentation.tracks["video_360p"]?.segments.count ?? 0) >= 8 }
+        let video = try #require(window.presentation.tracks["video_360p"])
+        try #require(video.segments.count >= 8, "the channel published \(video.segments.count) segments")
+        // One epoch, anchored where the clock stood when the first keyframe came.
+        #expect(window.epochs.count == 1)
+        let epoch = try #require(window.epochs.first)
+        #expect(epoch.start == MediaTime(value: Int64(Self.start * 1000), timescale: 1000))
+        #expect(video.segments.first?.start == epoch.start)
+        // The loop goes on where the file ended: segments follow each other without a gap.
+        for (a, b) in zip(video.segments, video.segments.dropFirst()) { #expect(a.start + a.duration == b.start) }
+        #expect(video.segments.allSatisfy { !$0.discontinuity })
+        // Sequence numbers start at the number of 2 s targets since 1970.
+        #expect(video.segments.first?.sequence == UInt64(Self.start / 2))
+        // Paced to the clock: it never ran ahead of the media by more than a target duration.
+        #expect(clock.now() >= Self.start + (video.end! - epoch.start).seconds - 2)
+        let playlist = try #require(window.documents["video_360p/playlist.m3u8"]).body
+        #expect(String(buffer: playlist).contains("#EXT-X-PROGRAM-DATE-TIME:\(UTCTime.xsDateTime(Self.start))"))
+        let mpd = try #require(window.mpd)
+        #expect(mpd.head.contains("availabilityStartTime=\"1970-01-01T00:00:00.000Z\""))
+        #expect(mpd.head.contains("publishTime=\"\(UTCTime.xsDateTime(try #require(window.lastPublication)))\""))
+    }
+
+    @Test func anInputBehindTheClockStartsANewEpoch() throws {
+        let clock = ManualClock(Self.start)
+        let jumped = JumpOnce()
+        let window = try Self.run(clock, window: 300, during: { channel in
+            // Once a few segments are out, the wall clock leaps a minute ahead of the input.
+            let count = channel.window.withLock { $0.presentation.tracks["video_360p"]?.segments.count ?? 0 }
+            if count >= 3, jumped.first() { clock.advance(by: 60) }
+        }) { window in
+            window.epochs.count >= 2 && (window.presentation.tracks["video_360p"]?.segments.last?.epoch == window.epochs.last?.id)
+        }
+        #expect(window.epochs.count == 2)
+        let (first, second) = (window.epochs[0], window.epochs[1])
+        // Re-anchored to the clock: the second epoch starts at least the leap after the first.
+        #expect((second.start - first.start).seconds >= 60)
+        let video = try #require(window.presentation.tracks["video_360p"])
+        #expect(video.segments.filter(\.discontinuity).count == 1)
+        let mpd = try #require(window.mpd)
+        #expect((mpd.head + mpd.tail).components(separatedBy: "<Period ").count == 3)
+        let playlist = String(buffer: try #require(window.documents["video_360p/playlist.m3u8"]).body)
+        #expect(playlist.contains("#EXT-X-DISCONTINUITY\n"))
+    }
+}
+
+/// True the first time only.
+final class JumpOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func first() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
+}
