@@ -113,7 +113,7 @@ public final class LivePackager {
     /// `timelineOffset` is fixed.
     public var hasOrigin: Bool { origin != nil }
 
-    private final class TrackRun {
+    private final class TrackRun: QueuedTrack {
         let track: Track
         let streamIndex: Int
         var parameters: CodecParameters
@@ -133,17 +133,6 @@ public final class LivePackager {
             self.parameters = parameters
             self.lengthSize = RandomAccess.lengthSize(codec: track.info.codec, extradata: parameters.extradata)
         }
-    }
-
-    private struct QueuedSample {
-        var packet: Packet
-        var decodeTime: Int64
-        var offset: Int64
-        var sync: Bool
-        /// For MPEG-TS: the packet as read and its channel times in its time base.
-        var original: Packet?
-        var pts: Int64 = 0
-        var dts: Int64 = 0
     }
 
     /// Events produced while handling one call, returned by that call; and the MPEG-TS
@@ -214,8 +203,7 @@ public final class LivePackager {
         var variants: [TransportVariant] = []
         var writers: [TSVariantWriter] = []
         if transportStream {
-            let videos = tracks.filter { $0.kind == .video }, audios = tracks.filter { $0.kind == .audio }
-            let groups = videos.isEmpty ? audios.map { [$0] } : videos.map { [$0] + audios.prefix(1) }
+            let groups = SegmentDispatch.transportGroups(tracks, kind: \.kind)
             let outbox = self.outbox
             for group in groups {
                 let variant = variants.count, lead = group[0].number
@@ -347,27 +335,10 @@ public final class LivePackager {
     }
 
     private func perform(_ actions: [Segmenter.Action]) throws {
-        for action in actions {
-            switch action {
-            case .append(let sample, let segment):
-                let run = runs[sample.track]
-                guard let entry = run.queue.popFirst() else { continue }
-                try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
-                                       isSync: entry.sync, packet: entry.packet)
-                if let original = entry.original {
-                    for writer in transportWriters where writer.handles(track: sample.track) {
-                        try writer.append(track: sample.track, segment: segment, packet: original, pts: entry.pts, dts: entry.dts)
-                    }
-                }
-            case .complete(let track, let segment):
-                runs[track].writer?.complete()
-                for writer in transportWriters { try writer.complete(track: track, segment: segment) }
-                segmentsSinceTrim += 1
-                if segmentsSinceTrim >= 64 {
-                    segmentsSinceTrim = 0
-                    segmenter.discardHistory()
-                }
-            }
+        segmentsSinceTrim += try SegmentDispatch.perform(actions, tracks: runs, transport: transportWriters)
+        if segmentsSinceTrim >= 64 {
+            segmentsSinceTrim = 0
+            segmenter.discardHistory()
         }
     }
 }

@@ -12,15 +12,8 @@ extension PackagingJob {
             TSVariantWriter.Member(track: plan.number, parameters: inputs[plan.input].codecParameters(track: plan.info.index),
                                    timeBase: plan.info.timeBase, language: plan.language)
         }
-        let videos = plans.filter { $0.kind == .video }, audio = plans.first { $0.kind == .audio }
-        if videos.isEmpty {
-            return plans.filter { $0.kind == .audio }.map {
-                TSVariantWriter(folder: "ts_\($0.folder)", members: [member($0)], directory: directory, cipher: options.encryption)
-            }
-        }
-        return videos.map { video in
-            TSVariantWriter(folder: "ts_\(video.folder)", members: [member(video)] + (audio.map { [member($0)] } ?? []),
-                            directory: directory, cipher: options.encryption)
+        return SegmentDispatch.transportGroups(plans, kind: \.kind).map { group in
+            TSVariantWriter(folder: "ts_\(group[0].folder)", members: group.map(member), directory: directory, cipher: options.encryption)
         }
     }
     // MARK: text

@@ -126,8 +126,8 @@ extension PackagingJob {
         if run.end == nil || end > run.end! { run.end = end }
         let presentationDTS = run.plan.kind == .video ? dts - originTicks : pts - originTicks
         let original = try packet.makeReference()
-        run.queue.append((converted === packet ? original : converted, original, decodeTime, offset, isSync,
-                          pts - originTicks, presentationDTS))
+        run.queue.append(QueuedSample(packet: converted === packet ? original : converted, original: tsWriters.isEmpty ? nil : original,
+                                      decodeTime: decodeTime, offset: offset, sync: isSync, pts: pts - originTicks, dts: presentationDTS))
         try perform(segmenter.push(sample), runs: runs)
     }
 
@@ -166,20 +166,6 @@ extension PackagingJob {
     }
 
     func perform(_ actions: [Segmenter.Action], runs: [TrackRun]) throws {
-        for action in actions {
-            switch action {
-            case .append(let sample, let segment):
-                let run = runs[sample.track]
-                guard let entry = run.queue.popFirst() else { continue }
-                try run.writer?.append(segment: segment, decodeTime: entry.decodeTime, compositionOffset: entry.offset,
-                                       isSync: entry.sync, packet: entry.packet)
-                for writer in tsWriters where writer.handles(track: sample.track) {
-                    try writer.append(track: sample.track, segment: segment, packet: entry.original, pts: entry.pts, dts: entry.dts)
-                }
-            case .complete(let track, let segment):
-                runs[track].writer?.complete()
-                for writer in tsWriters { try writer.complete(track: track, segment: segment) }
-            }
-        }
+        try SegmentDispatch.perform(actions, tracks: runs, transport: tsWriters)
     }
 }

@@ -31,7 +31,7 @@ public final class PackagingJob {
     }
 
     /// A track being packaged: its plan, writer, timeline origin and queued payloads.
-    final class TrackRun {
+    final class TrackRun: QueuedTrack {
         let plan: PlannedTrack
         var parameters: CodecParameters?
         /// Created at the first sample (ADTS input needs it to build the AudioSpecificConfig).
@@ -47,7 +47,7 @@ public final class PackagingJob {
         /// End of the last sample on the normalised presentation timeline.
         var end: MediaTime?
         /// Samples pushed to the segmenter, waiting for its decision.
-        var queue = SampleQueue<(packet: Packet, original: Packet, decodeTime: Int64, offset: Int64, sync: Bool, pts: Int64, dts: Int64)>()
+        var queue = SampleQueue<QueuedSample>()
         var cues: [Cue] = []
         var textSegments: [SegmentRecord] = []
         /// Byte ranges of the init segment and the sidx in single-file mode.
