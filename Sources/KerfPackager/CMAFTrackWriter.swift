@@ -152,8 +152,8 @@ final class CMAFTrackWriter {
         if isVideo, encryption == nil, directory != nil, let key = fragment.samples.first, key.isSync {
             keyframes.append(KeyframeRecord(path: open!.path, offset: open!.offset + open!.size,
                                             length: moofSize + 8 + key.size,
-                                            start: key.decodeTime + key.compositionOffset,
-                                            duration: fragment.endDecodeTime - key.decodeTime, timescale: timescale))
+                                            start: MediaTime(value: key.decodeTime + key.compositionOffset, timescale: timescale),
+                                            duration: MediaTime(value: fragment.endDecodeTime - key.decodeTime, timescale: timescale)))
         }
         let partStart = open!.size
         try emitFragment(header: w.bytes, packets: fragment.packets)
@@ -225,8 +225,8 @@ final class CMAFTrackWriter {
         guard let segment = open else { return }
         let number = segment.index + 1
         let duration = nextStart.map { $0 - segment.start } ?? (segment.decodeEnd - segment.decodeStart)
-        var record = SegmentRecord(number: number, path: segment.path, start: segment.start, duration: duration,
-                                   timescale: timescale, size: segment.size, offset: segment.offset)
+        var record = SegmentRecord(number: number, path: segment.path, start: MediaTime(value: segment.start, timescale: timescale),
+                                   duration: MediaTime(value: duration, timescale: timescale), size: segment.size, offset: segment.offset)
         if let onSegment, let buffer = segment.buffer {
             onSegment(record, buffer)
             return
@@ -250,13 +250,13 @@ extension CMAFTrackWriter {
         try part.close()
         // sidx fields: 16-bit reference count, 31-bit sizes, 32-bit durations.
         guard segments.count <= Int(UInt16.max),
-              segments.allSatisfy({ $0.size < 1 << 31 && $0.duration >= 0 && $0.duration <= Int64(UInt32.max) }) else {
+              segments.allSatisfy({ $0.size < 1 << 31 && $0.duration.value >= 0 && $0.duration.value <= Int64(UInt32.max) }) else {
             throw PackagerError(.unsupportedInput, "too many or too large segments for one sidx",
                                 reason: "\(segments.count) segments; use a longer --segment-duration or no --single-file")
         }
         let index = SegmentIndex.serialize(
-            trackID: trackID, timescale: UInt32(timescale), earliestPresentationTime: first.start,
-            references: segments.map { .init(size: $0.size, duration: $0.duration, startsWithSAP: true) })
+            trackID: trackID, timescale: UInt32(timescale), earliestPresentationTime: first.start.value,
+            references: segments.map { .init(size: $0.size, duration: $0.duration.value, startsWithSAP: true) })
         let header = initSegment.count + index.count
         guard let directory else { return nil }
         let finalPath = try directory.path(naming.singleFilePath)

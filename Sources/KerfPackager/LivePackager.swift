@@ -325,9 +325,9 @@ public final class LivePackager {
         }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
                                      partDuration: partTicks, onPart: onPart) { record, bytes in
-            outbox.events.append(.segment(Segment(track: number, start: record.startTime, duration: record.durationTime, bytes: bytes)))
+            outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration, bytes: bytes)))
             for variant in led {
-                outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.startTime, record.durationTime)
+                outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.start, record.duration)
                 outbox.joinTransport(variant: variant, lead: number, index: record.number - 1)
             }
         }

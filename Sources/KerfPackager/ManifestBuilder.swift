@@ -75,15 +75,14 @@ struct ManifestBuilder {
             var keyframes = run.keyframes[...]
             for (index, segment) in run.segments.enumerated() {
                 // Each keyframe goes with the segment it starts in (the last one takes the rest).
-                let end = index + 1 < run.segments.count ? run.segments[index + 1].start : Int64.max
-                let mine = keyframes.prefix { $0.start < end }
+                let end = index + 1 < run.segments.count ? run.segments[index + 1].start : nil
+                let mine = keyframes.prefix { end == nil || $0.start < end! }
                 keyframes = keyframes.dropFirst(mine.count)
                 events.append(.segmentCompleted(rendition: plan.folder, SegmentEntry(
-                    uri: segment.path, sequence: UInt64(segment.number - 1), start: segment.startTime, duration: segment.durationTime,
+                    uri: segment.path, sequence: UInt64(segment.number - 1), start: segment.start, duration: segment.duration,
                     size: segment.size, offset: run.singleFileRanges == nil ? nil : segment.offset,
                     keyframes: mine.map { KeyframeEntry(uri: $0.path, offset: $0.offset, length: $0.length,
-                                                        start: MediaTime(value: $0.start, timescale: $0.timescale),
-                                                        duration: MediaTime(value: $0.duration, timescale: $0.timescale)) })))
+                                                        start: $0.start, duration: $0.duration) })))
             }
         }
         let ranges = timeline.segments

@@ -30,8 +30,7 @@ extension PackagingJob {
                 let bytes = Array(WebVTT.document(cues, timestampMap: 0).utf8)
                 try directory.write(path, bytes)
                 let start = range.start.rescaled(to: 1000), end = range.end.rescaled(to: 1000)
-                records.append(SegmentRecord(number: index + 1, path: path, start: start.value, duration: end.value - start.value,
-                                             timescale: 1000, size: bytes.count, offset: 0))
+                records.append(SegmentRecord(number: index + 1, path: path, start: start, duration: end - start, size: bytes.count, offset: 0))
             }
             try directory.write("\(folder)/\(folder).vtt", text: WebVTT.document(run.cues, timestampMap: nil))
             run.textSegments = records

@@ -9,11 +9,11 @@ struct PublishedTrack: Sendable {
     var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
 
     var duration: MediaTime {
-        segments.last.map { $0.startTime + $0.durationTime } ?? .zero(timescale: timescale)
+        segments.last.map { $0.start + $0.duration } ?? .zero(timescale: timescale)
     }
     var peakBitRate: Int { plan.bandwidth ?? segments.map(\.bitRate).max() ?? 0 }
     var averageBitRate: Int {
-        let seconds = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.durationTime }.seconds
+        let seconds = segments.reduce(MediaTime.zero(timescale: timescale)) { $0 + $1.duration }.seconds
         guard seconds > 0 else { return 0 }
         return Int((Double(segments.reduce(0) { $0 + $1.size }) * 8 / seconds).rounded(.up))
     }

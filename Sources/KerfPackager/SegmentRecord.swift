@@ -7,19 +7,16 @@ public struct SegmentRecord: Sendable, Hashable, Codable {
     /// Path relative to the package root.
     public var path: String
     /// Earliest presentation time and duration, in the track's media timescale.
-    public var start: Int64
-    public var duration: Int64
-    public var timescale: Int64
+    public var start: MediaTime
+    public var duration: MediaTime
     /// Size in bytes, and the byte offset inside its file (non-zero in single-file packages).
     public var size: Int
     public var offset: Int
 
-    public var durationTime: MediaTime { MediaTime(value: duration, timescale: timescale) }
-    public var startTime: MediaTime { MediaTime(value: start, timescale: timescale) }
     /// Bits per second over this segment.
     public var bitRate: Int {
-        guard duration > 0 else { return 0 }
-        return Int((Double(size) * 8 * Double(timescale) / Double(duration)).rounded(.up))
+        guard duration.value > 0 else { return 0 }
+        return Int((Double(size) * 8 * Double(duration.timescale) / Double(duration.value)).rounded(.up))
     }
 }
 
@@ -30,7 +27,6 @@ public struct KeyframeRecord: Sendable, Hashable {
     public var offset: Int
     public var length: Int
     /// Presentation time and the time to the next keyframe (or the end), in the media timescale.
-    public var start: Int64
-    public var duration: Int64
-    public var timescale: Int64
+    public var start: MediaTime
+    public var duration: MediaTime
 }
