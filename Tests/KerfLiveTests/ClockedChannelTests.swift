@@ -82,6 +82,34 @@ import Testing
     }
 }
 
+extension ClockedChannelTests {
+    /// With a 6 s window, playlists list the last 6 s; segments stay a window and a target
+    /// duration more (RFC 8216bis §6.2.2), then their bytes go too.
+    @Test func theWindowSlidesAndOldSegmentsGo() throws {
+        let clock = ManualClock(Self.start)
+        let window = try Self.run(clock, window: 6) { ($0.presentation.tracks["video_360p"]?.nextSequence ?? 0) >= UInt64(Self.start / 2) + 20 }
+        let video = try #require(window.presentation.tracks["video_360p"])
+        let edge = try #require(video.end)
+        // Kept: what ends within 2 windows and a target duration of the edge.
+        #expect(video.segments.allSatisfy { edge - ($0.start + $0.duration) <= MediaTime(value: 14, timescale: 1) })
+        #expect(video.segments.count <= 8)
+        let stored = window.stored.keys.filter { $0.hasPrefix("video_360p/seg_") }
+        #expect(Set(stored) == Set(video.segments.map(\.uri)))
+        // Listed: the segments that end within the window back from the live edge (the last
+        // one is the shorter segment the stop completed).
+        let listing = window.listing(now: clock.now())
+        let listed = window.presentation.listed(video, listing)
+        let windowStart = window.liveEdge - MediaTime(value: 6, timescale: 1)
+        #expect(listed.allSatisfy { $0.start + $0.duration > windowStart })
+        let before = try #require(video.segments[..<listed.startIndex].last)
+        #expect(before.start + before.duration <= windowStart)
+        let playlist = String(buffer: try #require(window.documents["video_360p/playlist.m3u8"]).body)
+        #expect(playlist.components(separatedBy: "#EXTINF:").count - 1 == listed.count)
+        #expect(playlist.contains("#EXT-X-MEDIA-SEQUENCE:\(try #require(listed.first).sequence)\n"))
+        #expect(video.segments.first!.sequence > UInt64(Self.start / 2))
+    }
+}
+
 /// True the first time only.
 final class JumpOnce: @unchecked Sendable {
     private let lock = NSLock()
