@@ -134,7 +134,7 @@ final class OpenFile: Sendable {
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 let buffer = try await read(offset: offset, count: min(Self.chunk, range.upperBound - offset + 1))
-                guard buffer.readableBytes > 0 else { throw OriginError(file: "", message: "file shrank while being sent") }
+                guard buffer.readableBytes > 0 else { throw OriginError(.file, "file shrank while being sent") }
                 offset += buffer.readableBytes
                 try await writer.write(buffer)
             }
