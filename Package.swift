@@ -43,14 +43,14 @@ let package = Package(
         .target(
             name: "KerfMedia",
             dependencies: [
-                "CFFmpeg", "KerfCore",
+                "CFFmpeg", "KerfCore", "KerfSystem",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "KerfXML", dependencies: ["CLibXML2", "KerfCore"]),
         .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
-        .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "CKerfSystem"]),
+        .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "KerfSystem"]),
         .target(
             name: "KerfTranscode",
             dependencies: [
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "KerfValidate",
             dependencies: [
-                "KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto",
+                "KerfCore", "KerfManifest", "KerfXML", "KerfMedia", "KerfCrypto", "KerfSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "kerf",
             dependencies: [
-                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate", "KerfOrigin", "KerfTranscode",
+                "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfValidate", "KerfOrigin", "KerfTranscode", "KerfSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -127,14 +127,16 @@ let package = Package(
         .target(name: "KerfTestTags", path: "Tests/KerfTestTags"),
 
         .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
-        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfTestSupport", "KerfTestTags"]),
+        .testTarget(name: "KerfSystemTests", dependencies: ["KerfSystem", "KerfTestTags"]),
+        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfSystem", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfTestTags", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfValidate", "KerfTranscode", "KerfXML",
+                                                           "KerfSystem", "KerfTestSupport", "KerfTestTags",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

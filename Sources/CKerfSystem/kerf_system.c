@@ -1,8 +1,13 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include "kerf_system.h"
 
 int kerf_rename_exchange(const char *from, const char *to) {
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
+}
+
+const char *kerf_errno_name(int error) {
+    return strerrorname_np(error);
 }

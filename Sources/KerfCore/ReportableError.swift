@@ -26,23 +26,3 @@ extension ReportableError {
 
     public var description: String { oneLine }
 }
-
-/// A file, URL or setting that cannot be used as given (exit 2): the subject, what is wrong and
-/// why. Modules whose errors need nothing more name it as their own (`ValidationError`,
-/// `OriginError`).
-public struct InputError: ReportableError, Sendable {
-    public var file: String
-    public var message: String
-    public var reason: String
-
-    public init(file: String, message: String, reason: String = "") {
-        self.file = file
-        self.message = message
-        self.reason = reason
-    }
-
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
-    public var isInputError: Bool { true }
-}

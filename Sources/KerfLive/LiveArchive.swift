@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KerfPackager
+import KerfSystem
 import Logging
 
 #if canImport(Glibc)
@@ -45,13 +46,17 @@ package final class LiveArchive: Sendable {
     }
 
     /// Appends records to the journal.
+    /// - Throws: `LiveError` `.archive` when the journal cannot be opened or written.
     func append(_ records: [Record]) throws {
         guard !records.isEmpty else { return }
         let bytes = try Self.lines(records)
-        let descriptor = open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw LiveError(.archive, "cannot append to the archive journal", file: journal) }
-        defer { close(descriptor) }
-        try Self.writeAll(descriptor, bytes, file: journal)
+        do throws(SystemError) {
+            let file = try SystemFile.open(journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC)
+            defer { try? file.close() }
+            try file.write(all: bytes)
+        } catch {
+            throw LiveError(.archive, "cannot append to the archive journal", reason: error.reason, file: journal)
+        }
     }
 
     /// Replaces the journal with `records` (the window's state), on disk before it replaces it.
@@ -87,29 +92,30 @@ package final class LiveArchive: Sendable {
         for file in files { unlink(directory + "/" + file.folder + "/" + file.name) }
     }
 
+    /// Writes `bytes` to `path` under a temporary name and renames it; `durable` syncs the file
+    /// before the rename.
+    /// - Throws: `LiveError` `.archive`; nothing is left at the temporary name.
     private func write(path: String, _ bytes: [UInt8], durable: Bool = false) throws {
         let temporary = path + ".part"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: path) }
-        do {
-            try Self.writeAll(descriptor, bytes, file: path)
-            if durable { fsync(descriptor) }
+        do throws(SystemError) {
+            let file = try SystemFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+            do throws(SystemError) {
+                try file.write(all: bytes)
+                if durable { try file.sync() }
+            } catch {
+                try? file.close()
+                unlink(temporary)
+                throw error
+            }
+            do throws(SystemError) {
+                try file.close()
+                try FileSystem.rename(temporary, to: path)
+            } catch {
+                unlink(temporary)
+                throw error
+            }
         } catch {
-            close(descriptor)
-            unlink(temporary)
-            throw error
-        }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: path) }
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], file: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw LiveError(.archive, "cannot write to the archive", reason: String(cString: strerror(errno)), file: file) }
-            done += n
+            throw LiveError(.archive, "cannot write to the archive", reason: error.reason, file: path)
         }
     }
 

@@ -1,7 +1,6 @@
+import KerfSystem
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A destination for muxed bytes, written by libavformat through AVIOContext write callbacks.
@@ -53,98 +52,83 @@ public final class MemoryByteSink: ByteSink {
     }
 }
 
-/// A `ByteSink` writing to a file through a POSIX descriptor; seekable.
+/// A `ByteSink` writing to a file through a POSIX descriptor; seekable. Writes go through
+/// `SystemFile` (EINTR retried, short writes resumed).
 public final class FileByteSink: ByteSink {
     public let path: String
-    private var descriptor: Int32
+    private var descriptor: SystemFile?
     public private(set) var position: Int64 = 0
 
     /// Creates or truncates `path`.
     public init(path: String) throws(MediaError) {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw MediaError(.io, "cannot create file", libraryMessage: String(cString: strerror(errno)), file: path)
+        do throws(SystemError) {
+            descriptor = try SystemFile.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+        } catch {
+            throw MediaError(error, "cannot create file")
         }
         LiveObjects.contextCount.add(1, ordering: .relaxed)
     }
 
     deinit {
-        if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        try? descriptor?.close()
         LiveObjects.contextCount.subtract(1, ordering: .relaxed)
     }
 
+    /// - Throws: `MediaError` `.io` (`.wrongState` after `close`).
     public func write(_ data: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < data.count {
-            let written = Glibc.write(descriptor, data.baseAddress!.advanced(by: offset), data.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw MediaError(.io, "cannot write file", libraryMessage: String(cString: strerror(errno)), file: path)
-            }
-            offset += written
-        }
+        let descriptor = try openDescriptor()
+        do throws(SystemError) { try descriptor.write(all: data) } catch { throw MediaError(error, "cannot write file") }
         position += Int64(data.count)
     }
 
     /// Writes `buffers` one after another with as few `writev` calls as the kernel allows: one
     /// system call for many small payloads, and page-cache writes as large as the whole.
+    /// - Throws: `MediaError` `.io` (`.wrongState` after `close`).
     public func write(gathering buffers: [UnsafeRawBufferPointer]) throws {
-        let vectors = buffers.compactMap { buffer in
-            buffer.isEmpty ? nil : iovec(iov_base: UnsafeMutableRawPointer(mutating: buffer.baseAddress), iov_len: buffer.count)
-        }
-        let descriptor = descriptor
-        try Self.writeAll(vectors, file: path) { writev(descriptor, $0, $1) }
-        position += Int64(vectors.reduce(0) { $0 + $1.iov_len })
+        let descriptor = try openDescriptor().rawValue
+        position += Int64(try Self.writeAll(buffers, file: path) { writev(descriptor, $0, $1) })
     }
 
-    /// Calls `gather` (`writev` on a descriptor) until every vector is written: short writes
-    /// resume inside the buffer they stopped in, EINTR retries.
-    static func writeAll(_ vectors: [iovec], file: String, _ gather: (UnsafePointer<iovec>, Int32) -> Int) throws {
-        var vectors = vectors
-        var first = 0
-        while first < vectors.count {
-            let count = min(vectors.count - first, maximumVectors)
-            var written = vectors.withUnsafeBufferPointer { gather($0.baseAddress! + first, Int32(count)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw MediaError(.io, "cannot write file", libraryMessage: String(cString: strerror(errno)), file: file)
-            }
-            guard written > 0 else { throw MediaError(.io, "cannot write file", libraryMessage: "no progress", file: file) }
-            while written > 0 {
-                if written >= vectors[first].iov_len {
-                    written -= vectors[first].iov_len
-                    first += 1
-                } else {
-                    vectors[first].iov_base += written
-                    vectors[first].iov_len -= written
-                    written = 0
-                }
-            }
+    /// Calls `gather` (`writev` on a descriptor) until every buffer is written
+    /// (`BlockingIO.writeAll(gathering:)`: short writes resume inside the buffer they stopped
+    /// in, EINTR retries, a call writing nothing fails).
+    /// - Returns: the count of bytes written.
+    /// - Throws: `MediaError` `.io`.
+    static func writeAll(_ buffers: [UnsafeRawBufferPointer], file: String,
+                         _ gather: (UnsafePointer<iovec>, Int32) -> Int) throws(MediaError) -> Int {
+        do throws(SystemError) {
+            return try BlockingIO.writeAll(gathering: buffers, call: "writev", path: file, gather).completed("writev", path: file)
+        } catch {
+            throw MediaError(error, "cannot write file")
         }
     }
-
-    /// Buffers per `writev` call (IOV_MAX on Linux).
-    static let maximumVectors = 1024
 
     public func seek(to offset: Int64) throws -> Bool {
-        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { return false }
+        guard let descriptor, (try? descriptor.seek(to: offset)) != nil else { return false }
         position = offset
         return true
     }
 
     public func flush() throws {}
 
-    /// Flushes to stable storage (`fsync`) and closes the descriptor.
+    /// Flushes to stable storage (`fsync`) and closes the descriptor. Closing a closed sink
+    /// does nothing.
+    /// - Throws: `MediaError` `.io`; the descriptor is closed either way.
     public func close(sync: Bool = false) throws {
-        guard descriptor >= 0 else { return }
-        if sync, fsync(descriptor) != 0 {
-            throw MediaError(.io, "cannot sync file", libraryMessage: String(cString: strerror(errno)), file: path)
+        guard let descriptor else { return }
+        self.descriptor = nil
+        if sync {
+            do throws(SystemError) { try descriptor.sync() } catch {
+                try? descriptor.close()
+                throw MediaError(error, "cannot sync file")
+            }
         }
-        let result = Glibc.close(descriptor)
-        descriptor = -1
-        if result != 0 {
-            throw MediaError(.io, "cannot close file", libraryMessage: String(cString: strerror(errno)), file: path)
-        }
+        do throws(SystemError) { try descriptor.close() } catch { throw MediaError(error, "cannot close file") }
+    }
+
+    private func openDescriptor() throws(MediaError) -> SystemFile {
+        guard let descriptor else { throw MediaError(.wrongState, "write after close", file: path) }
+        return descriptor
     }
 }

@@ -1,4 +1,5 @@
 import KerfCore
+import KerfSystem
 
 /// The one error type of the media layer.
 ///
@@ -80,5 +81,13 @@ public struct MediaError: ReportableError, Sendable {
         if copy.file == nil { copy.file = file }
         if copy.stream == nil { copy.stream = stream }
         return copy
+    }
+}
+
+extension MediaError {
+    /// A failed system call as an `.io` error: the call as `function`, errno's text as the
+    /// library message, the path as the file.
+    public init(_ error: SystemError, _ message: String) {
+        self.init(.io, message, function: error.call, libraryMessage: error.reason, file: error.path)
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import KerfSystem
 import NIOPosix
 
 #if canImport(Glibc)
@@ -14,8 +15,8 @@ import Glibc
 /// A file read whole when opened (`wholeUpTo`) closes its descriptor at once: it is a snapshot
 /// the `FileCache` can keep without holding descriptors.
 final class OpenFile: Sendable {
-    /// The open descriptor, or -1 for a snapshot read whole.
-    let descriptor: Int32
+    /// The open descriptor, or nil for a snapshot read whole.
+    let descriptor: SystemFile?
     let size: Int
     let modified: Int64
     let modifiedNanoseconds: Int
@@ -34,34 +35,54 @@ final class OpenFile: Sendable {
     static func open(raw: Substring, root: String, wholeUpTo: Int = 0) async -> Result<OpenFile, RequestPath.Rejection> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () -> Result<OpenFile, RequestPath.Rejection> in
-                let path: String
                 switch RequestPath.resolve(raw, under: root) {
-                case .success(let found): path = found.file
+                case .success(let found): return open(path: found.file, wholeUpTo: wholeUpTo)
                 case .failure(let rejection): return .failure(rejection)
                 }
-                let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                guard descriptor >= 0 else { return .failure(.notFound) }
-                var status = stat()
-                guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-                    close(descriptor)
-                    return .failure(.notFound)
-                }
-                let size = Int(status.st_size)
-                if size <= wholeUpTo {
-                    let contents = readFully(descriptor, offset: 0, count: size)
-                    close(descriptor)
-                    guard contents.readableBytes == size else { return .failure(.notFound) }
-                    return .success(OpenFile(descriptor: -1, status: status, contents: contents))
-                }
-                let contents = size <= smallFile ? readFully(descriptor, offset: 0, count: size) : nil
-                return .success(OpenFile(descriptor: descriptor, status: status, contents: contents))
             }
         } catch {
             return .failure(.notFound)
         }
     }
 
-    private init(descriptor: Int32, status: stat, contents: ByteBuffer?) {
+    /// Opens the regular file at `path` (a resolved `RequestPath`). Blocking.
+    /// - Parameter pread: the system call reading the content (tests interrupt it).
+    /// - Returns: `.notFound` when nothing servable is there (missing, not a regular file, a
+    ///   symbolic link, not readable, or shorter than its size); `.unreadable` for other
+    ///   failures (EIO, EMFILE), which say nothing about the file's existence.
+    static func open(path: String, wholeUpTo: Int, pread: PRead = Glibc.pread) -> Result<OpenFile, RequestPath.Rejection> {
+        let file: SystemFile
+        do throws(SystemError) { file = try .open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch {
+            return .failure(Self.missing.contains(error.errno) ? .notFound : .unreadable(error))
+        }
+        do throws(SystemError) {
+            let status = try file.status()
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                try? file.close()
+                return .failure(.notFound)
+            }
+            let size = Int(status.st_size)
+            if size <= wholeUpTo {
+                defer { try? file.close() }
+                let contents = try readFully(file, offset: 0, count: size, pread: pread)
+                guard contents.readableBytes == size else { return .failure(.notFound) }
+                return .success(OpenFile(descriptor: nil, status: status, contents: contents))
+            }
+            let contents = size <= smallFile ? try readFully(file, offset: 0, count: size, pread: pread) : nil
+            return .success(OpenFile(descriptor: file, status: status, contents: contents))
+        } catch {
+            try? file.close()
+            return .failure(.unreadable(error))
+        }
+    }
+
+    /// `open` errors meaning there is nothing to serve at the path.
+    private static let missing: Set<Int32> = [ENOENT, ENOTDIR, ELOOP, EACCES, EPERM, ENXIO, ENAMETOOLONG]
+
+    /// The `pread` system call's shape.
+    typealias PRead = (Int32, UnsafeMutableRawPointer?, Int, off_t) -> Int
+
+    private init(descriptor: SystemFile?, status: stat, contents: ByteBuffer?) {
         self.descriptor = descriptor
         size = Int(status.st_size)
         modified = Int64(status.st_mtim.tv_sec)
@@ -69,32 +90,38 @@ final class OpenFile: Sendable {
         self.contents = contents
     }
 
-    /// `count` bytes at `offset` with pread (fewer only at the end of the file). Blocking.
-    private static func readFully(_ descriptor: Int32, offset: Int, count: Int) -> ByteBuffer {
+    /// `count` bytes at `offset` (fewer only at the end of the file), through
+    /// `BlockingIO.readFully`: interrupted calls are retried, short reads resumed. Blocking.
+    /// - Throws: `SystemError` from `pread`.
+    static func readFully(_ file: SystemFile, offset: Int, count: Int, pread: PRead = Glibc.pread) throws(SystemError) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: max(count, 1))
-        var done = 0
-        while done < count {
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { pointer in
-                max(0, pread(descriptor, pointer.baseAddress, count - done, off_t(offset + done)))
+        var result: Result<Int, SystemError> = .success(0)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { free in
+            result = Result { () throws(SystemError) -> Int in
+                try BlockingIO.readFully(into: UnsafeMutableRawBufferPointer(rebasing: free[..<count]), call: "pread", path: file.path) { rest, done in
+                    pread(file.rawValue, rest.baseAddress, rest.count, off_t(offset + done))
+                }.completed("pread", path: file.path)
             }
-            if n == 0 { break }
-            done += n
+            return (try? result.get()) ?? 0
         }
+        _ = try result.get()
         return buffer
     }
 
     /// Whether the whole content is in memory (no descriptor is held).
-    var isSnapshot: Bool { descriptor < 0 }
+    var isSnapshot: Bool { descriptor == nil }
 
-    deinit { if descriptor >= 0 { close(descriptor) } }
+    deinit { try? descriptor?.close() }
 
-    /// Reads `count` bytes at `offset` (fewer only at the end of the file).
+    /// Reads `count` bytes at `offset` (fewer only at the end of the file; none past the
+    /// content of a snapshot).
+    /// - Throws: `SystemError` from `pread`.
     func read(offset: Int, count: Int) async throws -> ByteBuffer {
         if let contents, offset + count <= contents.readableBytes {
             return contents.getSlice(at: contents.readerIndex + offset, length: count)!
         }
-        let descriptor = self.descriptor
-        return try await NIOThreadPool.singleton.runIfActive { Self.readFully(descriptor, offset: offset, count: count) }
+        guard let descriptor else { return ByteBuffer() }
+        return try await NIOThreadPool.singleton.runIfActive { try Self.readFully(descriptor, offset: offset, count: count) }
     }
 
     /// A response body streaming `range` of the file in chunks. Ends the response early (the
@@ -107,7 +134,7 @@ final class OpenFile: Sendable {
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 let buffer = try await read(offset: offset, count: min(Self.chunk, range.upperBound - offset + 1))
-                guard buffer.readableBytes > 0 else { throw OriginError(file: "", message: "file shrank while being sent") }
+                guard buffer.readableBytes > 0 else { throw OriginError(.file, "file shrank while being sent") }
                 offset += buffer.readableBytes
                 try await writer.write(buffer)
             }

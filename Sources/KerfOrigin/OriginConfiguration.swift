@@ -63,7 +63,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
     public static func load(file: String) throws -> OriginConfiguration {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw OriginError(file: file, message: "cannot read the configuration", reason: "no such file or not readable")
+            throw OriginError(.configuration, "cannot read the configuration", reason: "no such file or not readable", file: file)
         }
         return try load(yaml: String(decoding: data, as: UTF8.self), file: file)
     }
@@ -73,12 +73,12 @@ public struct OriginConfiguration: Sendable, Equatable {
     public static func load(yaml text: String, file: String) throws -> OriginConfiguration {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw OriginError(file: file, message: "not valid YAML", reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "")
+            throw OriginError(.configuration, "not valid YAML", reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "", file: file)
         }
         var configuration = OriginConfiguration()
         guard let node else { return configuration }
-        guard let mapping = node.mapping else { throw OriginError(file: file, message: "the configuration must be a mapping of keys") }
-        func fail(_ key: String, _ why: String) -> OriginError { OriginError(file: file, message: "\(key): \(why)") }
+        guard let mapping = node.mapping else { throw OriginError(.configuration, "the configuration must be a mapping of keys", file: file) }
+        func fail(_ key: String, _ why: String) -> OriginError { OriginError(.configuration, "\(key): \(why)", file: file) }
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail("\(keyNode)", "keys must be strings") }
             guard keys.contains(key) else { throw fail(key, "unknown key (known: \(keys.sorted().joined(separator: ", ")))") }
@@ -184,7 +184,7 @@ public struct OriginConfiguration: Sendable, Equatable {
 
     private static func address(_ text: String, key: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
-            throw OriginError(file: key, message: "\(text) is not host:port")
+            throw OriginError(.address, "\(text) is not host:port", file: key)
         }
         let host = String(text[..<colon]).trimming(while: { $0 == "[" || $0 == "]" })
         return (host.isEmpty ? "0.0.0.0" : String(host), port)

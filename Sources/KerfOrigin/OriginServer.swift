@@ -35,15 +35,15 @@ public struct OriginServer: Sendable {
     ///   malformed, or a channel asks for what is not served yet (live transcoding, RTMP push).
     public init(configuration: OriginConfiguration, logger: Logger) throws {
         guard let root = RequestPath.realPath(configuration.root) else {
-            throw OriginError(file: configuration.root, message: "root folder does not exist")
+            throw OriginError(.root, "root folder does not exist", file: configuration.root)
         }
         var status = stat()
         guard stat(root, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
-            throw OriginError(file: configuration.root, message: "root is not a folder")
+            throw OriginError(.root, "root is not a folder", file: configuration.root)
         }
         let archives = configuration.channels.compactMap { $0.value.archive.map { RequestPath.realPath($0) ?? $0 } }
         if Set(archives).count < archives.count {
-            throw OriginError(file: "channels", message: "two channels share one archive folder", reason: "give each channel its own archive:")
+            throw OriginError(.configuration, "two channels share one archive folder", reason: "give each channel its own archive:", file: "channels")
         }
         _ = try configuration.listenAddress()
         // swift-metrics must have its backend before the first metric is made.

@@ -13,6 +13,8 @@ struct RequestPath: Equatable {
         case badRequest(String)
         /// 404: nothing servable there.
         case notFound
+        /// 500: the file may be there but cannot be opened or read now (EIO, EMFILE).
+        case unreadable(SystemError)
     }
 
     /// The file's real path (symbolic links resolved).

@@ -53,6 +53,10 @@ struct VODResponder: Sendable {
                 // keep answering while others refresh it).
                 cache.remove(raw)
                 return Self.error(.notFound, "not found", maxAge: 10)
+            case .failure(.unreadable):
+                // Not cacheable: a CDN keeping a 404 for a file that is there would be worse.
+                cache.remove(raw)
+                return Self.error(.internalServerError, "cannot read the file", maxAge: nil)
             }
         }
         let file = served.file

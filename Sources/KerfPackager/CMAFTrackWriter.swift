@@ -3,6 +3,7 @@ import Glibc
 #endif
 import KerfCore
 import KerfMedia
+import KerfSystem
 
 /// Writes the CMAF segments of one track: collects samples, starts a fragment at each video
 /// keyframe, and writes each fragment (`moof` + `mdat`) into its segment file as soon as the
@@ -272,19 +273,18 @@ extension CMAFTrackWriter {
     }
 
     private func copy(from path: String, to output: FileByteSink) throws {
-        let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else {
-            throw PackagerError(.io, "cannot read back segments", reason: String(cString: strerror(errno)), file: path)
+        let input: SystemFile
+        do throws(SystemError) { input = try .open(path, O_RDONLY | O_CLOEXEC) } catch {
+            throw PackagerError(error, "cannot read back segments")
         }
-        defer { Glibc.close(input) }
+        defer { try? input.close() }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                if count < 0 { throw PackagerError(.io, "cannot read back segments", reason: String(cString: strerror(errno)), file: path) }
-                return
+            let count: Int
+            do throws(SystemError) { count = try input.read(into: &buffer) } catch {
+                throw PackagerError(error, "cannot read back segments")
             }
+            guard count > 0 else { return }
             try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
     }

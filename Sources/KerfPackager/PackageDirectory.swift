@@ -1,5 +1,5 @@
-internal import CKerfSystem
 import FoundationEssentials
+import KerfSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,20 +68,15 @@ public final class PackageDirectory {
     }
 
     /// Writes a whole file of the package.
+    /// - Throws: `PackagerError` `.io` when the file cannot be created or written.
     public func write(_ relative: String, _ bytes: [UInt8]) throws(PackagerError) {
         let full = try path(relative)
-        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw PackagerError(.io, "cannot create file", reason: String(cString: strerror(errno)), file: full) }
-        defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PackagerError(.io, "cannot write file", reason: String(cString: strerror(errno)), file: full)
-            }
-            offset += n
+        let file: SystemFile
+        do throws(SystemError) { file = try .open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC) } catch {
+            throw PackagerError(error, "cannot create file")
         }
+        defer { try? file.close() }
+        do throws(SystemError) { try file.write(all: bytes) } catch { throw PackagerError(error, "cannot write file") }
     }
 
     public func write(_ relative: String, text: String) throws(PackagerError) {
@@ -93,14 +88,14 @@ public final class PackageDirectory {
         let fm = FileManager.default
         if PackageDirectory.entry(destination) == true {
             // Swap old and new in one step; then remove the old package, now at the staging path.
-            if kerf_rename_exchange(staging, destination) != 0 {
-                throw PackagerError(.io, "cannot replace output directory", reason: String(cString: strerror(errno)), file: destination)
+            do throws(SystemError) { try FileSystem.exchange(staging, with: destination) } catch {
+                throw PackagerError(error, "cannot replace output directory")
             }
             committed = true
             try? fm.removeItem(atPath: staging)
         } else {
-            if rename(staging, destination) != 0 {
-                throw PackagerError(.io, "cannot publish output directory", reason: String(cString: strerror(errno)), file: destination)
+            do throws(SystemError) { try FileSystem.rename(staging, to: destination) } catch {
+                throw PackagerError(error, "cannot publish output directory")
             }
             committed = true
         }

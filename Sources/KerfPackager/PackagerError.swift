@@ -1,4 +1,5 @@
 import KerfCore
+import KerfSystem
 
 /// The error type of KerfPackager.
 public struct PackagerError: ReportableError, Sendable {
@@ -30,4 +31,11 @@ public struct PackagerError: ReportableError, Sendable {
     public var summary: String { message }
     public var cause: String { reason }
     public var isInputError: Bool { true }
+}
+
+extension PackagerError {
+    /// A failed system call as an `.io` error: errno's text as the reason, the path as the file.
+    public init(_ error: SystemError, _ message: String) {
+        self.init(.io, message, reason: error.reason, file: error.path)
+    }
 }

@@ -19,10 +19,6 @@ enum AMF0: Equatable, Sendable {
         var value: AMF0
     }
 
-    struct DecodingError: Error, Equatable {
-        var reason: String
-    }
-
     static let maximumDepth = 16
     static let maximumItems = 4096
     /// Values one decode may produce in all (nested ones included).
@@ -40,7 +36,7 @@ enum AMF0: Equatable, Sendable {
     var number: Double? { if case .number(let value) = self { value } else { nil } }
 
     /// Decodes every value in `buffer` (a command message's body).
-    static func decodeAll(_ buffer: ByteBuffer) throws(DecodingError) -> [AMF0] {
+    static func decodeAll(_ buffer: ByteBuffer) throws(RTMPError) -> [AMF0] {
         var buffer = buffer
         var values: [AMF0] = []
         var budget = maximumTotal
@@ -50,22 +46,22 @@ enum AMF0: Equatable, Sendable {
         return values
     }
 
-    static func decode(_ buffer: inout ByteBuffer, depth: Int) throws(DecodingError) -> AMF0 {
+    static func decode(_ buffer: inout ByteBuffer, depth: Int) throws(RTMPError) -> AMF0 {
         var budget = maximumTotal
         return try decode(&buffer, depth: depth, budget: &budget)
     }
 
-    private static func decode(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(DecodingError) -> AMF0 {
-        guard depth < maximumDepth else { throw DecodingError(reason: "nested too deep") }
+    private static func decode(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(RTMPError) -> AMF0 {
+        guard depth < maximumDepth else { throw RTMPError(.amf, "nested too deep") }
         budget -= 1
-        guard budget >= 0 else { throw DecodingError(reason: "too many values") }
-        guard let marker = buffer.readInteger(as: UInt8.self) else { throw DecodingError(reason: "truncated value") }
+        guard budget >= 0 else { throw RTMPError(.amf, "too many values") }
+        guard let marker = buffer.readInteger(as: UInt8.self) else { throw RTMPError(.amf, "truncated value") }
         switch marker {
         case 0x00:
-            guard let bits = buffer.readInteger(as: UInt64.self) else { throw DecodingError(reason: "truncated number") }
+            guard let bits = buffer.readInteger(as: UInt64.self) else { throw RTMPError(.amf, "truncated number") }
             return .number(Double(bitPattern: bits))
         case 0x01:
-            guard let byte = buffer.readInteger(as: UInt8.self) else { throw DecodingError(reason: "truncated boolean") }
+            guard let byte = buffer.readInteger(as: UInt8.self) else { throw RTMPError(.amf, "truncated boolean") }
             return .boolean(byte != 0)
         case 0x02:
             return .string(try shortString(&buffer))
@@ -76,38 +72,38 @@ enum AMF0: Equatable, Sendable {
         case 0x06:
             return .undefined
         case 0x08:
-            guard buffer.readInteger(as: UInt32.self) != nil else { throw DecodingError(reason: "truncated ECMA array") }
+            guard buffer.readInteger(as: UInt32.self) != nil else { throw RTMPError(.amf, "truncated ECMA array") }
             return .ecmaArray(try properties(&buffer, depth: depth, budget: &budget))
         case 0x0A:
             guard let count = buffer.readInteger(as: UInt32.self), count <= maximumItems else {
-                throw DecodingError(reason: "strict array too long or truncated")
+                throw RTMPError(.amf, "strict array too long or truncated")
             }
             var items: [AMF0] = []
             for _ in 0..<count { items.append(try decode(&buffer, depth: depth + 1, budget: &budget)) }
             return .strictArray(items)
         case 0x0B:
             guard let bits = buffer.readInteger(as: UInt64.self), buffer.readInteger(as: Int16.self) != nil else {
-                throw DecodingError(reason: "truncated date")
+                throw RTMPError(.amf, "truncated date")
             }
             return .date(Double(bitPattern: bits))
         case 0x0C:
             guard let length = buffer.readInteger(as: UInt32.self), length <= 1 << 20,
-                  let text = buffer.readString(length: Int(length)) else { throw DecodingError(reason: "long string too long or truncated") }
+                  let text = buffer.readString(length: Int(length)) else { throw RTMPError(.amf, "long string too long or truncated") }
             return .string(text)
         default:
-            throw DecodingError(reason: "unsupported AMF0 type \(marker)")
+            throw RTMPError(.amf, "unsupported AMF0 type \(marker)")
         }
     }
 
-    private static func shortString(_ buffer: inout ByteBuffer) throws(DecodingError) -> String {
+    private static func shortString(_ buffer: inout ByteBuffer) throws(RTMPError) -> String {
         guard let length = buffer.readInteger(as: UInt16.self), let text = buffer.readString(length: Int(length)) else {
-            throw DecodingError(reason: "truncated string")
+            throw RTMPError(.amf, "truncated string")
         }
         return text
     }
 
     /// Key/value pairs up to the object end marker (an empty key and 0x09).
-    private static func properties(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(DecodingError) -> [Property] {
+    private static func properties(_ buffer: inout ByteBuffer, depth: Int, budget: inout Int) throws(RTMPError) -> [Property] {
         var properties: [Property] = []
         while true {
             let key = try shortString(&buffer)
@@ -115,7 +111,7 @@ enum AMF0: Equatable, Sendable {
                 buffer.moveReaderIndex(forwardBy: 1)
                 return properties
             }
-            guard properties.count < maximumItems else { throw DecodingError(reason: "too many properties") }
+            guard properties.count < maximumItems else { throw RTMPError(.amf, "too many properties") }
             properties.append(Property(key: key, value: try decode(&buffer, depth: depth + 1, budget: &budget)))
         }
     }

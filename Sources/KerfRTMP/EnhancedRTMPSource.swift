@@ -23,10 +23,6 @@ package final class EnhancedRTMPSource: PacketSource {
 
     package var bytesRead: Int { reader.count }
 
-    struct UnsupportedStream: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// The video codecs taken, by FourCC.
     static let videoCodecs: [String: String] = ["hvc1": "hevc", "av01": "av1"]
 
@@ -37,8 +33,8 @@ package final class EnhancedRTMPSource: PacketSource {
 
     /// - Parameters:
     ///   - read: the tags the ingest read ahead, up to the first (enhanced) video tag.
-    /// - Throws: `UnsupportedStream` for a codec this path does not take, `MediaError` when
-    ///   a configuration record cannot be read.
+    /// - Throws: `RTMPError` `.unsupportedStream` for a codec this path does not take,
+    ///   `MediaError` when a configuration record cannot be read.
     package init(reader: FLVTagReader, read: [FLVTagReader.Tag], name: String) throws {
         self.reader = reader
         self.url = name
@@ -78,7 +74,7 @@ package final class EnhancedRTMPSource: PacketSource {
             }
         }
         guard let videoConfig, firstFrame != nil else {
-            throw UnsupportedStream(description: "the publisher sent no HEVC or AV1 configuration and frame")
+            throw RTMPError(.unsupportedStream, "the publisher sent no HEVC or AV1 configuration and frame")
         }
         let video = try ElementaryStream.parameters(codec: videoConfig.codec, extradata: videoConfig.record)
         var info = TrackInfo(parameters: video, index: 0, timeBase: Rational(1, 1000))
@@ -123,7 +119,7 @@ package final class EnhancedRTMPSource: PacketSource {
                 (index, bytes, offset, keyframe) = (videoTrack, data, Int64(composition), isKey)
             case .config(_, let record):
                 if record != tracks[videoTrack].extradata {
-                    throw UnsupportedStream(description: "the publisher changed its video configuration mid-stream")
+                    throw RTMPError(.unsupportedStream, "the publisher changed its video configuration mid-stream")
                 }
                 return false
             }
@@ -149,21 +145,21 @@ package final class EnhancedRTMPSource: PacketSource {
 
     /// An extended video tag: its configuration record or coded frame; nil for tags that carry
     /// neither (end of sequence, metadata).
-    static func parseVideo(_ payload: [UInt8]) throws -> Video? {
+    static func parseVideo(_ payload: [UInt8]) throws(RTMPError) -> Video? {
         guard let first = payload.first, first & 0x80 != 0 else {
-            throw UnsupportedStream(description: "a legacy video tag in an Enhanced RTMP stream")
+            throw RTMPError(.unsupportedStream, "a legacy video tag in an Enhanced RTMP stream")
         }
         let frameType = (first >> 4) & 0x07, packetType = first & 0x0F
         // A command frame (one byte, no FourCC) unless it is metadata; multitrack and ModEx
         // put other fields where the FourCC would be.
         if frameType == 5 && packetType != 4 { return nil }
         if packetType == 6 || packetType == 7 {
-            throw UnsupportedStream(description: "Enhanced RTMP multitrack and ModEx video are not taken")
+            throw RTMPError(.unsupportedStream, "Enhanced RTMP multitrack and ModEx video are not taken")
         }
-        guard payload.count >= 5 else { throw UnsupportedStream(description: "a truncated Enhanced RTMP video tag") }
+        guard payload.count >= 5 else { throw RTMPError(.unsupportedStream, "a truncated Enhanced RTMP video tag") }
         let fourCC = String(decoding: payload[1..<5], as: UTF8.self)
         guard let codec = videoCodecs[fourCC] else {
-            throw UnsupportedStream(description: "Enhanced RTMP video \(fourCC.debugDescription) is not taken (hvc1 and av01 are)")
+            throw RTMPError(.unsupportedStream, "Enhanced RTMP video \(fourCC.debugDescription) is not taken (hvc1 and av01 are)")
         }
         switch packetType {
         case 0:  // SequenceStart

@@ -12,10 +12,6 @@ package final class FLVTagReader {
         var payload: [UInt8]
     }
 
-    struct FormatError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     private let source: any ByteSource
     private var readHeader = false
     var recording = true {
@@ -32,15 +28,17 @@ package final class FLVTagReader {
     }
 
     /// The next tag; nil at the end of the stream.
+    /// - Throws: `RTMPError` `.flv` for bytes that are not FLV or a tag over the limit; what
+    ///   the source throws.
     package func next() throws -> Tag? {
         if !readHeader {
             guard let header = try read(13) else { return nil }
-            guard header.starts(with: [0x46, 0x4C, 0x56]) else { throw FormatError(description: "not an FLV stream") }
+            guard header.starts(with: [0x46, 0x4C, 0x56]) else { throw RTMPError(.flv, "not an FLV stream") }
             readHeader = true
         }
         guard let head = try read(11) else { return nil }
         let size = Int(head[1]) << 16 | Int(head[2]) << 8 | Int(head[3])
-        guard size <= Self.maximumTagSize else { throw FormatError(description: "FLV tag of \(size) bytes") }
+        guard size <= Self.maximumTagSize else { throw RTMPError(.flv, "FLV tag of \(size) bytes") }
         let timestamp = UInt32(head[7]) << 24 | UInt32(head[4]) << 16 | UInt32(head[5]) << 8 | UInt32(head[6])
         guard let payload = try read(size), try read(4) != nil else { return nil }
         return Tag(type: head[0], timestamp: timestamp, payload: payload)

@@ -9,10 +9,6 @@ import NIOCore
 /// a message in progress; any breach, or a chunk that continues nothing, is an error that ends
 /// the connection.
 struct RTMPChunkParser {
-    struct ProtocolError: Error, Equatable {
-        var reason: String
-    }
-
     private struct StreamState {
         var timestamp: UInt32 = 0
         var delta: UInt32 = 0
@@ -42,7 +38,7 @@ struct RTMPChunkParser {
     }
 
     /// Consumes every whole chunk in `buffer`; returns the messages they completed.
-    mutating func parse(_ buffer: inout ByteBuffer) throws(ProtocolError) -> [RTMPMessage] {
+    mutating func parse(_ buffer: inout ByteBuffer) throws(RTMPError) -> [RTMPMessage] {
         var messages: [RTMPMessage] = []
         while true {
             let start = buffer.readerIndex
@@ -57,7 +53,7 @@ struct RTMPChunkParser {
 
     /// Reads one chunk: nil with the reader index unchanged when the chunk is incomplete, nil
     /// with it moved when the chunk was part of a message still in progress.
-    private mutating func parseChunk(_ buffer: inout ByteBuffer) throws(ProtocolError) -> RTMPMessage? {
+    private mutating func parseChunk(_ buffer: inout ByteBuffer) throws(RTMPError) -> RTMPMessage? {
         let start = buffer.readerIndex
         func incomplete() -> RTMPMessage? {
             buffer.moveReaderIndex(to: start)
@@ -74,11 +70,11 @@ struct RTMPChunkParser {
             chunkStream = 64 + UInt32(low) + UInt32(high) * 256
         }
         if streams[chunkStream] == nil, streams.count >= Self.maximumStreams {
-            throw ProtocolError(reason: "more than \(Self.maximumStreams) chunk streams")
+            throw RTMPError(.chunkStream, "more than \(Self.maximumStreams) chunk streams")
         }
         var state = streams[chunkStream] ?? StreamState()
         guard format == 0 || state.started else {
-            throw ProtocolError(reason: "chunk stream \(chunkStream) starts with a format \(format) header")
+            throw RTMPError(.chunkStream, "chunk stream \(chunkStream) starts with a format \(format) header")
         }
         let continuing = state.partial != nil
         var field: UInt32?
@@ -107,10 +103,10 @@ struct RTMPChunkParser {
             extendedValue = value
         }
         if continuing && format != 3 {
-            throw ProtocolError(reason: "chunk stream \(chunkStream): a new header in the middle of a message")
+            throw RTMPError(.chunkStream, "chunk stream \(chunkStream): a new header in the middle of a message")
         }
         guard state.length <= maximumMessageSize else {
-            throw ProtocolError(reason: "message of \(state.length) bytes (limit \(maximumMessageSize))")
+            throw RTMPError(.chunkStream, "message of \(state.length) bytes (limit \(maximumMessageSize))")
         }
         let received = state.partial?.readableBytes ?? 0
         let count = min(chunkSize, state.length - received)
@@ -129,7 +125,7 @@ struct RTMPChunkParser {
                 state.timestamp &+= state.delta
             }
             guard inProgress < Self.maximumStreamsInProgress else {
-                throw ProtocolError(reason: "too many chunk streams with a message in progress")
+                throw RTMPError(.chunkStream, "too many chunk streams with a message in progress")
             }
             inProgress += 1
             // Grown as chunks come, not reserved from the announced length.
@@ -153,15 +149,15 @@ struct RTMPChunkParser {
     }
 
     /// Set Chunk Size and Abort change how the next chunks are read.
-    private mutating func apply(_ message: RTMPMessage) throws(ProtocolError) {
+    private mutating func apply(_ message: RTMPMessage) throws(RTMPError) {
         switch message.type {
         case RTMPMessage.Kind.setChunkSize:
             guard let value = message.payload.getInteger(at: message.payload.readerIndex, as: UInt32.self) else {
-                throw ProtocolError(reason: "Set Chunk Size without a size")
+                throw RTMPError(.chunkStream, "Set Chunk Size without a size")
             }
             let size = Int(value & 0x7FFF_FFFF)
             guard size >= 1, size <= maximumChunkSize else {
-                throw ProtocolError(reason: "chunk size \(size) (limit \(maximumChunkSize))")
+                throw RTMPError(.chunkStream, "chunk size \(size) (limit \(maximumChunkSize))")
             }
             chunkSize = size
         case RTMPMessage.Kind.abort:

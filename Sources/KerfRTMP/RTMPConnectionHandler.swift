@@ -71,7 +71,7 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
             return fail(context, "publisher exceeds rtmp-max-bitrate (\(server.limits.maximumBitRate) bit/s)")
         }
         pending.writeBuffer(&bytes)
-        do {
+        do throws(RTMPError) {
             if handshake.state != .done {
                 for action in try handshake.feed(&pending) {
                     switch action {
@@ -94,12 +94,10 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
             pending.discardReadBytes()
             if pending.readableBytes > parser.maximumChunkSize + 32 { fail(context, "chunk larger than the chunk size") }
             acknowledge(context)
-        } catch let error as RTMPHandshake.HandshakeError {
-            fail(context, "bad handshake: \(error.reason)")
-        } catch let error as RTMPChunkParser.ProtocolError {
-            fail(context, "protocol error: \(error.reason)")
+        } catch where error.code == .handshake {
+            fail(context, "bad handshake: \(error.message)")
         } catch {
-            fail(context, "\(error)")
+            fail(context, "protocol error: \(error.message)")
         }
     }
 

@@ -17,10 +17,6 @@ struct RTMPHandshake {
         case complete
     }
 
-    struct HandshakeError: Error, Equatable {
-        var reason: String
-    }
-
     static let packetSize = 1536
     private(set) var state = State.awaitingC0C1
     /// Uptime in milliseconds written into S1.
@@ -33,12 +29,12 @@ struct RTMPHandshake {
     }
 
     /// Consumes what it can of `buffer`.
-    mutating func feed(_ buffer: inout ByteBuffer) throws(HandshakeError) -> [Action] {
+    mutating func feed(_ buffer: inout ByteBuffer) throws(RTMPError) -> [Action] {
         var actions: [Action] = []
         if state == .awaitingC0C1 {
             guard buffer.readableBytes >= 1 + Self.packetSize else { return actions }
             let version = buffer.readInteger(as: UInt8.self)!
-            guard version == 3 else { throw HandshakeError(reason: "RTMP version \(version), not 3") }
+            guard version == 3 else { throw RTMPError(.handshake, "RTMP version \(version), not 3") }
             let c1 = buffer.readSlice(length: Self.packetSize)!
             var reply = ByteBuffer()
             reply.reserveCapacity(1 + 2 * Self.packetSize)

@@ -53,7 +53,7 @@ struct RTMPSession {
             var payload = message.payload
             if message.type == RTMPMessage.Kind.commandAMF3 { payload.moveReaderIndex(forwardBy: min(1, payload.readableBytes)) }
             let values: [AMF0]
-            do { values = try AMF0.decodeAll(payload) } catch { return [.close(reason: "bad command: \(error.reason)")] }
+            do { values = try AMF0.decodeAll(payload) } catch { return [.close(reason: "bad command: \(error.message)")] }
             return command(values, streamID: message.streamID)
         case RTMPMessage.Kind.dataAMF0, RTMPMessage.Kind.dataAMF3:
             guard state == .publishing else { return [] }

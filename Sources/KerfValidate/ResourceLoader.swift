@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FoundationEssentials
 import KerfCore
 import KerfManifest
+import KerfSystem
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -183,13 +184,12 @@ actor ResourceLoader {
     // MARK: files
 
     private static func readFile(_ path: String, range: ByteRange?, limit: Int) throws(LoadFailure) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw LoadFailure(location: path, reason: errno == ENOENT ? "no such file" : "cannot open: \(String(cString: strerror(errno)))")
+        let file: SystemFile
+        do throws(SystemError) { file = try .open(path, O_RDONLY | O_CLOEXEC) } catch {
+            throw LoadFailure(location: path, reason: error.errno == ENOENT ? "no such file" : "cannot open: \(error.reason)")
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+        defer { try? file.close() }
+        guard let status = try? file.status(), status.st_mode & S_IFMT == S_IFREG else {
             throw LoadFailure(location: path, reason: "not a regular file")
         }
         let start = range?.offset ?? 0
@@ -202,13 +202,11 @@ actor ResourceLoader {
             throw LoadFailure(location: path, reason: "byte range \(length)@\(start) is past the end of the file (\(size) bytes)")
         }
         var bytes = [UInt8](repeating: 0, count: length)
-        var done = 0
-        while done < length {
-            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, length - done, off_t(start + done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw LoadFailure(location: path, reason: "the file is shorter than it was a moment ago") }
-            done += n
+        let count: Int
+        do throws(SystemError) { count = try file.read(into: &bytes, at: start) } catch {
+            throw LoadFailure(location: path, reason: "cannot read: \(error.reason)")
         }
+        guard count == length else { throw LoadFailure(location: path, reason: "the file is shorter than it was a moment ago") }
         return bytes
     }
 }

@@ -16,9 +16,6 @@ public struct ValidationReport: Sendable, Codable {
     public var warnings: Int { findings.filter { $0.severity == .warning }.count }
 }
 
-/// Errors that stop validation before any rule ran: the input could not be read at all.
-public typealias ValidationError = InputError
-
 /// Validates local HLS playlists and DASH MPDs.
 public struct Validator: Sendable {
     /// An XSD to validate MPDs against (`--schema`).
@@ -69,13 +66,13 @@ public struct Validator: Sendable {
     func validate(_ input: String, loader: ResourceLoader) async throws -> ValidationReport {
         let loaded: LoadedResource
         do { loaded = try await loader.load(input, limit: maxBytes) } catch {
-            throw ValidationError(file: input, message: "cannot read", reason: error.description)
+            throw ValidationError(.unreadable, "cannot read", reason: error.description, file: input)
         }
         let bytes = loaded.bytes
         let path = input.split(separator: "?").first.map(String.init) ?? input
         let head = String(decoding: bytes.prefix(256), as: UTF8.self).lowercased()
         if head.contains("<!doctype html") || head.contains("<html") {
-            throw ValidationError(file: input, message: "an HTML page, not an HLS playlist or a DASH MPD")
+            throw ValidationError(.notAPresentation, "an HTML page, not an HLS playlist or a DASH MPD", file: input)
         }
         let looksXML = bytes.drop { $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 || $0 == 0xef || $0 == 0xbb || $0 == 0xbf }.first == UInt8(ascii: "<")
         if looksXML || path.hasSuffix(".mpd") {
@@ -88,7 +85,7 @@ public struct Validator: Sendable {
         }
         let start = bytes.starts(with: Array("#EXTM3U".utf8)) || bytes.starts(with: [0xef, 0xbb, 0xbf] + Array("#EXTM3U".utf8))
         guard start || path.hasSuffix(".m3u8") || path.hasSuffix(".m3u") else {
-            throw ValidationError(file: input, message: "neither an HLS playlist nor a DASH MPD")
+            throw ValidationError(.notAPresentation, "neither an HLS playlist nor a DASH MPD", file: input)
         }
         var report = try await validateHLS(input, loaded: loaded, loader: loader)
         if let live {
@@ -103,7 +100,7 @@ public struct Validator: Sendable {
     private func validateHLS(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
         let document: HLSDocument
         do { document = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
-            throw ValidationError(file: path, message: "cannot read playlist", reason: error.message)
+            throw ValidationError(.unreadable, "cannot read playlist", reason: error.message, file: path)
         }
         var report = ValidationReport(input: path, format: "hls", documents: [path], findings: HLSRules.common(document, file: path))
         guard document.isMultivariant else {
@@ -374,7 +371,7 @@ public struct Validator: Sendable {
         if let schemaPath {
             let schema: XMLSchema
             do { schema = try XMLSchema(path: schemaPath) } catch {
-                throw ValidationError(file: schemaPath, message: "cannot load schema", reason: error.details.first ?? "")
+                throw ValidationError(.schema, "cannot load schema", reason: error.details.first ?? "", file: schemaPath)
             }
             for violation in try schema.validate(bytes, name: path) {
                 report.findings.append(Finding(rule: "dash.schema", severity: .error, message: violation, file: path,

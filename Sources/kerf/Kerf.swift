@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import KerfCore
 import KerfMedia
+import KerfSystem
 import Logging
 
 #if canImport(Glibc)
@@ -78,7 +79,8 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Writes text to stderr unbuffered (the C `stderr` global is not concurrency-safe in Swift 6).
+/// Writes text to stderr unbuffered (the C `stderr` global is not concurrency-safe in Swift 6),
+/// all of it; a failure to write to stderr has nowhere to be reported.
 func writeStandardError(_ text: String) {
-    text.withCString { _ = write(STDERR_FILENO, $0, strlen($0)) }
+    try? SystemFile(rawValue: STDERR_FILENO, path: "stderr").write(all: Array(text.utf8))
 }

@@ -34,13 +34,13 @@ struct SignCommand: ParsableCommand {
         var key = secret
         if key == nil, let config {
             key = try OriginConfiguration.load(file: config).tokenSecret
-            if key == nil { throw OriginError(file: config, message: "token-secret is not set") }
+            if key == nil { throw OriginError(.configuration, "token-secret is not set", file: config) }
         }
         guard let key else { throw ValidationError("give --secret or --config") }
         guard expiresIn > 0 else { throw ValidationError("--expires-in must be positive") }
         let expires = Int64(UTCTime.now()) + Int64(expiresIn)
         guard let signed = SignedURL(secret: key).sign(path: path, expires: expires) else {
-            throw OriginError(file: path, message: "cannot sign this path", reason: "sign /vod/<package>/… or /live/<channel>/…")
+            throw OriginError(.signing, "cannot sign this path", reason: "sign /vod/<package>/… or /live/<channel>/…", file: path)
         }
         print(base + signed)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import KerfTestSupport
 @testable import KerfMedia
+import KerfSystem
 
 @Suite struct ByteSinkTests {
     /// A gathering write puts every buffer in order, skips empty ones, and spans more buffers
@@ -11,7 +12,7 @@ import KerfTestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("out.bin").path
         let sink = try FileByteSink(path: path)
-        let chunks: [[UInt8]] = (0..<(FileByteSink.maximumVectors * 2 + 7)).map { index in
+        let chunks: [[UInt8]] = (0..<(BlockingIO.maximumVectors * 2 + 7)).map { index in
             index % 5 == 0 ? [] : (0..<(index % 300)).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
         }
         try [UInt8]([1, 2, 3]).withUnsafeBytes { try sink.write($0) }
@@ -24,14 +25,13 @@ import KerfTestSupport
     }
 
     /// Short writes resume inside the buffer they stopped in, EINTR retries, and a call that
-    /// writes nothing is an error rather than a loop.
+    /// writes nothing is a `MediaError` naming the file rather than a loop.
     @Test func shortWritesResumeWhereTheyStopped() throws {
         let chunks: [[UInt8]] = [[1, 2, 3, 4, 5], [6], [7, 8, 9, 10, 11, 12, 13], [14, 15]]
         var received: [UInt8] = []
         var answers = [1, 7, -1, 3, 100]
-        try withPointers(chunks) { buffers in
-            let vectors = buffers.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-            try FileByteSink.writeAll(vectors, file: "test") { pointer, count in
+        let written = try withPointers(chunks) { buffers in
+            try FileByteSink.writeAll(buffers, file: "test") { pointer, count in
                 let answer = answers.removeFirst()
                 guard answer > 0 else { errno = EINTR; return -1 }
                 // Take up to `answer` bytes from the vectors offered, as a kernel would.
@@ -44,10 +44,18 @@ import KerfTestSupport
                 return answer - left
             }
         }
+        #expect(written == 15)
         #expect(received == chunks.flatMap { $0 })
         #expect(answers == [])
-        let stuck = [iovec(iov_base: UnsafeMutableRawPointer(bitPattern: 8), iov_len: 4)]
-        #expect(throws: MediaError.self) { try FileByteSink.writeAll(stuck, file: "test") { _, _ in 0 } }
+        let stuck = #expect(throws: MediaError.self) {
+            try withPointers([[1, 2, 3, 4]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in 0 } }
+        }
+        #expect(stuck?.code == .io)
+        #expect(stuck?.file == "test")
+        let full = #expect(throws: MediaError.self) {
+            try withPointers([[1]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in errno = ENOSPC; return -1 } }
+        }
+        #expect(full?.oneLine == "test: cannot write file: writev: No space left on device")
     }
 
     /// Several packets' payloads are handed over in order, each with its own size.
@@ -66,15 +74,15 @@ import KerfTestSupport
     }
 
     /// The chunks laid end to end in one allocation, handed over as one buffer per chunk.
-    private func withPointers(_ chunks: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> Void) throws {
+    private func withPointers<Result>(_ chunks: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> Result) throws -> Result {
         let storage = chunks.flatMap { $0 }
-        try storage.withUnsafeBytes { all in
+        return try storage.withUnsafeBytes { all in
             var offset = 0
             let buffers = chunks.map { chunk -> UnsafeRawBufferPointer in
                 defer { offset += chunk.count }
                 return UnsafeRawBufferPointer(rebasing: all[offset..<(offset + chunk.count)])
             }
-            try body(buffers)
+            return try body(buffers)
         }
     }
 }

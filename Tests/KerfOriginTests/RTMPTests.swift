@@ -60,7 +60,8 @@ import Testing
         func refuses(_ bytes: [UInt8], _ reason: String) {
             var parser = RTMPChunkParser(maximumChunkSize: 65_536, maximumMessageSize: 1 << 20)
             var buffer = ByteBuffer(bytes: bytes)
-            #expect(throws: RTMPChunkParser.ProtocolError.self, "\(reason)") { _ = try parser.parse(&buffer) }
+            let error = #expect(throws: RTMPError.self, "\(reason)") { _ = try parser.parse(&buffer) }
+            #expect(error?.code == .chunkStream)
         }
         refuses([0x43, 0, 0, 0, 0, 0, 1], "a type 1 header on a chunk stream never opened")
         refuses([0x03, 0, 0, 0, 0xFF, 0xFF, 0xFF, 9, 1, 0, 0, 0], "a 16 MiB message")
@@ -73,10 +74,11 @@ import Testing
         // Nested arrays of nulls: each array within the item limit, the whole over the budget.
         var nested: [UInt8] = [0x0A, 0, 0, 0x10, 0]
         for _ in 0..<4096 { nested += [0x0A, 0, 0, 0, 16] + [UInt8](repeating: 0x05, count: 16) }
-        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: nested)) }
+        let tooMany = #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: nested)) }
+        #expect(tooMany?.code == .amf)
         // An AMF0 object nested 20 deep, or a strict array claiming 4 billion items.
-        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [UInt8](repeating: 0x03, count: 20))) }
-        #expect(throws: AMF0.DecodingError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF])) }
+        #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [UInt8](repeating: 0x03, count: 20))) }
+        #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF])) }
     }
 
     /// AMF0 values come back as they were written.
@@ -148,10 +150,12 @@ import Testing
         }
         #expect(try EnhancedRTMPSource.parseVideo([0xD1, 0x00]) == nil)  // command frame
         #expect(try EnhancedRTMPSource.parseVideo([0x92] + hvc1) == nil)  // end of sequence
-        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x96, 0x00, 0x01]) }
-        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x91] + Array("vp09".utf8)) }
-        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x17, 1, 0, 0, 0]) }
-        #expect(throws: EnhancedRTMPSource.UnsupportedStream.self) { try EnhancedRTMPSource.parseVideo([0x91, 0x68]) }
+        let multitrack = #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x96, 0x00, 0x01]) }
+        #expect(multitrack?.code == .unsupportedStream)
+        #expect(multitrack?.oneLine == "Enhanced RTMP multitrack and ModEx video are not taken")
+        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x91] + Array("vp09".utf8)) }
+        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x17, 1, 0, 0, 0]) }
+        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x91, 0x68]) }
     }
 
     // MARK: end to end

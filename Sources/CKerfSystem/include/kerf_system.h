@@ -6,4 +6,8 @@
    Returns 0 or -1 with errno set. */
 int kerf_rename_exchange(const char *from, const char *to);
 
+/* The symbolic name of an errno value ("ENOENT"), or NULL when glibc knows none
+   (strerrorname_np, glibc 2.32+, declared only under _GNU_SOURCE). */
+const char *kerf_errno_name(int error);
+
 #endif
