@@ -49,10 +49,12 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
     public var templateByTime: Bool
     /// A text rendition's whole WebVTT document, for DASH (one file, no segments).
     public var wholeFile: String?
+    /// How its samples are encrypted (Common Encryption), nil when they are clear.
+    public var protection: ContentProtection?
 
     public init(id: String, kind: Kind, info: TrackInfo, name: String, language: String?, isDefault: Bool = false,
                 declaredBandwidth: Int? = nil, timescale: Int64, members: [TrackInfo] = [], mediaTemplate: String? = nil,
-                templateByTime: Bool = false, wholeFile: String? = nil) {
+                templateByTime: Bool = false, wholeFile: String? = nil, protection: ContentProtection? = nil) {
         self.id = id
         self.kind = kind
         self.info = info
@@ -65,6 +67,7 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
         self.mediaTemplate = mediaTemplate
         self.templateByTime = templateByTime
         self.wholeFile = wholeFile
+        self.protection = protection
     }
 }
 

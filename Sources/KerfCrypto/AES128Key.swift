@@ -1,7 +1,8 @@
 import KerfCore
 
 /// A 128-bit AES key or initialisation vector, parsed from hex or raw bytes.
-public struct AES128Key: Sendable, Equatable {
+/// Its text form (`description`) never shows the bytes: keys are not to reach logs or errors.
+public struct AES128Key: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     public let bytes: [UInt8]
 
     public init(bytes: [UInt8]) throws(CryptoError) {
@@ -15,7 +16,7 @@ public struct AES128Key: Sendable, Equatable {
     public init(hex: String) throws(CryptoError) {
         var text = Substring(hex.trimming(while: \.isWhitespace))
         if text.hasPrefix("0x") || text.hasPrefix("0X") { text = text.dropFirst(2) }
-        guard text.allSatisfy(\.isHexDigit) else {
+        guard text.allSatisfy({ $0.isASCII && $0.isHexDigit }) else {
             throw CryptoError(.invalidKey, "an AES-128 key is hexadecimal digits only")
         }
         guard text.count == 32 else {
@@ -26,7 +27,7 @@ public struct AES128Key: Sendable, Equatable {
         while index < text.endIndex {
             let next = text.index(index, offsetBy: 2)
             guard let byte = UInt8(text[index..<next], radix: 16) else {
-                throw CryptoError(.invalidKey, "not a hex key: \(text[index..<next]) is not hex")
+                throw CryptoError(.invalidKey, "an AES-128 key is hexadecimal digits only")
             }
             bytes.append(byte)
             index = next
@@ -41,6 +42,9 @@ public struct AES128Key: Sendable, Equatable {
         for i in 0..<8 { bytes[15 - i] = UInt8(truncatingIfNeeded: mediaSequence >> (8 * UInt64(i))) }
         return try! AES128Key(bytes: bytes)
     }
+
+    public var description: String { "AES-128 key (16 bytes)" }
+    public var debugDescription: String { description }
 
     /// `0x` followed by 32 lowercase hex digits, the EXT-X-KEY IV form.
     public var hexString: String {

@@ -47,7 +47,7 @@ public struct SegmentCipher: Sendable {
         return output
     }
 
-    private static func failure(_ function: String, _ message: String) -> CryptoError {
+    static func failure(_ function: String, _ message: String) -> CryptoError {
         let code = ERR_get_error()
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)

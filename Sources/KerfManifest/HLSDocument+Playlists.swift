@@ -37,7 +37,8 @@ extension HLSDocument {
                         pending.key = HLSKey(method: method, uri: attributes?[attribute: "URI"]?.unquoted,
                                              iv: attributes?[attribute: "IV"]?.value,
                                              keyFormat: attributes?[attribute: "KEYFORMAT"]?.unquoted,
-                                             keyFormatVersions: attributes?[attribute: "KEYFORMATVERSIONS"]?.unquoted)
+                                             keyFormatVersions: attributes?[attribute: "KEYFORMATVERSIONS"]?.unquoted,
+                                             keyID: attributes?[attribute: "KEYID"]?.value)
                     }
                 default: break
                 }
@@ -83,6 +84,13 @@ extension HLSDocument {
                 r.characteristics = attributes[attribute: "CHARACTERISTICS"]?.unquoted
                 r.instreamID = attributes[attribute: "INSTREAM-ID"]?.unquoted
                 playlist.renditions.append(r)
+            case .tag("EXT-X-SESSION-KEY", _, let attributes?):
+                guard let method = attributes[attribute: "METHOD"].flatMap({ HLSKey.Method(rawValue: $0.value) }) else { continue }
+                playlist.sessionKeys.append(HLSKey(method: method, uri: attributes[attribute: "URI"]?.unquoted,
+                                                   iv: attributes[attribute: "IV"]?.value,
+                                                   keyFormat: attributes[attribute: "KEYFORMAT"]?.unquoted,
+                                                   keyFormatVersions: attributes[attribute: "KEYFORMATVERSIONS"]?.unquoted,
+                                                   keyID: attributes[attribute: "KEYID"]?.value))
             case .tag("EXT-X-STREAM-INF", _, let attributes):
                 pendingVariant = attributes ?? []
             case .tag("EXT-X-I-FRAME-STREAM-INF", _, let attributes?):

@@ -16,6 +16,8 @@ public struct HLSKey: Sendable, Hashable, Codable {
         case none = "NONE"
         case aes128 = "AES-128"
         case sampleAES = "SAMPLE-AES"
+        /// Common Encryption `cenc` (AES-CTR) samples in fMP4.
+        case sampleAESCTR = "SAMPLE-AES-CTR"
     }
     public var method: Method
     public var uri: String?
@@ -23,14 +25,17 @@ public struct HLSKey: Sendable, Hashable, Codable {
     public var iv: String?
     public var keyFormat: String?
     public var keyFormatVersions: String?
+    /// KEYID: the Common Encryption key ID as `0x` and 32 hex digits.
+    public var keyID: String?
 
     public init(method: Method, uri: String? = nil, iv: String? = nil, keyFormat: String? = nil,
-                keyFormatVersions: String? = nil) {
+                keyFormatVersions: String? = nil, keyID: String? = nil) {
         self.method = method
         self.uri = uri
         self.iv = iv
         self.keyFormat = keyFormat
         self.keyFormatVersions = keyFormatVersions
+        self.keyID = keyID
     }
 }
 

@@ -34,6 +34,7 @@ public enum HLSWriter {
         var lines = ["#EXTM3U"]
         if playlist.requiredVersion > 1 { lines.append("#EXT-X-VERSION:\(playlist.requiredVersion)") }
         if playlist.independentSegments { lines.append("#EXT-X-INDEPENDENT-SEGMENTS") }
+        for key in playlist.sessionKeys { lines.append("#EXT-X-SESSION-KEY:" + keyAttributes(key)) }
         if !playlist.renditions.isEmpty { lines.append("") }
         for r in playlist.renditions {
             var a: [(String, String)] = [("TYPE", r.type.rawValue), ("GROUP-ID", quoted(r.groupID)), ("NAME", quoted(r.name))]
@@ -78,6 +79,7 @@ public enum HLSWriter {
         var a: [(String, String)] = [("METHOD", key.method.rawValue)]
         if let uri = key.uri { a.append(("URI", quoted(uri))) }
         if let iv = key.iv { a.append(("IV", iv)) }
+        if let keyID = key.keyID { a.append(("KEYID", keyID)) }
         if let format = key.keyFormat { a.append(("KEYFORMAT", quoted(format))) }
         if let versions = key.keyFormatVersions { a.append(("KEYFORMATVERSIONS", quoted(versions))) }
         return list(a)

@@ -59,6 +59,27 @@ public struct Descriptor: Sendable, Hashable {
     }
 }
 
+/// A ContentProtection element (ISO/IEC 23009-1 §5.8.4.1, ISO/IEC 23001-7 §11): the
+/// mp4protection descriptor with `cenc:default_KID`, or a DRM system's with its `cenc:pssh`.
+public struct ContentProtectionDescriptor: Sendable, Hashable {
+    public var schemeIdUri: String
+    public var value: String?
+    /// `cenc:default_KID`, a UUID.
+    public var defaultKID: String?
+    /// `cenc:pssh`: a `pssh` box, base64.
+    public var pssh: String?
+
+    public init(schemeIdUri: String, value: String? = nil, defaultKID: String? = nil, pssh: String? = nil) {
+        self.schemeIdUri = schemeIdUri
+        self.value = value
+        self.defaultKID = defaultKID
+        self.pssh = pssh
+    }
+
+    /// The namespace of `cenc:` attributes and elements.
+    public static let cencNamespace = "urn:mpeg:cenc:2013"
+}
+
 public struct AdaptationSet: Sendable, Hashable {
     public var id: Int?
     public var contentType: String?
@@ -76,6 +97,8 @@ public struct AdaptationSet: Sendable, Hashable {
     /// A human-readable name (`Label`).
     public var label: String?
     public var roles: [Descriptor]
+    /// ContentProtection descriptors (Common Encryption and DRM systems).
+    public var contentProtections: [ContentProtectionDescriptor] = []
     public var segmentTemplate: SegmentTemplate?
     public var representations: [Representation]
 

@@ -6,7 +6,10 @@ public enum MPDWriter {
     public static let namespace = "urn:mpeg:dash:schema:mpd:2011"
 
     public static func write(_ mpd: MPD) throws(XMLError) -> [UInt8] {
-        try XMLDocument.serialize(element(mpd), namespaces: [("", namespace)])
+        // The cenc namespace is declared only where it is used, so clear MPDs stay as they were.
+        let protected = mpd.periods.contains { $0.adaptationSets.contains { !$0.contentProtections.isEmpty } }
+        return try XMLDocument.serialize(element(mpd), namespaces: [("", namespace)]
+                                         + (protected ? [("cenc", ContentProtectionDescriptor.cencNamespace)] : []))
     }
 
     public static func element(_ mpd: MPD) -> XMLElement {
@@ -55,6 +58,7 @@ public enum MPDWriter {
         ])
         // RepresentationBase elements first, then Role, then SegmentTemplate, then Representations.
         e.children += set.audioChannelConfigurations.map { descriptor("AudioChannelConfiguration", $0) }
+        e.children += set.contentProtections.map(element)
         if let label = set.label { e.append(XMLElement("Label", text: label)) }
         e.children += set.roles.map { descriptor("Role", $0) }
         if let template = set.segmentTemplate { e.append(element(template)) }
@@ -106,6 +110,11 @@ public enum MPDWriter {
             }))
         }
         return e
+    }
+
+    static func element(_ p: ContentProtectionDescriptor) -> XMLElement {
+        XMLElement("ContentProtection", [("schemeIdUri", p.schemeIdUri), ("value", p.value), ("cenc:default_KID", p.defaultKID)],
+                   children: p.pssh.map { [XMLElement("cenc:pssh", text: $0)] } ?? [])
     }
 
     static func descriptor(_ name: String, _ d: Descriptor) -> XMLElement {

@@ -4,6 +4,8 @@ public struct MultivariantPlaylist: Sendable, Hashable, Codable {
     public var renditions: [Rendition]
     public var variants: [VariantStream]
     public var iFrameVariants: [IFrameVariantStream]
+    /// EXT-X-SESSION-KEY: keys of the media playlists, for players to load early.
+    public var sessionKeys: [HLSKey] = []
 
     public init(independentSegments: Bool = true, renditions: [Rendition] = [], variants: [VariantStream] = [],
                 iFrameVariants: [IFrameVariantStream] = []) {
@@ -14,7 +16,9 @@ public struct MultivariantPlaylist: Sendable, Hashable, Codable {
     }
 
     public var requiredVersion: Int {
-        renditions.contains { $0.instreamID?.hasPrefix("SERVICE") == true } ? 7 : 1
+        if renditions.contains(where: { $0.instreamID?.hasPrefix("SERVICE") == true }) { return 7 }
+        // KEYFORMAT needs version 5 (RFC 8216bis §7).
+        return sessionKeys.contains { $0.keyFormat != nil || $0.keyFormatVersions != nil } ? 5 : 1
     }
 }
 

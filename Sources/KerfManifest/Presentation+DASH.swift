@@ -68,6 +68,7 @@ extension Presentation {
         for group in Self.grouped(videos, by: { $0.description.info.codec }) {
             var set = AdaptationSet(id: sets.count, contentType: "video", mimeType: "video/mp4", representations: group.map(representation))
             alignment(&set)
+            set.contentProtections = Self.contentProtections(group.first?.description.protection)
             let infos = group.map(\.description.info)
             set.maxWidth = infos.compactMap(\.width).max()
             set.maxHeight = infos.compactMap(\.height).max()
@@ -80,6 +81,7 @@ extension Presentation {
             set.lang = track.description.language
             set.label = track.description.name
             alignment(&set)
+            set.contentProtections = Self.contentProtections(track.description.protection)
             set.roles = [.role(track.description.isDefault ? "main" : "alternate")]
             sets.append(set)
         }

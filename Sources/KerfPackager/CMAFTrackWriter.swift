@@ -27,6 +27,9 @@ final class CMAFTrackWriter {
     private var partIndex = 0
     private let naming: SegmentNaming
     private let encryption: SegmentEncryption?
+    /// Common Encryption of the samples (`cenc`/`cbcs`), and the segments left clear at the start.
+    private let encryptor: TrackEncryptor?
+    private let clearLead: ClearLead?
     private let singleFile: Bool
     /// Single-file mode: segments are appended to one part file, assembled at the end.
     private var partFile: FileByteSink?
@@ -60,12 +63,14 @@ final class CMAFTrackWriter {
     private var open: OpenSegment?
 
     init(timescale: Int64, isVideo: Bool, directory: PackageDirectory, naming: SegmentNaming,
-         encryption: SegmentEncryption?, singleFile: Bool = false) {
+         encryption: SegmentEncryption?, singleFile: Bool = false, encryptor: TrackEncryptor? = nil, clearLead: ClearLead? = nil) {
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = directory
         self.naming = naming
         self.encryption = encryption
+        self.encryptor = encryptor
+        self.clearLead = clearLead
         self.singleFile = singleFile
         self.onSegment = nil
         self.partDuration = nil
@@ -83,6 +88,8 @@ final class CMAFTrackWriter {
         self.directory = nil
         self.naming = naming
         self.encryption = nil
+        self.encryptor = nil
+        self.clearLead = nil
         self.singleFile = false
         self.onSegment = onSegment
         self.partDuration = partDuration
@@ -148,8 +155,30 @@ final class CMAFTrackWriter {
         } else {
             sequenceNumber += 1
         }
+        // Common Encryption: the samples are encrypted here, once their segment is known; a
+        // clear-lead segment's fragments name the clear sample entry (2) instead.
+        var protection: FragmentEncryption?
+        var descriptionIndex: UInt32?
+        var encrypted: [UInt8]?
+        if let encryptor {
+            if clearLead?.isClear(segment: index) == true {
+                descriptionIndex = 2
+            } else {
+                var entries: [SampleEncryptionEntry] = []
+                var payload: [UInt8] = []
+                payload.reserveCapacity(fragment.payloadSize)
+                for packet in fragment.packets {
+                    var bytes = packet.bytes
+                    entries.append(try encryptor.encrypt(&bytes))
+                    payload += bytes
+                }
+                protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples)
+                encrypted = payload
+            }
+        }
         var w = BoxWriter()
-        let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, into: &w)
+        let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, encryption: protection,
+                                                sampleDescriptionIndex: descriptionIndex, into: &w)
         if isVideo, encryption == nil, directory != nil, let key = fragment.samples.first, key.isSync {
             keyframes.append(KeyframeRecord(path: open!.path, offset: open!.offset + open!.size,
                                             length: moofSize + 8 + key.size,
@@ -157,7 +186,11 @@ final class CMAFTrackWriter {
                                             duration: MediaTime(value: fragment.endDecodeTime - key.decodeTime, timescale: timescale)))
         }
         let partStart = open!.size
-        try emitFragment(header: w.bytes, packets: fragment.packets)
+        if let encrypted {
+            try emit(w.bytes + encrypted)
+        } else {
+            try emitFragment(header: w.bytes, packets: fragment.packets)
+        }
         open!.decodeEnd = fragment.endDecodeTime
         if let onPart, let buffer = open!.buffer {
             // The first part carries the segment's styp: the parts put end to end are the segment.

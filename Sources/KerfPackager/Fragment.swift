@@ -43,16 +43,31 @@ struct Fragment {
 
     /// Appends `moof` and the `mdat` header to `w`; the payloads must follow, in order.
     /// - Returns: the size of the `moof` box.
+    /// - Parameters:
+    ///   - encryption: the `senc` entries of the fragment's samples, in order, when they are
+    ///     encrypted: `saiz`, `saio` and `senc` follow the `trun`, `saio` pointing at the first
+    ///     entry of `senc` relative to the `moof` (default-base-is-moof).
+    ///   - sampleDescriptionIndex: written in `tfhd` when given (2: the clear sample entry of
+    ///     a protected track, for clear-lead fragments).
     @discardableResult
-    func serializeHeader(sequenceNumber: UInt32, trackID: UInt32, into w: inout BoxWriter) -> Int {
+    func serializeHeader(sequenceNumber: UInt32, trackID: UInt32, encryption: FragmentEncryption? = nil,
+                         sampleDescriptionIndex: UInt32? = nil, into w: inout BoxWriter) -> Int {
         let moofStart = w.bytes.count
         var dataOffsetPosition = 0
+        var auxiliaryOffsetPosition = 0
         let signed = samples.contains { $0.compositionOffset < 0 }
         let hasOffsets = samples.contains { $0.compositionOffset != 0 }
         w.box("moof") { b in
             b.fullBox("mfhd", version: 0, flags: 0) { $0.u32(sequenceNumber) }
             b.box("traf") { t in
-                t.fullBox("tfhd", version: 0, flags: 0x020000) { $0.u32(trackID) }
+                if let sampleDescriptionIndex {
+                    t.fullBox("tfhd", version: 0, flags: 0x020000 | 0x000002) { h in
+                        h.u32(trackID)
+                        h.u32(sampleDescriptionIndex)
+                    }
+                } else {
+                    t.fullBox("tfhd", version: 0, flags: 0x020000) { $0.u32(trackID) }
+                }
                 t.fullBox("tfdt", version: 1, flags: 0) { $0.u64(UInt64(bitPattern: baseDecodeTime)) }
                 let flags: UInt32 = 0x000001 | 0x000100 | 0x000200 | 0x000400 | (hasOffsets ? 0x000800 : 0)
                 t.fullBox("trun", version: signed ? 1 : 0, flags: flags) { r in
@@ -66,13 +81,63 @@ struct Fragment {
                         if hasOffsets { r.u32(UInt32(truncatingIfNeeded: s.compositionOffset)) }
                     }
                 }
+                if let encryption {
+                    auxiliaryOffsetPosition = encryption.serialize(into: &t)
+                }
             }
         }
         let moofSize = w.bytes.count - moofStart
         w.patch32(at: dataOffsetPosition, UInt32(moofSize + 8))
+        if encryption != nil {
+            // saio holds the senc entries' offset from the moof; it was written as an absolute position.
+            let absolute = Int(w.bytes[auxiliaryOffsetPosition]) << 24 | Int(w.bytes[auxiliaryOffsetPosition + 1]) << 16
+                | Int(w.bytes[auxiliaryOffsetPosition + 2]) << 8 | Int(w.bytes[auxiliaryOffsetPosition + 3])
+            w.patch32(at: auxiliaryOffsetPosition, UInt32(absolute - moofStart))
+        }
         w.u32(UInt32(payloadSize + 8))
         w.fourCC("mdat")
         return moofSize
+    }
+}
+
+/// The sample encryption boxes of one fragment (ISO/IEC 23001-7 §7): `saiz`, `saio`, `senc`.
+struct FragmentEncryption {
+    var entries: [SampleEncryptionEntry]
+    /// `senc` flag 0x2: entries carry subsample maps.
+    var usesSubsamples: Bool
+
+    /// Appends `saiz`, `saio` and `senc` to a `traf` being written.
+    /// - Returns: the position of `saio`'s offset field in `w`, holding for now the absolute
+    ///   position (in `w`) of the first `senc` entry; the caller makes it relative to the `moof`.
+    func serialize(into w: inout BoxWriter) -> Int {
+        let sizes = entries.map(\.auxiliarySize)
+        let uniform = sizes.allSatisfy { $0 == sizes.first } && (sizes.first ?? 0) > 0
+        w.fullBox("saiz", version: 0, flags: 0) { b in
+            b.u8(uniform ? UInt8(sizes[0]) : 0)
+            b.u32(UInt32(entries.count))
+            if !uniform { for size in sizes { b.u8(UInt8(clamping: size)) } }
+        }
+        var offsetPosition = 0
+        w.fullBox("saio", version: 0, flags: 0) { b in
+            b.u32(1)
+            offsetPosition = b.bytes.count
+            b.u32(0)
+        }
+        w.fullBox("senc", version: 0, flags: usesSubsamples ? 0x2 : 0) { b in
+            b.u32(UInt32(entries.count))
+            b.patch32(at: offsetPosition, UInt32(b.bytes.count))
+            for entry in entries {
+                b.bytes += entry.iv
+                if let subsamples = entry.subsamples {
+                    b.u16(UInt16(subsamples.count))
+                    for subsample in subsamples {
+                        b.u16(UInt16(subsample.clear))
+                        b.u32(UInt32(subsample.protected))
+                    }
+                }
+            }
+        }
+        return offsetPosition
     }
 }
 

@@ -65,7 +65,8 @@ struct ManifestBuilder {
             events.append(.started(RenditionDescription(
                 id: plan.folder, kind: kind, info: plan.info, name: plan.name, language: plan.language, isDefault: plan.isDefault,
                 declaredBandwidth: plan.bandwidth, timescale: run.timescale, mediaTemplate: "\(plan.folder)/\(naming.mediaTemplate)",
-                templateByTime: options.timeBasedNames, wholeFile: kind == .text ? "\(plan.folder)/\(plan.folder).vtt" : nil)))
+                templateByTime: options.timeBasedNames, wholeFile: kind == .text ? "\(plan.folder)/\(plan.folder).vtt" : nil,
+                protection: options.commonEncryption.flatMap { common in common.key(for: plan.kind).map(common.protection(for:)) })))
             if kind != .text, !run.segments.isEmpty {
                 let entry = run.singleFileRanges.map {
                     InitializationEntry(uri: naming.singleFilePath, range: $0.initRange, indexRange: $0.indexRange)

@@ -128,7 +128,9 @@ extension PackagingJob {
         let original = try packet.makeReference()
         run.queue.append(QueuedSample(packet: converted === packet ? original : converted, original: tsWriters.isEmpty ? nil : original,
                                       decodeTime: decodeTime, offset: offset, sync: isSync, pts: pts - originTicks, dts: presentationDTS))
-        try perform(segmenter.push(sample), runs: runs)
+        let actions = segmenter.push(sample)
+        clearLead?.record(segmenter.boundaries)
+        try perform(actions, runs: runs)
     }
 
     /// Creates a track's init segment and writer at its first sample, converting MPEG-TS style
@@ -143,11 +145,27 @@ extension PackagingJob {
         } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
         run.initSegment = initSegment
         guard writesCMAF else { return }
+        var encryptor: TrackEncryptor?
+        if let common = options.commonEncryption, let key = common.key(for: plan.kind) {
+            do {
+                let made = try TrackEncryptor(scheme: common.scheme, key: key, iv: common.iv, isVideo: plan.kind == .video,
+                                              codec: plan.info.codec, extradata: run.parameters?.extradata ?? [], rendition: plan.folder)
+                let pssh = common.psshInInit
+                    ? ProtectionSystemHeader.box(systemID: ContentProtection.System.commonID, keyIDs: common.keys.map(\.keyID)) : []
+                run.initSegment!.bytes = try InitSegment.protect(initSegment.bytes, isVideo: plan.kind == .video,
+                                                                 sinf: made.protectionSchemeInfo(originalFormat:),
+                                                                 clearEntry: clearLead != nil, pssh: pssh).bytes
+                encryptor = made
+            } catch var error as PackagerError {
+                if error.file == nil { error.file = plan.inputPath }
+                throw error
+            } catch { throw error.naming(file: plan.inputPath, stream: plan.info.index) }
+        }
         let naming = SegmentNaming(folder: plan.folder, byTime: options.timeBasedNames, fileExtension: "m4s")
-        if !options.singleFile { try directory.write(naming.initPath, initSegment.bytes) }
+        if !options.singleFile { try directory.write(naming.initPath, run.initSegment!.bytes) }
         run.writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
                                      directory: directory, naming: naming, encryption: options.encryption,
-                                     singleFile: options.singleFile)
+                                     singleFile: options.singleFile, encryptor: encryptor, clearLead: clearLead)
     }
 
     func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {

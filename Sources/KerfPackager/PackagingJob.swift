@@ -17,6 +17,8 @@ public final class PackagingJob {
     var tsWriters: [TSVariantWriter] = []
     var directory: PackageDirectory?
     var writesCMAF = true
+    /// Segments left clear at the start under Common Encryption (nil without a clear lead).
+    var clearLead: ClearLead?
 
     /// Packet sources replacing the demuxed `options.inputs` (a transcoder), one per input.
     private let sources: [any PacketSource]?
@@ -77,6 +79,10 @@ public final class PackagingJob {
         }
         let writesCMAF = options.formats.contains(.hls) || options.formats.contains(.dash)
         let plans = try PlannedTrack.plan(inputs: inputs.map { ($0.url, $0.tracks) }, selection: options.selection)
+        if let common = options.commonEncryption {
+            try checkCommonEncryption(common, plans: plans)
+            if common.clearLead.value > 0 { clearLead = ClearLead(duration: common.clearLead) }
+        }
         guard plans.contains(where: { $0.kind != .text }) else {
             throw PackagerError(.unsupportedInput, "no audio or video track to package", file: options.inputs.first)
         }
@@ -89,6 +95,9 @@ public final class PackagingJob {
         tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
         if let encryption = options.encryption, encryption.publishesKey {
             try directory.write("key.bin", encryption.key.bytes)
+        }
+        if let common = options.commonEncryption, common.keyURI == nil, options.formats.contains(.hls) {
+            for key in common.keys { try directory.write(CommonEncryption.keyFile(key), key.key.bytes) }
         }
 
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
@@ -124,5 +133,23 @@ public final class PackagingJob {
         let summary = try builder.write(into: directory)
         try directory.commit()
         return summary
+    }
+}
+
+extension PackagingJob {
+    /// Common Encryption covers the CMAF outputs, each audio and video track with a key.
+    func checkCommonEncryption(_ common: CommonEncryption, plans: [PlannedTrack]) throws(PackagerError) {
+        try common.validate()
+        if options.encryption != nil {
+            throw PackagerError(.invalidOptions, "--encrypt takes one scheme")
+        }
+        if options.formats.contains(.hlsTS) {
+            throw PackagerError(.invalidOptions, "--encrypt \(common.scheme.rawValue) covers CMAF segments (hls, dash)",
+                                reason: "SAMPLE-AES MPEG-TS (hls-ts) is not supported yet")
+        }
+        for plan in plans where plan.kind != .text && common.key(for: plan.kind) == nil {
+            throw PackagerError(.invalidOptions, "no key for the \(plan.kind) track \(plan.folder)",
+                                reason: "give --key \(plan.kind)=<kid>:<key> or --key <kid>:<key> for every track")
+        }
     }
 }

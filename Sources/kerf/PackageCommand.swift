@@ -49,17 +49,25 @@ struct PackageCommand: ParsableCommand {
     @Flag(help: "One fMP4 file per track with a sidx (DASH on-demand profile, HLS byte ranges).")
     var singleFile = false
 
-    @Option(help: "Encrypt HLS segments: aes-128 (whole-segment AES-128-CBC, RFC 8216bis).")
+    @Option(help: "Encrypt: cbcs or cenc (Common Encryption of CMAF samples, HLS and DASH), or aes-128 (whole HLS segments, AES-128-CBC).")
     var encrypt: String?
 
-    @Option(help: "The AES-128 key: 32 hex digits, or a file holding the 16-byte key.")
-    var key: String?
+    @Option(help: ArgumentHelp(
+        "cenc/cbcs: <kid>:<key> (32 hex digits each) for every track, or video=<kid>:<key> / audio=<kid>:<key> per track type (repeatable). aes-128: the key, 32 hex digits or a file holding 16 bytes.",
+        valueName: "[type=]kid:key"))
+    var key: [String] = []
 
-    @Option(help: "Key URI written in EXT-X-KEY (default: the key is published as key.bin in the package).")
+    @Option(help: "Key URI written in EXT-X-KEY (default: the keys are published in the package: key.bin, key_<kid>.bin).")
     var keyURI: String?
 
-    @Option(help: "A fixed IV (32 hex digits) for every segment (default: each segment's media sequence number).")
+    @Option(help: "aes-128: a fixed IV for every segment (32 hex digits). cenc: the first sample's IV (16 or 32 hex digits). cbcs: the constant IV (32 hex digits). Default: derived.")
     var iv: String?
+
+    @Option(help: "cenc/cbcs: seconds at the start left clear (whole segments; still signalled as protected).")
+    var clearLead: Double = 0
+
+    @Flag(help: "cenc/cbcs: also write the common-system pssh box into init segments (it is always in the MPD).")
+    var psshInInit = false
 
     @Option(help: "auto: re-encode only what cannot be copied; always: re-encode audio and video; never: stream copy only.")
     var transcode: String = "auto"
@@ -89,12 +97,19 @@ struct PackageCommand: ParsableCommand {
         guard ["number", "time"].contains(segmentTemplate) else {
             throw ValidationError("--segment-template must be number or time")
         }
-        if let encrypt, encrypt != "aes-128" {
-            throw ValidationError("--encrypt supports aes-128")
+        if let encrypt, !["aes-128", "cenc", "cbcs"].contains(encrypt) {
+            throw ValidationError("--encrypt must be cbcs, cenc or aes-128")
         }
-        if encrypt != nil && key == nil { throw ValidationError("--encrypt aes-128 needs --key") }
-        if encrypt == nil && (key != nil || keyURI != nil || iv != nil) {
-            throw ValidationError("--key, --key-uri and --iv need --encrypt aes-128")
+        if let encrypt, key.isEmpty { throw ValidationError("--encrypt \(encrypt) needs --key") }
+        if encrypt == nil && (!key.isEmpty || keyURI != nil || iv != nil || clearLead != 0 || psshInInit) {
+            throw ValidationError("--key, --key-uri, --iv, --clear-lead and --pssh-in-init need --encrypt")
+        }
+        if encrypt == "aes-128" {
+            if key.count > 1 { throw ValidationError("--encrypt aes-128 takes one --key") }
+            if clearLead != 0 || psshInInit { throw ValidationError("--clear-lead and --pssh-in-init are for --encrypt cenc or cbcs") }
+        }
+        guard clearLead >= 0, clearLead.isFinite, clearLead <= 86_400 else {
+            throw ValidationError("--clear-lead must be between 0 and 86400 seconds")
         }
         guard TranscodePlan.Mode(rawValue: transcode) != nil else {
             throw ValidationError("--transcode must be auto, always or never")
@@ -131,6 +146,45 @@ struct PackageCommand: ParsableCommand {
         return try AES128Key(hex: value)
     }
 
+    /// The Common Encryption options: keys by track type, the IV, the clear lead. Errors name the
+    /// option and what is wrong with it, never a key.
+    func commonEncryption(_ scheme: ProtectionScheme) throws -> CommonEncryption {
+        var common = CommonEncryption(scheme: scheme, keyURI: keyURI)
+        for (index, value) in key.enumerated() {
+            var text = Substring(value)
+            var label: Substring?
+            if let equals = text.firstIndex(of: "=") {
+                label = text[..<equals]
+                text = text[text.index(after: equals)...]
+            }
+            let parsed: ContentKey
+            do { parsed = try ContentKey(parsing: String(text)) } catch {
+                throw PackagerError(.invalidOptions, "--key number \(index + 1): \(error.message)")
+            }
+            switch label {
+            case nil:
+                guard common.defaultKey == nil else { throw PackagerError(.invalidOptions, "--key without a type is given twice") }
+                common.defaultKey = parsed
+            case "video":
+                guard common.videoKey == nil else { throw PackagerError(.invalidOptions, "--key video= is given twice") }
+                common.videoKey = parsed
+            case "audio":
+                guard common.audioKey == nil else { throw PackagerError(.invalidOptions, "--key audio= is given twice") }
+                common.audioKey = parsed
+            default:
+                throw PackagerError(.invalidOptions, "--key number \(index + 1): the track type is video or audio")
+            }
+        }
+        if let iv {
+            guard let bytes = Hex.bytes(iv) else { throw PackagerError(.invalidOptions, "--iv is not hexadecimal digits") }
+            common.iv = bytes
+        }
+        common.clearLead = MediaTime(value: Int64((clearLead * 1000).rounded()), timescale: 1000)
+        common.psshInInit = psshInInit
+        try common.validate()
+        return common
+    }
+
     func run() throws {
         global.bootstrapLogging()
         var options = PackageOptions(inputs: inputs, output: output)
@@ -141,9 +195,15 @@ struct PackageCommand: ParsableCommand {
         options.singleFile = singleFile
         if let streams { options.selection.selectors = try StreamSelection.parseSelectors(streams) }
         for override in overrides { try options.selection.parseOverride(override) }
-        if encrypt != nil, let key {
+        if encrypt == "aes-128", let key = key.first {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
                                                    keyURI: keyURI)
+            if options.formats.contains(.hls) {
+                writeStandardError("kerf: warning: AES-128 CMAF segments do not play in Chromium's native HLS player nor in GStreamer's hlsdemux/hlsdemux2; use --encrypt cbcs, or --formats hls-ts for AES-128\n")
+            }
+        }
+        if let encrypt, let scheme = ProtectionScheme(rawValue: encrypt) {
+            options.commonEncryption = try commonEncryption(scheme)
         }
         var settings = TranscodeOptions(mode: TranscodePlan.Mode(rawValue: transcode)!, encoder: EncoderChoice(rawValue: encoder)!)
         if let ladder { settings.ladder = try Ladder.parse(ladder) }

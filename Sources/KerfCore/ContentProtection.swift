@@ -1,0 +1,67 @@
+/// A Common Encryption scheme (ISO/IEC 23001-7 §10).
+public enum ProtectionScheme: String, Sendable, Hashable, Codable, CaseIterable {
+    /// AES-CTR, whole blocks of each video NAL unit's slice data, whole audio samples.
+    case cenc
+    /// AES-CBC with a 1:9 block pattern for video and a constant IV (FairPlay, Widevine,
+    /// PlayReady from one set of files).
+    case cbcs
+}
+
+/// How a rendition is protected, as its manifests signal it: the scheme, the key ID, where
+/// HLS players get the key, and the DRM systems listed in DASH ContentProtection elements.
+/// Never holds the key itself.
+public struct ContentProtection: Sendable, Hashable, Codable {
+    /// A DRM system a DASH ContentProtection element names.
+    public struct System: Sendable, Hashable, Codable {
+        /// The system ID as a lowercase UUID ("1077efec-c0b2-4d02-ace3-3c1e52e2fb4b").
+        public var id: String
+        /// ContentProtection@value, if the system defines one.
+        public var value: String?
+        /// The system's `pssh` box (written base64 in `cenc:pssh`).
+        public var pssh: [UInt8]?
+
+        public init(id: String, value: String? = nil, pssh: [UInt8]? = nil) {
+            self.id = id
+            self.value = value
+            self.pssh = pssh
+        }
+
+        /// The W3C Common PSSH box system ("common" key system of ISO/IEC 23001-7 §8.1.3).
+        public static let commonID = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
+        /// W3C Clear Key as DASH-IF IOP names it in MPDs.
+        public static let clearKeyID = "e2719d58-a985-b3c9-781a-b030af78d30e"
+    }
+
+    public var scheme: ProtectionScheme
+    /// The 16-byte key ID of the rendition's samples (`tenc` default_KID).
+    public var keyID: [UInt8]
+    /// The key's URI for HLS `EXT-X-KEY`/`EXT-X-SESSION-KEY` with KEYFORMAT "identity":
+    /// relative to the presentation root ("key_<kid>.bin"), or absolute.
+    public var keyURI: String
+    public var systems: [System]
+
+    public init(scheme: ProtectionScheme, keyID: [UInt8], keyURI: String, systems: [System] = []) {
+        self.scheme = scheme
+        self.keyID = keyID
+        self.keyURI = keyURI
+        self.systems = systems
+    }
+
+    /// The key ID as 32 lowercase hex digits.
+    public var keyIDHex: String {
+        keyID.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+        }.joined()
+    }
+
+    /// The key ID as a UUID (8-4-4-4-12), the form of `cenc:default_KID`.
+    public var keyIDUUID: String {
+        var text = ""
+        for (index, digit) in keyIDHex.enumerated() {
+            if [8, 12, 16, 20].contains(index) { text.append("-") }
+            text.append(digit)
+        }
+        return text
+    }
+}

@@ -1,0 +1,132 @@
+import KerfCore
+import KerfCrypto
+
+/// Common Encryption of CMAF segments (ISO/IEC 23001-7, `cenc` or `cbcs`) with raw keys: what
+/// `kerf package --encrypt cenc|cbcs --key …` asks for. Keys stay in memory; nothing here
+/// prints them (`ContentKey` and `AES128Key` describe themselves without their bytes).
+public struct CommonEncryption: Sendable {
+    public var scheme: ProtectionScheme
+    /// The key of every track without a key of its own kind.
+    public var defaultKey: ContentKey?
+    /// Keys by track kind (`--key video=…`, `--key audio=…`).
+    public var videoKey: ContentKey?
+    public var audioKey: ContentKey?
+    /// `cenc`: the first sample's IV of every track (8 or 16 bytes; later samples count up
+    /// from it). `cbcs`: the constant IV of every track (16 bytes). Nil: derived per track
+    /// from its key and rendition name (see `TrackEncryptor`).
+    public var iv: [UInt8]?
+    /// Segments starting before this time stay clear (still signalled as protected).
+    public var clearLead: MediaTime
+    /// Write the common-system `pssh` into init segments too (DASH-IF IOP prefers the MPD).
+    public var psshInInit: Bool
+    /// Key URI written in HLS EXT-X-KEY instead of the key files published in the package.
+    public var keyURI: String?
+
+    public init(scheme: ProtectionScheme, defaultKey: ContentKey? = nil, videoKey: ContentKey? = nil, audioKey: ContentKey? = nil,
+                iv: [UInt8]? = nil, clearLead: MediaTime = .zero(timescale: 1), psshInInit: Bool = false, keyURI: String? = nil) {
+        self.scheme = scheme
+        self.defaultKey = defaultKey
+        self.videoKey = videoKey
+        self.audioKey = audioKey
+        self.iv = iv
+        self.clearLead = clearLead
+        self.psshInInit = psshInInit
+        self.keyURI = keyURI
+    }
+
+    /// The key of a track of `kind`, nil when it has none (it is then refused).
+    public func key(for kind: Segmenter.Kind) -> ContentKey? {
+        switch kind {
+        case .video: return videoKey ?? defaultKey
+        case .audio: return audioKey ?? defaultKey
+        case .text: return nil
+        }
+    }
+
+    /// Every distinct key in use, in a stable order (default, video, audio).
+    public var keys: [ContentKey] {
+        var result: [ContentKey] = []
+        for key in [defaultKey, videoKey, audioKey].compactMap({ $0 }) where !result.contains(where: { $0.keyID == key.keyID }) {
+            result.append(key)
+        }
+        return result
+    }
+
+    /// Checks the IV against the scheme.
+    /// - Throws: `.invalidOptions` naming the rule broken.
+    public func validate() throws(PackagerError) {
+        guard defaultKey != nil || videoKey != nil || audioKey != nil else {
+            throw PackagerError(.invalidOptions, "--encrypt \(scheme.rawValue) needs --key <kid>:<key>")
+        }
+        if let iv {
+            switch scheme {
+            case .cenc where iv.count != 8 && iv.count != 16:
+                throw PackagerError(.invalidOptions, "--iv for cenc is 8 or 16 bytes (16 or 32 hex digits), got \(iv.count) bytes")
+            case .cbcs where iv.count != 16:
+                throw PackagerError(.invalidOptions, "--iv for cbcs is a 16-byte constant IV (32 hex digits), got \(iv.count) bytes")
+            default: break
+            }
+        }
+        let ids = [defaultKey, videoKey, audioKey].compactMap { $0 }
+        for a in ids { for b in ids where a.keyID == b.keyID && a.key != b.key {
+            throw PackagerError(.invalidOptions, "one key ID is given two different keys", reason: "key ID \(a.keyIDHex)")
+        } }
+    }
+
+    /// The file a key is published as in the package (the HLS key URI when none is given).
+    static func keyFile(_ key: ContentKey) -> String { "key_\(key.keyIDHex).bin" }
+
+    /// The signalling of a rendition protected with `key`.
+    func protection(for key: ContentKey) -> ContentProtection {
+        let ids = keys.map(\.keyID)
+        return ContentProtection(scheme: scheme, keyID: key.keyID, keyURI: keyURI ?? Self.keyFile(key), systems: [
+            .init(id: ContentProtection.System.commonID, pssh: ProtectionSystemHeader.box(systemID: ContentProtection.System.commonID, keyIDs: ids)),
+            .init(id: ContentProtection.System.clearKeyID, value: "ClearKey1.0",
+                  pssh: ProtectionSystemHeader.box(systemID: ContentProtection.System.clearKeyID, keyIDs: ids)),
+        ])
+    }
+}
+
+/// `pssh` boxes (ISO/IEC 23001-7 §8.1): version 1, listing key IDs, no data — the form of the
+/// common system and of W3C Clear Key.
+enum ProtectionSystemHeader {
+    static func box(systemID: String, keyIDs: [[UInt8]]) -> [UInt8] {
+        var w = BoxWriter()
+        w.fullBox("pssh", version: 1, flags: 0) { b in
+            b.bytes += uuidBytes(systemID)
+            b.u32(UInt32(keyIDs.count))
+            for id in keyIDs { b.bytes += id }
+            b.u32(0)  // DataSize
+        }
+        return w.bytes
+    }
+
+    static func uuidBytes(_ uuid: String) -> [UInt8] {
+        Hex.bytes(uuid.filter { $0 != "-" }) ?? []
+    }
+}
+
+/// Which segments stay clear at the start: those starting before `duration`, by the
+/// presentation's boundaries (the reference track's cuts), so every rendition keeps the same
+/// segments clear. The packaging job records boundaries as the segmenter makes them.
+final class ClearLead {
+    let duration: MediaTime
+    /// Start of segment k+1 (0-based k) on the presentation timeline.
+    private(set) var boundaries: [MediaTime] = []
+
+    init(duration: MediaTime) { self.duration = duration }
+
+    /// Takes the segmenter's boundaries so far (only the new ones are copied).
+    func record(_ all: [MediaTime]) {
+        guard all.count > boundaries.count, boundaries.last.map({ $0 < duration }) ?? true else { return }
+        boundaries += all[boundaries.count...]
+    }
+
+    /// Whether segment `index` (0-based) stays clear; a segment whose start is not known yet is not.
+    func isClear(segment index: Int) -> Bool {
+        guard duration.value > 0 else { return false }
+        if index == 0 { return true }
+        guard index - 1 < boundaries.count else { return false }
+        return boundaries[index - 1] < duration
+    }
+}
