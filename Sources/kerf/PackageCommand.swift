@@ -198,7 +198,7 @@ struct PackageCommand: ParsableCommand {
         if encrypt == "aes-128", let key = key.first {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
                                                    keyURI: keyURI)
-            if options.formats.contains(.hls) {
+            if options.formats.contains(.hls) && !options.formats.contains(.dash) {
                 writeStandardError("kerf: warning: AES-128 CMAF segments do not play in Chromium's native HLS player nor in GStreamer's hlsdemux/hlsdemux2; use --encrypt cbcs, or --formats hls-ts for AES-128\n")
             }
         }

@@ -13,7 +13,8 @@ import Testing
         let out = dir.appendingPathComponent("out")
         let result = try Command.run(Fixtures.kerf, ["package"] + inputs + ["-o", out.path] + extra)
         #expect(result.status == 0, "kerf package failed: \(result.stderr)")
-        #expect(result.stderr.isEmpty)
+        // AES-128 on CMAF says once which players cannot play it; nothing else is printed.
+        #expect(result.stderr.split(separator: "\n").filter { !$0.hasPrefix("kerf: warning: AES-128 CMAF segments") }.isEmpty)
         return out
     }
 
