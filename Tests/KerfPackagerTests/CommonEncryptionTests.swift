@@ -6,113 +6,6 @@ import KerfTestTags
 import Testing
 @testable import KerfPackager
 
-// MARK: - Reading boxes and bits back
-
-private func u16(_ b: [UInt8], _ at: Int) -> Int { Int(b[at]) << 8 | Int(b[at + 1]) }
-private func u32(_ b: [UInt8], _ at: Int) -> Int { u16(b, at) << 16 | u16(b, at + 2) }
-
-private struct Box {
-    var type: String
-    var offset: Int
-    var size: Int
-}
-
-private func boxes(_ bytes: [UInt8], in range: Range<Int>) -> [Box] {
-    Boxes.topLevel(Array(bytes[range])).map { Box(type: $0.type, offset: range.lowerBound + $0.offset, size: $0.size) }
-}
-
-private func children(_ bytes: [UInt8], of box: Box, skipping header: Int = 8) -> [Box] {
-    boxes(bytes, in: box.offset + header..<box.offset + box.size)
-}
-
-private func child(_ bytes: [UInt8], of box: Box, _ type: String) throws -> Box {
-    try #require(children(bytes, of: box).first { $0.type == type })
-}
-
-/// A bit reader written for these tests: the RBSP of a NAL unit after its header (00 00 03
-/// loses its 03), counting the stored bytes it took.
-private struct HandBits {
-    var bytes: [UInt8]
-    var stored = 0
-    var bit = 0
-    var zeros = 0
-    var current: UInt8 = 0
-
-    init(_ nal: ArraySlice<UInt8>) { bytes = Array(nal) }
-
-    mutating func u(_ n: Int) -> Int {
-        var v = 0
-        for _ in 0..<n {
-            if bit == 0 {
-                if zeros >= 2 && bytes[stored] == 3 { stored += 1; zeros = 0 }
-                current = bytes[stored]
-                zeros = current == 0 ? zeros + 1 : 0
-                stored += 1
-                bit = 8
-            }
-            bit -= 1
-            v = v << 1 | Int((current >> UInt8(bit)) & 1)
-        }
-        return v
-    }
-
-    mutating func ue() -> Int {
-        var zeros = 0
-        while u(1) == 0 { zeros += 1 }
-        return (1 << zeros) - 1 + u(zeros)
-    }
-
-    mutating func se() -> Int {
-        let k = ue()
-        return k % 2 == 1 ? (k + 1) / 2 : -(k / 2)
-    }
-}
-
-/// The length-prefixed NAL units of a sample: (offset of the NAL unit, its length).
-private func nalUnits(_ sample: [UInt8]) -> [(offset: Int, length: Int)] {
-    var units: [(Int, Int)] = []
-    var at = 0
-    while at + 4 <= sample.count {
-        let length = u32(sample, at)
-        units.append((at + 4, length))
-        at += 4 + length
-    }
-    return units
-}
-
-/// The first `count` video samples of a fixture and its codec setup.
-private func videoSamples(_ fixture: String, count: Int) throws -> (samples: [[UInt8]], extradata: [UInt8]) {
-    let input = try MediaInput(url: Fixtures.path(fixture))
-    let video = try #require(input.tracks.first { $0.mediaType == .video })
-    var samples: [[UInt8]] = []
-    let packet = Packet()
-    while samples.count < count, try input.read(into: packet) == .packet {
-        if packet.streamIndex == video.index { samples.append(packet.bytes) }
-    }
-    return (samples, input.codecParameters(track: video.index).extradata)
-}
-
-/// The map the rules give, from slice header sizes found by hand: NAL units merged into
-/// entries, each ending with the protected part of a slice.
-private func expectedMap(_ sample: [UInt8], headerSize: ([UInt8], Int, Int) -> Int?, cenc: Bool) -> [Subsample] {
-    var entries: [Subsample] = []
-    var clear = 0
-    for (offset, length) in nalUnits(sample) {
-        guard let header = headerSize(sample, offset, length) else {
-            clear += 4 + length
-            continue
-        }
-        var protected = length - header
-        if cenc { protected -= protected % 16 }
-        entries.append(Subsample(clear: clear + 4 + length - protected, protected: protected))
-        clear = 0
-    }
-    if clear > 0 { entries.append(Subsample(clear: clear, protected: 0)) }
-    return entries
-}
-
-// MARK: - Subsample maps
-
 @Suite(.tags(.unit)) struct SubsampleMapTests {
     /// Slice header of the H.264 fixture (x264, High): its SPS has log2_max_frame_num 4,
     /// pic_order_cnt_type 0 with a 6-bit lsb, frame_mbs_only; its PPS CABAC, weighted P
@@ -301,7 +194,7 @@ private func expectedMap(_ sample: [UInt8], headerSize: ([UInt8], Int, Int) -> I
         let saio = try child(bytes, of: traf, "saio")
         #expect(saio.size == 20)
         #expect(u32(bytes, saio.offset + 12) == 1)                // entry_count
-        let offset = u32(bytes, saio.offset + 16)
+        let offset = Int(u32(bytes, saio.offset + 16))
         let senc = try child(bytes, of: traf, "senc")
         #expect(moof.offset + offset == senc.offset + 16, "saio must point past senc's header and sample_count")
         #expect(u32(bytes, senc.offset + 8) == 0x2)               // subsample flag
@@ -315,7 +208,7 @@ private func expectedMap(_ sample: [UInt8], headerSize: ([UInt8], Int, Int) -> I
 
         // trun's data offset still lands on the payload (mdat header after the moof).
         let trun = try child(bytes, of: traf, "trun")
-        #expect(u32(bytes, trun.offset + 16) == moofSize + 8)
+        #expect(Int(u32(bytes, trun.offset + 16)) == moofSize + 8)
     }
 
     @Test func constantIVAudioHasEmptyEntriesAndUniformIVsADefaultSize() throws {
@@ -333,7 +226,7 @@ private func expectedMap(_ sample: [UInt8], headerSize: ([UInt8], Int, Int) -> I
             #expect(u32(bytes, senc.offset + 8) == 0)
             #expect(senc.size == 16 + 2 * size)
             let saio = try child(bytes, of: traf, "saio")
-            #expect(u32(bytes, saio.offset + 16) == senc.offset + 16)  // the moof starts at 0 here
+            #expect(Int(u32(bytes, saio.offset + 16)) == senc.offset + 16)  // the moof starts at 0 here
         }
     }
 
