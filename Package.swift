@@ -127,7 +127,7 @@ let package = Package(
         .target(name: "KerfTestTags", path: "Tests/KerfTestTags"),
 
         .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
-        .testTarget(name: "KerfSystemTests", dependencies: ["KerfSystem", "KerfTestTags"]),
+        .testTarget(name: "KerfSystemTests", dependencies: ["KerfSystem", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfSystem", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport", "KerfTestTags"]),

@@ -16,7 +16,7 @@ import KerfSystem
             index % 5 == 0 ? [] : (0..<(index % 300)).map { UInt8(truncatingIfNeeded: index &* 31 &+ $0) }
         }
         try [UInt8]([1, 2, 3]).withUnsafeBytes { try sink.write($0) }
-        try withPointers(chunks) { try sink.write(gathering: $0) }
+        try Buffers.with(chunks) { try sink.write(gathering: $0) }
         try sink.write(gathering: [])
         let expected: [UInt8] = [1, 2, 3] + chunks.flatMap { $0 }
         #expect(sink.position == Int64(expected.count))
@@ -30,7 +30,7 @@ import KerfSystem
         let chunks: [[UInt8]] = [[1, 2, 3, 4, 5], [6], [7, 8, 9, 10, 11, 12, 13], [14, 15]]
         var received: [UInt8] = []
         var answers = [1, 7, -1, 3, 100]
-        let written = try withPointers(chunks) { buffers in
+        let written = try Buffers.with(chunks) { buffers in
             try FileByteSink.writeAll(buffers, file: "test") { pointer, count in
                 let answer = answers.removeFirst()
                 guard answer > 0 else { errno = EINTR; return -1 }
@@ -48,12 +48,12 @@ import KerfSystem
         #expect(received == chunks.flatMap { $0 })
         #expect(answers == [])
         let stuck = #expect(throws: MediaError.self) {
-            try withPointers([[1, 2, 3, 4]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in 0 } }
+            try Buffers.with([[1, 2, 3, 4]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in 0 } }
         }
         #expect(stuck?.code == .io)
         #expect(stuck?.file == "test")
         let full = #expect(throws: MediaError.self) {
-            try withPointers([[1]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in errno = ENOSPC; return -1 } }
+            try Buffers.with([[1]]) { try FileByteSink.writeAll($0, file: "test") { _, _ in errno = ENOSPC; return -1 } }
         }
         #expect(full?.oneLine == "test: cannot write file: writev: No space left on device")
     }
@@ -71,18 +71,5 @@ import KerfSystem
         let together = Packet.withUnsafeBytes(of: packets) { $0.map { Array($0) } }
         #expect(together == packets.map(\.bytes))
         #expect(Packet.withUnsafeBytes(of: []) { $0.count } == 0)
-    }
-
-    /// The chunks laid end to end in one allocation, handed over as one buffer per chunk.
-    private func withPointers<Result>(_ chunks: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> Result) throws -> Result {
-        let storage = chunks.flatMap { $0 }
-        return try storage.withUnsafeBytes { all in
-            var offset = 0
-            let buffers = chunks.map { chunk -> UnsafeRawBufferPointer in
-                defer { offset += chunk.count }
-                return UnsafeRawBufferPointer(rebasing: all[offset..<(offset + chunk.count)])
-            }
-            return try body(buffers)
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import KerfTestTags
+import KerfTestSupport
 import Testing
 @testable import KerfSystem
 
@@ -110,7 +111,7 @@ import Testing
         var received: [UInt8] = []
         var answers = [1, -1, 6, 4000, 3, 100_000]
         var largest: Int32 = 0
-        let result = try withBuffers(chunks) { buffers in
+        let result = try Buffers.with(chunks) { buffers in
             try BlockingIO.writeAll(gathering: buffers, call: "writev", path: "f") { vectors, count in
                 largest = max(largest, count)
                 let answer = answers.removeFirst()
@@ -134,11 +135,11 @@ import Testing
     @Test func gatheringWritesStallWouldBlockAndFail() throws {
         let chunks: [[UInt8]] = [[1, 2, 3], [4, 5]]
         let stalled = #expect(throws: SystemError.self) {
-            try withBuffers(chunks) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: nil) { _, _ in 0 } }
+            try Buffers.with(chunks) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: nil) { _, _ in 0 } }
         }
         #expect(stalled?.code == SystemError.noProgressCode)
         var answers = [4, -1]
-        let blocked = try withBuffers(chunks) { buffers in
+        let blocked = try Buffers.with(chunks) { buffers in
             try BlockingIO.writeAll(gathering: buffers, call: "writev", path: nil) { _, _ in
                 let answer = answers.removeFirst()
                 if answer < 0 { errno = EAGAIN }
@@ -147,22 +148,9 @@ import Testing
         }
         #expect(blocked == .wouldBlock(4))
         let failed = #expect(throws: SystemError.self) {
-            try withBuffers(chunks) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: "p") { _, _ in errno = EBADF; return -1 } }
+            try Buffers.with(chunks) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: "p") { _, _ in errno = EBADF; return -1 } }
         }
         #expect(failed?.code == "EBADF")
-        #expect(try withBuffers([[], []]) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: nil) { _, _ in -1 } } == .processed(0))
-    }
-
-    /// The chunks laid end to end in one allocation, handed over as one buffer per chunk.
-    private func withBuffers<Result>(_ chunks: [[UInt8]], _ body: ([UnsafeRawBufferPointer]) throws -> Result) throws -> Result {
-        let storage = chunks.flatMap { $0 }
-        return try storage.withUnsafeBytes { all in
-            var offset = 0
-            let buffers = chunks.map { chunk -> UnsafeRawBufferPointer in
-                defer { offset += chunk.count }
-                return UnsafeRawBufferPointer(rebasing: all[offset..<(offset + chunk.count)])
-            }
-            return try body(buffers)
-        }
+        #expect(try Buffers.with([[], []]) { try BlockingIO.writeAll(gathering: $0, call: "writev", path: nil) { _, _ in -1 } } == .processed(0))
     }
 }
