@@ -124,17 +124,22 @@ let package = Package(
         .executableTarget(name: "kerf-leakcheck", dependencies: ["KerfTestSupport", "KerfMedia"], path: "Tests/LeakCheck"),
 
         // The test layers (unit, integration, realtime) as Swift Testing tags.
+        // Every suite carries exactly one; `Tests/Scripts/test_layers.py` turns them into
+        // `swift test --filter` expressions (`make test-unit`).
         .target(name: "KerfTestTags", path: "Tests/KerfTestTags"),
 
-        .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
-        .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfTestSupport"]),
-        .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport"]),
-        .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
-        .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
-        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
-        .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
+        .testTarget(name: "KerfCoreTests", dependencies: ["KerfTestTags", "KerfCore"]),
+        .testTarget(name: "KerfMediaTests", dependencies: ["KerfTestTags", "KerfMedia", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfXMLTests", dependencies: ["KerfTestTags", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfCryptoTests", dependencies: ["KerfTestTags", "KerfCrypto", "KerfTestSupport"]),
+        .testTarget(name: "KerfManifestTests", dependencies: ["KerfTestTags", "KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfPackagerTests", dependencies: ["KerfTestTags", "KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTestTags", "KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfTestTags", "KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfRTMPTests", dependencies: ["KerfTestTags", "KerfRTMP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "KerfLiveTests", dependencies: ["KerfTestTags", "KerfLive", "KerfPackager", "KerfCore",
+                                                         .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "KerfOriginTests", dependencies: ["KerfTestTags", "KerfOrigin", "KerfLive", "KerfRTMP", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

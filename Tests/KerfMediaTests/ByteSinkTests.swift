@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import KerfTestSupport
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct ByteSinkTests {
+@Suite(.tags(.unit)) struct ByteSinkTests {
     /// A gathering write puts every buffer in order, skips empty ones, and spans more buffers
     /// than one `writev` call takes.
     @Test func gatheringWriteKeepsOrderAcrossManyBuffers() throws {
