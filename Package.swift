@@ -141,6 +141,7 @@ let package = Package(
                                                          .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfTestTags", "KerfOrigin", "KerfLive", "KerfRTMP", "KerfValidate", "KerfTranscode", "KerfXML", "KerfTestSupport",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                           .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                                            .product(name: "HTTPTypes", package: "swift-http-types")]),

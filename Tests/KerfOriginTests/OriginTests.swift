@@ -97,7 +97,6 @@ import Testing
         await origin.stop()
     }
 
-    /// At least 20 ways of climbing out of the root: none returns the file outside it.
     /// A plain GET answered on raw bytes (the fast path) and one the router answers (a
     /// conditional that does not match) carry the same headers but Date, and the same body.
     @Test func rawFastPathAnswersLikeTheRouter() async throws {
@@ -115,29 +114,6 @@ import Testing
             let head = try await curl(["-I", origin.base + file])
             #expect(head.status == 200 && head.headers["content-length"] == String(fast.body.count))
         }
-    }
-
-    @Test func pathTraversalNeverLeavesTheRoot() async throws {
-        let (root, origin) = try await OriginRoot.serve()
-        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
-        let attempts = [
-            "/vod/../secret.txt", "/vod/demo/../../secret.txt", "/vod/%2e%2e/secret.txt", "/vod/%2E%2E/secret.txt",
-            "/vod/demo/%2e%2e/%2e%2e/secret.txt", "/vod/.%2e/secret.txt", "/vod/%2e./secret.txt", "/vod/..%2fsecret.txt",
-            "/vod/..%2Fsecret.txt", "/vod/demo%2f..%2f..%2fsecret.txt", "/vod/..%5csecret.txt", "/vod/..\\secret.txt",
-            "/vod/%252e%252e/secret.txt", "/vod/demo/escape.txt", "/vod/up/secret.txt", "/vod//../secret.txt",
-            "/vod/./../secret.txt", "/vod/demo/..%00/secret.txt", "/vod/secret.txt%00.m3u8", "/vod/%c0%ae%c0%ae/secret.txt",
-            "/vod/" + root.deletingLastPathComponent().path + "/secret.txt", "/vod/%2f" + root.deletingLastPathComponent().path.dropFirst() + "/secret.txt",
-            "/vod/demo/.%2e/.%2e/secret.txt", "/vod/%2e%2e%2f%2e%2e%2fsecret.txt", "/../secret.txt", "/vod/demo/video_360p/../../../secret.txt",
-        ]
-        #expect(attempts.count >= 20)
-        for attempt in attempts {
-            let response = try await curl([origin.base + attempt])
-            #expect(response.body != Data("secret".utf8), "\(attempt) leaked the file outside the root")
-            #expect([400, 404].contains(response.status), "\(attempt) answered \(response.status)")
-        }
-        // Sanity: the same client does fetch files inside.
-        #expect(try await curl([origin.base + "/vod/demo/master.m3u8"]).status == 200)
-        await origin.stop()
     }
 
     /// Players' view: ffprobe reads the served HLS and DASH, and Kerf's validator finds nothing
