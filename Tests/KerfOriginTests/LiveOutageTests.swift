@@ -1,22 +1,15 @@
 import Foundation
-import KerfCore
-import KerfPackager
-import NIOCore
 import KerfTestSupport
-import KerfValidate
-import Testing
 import KerfTestTags
+import Testing
 @testable import KerfOrigin
-@testable import KerfLive
-@testable import KerfRTMP
-import KerfTranscode
 
 /// Outages and restarts of live channels.
 extension LiveTests {
     /// The feed stops for 10 s and comes back: the playlists carry a discontinuity, the MPD a
     /// second Period, and players that were watching (HLS and DASH) go on through the gap.
     @Test func feedOutageStartsANewEpoch() async throws {
-        let port = Live.port()
+        let port = try Live.port()
         let origin = try await Live.origin(input: Live.listening(port), window: 60)
         defer { Task { await origin.stop() } }
         var feed = try await Live.feed(to: port)
@@ -81,7 +74,7 @@ extension LiveTests {
         try (journal + "{\"segment\":{\"fol").write(toFile: archive + "/journal.jsonl", atomically: true, encoding: .utf8)
 
         // The restarted origin's input never connects: what it serves comes from the archive.
-        configuration.channels["news"]?.input = "udp://127.0.0.1:\(Live.port())"
+        configuration.channels["news"]?.input = "udp://127.0.0.1:\(try Live.port())"
         origin = try await RunningOrigin(configuration)
         let restored = try await curl([origin.base + "/live/news/video_360p/playlist.m3u8"])
         #expect(restored.status == 200)

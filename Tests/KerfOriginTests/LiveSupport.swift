@@ -1,15 +1,7 @@
 import Foundation
-import KerfCore
-import KerfPackager
-import NIOCore
 import KerfTestSupport
-import KerfValidate
-import Testing
-import KerfTestTags
-@testable import KerfOrigin
-@testable import KerfLive
-@testable import KerfRTMP
 import KerfTranscode
+@testable import KerfOrigin
 
 /// Live channel test helpers: the feed, origins, players, the schema oracle.
 enum Live {
@@ -19,7 +11,8 @@ enum Live {
                        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
                        "-c:a", "aac", "-b:a", "64k"]
 
-    static func port() -> Int { Int.random(in: 20_000..<45_000) }
+    /// A loopback port free now (chosen by the kernel, not at random).
+    static func port() throws -> Int { try freePort() }
 
     /// The feed as MPEG-TS over TCP to an origin whose input is `tcp://127.0.0.1:<port>?listen=1`
     /// (lossless, unlike UDP on a loaded machine); runs until stopped.

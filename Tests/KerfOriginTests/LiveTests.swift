@@ -1,16 +1,9 @@
 import Foundation
-import KerfCore
-import KerfPackager
-import NIOCore
 import KerfTestSupport
+import KerfTestTags
 import KerfValidate
 import Testing
-import KerfTestTags
 @testable import KerfOrigin
-@testable import KerfLive
-@testable import KerfRTMP
-import KerfTranscode
-
 
 /// Live channels end to end: ffmpeg encodes a test pattern in real time and sends it to the
 /// origin (MPEG-TS over TCP, or an SRT/RTMP server Kerf pulls from); ffmpeg plays what the origin
@@ -46,7 +39,7 @@ import KerfTranscode
     /// A pushed MPEG-TS feed plays (exact frame counts: the feed is TCP, nothing is lost),
     /// validates and caches.
     @Test func pushedChannelPlaysValidatesAndCaches() async throws {
-        let port = Live.port()
+        let port = try Live.port()
         let origin = try await Live.origin(input: Live.listening(port), formats: [.hls, .dash, .hlsTS])
         defer { Task { await origin.stop() } }
         let feed = try await Live.feed(to: port)
@@ -145,7 +138,7 @@ import KerfTranscode
 
     /// A Kerf channel pulling from an SRT listener and from an RTMP server (ffmpeg in both roles).
     @Test(arguments: ["srt", "rtmp"]) func pulledChannelPlays(scheme: String) async throws {
-        let port = Live.port()
+        let port = try Live.port()
         let (serve, pull): ([String], String) = scheme == "srt"
             ? (["-f", "mpegts", "srt://127.0.0.1:\(port)?mode=listener"], "srt://127.0.0.1:\(port)?mode=caller")
             : (["-f", "flv", "-listen", "1", "rtmp://127.0.0.1:\(port)/live/feed"], "rtmp://127.0.0.1:\(port)/live/feed")

@@ -15,7 +15,7 @@ extension LiveTests {
     /// in progress is sent in chunks, the MPD says so and validates. ffmpeg plays it and the
     /// validator finds no errors in either.
     @Test func lowLatencyPlaylistsBlockAndSkip() async throws {
-        let port = Live.port()
+        let port = try Live.port()
         var configuration = OriginConfiguration()
         configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
         configuration.channels["news"] = .init(input: Live.listening(port), segmentDuration: 1, window: 20)

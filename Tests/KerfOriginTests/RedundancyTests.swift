@@ -1,15 +1,8 @@
 import Foundation
-import KerfCore
-import KerfPackager
-import NIOCore
 import KerfTestSupport
-import KerfValidate
-import Testing
 import KerfTestTags
+import Testing
 @testable import KerfOrigin
-@testable import KerfLive
-@testable import KerfRTMP
-import KerfTranscode
 
 extension LiveTests {
     /// Redundancy: two origins with the same `epoch:` fed the same stream (relayed to both over
@@ -17,7 +10,7 @@ extension LiveTests {
     /// joining 2.5 s later, publish the same segment URIs, media sequence and init segment
     /// names, and byte-identical segments under the same names.
     @Test func redundantOriginsPublishAlike() async throws {
-        let (portA, portB) = (Live.port(), Live.port() + 1)
+        let (portA, portB) = (try Live.port(), try Live.port())
         func configuration(_ port: Int) throws -> OriginConfiguration {
             var configuration = OriginConfiguration()
             configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path

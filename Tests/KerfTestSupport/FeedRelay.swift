@@ -86,3 +86,23 @@ public final class FeedRelay: @unchecked Sendable {
         }
     }
 }
+
+/// A loopback TCP port free at the time of the call, chosen by the kernel: for listeners a test
+/// must name in advance (an origin's `tcp://…?listen=1` input, ffmpeg serving SRT or RTMP).
+/// Random ports collide with whatever else runs on a shared machine.
+public func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { Glibc.close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw CommandError(message: "no free loopback port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
