@@ -3,6 +3,7 @@
 #               serve the package and a looping live channel on 127.0.0.1:8080 (DEMO_SECONDS=n
 #               stops the server after n seconds)
 #   make test   install what is missing, build, run every test (Swift tests + valgrind leak check)
+#   make test-unit  build and run the unit layer only (no processes, sockets or sleeps; < 1 min)
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -15,7 +16,11 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps shaka build release test leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka build release test test-unit leakcheck demo fixtures clean
+
+# The test layers (Swift Testing tags .unit, .integration, .realtime, one per suite) as
+# `swift test --filter` expressions read from the sources; fails when a suite has no layer.
+LAYERS := python3 Tests/Scripts/test_layers.py
 
 all: build
 
@@ -46,10 +51,19 @@ build: deps
 release: deps
 	swift build -c release --product kerf
 
+# Unit and integration tests in parallel, then the real-time layer one test at a time (each runs
+# real-time encoders and players), then the leak check.
 test: test-deps
 	swift build --build-tests
-	swift test --skip-build
+	$(LAYERS) check
+	swift test --skip-build --filter "$$($(LAYERS) filter unit integration)"
+	swift test --skip-build --no-parallel --filter "$$($(LAYERS) filter realtime)"
 	$(MAKE) --no-print-directory leakcheck
+
+test-unit: deps
+	swift build --build-tests
+	$(LAYERS) check
+	swift test --skip-build --filter "$$($(LAYERS) filter unit)"
 
 # Decode + re-encode the 10 s fixture under valgrind's memcheck; fails on any definitely-lost block.
 leakcheck: deps

@@ -124,20 +124,24 @@ let package = Package(
         .executableTarget(name: "kerf-leakcheck", dependencies: ["KerfTestSupport", "KerfMedia"], path: "Tests/LeakCheck"),
 
         // The test layers (unit, integration, realtime) as Swift Testing tags.
+        // Every suite carries exactly one; `Tests/Scripts/test_layers.py` turns them into
+        // `swift test --filter` expressions (`make test-unit`).
         .target(name: "KerfTestTags", path: "Tests/KerfTestTags"),
 
-        .testTarget(name: "KerfCoreTests", dependencies: ["KerfCore"]),
+        .testTarget(name: "KerfCoreTests", dependencies: ["KerfTestTags", "KerfCore"]),
         .testTarget(name: "KerfSystemTests", dependencies: ["KerfSystem", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfMediaTests", dependencies: ["KerfMedia", "KerfCore", "KerfSystem", "KerfTestSupport", "KerfTestTags"]),
-        .testTarget(name: "KerfXMLTests", dependencies: ["KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfXMLTests", dependencies: ["KerfTestTags", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfCryptoTests", dependencies: ["KerfCrypto", "KerfTestSupport", "KerfTestTags"]),
-        .testTarget(name: "KerfManifestTests", dependencies: ["KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
+        .testTarget(name: "KerfManifestTests", dependencies: ["KerfTestTags", "KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfCrypto", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport", "KerfTestTags"]),
-        .testTarget(name: "KerfValidateTests", dependencies: ["KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfTestTags", "KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfRTMPTests", dependencies: ["KerfTestTags", "KerfRTMP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfValidate", "KerfTranscode", "KerfXML",
                                                            "KerfSystem", "KerfTestSupport", "KerfTestTags",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                           .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                                            .product(name: "HTTPTypes", package: "swift-http-types")]),

@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfCore
+import KerfTestTags
 
-@Suite struct MediaTimeTests {
+@Suite(.tags(.unit)) struct MediaTimeTests {
     @Test func rescalesWithEachRounding() {
         let t = MediaTime(value: 1001, timescale: 30000)  // one NTSC frame
         #expect(t.rescaled(to: 90000).value == 3003)

@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfCore
+import KerfTestTags
 
-@Suite struct StreamCopyVerdictTests {
+@Suite(.tags(.unit)) struct StreamCopyVerdictTests {
     func video(_ codec: String = "h264", index: Int = 0) -> TrackInfo {
         var t = TrackInfo(index: index, mediaType: .video, codec: codec, timeBase: Rational(1, 12800))
         t.frameRate = Rational(25, 1)

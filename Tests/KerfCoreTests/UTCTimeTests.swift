@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfCore
+import KerfTestTags
 
-@Suite struct UTCTimeTests {
+@Suite(.tags(.unit)) struct UTCTimeTests {
     @Test func calendarRoundTrips() {
         #expect(UTCTime.httpDate(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
         #expect(UTCTime.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)

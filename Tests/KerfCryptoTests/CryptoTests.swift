@@ -1,5 +1,6 @@
 import Testing
 @testable import KerfCrypto
+import KerfTestTags
 
 private func bytes(hex: String) -> [UInt8] {
     var result: [UInt8] = []
@@ -12,7 +13,7 @@ private func bytes(hex: String) -> [UInt8] {
     return result
 }
 
-@Suite struct AES128KeyTests {
+@Suite(.tags(.unit)) struct AES128KeyTests {
     @Test func parsesHexWithAndWithoutPrefix() throws {
         let expected: [UInt8] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                  0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f]
@@ -74,7 +75,7 @@ private func bytes(hex: String) -> [UInt8] {
     }
 }
 
-@Suite struct SegmentCipherKnownAnswerTests {
+@Suite(.tags(.unit)) struct SegmentCipherKnownAnswerTests {
     // Expected ciphertexts computed once with:
     //   printf 'Kerf HLS segment' | openssl enc -aes-128-cbc \
     //     -K 000102030405060708090a0b0c0d0e0f -iv 00000000000000000000000000000005 | xxd -p

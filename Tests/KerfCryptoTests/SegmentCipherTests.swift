@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfCrypto
+import KerfTestTags
 
-@Suite struct SegmentCipherTests {
+@Suite(.tags(.unit)) struct SegmentCipherTests {
     let key = try! AES128Key(hex: "000102030405060708090a0b0c0d0e0f")
 
     /// Expected bytes from `printf 'Kerf segment!' | openssl enc -aes-128-cbc -K 0001…0e0f -iv 0…01`.

@@ -3,8 +3,9 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfManifest
+import KerfTestTags
 
-@Suite struct HLSDocumentTests {
+@Suite(.tags(.unit)) struct HLSDocumentTests {
     static let media = """
         #EXTM3U
         #EXT-X-VERSION:6
@@ -61,24 +62,6 @@ import Testing
         #expect(playlist.variants.first?.codecs == ["avc1.64001e", "mp4a.40.2"])
         #expect(playlist.variants.first?.resolution?.width == 640)
         #expect(HLSWriter.write(playlist) == Self.multivariant)
-    }
-
-    /// A playlist written by ffmpeg, the oracle, parses without issues and round-trips.
-    @Test func ffmpegPlaylistsRoundTrip() throws {
-        let dir = try Fixtures.temporaryDirectory("kerf-hls")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let playlist = dir.appendingPathComponent("out.m3u8").path
-        let made = try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
-                                              "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", playlist])
-        #expect(made.status == 0)
-        let text = try String(contentsOfFile: playlist, encoding: .utf8)
-        let document = try parse(text)
-        #expect(document.issues.isEmpty)
-        #expect(document.serialize() == text)
-        let media = document.mediaPlaylist()
-        #expect(media.segments.count == 5 && media.endList && media.segments[0].map?.uri == "init.mp4")
-        let total = media.segments.reduce(MediaTime.zero(timescale: 1_000_000)) { $0 + $1.duration }
-        #expect(abs(total.seconds - 10) < 0.001)
     }
 
     @Test func attributeProblemsAreReportedWithColumns() throws {
@@ -152,6 +135,28 @@ import Testing
             _ = document.serialize()
             slowest = max(slowest, ContinuousClock.now - start)
         }
-        #expect(slowest < .seconds(1))
+        // The slowest of 10,000 parses: a hang takes forever, a loaded machine may pause the thread a second or two.
+        #expect(slowest < .seconds(5))
+    }
+}
+
+/// HLS playlists from ffmpeg (a process: the integration layer).
+@Suite(.tags(.integration)) struct HLSDocumentOracleTests {
+    /// A playlist written by ffmpeg, the oracle, parses without issues and round-trips.
+    @Test func ffmpegPlaylistsRoundTrip() throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-hls")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let playlist = dir.appendingPathComponent("out.m3u8").path
+        let made = try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("h264_aac_10s.mp4"), "-c", "copy", "-f", "hls",
+                                              "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", playlist])
+        #expect(made.status == 0)
+        let text = try String(contentsOfFile: playlist, encoding: .utf8)
+        let document = try HLSDocumentTests().parse(text)
+        #expect(document.issues.isEmpty)
+        #expect(document.serialize() == text)
+        let media = document.mediaPlaylist()
+        #expect(media.segments.count == 5 && media.endList && media.segments[0].map?.uri == "init.mp4")
+        let total = media.segments.reduce(MediaTime.zero(timescale: 1_000_000)) { $0 + $1.duration }
+        #expect(abs(total.seconds - 10) < 0.001)
     }
 }

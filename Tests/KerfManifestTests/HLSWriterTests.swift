@@ -1,12 +1,13 @@
 import KerfCore
 import Testing
 @testable import KerfManifest
+import KerfTestTags
 
 private func seconds(_ value: Int64, _ timescale: Int64 = 1) -> MediaTime {
     MediaTime(value: value, timescale: timescale)
 }
 
-@Suite struct HLSDecimalTests {
+@Suite(.tags(.unit)) struct HLSDecimalTests {
     @Test func formatsDurations() {
         #expect(hlsDecimal(seconds(6)) == "6.000")
         #expect(hlsDecimal(seconds(26_624, 12_800)) == "2.080")     // 2.08 s of 25 fps video
@@ -19,7 +20,7 @@ private func seconds(_ value: Int64, _ timescale: Int64 = 1) -> MediaTime {
     }
 }
 
-@Suite struct MediaPlaylistTests {
+@Suite(.tags(.unit)) struct MediaPlaylistTests {
     @Test func targetDurationRoundsToNearestAndIsAtLeastOne() {
         #expect(MediaPlaylist.targetDuration(for: [seconds(55, 10)]) == 6)
         #expect(MediaPlaylist.targetDuration(for: [seconds(54, 10)]) == 5)
@@ -159,7 +160,7 @@ private func seconds(_ value: Int64, _ timescale: Int64 = 1) -> MediaTime {
     }
 }
 
-@Suite struct MultivariantPlaylistTests {
+@Suite(.tags(.unit)) struct MultivariantPlaylistTests {
     static func ladder() -> MultivariantPlaylist {
         var audio = Rendition(type: .audio, groupID: "aud", name: "English", uri: "audio_en.m3u8")
         audio.language = "en"

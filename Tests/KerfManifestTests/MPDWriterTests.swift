@@ -4,11 +4,12 @@ import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfManifest
+import KerfTestTags
 
 /// The DASH schema kept with the tests (Tests/Conformance/dash).
 private func dashSchemaPath() -> String { Fixtures.dashSchema }
 
-@Suite struct SegmentTimelineTests {
+@Suite(.tags(.unit)) struct SegmentTimelineTests {
     @Test func compressesRunsOfEqualDurations() {
         let entries = SegmentTimelineEntry.compress([
             (0, 76_800), (76_800, 76_800), (153_600, 76_800), (230_400, 40_960),
@@ -43,7 +44,7 @@ private func dashSchemaPath() -> String { Fixtures.dashSchema }
     }
 }
 
-@Suite struct MPDWriterTests {
+@Suite(.tags(.unit)) struct MPDWriterTests {
     @Test func formatsDurations() {
         #expect(MPDWriter.duration(MediaTime(value: 6, timescale: 1)) == "PT6S")
         #expect(MPDWriter.duration(MediaTime(value: 481_024, timescale: 48_000)) == "PT10.021S")

@@ -4,8 +4,9 @@ import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfManifest
+import KerfTestTags
 
-@Suite struct ManifestWriterTests {
+@Suite(.tags(.unit)) struct ManifestWriterTests {
     func seconds(_ value: Int64, _ scale: Int64 = 1000) -> MediaTime { MediaTime(value: value, timescale: scale) }
 
     @Test func mediaPlaylistText() {

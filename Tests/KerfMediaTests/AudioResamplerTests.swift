@@ -2,8 +2,9 @@ import Testing
 import KerfCore
 import KerfTestSupport
 import KerfMedia
+import KerfTestTags
 
-@Suite struct AudioResamplerTests {
+@Suite(.tags(.unit)) struct AudioResamplerTests {
     /// Decodes the MP2 audio of the MPEG-2 fixture (48 kHz, 1152-sample frames) into a
     /// resampler, leaving out the packets in `skipped`, and returns the frames pulled out.
     func run(resampler: AudioResampler, skipping skipped: Range<Int> = 0..<0) throws -> (frames: [(pts: Int64, count: Int)], decoded: Int) {

@@ -3,8 +3,9 @@ import Testing
 import KerfTestSupport
 @testable import KerfMedia
 import KerfSystem
+import KerfTestTags
 
-@Suite struct ByteSinkTests {
+@Suite(.tags(.unit)) struct ByteSinkTests {
     /// A gathering write puts every buffer in order, skips empty ones, and spans more buffers
     /// than one `writev` call takes.
     @Test func gatheringWriteKeepsOrderAcrossManyBuffers() throws {

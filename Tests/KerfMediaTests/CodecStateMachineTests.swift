@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct CodecStateMachineTests {
+@Suite(.tags(.unit)) struct CodecStateMachineTests {
     typealias State = CodecStateMachine.State
 
     @Test func happyPathVisitsEveryState() throws {

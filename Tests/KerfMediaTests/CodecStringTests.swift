@@ -1,8 +1,9 @@
 import Testing
 import KerfTestSupport
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct CodecStringTests {
+@Suite(.tags(.unit)) struct CodecStringTests {
     @Test func avcFromAvcC() {
         #expect(CodecString.avc(extradata: [0x01, 0x64, 0x00, 0x1f, 0xff]) == "avc1.64001f")
         #expect(CodecString.avc(extradata: [0x01, 0x42, 0xe0, 0x1e, 0xff]) == "avc1.42e01e")

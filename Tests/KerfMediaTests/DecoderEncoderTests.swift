@@ -2,8 +2,9 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct DecoderEncoderTests {
+@Suite(.tags(.unit)) struct DecoderEncoderTests {
     @Test func decoderWalksEveryStateAndRejectsWrongCalls() throws {
         let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
         let track = input.tracks[0]

@@ -2,10 +2,11 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
 /// Codec parameters from a configuration record alone, checked against what libavformat's own
 /// demuxer reports for the same stream.
-@Suite struct ElementaryStreamTests {
+@Suite(.tags(.unit)) struct ElementaryStreamTests {
     @Test func hevcAndAACFromTheirRecords() throws {
         let input = try MediaInput(url: Fixtures.path("hevc_aac.mp4"))
         let video = try #require(input.tracks.first { $0.mediaType == .video })

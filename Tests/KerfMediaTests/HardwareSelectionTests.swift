@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct HardwareSelectionTests {
+@Suite(.tags(.unit)) struct HardwareSelectionTests {
     struct FakeDevice: Equatable { var kind: HardwareDevice.Kind }
 
     func opener(working: Set<HardwareDevice.Kind>) -> (HardwareDevice.Kind, String?) throws(MediaError) -> FakeDevice {

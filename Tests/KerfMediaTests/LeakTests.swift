@@ -1,10 +1,11 @@
 import Foundation
 import KerfTestSupport
 import Testing
+import KerfTestTags
 
 /// Live-object accounting runs in its own process (`kerf-leakcheck`) so that other tests
 /// running in parallel cannot disturb the global counters.
-@Suite struct LeakTests {
+@Suite(.tags(.integration)) struct LeakTests {
     @Test func decodeAndReencodeReleasesEveryObject() throws {
         let tool = Fixtures.binaryDirectory.appendingPathComponent("kerf-leakcheck").path
         let result = try Command.run(tool, [Fixtures.path("h264_aac_10s.mp4")])

@@ -3,8 +3,9 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct MediaInputTests {
+@Suite(.tags(.unit)) struct MediaInputTests {
     @Test func customByteSourceReadsTheSamePacketsAsAPath() throws {
         let path = Fixtures.path("h264_aac_10s.mp4")
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

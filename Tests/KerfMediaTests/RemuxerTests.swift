@@ -2,8 +2,9 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct RemuxerTests {
+@Suite(.tags(.integration)) struct RemuxerTests {
     struct ProbedPacket: Equatable, CustomStringConvertible {
         var stream: Int
         var size: Int

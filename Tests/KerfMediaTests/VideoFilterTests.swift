@@ -2,8 +2,9 @@ import Testing
 import KerfCore
 import KerfTestSupport
 @testable import KerfMedia
+import KerfTestTags
 
-@Suite struct VideoFilterTests {
+@Suite(.tags(.integration)) struct VideoFilterTests {
     /// Interlaced H.264 made by ffmpeg (two 25 fps pictures woven into each 12.5 fps frame).
     static func interlacedClip() throws -> String {
         let dir = try Fixtures.temporaryDirectory("kerf-interlaced")

@@ -10,10 +10,11 @@ import Testing
 @testable import KerfOrigin
 @testable import KerfLive
 @testable import KerfRTMP
+import KerfTestTags
 
 /// The gate that parks blocking LL-HLS requests on the event loop, driven on an embedded channel
 /// against a live channel's window filled by hand.
-@Suite struct HeldRequestGateTests {
+@Suite(.tags(.unit)) struct HeldRequestGateTests {
     /// A low-latency channel with one video rendition that has one segment published.
     static func channel() throws -> (LiveChannel, Presentation.Epoch) {
         var configuration = OriginConfiguration.Channel(input: "udp://127.0.0.1:1", segmentDuration: 2, window: 30)

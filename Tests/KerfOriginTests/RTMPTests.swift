@@ -3,162 +3,15 @@ import KerfMedia
 import KerfTestSupport
 import NIOCore
 import Testing
+import KerfTestTags
 @testable import KerfOrigin
 @testable import KerfLive
 @testable import KerfRTMP
 
-/// RTMP ingest: the chunk stream and AMF0 on hand-made bytes, the command conversation as a
-/// state machine, and end to end with ffmpeg publishing (an RTMP client nobody here wrote) and
-/// ffmpeg playing what the origin makes of it.
-@Suite struct RTMPTests {
-    // MARK: chunk stream
-
-    /// A 300-byte video message in 128-byte chunks (type 0 then type 3 headers), interleaved with
-    /// a command on another chunk stream, then a type 1 and a type 2 header (timestamp deltas), an
-    /// extended timestamp, and Set Chunk Size applied to the chunks after it.
-    @Test func chunksReassembleIntoMessages() throws {
-        var bytes = ByteBuffer()
-        let video = ByteBuffer(bytes: (0..<300).map { UInt8($0 & 0xFF) })
-        let first = RTMPMessage(type: RTMPMessage.Kind.video, streamID: 1, timestamp: 1000, payload: video).chunks(chunkSize: 128, chunkStream: 6)
-        // Split the video's chunks and put a whole command between them.
-        let split = first.getSlice(at: 0, length: 12 + 128)!, rest = first.getSlice(at: 12 + 128, length: first.readableBytes - 140)!
-        bytes.writeImmutableBuffer(split)
-        bytes.writeImmutableBuffer(RTMPMessage.command([.string("createStream"), .number(2), .null]).chunks(chunkSize: 128, chunkStream: 3))
-        bytes.writeImmutableBuffer(rest)
-        // Type 1 (delta 40, new length) and type 2 (delta 40) on chunk stream 6.
-        bytes.writeBytes([0x46, 0, 0, 40, 0, 0, 2, RTMPMessage.Kind.video, 0xAA, 0xBB])
-        bytes.writeBytes([0x86, 0, 0, 40, 0xCC, 0xDD])
-        // Set Chunk Size 4096, then a 200-byte message in one chunk with an extended timestamp.
-        bytes.writeImmutableBuffer(RTMPMessage.control(RTMPMessage.Kind.setChunkSize, 4096).chunks(chunkSize: 128, chunkStream: 2))
-        bytes.writeImmutableBuffer(RTMPMessage(type: RTMPMessage.Kind.audio, streamID: 1, timestamp: 0x0100_0000,
-                                               payload: ByteBuffer(repeating: 7, count: 200)).chunks(chunkSize: 4096, chunkStream: 4))
-
-        var parser = RTMPChunkParser()
-        // Fed a few bytes at a time: nothing is lost at chunk boundaries.
-        var messages: [RTMPMessage] = []
-        var pending = ByteBuffer()
-        var whole = bytes
-        while whole.readableBytes > 0 {
-            var piece = whole.readSlice(length: min(7, whole.readableBytes))!
-            pending.writeBuffer(&piece)
-            messages += try parser.parse(&pending)
-            pending.discardReadBytes()
-        }
-        #expect(pending.readableBytes == 0)
-        #expect(messages.map(\.type) == [RTMPMessage.Kind.commandAMF0, RTMPMessage.Kind.video, RTMPMessage.Kind.video,
-                                         RTMPMessage.Kind.video, RTMPMessage.Kind.setChunkSize, RTMPMessage.Kind.audio])
-        #expect(messages[1].payload == video)
-        #expect(messages[1].timestamp == 1000 && messages[2].timestamp == 1040 && messages[3].timestamp == 1080)
-        #expect(Array(messages[3].payload.readableBytesView) == [0xCC, 0xDD])
-        #expect(parser.chunkSize == 4096)
-        #expect(messages[5].timestamp == 0x0100_0000 && messages[5].payload.readableBytes == 200)
-        #expect(try AMF0.decodeAll(messages[0].payload) == [.string("createStream"), .number(2), .null])
-    }
-
-    /// Hostile chunk streams end the connection with a reason, never a crash or a huge buffer.
-    @Test func hostileChunksAreRefused() {
-        func refuses(_ bytes: [UInt8], _ reason: String) {
-            var parser = RTMPChunkParser(maximumChunkSize: 65_536, maximumMessageSize: 1 << 20)
-            var buffer = ByteBuffer(bytes: bytes)
-            let error = #expect(throws: RTMPError.self, "\(reason)") { _ = try parser.parse(&buffer) }
-            #expect(error?.code == .chunkStream)
-        }
-        refuses([0x43, 0, 0, 0, 0, 0, 1], "a type 1 header on a chunk stream never opened")
-        refuses([0x03, 0, 0, 0, 0xFF, 0xFF, 0xFF, 9, 1, 0, 0, 0], "a 16 MiB message")
-        refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x7F, 0xFF, 0xFF, 0xFF], "a 2 GiB chunk size")
-        refuses([0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0], "a zero chunk size")
-        // 65 chunk streams on one connection.
-        var many: [UInt8] = []
-        for stream in 0..<65 { many += [0x00, UInt8(stream), 0, 0, 0, 0, 0, 1, 20, 0, 0, 0, 0, 0x05] }
-        refuses(many, "65 chunk streams")
-        // Nested arrays of nulls: each array within the item limit, the whole over the budget.
-        var nested: [UInt8] = [0x0A, 0, 0, 0x10, 0]
-        for _ in 0..<4096 { nested += [0x0A, 0, 0, 0, 16] + [UInt8](repeating: 0x05, count: 16) }
-        let tooMany = #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: nested)) }
-        #expect(tooMany?.code == .amf)
-        // An AMF0 object nested 20 deep, or a strict array claiming 4 billion items.
-        #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [UInt8](repeating: 0x03, count: 20))) }
-        #expect(throws: RTMPError.self) { _ = try AMF0.decodeAll(ByteBuffer(bytes: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF])) }
-    }
-
-    /// AMF0 values come back as they were written.
-    @Test func amf0RoundTrips() throws {
-        let values: [AMF0] = [.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
-                                                                       .init(key: "flag", value: .boolean(true))]),
-                              .null, .undefined, .ecmaArray([.init(key: "width", value: .number(320))]),
-                              .strictArray([.number(1), .string("two")]), .date(1.5e12), .string(String(repeating: "x", count: 70_000))]
-        var buffer = ByteBuffer()
-        for value in values { value.encode(into: &buffer) }
-        #expect(try AMF0.decodeAll(buffer) == values)
-    }
-
-    // MARK: session
-
-    /// connect (app live), createStream, publish "news?key=…" asks the owner; accepted, media
-    /// flows as FLV tags; an unknown application is rejected with `_error`.
-    @Test func publishConversation() throws {
-        var session = RTMPSession()
-        func run(_ values: [AMF0], streamID: UInt32 = 0) -> [RTMPSession.Action] {
-            var message = RTMPMessage.command(values)
-            message.streamID = streamID
-            return session.handle(message)
-        }
-        let connect = run([.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
-                                                                    .init(key: "tcUrl", value: .string("rtmp://h/live"))])])
-        #expect(connect.count == 5)
-        #expect(session.state == .connected)
-        #expect(run([.string("createStream"), .number(2), .null]).count == 1)
-        let publish = run([.string("publish"), .number(3), .null, .string("news?key=abc%21def"), .string("live")], streamID: 1)
-        guard case .authorize(let channel, let key) = publish.first else {
-            Issue.record("no authorization asked: \(publish)")
-            return
-        }
-        #expect(channel == "news" && key == "abc!def")
-        #expect(session.decide(.accept).count == 2)
-        let media = session.handle(RTMPMessage(type: RTMPMessage.Kind.video, streamID: 1, timestamp: 40, payload: ByteBuffer(bytes: [0x17, 0])))
-        guard case .media(9, 40, _) = media.first else {
-            Issue.record("no media: \(media)")
-            return
-        }
-        guard case .unpublish = run([.string("deleteStream"), .number(4), .null, .number(1)]).first else {
-            Issue.record("deleteStream did not unpublish")
-            return
-        }
-
-        var other = RTMPSession()
-        var wrongApp = RTMPMessage.command([.string("connect"), .number(1), .object([.init(key: "app", value: .string("vod"))])])
-        wrongApp.streamID = 0
-        let refused = other.handle(wrongApp)
-        guard case .close = refused.last else {
-            Issue.record("an unknown application was not refused: \(refused)")
-            return
-        }
-    }
-
-    /// Extended video tag headers: configuration, coded frames with and without composition
-    /// offsets, command frames skipped, what is not taken refused.
-    @Test func enhancedVideoTags() throws {
-        let hvc1 = Array("hvc1".utf8), av01 = Array("av01".utf8)
-        guard case .config("hevc", [1, 2])? = try EnhancedRTMPSource.parseVideo([0x90] + hvc1 + [1, 2]) else { Issue.record("config"); return }
-        guard case .frame(let data, -2, true)? = try EnhancedRTMPSource.parseVideo([0x91] + hvc1 + [0xFF, 0xFF, 0xFE, 9]),
-              Array(data) == [9] else { Issue.record("hvc1 frame"); return }
-        guard case .frame(let x, 0, false)? = try EnhancedRTMPSource.parseVideo([0xA3] + hvc1 + [7]), Array(x) == [7] else {
-            Issue.record("CodedFramesX"); return
-        }
-        guard case .frame(let a, 0, true)? = try EnhancedRTMPSource.parseVideo([0x91] + av01 + [5]), Array(a) == [5] else {
-            Issue.record("av01 frame"); return
-        }
-        #expect(try EnhancedRTMPSource.parseVideo([0xD1, 0x00]) == nil)  // command frame
-        #expect(try EnhancedRTMPSource.parseVideo([0x92] + hvc1) == nil)  // end of sequence
-        let multitrack = #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x96, 0x00, 0x01]) }
-        #expect(multitrack?.code == .unsupportedStream)
-        #expect(multitrack?.oneLine == "Enhanced RTMP multitrack and ModEx video are not taken")
-        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x91] + Array("vp09".utf8)) }
-        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x17, 1, 0, 0, 0]) }
-        #expect(throws: RTMPError.self) { try EnhancedRTMPSource.parseVideo([0x91, 0x68]) }
-    }
-
-    // MARK: end to end
+/// RTMP ingest end to end: ffmpeg publishing (an RTMP client nobody here wrote) and ffmpeg
+/// playing what the origin makes of it, hand-made publishers on raw sockets, connection limits.
+/// (The protocol itself on hand-made bytes: KerfRTMPTests.)
+@Suite(.tags(.realtime)) struct RTMPTests {
 
     static func origin(_ channels: [String]) async throws -> RunningOrigin {
         var configuration = OriginConfiguration()
@@ -171,23 +24,29 @@ import Testing
         return try await RunningOrigin(configuration)
     }
 
-    /// ffmpeg publishing a real-time test pattern with a tone to `rtmp://…/live/<path>`.
-    static func publisher(_ origin: RunningOrigin, _ path: String, seconds: Int = 60) -> [String] {
+    /// ffmpeg publishing a real-time test pattern with a tone to `rtmp://…/live/<path>`, until
+    /// it is stopped (or `seconds`, for publishes that must be refused at once).
+    static func publisher(_ origin: RunningOrigin, _ path: String, seconds: Int? = nil) -> [String] {
         ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(seconds),
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"] + (seconds.map { ["-t", String($0)] } ?? []) + [
          "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-b:a", "64k",
          "-f", "flv", "rtmp://127.0.0.1:\(origin.server.rtmpPort ?? 0)/live/\(path)"]
     }
 
     /// Waits until a channel's video playlist lists `count` segments.
     static func waitForSegments(_ origin: RunningOrigin, channel: String, count: Int) async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        try await waitUntil("channel \(channel) listing \(count) segments", timeout: .seconds(60), poll: .milliseconds(250)) {
             let playlist = try await curl([origin.base + "/live/\(channel)/video_180p/playlist.m3u8"])
-            if playlist.status == 200, String(decoding: playlist.body, as: UTF8.self).components(separatedBy: "seg_").count > count { return }
-            try await Task.sleep(for: .milliseconds(250))
+            return playlist.status == 200 && String(decoding: playlist.body, as: UTF8.self).components(separatedBy: "seg_").count > count
         }
-        throw CommandError(message: "channel \(channel) did not reach \(count) segments")
+    }
+
+    /// A raw connection whose RTMP handshake the server answered: counted and served.
+    static func handshaken(_ port: Int) -> RawConnection? {
+        guard let connection = try? RawConnection(port: port) else { return nil }
+        connection.send("\u{3}" + String(repeating: "a", count: 1536))
+        let answer = connection.receive(atLeast: 1 + 2 * 1536)
+        return !answer.closed && answer.text.utf8.count >= 1 + 2 * 1536 ? connection : nil
     }
 
     /// Connections refused at rtmp-max-publishers do not keep counting: once the others close,
@@ -202,18 +61,17 @@ import Testing
         let origin = try await RunningOrigin(configuration)
         defer { Task { await origin.stop() } }
         let port = try #require(origin.server.rtmpPort)
-        let first = try RawConnection(port: port)
-        try await Task.sleep(for: .milliseconds(100))
+        // The first connection is counted once its handshake is answered.
+        let first = try #require(Self.handshaken(port))
         for _ in 0..<3 {
             let refused = try RawConnection(port: port)
             #expect(refused.receive(atLeast: 1).closed)
         }
         first.close()
-        try await Task.sleep(for: .milliseconds(200))
-        let next = try RawConnection(port: port)
-        next.send("\u{3}" + String(repeating: "a", count: 1536))
-        let answer = next.receive(atLeast: 1 + 2 * 1536)
-        #expect(!answer.closed && answer.text.utf8.count >= 1 + 2 * 1536, "\(answer.text.utf8.count) bytes, closed: \(answer.closed)")
+        // Once the server has seen it close, a new connection is served; refused connections that
+        // stayed counted would refuse it for good.
+        let next = try await waitFor("a connection served after the first closed", timeout: .seconds(20)) { Self.handshaken(port) }
+        next.close()
     }
 
     /// Stopping the origin disconnects the RTMP connections still open, not only the listener.
@@ -293,20 +151,20 @@ import Testing
         }
         #expect(frames == expectedFrames)
         send(.command([.string("deleteStream"), .number(4), .null, .number(1)]), on: 3)
-        try await Task.sleep(for: .milliseconds(500))
+        // Half-close and read until the server closes: it has read everything sent.
+        connection.finishSending()
+        _ = connection.receiveBytes(atLeast: Int.max)
         connection.close()
 
         // Every frame published: the last segment is completed when the publisher leaves.
         let base = origin.base + "/live/news/"
         let folder = "video_\(video.height ?? 0)p/"
         var playlist = ""
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        try? await waitUntil("every frame listed", timeout: .seconds(30), poll: .milliseconds(250)) {
             playlist = String(decoding: try await curl([base + folder + "playlist.m3u8"]).body, as: UTF8.self)
             let listed = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXTINF:") }
                 .compactMap { Double($0.dropFirst("#EXTINF:".count).prefix { $0 != "," }) }.reduce(0, +)
-            if listed > Double(expectedFrames) / (codec == "hevc" ? 30 : 25) - 0.05 { break }
-            try await Task.sleep(for: .milliseconds(250))
+            return listed > Double(expectedFrames) / (codec == "hevc" ? 30 : 25) - 0.05
         }
         let master = String(decoding: try await curl([base + "master.m3u8"]).body, as: UTF8.self)
         #expect(master.contains("CODECS=\"\(video.codecString ?? "?"),mp4a.40.2\""), "\(master)")
@@ -360,8 +218,8 @@ import Testing
         #expect(oversized.receive(atLeast: 1 << 20).closed)
 
         // Both channels still play: ffmpeg decodes 6 s of each.
-        async let newsFrames = LiveTests.play(origin.base + "/live/news/master.m3u8", seconds: 6)
-        async let sportFrames = LiveTests.play(origin.base + "/live/sport/master.m3u8", seconds: 6)
+        async let newsFrames = Live.play(origin.base + "/live/news/master.m3u8", seconds: 6)
+        async let sportFrames = Live.play(origin.base + "/live/sport/master.m3u8", seconds: 6)
         for frames in [try await newsFrames, try await sportFrames] {
             #expect(frames.count >= 148 && frames.count <= 152, "\(frames.count) frames")
         }

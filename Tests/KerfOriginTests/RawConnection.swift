@@ -65,6 +65,12 @@ final class RawConnection {
         return (data, false)
     }
 
+    /// Half-closes the connection: the peer reads the end of the stream after what was sent.
+    func finishSending() {
+        guard !closed else { return }
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
     /// Closes the connection (once; later calls do nothing).
     func close() {
         guard !closed else { return }

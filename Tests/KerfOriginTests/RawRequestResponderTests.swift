@@ -6,10 +6,11 @@ import Testing
 @testable import KerfOrigin
 @testable import KerfLive
 @testable import KerfRTMP
+import KerfTestTags
 
 /// The raw-bytes fast path on an embedded channel: what it answers itself, what it hands on to
 /// the HTTP decoder (one request, or the connection for good), and its idle timeout.
-@Suite struct RawRequestResponderTests {
+@Suite(.tags(.unit)) struct RawRequestResponderTests {
     static let body = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-ENDLIST\n"
 
     /// A VOD responder whose cache holds `pkg/a.m3u8`.
@@ -162,25 +163,6 @@ import Testing
         #expect(try Self.handedOn(channel) == request)
     }
 
-    /// Past its validity an entry sends one request to read the file again and keeps answering
-    /// the others for the refresh grace.
-    @Test func expiredEntriesRefreshOnce() async throws {
-        let vod = try await Self.responder()
-        let served = try #require(vod.cache.lookup("pkg/a.m3u8"))
-        let cache = FileCache(capacity: 1 << 20, validity: .milliseconds(50))
-        cache.store("pkg/a.m3u8", served)
-        #expect(cache.lookup("pkg/a.m3u8") === served)
-        try await Task.sleep(for: .milliseconds(80))
-        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
-        #expect(cache.lookup("pkg/a.m3u8", stale: true) === served)
-        // The request refreshing it never gets the old copy.
-        #expect(cache.lookup("pkg/a.m3u8") == nil)
-        try await Task.sleep(for: FileCache.refreshGrace + .milliseconds(50))
-        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
-        cache.store("pkg/a.m3u8", served)
-        #expect(cache.lookup("pkg/a.m3u8") === served)
-    }
-
     @Test func closesIdleConnectionsOnly() async throws {
         let vod = try await Self.responder()
         let idle = try Self.channel(vod)
@@ -200,5 +182,29 @@ import Testing
         activity.touch(busy.embeddedEventLoop.now)
         busy.embeddedEventLoop.advanceTime(by: .seconds(31))
         #expect(!busy.isActive)
+    }
+}
+
+/// The file cache on the real clock (it has no clock to inject).
+@Suite(.tags(.realtime)) struct FileCacheClockTests {
+    /// Past its validity an entry sends one request to read the file again and keeps answering
+    /// the others for the refresh grace.
+    @Test func expiredEntriesRefreshOnce() async throws {
+        let vod = try await RawRequestResponderTests.responder()
+        let served = try #require(vod.cache.lookup("pkg/a.m3u8"))
+        let cache = FileCache(capacity: 1 << 20, validity: .milliseconds(50))
+        cache.store("pkg/a.m3u8", served)
+        #expect(cache.lookup("pkg/a.m3u8") === served)
+        // FileCache reads the real clock: these are waits of at least the validity and the
+        // grace (longer is fine), not guesses at how long something takes.
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) === served)
+        // The request refreshing it never gets the old copy.
+        #expect(cache.lookup("pkg/a.m3u8") == nil)
+        try await Task.sleep(for: FileCache.refreshGrace + .milliseconds(50))
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
+        cache.store("pkg/a.m3u8", served)
+        #expect(cache.lookup("pkg/a.m3u8") === served)
     }
 }

@@ -3,12 +3,13 @@ import KerfCore
 import KerfTestSupport
 import Logging
 import Testing
+import KerfTestTags
 @testable import KerfOrigin
 @testable import KerfLive
 @testable import KerfRTMP
 
 /// Signed playback URLs and the admin token.
-@Suite struct TokenTests {
+@Suite(.tags(.unit)) struct TokenTests {
     let signer = SignedURL(secret: "correct-horse-battery-staple")
 
     @Test func signedPathsVerifyOnlyInTheirScopeAndTime() throws {
@@ -34,9 +35,14 @@ import Testing
         }
         #expect(signer.sign(path: "/healthz", expires: 1) == nil)
     }
+}
+
+/// Signed URLs and the admin token required by a running origin, with curl and ffmpeg as clients.
+@Suite(.tags(.integration)) struct TokenOriginTests {
+    let signer = SignedURL(secret: "correct-horse-battery-staple")
 
     @Test func originRequiresTokensWhenConfigured() async throws {
-        let root = try OriginTests.makeRoot()
+        let root = try OriginRoot.make()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
         var configuration = OriginConfiguration()
         configuration.root = root.path

@@ -1,6 +1,7 @@
 import KerfMedia
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
 private struct Trun {
     var version: UInt8
@@ -49,7 +50,7 @@ private func serialized(_ fragment: Fragment, sequenceNumber: UInt32 = 1, trackI
     return (bytes, moofSize)
 }
 
-@Suite struct FragmentTests {
+@Suite(.tags(.unit)) struct FragmentTests {
     @Test func serializesMoofAndMdatAfterStyp() throws {
         let f = try fragment(offsets: [1024, 0, 512])
         let payload: [UInt8] = Array(1...12)
@@ -138,7 +139,7 @@ private func serialized(_ fragment: Fragment, sequenceNumber: UInt32 = 1, trackI
     }
 }
 
-@Suite struct SegmentIndexTests {
+@Suite(.tags(.unit)) struct SegmentIndexTests {
     @Test func serializesReferences() {
         let sidx = SegmentIndex.serialize(trackID: 1, timescale: 12_800, earliestPresentationTime: 1024, references: [
             .init(size: 1000, duration: 76_800, startsWithSAP: true),
@@ -171,7 +172,7 @@ private func serialized(_ fragment: Fragment, sequenceNumber: UInt32 = 1, trackI
     }
 }
 
-@Suite struct BoxWriterTests {
+@Suite(.tags(.unit)) struct BoxWriterTests {
     @Test func writesBigEndianIntegersAndPatchesSizes() {
         var w = BoxWriter()
         w.box("abcd") { b in

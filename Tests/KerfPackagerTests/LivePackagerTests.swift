@@ -4,10 +4,11 @@ import KerfMedia
 import KerfTestSupport
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
 /// The live packager on a fixture read packet by packet: segments come out in memory, placed on
 /// the channel timeline, and ffprobe reads them back.
-@Suite struct LivePackagerTests {
+@Suite(.tags(.integration)) struct LivePackagerTests {
     struct Run {
         var inits: [Int: (bytes: [UInt8], timescale: Int64)] = [:]
         var segments: [LivePackager.Segment] = []

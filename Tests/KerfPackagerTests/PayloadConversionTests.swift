@@ -1,8 +1,9 @@
 import KerfCore
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
-@Suite struct PayloadConversionTests {
+@Suite(.tags(.unit)) struct PayloadConversionTests {
     @Test func annexBBecomesLengthPrefixedWithoutParameterSets() {
         // AUD, SPS, PPS, then an IDR slice (3- and 4-byte start codes).
         let annexB: [UInt8] = [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1e, 0, 0, 1, 0x68, 0xee,
@@ -39,7 +40,7 @@ import Testing
     }
 }
 
-@Suite struct RandomAccessTests {
+@Suite(.tags(.unit)) struct RandomAccessTests {
     @Test func onlyIDRAndBLAPicturesAreIndependent() {
         func sample(_ headers: [UInt8]) -> [UInt8] { headers.flatMap { [0, 0, 0, 2, $0, 0x80] } }
         // H.264: SEI + IDR slice is independent; a non-IDR I slice (type 1) is not.

@@ -1,10 +1,11 @@
 import KerfCore
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
 /// Audio as the reference track (audio-only packages): cuts land on the frame nearest each
 /// multiple of the target, once per multiple.
-@Suite struct SegmenterAudioReferenceTests {
+@Suite(.tags(.unit)) struct SegmenterAudioReferenceTests {
     @Test func cutsOncePerMultipleAtTheNearestFrame() {
         let rate: Int64 = 44100, frame = MediaTime(value: 1024, timescale: rate)
         var segmenter = Segmenter(target: MediaTime(value: 6, timescale: 1),

@@ -1,6 +1,7 @@
 import KerfCore
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
 // Synthetic timings: 25 fps video at 12800 Hz (512 ticks per frame), AAC-like audio at 48 kHz
 // (1024 samples per frame). Track 1 is video, track 2 audio, track 3+ extra video renditions.
@@ -102,7 +103,7 @@ private struct Run {
     }
 }
 
-@Suite struct SegmenterVideoBoundaryTests {
+@Suite(.tags(.unit)) struct SegmenterVideoBoundaryTests {
     @Test func regularKeyframesCutAtMultiplesOfTheTarget() {
         // 14 s, keyframes every 2 s, 6 s target.
         let run = Run(target: seconds(6), tracks: [1: videoConfig],
@@ -177,7 +178,7 @@ private struct Run {
     }
 }
 
-@Suite struct SegmenterAudioTests {
+@Suite(.tags(.unit)) struct SegmenterAudioTests {
     @Test func audioCutsAtTheNearestFrameBoundary() {
         // Boundaries at 6 s and 12 s. 6 s is 281.25 AAC frames: frame 281 (5.9947 s) starts
         // after 6 s minus half a frame. 12 s is 562.5 frames: frame 562 starts exactly at
@@ -281,7 +282,7 @@ private struct Run {
     }
 }
 
-@Suite struct SegmenterAlignmentTests {
+@Suite(.tags(.unit)) struct SegmenterAlignmentTests {
     @Test func alignedRenditionsShareCutsAndReportNoMisalignment() {
         let frames = 350, gop = keyframes(every: 50, frames: 350)
         let run = Run(target: seconds(6), tracks: [1: videoConfig, 2: audioConfig, 3: videoConfig],

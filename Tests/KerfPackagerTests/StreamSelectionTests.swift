@@ -1,8 +1,9 @@
 import KerfCore
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
-@Suite struct StreamSelectionTests {
+@Suite(.tags(.unit)) struct StreamSelectionTests {
     @Test func parsesEveryKindOfSelector() throws {
         #expect(try StreamSelection.parseSelectors("0:1,1:a,v") == [
             .stream(input: 0, index: 1), .type(input: 1, .audio), .type(input: nil, .video),

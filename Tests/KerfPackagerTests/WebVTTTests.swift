@@ -1,10 +1,11 @@
 import KerfCore
 import Testing
 @testable import KerfPackager
+import KerfTestTags
 
 private func ms(_ value: Int64) -> MediaTime { MediaTime(value: value, timescale: 1000) }
 
-@Suite struct WebVTTTests {
+@Suite(.tags(.unit)) struct WebVTTTests {
     @Test func formatsTimestamps() {
         #expect(WebVTT.timestamp(ms(3_723_004)) == "01:02:03.004")
         #expect(WebVTT.timestamp(ms(0)) == "00:00:00.000")

@@ -10,11 +10,14 @@ public struct Command {
     }
 
     /// Runs `executable` with `arguments`, waits, and captures both output streams.
-    /// `executable` without a slash is looked up in PATH.
+    /// `executable` without a slash is looked up in PATH; `environment` is added to this process's.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         setExecutable(of: process, executable, arguments)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,8 +1,9 @@
 import Testing
 import KerfMedia
 @testable import KerfTranscode
+import KerfTestTags
 
-@Suite struct EncoderSelectionTests {
+@Suite(.tags(.unit)) struct EncoderSelectionTests {
     /// An opener where only `working` families open; the others fail like a machine without them.
     func opener(working: Set<EncoderFamily>) -> (EncoderFamily, String) throws(TranscodeError) -> String? {
         { family, name throws(TranscodeError) in

@@ -1,8 +1,9 @@
 import Testing
 import KerfCore
 import KerfTranscode
+import KerfTestTags
 
-@Suite struct KeyframeScheduleTests {
+@Suite(.tags(.unit)) struct KeyframeScheduleTests {
     /// Frame numbers the schedule makes keyframes, for `count` frames of `step` ticks at `scale`.
     func keyframes(target: MediaTime, start: Int64, step: Int64, scale: Int64, count: Int) -> [Int] {
         var schedule = KeyframeSchedule(target: target)

@@ -3,8 +3,9 @@ import Testing
 import KerfCore
 import KerfTestSupport
 @testable import KerfTranscode
+import KerfTestTags
 
-@Suite struct LadderTests {
+@Suite(.tags(.unit)) struct LadderTests {
     @Test func parsesCommandLineLadder() throws {
         let ladder = try Ladder.parse("1080p:5000k,720p:3000k:4000k,640x360:1.2M")
         #expect(ladder.rungs.map(\.height) == [1080, 720, 360])

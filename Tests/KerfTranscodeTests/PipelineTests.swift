@@ -4,8 +4,9 @@ import KerfCore
 import KerfMedia
 import KerfTestSupport
 @testable import KerfTranscode
+import KerfTestTags
 
-@Suite struct PipelineTests {
+@Suite(.tags(.unit)) struct PipelineTests {
     func packet(_ dts: Int64, track: Int) -> Packet {
         let packet = Packet()
         packet.timeBase = Rational(1, 1000)

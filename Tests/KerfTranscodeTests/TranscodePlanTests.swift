@@ -1,8 +1,9 @@
 import Testing
 import KerfCore
 import KerfTranscode
+import KerfTestTags
 
-@Suite struct TranscodePlanTests {
+@Suite(.tags(.unit)) struct TranscodePlanTests {
     func track(_ index: Int, _ type: TrackInfo.MediaType, _ codec: String) -> TrackInfo {
         var info = TrackInfo(index: index, mediaType: type, codec: codec, timeBase: Rational(1, 90_000))
         if type == .video { info.width = 640; info.height = 360; info.fieldOrder = .progressive }

@@ -2,10 +2,11 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// The standard's example MPDs: all pass the XSD; only the five documented illustrative
 /// excerpts (manifests/README.md) have errors, and exactly those.
-@Suite struct ConformanceExamplesTests {
+@Suite(.tags(.unit)) struct ConformanceExamplesTests {
     static let folder = Fixtures.conformance
     static let deviations: [String: Set<String>] = [
         // Also: the audio timeline (6 × 120 ticks at 48 Hz = 15 s) does not fill the 24 s Period.

@@ -2,10 +2,11 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// Golden tests over `manifests/`: valid samples pass clean, each invalid sample triggers exactly
 /// the rule IDs its `.expected` file lists.
-@Suite struct CorpusTests {
+@Suite(.tags(.integration)) struct CorpusTests {
     static let corpus = Fixtures.root.appendingPathComponent("manifests")
     static let schema = Fixtures.dashSchema
 

@@ -3,9 +3,10 @@ import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// `--deep` reads the segments themselves.
-@Suite struct DeepTests {
+@Suite(.tags(.integration)) struct DeepTests {
     @Test func segmentStartingOnANonKeyframeIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -52,7 +53,7 @@ import Testing
 }
 
 /// `--deep` on DASH: the MPD's claims against the segments it addresses.
-@Suite struct DASHDeepTests {
+@Suite(.tags(.integration)) struct DASHDeepTests {
     @Test func mpdClaimsAreCheckedAgainstTheSegments() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-dash-deep")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,7 +1,8 @@
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
-@Suite struct FragmentTimingTests {
+@Suite(.tags(.unit)) struct FragmentTimingTests {
     func u32(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
     func box(_ type: String, _ body: [UInt8]) -> [UInt8] { u32(UInt32(body.count + 8)) + Array(type.utf8) + body }
 

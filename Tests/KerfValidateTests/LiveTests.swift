@@ -3,22 +3,24 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// `--live`: reloads of live playlists and dynamic MPDs, against ffmpeg's live muxers and
 /// against hand-broken live presentations rewritten while the validator watches.
-@Suite(.serialized) struct LiveTests {
+@Suite(.serialized, .tags(.realtime)) struct LiveTests {
     static func liveRules(_ report: ValidationReport) -> Set<String> {
         Set(report.findings.map(\.rule).filter { $0.contains(".live-") })
     }
 
     /// ffmpeg encodes a test pattern in real time into a live HLS playlist and a live DASH MPD,
-    /// served over HTTP; watching them for a few seconds finds nothing wrong.
+    /// served over HTTP; watching them for a few seconds finds nothing wrong. The encoders run
+    /// until the test ends: a stream that ended would (rightly) be reported as a static MPD.
     @Test func ffmpegLiveOutputPasses() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-live")
         defer { try? FileManager.default.removeItem(at: dir) }
         for folder in ["h", "d"] { try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true) }
         let encode = ["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "libx264", "-preset", "ultrafast",
-                      "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-t", "30"]
+                      "-g", "25", "-keyint_min", "25", "-sc_threshold", "0"]
         let hls = try BackgroundProcess("ffmpeg", encode + ["-f", "hls", "-hls_time", "1", "-hls_list_size", "4", "-hls_flags", "delete_segments",
                                                             // Keep segments that left the playlist long enough for
                                                             // RFC 8216bis §6.2.2 (ffmpeg's default keeps one).
@@ -29,7 +31,13 @@ import Testing
         defer { hls.stop(); dash.stop() }
         let server = try FixtureHTTPServer(root: dir.path)
         defer { server.server.stop() }
-        try await Task.sleep(for: .seconds(4))
+        // Both live: the playlist and the MPD list a few segments.
+        try await waitUntil("ffmpeg's live HLS and DASH output", timeout: .seconds(60), poll: .milliseconds(250)) {
+            let playlist = (try? String(contentsOf: dir.appendingPathComponent("h/live.m3u8"), encoding: .utf8)) ?? ""
+            let mpd = (try? String(contentsOf: dir.appendingPathComponent("d/live.mpd"), encoding: .utf8)) ?? ""
+            return playlist.components(separatedBy: "#EXTINF").count > 3 && mpd.contains("type=\"dynamic\"")
+                && mpd.components(separatedBy: "<S ").count > 1
+        }
         var validator = Validator()
         validator.live = 5
         let hlsReport = try await validator.validate(server.base + "/h/live.m3u8")
@@ -55,18 +63,20 @@ import Testing
             try text.write(toFile: playlist, atomically: true, encoding: .utf8)
         }
         try write(sequence: 0, count: 7, discontinuityAt: 0)
+        // The validator reloads every 0.5 s (a quarter of the target duration): each version
+        // stays for 2 s, several reloads even on a loaded machine.
         let changes = Task {
-            try await Task.sleep(for: .seconds(1))
+            try await Task.sleep(for: .seconds(2))
             // Segment 0 (with its discontinuity) leaves without the discontinuity sequence
             // moving, is deleted at once, and segment 2 changes duration.
             try FileManager.default.removeItem(atPath: dir.appendingPathComponent("s0.ts").path)
             try write(sequence: 1, count: 7, durations: [2: "1.500"])
-            try await Task.sleep(for: .seconds(1))
+            try await Task.sleep(for: .seconds(2))
             try write(sequence: 0, count: 8)  // the media sequence goes back
-            // ... and then nothing new for the rest of the watch.
+            // ... and then nothing new for the rest of the watch (stale after 3.5 s).
         }
         var validator = Validator()
-        validator.live = 6
+        validator.live = 10
         let report = try await validator.validate(playlist)
         try await changes.value
         #expect(Self.liveRules(report) == ["hls.live-segment-rewritten", "hls.live-removed-unavailable", "hls.live-discontinuity-sequence",
@@ -131,11 +141,12 @@ import Testing
         }
         try write(publish: "2026-01-01T00:00:10Z")
         let changes = Task {
-            try await Task.sleep(for: .milliseconds(1500))
+            // The validator reloads every second (minimumUpdatePeriod): two reloads of each version.
+            try await Task.sleep(for: .seconds(2))
             try write(publish: "2026-01-01T00:00:05Z")
         }
         var validator = Validator()
-        validator.live = 3
+        validator.live = 5
         let report = try await validator.validate(mpd)
         try await changes.value
         #expect(Self.liveRules(report) == ["dash.live-segment-unavailable", "dash.live-publish-time"], "\(report.findings.map(\.message))")

@@ -4,10 +4,12 @@ import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// 10,000 mutated MPDs (truncations, flipped bytes, huge numbers, bad UTF-8, deep nesting, entity
-/// tricks) go through the reader and the DASH rules without crashing, hanging or growing memory.
-@Suite struct MPDFuzzTests {
+/// tricks) go through the reader and the DASH rules without crashing or hanging; run alone in a
+/// process of its own (`MPDFuzzMemoryTests`), without growing its resident memory.
+@Suite(.tags(.unit)) struct MPDFuzzTests {
     static let seed = """
         <?xml version="1.0" encoding="UTF-8"?>
         <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S">
@@ -61,14 +63,29 @@ import Testing
             }
             slowest = max(slowest, ContinuousClock.now - start)
         }
-        #expect(slowest < .seconds(1))
-        let grown = Self.residentBytes() - rssBefore
-        #expect(grown < 200 << 20, "resident memory grew by \(grown >> 20) MiB")
+        // A hang takes forever; a loaded machine may pause this thread for a second or two.
+        #expect(slowest < .seconds(5))
+        // Resident memory is the whole process's: measured only when nothing else runs in it.
+        if TestProcess.isAlone {
+            let grown = Self.residentBytes() - rssBefore
+            #expect(grown < 200 << 20, "resident memory grew by \(grown >> 20) MiB")
+            print("resident memory growth: \(grown >> 20) MiB")
+        }
     }
 
     /// Current resident set size from /proc/self/statm.
     static func residentBytes() -> Int {
         let text = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
         return (Int(text.split(separator: " ")[1]) ?? 0) * 4096
+    }
+}
+
+/// The fuzz test again in a process of its own, where its resident memory is its alone.
+@Suite(.tags(.integration)) struct MPDFuzzMemoryTests {
+    @Test func mutatedMPDsDoNotGrowMemory() async throws {
+        let run = try await TestProcess.runAlone(#"^KerfValidateTests\.MPDFuzzTests/mutatedMPDsNeverCrashHangOrBloat\("#)
+        let output = run.stdout + run.stderr
+        #expect(run.status == 0, "\(output)")
+        #expect(output.contains("Test run with 1 test") && output.contains("resident memory growth: "), "\(output)")
     }
 }

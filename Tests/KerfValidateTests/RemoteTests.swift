@@ -3,9 +3,10 @@ import KerfCore
 import KerfTestSupport
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// Validation over HTTP: a real server (Python's http.server) in front of real packages.
-@Suite(.serialized) struct RemoteTests {
+@Suite(.serialized, .tags(.integration)) struct RemoteTests {
     /// A Kerf package and an ffmpeg HLS output under one served folder.
     static func servedPackages() throws -> (dir: URL, server: FixtureHTTPServer) {
         let dir = try Fixtures.temporaryDirectory("kerf-remote")

@@ -4,9 +4,10 @@ import KerfTestSupport
 import KerfXML
 import Testing
 @testable import KerfValidate
+import KerfTestTags
 
 /// Hostile and edge-case inputs the validator once crashed on or misjudged.
-@Suite struct ValidatorRegressionTests {
+@Suite(.tags(.unit)) struct ValidatorRegressionTests {
     func write(_ text: String, _ name: String, in dir: URL) throws -> String {
         let path = dir.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -55,6 +56,6 @@ import Testing
         let start = ContinuousClock.now
         let error = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD\(attributes)/>".utf8)) }
         #expect(error?.code == .tooLarge)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(ContinuousClock.now - start < .seconds(3))  // generous for a loaded machine; a quadratic reader takes far longer
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfXML
+import KerfTestTags
 
 /// libxml2 used from several tasks at once gives the same results as from one. (The deadlock in
 /// libxml2's lazy global initialisation that `LibXML.initialize()` prevents can only happen on a
 /// process's very first libxml2 call, so this test cannot force it; it checks the results.)
-@Suite struct XMLConcurrencyTests {
+@Suite(.tags(.unit)) struct XMLConcurrencyTests {
     static let schema = Fixtures.dashSchema
 
     @Test(.timeLimit(.minutes(1)))

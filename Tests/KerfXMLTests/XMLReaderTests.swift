@@ -2,8 +2,9 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfXML
+import KerfTestTags
 
-@Suite struct XMLReaderTests {
+@Suite(.tags(.unit)) struct XMLReaderTests {
     static let conformance = Fixtures.conformance
     static var examples: [String] {
         let folder = conformance.appendingPathComponent("examples").path
@@ -64,7 +65,7 @@ import Testing
             let error = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array(document.utf8)) }
             #expect(error?.code == .malformed)
             #expect(error?.details.joined().contains("root:") != true)
-            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(ContinuousClock.now - start < .seconds(3))  // generous for a loaded machine; expanding the entities takes far longer
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import KerfTestSupport
 import Testing
 @testable import KerfXML
+import KerfTestTags
 
 /// The DASH schema kept with the tests (Tests/Conformance/dash).
 private func dashSchemaPath() -> String { Fixtures.dashSchema }
@@ -33,7 +34,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
     return Array(text.utf8)
 }
 
-@Suite struct XMLDocumentSerializationTests {
+@Suite(.tags(.unit)) struct XMLDocumentSerializationTests {
     @Test func escapesAttributesAndTextKeepsOrderAndDeclaresNamespaces() throws {
         let root = XMLElement("root", [("z", "1 & 2 < 3 > \"q\""), ("a", "&amp;"), ("m", "x"), ("skipped", nil)],
                               children: [XMLElement("child", text: "a & b < c > \"d\"")])
@@ -66,7 +67,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
     }
 }
 
-@Suite struct XMLSchemaValidationTests {
+@Suite(.tags(.unit)) struct XMLSchemaValidationTests {
     @Test func validMPDHasNoViolations() throws {
         guard let schema = try loadDASHSchema() else { return }
         #expect(try schema.validate(mpd()) == [])
@@ -121,7 +122,8 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
     }
 
     /// What the schema says of `document` (its violations, or the reading error), checking that
-    /// it answered within 5 s.
+    /// it answered within 20 s (expanding the entities would take far longer; a loaded machine
+    /// may be slow).
     static func boundedValidation(_ schema: XMLSchema, _ document: String) -> String {
         let clock = ContinuousClock()
         let start = clock.now
@@ -131,7 +133,7 @@ private func mpd(minBufferTime: String? = "PT2S", extraRootAttributes: String = 
         } catch {
             output = ([error.message] + error.details).joined(separator: "\n")
         }
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(20))
         return output
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import KerfTestSupport
 import Testing
+import KerfTestTags
 
 /// `kerf probe --json` against ffprobe, the oracle.
-@Suite struct ProbeOracleTests {
+@Suite(.tags(.integration)) struct ProbeOracleTests {
     func kerfProbe(_ path: String) throws -> [String: Any] {
         let result = try Command.run(Fixtures.kerf, ["probe", "--json", path])
         #expect(result.status == 0, "kerf probe failed: \(result.stderr)")
@@ -94,7 +95,7 @@ import Testing
     }
 }
 
-@Suite struct ProbeErrorTests {
+@Suite(.tags(.integration)) struct ProbeErrorTests {
     @Test(arguments: Fixtures.broken)
     func brokenInputExitsTwoWithOneLine(name: String) throws {
         let path = Fixtures.path(name)

@@ -1,9 +1,10 @@
 import Foundation
 import KerfTestSupport
 import Testing
+import KerfTestTags
 
 /// `kerf package` with re-encoding, checked with ffprobe/ffmpeg, xmllint and `kerf validate`.
-@Suite struct TranscodeTests {
+@Suite(.tags(.integration)) struct TranscodeTests {
     func run(_ arguments: [String]) throws -> Command.Result {
         try Command.run(Fixtures.kerf, arguments)
     }

@@ -1,8 +1,9 @@
 import Foundation
 import KerfTestSupport
 import Testing
+import KerfTestTags
 
-@Suite struct ValidateCommandTests {
+@Suite(.tags(.integration)) struct ValidateCommandTests {
     let corpus = Fixtures.root.appendingPathComponent("manifests")
 
     @Test func exitCodesFollowTheFindings() throws {

@@ -4,7 +4,6 @@ import KerfManifest
 import KerfPackager
 import KerfTestSupport
 import KerfTestTags
-import KerfXML
 import NIOCore
 import Testing
 @testable import KerfLive
@@ -14,7 +13,7 @@ import Testing
 /// multivariant playlist, the same media playlists but for the tags only one of them has
 /// (live: EXT-X-MEDIA-SEQUENCE, EXT-X-PROGRAM-DATE-TIME; VOD: EXT-X-PLAYLIST-TYPE,
 /// EXT-X-ENDLIST) and MPDs that differ only in the attributes of a static or dynamic MPD.
-@Suite struct SharedManifestModelTests {
+@Suite(.tags(.unit)) struct SharedManifestModelTests {
     /// A recorded presentation: 720p and 360p H.264, English and French AAC, 5 segments of 2 s
     /// each, one epoch from time 0, segments named by time (as live channels name them).
     static func recording() -> [SegmentEvent] {
@@ -98,7 +97,7 @@ import Testing
         return playlist.split(separator: "\n").filter { line in !onlyOne.contains { line.hasPrefix($0) } }
     }
 
-    @Test(.tags(.unit)) func packageAndLiveWindowRenderTheSameManifests() throws {
+    @Test func packageAndLiveWindowRenderTheSameManifests() throws {
         let events = Self.recording()
         let package = try Self.package(events)
         let window = Self.liveWindow(events)
@@ -133,21 +132,6 @@ import Testing
         #expect(staticAttributes["mediaPresentationDuration"] == "PT10S")
     }
 
-    /// Both MPDs validate against the DASH schema (xmllint, not Kerf's reader).
-    @Test(.tags(.integration)) func bothMPDsValidate() throws {
-        let events = Self.recording()
-        let dir = try Fixtures.temporaryDirectory("kerf-model")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let staticPath = dir.appendingPathComponent("static.mpd"), dynamicPath = dir.appendingPathComponent("dynamic.mpd")
-        try #require(try Self.package(events)["manifest.mpd"]).write(to: staticPath, atomically: true, encoding: .utf8)
-        let mpd = try #require(Self.liveWindow(events).mpd)
-        try (mpd.head + "http://localhost/time" + mpd.tail).write(to: dynamicPath, atomically: true, encoding: .utf8)
-        for path in [staticPath, dynamicPath] {
-            let result = try Command.run("xmllint", ["--noout", "--schema", Fixtures.dashSchema, path.path])
-            #expect(result.status == 0, "\(path.lastPathComponent): \(result.stderr)")
-        }
-    }
-
     /// The MPD text without its UTCTiming elements and with `attributes` taken off the MPD
     /// element (returned by name).
     static func strip(_ text: String, attributes: Set<String>) throws -> (String, [String: String]) {
@@ -165,5 +149,24 @@ import Testing
         }
         lines[index] = line
         return (lines.joined(separator: "\n"), taken)
+    }
+}
+
+/// The package's static MPD and the live window's dynamic one, from the same recording, both
+/// pass the DASH schema (xmllint, not Kerf's reader).
+@Suite(.tags(.integration)) struct SharedManifestSchemaTests {
+    /// Both MPDs validate against the DASH schema (xmllint, not Kerf's reader).
+    @Test func bothMPDsValidate() throws {
+        let events = SharedManifestModelTests.recording()
+        let dir = try Fixtures.temporaryDirectory("kerf-model")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let staticPath = dir.appendingPathComponent("static.mpd"), dynamicPath = dir.appendingPathComponent("dynamic.mpd")
+        try #require(try SharedManifestModelTests.package(events)["manifest.mpd"]).write(to: staticPath, atomically: true, encoding: .utf8)
+        let mpd = try #require(SharedManifestModelTests.liveWindow(events).mpd)
+        try (mpd.head + "http://localhost/time" + mpd.tail).write(to: dynamicPath, atomically: true, encoding: .utf8)
+        for path in [staticPath, dynamicPath] {
+            let result = try Command.run("xmllint", ["--noout", "--schema", Fixtures.dashSchema, path.path])
+            #expect(result.status == 0, "\(path.lastPathComponent): \(result.stderr)")
+        }
     }
 }

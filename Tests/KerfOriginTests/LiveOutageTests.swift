@@ -1,0 +1,103 @@
+import Foundation
+import KerfTestSupport
+import KerfTestTags
+import Testing
+@testable import KerfOrigin
+
+/// Outages and restarts of live channels.
+extension LiveTests {
+    /// The feed stops for 10 s and comes back: the playlists carry a discontinuity, the MPD a
+    /// second Period, and players that were watching (HLS and DASH) go on through the gap.
+    @Test func feedOutageStartsANewEpoch() async throws {
+        let port = try Live.port()
+        let origin = try await Live.origin(input: Live.listening(port), window: 60)
+        defer { Task { await origin.stop() } }
+        var feed = try await Live.feed(to: port)
+        defer { feed.stop() }
+        let started = try await Live.waitForPlaylist(origin, segments: 3)
+        async let watched = Live.play(origin.base + "/live/news/master.m3u8", seconds: 30)
+        async let watchedDASH = Live.play(origin.base + "/live/news/manifest.mpd", seconds: 30)
+        // The players watch at least one more segment before the outage.
+        let listed = started.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count
+        try await Live.waitForPlaylist(origin, segments: listed + 1)
+        feed.stop()
+        // Everything published before the outage (the segment in progress is completed at the
+        // disconnection).
+        let before = try await Live.waitForPlaylist(origin, segments: 3)
+        let mediaBefore = Double(before.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count + 1) * 2
+        // The outage itself: 10 s without input (the gap the players must go through).
+        try await Task.sleep(for: .seconds(10))
+        feed = try await Live.feed(to: port)
+        let playlist = try await Live.waitForPlaylist(origin, segments: 6, containing: "#EXT-X-DISCONTINUITY")
+        #expect(playlist.components(separatedBy: "#EXT-X-MAP:URI=\"init_").count == 3)
+        #expect(playlist.contains("#EXT-X-DISCONTINUITY-SEQUENCE") == false)
+        let mpd = String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
+        #expect(mpd.components(separatedBy: "<Period id=\"").count == 3)
+
+        // The player that was watching decoded 30 s of video: far more than existed before the
+        // outage, so it went on through the discontinuity.
+        let times = try await watched
+        #expect(times.count >= 745, "\(times.count) frames")
+        #expect(Double(times.count) / 25 > mediaBefore + 10, "\(times.count) frames, \(mediaBefore) s before the outage")
+        // The DASH player's timeline has the outage in it (the second Period starts when the feed
+        // came back) and it decoded the new Period's frames after the gap.
+        let dash = try await watchedDASH
+        let gaps = zip(dash, dash.dropFirst()).map { $1 - $0 }
+        let outage = gaps.firstIndex { $0 > 8 }
+        #expect(outage != nil, "no gap of 8 s or more in \(dash.count) DASH frames")
+        if let outage {
+            #expect(outage + 1 >= 50, "\(outage + 1) DASH frames before the outage")
+            #expect(dash.count - outage - 1 >= 125, "\(dash.count - outage - 1) DASH frames after the outage")
+        }
+    }
+
+    /// With `archive:`, the window is on disk: a restarted origin serves the same playlist and
+    /// the same segment bytes at once (read back from the archive), then goes on with a
+    /// discontinuity and increasing sequence numbers; files that leave the window are deleted.
+    @Test func archivedWindowSurvivesARestart() async throws {
+        let archive = try Fixtures.temporaryDirectory("kerf-live-archive").appendingPathComponent("news").path
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        // 8 s listed: 3 segments even when a loop boundary makes one a little longer than 2 s.
+        configuration.channels["news"] = .init(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: 8)
+        configuration.channels["news"]?.archive = archive
+        var origin = try await RunningOrigin(configuration)
+        let before = try await Live.waitForPlaylist(origin, segments: 3, folder: "video_360p")
+        let names = before.split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+        let segment = try await curl([origin.base + "/live/news/video_360p/" + names[0]])
+        #expect(segment.status == 200)
+        await origin.stop()
+        let journal = try String(contentsOfFile: archive + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("\"segment\""))
+        #expect(FileManager.default.fileExists(atPath: archive + "/video_360p/" + names[0]))
+        // A journal line cut short (a crash while appending) ends the replay there, nothing more.
+        try (journal + "{\"segment\":{\"fol").write(toFile: archive + "/journal.jsonl", atomically: true, encoding: .utf8)
+
+        // The restarted origin's input never connects: what it serves comes from the archive.
+        configuration.channels["news"]?.input = "udp://127.0.0.1:\(try Live.port())"
+        origin = try await RunningOrigin(configuration)
+        let restored = try await curl([origin.base + "/live/news/video_360p/playlist.m3u8"])
+        #expect(restored.status == 200)
+        let restoredNames = String(decoding: restored.body, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+        #expect(restoredNames.starts(with: names.suffix(restoredNames.count)) || names.contains(restoredNames.first ?? ""),
+                "\(restoredNames) after \(names)")
+        let again = try await curl([origin.base + "/live/news/video_360p/" + names[0]])
+        #expect(again.status == 200)
+        #expect(again.body == segment.body)
+        #expect(again.headers["etag"] == segment.headers["etag"])
+        let mpd = try await curl([origin.base + "/live/news/manifest.mpd"])
+        #expect(mpd.status == 200)
+        await origin.stop()
+
+        // Restarted on the file again: a new epoch after the restored ones, sequence numbers go on.
+        configuration.channels["news"]?.input = Fixtures.path("h264_aac_10s.mp4")
+        let resumedOrigin = try await RunningOrigin(configuration)
+        origin = resumedOrigin
+        defer { Task { await resumedOrigin.stop() } }
+        let resumed = try await Live.waitForPlaylist(origin, segments: 3, containing: "#EXT-X-DISCONTINUITY\n", folder: "video_360p")
+        func sequence(_ playlist: String) -> Int {
+            Int(playlist.split(separator: "\n").first { $0.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") }?.dropFirst(22) ?? "") ?? -1
+        }
+        #expect(sequence(resumed) >= sequence(before), "\(resumed)")
+    }
+}
