@@ -218,7 +218,12 @@ import Testing
         let patient = try RawConnection(port: origin.port)
         patient.send(request)
         #expect(patient.receive().text.hasPrefix("HTTP/1.1 200 OK"))
-        try await Task.sleep(for: .milliseconds(1600))
+        // A probe opened now with half a head is cut off once the header timeout has passed:
+        // when it is, `patient` has been idle longer than that timeout too.
+        let probe = try RawConnection(port: origin.port)
+        probe.send("GET /vod/demo/master.m3u8 HTTP/1.1\r\n")
+        #expect(probe.receive(atLeast: 1 << 20).closed, "the header timeout did not close the probe")
+        probe.close()
         patient.send(request)
         let second = patient.receive()
         #expect(second.text.hasPrefix("HTTP/1.1 200 OK") || second.text.contains("#EXTM3U"), "\(second)")
