@@ -26,3 +26,17 @@ extension ReportableError {
 
     public var description: String { oneLine }
 }
+
+/// The shape of a module's error type: a stable code, what Kerf was doing (`message`), why
+/// (`reason`) and the file concerned, reported as `ReportableError` without each type saying so.
+public protocol CodedError: ReportableError {
+    var message: String { get }
+    var reason: String { get }
+    var file: String? { get }
+}
+
+extension CodedError {
+    public var subject: String? { file }
+    public var summary: String { message }
+    public var cause: String { reason }
+}

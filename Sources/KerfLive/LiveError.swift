@@ -2,7 +2,7 @@ import KerfCore
 
 /// The error type of KerfLive: a channel that cannot start, an input that cannot be read, an
 /// archive that cannot be written. Codes are stable; the message says what, the reason why.
-package struct LiveError: ReportableError, Sendable {
+package struct LiveError: CodedError, Sendable {
     package enum Code: String, Sendable {
         /// The input cannot be opened or read, or has nothing a channel can publish.
         case input
@@ -25,8 +25,5 @@ package struct LiveError: ReportableError, Sendable {
         self.file = file
     }
 
-    package var subject: String? { file }
-    package var summary: String { message }
-    package var cause: String { reason }
     package var isInputError: Bool { code != .archive }
 }

@@ -3,7 +3,7 @@ import KerfCore
 /// The error type of KerfOrigin: why `kerf serve` cannot start (a bad configuration, a root that
 /// is not a folder, an address that is not host:port) or why a response was cut short. Codes
 /// are stable; the message says what, the reason why.
-public struct OriginError: ReportableError, Sendable {
+public struct OriginError: CodedError, Sendable {
     public enum Code: String, Sendable {
         /// The configuration file cannot be read, is not YAML, or has a key or value that cannot
         /// be used (the message names the key).
@@ -31,8 +31,5 @@ public struct OriginError: ReportableError, Sendable {
         self.file = file
     }
 
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
     public var isInputError: Bool { code != .file }
 }

@@ -2,7 +2,7 @@ import KerfCore
 import KerfSystem
 
 /// The error type of KerfPackager.
-public struct PackagerError: ReportableError, Sendable {
+public struct PackagerError: CodedError, Sendable {
     public enum Code: String, Sendable {
         /// The input cannot be packaged as asked (codec, GOP, misaligned renditions).
         case unsupportedInput
@@ -27,9 +27,6 @@ public struct PackagerError: ReportableError, Sendable {
         self.file = file
     }
 
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
     public var isInputError: Bool { true }
 }
 

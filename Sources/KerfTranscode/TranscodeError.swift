@@ -1,7 +1,7 @@
 import KerfCore
 
 /// The error type of KerfTranscode.
-public struct TranscodeError: ReportableError, Sendable {
+public struct TranscodeError: CodedError, Sendable {
     public enum Code: String, Sendable {
         /// A ladder specification or file that cannot be used.
         case invalidLadder
@@ -26,8 +26,5 @@ public struct TranscodeError: ReportableError, Sendable {
         self.file = file
     }
 
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
     public var isInputError: Bool { code != .failed }
 }

@@ -3,7 +3,7 @@ import KerfCore
 /// The error type of KerfValidate: what stops validation before any rule ran (the input cannot
 /// be read, is not HLS or DASH, the schema cannot be loaded). Problems found while validating
 /// are findings, not errors. Codes are stable; the message says what, the reason why.
-public struct ValidationError: ReportableError, Sendable {
+public struct ValidationError: CodedError, Sendable {
     public enum Code: String, Sendable {
         /// The input, or the playlist it names, cannot be read or parsed.
         case unreadable
@@ -26,8 +26,5 @@ public struct ValidationError: ReportableError, Sendable {
         self.file = file
     }
 
-    public var subject: String? { file }
-    public var summary: String { message }
-    public var cause: String { reason }
     public var isInputError: Bool { true }
 }
