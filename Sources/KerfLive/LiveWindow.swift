@@ -196,16 +196,9 @@ package struct LiveWindow: Sendable {
     /// `discontinuity` (a journal's) replaces the one worked out from the previous segment.
     mutating func append(folder: String, _ entry: SegmentEntry, epoch: Int, discontinuity: Bool? = nil) {
         let previous = presentation.tracks[folder]?.segments.last?.epoch ?? renditions[folder]?.lastEpoch
-        presentation.apply(.segmentCompleted(rendition: folder, entry))
-        setLast(folder, epoch: epoch, discontinuity: discontinuity ?? (previous.map { $0 != epoch } ?? false))
+        presentation.append(entry, to: folder, epoch: epoch, discontinuity: discontinuity ?? (previous.map { $0 != epoch } ?? false))
         renditions[folder]?.lastEpoch = epoch
         targetDuration = max(targetDuration, Int(entry.duration.rescaled(to: 1, rounding: .nearest).value))
-    }
-
-    private mutating func setLast(_ folder: String, epoch: Int, discontinuity: Bool) {
-        guard let last = presentation.tracks[folder]?.segments.indices.last else { return }
-        presentation.tracks[folder]!.segments[last].epoch = epoch
-        presentation.tracks[folder]!.segments[last].discontinuity = discontinuity
     }
 
     /// Adds a partial segment of the segment being written.

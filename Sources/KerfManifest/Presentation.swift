@@ -84,16 +84,22 @@ public struct Presentation: Sendable {
         case .initialization(let rendition, let epoch, let entry):
             tracks[rendition]?.initializations[epoch] = entry
         case .segmentCompleted(let rendition, let entry):
-            guard var track = tracks[rendition] else { return }
             let epoch = epochs.last?.id ?? 0
-            let previous = track.segments.last?.epoch
-            track.segments.append(Segment(entry: entry, epoch: epoch, discontinuity: previous != nil && previous != epoch))
-            track.peakBitRate = max(track.peakBitRate, entry.bitRate)
-            track.nextSequence = entry.sequence + 1
-            tracks[rendition] = track
+            let previous = tracks[rendition]?.segments.last?.epoch
+            append(entry, to: rendition, epoch: epoch, discontinuity: previous != nil && previous != epoch)
         case .partCompleted(let rendition, let entry):
             tracks[rendition]?.parts.append(entry)
         }
+    }
+
+    /// Lists a segment as part of `epoch`, starting a discontinuity or not (a live window
+    /// restoring its journal says which; events take the current epoch).
+    public mutating func append(_ entry: SegmentEntry, to rendition: String, epoch: Int, discontinuity: Bool) {
+        guard var track = tracks[rendition] else { return }
+        track.segments.append(Segment(entry: entry, epoch: epoch, discontinuity: discontinuity))
+        track.peakBitRate = max(track.peakBitRate, entry.bitRate)
+        track.nextSequence = entry.sequence + 1
+        tracks[rendition] = track
     }
 
     /// The renditions of `kind`, in order, that list something (a text rendition always does).
