@@ -19,28 +19,60 @@ public struct ContentProtection: Sendable, Hashable, Codable {
         public var value: String?
         /// The system's `pssh` box (written base64 in `cenc:pssh`).
         public var pssh: [UInt8]?
+        /// The PlayReady Header Object, for `mspr:pro` (PlayReady only).
+        public var playReadyObject: [UInt8]?
+        /// Where players get licenses (`dashif:Laurl`, DASH-IF IOP security guidelines).
+        public var licenseURL: String?
+        /// Whether MPDs list the system (FairPlay is signalled in HLS only).
+        public var signalledInDASH: Bool
+        /// How HLS playlists name the system's key (nil: the system is not signalled in HLS).
+        public var hls: HLSKeyFormat?
 
-        public init(id: String, value: String? = nil, pssh: [UInt8]? = nil) {
+        public init(id: String, value: String? = nil, pssh: [UInt8]? = nil, playReadyObject: [UInt8]? = nil,
+                    licenseURL: String? = nil, signalledInDASH: Bool = true, hls: HLSKeyFormat? = nil) {
             self.id = id
             self.value = value
             self.pssh = pssh
+            self.playReadyObject = playReadyObject
+            self.licenseURL = licenseURL
+            self.signalledInDASH = signalledInDASH
+            self.hls = hls
         }
 
         /// The W3C Common PSSH box system ("common" key system of ISO/IEC 23001-7 §8.1.3).
         public static let commonID = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
         /// W3C Clear Key as DASH-IF IOP names it in MPDs.
         public static let clearKeyID = "e2719d58-a985-b3c9-781a-b030af78d30e"
+        public static let widevineID = "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"
+        public static let playReadyID = "9a04f079-9840-4286-ab92-e65be0885f95"
+        public static let fairPlayID = "94ce86fb-07ff-4f43-adb8-93d2fa968ca2"
+    }
+
+    /// A key system's EXT-X-KEY in HLS: KEYFORMAT, KEYFORMATVERSIONS and the URI players hand
+    /// to it (a key file, an `skd://` URI, a `data:` URI holding a PSSH). A relative URI is
+    /// relative to the presentation root.
+    public struct HLSKeyFormat: Sendable, Hashable, Codable {
+        public var keyFormat: String
+        public var keyFormatVersions: String?
+        public var uri: String
+
+        public init(keyFormat: String, keyFormatVersions: String? = nil, uri: String) {
+            self.keyFormat = keyFormat
+            self.keyFormatVersions = keyFormatVersions
+            self.uri = uri
+        }
     }
 
     public var scheme: ProtectionScheme
     /// The 16-byte key ID of the rendition's samples (`tenc` default_KID).
     public var keyID: [UInt8]
     /// The key's URI for HLS `EXT-X-KEY`/`EXT-X-SESSION-KEY` with KEYFORMAT "identity":
-    /// relative to the presentation root ("key_<kid>.bin"), or absolute.
-    public var keyURI: String
+    /// relative to the presentation root ("key_<kid>.bin"), or absolute; nil when the key is
+    /// only given out by DRM systems.
+    public var keyURI: String?
     public var systems: [System]
 
-    public init(scheme: ProtectionScheme, keyID: [UInt8], keyURI: String, systems: [System] = []) {
+    public init(scheme: ProtectionScheme, keyID: [UInt8], keyURI: String?, systems: [System] = []) {
         self.scheme = scheme
         self.keyID = keyID
         self.keyURI = keyURI

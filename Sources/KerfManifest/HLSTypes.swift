@@ -53,8 +53,9 @@ public struct MediaSegment: Sendable, Hashable, Codable {
     public var duration: MediaTime
     public var title: String?
     public var byteRange: ByteRange?
-    /// A key that takes effect at this segment (written before it).
-    public var key: HLSKey?
+    /// The keys that take effect at this segment (written before it): one EXT-X-KEY per
+    /// KEYFORMAT for the same content key (§4.4.4.4).
+    public var keys: [HLSKey] = []
     /// A Media Initialization Section that takes effect at this segment.
     public var map: HLSMap?
     public var discontinuity: Bool
@@ -68,6 +69,13 @@ public struct MediaSegment: Sendable, Hashable, Codable {
         self.duration = duration
         self.byteRange = byteRange
         self.discontinuity = false
+    }
+
+    /// The key a client without a DRM system uses: the first with no KEYFORMAT or "identity"
+    /// (else the first). Setting it replaces all of `keys`.
+    public var key: HLSKey? {
+        get { keys.first { $0.keyFormat == nil || $0.keyFormat == "identity" } ?? keys.first }
+        set { keys = newValue.map { [$0] } ?? [] }
     }
 }
 

@@ -18,7 +18,7 @@ public enum HLSWriter {
                 if let range = map.byteRange { attributes.append(("BYTERANGE", quoted(range.attributeValue))) }
                 lines.append("#EXT-X-MAP:" + list(attributes))
             }
-            if let key = segment.key { lines.append("#EXT-X-KEY:" + keyAttributes(key)) }
+            for key in segment.keys { lines.append("#EXT-X-KEY:" + keyAttributes(key)) }
             if let date = segment.programDateTime { lines.append("#EXT-X-PROGRAM-DATE-TIME:\(date)") }
             lines += segment.parts.map(\.tag)
             lines.append("#EXTINF:\(hlsDecimal(segment.duration)),\(segment.title ?? "")")

@@ -68,16 +68,27 @@ public struct ContentProtectionDescriptor: Sendable, Hashable {
     public var defaultKID: String?
     /// `cenc:pssh`: a `pssh` box, base64.
     public var pssh: String?
+    /// `mspr:pro`: a PlayReady Header Object, base64.
+    public var playReadyObject: String?
+    /// `dashif:Laurl`: the license server's URL.
+    public var licenseURL: String?
 
-    public init(schemeIdUri: String, value: String? = nil, defaultKID: String? = nil, pssh: String? = nil) {
+    public init(schemeIdUri: String, value: String? = nil, defaultKID: String? = nil, pssh: String? = nil,
+                playReadyObject: String? = nil, licenseURL: String? = nil) {
         self.schemeIdUri = schemeIdUri
         self.value = value
         self.defaultKID = defaultKID
         self.pssh = pssh
+        self.playReadyObject = playReadyObject
+        self.licenseURL = licenseURL
     }
 
     /// The namespace of `cenc:` attributes and elements.
     public static let cencNamespace = "urn:mpeg:cenc:2013"
+    /// The namespace of `mspr:pro` (PlayReady).
+    public static let playReadyNamespace = "urn:microsoft:playready"
+    /// The namespace of `dashif:Laurl` (DASH-IF content protection).
+    public static let dashIFNamespace = "https://dashif.org/CPS"
 }
 
 public struct AdaptationSet: Sendable, Hashable {

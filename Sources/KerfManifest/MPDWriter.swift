@@ -6,10 +6,15 @@ public enum MPDWriter {
     public static let namespace = "urn:mpeg:dash:schema:mpd:2011"
 
     public static func write(_ mpd: MPD) throws(XMLError) -> [UInt8] {
-        // The cenc namespace is declared only where it is used, so clear MPDs stay as they were.
-        let protected = mpd.periods.contains { $0.adaptationSets.contains { !$0.contentProtections.isEmpty } }
-        return try XMLDocument.serialize(element(mpd), namespaces: [("", namespace)]
-                                         + (protected ? [("cenc", ContentProtectionDescriptor.cencNamespace)] : []))
+        // Protection namespaces are declared only where they are used, so clear MPDs stay as they were.
+        let protections = mpd.periods.flatMap { $0.adaptationSets.flatMap(\.contentProtections) }
+        var namespaces = [("", namespace)]
+        if !protections.isEmpty { namespaces.append(("cenc", ContentProtectionDescriptor.cencNamespace)) }
+        if protections.contains(where: { $0.playReadyObject != nil }) {
+            namespaces.append(("mspr", ContentProtectionDescriptor.playReadyNamespace))
+        }
+        if protections.contains(where: { $0.licenseURL != nil }) { namespaces.append(("dashif", ContentProtectionDescriptor.dashIFNamespace)) }
+        return try XMLDocument.serialize(element(mpd), namespaces: namespaces.map { (prefix: $0.0, uri: $0.1) })
     }
 
     public static func element(_ mpd: MPD) -> XMLElement {
@@ -114,7 +119,9 @@ public enum MPDWriter {
 
     static func element(_ p: ContentProtectionDescriptor) -> XMLElement {
         XMLElement("ContentProtection", [("schemeIdUri", p.schemeIdUri), ("value", p.value), ("cenc:default_KID", p.defaultKID)],
-                   children: p.pssh.map { [XMLElement("cenc:pssh", text: $0)] } ?? [])
+                   children: [p.licenseURL.map { XMLElement("dashif:Laurl", text: $0) },
+                              p.pssh.map { XMLElement("cenc:pssh", text: $0) },
+                              p.playReadyObject.map { XMLElement("mspr:pro", text: $0) }].compactMap { $0 })
     }
 
     static func descriptor(_ name: String, _ d: Descriptor) -> XMLElement {

@@ -39,7 +39,7 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
             decimalDurations: true,
             byteRanges: segments.contains { $0.byteRange != nil || $0.map?.byteRange != nil },
             iFramesOnly: iFramesOnly,
-            keyFormats: segments.contains { $0.key?.keyFormat != nil || $0.key?.keyFormatVersions != nil || $0.key?.method == .sampleAES },
+            keyFormats: segments.contains { $0.keys.contains { $0.keyFormat != nil || $0.keyFormatVersions != nil || $0.method == .sampleAES } },
             maps: segments.contains { $0.map != nil },
             deltaUpdates: lowLatency?.skippedSegments != nil)
     }

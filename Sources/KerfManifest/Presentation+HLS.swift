@@ -26,7 +26,7 @@ extension Presentation {
             }
             segments.append(segment)
         }
-        if track.kind != .text, !segments.isEmpty { segments[0].key = hlsKey(of: track, listing) }
+        if track.kind != .text, !segments.isEmpty { segments[0].keys = hlsKeys(of: track, listing) }
         guard let live = listing.live else {
             var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)), segments: segments)
             playlist.playlistType = .vod
@@ -110,7 +110,7 @@ extension Presentation {
             MediaSegment(uri: relative(key.uri, to: track), duration: key.duration, byteRange: ByteRange(length: key.length, offset: key.offset))
         }
         segments[0].map = map(track, epoch: track.segments.first?.epoch ?? 0)
-        segments[0].key = track.description.protection.map { Self.hlsKey($0, inRenditionFolder: true) }
+        segments[0].keys = track.description.protection.map { Self.hlsKeys($0, inRenditionFolder: true) } ?? []
         var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)), segments: segments)
         playlist.iFramesOnly = true
         playlist.independentSegments = true
@@ -136,8 +136,9 @@ extension Presentation {
         let videos = renditions(.video).filter { names.contains($0.id) }, audios = renditions(.audio).filter { names.contains($0.id) }
         let texts = renditions(.text).filter { names.contains($0.id) }
         for protection in (videos + audios).compactMap(\.description.protection) {
-            let key = Self.hlsKey(protection, inRenditionFolder: false)
-            if !playlist.sessionKeys.contains(key) { playlist.sessionKeys.append(key) }
+            for key in Self.hlsKeys(protection, inRenditionFolder: false) where !playlist.sessionKeys.contains(key) {
+                playlist.sessionKeys.append(key)
+            }
         }
         let groups = Dictionary(grouping: audios, by: Self.audioGroupID)
         let groupOrder = audios.map(Self.audioGroupID).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

@@ -64,6 +64,30 @@ import KerfTestTags
         #expect(HLSWriter.write(playlist) == Self.multivariant)
     }
 
+    @Test func keysOfSeveralKeyFormatsApplyTogetherAndRoundTrip() throws {
+        let text = """
+            #EXTM3U
+            #EXT-X-VERSION:6
+            #EXT-X-TARGETDURATION:2
+            #EXT-X-MEDIA-SEQUENCE:0
+            #EXT-X-MAP:URI="init.mp4"
+            #EXT-X-KEY:METHOD=SAMPLE-AES,URI="data:text/plain;base64,AAAA",KEYID=0x00112233445566778899aabbccddeeff,KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",KEYFORMATVERSIONS="1"
+            #EXT-X-KEY:METHOD=SAMPLE-AES,URI="../key.bin",KEYID=0x00112233445566778899aabbccddeeff,KEYFORMAT="identity"
+            #EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://a",KEYID=0x00112233445566778899aabbccddeeff,KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"
+            #EXTINF:2.000,
+            seg_1.m4s
+            #EXT-X-KEY:METHOD=NONE
+            #EXTINF:2.000,
+            seg_2.m4s
+
+            """
+        let playlist = try parse(text).mediaPlaylist()
+        #expect(playlist.segments[0].keys.map(\.keyFormat) == ["urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed", "identity", "com.apple.streamingkeydelivery"])
+        #expect(playlist.segments[0].key?.uri == "../key.bin", "the identity key is the one a client without DRM uses")
+        #expect(playlist.segments[1].keys == [HLSKey(method: .none)])
+        #expect(HLSWriter.write(playlist) == text)
+    }
+
     @Test func attributeProblemsAreReportedWithColumns() throws {
         let cases: [(String, Int, String)] = [
             (#"#EXT-X-KEY:METHOD=AES-128,URI="k"#, 31, "unterminated"),  // where the quote opens
