@@ -21,6 +21,14 @@ public struct CommonEncryption: Sendable {
     public var psshInInit: Bool
     /// Key URI written in HLS EXT-X-KEY instead of the key files published in the package.
     public var keyURI: String?
+    /// The DRM systems signalled (`--drm`); a CPIX document's systems come on top.
+    public var drmSystems: [DRMSystem] = DRMSystem.defaults
+    /// `pssh` boxes given whole (`--pssh`): they replace the generated box of their system.
+    public var psshBoxes: [[UInt8]] = []
+    /// License server URLs by DRM system (`--license-url [system=]URL`; nil: every system).
+    public var licenseURLs: [DRMSystem?: String] = [:]
+    /// Keys, signalling and usage rules from a CPIX document (`--cpix`), instead of `--key`.
+    public var cpix: CPIXDocument?
 
     public init(scheme: ProtectionScheme, defaultKey: ContentKey? = nil, videoKey: ContentKey? = nil, audioKey: ContentKey? = nil,
                 iv: [UInt8]? = nil, clearLead: MediaTime = .zero(timescale: 1), psshInInit: Bool = false, keyURI: String? = nil) {
@@ -34,7 +42,15 @@ public struct CommonEncryption: Sendable {
         self.keyURI = keyURI
     }
 
-    /// The key of a track of `kind`, nil when it has none (it is then refused).
+    /// The key of a track, nil when it has none (it is then refused): by the CPIX document's
+    /// usage rules, else by the track's kind.
+    /// - Throws: `.invalidOptions` when the CPIX rules match no key or several.
+    public func key(for kind: Segmenter.Kind, track: TrackInfo, name: String) throws(PackagerError) -> ContentKey? {
+        if let cpix { return kind == .text ? nil : try cpix.key(for: kind, track: track, name: name) }
+        return key(for: kind)
+    }
+
+    /// The key of a track of `kind` given with `--key`, nil when it has none.
     public func key(for kind: Segmenter.Kind) -> ContentKey? {
         switch kind {
         case .video: return videoKey ?? defaultKey
@@ -43,10 +59,10 @@ public struct CommonEncryption: Sendable {
         }
     }
 
-    /// Every distinct key in use, in a stable order (default, video, audio).
+    /// Every distinct key given, in a stable order (default, video, audio; the CPIX document's).
     public var keys: [ContentKey] {
         var result: [ContentKey] = []
-        for key in [defaultKey, videoKey, audioKey].compactMap({ $0 }) where !result.contains(where: { $0.keyID == key.keyID }) {
+        for key in [defaultKey, videoKey, audioKey].compactMap({ $0 }) + (cpix?.keys.map(\.key) ?? []) where !result.contains(where: { $0.keyID == key.keyID }) {
             result.append(key)
         }
         return result
@@ -55,8 +71,16 @@ public struct CommonEncryption: Sendable {
     /// Checks the IV against the scheme.
     /// - Throws: `.invalidOptions` naming the rule broken.
     public func validate() throws(PackagerError) {
-        guard defaultKey != nil || videoKey != nil || audioKey != nil else {
-            throw PackagerError(.invalidOptions, "--encrypt \(scheme.rawValue) needs --key <kid>:<key>")
+        let given = defaultKey != nil || videoKey != nil || audioKey != nil
+        guard given || cpix != nil else {
+            throw PackagerError(.invalidOptions, "--encrypt \(scheme.rawValue) needs --key <kid>:<key> or --cpix <file>")
+        }
+        if given && cpix != nil { throw PackagerError(.invalidOptions, "--key and --cpix cannot be combined") }
+        if let mismatch = cpix?.keys.first(where: { $0.scheme != nil && $0.scheme != scheme }) {
+            throw PackagerError(.invalidOptions, "the CPIX document gives key \(mismatch.key.keyIDUUID) for \(mismatch.scheme!.rawValue), not \(scheme.rawValue)")
+        }
+        if drmSystems.contains(.fairplay) && scheme != .cbcs {
+            throw PackagerError(.invalidOptions, "FairPlay needs --encrypt cbcs", reason: "FairPlay Streaming decrypts SAMPLE-AES (cbcs) only")
         }
         if let iv {
             switch scheme {
@@ -71,38 +95,6 @@ public struct CommonEncryption: Sendable {
         for a in ids { for b in ids where a.keyID == b.keyID && a.key != b.key {
             throw PackagerError(.invalidOptions, "one key ID is given two different keys", reason: "key ID \(a.keyIDHex)")
         } }
-    }
-
-    /// The file a key is published as in the package (the HLS key URI when none is given).
-    static func keyFile(_ key: ContentKey) -> String { "key_\(key.keyIDHex).bin" }
-
-    /// The signalling of a rendition protected with `key`.
-    func protection(for key: ContentKey) -> ContentProtection {
-        let ids = keys.map(\.keyID)
-        return ContentProtection(scheme: scheme, keyID: key.keyID, keyURI: keyURI ?? Self.keyFile(key), systems: [
-            .init(id: ContentProtection.System.commonID, pssh: ProtectionSystemHeader.box(systemID: ContentProtection.System.commonID, keyIDs: ids)),
-            .init(id: ContentProtection.System.clearKeyID, value: "ClearKey1.0",
-                  pssh: ProtectionSystemHeader.box(systemID: ContentProtection.System.clearKeyID, keyIDs: ids)),
-        ])
-    }
-}
-
-/// `pssh` boxes (ISO/IEC 23001-7 §8.1): version 1, listing key IDs, no data — the form of the
-/// common system and of W3C Clear Key.
-enum ProtectionSystemHeader {
-    static func box(systemID: String, keyIDs: [[UInt8]]) -> [UInt8] {
-        var w = BoxWriter()
-        w.fullBox("pssh", version: 1, flags: 0) { b in
-            b.bytes += uuidBytes(systemID)
-            b.u32(UInt32(keyIDs.count))
-            for id in keyIDs { b.bytes += id }
-            b.u32(0)  // DataSize
-        }
-        return w.bytes
-    }
-
-    static func uuidBytes(_ uuid: String) -> [UInt8] {
-        Hex.bytes(uuid.filter { $0 != "-" }) ?? []
     }
 }
 

@@ -7,6 +7,8 @@ struct ManifestBuilder {
     let options: PackageOptions
     let runs: [PublishedTrack]
     let timeline: Timeline
+    /// How each protected rendition is signalled, by plan number.
+    var protections: [Int: ContentProtection] = [:]
     var tsVariants: [TSVariant] = []
 
     func write(into directory: PackageDirectory) throws -> PackageSummary {
@@ -66,7 +68,7 @@ struct ManifestBuilder {
                 id: plan.folder, kind: kind, info: plan.info, name: plan.name, language: plan.language, isDefault: plan.isDefault,
                 declaredBandwidth: plan.bandwidth, timescale: run.timescale, mediaTemplate: "\(plan.folder)/\(naming.mediaTemplate)",
                 templateByTime: options.timeBasedNames, wholeFile: kind == .text ? "\(plan.folder)/\(plan.folder).vtt" : nil,
-                protection: options.commonEncryption.flatMap { common in common.key(for: plan.kind).map(common.protection(for:)) })))
+                protection: protections[plan.number])))
             if kind != .text, !run.segments.isEmpty {
                 let entry = run.singleFileRanges.map {
                     InitializationEntry(uri: naming.singleFilePath, range: $0.initRange, indexRange: $0.indexRange)

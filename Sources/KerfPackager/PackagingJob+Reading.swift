@@ -146,12 +146,11 @@ extension PackagingJob {
         run.initSegment = initSegment
         guard writesCMAF else { return }
         var encryptor: TrackEncryptor?
-        if let common = options.commonEncryption, let key = common.key(for: plan.kind) {
+        if let common = options.commonEncryption, let key = trackKeys[plan.number] {
             do {
-                let made = try TrackEncryptor(scheme: common.scheme, key: key, iv: common.iv, isVideo: plan.kind == .video,
+                let made = try TrackEncryptor(scheme: common.scheme, key: key, iv: common.iv(for: key), isVideo: plan.kind == .video,
                                               codec: plan.info.codec, extradata: run.parameters?.extradata ?? [], rendition: plan.folder)
-                let pssh = common.psshInInit
-                    ? ProtectionSystemHeader.box(systemID: ContentProtection.System.commonID, keyIDs: common.keys.map(\.keyID)) : []
+                let pssh = common.psshInInit ? try common.psshBoxes(for: key) : []
                 run.initSegment!.bytes = try InitSegment.protect(initSegment.bytes, isVideo: plan.kind == .video,
                                                                  sinf: made.protectionSchemeInfo(originalFormat:),
                                                                  clearEntry: clearLead != nil, pssh: pssh).bytes

@@ -1,4 +1,5 @@
 import KerfCore
+import KerfCrypto
 import KerfManifest
 import KerfMedia
 import Logging
@@ -19,6 +20,9 @@ public final class PackagingJob {
     var writesCMAF = true
     /// Segments left clear at the start under Common Encryption (nil without a clear lead).
     var clearLead: ClearLead?
+    /// The content key of each protected track, and how it is signalled, by plan number.
+    var trackKeys: [Int: ContentKey] = [:]
+    var protections: [Int: ContentProtection] = [:]
 
     /// Packet sources replacing the demuxed `options.inputs` (a transcoder), one per input.
     private let sources: [any PacketSource]?
@@ -96,7 +100,7 @@ public final class PackagingJob {
         if let encryption = options.encryption, encryption.publishesKey {
             try directory.write("key.bin", encryption.key.bytes)
         }
-        if let common = options.commonEncryption, common.keyURI == nil, options.formats.contains(.hls) {
+        if let common = options.commonEncryption, common.publishesKeyFiles, options.formats.contains(.hls) {
             for key in common.keys { try directory.write(CommonEncryption.keyFile(key), key.key.bytes) }
         }
 
@@ -125,7 +129,7 @@ public final class PackagingJob {
         let reference = runs.first { $0.plan.number == segmenter.reference }
         let timeline = Timeline(boundaries: segmenter.boundaries, end: reference?.end ?? .zero(timescale: 1))
         try writeText(runs, timeline: timeline, directory: directory)
-        let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline,
+        let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline, protections: protections,
                                       tsVariants: tsWriters.map { writer in
                                           TSVariant(folder: writer.folder, tracks: writer.trackNumbers,
                                                     segments: writer.segments.keys.sorted().map { writer.segments[$0]! })
@@ -138,7 +142,7 @@ public final class PackagingJob {
 
 extension PackagingJob {
     /// Common Encryption covers the CMAF outputs, each audio and video track with a key.
-    func checkCommonEncryption(_ common: CommonEncryption, plans: [PlannedTrack]) throws(PackagerError) {
+    func checkCommonEncryption(_ common: CommonEncryption, plans: [PlannedTrack]) throws {
         try common.validate()
         if options.encryption != nil {
             throw PackagerError(.invalidOptions, "--encrypt takes one scheme")
@@ -147,9 +151,18 @@ extension PackagingJob {
             throw PackagerError(.invalidOptions, "--encrypt \(common.scheme.rawValue) covers CMAF segments (hls, dash)",
                                 reason: "SAMPLE-AES MPEG-TS (hls-ts) is not supported yet")
         }
-        for plan in plans where plan.kind != .text && common.key(for: plan.kind) == nil {
-            throw PackagerError(.invalidOptions, "no key for the \(plan.kind) track \(plan.folder)",
-                                reason: "give --key \(plan.kind)=<kid>:<key> or --key <kid>:<key> for every track")
+        for plan in plans where plan.kind != .text {
+            guard let key = try common.key(for: plan.kind, track: plan.info, name: plan.folder) else {
+                throw PackagerError(.invalidOptions, "no key for the \(plan.kind) track \(plan.folder)",
+                                    reason: "give --key \(plan.kind)=<kid>:<key> or --key <kid>:<key> for every track")
+            }
+            trackKeys[plan.number] = key
+            let protection = try common.protection(for: key)
+            if options.formats.contains(.hls) && protection.keyURI == nil && !protection.systems.contains(where: { $0.hls != nil }) {
+                throw PackagerError(.invalidOptions, "no DRM system signals the key of \(plan.folder) in HLS",
+                                    reason: "add clearkey, widevine, playready or fairplay to --drm, or HLS signalling to the CPIX document")
+            }
+            protections[plan.number] = protection
         }
     }
 }

@@ -66,8 +66,24 @@ struct PackageCommand: ParsableCommand {
     @Option(help: "cenc/cbcs: seconds at the start left clear (whole segments; still signalled as protected).")
     var clearLead: Double = 0
 
-    @Flag(help: "cenc/cbcs: also write the common-system pssh box into init segments (it is always in the MPD).")
+    @Flag(help: "cenc/cbcs: also write the DRM systems' pssh boxes into init segments (they are always in the MPD).")
     var psshInInit = false
+
+    @Option(help: ArgumentHelp("cenc/cbcs: DRM systems to signal: common, clearkey, widevine, playready, fairplay (comma-separated; default common,clearkey). Clear Key publishes the keys.",
+                               valueName: "systems"))
+    var drm: String?
+
+    @Option(help: ArgumentHelp("cenc/cbcs: pssh boxes to signal as given (hex or base64 of one or more concatenated boxes); each replaces the generated box of its system.",
+                               valueName: "boxes"))
+    var pssh: String?
+
+    @Option(help: ArgumentHelp("cenc/cbcs: license server URL written in DASH (dashif:Laurl) and the PlayReady header, for every system or one (playready=URL) (repeatable).",
+                               valueName: "[system=]url"))
+    var licenseURL: [String] = []
+
+    @Option(help: ArgumentHelp("cenc/cbcs: a DASH-IF CPIX 2.3 document giving the keys, their usage rules and each DRM system's signalling (instead of --key).",
+                               valueName: "file"))
+    var cpix: String?
 
     @Option(help: "auto: re-encode only what cannot be copied; always: re-encode audio and video; never: stream copy only.")
     var transcode: String = "auto"
@@ -100,13 +116,19 @@ struct PackageCommand: ParsableCommand {
         if let encrypt, !["aes-128", "cenc", "cbcs"].contains(encrypt) {
             throw ValidationError("--encrypt must be cbcs, cenc or aes-128")
         }
-        if let encrypt, key.isEmpty { throw ValidationError("--encrypt \(encrypt) needs --key") }
-        if encrypt == nil && (!key.isEmpty || keyURI != nil || iv != nil || clearLead != 0 || psshInInit) {
-            throw ValidationError("--key, --key-uri, --iv, --clear-lead and --pssh-in-init need --encrypt")
+        if let encrypt, key.isEmpty && (encrypt == "aes-128" || cpix == nil) {
+            throw ValidationError("--encrypt \(encrypt) needs --key" + (encrypt == "aes-128" ? "" : " or --cpix"))
+        }
+        if cpix != nil && !key.isEmpty { throw ValidationError("--key and --cpix cannot be combined") }
+        let commonOnly = clearLead != 0 || psshInInit || drm != nil || pssh != nil || !licenseURL.isEmpty || cpix != nil
+        if encrypt == nil && (!key.isEmpty || keyURI != nil || iv != nil || commonOnly) {
+            throw ValidationError("--key, --key-uri, --iv, --clear-lead, --pssh-in-init, --drm, --pssh, --license-url and --cpix need --encrypt")
         }
         if encrypt == "aes-128" {
             if key.count > 1 { throw ValidationError("--encrypt aes-128 takes one --key") }
-            if clearLead != 0 || psshInInit { throw ValidationError("--clear-lead and --pssh-in-init are for --encrypt cenc or cbcs") }
+            if commonOnly {
+                throw ValidationError("--clear-lead, --pssh-in-init, --drm, --pssh, --license-url and --cpix are for --encrypt cenc or cbcs")
+            }
         }
         guard clearLead >= 0, clearLead.isFinite, clearLead <= 86_400 else {
             throw ValidationError("--clear-lead must be between 0 and 86400 seconds")
@@ -181,6 +203,7 @@ struct PackageCommand: ParsableCommand {
         }
         common.clearLead = MediaTime(value: Int64((clearLead * 1000).rounded()), timescale: 1000)
         common.psshInInit = psshInInit
+        try signalling(&common)
         try common.validate()
         return common
     }
@@ -227,6 +250,44 @@ struct PackageCommand: ParsableCommand {
             try printJSON(summary)
         } else {
             for manifest in summary.manifests { print("\(output)/\(manifest)") }
+        }
+    }
+}
+
+extension PackageCommand {
+    /// `--drm`, `--pssh`, `--license-url` and `--cpix` into the Common Encryption options.
+    func signalling(_ common: inout CommonEncryption) throws {
+        if let drm { common.drmSystems = try DRMSystem.list(drm) }
+        if let pssh {
+            let text = pssh.filter { !$0.isWhitespace }
+            guard let bytes = Hex.bytes(text) ?? Base64.decode(text) else {
+                throw PackagerError(.invalidOptions, "--pssh is neither hexadecimal nor base64")
+            }
+            common.psshBoxes = try ProtectionSystemHeader.split(bytes, source: "--pssh")
+        }
+        for value in licenseURL {
+            var system: DRMSystem?
+            var url = value
+            if let equals = value.firstIndex(of: "="), let named = DRMSystem(rawValue: String(value[..<equals]).lowercased()) {
+                system = named
+                url = String(value[value.index(after: equals)...])
+            }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw PackagerError(.invalidOptions, "--license-url \(value) is not an http(s) URL")
+            }
+            guard common.licenseURLs[system] == nil else {
+                throw PackagerError(.invalidOptions, "--license-url is given twice for \(system?.rawValue ?? "every system")")
+            }
+            common.licenseURLs[system] = url
+        }
+        if let cpix {
+            guard let data = FileManager.default.contents(atPath: cpix) else {
+                throw PackagerError(.invalidOptions, "cannot read the CPIX document", reason: "not a readable file", file: cpix)
+            }
+            let document = try CPIXDocument(bytes: [UInt8](data), source: cpix)
+            common.cpix = document
+            // The document's systems are signalled; Clear Key and its published keys only when asked.
+            if drm == nil { common.drmSystems = [.common] }
         }
     }
 }
