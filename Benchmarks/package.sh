@@ -17,9 +17,12 @@
 #        shaka   packager-linux-x64, video + audio streams, 6 s segments    (HLS + DASH, CMAF)
 #        ffmpeg  ffmpeg -c copy -f hls -hls_segment_type fmp4 -hls_time 6   (HLS only, muxed)
 #        cp      cp IN OUT/copy.mp4                                        (the I/O floor)
+#        kerf_cbcs   kerf as above with --encrypt cbcs --key KID:KEY        (Common Encryption)
+#        shaka_cbcs  Shaka as above with raw-key cbcs, --clear_lead 0      (Common Encryption)
 #      and kerf alone on the short input, to see whether its memory stays flat with duration.
 #   5. Prints median wall time, median CPU time and peak RSS per tool, the ratios against the
-#      targets (kerf/shaka <= 0.8, kerf/ffmpeg <= 1.0, kerf/cp <= 1.2 in median wall time) and
+#      targets (kerf/shaka <= 0.8, kerf/ffmpeg <= 1.0, kerf/cp <= 1.2, kerf_cbcs/shaka_cbcs <= 0.5,
+#      kerf_cbcs/kerf <= 1.3 in median wall time; kerf_cbcs peak RSS <= 64 MiB) and
 #      kerf's peak RSS on the short and the long input (target <= 64 MiB, and flat: the long
 #      input's within 10% of the short one's), each marked PASS or MISS.
 #
@@ -141,6 +144,17 @@ cmd_ffmpeg() {
 cmd_cp() {
     cmd=(cp "$1" "$2/copy.mp4")
 }
+bench_kid=00112233445566778899aabbccddeeff
+bench_key=0f1e2d3c4b5a69788796a5b4c3d2e1f0
+cmd_kerf_cbcs() {
+    cmd_kerf "$@"
+    cmd+=(--encrypt cbcs --key "$bench_kid:$bench_key")
+}
+cmd_shaka_cbcs() {
+    cmd_shaka "$@"
+    cmd+=(--enable_raw_key_encryption --protection_scheme cbcs --clear_lead 0
+        --keys "label=:key_id=$bench_kid:key=$bench_key")
+}
 
 # Files each tool must have written, checked after the warm-up.
 declare -A expected=(
@@ -148,6 +162,8 @@ declare -A expected=(
     [shaka]="master.m3u8 manifest.mpd v.m3u8 a.m3u8"
     [ffmpeg]="playlist.m3u8"
     [cp]="copy.mp4"
+    [kerf_cbcs]="master.m3u8 manifest.mpd"
+    [shaka_cbcs]="master.m3u8 manifest.mpd v.m3u8 a.m3u8"
 )
 
 runs_dir="$work_dir/runs"
@@ -163,7 +179,7 @@ check_outputs() {
     done
 }
 
-tools=(kerf shaka ffmpeg cp)
+tools=(kerf shaka ffmpeg cp kerf_cbcs shaka_cbcs)
 
 log "warm-up: one run of each tool on the ${long_seconds} s input"
 for tool in "${tools[@]}"; do
@@ -230,6 +246,8 @@ describe() {
         shaka)  echo "shaka packager (HLS+DASH)";;
         ffmpeg) echo "ffmpeg -f hls (HLS fMP4)";;
         cp)     echo "cp";;
+        kerf_cbcs)  echo "kerf cbcs (HLS+DASH)";;
+        shaka_cbcs) echo "shaka packager cbcs";;
     esac
 }
 for tool in "${tools[@]}"; do
@@ -245,14 +263,16 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 echo
 echo "wall-time ratios (median):"
-while read -r peer target; do
-    r=$(ratio "${wall[kerf]}" "${wall[$peer]}")
-    printf '  %-14s %6s   target <= %-4s %s\n' "kerf/$peer" "$r" "$target" \
-        "$(verdict "${wall[$peer]} > 0 && ${wall[kerf]} / ${wall[$peer]} <= $target")"
+while read -r tool peer target; do
+    r=$(ratio "${wall[$tool]}" "${wall[$peer]}")
+    printf '  %-22s %6s   target <= %-4s %s\n' "$tool/$peer" "$r" "$target" \
+        "$(verdict "${wall[$peer]} > 0 && ${wall[$tool]} / ${wall[$peer]} <= $target")"
 done <<'TARGETS'
-shaka 0.8
-ffmpeg 1.0
-cp 1.2
+kerf shaka 0.8
+kerf ffmpeg 1.0
+kerf cp 1.2
+kerf_cbcs shaka_cbcs 0.5
+kerf_cbcs kerf 1.3
 TARGETS
 
 short_mib=$(mib "$kerf_short_rss")
@@ -266,5 +286,7 @@ printf '  %-14s %6s MiB   target <= 64 MiB  %s\n' "${long_seconds} s input" "$lo
     "$(verdict "${rss[kerf]} <= 64 * 1024")"
 printf '  %-14s %6s %%     target within 10%% of the short input  %s\n' "flat" "$growth" \
     "$(verdict "${rss[kerf]} <= $kerf_short_rss * 1.10")"
+printf '  %-14s %6s MiB   target <= 64 MiB  %s\n' "cbcs, ${long_seconds} s" "$(mib "${rss[kerf_cbcs]}")" \
+    "$(verdict "${rss[kerf_cbcs]} <= 64 * 1024")"
 echo
 echo "raw figures: $results (label wall_s rss_kib cpu_s time_%e_s); logs and warm-up outputs: $runs_dir"

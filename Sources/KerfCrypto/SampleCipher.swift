@@ -48,9 +48,18 @@ public final class SampleCipher {
     /// one AES-CTR key stream starting at counter block `iv` (an 8-byte IV is padded with a
     /// zero block counter), are encrypted (or decrypted) in place.
     public func applyCTR(_ buffer: inout [UInt8], ranges: [Range<Int>], iv: [UInt8]) throws(CryptoError) {
+        var failure: CryptoError?
+        buffer.withUnsafeMutableBytes { bytes in
+            do throws(CryptoError) { try applyCTR(bytes, ranges: ranges, iv: iv) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// `applyCTR` over bytes owned elsewhere (a packet's payload).
+    public func applyCTR(_ buffer: UnsafeMutableRawBufferPointer, ranges: [Range<Int>], iv: [UInt8]) throws(CryptoError) {
         precondition(mode == .ctr)
         try setIV(iv.count == 8 ? iv + [UInt8](repeating: 0, count: 8) : iv)
-        for range in ranges where !range.isEmpty { try update(&buffer, range) }
+        for range in ranges where !range.isEmpty { try update(buffer, range) }
     }
 
     /// `cbcs`: each range of `buffer` is processed from `iv` (16 bytes), `crypt` blocks of 16
@@ -58,16 +67,25 @@ public final class SampleCipher {
     /// encrypted blocks of a range. A pattern of 0:0 encrypts every whole block. Bytes after
     /// the last whole block of a range, and a pattern's incomplete last `crypt` run, stay clear.
     public func applyCBC(_ buffer: inout [UInt8], ranges: [Range<Int>], iv: [UInt8], crypt: Int, skip: Int) throws(CryptoError) {
+        var failure: CryptoError?
+        buffer.withUnsafeMutableBytes { bytes in
+            do throws(CryptoError) { try applyCBC(bytes, ranges: ranges, iv: iv, crypt: crypt, skip: skip) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// `applyCBC` over bytes owned elsewhere (a packet's payload).
+    public func applyCBC(_ buffer: UnsafeMutableRawBufferPointer, ranges: [Range<Int>], iv: [UInt8], crypt: Int, skip: Int) throws(CryptoError) {
         precondition(mode == .cbc && iv.count == 16)
         for range in ranges where range.count >= 16 {
             try setIV(iv)
             if crypt == 0 && skip == 0 {
-                try update(&buffer, range.lowerBound..<(range.lowerBound + range.count / 16 * 16))
+                try update(buffer, range.lowerBound..<(range.lowerBound + range.count / 16 * 16))
                 continue
             }
             var offset = range.lowerBound
             while range.upperBound - offset >= 16 * crypt {
-                try update(&buffer, offset..<(offset + 16 * crypt))
+                try update(buffer, offset..<(offset + 16 * crypt))
                 offset += 16 * (crypt + skip)
             }
         }
@@ -80,13 +98,12 @@ public final class SampleCipher {
     }
 
     /// Runs the cipher over `range` of `buffer` in place (EVP allows exactly overlapping input and output).
-    private func update(_ buffer: inout [UInt8], _ range: Range<Int>) throws(CryptoError) {
+    private func update(_ buffer: UnsafeMutableRawBufferPointer, _ range: Range<Int>) throws(CryptoError) {
         guard !range.isEmpty else { return }
+        precondition(range.upperBound <= buffer.count)
         var written: Int32 = 0
-        let result = buffer.withUnsafeMutableBufferPointer { bytes in
-            let start = bytes.baseAddress! + range.lowerBound
-            return EVP_CipherUpdate(context, start, &written, start, Int32(range.count))
-        }
+        let start = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + range.lowerBound
+        let result = EVP_CipherUpdate(context, start, &written, start, Int32(range.count))
         guard result == 1, Int(written) == range.count else {
             throw SegmentCipher.failure("EVP_CipherUpdate", encrypting ? "cannot encrypt a sample" : "cannot decrypt a sample")
         }

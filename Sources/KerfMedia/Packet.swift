@@ -136,6 +136,16 @@ public final class Packet {
     /// A copy of the payload bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
+    /// Calls `body` with the payload bytes to change in place, valid only during the call. A
+    /// payload shared with other packets is copied first (`av_packet_make_writable`), so their
+    /// bytes never change.
+    /// - Throws: `MediaError` when the copy cannot be made; what `body` throws.
+    public func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+        try LibAV.check(av_packet_make_writable(pointer), "av_packet_make_writable", "cannot copy a shared packet to change it")
+        guard let data = pointer.pointee.data else { return try body(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeMutableRawBufferPointer(start: data, count: Int(pointer.pointee.size)))
+    }
+
     /// Calls `body` with the payload bytes of every packet, in order, valid only during the call
     /// (for one gathering write of many payloads).
     public static func withUnsafeBytes<R>(of packets: [Packet], _ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {

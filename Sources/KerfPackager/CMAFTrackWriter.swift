@@ -159,21 +159,13 @@ final class CMAFTrackWriter {
         // clear-lead segment's fragments name the clear sample entry (2) instead.
         var protection: FragmentEncryption?
         var descriptionIndex: UInt32?
-        var encrypted: [UInt8]?
         if let encryptor {
             if clearLead?.isClear(segment: index) == true {
                 descriptionIndex = 2
             } else {
-                var entries: [SampleEncryptionEntry] = []
-                var payload: [UInt8] = []
-                payload.reserveCapacity(fragment.payloadSize)
-                for packet in fragment.packets {
-                    var bytes = packet.bytes
-                    entries.append(try encryptor.encrypt(&bytes))
-                    payload += bytes
-                }
+                // Samples are encrypted in their packets' buffers, then written as clear ones are.
+                let entries = try fragment.packets.map { try encryptor.encrypt($0) }
                 protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples)
-                encrypted = payload
             }
         }
         var w = BoxWriter()
@@ -186,11 +178,7 @@ final class CMAFTrackWriter {
                                             duration: MediaTime(value: fragment.endDecodeTime - key.decodeTime, timescale: timescale)))
         }
         let partStart = open!.size
-        if let encrypted {
-            try emit(w.bytes + encrypted)
-        } else {
-            try emitFragment(header: w.bytes, packets: fragment.packets)
-        }
+        try emitFragment(header: w.bytes, packets: fragment.packets)
         open!.decodeEnd = fragment.endDecodeTime
         if let onPart, let buffer = open!.buffer {
             // The first part carries the segment's styp: the parts put end to end are the segment.

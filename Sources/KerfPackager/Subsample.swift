@@ -76,7 +76,14 @@ struct SubsampleMapper {
     /// The subsample map of one sample.
     /// - Throws: `PackagerError` when the NAL unit lengths do not add up to the sample, or a
     ///   `cbcs` slice header cannot be parsed.
-    mutating func map(_ sample: [UInt8]) throws(PackagerError) -> [Subsample] {
+    mutating func map(_ sample: [UInt8]) throws(PackagerError) -> [Subsample] { try map(sample[...]) }
+
+    /// The longest slice header prefix read (HEVC headers with many entry points run to a few KiB).
+    static let sliceHeaderLimit = 8192
+
+    /// The subsample map of a sample's bytes, wherever they are (a packet's payload, a slice
+    /// of a buffer); indices are the collection's own.
+    mutating func map<Bytes: RandomAccessCollection<UInt8>>(_ sample: Bytes) throws(PackagerError) -> [Subsample] where Bytes.Index == Int {
         var entries: [Subsample] = []
         var pendingClear = 0
         func push(clear: Int, protected: Int) {
@@ -87,18 +94,18 @@ struct SubsampleMapper {
             }
             entries.append(Subsample(clear: clear, protected: protected))
         }
-        var offset = 0
-        while offset < sample.count {
-            guard offset + lengthSize <= sample.count else {
+        var offset = sample.startIndex
+        while offset < sample.endIndex {
+            guard offset + lengthSize <= sample.endIndex else {
                 throw PackagerError(.unsupportedInput, "a video sample ends inside a NAL unit length field")
             }
             var length = 0
             for i in 0..<lengthSize { length = length << 8 | Int(sample[offset + i]) }
             let start = offset + lengthSize
-            guard length > 0, start + length <= sample.count else {
+            guard length > 0, start + length <= sample.endIndex else {
                 throw PackagerError(.unsupportedInput, "a NAL unit length runs past the end of its sample")
             }
-            let nal = sample[start..<(start + length)]
+            let nal = ArraySlice(sample[start..<(start + min(length, Self.sliceHeaderLimit))])
             let headerSize = isHEVC ? 2 : 1
             var clear = lengthSize + length
             var protected = 0
@@ -119,7 +126,7 @@ struct SubsampleMapper {
             } else {
                 // Parameter sets in the samples (avc3/hev1 style) update what slices refer to.
                 let type = isHEVC ? Int(sample[start] >> 1) & 0x3f : Int(sample[start] & 0x1f)
-                if isHEVC ? (type == 33 || type == 34) : (type == 7 || type == 8) { learn(nal) }
+                if isHEVC ? (type == 33 || type == 34) : (type == 7 || type == 8) { learn(ArraySlice(sample[start..<(start + length)])) }
             }
             if protected > 0 {
                 push(clear: pendingClear + clear, protected: protected)

@@ -1,5 +1,6 @@
 import KerfCore
 import KerfCrypto
+import KerfMedia
 
 /// What `senc` records of one encrypted sample (ISO/IEC 23001-7 §7.2): its IV (empty with a
 /// constant IV) and its subsample map (nil when the whole sample is encrypted).
@@ -75,28 +76,44 @@ final class TrackEncryptor {
 
     /// Encrypts `sample` in place and returns its `senc` entry.
     func encrypt(_ sample: inout [UInt8]) throws -> SampleEncryptionEntry {
+        try encrypt(&sample, range: 0..<sample.count)
+    }
+
+    /// Encrypts the sample at `range` of `buffer` (a fragment's payload) in place and returns
+    /// its `senc` entry.
+    func encrypt(_ buffer: inout [UInt8], range: Range<Int>) throws -> SampleEncryptionEntry {
+        try buffer.withUnsafeMutableBytes { try encrypt($0, range: range) }
+    }
+
+    /// Encrypts a packet's payload in place (copied first if other packets share it) and
+    /// returns its `senc` entry.
+    func encrypt(_ packet: Packet) throws -> SampleEncryptionEntry {
+        try packet.withUnsafeMutableBytes { try encrypt($0, range: 0..<$0.count) }
+    }
+
+    private func encrypt(_ buffer: UnsafeMutableRawBufferPointer, range: Range<Int>) throws -> SampleEncryptionEntry {
         var ranges: [Range<Int>] = []
         var subsamples: [Subsample]? = nil
         if mapper != nil {
-            let map = try mapper!.map(sample)
-            var offset = 0
+            let map = try mapper!.map(UnsafeRawBufferPointer(buffer)[range])
+            var offset = range.lowerBound
             for entry in map {
                 ranges.append((offset + entry.clear)..<(offset + entry.clear + entry.protected))
                 offset += entry.clear + entry.protected
             }
             subsamples = map
         } else {
-            ranges = [0..<sample.count]
+            ranges = [range]
         }
         switch scheme {
         case .cenc:
             let iv = nextIV
-            try cipher.applyCTR(&sample, ranges: ranges, iv: iv)
+            try cipher.applyCTR(buffer, ranges: ranges, iv: iv)
             let blocks = ranges.reduce(0) { $0 + ($1.count + 15) / 16 }
             nextIV = Self.add(iv, iv.count == 8 ? 1 : UInt64(blocks))
             return SampleEncryptionEntry(iv: iv, subsamples: subsamples)
         case .cbcs:
-            try cipher.applyCBC(&sample, ranges: ranges, iv: constantIV!, crypt: cryptBlocks, skip: skipBlocks)
+            try cipher.applyCBC(buffer, ranges: ranges, iv: constantIV!, crypt: cryptBlocks, skip: skipBlocks)
             return SampleEncryptionEntry(iv: [], subsamples: subsamples)
         }
     }

@@ -294,3 +294,26 @@ import Testing
         }
     }
 }
+
+// MARK: - Encrypting in place
+
+@Suite(.tags(.unit)) struct InPlaceEncryptionTests {
+    /// A packet is encrypted in its own buffer; a packet sharing that buffer (the MPEG-TS
+    /// writers' reference) keeps the clear bytes, and both paths give the same ciphertext.
+    @Test(arguments: [ProtectionScheme.cenc, .cbcs])
+    func sharedPayloadsStayClear(_ scheme: ProtectionScheme) throws {
+        let key = try ContentKey(parsing: "00112233445566778899aabbccddeeff:000102030405060708090a0b0c0d0e0f")
+        let sample = (0..<1000).map { UInt8(($0 * 7 + 3) & 0xff) }
+        let packet = try Packet(bytes: sample), shared = try packet.makeReference()
+        let inPlace = try TrackEncryptor(scheme: scheme, key: key, iv: nil, isVideo: false, codec: "aac", extradata: [], rendition: "a")
+        let copied = try TrackEncryptor(scheme: scheme, key: key, iv: nil, isVideo: false, codec: "aac", extradata: [], rendition: "a")
+        let entry = try inPlace.encrypt(packet)
+        var bytes = sample
+        let expected = try copied.encrypt(&bytes)
+        #expect(shared.bytes == sample)
+        #expect(packet.bytes == bytes && bytes != sample)
+        #expect(entry == expected)
+        // cbcs leaves the partial last block clear.
+        if scheme == .cbcs { #expect(Array(packet.bytes.suffix(1000 % 16)) == Array(sample.suffix(1000 % 16))) }
+    }
+}
