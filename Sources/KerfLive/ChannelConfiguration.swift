@@ -29,6 +29,9 @@ public struct ChannelConfiguration: Sendable, Equatable {
     public var archive: String?
     /// The stream key an RTMP publisher must give (`key:`; push channels, `input: rtmp`).
     public var key: String?
+    /// `encryption:` Common Encryption of the CMAF renditions (`cenc`/`cbcs`, keys or a CPIX
+    /// document, DRM systems), as `kerf package --encrypt` does.
+    public var encryption: CommonEncryption?
     /// Keys read but not served yet.
     public var pendingKeys: [String] = []
 

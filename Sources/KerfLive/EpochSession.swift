@@ -15,7 +15,7 @@ struct EpochSession {
     init(input: any PacketSource, channel: LiveChannel) throws {
         packager = try LivePackager(input: input, segmentDuration: channel.configuration.targetDuration,
                                     transportStream: channel.configuration.formats.contains(.hlsTS),
-                                    partDuration: channel.configuration.partTarget)
+                                    partDuration: channel.configuration.partTarget, encryption: channel.configuration.encryption)
         self.channel = channel
     }
 

@@ -135,7 +135,7 @@ package struct LiveWindow: Sendable {
         presentation.apply(.started(RenditionDescription(
             id: folder, kind: kind, info: track.info, name: track.name, language: track.language, isDefault: track.isDefault,
             timescale: scale, members: rendition.muxed?.map(\.info) ?? [], mediaTemplate: "\(folder)/seg_$Time$.m4s",
-            templateByTime: true)))
+            templateByTime: true, protection: rendition.isTransportStream ? nil : track.protection)))
         if isNew { presentation.tracks[folder]?.nextSequence = firstSequence }
     }
 

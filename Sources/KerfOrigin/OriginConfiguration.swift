@@ -57,7 +57,8 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "header-timeout", "max-header-size", "max-connections", "file-cache",
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token"]
-    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch"]
+    static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
+                                           "encryption"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -144,6 +145,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, "lists hls, dash and hls-ts (\(names.joined(separator: ",")) given)")
                             }
                             channel.formats = Set(formats)
+                        case "encryption": channel.encryption = try encryption(setting, settingKey, fail)
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }
@@ -162,6 +164,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                     if channel.window < 3 * channel.segmentDuration.rounded(.up) {
                         throw fail("channels.\(name).window", "must be at least 3 segment durations (\(Int(3 * channel.segmentDuration.rounded(.up))) s)")
                     }
+                    if let encryption = channel.encryption { try check(encryption, of: channel, "channels.\(name).encryption", fail) }
                     channel.input = input
                     configuration.channels[name] = channel
                 }
@@ -190,7 +193,7 @@ public struct OriginConfiguration: Sendable, Equatable {
         return (host.isEmpty ? "0.0.0.0" : String(host), port)
     }
 
-    private static func string(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> String {
+    static func string(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> String {
         guard let value = node.scalar?.string, !value.isEmpty else { throw fail(key, "must be a non-empty string") }
         return value
     }
@@ -207,7 +210,7 @@ public struct OriginConfiguration: Sendable, Equatable {
         return value
     }
 
-    private static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {
+    static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {
         guard let value = node.bool else { throw fail(key, "must be true or false") }
         return value
     }

@@ -81,14 +81,14 @@ final class CMAFTrackWriter {
     /// at the first sample of the next segment, whose start gives the closed one's duration.
     /// - Parameters:
     ///   - partDuration: with `onPart`, the partial segment target in timescale units.
-    init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, partDuration: Int64? = nil,
+    init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, partDuration: Int64? = nil, encryptor: TrackEncryptor? = nil,
          onPart: ((PartRecord, [UInt8]) -> Void)? = nil, onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = nil
         self.naming = naming
         self.encryption = nil
-        self.encryptor = nil
+        self.encryptor = encryptor
         self.clearLead = nil
         self.singleFile = false
         self.onSegment = onSegment
@@ -164,7 +164,7 @@ final class CMAFTrackWriter {
                 descriptionIndex = 2
             } else {
                 // Samples are encrypted in their packets' buffers, then written as clear ones are.
-                let entries = try fragment.packets.map { try encryptor.encrypt($0) }
+                let entries = try zip(fragment.packets, fragment.samples).map { try encryptor.encrypt($0, decodeTime: $1.decodeTime) }
                 protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples)
             }
         }

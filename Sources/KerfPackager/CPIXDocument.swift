@@ -11,21 +11,21 @@ import KerfXML
 /// `DRMSystem` with `PSSH`, `ContentProtectionData` (its `cenc:pssh`, `mspr:pro` and
 /// `dashif:Laurl`), `URIExtXKey`, `HLSSignalingData`; `ContentKeyUsageRule` with `VideoFilter`,
 /// `AudioFilter` and `BitrateFilter`. Keys encrypted with a document key are refused.
-public struct CPIXDocument: Sendable {
-    public struct Key: Sendable {
+public struct CPIXDocument: Sendable, Equatable {
+    public struct Key: Sendable, Equatable {
         public var key: ContentKey
         public var explicitIV: [UInt8]?
         public var scheme: ProtectionScheme?
     }
 
     /// One `DRMSystem` element: a system's signalling for one key.
-    public struct System: Sendable {
+    public struct System: Sendable, Equatable {
         public var keyID: [UInt8]
         public var signalling: ContentProtection.System
     }
 
     /// One `ContentKeyUsageRule`: the key of the tracks its filters match.
-    public struct UsageRule: Sendable {
+    public struct UsageRule: Sendable, Equatable {
         public var keyID: [UInt8]
         public var intendedTrackType: String?
         public var videoFilters: [[String: String]] = []

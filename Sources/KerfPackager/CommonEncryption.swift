@@ -4,7 +4,7 @@ import KerfCrypto
 /// Common Encryption of CMAF segments (ISO/IEC 23001-7, `cenc` or `cbcs`) with raw keys: what
 /// `kerf package --encrypt cenc|cbcs --key …` asks for. Keys stay in memory; nothing here
 /// prints them (`ContentKey` and `AES128Key` describe themselves without their bytes).
-public struct CommonEncryption: Sendable {
+public struct CommonEncryption: Sendable, Equatable {
     public var scheme: ProtectionScheme
     /// The key of every track without a key of its own kind.
     public var defaultKey: ContentKey?

@@ -1,4 +1,5 @@
 import KerfCore
+import KerfCrypto
 import KerfMedia
 
 /// Segments one live input in memory: the VOD packager's segmenter and CMAF writer in live
@@ -22,9 +23,11 @@ public final class LivePackager {
         public var language: String?
         /// The default rendition of its kind (the first, as in packages).
         public var isDefault: Bool
+        /// How its samples are encrypted (Common Encryption), nil when they are clear.
+        public var protection: ContentProtection?
 
         public init(number: Int, info: TrackInfo, kind: Segmenter.Kind, folder: String, name: String, language: String?,
-                    isDefault: Bool = false) {
+                    isDefault: Bool = false, protection: ContentProtection? = nil) {
             self.number = number
             self.info = info
             self.kind = kind
@@ -32,18 +35,20 @@ public final class LivePackager {
             self.name = name
             self.language = language
             self.isDefault = isDefault
+            self.protection = protection
         }
 
-        private enum CodingKeys: String, CodingKey { case number, info, kind, folder, name, language, isDefault }
+        private enum CodingKeys: String, CodingKey { case number, info, kind, folder, name, language, isDefault, protection }
 
-        /// Journals written before `isDefault` existed read as not default.
+        /// Journals written before `isDefault` or `protection` existed read as not default and clear.
         public init(from decoder: any Swift.Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.init(number: try container.decode(Int.self, forKey: .number), info: try container.decode(TrackInfo.self, forKey: .info),
                       kind: try container.decode(Segmenter.Kind.self, forKey: .kind), folder: try container.decode(String.self, forKey: .folder),
                       name: try container.decode(String.self, forKey: .name),
                       language: try container.decodeIfPresent(String.self, forKey: .language),
-                      isDefault: try container.decodeIfPresent(Bool.self, forKey: .isDefault) ?? false)
+                      isDefault: try container.decodeIfPresent(Bool.self, forKey: .isDefault) ?? false,
+                      protection: try container.decodeIfPresent(ContentProtection.self, forKey: .protection))
         }
     }
 
@@ -101,6 +106,10 @@ public final class LivePackager {
     public let segmentDuration: MediaTime
     /// Partial segment target for low-latency delivery (nil: whole segments only).
     public let partDuration: MediaTime?
+    /// Common Encryption of the CMAF tracks (nil: clear).
+    public let encryption: CommonEncryption?
+    /// Each protected track's content key, by track number.
+    private var keys: [Int: ContentKey] = [:]
     /// The channel time of the epoch's first keyframe; may change until `hasOrigin`.
     public var timelineOffset: MediaTime
     /// Media-derived timeline (redundant origins): when set, the channel time of a sample is
@@ -181,7 +190,7 @@ public final class LivePackager {
     ///   - partDuration: also hand out partial segments of about this duration (`.part`).
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
     public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000),
-                transportStream: Bool = false, partDuration: MediaTime? = nil) throws {
+                transportStream: Bool = false, partDuration: MediaTime? = nil, encryption: CommonEncryption? = nil) throws {
         let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")
@@ -190,15 +199,28 @@ public final class LivePackager {
         }
         var tracks: [Track] = []
         var runs: [TrackRun] = []
+        var keys: [Int: ContentKey] = [:]
         for plan in planned {
+            var protection: ContentProtection?
+            if let encryption {
+                guard let key = try encryption.key(for: plan.kind, track: plan.info, name: plan.folder) else {
+                    throw PackagerError(.invalidOptions, "no encryption key for the \(plan.kind) track \(plan.folder)", file: input.url)
+                }
+                keys[tracks.count] = key
+                protection = try encryption.protection(for: key)
+                // A live origin publishes no key files: HLS gets an identity key only at a key URI given.
+                if encryption.keyURI == nil { protection?.keyURI = nil }
+            }
             let track = Track(number: tracks.count, info: plan.info, kind: plan.kind, folder: plan.folder,
-                              name: plan.name, language: plan.language, isDefault: plan.isDefault)
+                              name: plan.name, language: plan.language, isDefault: plan.isDefault, protection: protection)
             tracks.append(track)
             runs.append(TrackRun(track: track, streamIndex: plan.info.index,
                                  parameters: input.codecParameters(track: plan.info.index)))
         }
         self.tracks = tracks
         self.runs = runs
+        self.keys = keys
+        self.encryption = encryption
         self.partDuration = partDuration
         var variants: [TransportVariant] = []
         var writers: [TSVariantWriter] = []
@@ -315,6 +337,16 @@ public final class LivePackager {
             parameters: run.parameters, timeBase: run.track.info.timeBase, language: run.track.language,
             name: run.track.folder, firstPacket: packet)
         run.timescale = initSegment.timescale
+        var initBytes = initSegment.bytes
+        var encryptor: TrackEncryptor?
+        if let encryption, let key = keys[run.track.number] {
+            let made = try TrackEncryptor(scheme: encryption.scheme, key: key, iv: encryption.iv(for: key), isVideo: run.track.kind == .video,
+                                          codec: run.track.info.codec, extradata: run.parameters.extradata, rendition: run.track.folder)
+            made.ivFromDecodeTime = true
+            initBytes = try InitSegment.protect(initBytes, isVideo: run.track.kind == .video, sinf: made.protectionSchemeInfo(originalFormat:),
+                                                clearEntry: false, pssh: encryption.psshInInit ? try encryption.psshBoxes(for: key) : []).bytes
+            encryptor = made
+        }
         let naming = SegmentNaming(folder: run.track.folder, byTime: true, fileExtension: "m4s")
         let number = run.track.number, timescale = initSegment.timescale
         let outbox = self.outbox
@@ -324,14 +356,14 @@ public final class LivePackager {
             outbox.events.append(.part(track: number, part, bytes: bytes))
         }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
-                                     partDuration: partTicks, onPart: onPart) { record, bytes in
+                                     partDuration: partTicks, encryptor: encryptor, onPart: onPart) { record, bytes in
             outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration, bytes: bytes)))
             for variant in led {
                 outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.start, record.duration)
                 outbox.joinTransport(variant: variant, lead: number, index: record.number - 1)
             }
         }
-        outbox.events.append(.initialization(track: number, bytes: initSegment.bytes, timescale: timescale))
+        outbox.events.append(.initialization(track: number, bytes: initBytes, timescale: timescale))
     }
 
     private func perform(_ actions: [Segmenter.Action]) throws {

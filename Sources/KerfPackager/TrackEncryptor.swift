@@ -36,6 +36,10 @@ final class TrackEncryptor {
     let cryptBlocks: Int
     let skipBlocks: Int
     private var nextIV: [UInt8]
+    /// `cenc` live: each sample's IV is the first IV plus its decode time, so origins that
+    /// join a stream at different samples still give every sample the same IV.
+    var ivFromDecodeTime = false
+    private var firstIV: [UInt8] = []
     private var mapper: SubsampleMapper?
     private let cipher: SampleCipher
 
@@ -56,6 +60,7 @@ final class TrackEncryptor {
         switch scheme {
         case .cenc:
             nextIV = iv ?? Array(derived.prefix(8))
+            firstIV = nextIV
             perSampleIVSize = nextIV.count
             constantIV = nil
             cryptBlocks = 0
@@ -87,8 +92,13 @@ final class TrackEncryptor {
 
     /// Encrypts a packet's payload in place (copied first if other packets share it) and
     /// returns its `senc` entry.
-    func encrypt(_ packet: Packet) throws -> SampleEncryptionEntry {
-        try packet.withUnsafeMutableBytes { try encrypt($0, range: 0..<$0.count) }
+    func encrypt(_ packet: Packet, decodeTime: Int64) throws -> SampleEncryptionEntry {
+        if ivFromDecodeTime && scheme == .cenc {
+            // 16-byte IVs keep their low half for the block counter.
+            nextIV = firstIV.count == 8 ? Self.add(firstIV, UInt64(bitPattern: decodeTime))
+                : Self.add(Array(firstIV.prefix(8)), UInt64(bitPattern: decodeTime)) + firstIV.suffix(8)
+        }
+        return try packet.withUnsafeMutableBytes { try encrypt($0, range: 0..<$0.count) }
     }
 
     private func encrypt(_ buffer: UnsafeMutableRawBufferPointer, range: Range<Int>) throws -> SampleEncryptionEntry {

@@ -172,35 +172,8 @@ struct PackageCommand: ParsableCommand {
     /// option and what is wrong with it, never a key.
     func commonEncryption(_ scheme: ProtectionScheme) throws -> CommonEncryption {
         var common = CommonEncryption(scheme: scheme, keyURI: keyURI)
-        for (index, value) in key.enumerated() {
-            var text = Substring(value)
-            var label: Substring?
-            if let equals = text.firstIndex(of: "=") {
-                label = text[..<equals]
-                text = text[text.index(after: equals)...]
-            }
-            let parsed: ContentKey
-            do { parsed = try ContentKey(parsing: String(text)) } catch {
-                throw PackagerError(.invalidOptions, "--key number \(index + 1): \(error.message)")
-            }
-            switch label {
-            case nil:
-                guard common.defaultKey == nil else { throw PackagerError(.invalidOptions, "--key without a type is given twice") }
-                common.defaultKey = parsed
-            case "video":
-                guard common.videoKey == nil else { throw PackagerError(.invalidOptions, "--key video= is given twice") }
-                common.videoKey = parsed
-            case "audio":
-                guard common.audioKey == nil else { throw PackagerError(.invalidOptions, "--key audio= is given twice") }
-                common.audioKey = parsed
-            default:
-                throw PackagerError(.invalidOptions, "--key number \(index + 1): the track type is video or audio")
-            }
-        }
-        if let iv {
-            guard let bytes = Hex.bytes(iv) else { throw PackagerError(.invalidOptions, "--iv is not hexadecimal digits") }
-            common.iv = bytes
-        }
+        for (index, value) in key.enumerated() { try common.addKey(value, option: "--key number \(index + 1)") }
+        if let iv { try common.setIV(iv, option: "--iv") }
         common.clearLead = MediaTime(value: Int64((clearLead * 1000).rounded()), timescale: 1000)
         common.psshInInit = psshInInit
         try signalling(&common)
@@ -258,36 +231,8 @@ extension PackageCommand {
     /// `--drm`, `--pssh`, `--license-url` and `--cpix` into the Common Encryption options.
     func signalling(_ common: inout CommonEncryption) throws {
         if let drm { common.drmSystems = try DRMSystem.list(drm) }
-        if let pssh {
-            let text = pssh.filter { !$0.isWhitespace }
-            guard let bytes = Hex.bytes(text) ?? Base64.decode(text) else {
-                throw PackagerError(.invalidOptions, "--pssh is neither hexadecimal nor base64")
-            }
-            common.psshBoxes = try ProtectionSystemHeader.split(bytes, source: "--pssh")
-        }
-        for value in licenseURL {
-            var system: DRMSystem?
-            var url = value
-            if let equals = value.firstIndex(of: "="), let named = DRMSystem(rawValue: String(value[..<equals]).lowercased()) {
-                system = named
-                url = String(value[value.index(after: equals)...])
-            }
-            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                throw PackagerError(.invalidOptions, "--license-url \(value) is not an http(s) URL")
-            }
-            guard common.licenseURLs[system] == nil else {
-                throw PackagerError(.invalidOptions, "--license-url is given twice for \(system?.rawValue ?? "every system")")
-            }
-            common.licenseURLs[system] = url
-        }
-        if let cpix {
-            guard let data = FileManager.default.contents(atPath: cpix) else {
-                throw PackagerError(.invalidOptions, "cannot read the CPIX document", reason: "not a readable file", file: cpix)
-            }
-            let document = try CPIXDocument(bytes: [UInt8](data), source: cpix)
-            common.cpix = document
-            // The document's systems are signalled; Clear Key and its published keys only when asked.
-            if drm == nil { common.drmSystems = [.common] }
-        }
+        if let pssh { try common.setPSSH(pssh, option: "--pssh") }
+        for value in licenseURL { try common.addLicenseURL(value, option: "--license-url") }
+        if let cpix { try common.loadCPIX(path: cpix, systemsNamed: drm != nil) }
     }
 }

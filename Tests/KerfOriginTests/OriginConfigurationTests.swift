@@ -6,6 +6,36 @@ import Testing
 
 /// The origin's configuration (YAML, channels, keys, ladders) and Range headers: no server.
 @Suite(.tags(.unit)) struct OriginConfigurationTests {
+    @Test func channelEncryptionIsReadWithThePackagerRules() throws {
+        let configuration = try OriginConfiguration.load(yaml: """
+            channels:
+              news:
+                input: x.mp4
+                encryption:
+                  scheme: cbcs
+                  keys: [video=00112233445566778899aabbccddeeff:0f1e2d3c4b5a69788796a5b4c3d2e1f0,
+                         audio=11112233445566778899aabbccddeeff:0f1e2d3c4b5a69788796a5b4c3d2e1f0]
+                  drm: [widevine, playready]
+                  license-url: https://license.example.com/
+            """, file: "k.yaml")
+        let encryption = try #require(configuration.channels["news"]?.encryption)
+        #expect(encryption.scheme == .cbcs && encryption.videoKey?.keyIDHex == "00112233445566778899aabbccddeeff")
+        #expect(encryption.audioKey?.keyIDHex == "11112233445566778899aabbccddeeff")
+        #expect(encryption.drmSystems == [.widevine, .playready] && encryption.licenseURLs[nil] == "https://license.example.com/")
+        func refusal(_ settings: String, formats: String = "hls, dash") -> String? {
+            let yaml = "channels:\n  news:\n    input: x.mp4\n    formats: \(formats)\n    encryption:\n" + settings.split(separator: "\n").map { "      \($0)" }.joined(separator: "\n")
+            do { _ = try OriginConfiguration.load(yaml: yaml, file: "k.yaml"); return nil } catch let error as OriginError { return error.oneLine } catch { return "\(error)" }
+        }
+        let key = "key: 00112233445566778899aabbccddeeff:0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+        #expect(refusal(key) == "k.yaml: channels.news.encryption.scheme: is required: cenc or cbcs")
+        #expect(refusal("scheme: cbcs\n\(key)") == "k.yaml: channels.news.encryption: HLS players get no key: set key-uri (a live origin publishes no key files) or drm widevine, playready or fairplay")
+        #expect(refusal("scheme: cbcs\n\(key)\ndrm: fairplay", formats: "hls, hls-ts") == "k.yaml: channels.news.encryption: MPEG-TS variants (formats: hls-ts) of a live channel cannot be encrypted yet")
+        #expect(refusal("scheme: cenc\n\(key)\ndrm: fairplay")?.contains("FairPlay needs --encrypt cbcs") == true)
+        #expect(refusal("scheme: cbcs\nkey: 0011:22") == "k.yaml: channels.news.encryption: channels.news.encryption.key: the key ID is not 32 hex digits")
+        #expect(refusal("scheme: cbcs\n\(key)\nrotation: 5")?.contains("unknown key") == true)
+        #expect(refusal("scheme: cbcs\n\(key)\ndrm: widevine", formats: "dash, hls") == nil)
+    }
+
     @Test func configurationIsReadFromYAML() throws {
         let configuration = try OriginConfiguration.load(yaml: """
             root: out

@@ -307,7 +307,7 @@ import Testing
         let packet = try Packet(bytes: sample), shared = try packet.makeReference()
         let inPlace = try TrackEncryptor(scheme: scheme, key: key, iv: nil, isVideo: false, codec: "aac", extradata: [], rendition: "a")
         let copied = try TrackEncryptor(scheme: scheme, key: key, iv: nil, isVideo: false, codec: "aac", extradata: [], rendition: "a")
-        let entry = try inPlace.encrypt(packet)
+        let entry = try inPlace.encrypt(packet, decodeTime: 0)
         var bytes = sample
         let expected = try copied.encrypt(&bytes)
         #expect(shared.bytes == sample)
@@ -315,5 +315,22 @@ import Testing
         #expect(entry == expected)
         // cbcs leaves the partial last block clear.
         if scheme == .cbcs { #expect(Array(packet.bytes.suffix(1000 % 16)) == Array(sample.suffix(1000 % 16))) }
+    }
+
+    /// Live cenc: a sample's IV follows from its decode time, so an origin that joins later
+    /// gives it the same IV (and bytes) as one that saw every sample before it.
+    @Test func liveIVsFollowDecodeTimes() throws {
+        let key = try ContentKey(parsing: "00112233445566778899aabbccddeeff:000102030405060708090a0b0c0d0e0f")
+        func encryptor() throws -> TrackEncryptor {
+            let made = try TrackEncryptor(scheme: .cenc, key: key, iv: nil, isVideo: false, codec: "aac", extradata: [], rendition: "a")
+            made.ivFromDecodeTime = true
+            return made
+        }
+        let early = try encryptor(), late = try encryptor()
+        let first = try early.encrypt(try Packet(bytes: [UInt8](repeating: 1, count: 100)), decodeTime: 0)
+        let second = try early.encrypt(try Packet(bytes: [UInt8](repeating: 2, count: 100)), decodeTime: 1024)
+        let joined = try late.encrypt(try Packet(bytes: [UInt8](repeating: 2, count: 100)), decodeTime: 1024)
+        #expect(second == joined && first.iv != second.iv)
+        #expect(TrackEncryptor.add(first.iv, 1024) == second.iv)
     }
 }

@@ -19,10 +19,14 @@ import KerfTestTags
 
     /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
     static func run(_ fixture: String, offset: MediaTime, transportStream: Bool = false, partDuration: MediaTime? = nil,
+                    mediaTimeline: MediaTime? = nil, encryption: CommonEncryption? = nil, skip: Int = 0,
                     shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
         let input = try MediaInput(url: Fixtures.path(fixture))
         let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset,
-                                        transportStream: transportStream, partDuration: partDuration)
+                                        transportStream: transportStream, partDuration: partDuration, encryption: encryption)
+        packager.mediaTimeline = mediaTimeline
+        // A late joiner: the first `skip` packets never reach the packager.
+        for _ in 0..<skip { _ = try input.read(into: Packet()) }
         var run = Run()
         func take(_ events: [LivePackager.Event]) {
             for event in events {

@@ -1,0 +1,56 @@
+import Foundation
+import KerfPackager
+import KerfTestSupport
+import KerfTestTags
+import Testing
+@testable import KerfOrigin
+
+/// A live channel with `encryption:`: what curl fetches from the origin is signalled in the
+/// playlists and the MPD (which passes the DASH schema), and ffmpeg decrypts the fetched init
+/// and media segments with the key, not with another.
+@Suite(.tags(.realtime)) struct LiveEncryptionOriginTests {
+    static let keyID = "00112233445566778899aabbccddeeff", key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+    @Test func encryptedChannelIsSignalledAndDecrypts() async throws {
+        let port = try Live.port()
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        var channel = OriginConfiguration.Channel(input: Live.listening(port), segmentDuration: 2, window: 30)
+        var encryption = CommonEncryption(scheme: .cbcs)
+        try encryption.addKey("\(Self.keyID):\(Self.key)", option: "test")
+        encryption.drmSystems = [.common, .widevine, .fairplay]
+        channel.encryption = encryption
+        configuration.channels["news"] = channel
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        // 2 s GOPs: one fragment per segment, as FFmpeg 5.1 decrypts one moof per file.
+        let feed = try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])
+        defer { feed.stop() }
+        let playlist = try await Live.waitForPlaylist(origin, segments: 3)
+        #expect(playlist.contains("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"data:text/plain;base64,"))
+        #expect(playlist.contains("KEYFORMAT=\"com.apple.streamingkeydelivery\"") && !playlist.contains("identity"))
+        let master = String(decoding: try await curl([origin.base + "/live/news/master.m3u8"]).body, as: UTF8.self)
+        #expect(master.contains("#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES"))
+        let mpd = try await curl([origin.base + "/live/news/manifest.mpd"]).body
+        let text = String(decoding: mpd, as: UTF8.self)
+        #expect(text.contains("value=\"cbcs\" cenc:default_KID=\"00112233-4455-6677-8899-aabbccddeeff\""))
+        #expect(text.contains("urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed") && !text.contains("94ce86fb"))
+        let schema = try await Live.schemaCheck(mpd)
+        #expect(schema.status == 0, "\(schema.stderr)")
+        // The newest listed segment with its init segment, decrypted by ffmpeg.
+        let lines = playlist.split(separator: "\n")
+        let map = try #require(lines.last { $0.hasPrefix("#EXT-X-MAP:") }?.firstMatch(of: /URI="([^"]+)"/).map { String($0.1) })
+        let segment = try #require(lines.last { $0.hasPrefix("seg_") }.map(String.init))
+        let folder = origin.base + "/live/news/video_180p/"
+        let bytes = try await curl([folder + map]).body + (try await curl([folder + segment]).body)
+        let file = try Fixtures.temporaryDirectory("kerf-live-cenc").appendingPathComponent("one.mp4")
+        try bytes.write(to: file)
+        let right = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", Self.key, "-i", file.path, "-f", "framemd5", "-"])
+        #expect(right.status == 0 && right.stderr.isEmpty, "\(right.stderr)")
+        let frames = right.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(frames.count >= 40, "\(frames.count) frames in a 2 s segment")
+        let wrong = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", "ffeeddccbbaa99887766554433221100", "-i", file.path,
+                                                             "-f", "framemd5", "-"])
+        #expect(wrong.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") } != frames)
+    }
+}
