@@ -98,9 +98,12 @@ public struct SegmentEntry: Sendable, Hashable, Codable {
     public var offset: Int?
     /// Keyframes addressable by byte range (I-frame playlists); empty where not recorded.
     public var keyframes: [KeyframeEntry]
+    /// Under key rotation, the protection of the segment's key period (HLS names its keys
+    /// where the period changes); nil where the rendition's protection applies.
+    public var protection: ContentProtection?
 
     public init(uri: String, sequence: UInt64, start: MediaTime, duration: MediaTime, size: Int, offset: Int? = nil,
-                keyframes: [KeyframeEntry] = []) {
+                keyframes: [KeyframeEntry] = [], protection: ContentProtection? = nil) {
         self.uri = uri
         self.sequence = sequence
         self.start = start
@@ -108,6 +111,7 @@ public struct SegmentEntry: Sendable, Hashable, Codable {
         self.size = size
         self.offset = offset
         self.keyframes = keyframes
+        self.protection = protection
     }
 
     /// Bits per second over the segment, rounded up.

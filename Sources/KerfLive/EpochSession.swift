@@ -106,7 +106,8 @@ struct EpochSession {
                 channel.window.withLock { $0.keepInMemory(folder: folder, sequence: listed.sequence) }
             }
             channel.journal([.segment(folder: folder, epoch: epoch, sequence: listed.sequence, start: listed.start,
-                                      duration: listed.duration, size: listed.size, etag: etag, discontinuity: listed.discontinuity)])
+                                      duration: listed.duration, size: listed.size, etag: etag, discontinuity: listed.discontinuity,
+                                      protection: listed.entry.protection)])
         }
         channel.archive?.remove(removed)
         return now

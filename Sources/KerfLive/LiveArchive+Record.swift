@@ -14,8 +14,9 @@ extension LiveArchive {
                        discontinuitiesRemoved: UInt64, targetDuration: Int?, peakBitRate: Int?)
         case epoch(id: Int, start: MediaTime, folders: [String], transport: [LiveWindow.TransportFolder])
         case initialization(folder: String, epoch: Int, timescale: Int64)
+        /// `protection`: the key period's, under key rotation.
         case segment(folder: String, epoch: Int, sequence: UInt64, start: MediaTime, duration: MediaTime, size: Int,
-                     etag: String, discontinuity: Bool)
+                     etag: String, discontinuity: Bool, protection: ContentProtection? = nil)
     }
 }
 
@@ -56,6 +57,7 @@ extension LiveArchive.Record: Codable {
         var size: Int
         var etag: String
         var discontinuity: Bool
+        var protection: ContentProtection?
     }
 
     /// The first journal format's segment: ticks of `timescale`.
@@ -94,7 +96,7 @@ extension LiveArchive.Record: Codable {
         case .segment:
             if let body = try? container.decode(SegmentBody.self, forKey: kind) {
                 self = .segment(folder: body.folder, epoch: body.epoch, sequence: body.sequence, start: body.start, duration: body.duration,
-                                size: body.size, etag: body.etag, discontinuity: body.discontinuity)
+                                size: body.size, etag: body.etag, discontinuity: body.discontinuity, protection: body.protection)
             } else {
                 let old = try container.decode(TicksSegmentBody.self, forKey: kind)
                 guard old.timescale > 0 else {
@@ -119,9 +121,9 @@ extension LiveArchive.Record: Codable {
             try container.encode(EpochBody(id: id, start: start, folders: folders, transport: transport), forKey: .epoch)
         case .initialization(let folder, let epoch, let timescale):
             try container.encode(InitializationBody(folder: folder, epoch: epoch, timescale: timescale), forKey: .initialization)
-        case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity):
+        case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             try container.encode(SegmentBody(folder: folder, epoch: epoch, sequence: sequence, start: start, duration: duration, size: size,
-                                             etag: etag, discontinuity: discontinuity), forKey: .segment)
+                                             etag: etag, discontinuity: discontinuity, protection: protection), forKey: .segment)
         }
     }
 }

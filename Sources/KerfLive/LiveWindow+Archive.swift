@@ -23,7 +23,7 @@ extension LiveWindow {
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
-        case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity):
+        case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             guard let rendition = renditions[folder], duration.value > 0,
                   presentation.tracks[folder]?.segments.last.map({ $0.start < start }) ?? true else { return }
             if rendition.isTransportStream, presentation.tracks[folder]?.description.timescale != start.timescale {
@@ -31,7 +31,7 @@ extension LiveWindow {
             }
             let uri = "\(folder)/\(fileName(start: start, transport: rendition.isTransportStream))"
             stored[uri] = Stored(body: nil, etag: etag, size: size)
-            append(folder: folder, SegmentEntry(uri: uri, sequence: sequence, start: start, duration: duration, size: size),
+            append(folder: folder, SegmentEntry(uri: uri, sequence: sequence, start: start, duration: duration, size: size, protection: protection),
                    epoch: epoch, discontinuity: discontinuity)
         }
     }
@@ -84,7 +84,7 @@ extension LiveWindow {
             for segment in track.segments {
                 records.append(.segment(folder: folder, epoch: segment.epoch, sequence: segment.sequence, start: segment.start,
                                         duration: segment.duration, size: segment.size, etag: stored[segment.uri]?.etag ?? "",
-                                        discontinuity: segment.discontinuity))
+                                        discontinuity: segment.discontinuity, protection: segment.entry.protection))
             }
         }
         return records

@@ -177,7 +177,8 @@ package struct LiveWindow: Sendable {
             announce(rendition, folder: folder, firstSequence: 0, timescale: segment.start.timescale)
         }
         let uri = "\(folder)/\(fileName(start: segment.start, transport: rendition.isTransportStream))"
-        return add(SegmentEntry(uri: uri, sequence: sequence, start: segment.start, duration: segment.duration, size: body.readableBytes),
+        return add(SegmentEntry(uri: uri, sequence: sequence, start: segment.start, duration: segment.duration, size: body.readableBytes,
+                                protection: segment.protection),
                    folder: folder, epoch: epoch, body: body, etag: etag)
     }
 

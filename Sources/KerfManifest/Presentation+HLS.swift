@@ -27,6 +27,13 @@ extension Presentation {
             segments.append(segment)
         }
         if track.kind != .text, !segments.isEmpty { segments[0].keys = hlsKeys(of: track, listing) }
+        // Key rotation: each key period's keys before its first listed segment.
+        var period: ContentProtection?
+        for (index, stored) in listed.enumerated() {
+            guard let protection = stored.entry.protection, protection != period else { continue }
+            segments[index].keys = Self.hlsKeys(protection, inRenditionFolder: true)
+            period = protection
+        }
         guard let live = listing.live else {
             var playlist = MediaPlaylist(targetDuration: MediaPlaylist.targetDuration(for: segments.map(\.duration)), segments: segments)
             playlist.playlistType = .vod

@@ -1,4 +1,5 @@
 import KerfCore
+import KerfCrypto
 import KerfLive
 import KerfPackager
 import Yams
@@ -6,7 +7,8 @@ import Yams
 /// A channel's `encryption:` settings: Common Encryption of its CMAF renditions, read with the
 /// same rules as `kerf package --encrypt cenc|cbcs`.
 extension OriginConfiguration {
-    static let encryptionKeys: Set<String> = ["scheme", "key", "keys", "cpix", "drm", "pssh", "license-url", "iv", "key-uri", "pssh-in-init"]
+    static let encryptionKeys: Set<String> = ["scheme", "key", "keys", "cpix", "drm", "pssh", "license-url", "iv", "key-uri", "pssh-in-init",
+                                              "rotation", "root-key"]
 
     /// Reads an `encryption:` mapping.
     /// - Throws: `OriginError` naming the setting that is unknown or wrong (never a key's value).
@@ -38,6 +40,19 @@ extension OriginConfiguration {
             if let value = settings["pssh"] { try common.setPSSH(try string(value, "\(key).pssh", fail), option: "\(key).pssh") }
             for url in try settings["license-url"].map({ try strings($0, "\(key).license-url") }) ?? [] {
                 try common.addLicenseURL(url, option: "\(key).license-url")
+            }
+            switch (settings["rotation"], settings["root-key"]) {
+            case (let rotation?, let root?):
+                guard let periods = rotation.int, periods >= 1, periods <= 100_000 else {
+                    throw fail("\(key).rotation", "must be a whole number of segments from 1 to 100000")
+                }
+                guard let rootKey = try? AES128Key(hex: try string(root, "\(key).root-key", fail)) else {
+                    throw fail("\(key).root-key", "must be 32 hex digits")
+                }
+                // The segment duration is the channel's, set once the channel is read.
+                common.rotation = KeyRotation(rootKey: rootKey, segmentsPerPeriod: periods, segmentDuration: MediaTime(value: 6, timescale: 1))
+            case (nil, nil): break
+            default: throw fail(key, "rotation and root-key go together (the period keys are derived from the root key)")
             }
             if let value = settings["cpix"] {
                 try common.loadCPIX(path: try string(value, "\(key).cpix", fail), systemsNamed: settings["drm"] != nil)

@@ -164,7 +164,11 @@ public struct OriginConfiguration: Sendable, Equatable {
                     if channel.window < 3 * channel.segmentDuration.rounded(.up) {
                         throw fail("channels.\(name).window", "must be at least 3 segment durations (\(Int(3 * channel.segmentDuration.rounded(.up))) s)")
                     }
-                    if let encryption = channel.encryption { try check(encryption, of: channel, "channels.\(name).encryption", fail) }
+                    if let encryption = channel.encryption {
+                        let target = channel.targetDuration
+                        channel.encryption?.rotation?.segmentDuration = target
+                        try check(encryption, of: channel, "channels.\(name).encryption", fail)
+                    }
                     channel.input = input
                     configuration.channels[name] = channel
                 }

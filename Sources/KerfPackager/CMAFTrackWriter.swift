@@ -29,6 +29,8 @@ final class CMAFTrackWriter {
     private let encryption: SegmentEncryption?
     /// Common Encryption of the samples (`cenc`/`cbcs`), and the segments left clear at the start.
     private let encryptor: TrackEncryptor?
+    /// Key rotation (live): the encryptor of each segment's key period replaces `encryptor`.
+    private var rotating: RotatingEncryptor? = nil
     private let clearLead: ClearLead?
     private let singleFile: Bool
     /// Single-file mode: segments are appended to one part file, assembled at the end.
@@ -82,7 +84,9 @@ final class CMAFTrackWriter {
     /// - Parameters:
     ///   - partDuration: with `onPart`, the partial segment target in timescale units.
     init(timescale: Int64, isVideo: Bool, naming: SegmentNaming, partDuration: Int64? = nil, encryptor: TrackEncryptor? = nil,
-         onPart: ((PartRecord, [UInt8]) -> Void)? = nil, onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
+         rotating: RotatingEncryptor? = nil, onPart: ((PartRecord, [UInt8]) -> Void)? = nil,
+         onSegment: @escaping (SegmentRecord, [UInt8]) -> Void) {
+        self.rotating = rotating
         self.timescale = timescale
         self.isVideo = isVideo
         self.directory = nil
@@ -159,13 +163,19 @@ final class CMAFTrackWriter {
         // clear-lead segment's fragments name the clear sample entry (2) instead.
         var protection: FragmentEncryption?
         var descriptionIndex: UInt32?
-        if let encryptor {
+        if var encryptor {
             if clearLead?.isClear(segment: index) == true {
                 descriptionIndex = 2
             } else {
+                // Under key rotation the segment's period chooses the key, named in a seig group.
+                var keyGroup: [UInt8]?, pssh: [UInt8] = []
+                if let rotating {
+                    (encryptor, pssh) = try rotating.encryptor(forSegmentStart: MediaTime(value: open!.start, timescale: timescale))
+                    keyGroup = encryptor.sampleGroupEntry
+                }
                 // Samples are encrypted in their packets' buffers, then written as clear ones are.
                 let entries = try zip(fragment.packets, fragment.samples).map { try encryptor.encrypt($0, decodeTime: $1.decodeTime) }
-                protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples)
+                protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples, keyGroup: keyGroup, psshBoxes: pssh)
             }
         }
         var w = BoxWriter()

@@ -29,6 +29,8 @@ public struct CommonEncryption: Sendable, Equatable {
     public var licenseURLs: [DRMSystem?: String] = [:]
     /// Keys, signalling and usage rules from a CPIX document (`--cpix`), instead of `--key`.
     public var cpix: CPIXDocument?
+    /// Live key rotation: a key per period derived from a root key, instead of `--key`/CPIX.
+    public var rotation: KeyRotation?
 
     public init(scheme: ProtectionScheme, defaultKey: ContentKey? = nil, videoKey: ContentKey? = nil, audioKey: ContentKey? = nil,
                 iv: [UInt8]? = nil, clearLead: MediaTime = .zero(timescale: 1), psshInInit: Bool = false, keyURI: String? = nil) {
@@ -47,6 +49,7 @@ public struct CommonEncryption: Sendable, Equatable {
     /// - Throws: `.invalidOptions` when the CPIX rules match no key or several.
     public func key(for kind: Segmenter.Kind, track: TrackInfo, name: String) throws(PackagerError) -> ContentKey? {
         if let cpix { return kind == .text ? nil : try cpix.key(for: kind, track: track, name: name) }
+        if let rotation { return kind == .text ? nil : rotation.key(period: 0) }
         return key(for: kind)
     }
 
@@ -72,7 +75,10 @@ public struct CommonEncryption: Sendable, Equatable {
     /// - Throws: `.invalidOptions` naming the rule broken.
     public func validate() throws(PackagerError) {
         let given = defaultKey != nil || videoKey != nil || audioKey != nil
-        guard given || cpix != nil else {
+        if rotation != nil && (given || cpix != nil) {
+            throw PackagerError(.invalidOptions, "key rotation derives its keys from the root key: give no key and no CPIX document")
+        }
+        guard given || cpix != nil || rotation != nil else {
             throw PackagerError(.invalidOptions, "--encrypt \(scheme.rawValue) needs --key <kid>:<key> or --cpix <file>")
         }
         if given && cpix != nil { throw PackagerError(.invalidOptions, "--key and --cpix cannot be combined") }

@@ -59,6 +59,7 @@ struct Fragment {
         let hasOffsets = samples.contains { $0.compositionOffset != 0 }
         w.box("moof") { b in
             b.fullBox("mfhd", version: 0, flags: 0) { $0.u32(sequenceNumber) }
+            if let encryption { b.bytes += encryption.psshBoxes }
             b.box("traf") { t in
                 if let sampleDescriptionIndex {
                     t.fullBox("tfhd", version: 0, flags: 0x020000 | 0x000002) { h in
@@ -100,16 +101,36 @@ struct Fragment {
     }
 }
 
-/// The sample encryption boxes of one fragment (ISO/IEC 23001-7 §7): `saiz`, `saio`, `senc`.
+/// The sample encryption boxes of one fragment (ISO/IEC 23001-7 §7): `saiz`, `saio`, `senc`;
+/// under key rotation also a `seig` sample group (`sbgp`, `sgpd`) naming the fragment's key and
+/// the DRM systems' `pssh` boxes for it in the `moof`.
 struct FragmentEncryption {
     var entries: [SampleEncryptionEntry]
     /// `senc` flag 0x2: entries carry subsample maps.
     var usesSubsamples: Bool
+    /// The `seig` entry of the fragment's key (key rotation), nil when `tenc` names it.
+    var keyGroup: [UInt8]? = nil
+    /// `pssh` boxes written in the `moof` before the `traf`.
+    var psshBoxes: [UInt8] = []
 
-    /// Appends `saiz`, `saio` and `senc` to a `traf` being written.
+    /// Appends `sbgp` and `sgpd` (key rotation), `saiz`, `saio` and `senc` to a `traf` being written.
     /// - Returns: the position of `saio`'s offset field in `w`, holding for now the absolute
     ///   position (in `w`) of the first `senc` entry; the caller makes it relative to the `moof`.
     func serialize(into w: inout BoxWriter) -> Int {
+        if let keyGroup {
+            w.fullBox("sbgp", version: 0, flags: 0) { b in
+                b.fourCC("seig")
+                b.u32(1)
+                b.u32(UInt32(entries.count))
+                b.u32(0x1_0001)  // the first entry of this fragment's sgpd
+            }
+            w.fullBox("sgpd", version: 1, flags: 0) { b in
+                b.fourCC("seig")
+                b.u32(UInt32(keyGroup.count))
+                b.u32(1)
+                b.bytes += keyGroup
+            }
+        }
         let sizes = entries.map(\.auxiliarySize)
         let uniform = sizes.allSatisfy { $0 == sizes.first } && (sizes.first ?? 0) > 0
         w.fullBox("saiz", version: 0, flags: 0) { b in

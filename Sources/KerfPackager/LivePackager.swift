@@ -58,12 +58,15 @@ public final class LivePackager {
         public var start: MediaTime
         public var duration: MediaTime
         public var bytes: [UInt8]
+        /// Under key rotation, the key period's protection (its KID and signalling).
+        public var protection: ContentProtection?
 
-        public init(track: Int, start: MediaTime, duration: MediaTime, bytes: [UInt8]) {
+        public init(track: Int, start: MediaTime, duration: MediaTime, bytes: [UInt8], protection: ContentProtection? = nil) {
             self.track = track
             self.start = start
             self.duration = duration
             self.bytes = bytes
+            self.protection = protection
         }
     }
 
@@ -207,9 +210,7 @@ public final class LivePackager {
                     throw PackagerError(.invalidOptions, "no encryption key for the \(plan.kind) track \(plan.folder)", file: input.url)
                 }
                 keys[tracks.count] = key
-                protection = try encryption.protection(for: key)
-                // A live origin publishes no key files: HLS gets an identity key only at a key URI given.
-                if encryption.keyURI == nil { protection?.keyURI = nil }
+                protection = encryption.rotation == nil ? try Self.protection(encryption, key) : try Self.rotatingProtection(encryption, key)
             }
             let track = Track(number: tracks.count, info: plan.info, kind: plan.kind, folder: plan.folder,
                               name: plan.name, language: plan.language, isDefault: plan.isDefault, protection: protection)
@@ -331,6 +332,9 @@ public final class LivePackager {
         return outbox.events
     }
 
+    /// The protection of each key period met lately (key rotation).
+    var periodProtections: [Int64: ContentProtection] = [:]
+
     private func prepareOutput(_ run: TrackRun, packet: Packet) throws {
         let initSegment: InitSegment
         (run.conversion, run.parameters, initSegment) = try InitSegment.prepare(
@@ -339,10 +343,21 @@ public final class LivePackager {
         run.timescale = initSegment.timescale
         var initBytes = initSegment.bytes
         var encryptor: TrackEncryptor?
+        var rotating: RotatingEncryptor?
         if let encryption, let key = keys[run.track.number] {
-            let made = try TrackEncryptor(scheme: encryption.scheme, key: key, iv: encryption.iv(for: key), isVideo: run.track.kind == .video,
-                                          codec: run.track.info.codec, extradata: run.parameters.extradata, rendition: run.track.folder)
-            made.ivFromDecodeTime = true
+            let track = run.track, extradata = run.parameters.extradata
+            let iv = encryption.rotation?.iv(scheme: encryption.scheme, rendition: track.folder) ?? encryption.iv(for: key)
+            func make(_ key: ContentKey) throws -> TrackEncryptor {
+                let made = try TrackEncryptor(scheme: encryption.scheme, key: key, iv: iv, isVideo: track.kind == .video,
+                                              codec: track.info.codec, extradata: extradata, rendition: track.folder)
+                made.ivFromDecodeTime = true
+                return made
+            }
+            let made = try make(key)
+            if let rotation = encryption.rotation {
+                made.signalledKeyID = [UInt8](repeating: 0, count: 16)
+                rotating = RotatingEncryptor(rotation: rotation, make: make, psshBoxes: { try encryption.psshBoxes(for: $0) })
+            }
             initBytes = try InitSegment.protect(initBytes, isVideo: run.track.kind == .video, sinf: made.protectionSchemeInfo(originalFormat:),
                                                 clearEntry: false, pssh: encryption.psshInInit ? try encryption.psshBoxes(for: key) : []).bytes
             encryptor = made
@@ -356,8 +371,10 @@ public final class LivePackager {
             outbox.events.append(.part(track: number, part, bytes: bytes))
         }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
-                                     partDuration: partTicks, encryptor: encryptor, onPart: onPart) { record, bytes in
-            outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration, bytes: bytes)))
+                                     partDuration: partTicks, encryptor: encryptor, rotating: rotating, onPart: onPart) { [unowned self] record, bytes in
+            let protection = try? self.periodProtection(record.start)
+            outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration, bytes: bytes,
+                                                  protection: protection)))
             for variant in led {
                 outbox.leadTiming[variant, default: [:]][record.number - 1] = (record.start, record.duration)
                 outbox.joinTransport(variant: variant, lead: number, index: record.number - 1)

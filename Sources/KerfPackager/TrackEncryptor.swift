@@ -39,6 +39,9 @@ final class TrackEncryptor {
     /// `cenc` live: each sample's IV is the first IV plus its decode time, so origins that
     /// join a stream at different samples still give every sample the same IV.
     var ivFromDecodeTime = false
+    /// The KID written in `tenc` instead of the key's: all zeros under key rotation, where
+    /// each fragment names its key in a `seig` sample group.
+    var signalledKeyID: [UInt8]?
     private var firstIV: [UInt8] = []
     private var mapper: SubsampleMapper?
     private let cipher: SampleCipher
@@ -145,6 +148,14 @@ final class TrackEncryptor {
     /// The `sinf` box of the protected sample entry (ISO/IEC 23001-7 §4, §8.2): `frma` with the
     /// original format, `schm` (scheme, version 0x00010000), `schi`/`tenc` (version 0 for
     /// `cenc`, 1 with the pattern for `cbcs`; protected; IV size; default KID; constant IV).
+    /// The `seig` sample group entry naming this encryptor's key (ISO/IEC 23001-7 §6):
+    /// the `tenc` fields with the key's KID.
+    var sampleGroupEntry: [UInt8] {
+        var entry: [UInt8] = [0, scheme == .cbcs ? UInt8(cryptBlocks << 4 | skipBlocks) : 0, 1, UInt8(perSampleIVSize)] + key.keyID
+        if let constantIV { entry += [UInt8(constantIV.count)] + constantIV }
+        return entry
+    }
+
     func protectionSchemeInfo(originalFormat: String) -> [UInt8] {
         var w = BoxWriter()
         w.box("sinf") { s in
@@ -159,7 +170,7 @@ final class TrackEncryptor {
                     t.u8(scheme == .cbcs ? UInt8(cryptBlocks << 4 | skipBlocks) : 0)
                     t.u8(1)  // default_isProtected
                     t.u8(UInt8(perSampleIVSize))
-                    t.bytes += key.keyID
+                    t.bytes += signalledKeyID ?? key.keyID
                     if let constantIV {
                         t.u8(UInt8(constantIV.count))
                         t.bytes += constantIV

@@ -33,7 +33,7 @@ import Testing
         let records = archive.records()
         #expect(records.count == 24)
         let segments = records.compactMap { record -> MediaTime? in
-            if case .segment(_, _, _, let start, _, _, _, _) = record { return start } else { return nil }
+            if case .segment(_, _, _, let start, _, _, _, _, _) = record { return start } else { return nil }
         }
         #expect(segments.count == 16)
         #expect(segments.first == MediaTime(value: 48_000_192_000, timescale: 48_000))

@@ -88,7 +88,7 @@ import Testing
         #expect(segments.count == 8)
         #expect(segments.map { window.stored[$0.uri]?.body != nil } == [false, true, false, false, false, true, true, true])
         let journaled = window.records().compactMap { record -> UInt64? in
-            if case .segment(_, _, let sequence, _, _, _, _, _) = record { return sequence } else { return nil }
+            if case .segment(_, _, let sequence, _, _, _, _, _, _) = record { return sequence } else { return nil }
         }
         #expect(journaled == segments.map(\.sequence))
     }

@@ -170,3 +170,43 @@ import Testing
         }
     }
 }
+
+/// Key rotation through the shared model: each segment carries its key period's protection,
+/// and HLS names the period's keys where it starts, for packages and live windows alike.
+extension SharedManifestModelTests {
+    @Test func keyPeriodsAreNamedWhereTheyStart() throws {
+        func period(_ index: Int) -> ContentProtection {
+            let kid = [UInt8](repeating: UInt8(0x10 + index), count: 16)
+            return ContentProtection(scheme: .cbcs, keyID: kid, keyURI: nil, systems: [
+                .init(id: ContentProtection.System.widevineID, pssh: [1, 2, 3],
+                      hls: .init(keyFormat: "urn:uuid:\(ContentProtection.System.widevineID)", keyFormatVersions: "1",
+                                 uri: "data:text/plain;base64,AQID\(index)")),
+            ])
+        }
+        let rendition = ContentProtection(scheme: .cbcs, keyID: [UInt8](repeating: 0, count: 16), keyURI: nil,
+                                          systems: [.init(id: ContentProtection.System.widevineID)])
+        let events = Self.recording().map { event -> SegmentEvent in
+            switch event {
+            case .started(var description):
+                description.protection = rendition
+                return .started(description)
+            case .segmentCompleted(let id, var entry):
+                entry.protection = period(Int(entry.sequence) / 2)
+                return .segmentCompleted(rendition: id, entry)
+            default: return event
+            }
+        }
+        let package = try Self.package(events)
+        let window = Self.liveWindow(events)
+        let playlist = try #require(package["video_720p/playlist.m3u8"])
+        #expect(Self.common(try #require(Self.text(window.documents["video_720p/playlist.m3u8"]))) == Self.common(playlist))
+        let lines = playlist.split(separator: "\n")
+        let keys = lines.enumerated().filter { $0.element.hasPrefix("#EXT-X-KEY:") }
+        #expect(keys.map { $0.element.firstMatch(of: /KEYID=0x([0-9a-f]+)/).map { String($0.1.prefix(2)) } } == ["10", "11", "12"])
+        // Each key comes right before the first segment of its period (after EXTINF-less tags).
+        let segmentsBefore = keys.map { key in lines[..<key.offset].filter { $0.hasPrefix("seg_") }.count }
+        #expect(segmentsBefore == [0, 2, 4])
+        let mpd = try #require(package["manifest.mpd"])
+        #expect(mpd.contains("cenc:default_KID=\"00000000-0000-0000-0000-000000000000\"") && !mpd.contains("<cenc:pssh>"))
+    }
+}

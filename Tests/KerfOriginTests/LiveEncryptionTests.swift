@@ -53,4 +53,54 @@ import Testing
                                                              "-f", "framemd5", "-"])
         #expect(wrong.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") } != frames)
     }
+
+    /// Key rotation, one key per segment: the playlist names a new KEYID per segment, the MPD
+    /// an all-zero default KID, and a fetched segment decrypts with the key of its period,
+    /// derived here with OpenSSL's HMAC as README documents it.
+    @Test func rotatedChannelNamesEachPeriodsKey() async throws {
+        let port = try Live.port()
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = try OriginConfiguration.load(yaml: """
+            channels:
+              news:
+                input: \(Live.listening(port))
+                segment-duration: 2
+                window: 30
+                encryption: {scheme: cenc, rotation: 1, root-key: \(Self.key), drm: [common, widevine]}
+            """, file: "test.yaml").channels["news"]
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let feed = try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])
+        defer { feed.stop() }
+        let playlist = try await Live.waitForPlaylist(origin, segments: 3)
+        let keyIDs = playlist.split(separator: "\n").compactMap { $0.firstMatch(of: /KEYID=0x([0-9a-f]{32})/).map { String($0.1) } }
+        #expect(Set(keyIDs).count >= 3, "\(playlist)")
+        let mpd = try await curl([origin.base + "/live/news/manifest.mpd"]).body
+        #expect(String(decoding: mpd, as: UTF8.self).contains("cenc:default_KID=\"00000000-0000-0000-0000-000000000000\""))
+        #expect(try await Live.schemaCheck(mpd).status == 0)
+        // The newest segment: its period is its start (seconds, from the name) over 2 s.
+        let lines = playlist.split(separator: "\n")
+        let map = try #require(lines.last { $0.hasPrefix("#EXT-X-MAP:") }?.firstMatch(of: /URI="([^"]+)"/).map { String($0.1) })
+        let segment = try #require(lines.last { $0.hasPrefix("seg_") }.map(String.init))
+        let ticks = try #require(Int64(segment.dropFirst(4).prefix { $0.isNumber }))
+        let timescale = try #require(Int64(String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
+            .firstMatch(of: /timescale="([0-9]+)"/).map { String($0.1) } ?? ""))
+        let period = ticks / timescale / 2
+        func hmac(_ message: String) async throws -> String {
+            let result = try await Command.runDetached("sh", ["-c", "printf '%s' '\(message)' | openssl dgst -sha256 -mac HMAC -macopt hexkey:\(Self.key)"])
+            return String(try #require(result.stdout.split(separator: " ").last).prefix(32))
+        }
+        let periodKey = try await hmac("kerf key \(period)"), periodKID = try await hmac("kerf kid \(period)")
+        #expect(keyIDs.last == periodKID, "the last key named is the newest segment's period's")
+        let folder = origin.base + "/live/news/video_180p/"
+        let bytes = try await curl([folder + map]).body + (try await curl([folder + segment]).body)
+        let file = try Fixtures.temporaryDirectory("kerf-live-rotation").appendingPathComponent("one.mp4")
+        try bytes.write(to: file)
+        let right = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", periodKey, "-i", file.path, "-f", "framemd5", "-"])
+        #expect(right.status == 0 && right.stderr.isEmpty, "\(right.stderr)")
+        let wrong = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", try await hmac("kerf key \(period + 1)"),
+                                                             "-i", file.path, "-f", "framemd5", "-"])
+        #expect(wrong.stdout != right.stdout)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfTestSupport
 import KerfTestTags
 import Testing
@@ -32,8 +33,21 @@ import Testing
         #expect(refusal("scheme: cbcs\n\(key)\ndrm: fairplay", formats: "hls, hls-ts") == "k.yaml: channels.news.encryption: MPEG-TS variants (formats: hls-ts) of a live channel cannot be encrypted yet")
         #expect(refusal("scheme: cenc\n\(key)\ndrm: fairplay")?.contains("FairPlay needs --encrypt cbcs") == true)
         #expect(refusal("scheme: cbcs\nkey: 0011:22") == "k.yaml: channels.news.encryption: channels.news.encryption.key: the key ID is not 32 hex digits")
-        #expect(refusal("scheme: cbcs\n\(key)\nrotation: 5")?.contains("unknown key") == true)
+        #expect(refusal("scheme: cbcs\n\(key)\nrotate: 5")?.contains("unknown key") == true)
         #expect(refusal("scheme: cbcs\n\(key)\ndrm: widevine", formats: "dash, hls") == nil)
+        // Key rotation: a key per period of `rotation` segments, derived from the root key.
+        let rotating = try OriginConfiguration.load(yaml: """
+            channels:
+              news:
+                input: x.mp4
+                segment-duration: 2
+                encryption: {scheme: cenc, rotation: 5, root-key: 000102030405060708090a0b0c0d0e0f, drm: widevine}
+            """, file: "k.yaml")
+        let rotation = try #require(rotating.channels["news"]?.encryption?.rotation)
+        #expect(rotation.segmentsPerPeriod == 5 && rotation.segmentDuration == MediaTime(value: 2000, timescale: 1000))
+        #expect(refusal("scheme: cbcs\nrotation: 5\ndrm: widevine") == "k.yaml: channels.news.encryption: rotation and root-key go together (the period keys are derived from the root key)")
+        #expect(refusal("scheme: cbcs\nrotation: 0\nroot-key: 000102030405060708090a0b0c0d0e0f\ndrm: widevine")?.contains("must be a whole number") == true)
+        #expect(refusal("scheme: cbcs\n\(key)\nrotation: 5\nroot-key: 000102030405060708090a0b0c0d0e0f\ndrm: widevine")?.contains("give no key") == true)
     }
 
     @Test func configurationIsReadFromYAML() throws {

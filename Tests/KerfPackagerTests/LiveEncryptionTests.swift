@@ -80,19 +80,68 @@ import Testing
 
     /// Two origins on the same timeline, one joining two seconds late: every segment both
     /// publish is byte-identical (cenc IVs follow decode times, cbcs uses a constant IV).
-    @Test(arguments: [ProtectionScheme.cenc, .cbcs])
-    func aLateJoinerPublishesTheSameBytes(_ scheme: ProtectionScheme) throws {
+    @Test(arguments: [ProtectionScheme.cenc, .cbcs], [false, true])
+    func aLateJoinerPublishesTheSameBytes(_ scheme: ProtectionScheme, rotating: Bool) throws {
         let offset = MediaTime(value: 1_700_000_000, timescale: 1)
-        var early = try Self.encryption(scheme), late = try Self.encryption(scheme)
-        early.drmSystems = [.common]
-        late.drmSystems = [.common]
-        let (_, first) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset, mediaTimeline: offset, encryption: early)
-        let (_, second) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset, mediaTimeline: offset, encryption: late, skip: 120)
+        var encryption = try Self.encryption(scheme)
+        encryption.drmSystems = [.common]
+        if rotating {
+            encryption = CommonEncryption(scheme: scheme)
+            encryption.rotation = KeyRotation(rootKey: try AES128Key(hex: "000102030405060708090a0b0c0d0e0f"), segmentsPerPeriod: 1,
+                                              segmentDuration: MediaTime(value: 2, timescale: 1))
+        }
+        let (_, first) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset, mediaTimeline: offset, encryption: encryption)
+        let (_, second) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset, mediaTimeline: offset, encryption: encryption, skip: 120)
         // The late origin's first segments start mid-way; the ones after its first keyframe are whole.
         #expect(second.segments.count >= 4 && second.segments.count < first.segments.count)
         for segment in second.segments.dropFirst(2) {
             let same = first.segments.first { $0.track == segment.track && $0.start == segment.start }
             #expect(same?.bytes == segment.bytes, "track \(segment.track) at \(segment.start)")
         }
+    }
+}
+
+/// Key rotation: each key period's segments name their key in a `seig` sample group and
+/// decrypt with it, and only with it.
+extension LiveEncryptionTests {
+    /// The KID of a fragment's `seig` sample group entry (nil without one).
+    static func sampleGroupKeyID(_ bytes: [UInt8]) -> [UInt8]? {
+        let type = Array("sgpd".utf8)
+        guard let at = (4..<(bytes.count - 4)).first(where: { Array(bytes[$0..<$0 + 4]) == type }) else { return nil }
+        let box = at - 4
+        guard Array(bytes[box + 12..<box + 16]) == Array("seig".utf8) else { return nil }
+        return Array(bytes[box + 28..<box + 44])
+    }
+
+    @Test(arguments: [ProtectionScheme.cenc, .cbcs])
+    func rotatedSegmentsDecryptWithTheirPeriodsKey(_ scheme: ProtectionScheme) throws {
+        let scratch = try Fixtures.temporaryDirectory("kerf-live-rotation")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let offset = MediaTime(value: 1_700_000_000, timescale: 1)
+        var encryption = CommonEncryption(scheme: scheme)
+        let rotation = KeyRotation(rootKey: try AES128Key(hex: "000102030405060708090a0b0c0d0e0f"), segmentsPerPeriod: 2,
+                                   segmentDuration: MediaTime(value: 2, timescale: 1))
+        encryption.rotation = rotation
+        encryption.drmSystems = [.common, .widevine]
+        let (_, clear) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset)
+        let (packager, protected) = try LivePackagerTests.run("h264_aac_10s.mp4", offset: offset, encryption: encryption)
+        #expect(packager.tracks[0].protection?.keyID == [UInt8](repeating: 0, count: 16))
+        let initBytes = try #require(protected.inits[0]).bytes
+        let tenc = try #require((0..<(initBytes.count - 4)).first { Array(initBytes[$0..<$0 + 4]) == Array("tenc".utf8) })
+        #expect(Array(initBytes[tenc + 12..<tenc + 28]) == [UInt8](repeating: 0, count: 16), "tenc names no key")
+        var periods = Set<Int64>()
+        for (index, segment) in protected.segments.enumerated() where segment.track == 0 {
+            let period = rotation.period(of: segment.start)
+            let key = rotation.key(period: period), other = rotation.key(period: period + 1)
+            periods.insert(period)
+            #expect(Self.sampleGroupKeyID(segment.bytes) == key.keyID, "segment \(index) names its period's key")
+            #expect(segment.protection?.keyID == key.keyID)
+            #expect(Data(segment.bytes).range(of: Data("pssh".utf8)) != nil, "the fragment carries the period's pssh")
+            let clearInit = try #require(clear.inits[0]).bytes
+            let expected = try #require(try frames(clearInit, clear.segments[index].bytes, key: nil, scratch: scratch))
+            #expect(try frames(initBytes, segment.bytes, key: Hex.string(key.key.bytes), scratch: scratch) == expected)
+            #expect(try frames(initBytes, segment.bytes, key: Hex.string(other.key.bytes), scratch: scratch) != expected)
+        }
+        #expect(periods.count >= 3)
     }
 }
