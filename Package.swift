@@ -139,6 +139,7 @@ let package = Package(
         .testTarget(name: "KerfValidateTests", dependencies: ["KerfTestTags", "KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
         .testTarget(name: "KerfRTMPTests", dependencies: ["KerfTestTags", "KerfRTMP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfValidate", "KerfTranscode", "KerfXML",
+                                                           "KerfPackager", "KerfCrypto", "KerfCore",
                                                            "KerfSystem", "KerfTestSupport", "KerfTestTags",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                            .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,7 @@
 import Foundation
+import KerfCore
+import KerfCrypto
+import KerfPackager
 import KerfTestSupport
 import KerfTestTags
 import Testing
@@ -8,14 +11,22 @@ extension LiveTests {
     /// Redundancy: two origins with the same `epoch:` fed the same stream (relayed to both over
     /// TCP: byte-identical output needs identical, lossless input), the second
     /// joining 2.5 s later, publish the same segment URIs, media sequence and init segment
-    /// names, and byte-identical segments under the same names.
-    @Test func redundantOriginsPublishAlike() async throws {
+    /// names, and byte-identical segments under the same names; encrypted with `cenc` and key
+    /// rotation too (the IVs follow decode times, the keys the timeline).
+    @Test(arguments: [false, true]) func redundantOriginsPublishAlike(encrypted: Bool) async throws {
         let (portA, portB) = (try Live.port(), try Live.port())
         func configuration(_ port: Int) throws -> OriginConfiguration {
             var configuration = OriginConfiguration()
             configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
             configuration.channels["news"] = .init(input: Live.listening(port), segmentDuration: 1, window: 4)
             configuration.channels["news"]?.epoch = 1_795_000_000
+            if encrypted {
+                var encryption = CommonEncryption(scheme: .cenc)
+                encryption.rotation = KeyRotation(rootKey: try AES128Key(hex: "000102030405060708090a0b0c0d0e0f"), segmentsPerPeriod: 2,
+                                                  segmentDuration: MediaTime(value: 1, timescale: 1))
+                encryption.drmSystems = [.common, .widevine]
+                configuration.channels["news"]?.encryption = encryption
+            }
             return configuration
         }
         let first = try await RunningOrigin(try configuration(portA))
@@ -39,6 +50,7 @@ extension LiveTests {
         let names = playlist.split(separator: "\n").filter { $0.hasPrefix("seg_") || $0.hasPrefix("#EXT-X-MAP") }
             .map { $0.hasPrefix("#EXT-X-MAP") ? String($0.split(separator: "\"")[1]) : String($0) }
         #expect(names.count >= 3)
+        #expect(playlist.contains("#EXT-X-KEY:METHOD=SAMPLE-AES-CTR") == encrypted)
         for name in names {
             let (a, b) = (try await curl([first.base + "/live/news/video_180p/" + name]), try await curl([second.base + "/live/news/video_180p/" + name]))
             #expect(a.status == 200 && b.status == 200, "\(name): \(a.status) \(b.status)")
