@@ -7,6 +7,9 @@ import Testing
 /// `kerf serve` for VOD on a real socket: curl, ffprobe, ffmpeg and the validator as clients;
 /// raw connections for the socket path (fast path, limits, slowloris).
 @Suite(.serialized, .tags(.integration)) struct OriginTests {
+    /// A packaged presentation through a real client and socket: bodies, a range, gzip that
+    /// curl decodes, and the limits the HTTP channel applies before the router. The HTTP rules
+    /// of each answer are checked in-process (`OriginRouterTests.vodAnswersFollowTheHTTPRules`).
     @Test func filesAreServedWithCDNHeaders() async throws {
         let (root, origin) = try await OriginRoot.serve()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
@@ -15,85 +18,28 @@ import Testing
         #expect(master.status == 200)
         #expect(master.headers["content-type"] == "application/vnd.apple.mpegurl")
         #expect(master.headers["cache-control"] == "public, max-age=3600")
-        #expect(master.headers["access-control-allow-origin"] == "*")
         #expect(master.body == (try Data(contentsOf: root.appendingPathComponent("demo/master.m3u8"))))
         let etag = try #require(master.headers["etag"])
-        let lastModified = try #require(master.headers["last-modified"])
+        #expect(try await curl(["-H", "If-None-Match: \(etag)", origin.base + "/vod/demo/master.m3u8"]).status == 304)
 
-        // Conditional GETs: 304 with the validators, no body.
-        let revalidated = try await curl(["-H", "If-None-Match: \(etag)", origin.base + "/vod/demo/master.m3u8"])
-        #expect(revalidated.status == 304)
-        #expect(revalidated.body.isEmpty)
-        #expect(revalidated.headers["etag"] == etag)
-        #expect(try await curl(["-H", "If-Modified-Since: \(lastModified)", origin.base + "/vod/demo/master.m3u8"]).status == 304)
-        #expect(try await curl(["-H", "If-None-Match: \"other\"", origin.base + "/vod/demo/master.m3u8"]).status == 200)
-        #expect(try await curl(["-H", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", origin.base + "/vod/demo/master.m3u8"]).status == 200)
-
-        // Segments: immutable, byte ranges, 416, HEAD.
-        let segmentPath = root.appendingPathComponent("demo/video_360p/seg_1.m4s")
-        let segment = try Data(contentsOf: segmentPath)
+        let segment = try Data(contentsOf: root.appendingPathComponent("demo/video_360p/seg_1.m4s"))
         let full = try await curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(full.status == 200)
-        #expect(full.headers["content-type"] == "video/mp4")
-        #expect(full.headers["cache-control"] == "public, max-age=31536000, immutable")
+        #expect(full.status == 200 && full.headers["content-type"] == "video/mp4")
         #expect(full.body == segment)
         let part = try await curl(["-H", "Range: bytes=100-199", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(part.status == 206)
-        #expect(part.headers["content-range"] == "bytes 100-199/\(segment.count)")
+        #expect(part.status == 206 && part.headers["content-range"] == "bytes 100-199/\(segment.count)")
         #expect(part.body == segment[100..<200])
-        let suffix = try await curl(["-H", "Range: bytes=-10", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(suffix.status == 206)
-        #expect(suffix.body == segment.suffix(10))
-        let beyond = try await curl(["-H", "Range: bytes=\(segment.count)-", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(beyond.status == 416)
-        #expect(beyond.headers["content-range"] == "bytes */\(segment.count)")
-        // If-Range: a stale validator gets the whole file, the current one the part.
-        #expect(try await curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \"stale\"", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 200)
-        let segmentTag = try #require(full.headers["etag"])
-        #expect(try await curl(["-H", "Range: bytes=0-9", "-H", "If-Range: \(segmentTag)", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
-        #expect(try await curl(["-H", "Range: BYTES=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"]).status == 206)
-        let head = try await curl(["-I", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(head.status == 200)
-        #expect(head.headers["content-length"] == String(segment.count))
-        // HEAD ignores Range: it describes what GET without Range would send.
-        let headRange = try await curl(["-I", "-H", "Range: bytes=0-9", origin.base + "/vod/demo/video_360p/seg_1.m4s"])
-        #expect(headRange.status == 200)
-        #expect(headRange.headers["content-length"] == String(segment.count))
-        // Dates that do not parse (or overflow) are ignored, never fatal.
-        for date in ["Sun, 06 Nov 99999999999999 08:49:37 GMT", "Sun, 06 Nov 1994 9999999999999999:00:00 GMT", "yesterday"] {
-            #expect(try await curl(["-H", "If-Modified-Since: \(date)", origin.base + "/vod/demo/master.m3u8"]).status == 200)
-        }
         #expect(try await curl([origin.base + "/vod/demo/audio_und_aac/seg_1.m4s"]).headers["content-type"] == "audio/mp4")
-        #expect(try await curl([origin.base + "/vod/demo/manifest.mpd"]).headers["content-type"] == "application/dash+xml")
 
-        // gzip for manifests when accepted (curl decodes it), with its own validator.
+        // gzip that a real client decodes back to the file.
         let gzipped = try await curl(["--compressed", origin.base + "/vod/demo/manifest.mpd"])
         #expect(gzipped.headers["content-encoding"] == "gzip")
-        #expect(gzipped.headers["vary"] == "Accept-Encoding")
-        #expect(gzipped.headers["etag"]?.hasSuffix("-gz\"") == true)
         #expect(gzipped.body == (try Data(contentsOf: root.appendingPathComponent("demo/manifest.mpd"))))
-        let gzippedHead = try await curl(["-I", "-H", "Accept-Encoding: gzip", origin.base + "/vod/demo/manifest.mpd"])
-        #expect(gzippedHead.headers["content-length"] == gzipped.headers["content-length"])
-        #expect(gzippedHead.headers["etag"] == gzipped.headers["etag"])
 
-        // CORS preflight, methods, bodies, long URLs, misses.
-        let preflight = try await curl(["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
-                                  origin.base + "/vod/demo/master.m3u8"])
-        #expect(preflight.status == 204)
-        #expect(preflight.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS")
-        #expect(preflight.headers["access-control-allow-headers"]?.contains("Range") == true)
-        #expect(try await curl(["-X", "DELETE", origin.base + "/vod/demo/master.m3u8"]).status == 405)
+        // What the HTTP channel refuses before the router: bodies on GET, long URLs.
         #expect(try await curl(["-X", "GET", "--data", "x=1", origin.base + "/vod/demo/master.m3u8"]).status == 413)
         #expect(try await curl([origin.base + "/vod/" + String(repeating: "a", count: 5000)]).status == 414)
-        let missing = try await curl([origin.base + "/vod/demo/nothing.m4s"])
-        #expect(missing.status == 404)
-        #expect(missing.headers["cache-control"] == "public, max-age=10")
-        #expect(try await curl([origin.base + "/healthz"]).body == Data("ok\n".utf8))
-        let status = String(decoding: try await curl([origin.base + "/"]).body, as: UTF8.self)
-        #expect(status.contains("<a href=\"/vod/demo/master.m3u8\">"))
-        #expect(status.contains("<a href=\"/vod/demo/manifest.mpd\">"))
-        let time = String(decoding: try await curl([origin.base + "/time"]).body, as: UTF8.self)
-        #expect(time.count == 24 && time.hasSuffix("Z"))
+        #expect(try await curl([origin.base + "/vod/demo/nothing.m4s"]).status == 404)
         await origin.stop()
     }
 
