@@ -16,13 +16,15 @@ extension Presentation {
     }
 
     /// EXT-X-KEY (or EXT-X-SESSION-KEY) of a protected rendition: SAMPLE-AES for `cbcs`,
-    /// SAMPLE-AES-CTR for `cenc`, KEYFORMAT "identity" and the KID. A relative key URI is
-    /// relative to the presentation root, so media playlists (one folder down) get `../`.
-    static func hlsKey(_ protection: ContentProtection, inRenditionFolder: Bool) -> HLSKey {
+    /// SAMPLE-AES-CTR for `cenc`, KEYFORMAT "identity", the KID, and the IV where the
+    /// protection states one (SAMPLE-AES MPEG-TS) unless `withIV` is false (session keys only
+    /// name the key). A relative key URI is relative to the presentation root, so media
+    /// playlists (one folder down) get `../`.
+    static func hlsKey(_ protection: ContentProtection, inRenditionFolder: Bool, withIV: Bool = true) -> HLSKey {
         let uri = protection.keyURI
         let absolute = uri.hasPrefix("/") || uri.contains(":")
         return HLSKey(method: protection.scheme == .cbcs ? .sampleAES : .sampleAESCTR,
-                      uri: absolute || !inRenditionFolder ? uri : "../" + uri,
+                      uri: absolute || !inRenditionFolder ? uri : "../" + uri, iv: withIV ? protection.ivHex.map { "0x" + $0 } : nil,
                       keyFormat: "identity", keyID: "0x" + protection.keyIDHex)
     }
 

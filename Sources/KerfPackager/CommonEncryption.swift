@@ -87,6 +87,28 @@ public struct CommonEncryption: Sendable {
     }
 }
 
+extension CommonEncryption {
+    /// SAMPLE-AES of the MPEG-TS variant in `folder` whose lead track (video, or audio in an
+    /// audio-only variant) is of `kind`. A segment has one EXT-X-KEY, so the lead's key
+    /// encrypts every stream of the variant; the IV is `--iv`, or else the `cbcs` IV derived
+    /// from that key and the variant's folder ("ts_video_720p"), and the playlists state it.
+    /// Nil when the lead has no key.
+    /// - Throws: `CryptoError` from OpenSSL.
+    func transportEncryption(kind: Segmenter.Kind, folder: String) throws -> TransportSampleEncryption? {
+        guard let key = key(for: kind) else { return nil }
+        let iv = self.iv ?? TrackEncryptor.derivedIV(scheme: .cbcs, key: key, rendition: folder)
+        var signalled = protection(for: key)
+        signalled.iv = iv
+        return TransportSampleEncryption(stream: try SampleAESTransportStream(key: key.key, iv: iv), protection: signalled)
+    }
+}
+
+/// SAMPLE-AES of one MPEG-TS variant: how its segments are encrypted and how playlists signal it.
+struct TransportSampleEncryption {
+    let stream: SampleAESTransportStream
+    let protection: ContentProtection
+}
+
 /// `pssh` boxes (ISO/IEC 23001-7 §8.1): version 1, listing key IDs, no data — the form of the
 /// common system and of W3C Clear Key.
 enum ProtectionSystemHeader {
