@@ -39,4 +39,25 @@ public enum AnnexB {
         }
         return out
     }
+
+    /// `nal` with emulation prevention applied (ITU-T H.264 §7.4.1): a 0x03 goes after every
+    /// two zero bytes followed by a byte of 0x00 to 0x03, and after two zero bytes that end
+    /// the unit. Applied to a NAL unit that already has its emulation prevention bytes, it
+    /// escapes them again (00 00 03 becomes 00 00 03 03), so `removingEmulationPrevention`
+    /// gives back exactly `nal`.
+    public static func addingEmulationPrevention(_ nal: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(nal.count + nal.count / 64 + 1)
+        var zeros = 0
+        for byte in nal {
+            if zeros >= 2, byte <= 3 {
+                out.append(3)
+                zeros = 0
+            }
+            out.append(byte)
+            zeros = byte == 0 ? zeros + 1 : 0
+        }
+        if zeros >= 2 { out.append(3) }
+        return out
+    }
 }

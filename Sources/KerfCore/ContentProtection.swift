@@ -71,17 +71,26 @@ public struct ContentProtection: Sendable, Hashable, Codable {
     /// only given out by DRM systems.
     public var keyURI: String?
     public var systems: [System]
+    /// The IV HLS EXT-X-KEY states (16 bytes): for SAMPLE-AES MPEG-TS segments, whose IV is
+    /// not in the media. Nil for Common Encryption, whose IVs are in the segments.
+    public var iv: [UInt8]?
 
-    public init(scheme: ProtectionScheme, keyID: [UInt8], keyURI: String?, systems: [System] = []) {
+    public init(scheme: ProtectionScheme, keyID: [UInt8], keyURI: String?, systems: [System] = [], iv: [UInt8]? = nil) {
         self.scheme = scheme
         self.keyID = keyID
         self.keyURI = keyURI
         self.systems = systems
+        self.iv = iv
     }
 
     /// The key ID as 32 lowercase hex digits.
-    public var keyIDHex: String {
-        keyID.map { byte in
+    public var keyIDHex: String { Self.hex(keyID) }
+
+    /// The IV as lowercase hex digits, if there is one.
+    public var ivHex: String? { iv.map(Self.hex) }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
         }.joined()

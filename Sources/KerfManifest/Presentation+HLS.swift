@@ -209,12 +209,17 @@ extension Presentation {
     }
 
     /// The multivariant playlist of the MPEG-TS variants (audio muxed in; CODECS names every
-    /// member). Nil when there are none.
+    /// member), with an EXT-X-SESSION-KEY per key of protected variants. Nil when there are none.
     public func transportMultivariantPlaylist(_ listing: Listing) -> MultivariantPlaylist? {
         let names = Set(listing.isLive ? activeRenditions : order)
         let variants = renditions(.muxed).filter { names.contains($0.id) }
         guard !variants.isEmpty else { return nil }
         var playlist = MultivariantPlaylist()
+        for protection in variants.compactMap(\.description.protection) {
+            for key in Self.hlsKeys(protection, inRenditionFolder: false, withIV: false) where !playlist.sessionKeys.contains(key) {
+                playlist.sessionKeys.append(key)
+            }
+        }
         for track in variants {
             let info = track.description.info
             var v = VariantStream(uri: "\(track.id)/playlist.m3u8", bandwidth: track.bandwidth)

@@ -18,19 +18,21 @@ extension Presentation {
     }
 
     /// The EXT-X-KEYs (or EXT-X-SESSION-KEYs) of a protected rendition, SAMPLE-AES for `cbcs`,
-    /// SAMPLE-AES-CTR for `cenc`, each with the KID: KEYFORMAT "identity" when the key is
-    /// published at a URI, then one per DRM system signalled in HLS. A relative URI is
-    /// relative to the presentation root, so media playlists (one folder down) get `../`.
-    static func hlsKeys(_ protection: ContentProtection, inRenditionFolder: Bool) -> [HLSKey] {
+    /// SAMPLE-AES-CTR for `cenc`, each with the KID and the IV where the protection states one
+    /// (SAMPLE-AES MPEG-TS) unless `withIV` is false (session keys only name the key):
+    /// KEYFORMAT "identity" when the key is published at a URI, then one per DRM system
+    /// signalled in HLS. A relative URI is relative to the presentation root, so media
+    /// playlists (one folder down) get `../`.
+    static func hlsKeys(_ protection: ContentProtection, inRenditionFolder: Bool, withIV: Bool = true) -> [HLSKey] {
         func located(_ uri: String) -> String {
             let absolute = uri.hasPrefix("/") || uri.contains(":")
             return absolute || !inRenditionFolder ? uri : "../" + uri
         }
         let method: HLSKey.Method = protection.scheme == .cbcs ? .sampleAES : .sampleAESCTR
-        let keyID = "0x" + protection.keyIDHex
-        let identity = protection.keyURI.map { HLSKey(method: method, uri: located($0), keyFormat: "identity", keyID: keyID) }
+        let keyID = "0x" + protection.keyIDHex, iv = withIV ? protection.ivHex.map { "0x" + $0 } : nil
+        let identity = protection.keyURI.map { HLSKey(method: method, uri: located($0), iv: iv, keyFormat: "identity", keyID: keyID) }
         return (identity.map { [$0] } ?? []) + protection.systems.compactMap(\.hls).map { format in
-            HLSKey(method: method, uri: located(format.uri), keyFormat: format.keyFormat,
+            HLSKey(method: method, uri: located(format.uri), iv: iv, keyFormat: format.keyFormat,
                    keyFormatVersions: format.keyFormatVersions, keyID: keyID)
         }
     }

@@ -104,6 +104,26 @@ public struct CommonEncryption: Sendable, Equatable {
     }
 }
 
+extension CommonEncryption {
+    /// SAMPLE-AES of the MPEG-TS variant in `folder` whose lead track (video, or audio in an
+    /// audio-only variant) is protected with `key`. A segment has one EXT-X-KEY, so the lead's
+    /// key encrypts every stream of the variant; the IV is `--iv`, or else the `cbcs` IV derived
+    /// from that key and the variant's folder ("ts_video_720p"), and the playlists state it.
+    /// - Throws: `CryptoError` from OpenSSL.
+    func transportEncryption(key: ContentKey, folder: String) throws -> TransportSampleEncryption {
+        let iv = self.iv ?? TrackEncryptor.derivedIV(scheme: .cbcs, key: key, rendition: folder)
+        var signalled = try protection(for: key)
+        signalled.iv = iv
+        return TransportSampleEncryption(stream: try SampleAESTransportStream(key: key.key, iv: iv), protection: signalled)
+    }
+}
+
+/// SAMPLE-AES of one MPEG-TS variant: how its segments are encrypted and how playlists signal it.
+struct TransportSampleEncryption {
+    let stream: SampleAESTransportStream
+    let protection: ContentProtection
+}
+
 /// Which segments stay clear at the start: those starting before `duration`, by the
 /// presentation's boundaries (the reference track's cuts), so every rendition keeps the same
 /// segments clear. The packaging job records boundaries as the segmenter makes them.

@@ -94,7 +94,7 @@ struct ManifestBuilder {
             guard let lead = members.first else { continue }
             events.append(.started(RenditionDescription(id: variant.folder, kind: .muxed, info: lead.info, name: variant.folder,
                                                         language: nil, timescale: ranges.first?.start.timescale ?? 1000,
-                                                        members: members.map(\.info))))
+                                                        members: members.map(\.info), protection: variant.protection)))
             for (index, segment) in variant.segments.enumerated() {
                 let range = index < ranges.count ? ranges[index] : (start: timeline.end, end: timeline.end)
                 events.append(.segmentCompleted(rendition: variant.folder, SegmentEntry(
@@ -105,9 +105,10 @@ struct ManifestBuilder {
     }
 }
 
-/// The segments one `TSVariantWriter` wrote.
+/// The segments one `TSVariantWriter` wrote, and how they are protected (SAMPLE-AES).
 struct TSVariant: Sendable {
     var folder: String
     var tracks: [Int]
     var segments: [(size: Int, path: String)]
+    var protection: ContentProtection? = nil
 }

@@ -24,7 +24,8 @@ public struct PackageOptions: Sendable {
     public var selection = StreamSelection()
     /// HLS whole-segment AES-128 encryption (HLS outputs only).
     public var encryption: SegmentEncryption?
-    /// Common Encryption (`cenc`/`cbcs`) of the CMAF segments (HLS and DASH).
+    /// Common Encryption (`cenc`/`cbcs`) of the CMAF segments (HLS and DASH); with `cbcs`, also
+    /// Apple SAMPLE-AES of the MPEG-TS variants.
     public var commonEncryption: CommonEncryption?
 
     public init(inputs: [String], output: String) {

@@ -96,11 +96,11 @@ public final class PackagingJob {
         let runs = plans.map { plan in
             TrackRun(plan: plan, parameters: plan.kind == .text ? nil : inputs[plan.input].codecParameters(track: plan.info.index))
         }
-        tsWriters = options.formats.contains(.hlsTS) ? makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
+        tsWriters = options.formats.contains(.hlsTS) ? try makeTSWriters(plans: plans, inputs: inputs, directory: directory) : []
         if let encryption = options.encryption, encryption.publishesKey {
             try directory.write("key.bin", encryption.key.bytes)
         }
-        if let common = options.commonEncryption, common.publishesKeyFiles, options.formats.contains(.hls) {
+        if let common = options.commonEncryption, common.publishesKeyFiles, options.formats.contains(.hls) || options.formats.contains(.hlsTS) {
             for key in common.keys { try directory.write(CommonEncryption.keyFile(key), key.key.bytes) }
         }
 
@@ -132,7 +132,8 @@ public final class PackagingJob {
         let builder = ManifestBuilder(options: options, runs: runs.map(\.published), timeline: timeline, protections: protections,
                                       tsVariants: tsWriters.map { writer in
                                           TSVariant(folder: writer.folder, tracks: writer.trackNumbers,
-                                                    segments: writer.segments.keys.sorted().map { writer.segments[$0]! })
+                                                    segments: writer.segments.keys.sorted().map { writer.segments[$0]! },
+                                                    protection: writer.protection)
                                       })
         let summary = try builder.write(into: directory)
         try directory.commit()
@@ -141,15 +142,24 @@ public final class PackagingJob {
 }
 
 extension PackagingJob {
-    /// Common Encryption covers the CMAF outputs, each audio and video track with a key.
+    /// Common Encryption covers the CMAF outputs, each audio and video track with a key; with
+    /// `cbcs`, the MPEG-TS variants too (Apple SAMPLE-AES: H.264 and AAC, AES-CBC only).
     func checkCommonEncryption(_ common: CommonEncryption, plans: [PlannedTrack]) throws {
         try common.validate()
         if options.encryption != nil {
             throw PackagerError(.invalidOptions, "--encrypt takes one scheme")
         }
         if options.formats.contains(.hlsTS) {
-            throw PackagerError(.invalidOptions, "--encrypt \(common.scheme.rawValue) covers CMAF segments (hls, dash)",
-                                reason: "SAMPLE-AES MPEG-TS (hls-ts) is not supported yet")
+            guard common.scheme == .cbcs else {
+                throw PackagerError(.invalidOptions, "--encrypt cenc cannot protect MPEG-TS variants (hls-ts)",
+                                    reason: "Apple's SAMPLE-AES for MPEG-TS is AES-CBC only: use --encrypt cbcs, or leave hls-ts out")
+            }
+            for plan in SegmentDispatch.transportGroups(plans, kind: \.kind).joined()
+            where !SampleAESTransportStream.canEncrypt(codec: plan.info.codec) {
+                throw PackagerError(.unsupportedInput, "\(plan.info.codec) cannot be encrypted with SAMPLE-AES in MPEG-TS",
+                                    reason: "Apple's MPEG-TS sample encryption covers H.264 video and AAC audio; leave hls-ts out to encrypt the CMAF segments only",
+                                    file: plan.inputPath)
+            }
         }
         for plan in plans where plan.kind != .text {
             guard let key = try common.key(for: plan.kind, track: plan.info, name: plan.folder) else {
@@ -158,7 +168,8 @@ extension PackagingJob {
             }
             trackKeys[plan.number] = key
             let protection = try common.protection(for: key)
-            if options.formats.contains(.hls) && protection.keyURI == nil && !protection.systems.contains(where: { $0.hls != nil }) {
+            if (options.formats.contains(.hls) || options.formats.contains(.hlsTS)) && protection.keyURI == nil
+                && !protection.systems.contains(where: { $0.hls != nil }) {
                 throw PackagerError(.invalidOptions, "no DRM system signals the key of \(plan.folder) in HLS",
                                     reason: "add clearkey, widevine, playready or fairplay to --drm, or HLS signalling to the CPIX document")
             }

@@ -10,7 +10,8 @@ import KerfMedia
 /// stay positive; a live channel's timeline (Unix time) is written as it is, modulo 2^33 as
 /// MPEG-TS wraps it.
 ///
-/// Completed segments go to `store`, which returns the size it stored (after encryption).
+/// Completed segments go to `store`, which returns the size it stored (after encryption: a
+/// package's segments may be encrypted with SAMPLE-AES, then or else with AES-128).
 final class TSVariantWriter {
     /// The MPEG-TS time of a VOD package's presentation time zero (10 s).
     static let packageTimestampOffset = MediaTime(value: 10, timescale: 1)
@@ -35,6 +36,8 @@ final class TSVariantWriter {
     /// What was stored, by segment index (a package's writer only: a live one would grow).
     private(set) var segments: [Int: (size: Int, path: String)] = [:]
     private var keepsRecords = false
+    /// How the segments are protected with SAMPLE-AES (nil when they are not), for playlists.
+    private(set) var protection: ContentProtection?
 
     init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset, closesBehindLead: Bool = false,
          store: @escaping (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int) {
@@ -45,14 +48,18 @@ final class TSVariantWriter {
         self.store = store
     }
 
-    /// A writer for a package: segments are encrypted when asked and written to `directory`.
-    convenience init(folder: String, members: [Member], directory: PackageDirectory, cipher: SegmentEncryption?) {
+    /// A writer for a package: segments are encrypted when asked (SAMPLE-AES with
+    /// `sampleAES`, whole-segment AES-128 with `cipher`) and written to `directory`.
+    convenience init(folder: String, members: [Member], directory: PackageDirectory, cipher: SegmentEncryption?,
+                     sampleAES: TransportSampleEncryption? = nil) {
         self.init(folder: folder, members: members) { segment, path, bytes in
-            let stored = try cipher?.encrypt(bytes, segmentNumber: segment + 1) ?? bytes
+            let samples = try sampleAES?.stream.encrypt(bytes) ?? bytes
+            let stored = try cipher?.encrypt(samples, segmentNumber: segment + 1) ?? samples
             try directory.write(path, stored)
             return stored.count
         }
         keepsRecords = true
+        protection = sampleAES?.protection
     }
 
     func handles(track: Int) -> Bool { members.contains { $0.track == track } }

@@ -59,10 +59,10 @@ final class TrackEncryptor {
             throw PackagerError(.unsupportedInput, "\(codec) video cannot be encrypted with \(scheme.rawValue) yet",
                                 reason: "Common Encryption of H.264 and HEVC only")
         }
-        let derived = HMACSHA256.authenticationCode(key: key.key.bytes, message: Array("kerf \(scheme.rawValue) iv \(rendition)".utf8))
+        let derived = Self.derivedIV(scheme: scheme, key: key, rendition: rendition)
         switch scheme {
         case .cenc:
-            nextIV = iv ?? Array(derived.prefix(8))
+            nextIV = iv ?? derived
             firstIV = nextIV
             perSampleIVSize = nextIV.count
             constantIV = nil
@@ -72,11 +72,18 @@ final class TrackEncryptor {
         case .cbcs:
             nextIV = []
             perSampleIVSize = 0
-            constantIV = iv ?? Array(derived.prefix(16))
+            constantIV = iv ?? derived
             cryptBlocks = isVideo ? 1 : 0
             skipBlocks = isVideo ? 9 : 0
             cipher = try SampleCipher(key: key.key, mode: .cbc)
         }
+    }
+
+    /// The IV used when `--iv` is not given: the first 8 (`cenc`) or 16 (`cbcs`) bytes of
+    /// HMAC-SHA256(key, "kerf <scheme> iv <rendition>").
+    static func derivedIV(scheme: ProtectionScheme, key: ContentKey, rendition: String) -> [UInt8] {
+        let code = HMACSHA256.authenticationCode(key: key.key.bytes, message: Array("kerf \(scheme.rawValue) iv \(rendition)".utf8))
+        return Array(code.prefix(scheme == .cenc ? 8 : 16))
     }
 
     /// Whether `senc` entries carry subsample maps (the `senc` flag 0x2).

@@ -49,7 +49,7 @@ struct PackageCommand: ParsableCommand {
     @Flag(help: "One fMP4 file per track with a sidx (DASH on-demand profile, HLS byte ranges).")
     var singleFile = false
 
-    @Option(help: "Encrypt: cbcs or cenc (Common Encryption of CMAF samples, HLS and DASH), or aes-128 (whole HLS segments, AES-128-CBC).")
+    @Option(help: "Encrypt: cbcs or cenc (Common Encryption of CMAF samples, HLS and DASH; cbcs also SAMPLE-AES of hls-ts variants), or aes-128 (whole HLS segments, AES-128-CBC).")
     var encrypt: String?
 
     @Option(help: ArgumentHelp(
@@ -63,7 +63,7 @@ struct PackageCommand: ParsableCommand {
     @Option(help: "aes-128: a fixed IV for every segment (32 hex digits). cenc: the first sample's IV (16 or 32 hex digits). cbcs: the constant IV (32 hex digits). Default: derived.")
     var iv: String?
 
-    @Option(help: "cenc/cbcs: seconds at the start left clear (whole segments; still signalled as protected).")
+    @Option(help: "cenc/cbcs: seconds at the start left clear (whole CMAF segments; still signalled as protected).")
     var clearLead: Double = 0
 
     @Flag(help: "cenc/cbcs: also write the DRM systems' pssh boxes into init segments (they are always in the MPD).")
