@@ -1,8 +1,8 @@
 import KerfCrypto
 
 /// The keys `kerf validate --deep --key …` decrypts with: Common Encryption keys by key ID
-/// (`<kid>:<key>`), and at most one bare key for HLS AES-128 segments whose key URI cannot be
-/// read. Its text form names key IDs only, never a key.
+/// (`<kid>:<key>`), and at most one bare key for HLS AES-128 and SAMPLE-AES MPEG-TS segments
+/// (which carry no key ID) whose key URI cannot be read. Its text form names key IDs only, never a key.
 public struct DecryptionKeys: Sendable, CustomStringConvertible {
     public private(set) var contentKeys: [ContentKey] = []
     public private(set) var bareKey: AES128Key?
@@ -16,7 +16,7 @@ public struct DecryptionKeys: Sendable, CustomStringConvertible {
         guard text.contains(":") else {
             let key: AES128Key
             do { key = try AES128Key(hex: text) } catch {
-                throw CryptoError(.invalidKey, "a key is <key ID>:<key>, or a bare <key> for AES-128: 32 hex digits each")
+                throw CryptoError(.invalidKey, "a key is <key ID>:<key>, or a bare <key> for AES-128 and SAMPLE-AES MPEG-TS: 32 hex digits each")
             }
             if let bareKey, bareKey != key { throw CryptoError(.invalidKey, "only one bare key (without a key ID) can be given") }
             bareKey = key

@@ -98,9 +98,8 @@ final class SegmentInspector {
                 protection = SegmentProtection(outcome: FragmentDecryptor(protection: initProtection, keys: ring).decrypt(&bytes, segmentStart: start))
                 FragmentDecryptor.hideAuxiliaryInformation(&bytes)
             }
-        } else if hlsKeys.contains(where: { $0.method == .sampleAES }), bytes.first == 0x47 {
-            protection = SegmentProtection()
-            protection?.sampleAESTransportStream = true
+        } else if let key = hlsKeys.first(where: { $0.method == .sampleAES }), bytes.first == 0x47 {
+            protection = try await transportStream(bytes, key: key, name: segment.uri, sequence: sequence)
         }
         var result = try Self.inspect(bytes, name: segment.uri, size: size)
         if var protection {
@@ -112,6 +111,28 @@ final class SegmentInspector {
             result.protection = protection
         }
         return result
+    }
+
+    /// SAMPLE-AES MPEG-TS: with the key of an identity key URI or the bare `--key`, the first
+    /// samples of each H.264 and AAC track are decrypted and decoded; without a key, nothing.
+    private func transportStream(_ bytes: [UInt8], key: HLSKey, name: String, sequence: UInt64) async throws -> SegmentProtection {
+        var protection = SegmentProtection()
+        var aesKey: AES128Key?
+        if let uri = key.uri, (key.keyFormat ?? "identity") == "identity" { aesKey = await self.key(uri) }
+        guard let aesKey = aesKey ?? keys.bareKey else {
+            protection.sampleAESTransportStream = true
+            return protection
+        }
+        let iv = try key.iv.map { try AES128Key(hex: $0) } ?? AES128Key.sequenceIV(sequence)
+        let cipher = try SampleCipher(key: aesKey, mode: .cbc, encrypting: false)
+        defer { decodeExtent = .first }
+        protection.decodeFailure = Self.decodeFailure(bytes, name: name, extent: decodeExtent,
+                                                      tracks: { $0.codec == "h264" || $0.codec == "aac" }) {
+            (track, payload) throws(CryptoError) -> [UInt8] in
+            if track.codec == "h264" { return try SampleAESDecryption.h264(payload, cipher: cipher, iv: iv.bytes) }
+            return try SampleAESDecryption.adts(payload, cipher: cipher, iv: iv.bytes)
+        }
+        return protection
     }
 
     /// Reads the media in `bytes` (init segment first when there is one).

@@ -5,7 +5,7 @@ struct SegmentProtection {
     /// Why the decrypted samples do not decode (a wrong key, most likely); nil when they do or
     /// nothing was decrypted.
     var decodeFailure: String?
-    /// The segment is MPEG-TS with SAMPLE-AES: its samples are not decrypted.
+    /// The segment is MPEG-TS with SAMPLE-AES and no key for it: its samples are not decrypted.
     var sampleAESTransportStream = false
 
     init(outcome: FragmentDecryptor.Outcome = .init(), decodeFailure: String? = nil) {
@@ -28,7 +28,7 @@ struct SegmentProtectionReporter {
         let outcome = protection.outcome
         if protection.sampleAESTransportStream, reported.insert("ts").inserted {
             notes.append(.init(rule: "segment-encrypted", severity: .info,
-                               message: "\(segment) and the rest are MPEG-TS with SAMPLE-AES, whose samples are not decrypted: only their timing is checked",
+                               message: "\(segment) and the rest are MPEG-TS with SAMPLE-AES and their key cannot be read (--key gives it): their samples are not checked, only their timing",
                                reference: "\(HLSRules.rfc) §4.4.4.4"))
         }
         for kid in outcome.missingKeys where reported.insert("kid " + kid).inserted {

