@@ -72,6 +72,9 @@ extension FragmentDecryptor {
         return result
     }
 
+    /// What `applyGroups` says of `seig` groups described in the `moov`, which are not read.
+    static let moovGroups = "seig sample groups described in the moov are not read"
+
     /// Applies the `seig` sample groups of the fragment (`sbgp` + a fragment-local `sgpd`) to
     /// the per-sample defaults.
     /// - Returns: what is wrong with them, nil when they are fine or absent.
@@ -124,7 +127,7 @@ extension FragmentDecryptor {
                 guard index - 0x10000 <= groups.count else { return "the seig sbgp box names group \(index - 0x10000), the sgpd has \(groups.count)" }
                 for i in sample..<(sample + run) { perSample[i] = groups[index - 0x10001] }
             } else if index > 0 {
-                return "seig groups described in the moov are not read"
+                return moovGroups
             }
             sample += run
         }

@@ -89,7 +89,7 @@ struct FragmentDecryptor {
         let scheme = entry.scheme ?? "?"
         var perSample = [InitProtection.Encryption](repeating: defaults, count: samples.count)
         if let problem = Self.applyGroups(bytes, boxes, to: &perSample) {
-            outcome.note(\.problems, "\(name): \(problem)")
+            outcome.note(problem == Self.moovGroups ? \.unsupported : \.problems, "\(name): \(problem)")
             return
         }
         guard perSample.contains(where: \.isProtected) else { return }
