@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "KerfManifestTests", dependencies: ["KerfTestTags", "KerfManifest", "KerfXML", "KerfCore", "KerfTestSupport"]),
         .testTarget(name: "KerfPackagerTests", dependencies: ["KerfPackager", "KerfCore", "KerfMedia", "KerfXML", "KerfCrypto", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "KerfTranscodeTests", dependencies: ["KerfTranscode", "KerfPackager", "KerfMedia", "KerfCore", "KerfTestSupport", "KerfTestTags"]),
-        .testTarget(name: "KerfValidateTests", dependencies: ["KerfTestTags", "KerfValidate", "KerfCore", "KerfXML", "KerfTestSupport"]),
+        .testTarget(name: "KerfValidateTests", dependencies: ["KerfTestTags", "KerfValidate", "KerfCore", "KerfXML", "KerfCrypto", "KerfManifest", "KerfTestSupport"]),
         .testTarget(name: "KerfRTMPTests", dependencies: ["KerfTestTags", "KerfRTMP", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "KerfOriginTests", dependencies: ["KerfOrigin", "KerfLive", "KerfRTMP", "KerfManifest", "KerfValidate", "KerfTranscode", "KerfXML",
                                                            "KerfPackager", "KerfCrypto", "KerfCore",

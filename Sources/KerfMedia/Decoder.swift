@@ -26,9 +26,11 @@ public final class Decoder {
     ///   - hardware: an opened device to decode on, when the decoder supports it.
     ///   - threads: decoding threads, 0 for libavcodec's choice.
     ///   - subject: file name used in errors.
+    ///   - strict: fail on any error the decoder detects in the bitstream (`AV_EF_EXPLODE`)
+    ///     instead of concealing it: for checking that data decodes, not for playing it.
     /// - Throws: `.codecUnavailable` when no decoder exists for the codec.
     public init(parameters: CodecParameters, timeBase: Rational, hardware: HardwareDevice? = nil,
-                threads: Int = 0, subject: String? = nil) throws(MediaError) {
+                threads: Int = 0, subject: String? = nil, strict: Bool = false) throws(MediaError) {
         MediaLibrary.initialize()
         self.timeBase = timeBase
         self.subject = subject
@@ -48,6 +50,7 @@ public final class Decoder {
         }
         context.pointee.pkt_timebase = AVRational(timeBase)
         context.pointee.thread_count = Int32(threads)
+        if strict { context.pointee.err_recognition |= AV_EF_EXPLODE }
         if let hardware, let format = Decoder.hardwareFormat(codec, hardware.kind) {
             context.pointee.hw_device_ctx = av_buffer_ref(hardware.reference)
             context.pointee.opaque = UnsafeMutableRawPointer(bitPattern: Int(format.rawValue) + 1)

@@ -36,6 +36,12 @@ struct DASHInspection {
                 return findings
             }
         }
+        findings += protectionChecks(initialization, representation: representation, name: name).map {
+            Finding(rule: "dash.\($0.rule)", severity: $0.severity, message: $0.message, file: file, path: representation.path, reference: $0.reference)
+        }
+        var reporter = SegmentProtectionReporter()
+        // Every sample of the first decrypted segment is decoded, the first ones of the others.
+        var extent = SegmentInspector.DecodeExtent.all
         let segments = representation.segments
         let chosen = Validator.sample(segments.count, validator.maxSegments)
         var previous: (index: Int, end: Double)?
@@ -53,18 +59,36 @@ struct DASHInspection {
                 previous = nil
                 continue
             }
+            if representation.addressing == .base, initialization.isEmpty, index == chosen.first {
+                findings += protectionChecks(bytes, representation: representation, name: name).map {
+                    Finding(rule: "dash.\($0.rule)", severity: $0.severity, message: $0.message, file: file, path: representation.path,
+                            reference: $0.reference)
+                }
+            }
             let inspected: InspectedSegment
+            let shortName = url.split(separator: "/").last.map(String.init) ?? url
             do {
                 // SegmentBase: the one file holds its own initialization.
-                let media = representation.addressing == .base ? bytes : initialization + bytes
+                let whole = representation.addressing == .base
+                var media = whole ? bytes : initialization + bytes
+                let protection = decrypt(&media, segmentStart: whole ? 0 : initialization.count)
                 inspected = try SegmentInspector.inspect(media, name: url, size: bytes.count)
+                if var protection {
+                    if protection.outcome.decryptedSamples > 0 {
+                        protection.decodeFailure = SegmentInspector.decodeFailure(media, name: url, trackIDs: protection.outcome.decryptedTracks,
+                                                                                  extent: extent)
+                        extent = .first
+                    }
+                    for note in reporter.notes(protection, segment: "segment \(segment.number) of \(name) (\(shortName))") {
+                        add("dash.\(note.rule)", note.severity, note.message, nil, note.reference)
+                    }
+                }
             } catch {
                 add("dash.segment-unreadable", .error, "segment \(segment.number) of \(name) cannot be read as media: \(error)", nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
             }
             if first == nil { first = inspected }
-            let shortName = url.split(separator: "/").last.map(String.init) ?? url
             if inspected.startsWithKeyframe == false {
                 let promised = (1...3).contains(representation.startWithSAP ?? 0)
                 add("dash.segment-not-keyframe", promised ? .error : .warning,
@@ -119,5 +143,24 @@ struct DASHInspection {
                 nil, "\(iso) §5.3.5.2")
         }
         return findings
+    }
+
+    /// The init segment's protection boxes on their own and against the Representation's
+    /// ContentProtection descriptors. SegmentBase files are checked with their first segment.
+    private func protectionChecks(_ initialization: [UInt8], representation: DASHPresentation.Representation,
+                                  name: String) -> [ProtectionRules.Note] {
+        guard !initialization.isEmpty, let protection = InitProtection.parse(initialization) else { return [] }
+        return ProtectionRules.initSegment(protection, bytes: initialization, name: "the initialization segment of \(name)")
+            + ProtectionRules.dash(protection, descriptors: representation.contentProtections, name: name)
+    }
+
+    /// Decrypts the Common Encryption samples of `media` (an init segment and a media segment,
+    /// or a whole SegmentBase file) with the validator's keys.
+    /// - Returns: nil when the samples are not protected.
+    private func decrypt(_ media: inout [UInt8], segmentStart: Int) -> SegmentProtection? {
+        guard let protection = InitProtection.parse(media), protection.isProtected else { return nil }
+        let outcome = FragmentDecryptor(protection: protection, keys: validator.keys).decrypt(&media, segmentStart: segmentStart)
+        FragmentDecryptor.hideAuxiliaryInformation(&media)
+        return SegmentProtection(outcome: outcome)
     }
 }

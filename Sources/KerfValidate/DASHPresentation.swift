@@ -18,6 +18,24 @@ struct DASHPresentation {
         var range: ByteRange?
     }
 
+    /// A ContentProtection descriptor (§5.8.4.1) of a Representation or its AdaptationSet.
+    struct ContentProtection {
+        var schemeIdUri: String
+        var value: String?
+        /// `cenc:default_KID` as written (a UUID).
+        var defaultKID: String?
+
+        var isMP4Protection: Bool { schemeIdUri.lowercased() == "urn:mpeg:dash:mp4protection:2011" }
+        /// The scheme's four-character code in an mp4protection @value ("cbcs" of "cbcs:00010000").
+        var scheme: String? { value.map { String($0.prefix { $0 != ":" }) } }
+
+        init(_ element: XMLElement) {
+            schemeIdUri = element.attribute("schemeIdUri") ?? ""
+            value = element.attribute("value")
+            defaultKID = element.attributes.first { $0.name == "default_KID" || $0.name.hasSuffix(":default_KID") }?.value
+        }
+    }
+
     struct Representation {
         /// XPath of the Representation element.
         var path: String
@@ -46,6 +64,8 @@ struct DASHPresentation {
         /// SegmentTemplate@media and the BaseURL it resolves against.
         var mediaTemplate: String?
         var base = ""
+        /// ContentProtection descriptors of the AdaptationSet, then of the Representation.
+        var contentProtections: [ContentProtection] = []
 
         /// Where `segment` is fetched from.
         func url(of segment: Segment) -> String {
@@ -114,6 +134,8 @@ struct DASHPresentation {
                         height: (element.attribute("height") ?? set.attribute("height")).flatMap { Int($0) },
                         startWithSAP: (element.attribute("startWithSAP") ?? set.attribute("startWithSAP")).flatMap { Int($0) },
                         segmentAlignment: set.attribute("segmentAlignment") == "true")
+                    representation.contentProtections = (set.children(named: "ContentProtection")
+                        + element.children(named: "ContentProtection")).map(ContentProtection.init)
                     let base = Self.base(element, setBase)
                     let levels = [period, set, element]
                     if let template = Self.merged("SegmentTemplate", levels) {

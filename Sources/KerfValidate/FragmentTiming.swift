@@ -124,36 +124,7 @@ enum FragmentTiming {
         return shift
     }
 
-    private struct Box {
-        var type: String
-        var body: Range<Int>
-    }
+    private static func boxes(_ bytes: [UInt8], _ range: Range<Int>) -> [ISOBoxes.Box] { ISOBoxes.children(bytes, range) }
 
-    /// The boxes laid end to end in `range` (stops at the first malformed size).
-    private static func boxes(_ bytes: [UInt8], _ range: Range<Int>) -> [Box] {
-        var result: [Box] = []
-        var offset = range.lowerBound
-        while offset + 8 <= range.upperBound {
-            let available = range.upperBound - offset
-            var size = Int(read32(bytes, offset))
-            var header = 8
-            if size == 1, offset + 16 <= range.upperBound {
-                let large = UInt64(read32(bytes, offset + 8)) << 32 | UInt64(read32(bytes, offset + 12))
-                guard large <= UInt64(available) else { break }
-                size = Int(large)
-                header = 16
-            } else if size == 0 {
-                size = available
-            }
-            guard size >= header, size <= available else { break }
-            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            result.append(Box(type: type, body: (offset + header)..<(offset + size)))
-            offset += size
-        }
-        return result
-    }
-
-    private static func read32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
-    }
+    private static func read32(_ bytes: [UInt8], _ offset: Int) -> UInt32 { ISOBoxes.read32(bytes, offset) }
 }

@@ -33,6 +33,8 @@ public struct Validator: Sendable {
     public var timeout: Int64 = 10
     /// Keep reloading live playlists or a dynamic MPD for this many seconds (`--live`).
     public var live: Double?
+    /// Keys to decrypt segments with under `--deep` (`--key`).
+    public var keys = DecryptionKeys()
 
     public init(schemaPath: String? = nil, deep: Bool = false, maxSegments: Int? = nil) {
         self.schemaPath = schemaPath
@@ -124,6 +126,7 @@ public struct Validator: Sendable {
         }
         var seen = Set<String>()
         var measured: [String: Measured] = [:]
+        var mediaPlaylists: [(location: String, document: HLSDocument)] = []
         // A local playlist is checked with what is on disk: absolute URLs in it are not fetched.
         let remote = ResourceLoader.isRemote(loaded.location)
         for (line, uri) in referenced where remote || !uri.contains("://") {
@@ -155,6 +158,7 @@ public struct Validator: Sendable {
                 continue
             }
             report.findings += HLSRules.common(childDocument, file: child)
+            mediaPlaylists.append((childLoaded.location, childDocument))
             report.findings += await mediaChecks(childDocument, path: child, base: childLoaded.location, loader: loader)
             if deep {
                 let (findings, result) = await deepChecks(childDocument, path: child, base: childLoaded.location,
@@ -164,6 +168,8 @@ public struct Validator: Sendable {
             }
         }
         if deep { report.findings += variantChecks(document, path: path, measured: measured) }
+        report.findings += HLSRules.sessionKeys(document, file: path, location: loaded.location, media: mediaPlaylists,
+                                                allRead: Set(referenced.map { $0.uri }).count == mediaPlaylists.count)
         return report
     }
 
@@ -190,89 +196,6 @@ public struct Validator: Sendable {
     }
 
     // MARK: deep
-
-    /// Reads segments of a media playlist: keyframe starts, durations, continuity, bit rates.
-    /// - Parameter independent: the multivariant playlist declares EXT-X-INDEPENDENT-SEGMENTS.
-    func deepChecks(_ document: HLSDocument, path: String, base: String, independent: Bool,
-                    loader: ResourceLoader) async -> ([Finding], Measured?) {
-        let playlist = document.mediaPlaylist()
-        guard !playlist.iFramesOnly, !playlist.segments.isEmpty else { return ([], nil) }
-        let mustStartWithKeyframes = independent || playlist.independentSegments
-        var durations: [(seconds: Double, bits: Double)] = []
-        let uriLines = document.lines.compactMap { line -> Int? in
-            if case .uri = line.content { return line.number }
-            return nil
-        }
-        var findings: [Finding] = []
-        func add(_ rule: String, _ severity: Finding.Severity, _ message: String, _ index: Int, _ section: String) {
-            findings.append(Finding(rule: rule, severity: severity, message: message, file: path,
-                                    line: index < uriLines.count ? uriLines[index] : nil, reference: "\(HLSRules.rfc) \(section)"))
-        }
-        let chosen = Set(Validator.sample(playlist.segments.count, maxSegments))
-        let inspector = SegmentInspector(base: base, loader: loader, maxBytes: maxSegmentBytes)
-        var map: HLSMap?, key: HLSKey?
-        var previous: (index: Int, end: Double)?
-        var peak = 0, bits = 0.0, seconds = 0.0
-        var first: InspectedSegment?
-        for (index, segment) in playlist.segments.enumerated() {
-            if let newMap = segment.map { map = newMap }
-            if let newKey = segment.key { key = newKey.method == .none ? nil : newKey }
-            if segment.discontinuity { previous = nil }
-            guard chosen.contains(index) else { continue }
-            let (sequence, overflow) = playlist.mediaSequence.addingReportingOverflow(UInt64(index))
-            if overflow {
-                add("hls.media-sequence", .error, "media sequence number of \(segment.uri) overflows 64 bits", index, "§4.4.3.2")
-                continue
-            }
-            let inspected: InspectedSegment?
-            do {
-                inspected = try await inspector.inspect(segment, map: map, key: key, sequence: sequence)
-            } catch {
-                add("hls.segment-unreadable", .error, "\(segment.uri) cannot be read as media: \(error)", index, "§3")
-                previous = nil
-                continue
-            }
-            guard let inspected else {
-                add("hls.segment-encrypted", .info, "\(segment.uri) is encrypted and its key is not reachable: not checked", index, "§4.4.4.4")
-                previous = nil
-                continue
-            }
-            if first == nil { first = inspected }
-            let declared = segment.duration.seconds
-            if inspected.startsWithKeyframe == false {
-                if mustStartWithKeyframes {
-                    add("hls.segment-not-keyframe", .error, "\(segment.uri) does not start with a keyframe", index,
-                        "§4.4.2.1 (EXT-X-INDEPENDENT-SEGMENTS)")
-                } else {
-                    findings.append(Finding(rule: "hls.segment-not-keyframe", severity: .warning,
-                                            message: "\(segment.uri) does not start with a keyframe", file: path,
-                                            line: index < uriLines.count ? uriLines[index] : nil,
-                                            reference: "\(HLSRules.apple) §1.10"))
-                }
-            }
-            let tolerance = inspected.frameDuration ?? 0.05
-            if let start = inspected.start, let end = inspected.end {
-                let actual = end - start
-                if abs(actual - declared) > tolerance + 0.0005 {
-                    add("hls.segment-duration", .error, "\(segment.uri) lasts \(formatSeconds(actual)) s but EXTINF says \(formatSeconds(declared)) s",
-                        index, "§4.4.4.1")
-                }
-                if let previous, previous.index == index - 1, abs(start - previous.end) > tolerance + 0.0005 {
-                    add("hls.timestamp-gap", .error,
-                        "\(segment.uri) starts at \(formatSeconds(start)) s, the previous segment ended at \(formatSeconds(previous.end)) s", index, "§6.2.2")
-                }
-                previous = (index, end)
-            }
-            if declared > 0 {
-                durations.append((declared, Double(inspected.size) * 8))
-                bits += Double(inspected.size) * 8
-                seconds += declared
-            }
-        }
-        peak = Validator.peakBitRate(durations, target: Double(playlist.targetDuration))
-        let average = seconds > 0 ? Validator.wholeRate(bits / seconds) : 0
-        return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
-    }
 
     /// A bit rate rounded up to a whole number, clamped where hostile durations make it absurd.
     static func wholeRate(_ rate: Double) -> Int {
@@ -379,6 +302,7 @@ public struct Validator: Sendable {
             }
         }
         report.findings += DASHRules.check(tree, file: path)
+        report.findings += DASHRules.protection(tree, file: path)
         guard tree.localName == "MPD" else { return report }
         let presentation = DASHPresentation(tree, location: loaded.location, now: UTCTime.now())
         report.findings += DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: path)

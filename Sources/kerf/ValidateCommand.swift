@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import KerfCore
+import KerfCrypto
 import KerfValidate
 
 #if canImport(Glibc)
@@ -31,6 +32,11 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "With --deep, check at most this many segments per playlist, sampled evenly.")
     var maxSegments: Int?
 
+    @Option(name: .customLong("key"),
+            help: ArgumentHelp("With --deep, decrypt with this key: <kid>:<key> for Common Encryption (32 hex digits each), or a bare key for AES-128 and SAMPLE-AES MPEG-TS segments whose key URI cannot be read. Repeatable.",
+                               valueName: "kid:key"))
+    var keys: [String] = []
+
     @Option(help: ArgumentHelp("Watch a live presentation for this many seconds: reloads, sequence numbers, availability.",
                                valueName: "seconds"))
     var live: Double?
@@ -47,6 +53,17 @@ struct ValidateCommand: AsyncParsableCommand {
         guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
         guard (1...3600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
         if let live, !(live > 0 && live <= 86_400) { throw ValidationError("--live must be between 0 and 86400 seconds") }
+        if !keys.isEmpty && !deep { throw ValidationError("--key decrypts segments, which only --deep reads") }
+        _ = try decryptionKeys()
+    }
+
+    /// The `--key` values; errors name what is wrong, never a key.
+    func decryptionKeys() throws -> DecryptionKeys {
+        var result = DecryptionKeys()
+        for text in keys {
+            do { try result.add(parsing: text) } catch { throw ValidationError("--key: \(error.message)") }
+        }
+        return result
     }
 
     func run() async throws {
@@ -54,6 +71,7 @@ struct ValidateCommand: AsyncParsableCommand {
         var validator = Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments)
         validator.timeout = timeout
         validator.live = live
+        validator.keys = try decryptionKeys()
         let report = try await validator.validate(input)
         if format == "json" {
             try printJSON(JSONReport(report))
