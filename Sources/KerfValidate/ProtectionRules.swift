@@ -103,8 +103,10 @@ enum ProtectionRules {
             }
         }
         let kids = Set(entries.compactMap { $0.encryption.map { Hex.string($0.keyID) } })
+        // An all-zero tenc KID under key rotation: each fragment names its key in a seig group.
+        let rotating = kids == [String(repeating: "0", count: 32)]
         for key in keys {
-            guard let text = key.keyID, !kids.isEmpty else { continue }
+            guard let text = key.keyID, !kids.isEmpty, !rotating else { continue }
             guard let bytes = Hex.bytes(text), bytes.count == 16 else {
                 notes.append(Note(rule: "kid-mismatch", severity: .error, message: "KEYID \(text) is not 0x and 32 hex digits (a 16-byte key ID)",
                                   reference: "\(cenc) §8.2"))

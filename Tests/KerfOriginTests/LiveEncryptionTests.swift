@@ -103,4 +103,44 @@ import Testing
                                                              "-i", file.path, "-f", "framemd5", "-"])
         #expect(wrong.stdout != right.stdout)
     }
+
+    /// Key rotation every 5 segments (10 s): `kerf validate --live 30 --deep` with the keys of
+    /// the periods around now (derived here with OpenSSL) finds no error in the HLS playlists
+    /// or the MPD, and decrypts what it reads.
+    @Test func rotatedChannelValidatesLiveWithItsKeys() async throws {
+        let port = try Live.port()
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = try OriginConfiguration.load(yaml: """
+            channels:
+              news:
+                input: \(Live.listening(port))
+                segment-duration: 2
+                window: 30
+                encryption: {scheme: cbcs, rotation: 5, root-key: \(Self.key), drm: [common, widevine]}
+            """, file: "test.yaml").channels["news"]
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let feed = try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])
+        defer { feed.stop() }
+        try await Live.waitForPlaylist(origin, segments: 3)
+        func hmac(_ message: String) async throws -> String {
+            let result = try await Command.runDetached("sh", ["-c", "printf '%s' '\(message)' | openssl dgst -sha256 -mac HMAC -macopt hexkey:\(Self.key)"])
+            return String(try #require(result.stdout.split(separator: " ").last).prefix(32))
+        }
+        // The channel timeline is Unix time: the period of a segment starting at t is t / 10.
+        let now = Int64(Date().timeIntervalSince1970) / 10
+        var keys: [String] = []
+        for period in (now - 4)...(now + 5) {
+            keys += ["--key", "\(try await hmac("kerf kid \(period)")):\(try await hmac("kerf key \(period)"))"]
+        }
+        async let hls = Command.runDetached(Fixtures.kerf, ["validate", "--live", "30", "--deep"] + keys + [origin.base + "/live/news/master.m3u8"])
+        async let dash = Command.runDetached(Fixtures.kerf, ["validate", "--live", "30", "--deep"] + keys + [origin.base + "/live/news/manifest.mpd"])
+        for (name, result) in [("HLS", try await hls), ("DASH", try await dash)] {
+            #expect(result.status == 0, "\(name): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("0 errors"), "\(name): \(result.stdout)")
+            #expect(!result.stdout.contains("segment-encrypted") && !result.stdout.contains("decryption-failed"), "\(name): \(result.stdout)")
+            #expect(!result.stdout.contains(Self.key))
+        }
+    }
 }
