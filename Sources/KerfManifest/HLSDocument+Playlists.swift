@@ -9,13 +9,7 @@ extension HLSDocument {
         var hasInfo = false
         /// End of the previous byte range and its resource, for ranges without an offset (§4.4.4.2).
         var previousRange: (uri: String, end: Int)?
-        /// Whether the line before was an EXT-X-KEY (a run of them applies together).
-        var keysFollowSegment = false
         for line in lines {
-            switch line.content {
-            case .tag("EXT-X-KEY", _, _), .comment, .blank: break
-            default: keysFollowSegment = false
-            }
             switch line.content {
             case .tag(let name, let value, let attributes):
                 switch name {
@@ -40,14 +34,15 @@ extension HLSDocument {
                     }
                 case "EXT-X-KEY":
                     if let method = attributes?[attribute: "METHOD"].flatMap({ HLSKey.Method(rawValue: $0.value) }) {
-                        // Consecutive EXT-X-KEY tags with other KEYFORMATs all apply (§4.4.4.4).
-                        if !keysFollowSegment { pending.keys = [] }
-                        keysFollowSegment = true
-                        pending.keys.append(HLSKey(method: method, uri: attributes?[attribute: "URI"]?.unquoted,
-                                             iv: attributes?[attribute: "IV"]?.value,
-                                             keyFormat: attributes?[attribute: "KEYFORMAT"]?.unquoted,
-                                             keyFormatVersions: attributes?[attribute: "KEYFORMATVERSIONS"]?.unquoted,
-                                             keyID: attributes?[attribute: "KEYID"]?.value))
+                        // EXT-X-KEY tags of other KEYFORMATs before one segment all apply (§4.4.4.4);
+                        // a KEYFORMAT given again replaces its earlier key.
+                        let key = HLSKey(method: method, uri: attributes?[attribute: "URI"]?.unquoted,
+                                         iv: attributes?[attribute: "IV"]?.value,
+                                         keyFormat: attributes?[attribute: "KEYFORMAT"]?.unquoted,
+                                         keyFormatVersions: attributes?[attribute: "KEYFORMATVERSIONS"]?.unquoted,
+                                         keyID: attributes?[attribute: "KEYID"]?.value)
+                        pending.keys.removeAll { ($0.keyFormat ?? "identity") == (key.keyFormat ?? "identity") || key.method == .none }
+                        pending.keys.append(key)
                     }
                 default: break
                 }

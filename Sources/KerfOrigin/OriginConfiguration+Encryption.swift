@@ -71,10 +71,21 @@ extension OriginConfiguration {
         if channel.formats.contains(.hlsTS) {
             throw fail(key, "MPEG-TS variants (formats: hls-ts) of a live channel cannot be encrypted yet")
         }
-        let hlsSystems: Set<DRMSystem> = [.widevine, .playready, .fairplay]
-        if channel.formats.contains(.hls), encryption.keyURI == nil, encryption.cpix == nil,
-           encryption.drmSystems.allSatisfy({ !hlsSystems.contains($0) }) {
-            throw fail(key, "HLS players get no key: set key-uri (a live origin publishes no key files) or drm widevine, playready or fairplay")
+        if encryption.rotation != nil && channel.partDuration != nil {
+            // A key period starting inside a segment's parts would reach LL-HLS players only
+            // with the segment's completion.
+            throw fail(key, "key rotation cannot be combined with part-duration (LL-HLS) yet")
+        }
+        if encryption.rotation != nil, let uri = encryption.keyURI, !uri.contains("{kid}") {
+            throw fail(key, "key-uri must hold {kid} under key rotation: each period's key has its own URI")
+        }
+        // HLS players need a key they can reach: a key URI, or a DRM system signalled in HLS
+        // (from --drm or the CPIX document) for every key.
+        guard channel.formats.contains(.hls), encryption.keyURI == nil else { return }
+        for contentKey in encryption.rotation.map({ [$0.key(period: 0)] }) ?? encryption.keys {
+            guard try encryption.protection(for: contentKey).systems.contains(where: { $0.hls != nil }) else {
+                throw fail(key, "HLS players get no key: set key-uri (a live origin publishes no key files) or drm widevine, playready or fairplay")
+            }
         }
     }
 }

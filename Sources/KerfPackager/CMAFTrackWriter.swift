@@ -175,6 +175,10 @@ final class CMAFTrackWriter {
                 }
                 // Samples are encrypted in their packets' buffers, then written as clear ones are.
                 let entries = try zip(fragment.packets, fragment.samples).map { try encryptor.encrypt($0, decodeTime: $1.decodeTime) }
+                if let large = entries.first(where: { $0.auxiliarySize > 255 }) {
+                    throw PackagerError(.unsupportedInput, "a sample has \(large.subsamples?.count ?? 0) subsamples, more than saiz can describe (41)",
+                                        reason: "too many NAL units in one sample for Common Encryption")
+                }
                 protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples, keyGroup: keyGroup, psshBoxes: pssh)
             }
         }

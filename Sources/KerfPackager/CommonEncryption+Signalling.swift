@@ -26,8 +26,9 @@ extension CommonEncryption {
     /// then each DRM system in `--drm` order, then the CPIX document's systems for the key and
     /// any `--pssh` box of a system not named.
     /// - Throws: `CryptoError` when the PlayReady checksum cannot be computed.
-    func protection(for key: ContentKey) throws(CryptoError) -> ContentProtection {
-        let ids = keys.map(\.keyID)
+    public func protection(for key: ContentKey) throws(CryptoError) -> ContentProtection {
+        // Key rotation: each period's boxes name the period's key alone.
+        let ids = rotation != nil || keys.isEmpty ? [key.keyID] : keys.map(\.keyID)
         let fromCPIX = cpix?.signalling(for: key.keyID) ?? []
         var systems: [ContentProtection.System] = []
         for drm in drmSystems where !fromCPIX.contains(where: { $0.id == drm.systemID }) {

@@ -85,6 +85,15 @@ public struct CommonEncryption: Sendable, Equatable {
         if let mismatch = cpix?.keys.first(where: { $0.scheme != nil && $0.scheme != scheme }) {
             throw PackagerError(.invalidOptions, "the CPIX document gives key \(mismatch.key.keyIDUUID) for \(mismatch.scheme!.rawValue), not \(scheme.rawValue)")
         }
+        if rotation != nil && iv != nil {
+            throw PackagerError(.invalidOptions, "key rotation derives its IVs from the root key: give no IV")
+        }
+        for key in cpix?.keys ?? [] {
+            guard let explicit = key.explicitIV else { continue }
+            if scheme == .cbcs && explicit.count != 16 {
+                throw PackagerError(.invalidOptions, "the CPIX explicitIV of key \(key.key.keyIDUUID) is \(explicit.count) bytes; cbcs needs a 16-byte constant IV")
+            }
+        }
         if drmSystems.contains(.fairplay) && scheme != .cbcs {
             throw PackagerError(.invalidOptions, "FairPlay needs --encrypt cbcs", reason: "FairPlay Streaming decrypts SAMPLE-AES (cbcs) only")
         }
@@ -111,7 +120,7 @@ extension CommonEncryption {
     /// from that key and the variant's folder ("ts_video_720p"), and the playlists state it.
     /// - Throws: `CryptoError` from OpenSSL.
     func transportEncryption(key: ContentKey, folder: String) throws -> TransportSampleEncryption {
-        let iv = self.iv ?? TrackEncryptor.derivedIV(scheme: .cbcs, key: key, rendition: folder)
+        let iv = self.iv(for: key) ?? TrackEncryptor.derivedIV(scheme: .cbcs, key: key, rendition: folder)
         var signalled = try protection(for: key)
         signalled.iv = iv
         return TransportSampleEncryption(stream: try SampleAESTransportStream(key: key.key, iv: iv), protection: signalled)

@@ -27,7 +27,7 @@ public struct KeyRotation: Sendable, Equatable {
     /// The key period a segment starting at `start` (channel timeline) belongs to.
     public func period(of start: MediaTime) -> Int64 {
         let length = MediaTime(value: segmentDuration.value * Int64(segmentsPerPeriod), timescale: segmentDuration.timescale)
-        let ticks = start.rescaled(to: length.timescale).value
+        let ticks = start.rescaled(to: length.timescale, rounding: .down).value
         guard length.value > 0 else { return 0 }
         return ticks >= 0 ? ticks / length.value : (ticks - length.value + 1) / length.value
     }
@@ -53,10 +53,11 @@ public struct KeyRotation: Sendable, Equatable {
 final class RotatingEncryptor {
     let rotation: KeyRotation
     private let make: (ContentKey) throws -> TrackEncryptor
-    private let psshBoxes: (ContentKey) throws -> [UInt8]
+    private let psshBoxes: (Int64) throws -> [UInt8]
     private var current: (period: Int64, encryptor: TrackEncryptor, pssh: [UInt8])?
 
-    init(rotation: KeyRotation, make: @escaping (ContentKey) throws -> TrackEncryptor, psshBoxes: @escaping (ContentKey) throws -> [UInt8]) {
+    /// - Parameter psshBoxes: the `pssh` boxes of a period, by its index.
+    init(rotation: KeyRotation, make: @escaping (ContentKey) throws -> TrackEncryptor, psshBoxes: @escaping (Int64) throws -> [UInt8]) {
         self.rotation = rotation
         self.make = make
         self.psshBoxes = psshBoxes
@@ -67,7 +68,7 @@ final class RotatingEncryptor {
         let period = rotation.period(of: start)
         if let current, current.period == period { return (current.encryptor, current.pssh) }
         let key = rotation.key(period: period)
-        let made = (period, try make(key), try psshBoxes(key))
+        let made = (period, try make(key), try psshBoxes(period))
         current = made
         return (made.1, made.2)
     }

@@ -24,10 +24,12 @@ extension LivePackager {
         return protection
     }
 
-    /// The protection of the key period a segment starting at `start` is in (key rotation).
-    func periodProtection(_ start: MediaTime) throws -> ContentProtection? {
-        guard let encryption, let rotation = encryption.rotation else { return nil }
-        let period = rotation.period(of: start)
+    /// The protection of key period `period` (key rotation), made once: the fragments' `pssh`
+    /// boxes and the segments' signalling come from it.
+    func periodProtection(period: Int64) throws -> ContentProtection {
+        guard let encryption, let rotation = encryption.rotation else {
+            throw PackagerError(.invalidOptions, "a key period without key rotation")
+        }
         if let known = periodProtections[period] { return known }
         let made = try Self.protection(encryption, rotation.key(period: period))
         if periodProtections.count > 16 { periodProtections = periodProtections.filter { $0.key >= period - 1 } }

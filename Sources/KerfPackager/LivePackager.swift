@@ -356,7 +356,10 @@ public final class LivePackager {
             let made = try make(key)
             if let rotation = encryption.rotation {
                 made.signalledKeyID = [UInt8](repeating: 0, count: 16)
-                rotating = RotatingEncryptor(rotation: rotation, make: make, psshBoxes: { try encryption.psshBoxes(for: $0) })
+                // The period's signalling is made once, for its fragments' pssh boxes and its segments.
+                rotating = RotatingEncryptor(rotation: rotation, make: make) { [unowned self] period in
+                    try self.periodProtection(period: period).systems.compactMap(\.pssh).flatMap { $0 }
+                }
             }
             initBytes = try InitSegment.protect(initBytes, isVideo: run.track.kind == .video, sinf: made.protectionSchemeInfo(originalFormat:),
                                                 clearEntry: false, pssh: encryption.psshInInit ? try encryption.psshBoxes(for: key) : []).bytes
@@ -372,7 +375,7 @@ public final class LivePackager {
         }
         run.writer = CMAFTrackWriter(timescale: timescale, isVideo: run.track.kind == .video, naming: naming,
                                      partDuration: partTicks, encryptor: encryptor, rotating: rotating, onPart: onPart) { [unowned self] record, bytes in
-            let protection = try? self.periodProtection(record.start)
+            let protection = self.encryption?.rotation.flatMap { self.periodProtections[$0.period(of: record.start)] }
             outbox.events.append(.segment(Segment(track: number, start: record.start, duration: record.duration, bytes: bytes,
                                                   protection: protection)))
             for variant in led {

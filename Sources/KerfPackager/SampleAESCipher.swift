@@ -71,8 +71,8 @@ struct SampleAESCipher {
             guard let frame = Self.adtsFrame(bytes, at: at) else {
                 throw PackagerError(.unsupportedInput, "AAC audio in MPEG-TS is not ADTS frames", reason: "no ADTS frame at byte \(at) of a PES packet")
             }
-            let protected = (at + frame.header + 16)..<(at + frame.length)
-            if protected.count >= 16 { ranges.append(protected) }
+            // Frames of less than 16 bytes past the clear leader (silence) stay clear.
+            if frame.length >= frame.header + 32 { ranges.append((at + frame.header + 16)..<(at + frame.length)) }
             at += frame.length
         }
         try cipher.applyCBC(&bytes, ranges: ranges, iv: iv, crypt: 0, skip: 0)

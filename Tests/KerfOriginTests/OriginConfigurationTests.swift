@@ -45,6 +45,12 @@ import Testing
             """, file: "k.yaml")
         let rotation = try #require(rotating.channels["news"]?.encryption?.rotation)
         #expect(rotation.segmentsPerPeriod == 5 && rotation.segmentDuration == MediaTime(value: 2000, timescale: 1000))
+        let lowLatency = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    segment-duration: 2\n    part-duration: 0.5\n    encryption: {scheme: cbcs, rotation: 5, root-key: 000102030405060708090a0b0c0d0e0f, drm: widevine}\n", file: "k.yaml")
+        }
+        #expect(refusal("scheme: cbcs\nrotation: 5\nroot-key: 000102030405060708090a0b0c0d0e0f\nkey-uri: https://keys.example/k")
+                == "k.yaml: channels.news.encryption: key-uri must hold {kid} under key rotation: each period's key has its own URI")
+        #expect(lowLatency?.oneLine == "k.yaml: channels.a.encryption: key rotation cannot be combined with part-duration (LL-HLS) yet")
         #expect(refusal("scheme: cbcs\nrotation: 5\ndrm: widevine") == "k.yaml: channels.news.encryption: rotation and root-key go together (the period keys are derived from the root key)")
         #expect(refusal("scheme: cbcs\nrotation: 0\nroot-key: 000102030405060708090a0b0c0d0e0f\ndrm: widevine")?.contains("must be a whole number") == true)
         #expect(refusal("scheme: cbcs\n\(key)\nrotation: 5\nroot-key: 000102030405060708090a0b0c0d0e0f\ndrm: widevine")?.contains("give no key") == true)

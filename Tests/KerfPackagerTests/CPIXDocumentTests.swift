@@ -92,6 +92,19 @@ import Testing
         #expect(throws: PackagerError.self) { try CPIXDocument(bytes: Self.document(rules: "", keys: [Self.sd], systems: unsupported), source: "t.xml") }
     }
 
+    @Test func explicitIVsMustSuitTheScheme() throws {
+        // The document gives 16-byte IVs; an 8-byte one is refused for cbcs, accepted for cenc.
+        let eight = Array(String(decoding: Self.document(rules: "", keys: [Self.sd]), as: UTF8.self)
+            .replacing(Base64.encode([UInt8](repeating: 1, count: 16)), with: Base64.encode([UInt8](repeating: 1, count: 8))).utf8)
+        let cpix = try CPIXDocument(bytes: eight, source: "t.xml")
+        #expect(cpix.keys[0].explicitIV?.count == 8)
+        var cbcs = CommonEncryption(scheme: .cbcs), cenc = CommonEncryption(scheme: .cenc)
+        cbcs.cpix = cpix
+        cenc.cpix = cpix
+        #expect(throws: PackagerError.self) { try cbcs.validate() }
+        try cenc.validate()
+    }
+
     @Test func base64RoundTripsAndRejectsGarbage() {
         for count in 0..<20 {
             let bytes = (0..<count).map { UInt8(($0 * 37 + 11) & 0xff) }

@@ -124,7 +124,9 @@ import Testing
         let a = frame(crc: false, lead + Self.plain0 + Self.plain1 + rest)
         let b = frame(crc: true, lead + Self.plain0 + rest)
         let short = frame(crc: false, lead + [UInt8](repeating: 0x66, count: 15))
-        var bytes = a + b + short
+        // A frame shorter than its header and clear leader (digital silence) stays clear.
+        let tiny = frame(crc: false, [0x21, 0x10, 0x04])
+        var bytes = a + b + short + tiny
         try SampleAESCipher(key: Self.key, iv: Self.iv).encryptADTSFrames(&bytes)
         #expect(Array(bytes[0..<23]) == Array(a[0..<23]))
         #expect(Array(bytes[23..<55]) == Self.cipher0 + Self.cipher1)
@@ -133,7 +135,7 @@ import Testing
         #expect(Array(bytes[bAt..<(bAt + 25)]) == Array(b[0..<25]))
         #expect(Array(bytes[(bAt + 25)..<(bAt + 41)]) == Self.cipher0, "the chain restarts at each frame")
         #expect(Array(bytes[(bAt + 41)..<(bAt + b.count)]) == rest)
-        #expect(Array(bytes[(bAt + b.count)...]) == short)
+        #expect(Array(bytes[(bAt + b.count)...]) == short + tiny)
         #expect(SampleAESCipher.audioSpecificConfig(adts: a, at: 0) == [0x12, 0x10], "AAC LC, 44.1 kHz, stereo")
 
         var broken: [UInt8] = [0xff, 0xf1, 0x50, 0x80, 0xff, 0xff, 0xfc]

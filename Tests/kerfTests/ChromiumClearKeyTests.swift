@@ -43,13 +43,14 @@ import Testing
         var renditions: [Rendition]
     }
 
-    static let fixture = Fixtures.path("h264_aac_10s.mp4")
+    /// The ladder's 360p rung and its audio (10 s, 250 frames).
+    static let fixture = Fixtures.path("ladder_360p.mp4"), audio = Fixtures.path("ladder_audio.m4a")
 
-    /// Packages the 10 s fixture as DASH into `site/<name>` and returns its video and audio
+    /// Packages the ladder's 360p rung and audio as DASH into `site/<name>` and returns its video and audio
     /// Representations as the page's tracks (type, MIME type with codecs, init and segment URLs
     /// from the `--json` summary).
     func package(_ name: String, _ options: [String], in site: URL) throws -> [[String: Any]] {
-        let result = try Command.run(Fixtures.kerf, ["package", Self.fixture, "-o", site.appendingPathComponent(name).path,
+        let result = try Command.run(Fixtures.kerf, ["package", Self.fixture, Self.audio, "-o", site.appendingPathComponent(name).path,
                                                      "--formats", "dash", "--segment-duration", "2", "--json"] + options)
         try #require(result.status == 0, "kerf package \(options) failed: \(result.stderr)")
         let summary = try JSONDecoder().decode(Summary.self, from: result.stdoutData)
@@ -112,7 +113,7 @@ import Testing
         let control = try report.result("clear")
         try #require(control.outcome == "played" && control.mediaError == nil,
                      "this Chromium does not play the clear package (H.264/AAC through MSE), so it cannot judge the protected one: \(control.error ?? control.outcome)\n\(log)")
-        // The fixture lasts 10 s; every frame is decoded, though many are dropped at 4×.
+        // The rung lasts 10 s; every frame is decoded, though many are dropped at 4×.
         #expect(control.currentTime ?? 0 >= 9.9 && control.frames == frames, "clear: \(control.currentTime ?? 0) s, \(control.frames ?? 0) of \(frames) frames decoded")
 
         let decrypted = try report.result(scheme)
