@@ -84,25 +84,11 @@ public struct ContentProtection: Sendable, Hashable, Codable {
     }
 
     /// The key ID as 32 lowercase hex digits.
-    public var keyIDHex: String { Self.hex(keyID) }
+    public var keyIDHex: String { Hex.string(keyID) }
 
     /// The IV as lowercase hex digits, if there is one.
-    public var ivHex: String? { iv.map(Self.hex) }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
-        }.joined()
-    }
+    public var ivHex: String? { iv.map { Hex.string($0) } }
 
     /// The key ID as a UUID (8-4-4-4-12), the form of `cenc:default_KID`.
-    public var keyIDUUID: String {
-        var text = ""
-        for (index, digit) in keyIDHex.enumerated() {
-            if [8, 12, 16, 20].contains(index) { text.append("-") }
-            text.append(digit)
-        }
-        return text
-    }
+    public var keyIDUUID: String { Hex.uuid(keyID) }
 }

@@ -82,17 +82,5 @@ extension CommonEncryption {
     }
 
     /// The system-specific data of a `pssh` box (the PlayReady Header Object of PlayReady's).
-    static func psshData(_ box: [UInt8]) -> [UInt8] {
-        guard box.count >= 32 else { return [] }
-        let version = box[8]
-        var offset = 28
-        if version > 0, box.count >= offset + 4 {
-            let count = box[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
-            offset += 4 + 16 * count
-        }
-        guard box.count >= offset + 4 else { return [] }
-        let size = box[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
-        offset += 4
-        return box.count >= offset + size ? Array(box[offset..<offset + size]) : []
-    }
+    static func psshData(_ box: [UInt8]) -> [UInt8] { (try? PSSHBox.parse(box))?.data ?? [] }
 }

@@ -24,11 +24,8 @@ public enum ProtectionSystemHeader {
         Hex.bytes(uuid.filter { $0 != "-" }) ?? []
     }
 
-    /// The system ID of a `pssh` box, nil when `box` is not one.
-    static func systemID(of box: [UInt8]) -> String? {
-        guard box.count >= 28, Array(box[4..<8]) == Array("pssh".utf8) else { return nil }
-        return Hex.uuid(Array(box[12..<28]))
-    }
+    /// The system ID of a `pssh` box, nil when `box` is not a well-formed one.
+    static func systemID(of box: [UInt8]) -> String? { (try? PSSHBox.parse(box))?.system }
 
     /// Splits concatenated `pssh` boxes (`--pssh`, a CPIX PSSH element).
     /// - Throws: `.invalidOptions` when a box is truncated or not a `pssh`.
@@ -40,8 +37,11 @@ public enum ProtectionSystemHeader {
                 throw PackagerError(.invalidOptions, "\(source): a pssh box is truncated", reason: "\(bytes.count - offset) bytes left at offset \(offset)")
             }
             let size = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
-            guard size >= 32, offset + size <= bytes.count, let _ = systemID(of: Array(bytes[offset..<offset + size])) else {
-                throw PackagerError(.invalidOptions, "\(source): not a well-formed pssh box", reason: "at offset \(offset)")
+            guard size >= 32, offset + size <= bytes.count else {
+                throw PackagerError(.invalidOptions, "\(source): a pssh box is truncated", reason: "its size runs past the end at offset \(offset)")
+            }
+            do { _ = try PSSHBox.parse(Array(bytes[offset..<offset + size])) } catch {
+                throw PackagerError(.invalidOptions, "\(source): not a well-formed pssh box", reason: "at offset \(offset): \(error.reason)")
             }
             boxes.append(Array(bytes[offset..<offset + size]))
             offset += size

@@ -1,3 +1,4 @@
+import KerfCore
 import KerfXML
 
 /// ContentProtection descriptors read from the MPD alone (ISO/IEC 23009-1 §5.8.4.1,

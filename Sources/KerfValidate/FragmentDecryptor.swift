@@ -1,3 +1,4 @@
+import KerfCore
 import KerfCrypto
 
 /// Decrypts, in place, the Common Encryption samples of the movie fragments in a buffer

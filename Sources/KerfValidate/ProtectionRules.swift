@@ -1,3 +1,4 @@
+import KerfCore
 import KerfCrypto
 import KerfManifest
 

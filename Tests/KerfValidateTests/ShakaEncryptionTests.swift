@@ -1,3 +1,4 @@
+import KerfCore
 import Foundation
 import KerfTestSupport
 import KerfTestTags
