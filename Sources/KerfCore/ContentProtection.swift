@@ -61,6 +61,28 @@ public struct ContentProtection: Sendable, Hashable, Codable {
             self.keyFormatVersions = keyFormatVersions
             self.uri = uri
         }
+
+        /// A system's key in HLS at `uri`, KEYFORMATVERSIONS "1", under the KEYFORMAT HLS
+        /// players know it by: Apple's name for FairPlay, Microsoft's for PlayReady, the system
+        /// ID as a URN otherwise (Widevine).
+        public init(systemID: String, uri: String) {
+            let format = switch systemID {
+            case System.fairPlayID: "com.apple.streamingkeydelivery"
+            case System.playReadyID: "com.microsoft.playready"
+            default: "urn:uuid:" + systemID
+            }
+            self.init(keyFormat: format, keyFormatVersions: "1", uri: uri)
+        }
+
+        /// Widevine's key: its `pssh` box as a `data:` URI.
+        public static func widevine(pssh: [UInt8]) -> HLSKeyFormat {
+            HLSKeyFormat(systemID: System.widevineID, uri: "data:text/plain;base64," + Base64.encode(pssh))
+        }
+
+        /// PlayReady's key: its PlayReady Header Object as a UTF-16 `data:` URI.
+        public static func playReady(object: [UInt8]) -> HLSKeyFormat {
+            HLSKeyFormat(systemID: System.playReadyID, uri: "data:text/plain;charset=UTF-16;base64," + Base64.encode(object))
+        }
     }
 
     public var scheme: ProtectionScheme

@@ -154,26 +154,14 @@ public struct CPIXDocument: Sendable, Equatable {
             guard let bytes = Base64.decode(text) else { throw fail("\(name): HLSSignalingData is not base64") }
             signalling.hls = try hlsKeyFormat(bytes, uri: uri, fail: { fail("\(name): HLSSignalingData " + $0) })
         } else if let uri {
-            signalling.hls = ContentProtection.HLSKeyFormat(keyFormat: Self.hlsKeyFormat(systemID: id), keyFormatVersions: "1", uri: uri)
+            signalling.hls = ContentProtection.HLSKeyFormat(systemID: id, uri: uri)
         } else if id == ContentProtection.System.widevineID, let pssh = signalling.pssh {
             // Without HLS data, Widevine's HLS key is its PSSH (as generated ones are), PlayReady's its header object.
-            signalling.hls = ContentProtection.HLSKeyFormat(keyFormat: Self.hlsKeyFormat(systemID: id), keyFormatVersions: "1",
-                                                            uri: "data:text/plain;base64," + Base64.encode(pssh))
+            signalling.hls = .widevine(pssh: pssh)
         } else if id == ContentProtection.System.playReadyID, let object = signalling.playReadyObject {
-            signalling.hls = ContentProtection.HLSKeyFormat(keyFormat: Self.hlsKeyFormat(systemID: id), keyFormatVersions: "1",
-                                                            uri: "data:text/plain;charset=UTF-16;base64," + Base64.encode(object))
+            signalling.hls = .playReady(object: object)
         }
         return System(keyID: kid, signalling: signalling)
-    }
-
-    /// The KEYFORMAT HLS uses for a system: Apple's name for FairPlay, Microsoft's for
-    /// PlayReady, the system ID as a URN otherwise (Widevine).
-    static func hlsKeyFormat(systemID: String) -> String {
-        switch systemID {
-        case ContentProtection.System.fairPlayID: "com.apple.streamingkeydelivery"
-        case ContentProtection.System.playReadyID: "com.microsoft.playready"
-        default: "urn:uuid:" + systemID
-        }
     }
 
     /// The `cenc:pssh`, `mspr:pro` and `dashif:Laurl` of a ContentProtectionData fragment.

@@ -62,8 +62,7 @@ extension CommonEncryption {
         case .widevine:
             let pssh = given ?? ProtectionSystemHeader.widevine(keyIDs: keyIDs, scheme: scheme)
             return .init(id: drm.systemID, value: "Widevine", pssh: pssh, licenseURL: url,
-                         hls: .init(keyFormat: "urn:uuid:" + drm.systemID, keyFormatVersions: "1",
-                                    uri: "data:text/plain;base64," + Base64.encode(pssh)))
+                         hls: .widevine(pssh: pssh))
         case .playready:
             let object: [UInt8]
             if let given { object = Self.psshData(given) } else {
@@ -72,12 +71,11 @@ extension CommonEncryption {
             return .init(id: drm.systemID, value: "MSPR 2.0",
                          pssh: given ?? ProtectionSystemHeader.box(systemID: drm.systemID, keyIDs: [], data: object),
                          playReadyObject: object, licenseURL: url,
-                         hls: .init(keyFormat: "com.microsoft.playready", keyFormatVersions: "1",
-                                    uri: "data:text/plain;charset=UTF-16;base64," + Base64.encode(object)))
+                         hls: .playReady(object: object))
         case .fairplay:
             // FairPlay is an HLS system: its key server knows the content key by the skd URI.
             return .init(id: drm.systemID, signalledInDASH: false,
-                         hls: .init(keyFormat: "com.apple.streamingkeydelivery", keyFormatVersions: "1", uri: "skd://" + key.keyIDHex))
+                         hls: .init(systemID: drm.systemID, uri: "skd://" + key.keyIDHex))
         }
     }
 
