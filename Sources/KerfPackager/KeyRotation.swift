@@ -43,8 +43,7 @@ public struct KeyRotation: Sendable, Equatable {
     /// A rendition's IV for every period: `cenc` the first 8 bytes, `cbcs` 16, of
     /// HMAC-SHA256(root, "kerf <scheme> iv <rendition>").
     public func iv(scheme: ProtectionScheme, rendition: String) -> [UInt8] {
-        let code = HMACSHA256.authenticationCode(key: rootKey.bytes, message: Array("kerf \(scheme.rawValue) iv \(rendition)".utf8))
-        return Array(code.prefix(scheme == .cenc ? 8 : 16))
+        TrackEncryptor.derivedIV(scheme: scheme, keyBytes: rootKey.bytes, rendition: rendition)
     }
 }
 

@@ -82,7 +82,12 @@ final class TrackEncryptor {
     /// The IV used when `--iv` is not given: the first 8 (`cenc`) or 16 (`cbcs`) bytes of
     /// HMAC-SHA256(key, "kerf <scheme> iv <rendition>").
     static func derivedIV(scheme: ProtectionScheme, key: ContentKey, rendition: String) -> [UInt8] {
-        let code = HMACSHA256.authenticationCode(key: key.key.bytes, message: Array("kerf \(scheme.rawValue) iv \(rendition)".utf8))
+        derivedIV(scheme: scheme, keyBytes: key.key.bytes, rendition: rendition)
+    }
+
+    /// The first 8 (`cenc`) or 16 (`cbcs`) bytes of HMAC-SHA256(key, "kerf <scheme> iv <rendition>").
+    static func derivedIV(scheme: ProtectionScheme, keyBytes: [UInt8], rendition: String) -> [UInt8] {
+        let code = HMACSHA256.authenticationCode(key: keyBytes, message: Array("kerf \(scheme.rawValue) iv \(rendition)".utf8))
         return Array(code.prefix(scheme == .cenc ? 8 : 16))
     }
 

@@ -58,21 +58,8 @@ import Testing
     /// an all-zero default KID, and a fetched segment decrypts with the key of its period,
     /// derived here with OpenSSL's HMAC as README documents it.
     @Test func rotatedChannelNamesEachPeriodsKey() async throws {
-        let port = try Live.port()
-        var configuration = OriginConfiguration()
-        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
-        configuration.channels["news"] = try OriginConfiguration.load(yaml: """
-            channels:
-              news:
-                input: \(Live.listening(port))
-                segment-duration: 2
-                window: 30
-                encryption: {scheme: cenc, rotation: 1, root-key: \(Self.key), drm: [common, widevine]}
-            """, file: "test.yaml").channels["news"]
-        let origin = try await RunningOrigin(configuration)
-        defer { Task { await origin.stop() } }
-        let feed = try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])
-        defer { feed.stop() }
+        let (origin, feed) = try await Self.rotatingChannel("scheme: cenc, rotation: 1, root-key: \(Self.key), drm: [common, widevine]")
+        defer { Task { await origin.stop() }; feed.stop() }
         let playlist = try await Live.waitForPlaylist(origin, segments: 3)
         let keyIDs = playlist.split(separator: "\n").compactMap { $0.firstMatch(of: /KEYID=0x([0-9a-f]{32})/).map { String($0.1) } }
         #expect(Set(keyIDs).count >= 3, "\(playlist)")
@@ -87,11 +74,7 @@ import Testing
         let timescale = try #require(Int64(String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
             .firstMatch(of: /timescale="([0-9]+)"/).map { String($0.1) } ?? ""))
         let period = ticks / timescale / 2
-        func hmac(_ message: String) async throws -> String {
-            let result = try await Command.runDetached("sh", ["-c", "printf '%s' '\(message)' | openssl dgst -sha256 -mac HMAC -macopt hexkey:\(Self.key)"])
-            return String(try #require(result.stdout.split(separator: " ").last).prefix(32))
-        }
-        let periodKey = try await hmac("kerf key \(period)"), periodKID = try await hmac("kerf kid \(period)")
+        let periodKey = try await Self.hmac("kerf key \(period)"), periodKID = try await Self.hmac("kerf kid \(period)")
         #expect(keyIDs.last == periodKID, "the last key named is the newest segment's period's")
         let folder = origin.base + "/live/news/video_180p/"
         let bytes = try await curl([folder + map]).body + (try await curl([folder + segment]).body)
@@ -99,7 +82,7 @@ import Testing
         try bytes.write(to: file)
         let right = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", periodKey, "-i", file.path, "-f", "framemd5", "-"])
         #expect(right.status == 0 && right.stderr.isEmpty, "\(right.stderr)")
-        let wrong = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", try await hmac("kerf key \(period + 1)"),
+        let wrong = try await Command.runDetached("ffmpeg", ["-v", "error", "-decryption_key", try await Self.hmac("kerf key \(period + 1)"),
                                                              "-i", file.path, "-f", "framemd5", "-"])
         #expect(wrong.stdout != right.stdout)
     }
@@ -108,31 +91,14 @@ import Testing
     /// the periods around now (derived here with OpenSSL) finds no error in the HLS playlists
     /// or the MPD, and decrypts what it reads.
     @Test func rotatedChannelValidatesLiveWithItsKeys() async throws {
-        let port = try Live.port()
-        var configuration = OriginConfiguration()
-        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
-        configuration.channels["news"] = try OriginConfiguration.load(yaml: """
-            channels:
-              news:
-                input: \(Live.listening(port))
-                segment-duration: 2
-                window: 30
-                encryption: {scheme: cbcs, rotation: 5, root-key: \(Self.key), drm: [common, widevine]}
-            """, file: "test.yaml").channels["news"]
-        let origin = try await RunningOrigin(configuration)
-        defer { Task { await origin.stop() } }
-        let feed = try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])
-        defer { feed.stop() }
+        let (origin, feed) = try await Self.rotatingChannel("scheme: cbcs, rotation: 5, root-key: \(Self.key), drm: [common, widevine]")
+        defer { Task { await origin.stop() }; feed.stop() }
         try await Live.waitForPlaylist(origin, segments: 3)
-        func hmac(_ message: String) async throws -> String {
-            let result = try await Command.runDetached("sh", ["-c", "printf '%s' '\(message)' | openssl dgst -sha256 -mac HMAC -macopt hexkey:\(Self.key)"])
-            return String(try #require(result.stdout.split(separator: " ").last).prefix(32))
-        }
         // The channel timeline is Unix time: the period of a segment starting at t is t / 10.
         let now = Int64(Date().timeIntervalSince1970) / 10
         var keys: [String] = []
         for period in (now - 4)...(now + 5) {
-            keys += ["--key", "\(try await hmac("kerf kid \(period)")):\(try await hmac("kerf key \(period)"))"]
+            keys += ["--key", "\(try await Self.hmac("kerf kid \(period)")):\(try await Self.hmac("kerf key \(period)"))"]
         }
         async let hls = Command.runDetached(Fixtures.kerf, ["validate", "--live", "30", "--deep"] + keys + [origin.base + "/live/news/master.m3u8"])
         async let dash = Command.runDetached(Fixtures.kerf, ["validate", "--live", "30", "--deep"] + keys + [origin.base + "/live/news/manifest.mpd"])
@@ -142,5 +108,34 @@ import Testing
             #expect(!result.stdout.contains("segment-encrypted") && !result.stdout.contains("decryption-failed"), "\(name): \(result.stdout)")
             #expect(!result.stdout.contains(Self.key))
         }
+    }
+
+    /// An origin with one channel `news` whose `encryption:` is the YAML flow mapping `settings`,
+    /// fed the test pattern with 2 s GOPs (one fragment per segment: FFmpeg 5.1 decrypts one
+    /// moof per file).
+    static func rotatingChannel(_ settings: String) async throws -> (RunningOrigin, FeedRelay) {
+        let port = try Live.port()
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-root").path
+        configuration.channels["news"] = try OriginConfiguration.load(yaml: """
+            channels:
+              news:
+                input: \(Live.listening(port))
+                segment-duration: 2
+                window: 30
+                encryption: {\(settings)}
+            """, file: "test.yaml").channels["news"]
+        let origin = try await RunningOrigin(configuration)
+        do { return (origin, try await Live.feed(to: port, ["-g", "50", "-keyint_min", "50"])) } catch {
+            await origin.stop()
+            throw error
+        }
+    }
+
+    /// HMAC-SHA256 of `message` with the root key, by OpenSSL (the derivation README documents),
+    /// as 32 hex digits.
+    static func hmac(_ message: String) async throws -> String {
+        let result = try await Command.runDetached("sh", ["-c", "printf '%s' '\(message)' | openssl dgst -sha256 -mac HMAC -macopt hexkey:\(key)"])
+        return String(try #require(result.stdout.split(separator: " ").last).prefix(32))
     }
 }
