@@ -21,13 +21,9 @@ import Testing
 
     /// The frame checksums ffmpeg decodes from init + one segment (nil when it cannot decode).
     func frames(_ package: URL, _ rendition: String, _ segment: String, key: String?, scratch: URL) throws -> String? {
-        let file = scratch.appendingPathComponent("one.mp4")
-        var bytes = try Data(contentsOf: package.appendingPathComponent("\(rendition)/init.mp4"))
-        bytes += try Data(contentsOf: package.appendingPathComponent("\(rendition)/\(segment)"))
-        try bytes.write(to: file)
-        let result = try Command.run("ffmpeg", ["-v", "error"] + (key.map { ["-decryption_key", $0] } ?? []) + ["-i", file.path, "-f", "framemd5", "-"])
-        guard result.status == 0, result.stderr.isEmpty else { return nil }
-        return result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: "\n")
+        let bytes = try Data(contentsOf: package.appendingPathComponent("\(rendition)/init.mp4"))
+            + Data(contentsOf: package.appendingPathComponent("\(rendition)/\(segment)"))
+        return try DecryptedFrames.framemd5(bytes, key: key, scratch: scratch)
     }
 
     /// Every segment of every rendition decrypts to the clear package's frames; with a wrong
