@@ -12,7 +12,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # curl (an HTTP client against the origin), python3 (the validator tests' fixture HTTP server).
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
                 libswresample-dev libavfilter-dev libxml2-dev libssl-dev \
-                ffmpeg libxml2-utils valgrind curl python3
+                ffmpeg libxml2-utils valgrind curl python3 openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
