@@ -19,6 +19,17 @@ public struct ChannelConfiguration: Sendable, Equatable {
     public var ladder: Ladder?
     /// `formats:` (as `kerf package --formats`): `hls-ts` adds `master-ts.m3u8`.
     public var formats: Set<Format> = [.hls, .dash]
+    /// Where channel time 0 is on the wall clock (DASH availabilityStartTime).
+    public enum Timeline: String, Sendable, Equatable, CaseIterable {
+        /// The channel's first start (kept in the archive journal across restarts): media times,
+        /// `tfdt` and DASH Period starts count from there, small numbers every player handles.
+        case channelStart = "channel-start"
+        /// 1970-01-01T00:00:00Z: channel time is Unix time.
+        case unix
+    }
+
+    /// `timeline:` (ignored with `epoch:`, whose date is channel time 0).
+    public var timeline = Timeline.channelStart
     /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
     /// follows the input's timestamps, so redundant origins name and number alike.
     public var epoch: Double?

@@ -23,10 +23,12 @@ struct EpochSession {
     mutating func push(_ packet: Packet, readAt: Double) throws -> LivePackager.PushResult {
         if !packager.hasOrigin {
             if let epoch = channel.configuration.epoch {
-                // Media timeline: the epoch plus the input's timestamps, never before what is
-                // published (the packager falls back to that minimum).
-                packager.mediaTimeline = MediaTime(seconds: epoch, timescale: 1000)
-                packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: 0) }
+                // Media timeline: the input's timestamps from the epoch (channel time 0 unless a
+                // journal of an older origin says otherwise), never before what is published
+                // (the packager falls back to that minimum).
+                let origin = channel.window.withLock { $0.origin }
+                packager.mediaTimeline = MediaTime(seconds: epoch - origin, timescale: 1000)
+                packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: origin) }
             } else {
                 packager.timelineOffset = channel.window.withLock { $0.nextEpochStart(now: channel.clock.now()) }
             }

@@ -8,6 +8,8 @@ extension LiveArchive {
     /// `start`/`duration` as ticks beside a `timescale`, epoch `startMilliseconds`) are read too,
     /// and rewritten in this form at the next compaction.
     package enum Record: Sendable {
+        /// Wall-clock seconds of channel time 0 (the first record of journals that have it).
+        case origin(seconds: Double)
         /// `targetDuration` and `peakBitRate` are the window's maximums so far (they never go down,
         /// even when the segments that set them have left).
         case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
@@ -21,7 +23,7 @@ extension LiveArchive {
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case rendition, epoch, initialization, segment }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, initialization, segment }
 
     private struct RenditionBody: Codable {
         var folder: String
@@ -79,6 +81,8 @@ extension LiveArchive.Record: Codable {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a journal record names no kind"))
         }
         switch kind {
+        case .origin:
+            self = .origin(seconds: try container.decode(Double.self, forKey: kind))
         case .rendition:
             let body = try container.decode(RenditionBody.self, forKey: kind)
             self = .rendition(folder: body.folder, track: body.track, muxed: body.muxed, nextSequence: body.nextSequence,
@@ -113,6 +117,8 @@ extension LiveArchive.Record: Codable {
     package func encode(to encoder: any Swift.Encoder) throws {
         var container = encoder.container(keyedBy: Kind.self)
         switch self {
+        case .origin(let seconds):
+            try container.encode(seconds, forKey: .origin)
         case .rendition(let folder, let track, let muxed, let nextSequence, let discontinuitiesRemoved, let target, let peak):
             try container.encode(RenditionBody(folder: folder, track: track, muxed: muxed, nextSequence: nextSequence,
                                                discontinuitiesRemoved: discontinuitiesRemoved, targetDuration: target, peakBitRate: peak),

@@ -76,8 +76,9 @@ extension LiveChannel {
             // anchored to the wall clock again, so DASH availability times stay true.
             // (A media timeline follows the input's timestamps whatever the wall clock says.)
             if configuration.epoch == nil, let time = epoch.packager.channelTime(of: packet) {
-                let lead = time.seconds - clock.now()
-                if lead > target { pause(until: time.seconds - target) }
+                let wallTime = origin + time.seconds
+                let lead = wallTime - clock.now()
+                if lead > target { pause(until: wallTime - target) }
                 if lead < -Self.maximumLag(target) {
                     logger.warning("input fell behind the wall clock: new epoch", metadata: ["seconds": "\(-lead)"])
                     epoch.finish()

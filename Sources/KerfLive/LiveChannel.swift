@@ -38,6 +38,8 @@ package final class LiveChannel: Sendable {
     /// The archive (`archive:`), and its real path for reading segments back.
     let archive: LiveArchive?
     package let archiveRoot: String?
+    /// Wall-clock seconds of channel time 0 (see `timelineOrigin`).
+    let origin: Double
     /// LL-HLS requests waiting for a part or segment.
     package let held = HeldRequests()
     /// Journal lines appended since the last compaction, and the size it had then.
@@ -73,16 +75,18 @@ package final class LiveChannel: Sendable {
         logger[metadataKey: "channel"] = "\(name)"
         self.logger = logger
         self.metrics = metrics
+        let archive = try configuration.archive.map { try LiveArchive(directory: $0, logger: logger) }
+        let journal = archive?.records() ?? []
+        origin = Self.timelineOrigin(configuration, journal: journal, now: clock.now())
         var window = LiveWindow(name: name, segmentDuration: configuration.targetDuration,
                                 window: MediaTime(seconds: configuration.window, timescale: 1000), formats: configuration.formats,
                                 memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
-                                partTarget: configuration.partTarget, mediaTimeline: configuration.epoch != nil)
-        if let directory = configuration.archive {
-            let archive = try LiveArchive(directory: directory, logger: logger)
+                                partTarget: configuration.partTarget, mediaTimeline: configuration.epoch != nil, origin: origin)
+        if let archive, let directory = configuration.archive {
             // The window as it was: segments from the archive, init segments into memory; then
             // the journal is compacted to what is still in the window.
             var segments = 0
-            for record in archive.records() {
+            for record in journal {
                 var initBytes: [UInt8]?
                 if case .initialization(let folder, let epoch, _) = record {
                     initBytes = archive.load(folder: folder, name: "init_\(epoch).mp4")
@@ -101,10 +105,29 @@ package final class LiveChannel: Sendable {
             self.archive = archive
             archiveRoot = FileSystem.realPath(directory)
         } else {
-            archive = nil
+            self.archive = nil
             archiveRoot = nil
         }
         self.window = Mutex(window)
+    }
+
+    /// Channel time 0 on the wall clock: what the archive journal says (a restarted channel
+    /// keeps its timeline; a journal written before origins were recorded is on Unix time),
+    /// else `epoch:`, else the start of this run in whole seconds (`timeline: channel-start`)
+    /// or 1970 (`timeline: unix`).
+    static func timelineOrigin(_ configuration: ChannelConfiguration, journal: [LiveArchive.Record], now: Double) -> Double {
+        for record in journal {
+            switch record {
+            case .origin(let seconds): return seconds
+            case .epoch: return 0
+            default: continue
+            }
+        }
+        if let epoch = configuration.epoch { return epoch }
+        switch configuration.timeline {
+        case .channelStart: return now.rounded(.down)
+        case .unix: return 0
+        }
     }
 
     /// With an archive, media back from the live edge whose segments stay in memory too.

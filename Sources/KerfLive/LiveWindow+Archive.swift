@@ -8,6 +8,9 @@ extension LiveWindow {
     /// (they are read from the archive); init segments with `initBytes`.
     package mutating func replay(_ record: LiveArchive.Record, initBytes: [UInt8]?) {
         switch record {
+        case .origin:
+            // Read before the window is made (`origin`).
+            break
         case .rendition(let folder, let track, let muxed, let nextSequence, let discontinuitiesRemoved, let target, let peak):
             targetDuration = max(targetDuration, target ?? 0)
             // The first record of a rendition (the compacted journal's) carries its counters;
@@ -59,7 +62,7 @@ extension LiveWindow {
     /// The journal that describes the window as it is (compaction): renditions, epochs, init
     /// segments and segments in that order.
     package func records() -> [LiveArchive.Record] {
-        var records: [LiveArchive.Record] = []
+        var records: [LiveArchive.Record] = [.origin(seconds: origin)]
         for folder in presentation.order.sorted() {
             guard let track = presentation.tracks[folder], let rendition = renditions[folder] else { continue }
             records.append(.rendition(folder: folder, track: rendition.track, muxed: rendition.muxed,

@@ -19,7 +19,7 @@ extension LiveWindow {
     /// The live listing of the window at wall-clock `now` (seconds since 1970).
     package func listing(now: Double) -> Presentation.Listing {
         Presentation.Listing(segmentDuration: segmentDuration, live: Presentation.Listing.Live(
-            window: window, targetDuration: targetDuration, availabilityStart: Self.availabilityStart, publishTime: now,
+            window: window, targetDuration: targetDuration, availabilityStart: origin, publishTime: now,
             partTarget: partTarget, utcTiming: Self.utcTimingMarker))
     }
 

@@ -8,11 +8,11 @@ import NIOCore
 /// with their bytes. What is listed lives in a `Presentation` (the manifest model packages use
 /// too), fed with the same `SegmentEvent`s; the bytes live here, by URI.
 ///
-/// Times are on the channel timeline, which is Unix time: each epoch is placed at the
-/// wall-clock instant its first keyframe arrived, so the timeline keeps increasing across
-/// reconnects and restarts, segments and init segments are named by their start time
-/// (`seg_<t>.m4s`, `init_<epoch start in ms>.mp4`: a restarted origin never reuses a name for
-/// other bytes) and DASH availability (availabilityStartTime 1970-01-01) follows the wall clock.
+/// Times are on the channel timeline, whose 0 is the wall-clock instant `origin` (DASH
+/// availabilityStartTime): each epoch is placed at the wall-clock instant its first keyframe
+/// arrived, so the timeline keeps increasing across reconnects (and across restarts, as long as
+/// the origin is kept), segments and init segments are named by their start time
+/// (`seg_<t>.m4s`, `init_<epoch start in ms>.mp4`) and DASH availability follows the wall clock.
 ///
 /// A value type: mutations never render. The owner renders a copy (`rendered(now:)`) outside
 /// the lock request threads take, then installs the documents (`install`).
@@ -54,8 +54,8 @@ package struct LiveWindow: Sendable {
     package let segmentDuration: MediaTime
     /// Media listed in playlists (and DASH timeShiftBufferDepth).
     package let window: MediaTime
-    /// Wall-clock seconds (since 1970) of channel time 0: the Unix epoch.
-    package static let availabilityStart = 0.0
+    /// Wall-clock seconds (since 1970) of channel time 0 (availabilityStartTime).
+    package let origin: Double
     /// The listing: renditions, epochs, segments and parts, as the manifests name them.
     package internal(set) var presentation = Presentation()
     package internal(set) var renditions: [String: Rendition] = [:]
@@ -80,8 +80,9 @@ package struct LiveWindow: Sendable {
     package internal(set) var lastPublication: Double?
 
     package init(name: String, segmentDuration: MediaTime, window: MediaTime, formats: Set<ChannelConfiguration.Format> = [.hls, .dash],
-                 memoryHorizon: MediaTime? = nil, partTarget: MediaTime? = nil, mediaTimeline: Bool = false) {
+                 memoryHorizon: MediaTime? = nil, partTarget: MediaTime? = nil, mediaTimeline: Bool = false, origin: Double = 0) {
         self.name = name
+        self.origin = origin
         self.formats = formats
         self.mediaTimeline = mediaTimeline
         self.memoryHorizon = memoryHorizon
@@ -100,7 +101,7 @@ package struct LiveWindow: Sendable {
     /// The channel time at which an epoch starting at wall-clock `now` goes: the time elapsed
     /// since channel time 0 (milliseconds), never before what is already published.
     package func nextEpochStart(now: Double) -> MediaTime {
-        let start = MediaTime(value: Int64((now * 1000).rounded(.up)), timescale: 1000)
+        let start = MediaTime(value: Int64(((now - origin) * 1000).rounded(.up)), timescale: 1000)
         return max(start, liveEdge.rescaled(to: 1000, rounding: .up))
     }
 

@@ -15,9 +15,12 @@ import Testing
 
     /// Runs a channel looping the 10 s fixture until `done` holds for its window (or 60 s of
     /// real time pass), then stops it. `during` runs once per check while it waits.
-    static func run(_ clock: ManualClock, window: Double = 60, during: @escaping @Sendable (LiveChannel) -> Void = { _ in },
+    static func run(_ clock: ManualClock, window: Double = 60, timeline: ChannelConfiguration.Timeline = .channelStart,
+                    archive: String? = nil, during: @escaping @Sendable (LiveChannel) -> Void = { _ in },
                     until done: @escaping @Sendable (LiveWindow) -> Bool) throws -> LiveWindow {
-        let configuration = ChannelConfiguration(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: window)
+        var configuration = ChannelConfiguration(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: window)
+        configuration.timeline = timeline
+        configuration.archive = archive
         let channel = try LiveChannel(name: "loop", configuration: configuration, metrics: .unregistered(name: "loop"),
                                       logger: Logger(label: "test"), clock: clock)
         let finished = DispatchSemaphore(value: 0)
@@ -35,15 +38,21 @@ import Testing
         return channel.window.withLock { $0 }
     }
 
-    @Test func theTimelineIsTheClockAndLoopsContinueIt() throws {
+    /// Channel time 0 is where the clock stood when the channel started (`timeline:
+    /// channel-start`, the default: small media times, availabilityStartTime that instant) or
+    /// 1970 (`timeline: unix`); either way the clock anchors the timeline.
+    @Test(arguments: [ChannelConfiguration.Timeline.channelStart, .unix])
+    func theTimelineIsTheClockAndLoopsContinueIt(timeline: ChannelConfiguration.Timeline) throws {
         let clock = ManualClock(Self.start)
-        let window = try Self.run(clock) { ($0.presentation.tracks["video_360p"]?.segments.count ?? 0) >= 8 }
+        let window = try Self.run(clock, timeline: timeline) { ($0.presentation.tracks["video_360p"]?.segments.count ?? 0) >= 8 }
         let video = try #require(window.presentation.tracks["video_360p"])
         try #require(video.segments.count >= 8, "the channel published \(video.segments.count) segments")
+        let origin = timeline == .unix ? 0 : Self.start
+        #expect(window.origin == origin)
         // One epoch, anchored where the clock stood when the first keyframe came.
         #expect(window.epochs.count == 1)
         let epoch = try #require(window.epochs.first)
-        #expect(epoch.start == MediaTime(value: Int64(Self.start * 1000), timescale: 1000))
+        #expect(epoch.start == MediaTime(value: Int64((Self.start - origin) * 1000), timescale: 1000))
         #expect(video.segments.first?.start == epoch.start)
         // The loop goes on where the file ended: segments follow each other without a gap.
         for (a, b) in zip(video.segments, video.segments.dropFirst()) { #expect(a.start + a.duration == b.start) }
@@ -51,11 +60,11 @@ import Testing
         // Sequence numbers start at the number of 2 s targets since 1970.
         #expect(video.segments.first?.sequence == UInt64(Self.start / 2))
         // Paced to the clock: it never ran ahead of the media by more than a target duration.
-        #expect(clock.now() >= Self.start + (video.end! - epoch.start).seconds - 2)
+        #expect(clock.now() >= origin + video.end!.seconds - 2)
         let playlist = try #require(window.documents["video_360p/playlist.m3u8"]).body
         #expect(String(buffer: playlist).contains("#EXT-X-PROGRAM-DATE-TIME:\(UTCTime.xsDateTime(Self.start))"))
         let mpd = try #require(window.mpd)
-        #expect(mpd.head.contains("availabilityStartTime=\"1970-01-01T00:00:00.000Z\""))
+        #expect(mpd.head.contains("availabilityStartTime=\"\(UTCTime.xsDateTime(origin))\""))
         #expect(mpd.head.contains("publishTime=\"\(UTCTime.xsDateTime(try #require(window.lastPublication)))\""))
     }
 
@@ -107,6 +116,28 @@ extension ClockedChannelTests {
         #expect(playlist.components(separatedBy: "#EXTINF:").count - 1 == listed.count)
         #expect(playlist.contains("#EXT-X-MEDIA-SEQUENCE:\(try #require(listed.first).sequence)\n"))
         #expect(video.segments.first!.sequence > UInt64(Self.start / 2))
+    }
+}
+
+extension ClockedChannelTests {
+    /// A restarted channel keeps its timeline: the archive journal records channel time 0, and
+    /// the restarted channel (a minute later on the clock) goes on from it instead of starting
+    /// a new one at its own start.
+    @Test func aRestartedChannelKeepsItsOrigin() throws {
+        let archive = try Fixtures.temporaryDirectory("kerf-origin-archive").appendingPathComponent("news")
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let first = try Self.run(ManualClock(Self.start), archive: archive.path) { ($0.presentation.tracks["video_360p"]?.segments.count ?? 0) >= 3 }
+        #expect(first.origin == Self.start)
+        let journal = try String(contentsOf: archive.appendingPathComponent("journal.jsonl"), encoding: .utf8)
+        #expect(journal.hasPrefix("{\"origin\":\(Int(Self.start))}\n"))
+        let end = first.liveEdge
+        let clock = ManualClock(Self.start + 60)
+        let second = try Self.run(clock, archive: archive.path) { $0.epochs.count >= 2 && ($0.presentation.tracks["video_360p"]?.segments.count ?? 0) >= 5 }
+        #expect(second.origin == Self.start)
+        let epoch = try #require(second.epochs.last)
+        #expect(epoch.start >= end)
+        // Where the restarted clock stood, on the first run's timeline.
+        #expect(epoch.start == MediaTime(value: 60_000, timescale: 1000))
     }
 }
 

@@ -56,7 +56,9 @@ import Testing
         let journal = try String(contentsOf: archive.appendingPathComponent("journal.jsonl"), encoding: .utf8)
         #expect(journal.contains("\"start\":{\"timescale\":90000,\"value\":"))
         #expect(!journal.contains("startMilliseconds"))
-        #expect(journal.split(separator: "\n").count == 24)
+        // The origin of the timeline comes first: the epoch of that journal, Unix time.
+        #expect(journal.split(separator: "\n").count == 25)
+        #expect(journal.hasPrefix("{\"origin\":0}\n"))
         let again = try Self.channel(archive: archive)
         #expect(again.window.withLock { $0.documents["video_180p/playlist.m3u8"] }.map { String(buffer: $0.body) } == served)
         #expect(again.window.withLock { $0.presentation.tracks["video_180p"]?.nextSequence } == 500_010)

@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfPackager
 import KerfTestSupport
 import KerfTestTags
@@ -94,8 +95,11 @@ import Testing
         let (origin, feed) = try await Self.rotatingChannel("scheme: cbcs, rotation: 5, root-key: \(Self.key), drm: [common, widevine]")
         defer { Task { await origin.stop() }; feed.stop() }
         try await Live.waitForPlaylist(origin, segments: 3)
-        // The channel timeline is Unix time: the period of a segment starting at t is t / 10.
-        let now = Int64(Date().timeIntervalSince1970) / 10
+        // The period of a segment starting at channel time t is t / 10; channel time 0 is the
+        // MPD's availabilityStartTime.
+        let mpd = String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
+        let start = try #require(mpd.firstMatch(of: /availabilityStartTime="([^"]+)"/).flatMap { UTCTime.parseXSDateTime(String($0.1)) })
+        let now = Int64(Date().timeIntervalSince1970 - start) / 10
         var keys: [String] = []
         for period in (now - 4)...(now + 5) {
             keys += ["--key", "\(try await Self.hmac("kerf kid \(period)")):\(try await Self.hmac("kerf key \(period)"))"]

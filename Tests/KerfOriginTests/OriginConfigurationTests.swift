@@ -88,6 +88,13 @@ import Testing
                                                   file: "k.yaml")
         #expect(epochs.channels["a"]?.epoch == 1_767_225_600 && epochs.channels["b"]?.epoch == 1_767_225_600)
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    epoch: yesterday\n", file: "k.yaml") }
+
+        let timelines = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    timeline: unix\n  b:\n    input: y.mp4\n", file: "k.yaml")
+        #expect(timelines.channels["a"]?.timeline == .unix && timelines.channels["b"]?.timeline == .channelStart)
+        let timeline = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    timeline: gps\n", file: "k.yaml")
+        }
+        #expect(timeline?.oneLine == "k.yaml: channels.a.timeline: is channel-start or unix (gps given)")
     }
 
     /// Push channel keys: required for `input: rtmp`, refused elsewhere, and not too weak.
