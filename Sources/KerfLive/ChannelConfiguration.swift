@@ -30,6 +30,19 @@ public struct ChannelConfiguration: Sendable, Equatable {
 
     /// `timeline:` (ignored with `epoch:`, whose date is channel time 0).
     public var timeline = Timeline.channelStart
+
+    /// What a live MPD's SegmentTimelines list.
+    public enum DASHTimeline: String, Sendable, Equatable, CaseIterable {
+        /// Every segment since the Period start, the ones before the time-shift buffer no
+        /// longer available (GStreamer's dashdemux and dashdemux2 cannot join a live stream
+        /// otherwise).
+        case period
+        /// Only the segments in the time-shift buffer.
+        case window
+    }
+
+    /// `dash-timeline:`.
+    public var dashTimeline = DASHTimeline.period
     /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
     /// follows the input's timestamps, so redundant origins name and number alike.
     public var epoch: Double?

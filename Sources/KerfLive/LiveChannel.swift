@@ -82,6 +82,7 @@ package final class LiveChannel: Sendable {
                                 window: MediaTime(seconds: configuration.window, timescale: 1000), formats: configuration.formats,
                                 memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
                                 partTarget: configuration.partTarget, mediaTimeline: configuration.epoch != nil, origin: origin)
+        window.dashTimeline = configuration.dashTimeline
         if let archive, let directory = configuration.archive {
             // The window as it was: segments from the archive, init segments into memory; then
             // the journal is compacted to what is still in the window.

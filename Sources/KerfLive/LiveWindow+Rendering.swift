@@ -18,9 +18,10 @@ extension LiveWindow {
 
     /// The live listing of the window at wall-clock `now` (seconds since 1970).
     package func listing(now: Double) -> Presentation.Listing {
-        Presentation.Listing(segmentDuration: segmentDuration, live: Presentation.Listing.Live(
-            window: window, targetDuration: targetDuration, availabilityStart: origin, publishTime: now,
-            partTarget: partTarget, utcTiming: Self.utcTimingMarker))
+        var live = Presentation.Listing.Live(window: window, targetDuration: targetDuration, availabilityStart: origin, publishTime: now,
+                                             partTarget: partTarget, utcTiming: Self.utcTimingMarker)
+        live.timelineFromPeriodStart = dashTimeline == .period
+        return Presentation.Listing(segmentDuration: segmentDuration, live: live)
     }
 
     /// Renders what a publication changed; call it on a copy, outside any lock request threads

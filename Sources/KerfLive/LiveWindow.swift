@@ -56,6 +56,8 @@ package struct LiveWindow: Sendable {
     package let window: MediaTime
     /// Wall-clock seconds (since 1970) of channel time 0 (availabilityStartTime).
     package let origin: Double
+    /// What DASH SegmentTimelines list (`dash-timeline:`).
+    package var dashTimeline = ChannelConfiguration.DASHTimeline.period
     /// The listing: renditions, epochs, segments and parts, as the manifests name them.
     package internal(set) var presentation = Presentation()
     package internal(set) var renditions: [String: Rendition] = [:]

@@ -182,15 +182,20 @@ public struct SegmentTimelineEntry: Sendable, Hashable {
     /// Run-length encodes consecutive segments given as (start, duration) in one timescale.
     /// `t` is written for the first entry and wherever a gap or overlap breaks continuity.
     public static func compress(_ segments: [(start: Int64, duration: Int64)]) -> [SegmentTimelineEntry] {
+        compress(runs: segments.map { ($0.start, $0.duration, 1) })
+    }
+
+    /// The same for runs of `count` consecutive segments of one duration from `start`.
+    public static func compress(runs: [(start: Int64, duration: Int64, count: Int)]) -> [SegmentTimelineEntry] {
         var entries: [SegmentTimelineEntry] = []
         var expected: Int64? = nil
-        for segment in segments {
-            if let last = entries.last, expected == segment.start, last.d == segment.duration {
-                entries[entries.count - 1].r += 1
+        for run in runs where run.count > 0 {
+            if let last = entries.last, expected == run.start, last.d == run.duration {
+                entries[entries.count - 1].r += run.count
             } else {
-                entries.append(SegmentTimelineEntry(t: expected == segment.start ? nil : segment.start, d: segment.duration))
+                entries.append(SegmentTimelineEntry(t: expected == run.start ? nil : run.start, d: run.duration, r: run.count - 1))
             }
-            expected = segment.start + segment.duration
+            expected = run.start + run.duration * Int64(run.count)
         }
         return entries
     }

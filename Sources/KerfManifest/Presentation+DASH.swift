@@ -119,7 +119,9 @@ extension Presentation {
         var template = SegmentTemplate(
             timescale: timescale, initialization: initialization?.uri, media: track.description.mediaTemplate,
             startNumber: track.description.templateByTime ? nil : Int(segments.first?.sequence ?? 0) + 1,
-            timeline: SegmentTimelineEntry.compress(segments.map { ($0.start.rescaled(to: timescale).value, $0.duration.rescaled(to: timescale).value) }))
+            timeline: SegmentTimelineEntry.compress(runs: timelineRuns(track, segments: segments, epoch: epoch, listing: listing).map {
+                ($0.start.rescaled(to: timescale).value, $0.duration.rescaled(to: timescale).value, $0.count)
+            }))
         let offset = epoch.start.rescaled(to: timescale).value
         if offset != 0 { template.presentationTimeOffset = offset }
         if let live = listing.live, let partTarget = live.partTarget {
@@ -133,6 +135,17 @@ extension Presentation {
         }
         r.segmentTemplate = template
         return r
+    }
+
+    /// What a Representation's SegmentTimeline lists: the listed segments, or with
+    /// `timelineFromPeriodStart` every segment of the epoch since the Period start (runs of
+    /// removed ones, then those kept before the window), as GStreamer's dashdemux needs: it
+    /// adds the first listed segment's time to the live position it starts from.
+    private func timelineRuns(_ track: Track, segments: [Segment], epoch: Epoch, listing: Listing) -> [SegmentRun] {
+        let listed = segments.map { SegmentRun(start: $0.start, duration: $0.duration) }
+        guard listing.live?.timelineFromPeriodStart == true, let first = segments.first else { return listed }
+        let kept = track.segments.prefix { $0.start < first.start }.filter { $0.epoch == epoch.id }
+        return (track.earlier[epoch.id] ?? []) + kept.map { SegmentRun(start: $0.start, duration: $0.duration) } + listed
     }
 
     /// `tracks` in groups of equal `key`, groups in order of first appearance.

@@ -21,6 +21,9 @@ extension Presentation {
             public var partTarget: MediaTime?
             /// DASH UTCTiming URL (http-xsdate).
             public var utcTiming: String?
+            /// DASH SegmentTimelines list every segment since their Period's start (the ones
+            /// that left the window as `Track.earlier` runs), not only the window's.
+            public var timelineFromPeriodStart = false
 
             public init(window: MediaTime, targetDuration: Int, availabilityStart: Double = 0, publishTime: Double = 0,
                         partTarget: MediaTime? = nil, utcTiming: String? = nil) {

@@ -20,6 +20,10 @@ public struct Presentation: Sendable {
         public var nextSequence: UInt64 = 0
         /// Discontinuities removed from the front with their segments (EXT-X-DISCONTINUITY-SEQUENCE).
         public var discontinuitiesRemoved: UInt64 = 0
+        /// Segments removed from the front, by epoch, as runs of equal durations (at most
+        /// `earlierRunLimit` per epoch, the newest): what a SegmentTimeline from the Period start
+        /// lists before the window.
+        public var earlier: [Int: [SegmentRun]] = [:]
 
         public init(description: RenditionDescription) {
             self.description = description
@@ -32,6 +36,26 @@ public struct Presentation: Sendable {
         /// The end of the last segment.
         public var end: MediaTime? { segments.last.map { $0.start + $0.duration } }
     }
+
+    /// `count` consecutive segments of one duration from `start`.
+    public struct SegmentRun: Sendable, Hashable {
+        public var start: MediaTime
+        public var duration: MediaTime
+        public var count: Int
+
+        public init(start: MediaTime, duration: MediaTime, count: Int = 1) {
+            self.start = start
+            self.duration = duration
+            self.count = count
+        }
+
+        /// The end of the last segment.
+        public var end: MediaTime { start + MediaTime(value: duration.value * Int64(count), timescale: duration.timescale) }
+    }
+
+    /// Runs kept per epoch in `Track.earlier`: a source whose segments all differ in duration
+    /// adds one per segment, and the MPD lists them all.
+    public static let earlierRunLimit = 1000
 
     /// A segment as listed: the writer's entry, the epoch it belongs to, and whether it starts
     /// one after another epoch (EXT-X-DISCONTINUITY).
@@ -132,12 +156,23 @@ extension Presentation {
         let drop = track.segments.prefix { $0.start + $0.duration < time }.count
         guard drop > 0 else { return ([], []) }
         let removed = track.segments.prefix(drop).map(\.uri)
+        for segment in track.segments.prefix(drop) {
+            var runs = track.earlier[segment.epoch] ?? []
+            if let last = runs.last, last.duration == segment.duration, last.end == segment.start {
+                runs[runs.count - 1].count += 1
+            } else {
+                runs.append(SegmentRun(start: segment.start, duration: segment.duration))
+                if runs.count > Self.earlierRunLimit { runs.removeFirst(runs.count - Self.earlierRunLimit) }
+            }
+            track.earlier[segment.epoch] = runs
+        }
         track.discontinuitiesRemoved += UInt64(track.segments.prefix(drop).filter(\.discontinuity).count)
         track.segments.removeFirst(drop)
         let used = Set(track.segments.map(\.epoch))
         var epochs: [Int] = []
         for epoch in track.initializations.keys.sorted() where !used.contains(epoch) && epoch != self.epochs.last?.id {
             track.initializations[epoch] = nil
+            track.earlier[epoch] = nil
             epochs.append(epoch)
         }
         tracks[rendition] = track

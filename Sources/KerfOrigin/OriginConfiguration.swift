@@ -58,7 +58,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
-                                           "encryption", "timeline"]
+                                           "encryption", "timeline", "dash-timeline"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -152,6 +152,12 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, "is channel-start or unix (\(value) given)")
                             }
                             channel.timeline = timeline
+                        case "dash-timeline":
+                            let value = try string(setting, settingKey, fail)
+                            guard let timeline = ChannelConfiguration.DASHTimeline(rawValue: value) else {
+                                throw fail(settingKey, "is period or window (\(value) given)")
+                            }
+                            channel.dashTimeline = timeline
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }
