@@ -51,6 +51,20 @@ import Testing
         return problems
     }
 
+    /// Waits until each channel's playlist has dropped two segments it listed: a player joining
+    /// then no longer finds the channel's first segment listed.
+    static func waitForSlidingWindows(_ origin: RunningOrigin, channels: [String]) async throws {
+        for name in channels {
+            var first: Int?
+            try await waitUntil("\(name)'s window to slide", timeout: .seconds(60), poll: .milliseconds(250)) {
+                let playlist = String(decoding: try await curl([origin.base + "/live/\(name)/video_360p/playlist.m3u8"]).body, as: UTF8.self)
+                guard let sequence = playlist.firstMatch(of: /#EXT-X-MEDIA-SEQUENCE:([0-9]+)/).flatMap({ Int($0.1) }) else { return false }
+                first = first ?? sequence
+                return sequence >= first! + 2
+            }
+        }
+    }
+
     @Test func packagesPlay() async throws {
         let root = try Fixtures.temporaryDirectory("kerf-players")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -104,15 +118,7 @@ import Testing
         let origin = try await RunningOrigin(configuration)
         defer { Task { await origin.stop() } }
         let live = origin.base + "/live/"
-        for name in ["live", "lowlatency"] {
-            var first: Int?
-            try await waitUntil("\(name)'s window to slide", timeout: .seconds(60), poll: .milliseconds(250)) {
-                let playlist = String(decoding: try await curl([live + name + "/video_360p/playlist.m3u8"]).body, as: UTF8.self)
-                guard let sequence = playlist.firstMatch(of: /#EXT-X-MEDIA-SEQUENCE:([0-9]+)/).flatMap({ Int($0.1) }) else { return false }
-                first = first ?? sequence
-                return sequence >= first! + 2
-            }
-        }
+        try await Self.waitForSlidingWindows(origin, channels: ["live", "lowlatency"])
         let urls = ["live/master.m3u8", "live/master-ts.m3u8", "live/manifest.mpd",
                     "lowlatency/master.m3u8", "lowlatency/master-ts.m3u8", "lowlatency/manifest.mpd"].map { live + $0 }
         let problems = try await Self.play(urls, seconds: 20, minimumAdvance: 15) { url in

@@ -65,3 +65,33 @@ public final class HeadlessChromium: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+extension HeadlessChromium {
+    /// Runs one of the browser tests' pages: copies `files` (from `Tests/Browser`) and the job
+    /// (as `job.json`) into `site`, serves `site` over HTTP on 127.0.0.1 (a secure context),
+    /// opens `<page>?job=job.json&report=/report/result` in headless Chromium and returns the
+    /// JSON body the page POSTs to its report URL.
+    public static func runPage(_ page: String, files: [String], job: [String: Any], site: URL, scratch: URL,
+                               timeout: Duration) async throws -> Data {
+        for file in [page] + files {
+            try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("Tests/Browser/\(file)"), to: site.appendingPathComponent(file))
+        }
+        try JSONSerialization.data(withJSONObject: job).write(to: site.appendingPathComponent("job.json"))
+        let server = try FixtureHTTPServer(root: site.path)
+        defer { server.server.stop() }
+        let browser = try HeadlessChromium(url: "\(server.base)/\(page)?job=job.json&report=/report/result", scratch: scratch)
+        defer { browser.stop() }
+        let report = site.appendingPathComponent("result.report.json")
+        do {
+            return try await waitFor("Chromium's report", timeout: timeout, poll: .milliseconds(200)) { () -> Data? in
+                if let data = try? Data(contentsOf: report) { return data }
+                guard browser.isRunning else {
+                    throw CommandError(message: "Chromium exited before the page reported:\n\(browser.logTail())")
+                }
+                return nil
+            }
+        } catch let error as TimedOut {
+            throw CommandError(message: "\(error); Chromium's log ends with:\n\(browser.logTail())")
+        }
+    }
+}

@@ -67,29 +67,11 @@ import Testing
     /// Serves `site` with the page and `plays` over HTTP on 127.0.0.1 (a secure context, as EME
     /// requires), opens the page in headless Chromium and waits for its report.
     func play(_ plays: [[String: Any]], site: URL, scratch: URL) async throws -> Report {
-        for file in ["clearkey.html", "clearkey.js"] {
-            try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("Tests/Browser/\(file)"), to: site.appendingPathComponent(file))
-        }
-        let job: [String: Any] = ["playbackRate": 4, "timeout": 30, "plays": plays]
-        try JSONSerialization.data(withJSONObject: job).write(to: site.appendingPathComponent("job.json"))
-        let server = try FixtureHTTPServer(root: site.path)
-        defer { server.server.stop() }
-        let browser = try HeadlessChromium(url: "\(server.base)/clearkey.html?job=job.json&report=/report/result", scratch: scratch)
-        defer { browser.stop() }
-        let report = site.appendingPathComponent("result.report.json")
-        do {
-            // Four plays of at most 30 s each when everything times out.
-            let data = try await waitFor("Chromium's report", timeout: .seconds(150), poll: .milliseconds(200)) { () -> Data? in
-                if let data = try? Data(contentsOf: report) { return data }
-                guard browser.isRunning else {
-                    throw CommandError(message: "Chromium exited before the page reported:\n\(browser.logTail())")
-                }
-                return nil
-            }
-            return try JSONDecoder().decode(Report.self, from: data)
-        } catch let error as TimedOut {
-            throw CommandError(message: "\(error); Chromium's log ends with:\n\(browser.logTail())")
-        }
+        // Four plays of at most 30 s each when everything times out.
+        let data = try await HeadlessChromium.runPage("clearkey.html", files: ["clearkey.js"],
+                                                      job: ["playbackRate": 4, "timeout": 30, "plays": plays],
+                                                      site: site, scratch: scratch, timeout: .seconds(150))
+        return try JSONDecoder().decode(Report.self, from: data)
     }
 
     @Test(arguments: ["cenc", "cbcs"]) func playsWithTheKeyAndFailsWithAnother(_ scheme: String) async throws {
