@@ -92,6 +92,7 @@ public final class TranscodingPackager {
         if let selection { options.selection = selection }
         let job = PackagingJob(options: options, sources: sources, logger: logger)
         job.progress = progress
+        job.notice = notice
         return job
     }
 
@@ -147,6 +148,8 @@ public final class TranscodingPackager {
             for line in selection.log { tell("decoding: \(line)") }
         }
 
+        // Splices are cut exactly: the re-encoded video has keyframes there.
+        let splicePoints = try PackagingJob.splicePoints(options: options)
         var sources: [any PacketSource] = []
         var transcoders: [TranscodingSource] = []
         var selection = StreamSelection(selectors: options.selection.selectors == nil ? nil : [], overrides: [:])
@@ -167,6 +170,7 @@ public final class TranscodingPackager {
             let source = try TranscodingSource(input: input, plan: plans[index], rungs: rungs,
                                                family: encoder?.family ?? .software, device: encoder?.device,
                                                decodeDevice: decodeDevice, segmentDuration: options.segmentDuration,
+                                               splicePoints: splicePoints,
                                                threadsPerEncoder: transcode.threadsPerEncoder, logger: logger)
             sources.append(source)
             transcoders.append(source)
