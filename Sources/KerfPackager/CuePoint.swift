@@ -70,7 +70,7 @@ public struct CuePoint: Sendable, Hashable {
                             _ = try SpliceInfoSection.parse(bytes)
                             cue.section = bytes
                             break
-                        } catch { problem = error.reason }
+                        } catch where problem.isEmpty { problem = error.reason } catch {}
                     }
                     if cue.section == nil { throw bad("scte35 is not a splice_info_section: \(problem)") }
                 default: throw bad("unknown key '\(key)' (known: time, duration, id, scte35)")

@@ -111,7 +111,10 @@ struct SpliceSchedule {
         }
         for pairing in breaks {
             guard let start = boundary(at: pairing.out.time) else { continue }
-            let end = pairing.end.flatMap(boundary(at:))
+            // A return that lands on the out's own boundary (both moved to one keyframe) ends
+            // the break at the next boundary instead: a break is never empty.
+            var end = pairing.end.flatMap(boundary(at:))
+            if let landed = end, landed <= start { end = starts.first { $0 > start } }
             let marker = SpliceMarker(id: uniqueID(pairing.out.id ?? "splice-\(pairing.out.eventID)"), eventID: pairing.out.eventID,
                                       start: start, signalledStart: pairing.out.time, plannedDuration: pairing.out.duration,
                                       end: end, section: pairing.out.bytes, returnSection: end == nil ? nil : pairing.returnBytes)
