@@ -48,6 +48,17 @@ extension Presentation {
         }
     }
 
+    /// Forgets the markers a live window no longer lists: those ending (a command: starting)
+    /// before `time`. A break whose end is not known yet stays.
+    public mutating func removeMarkers(endingBefore time: MediaTime) {
+        markers.removeAll { marker in
+            switch marker.kind {
+            case .command: return marker.start < time
+            case .break: return marker.end.map { $0 <= time } ?? false
+            }
+        }
+    }
+
     /// The SCTE-35 EventStream of a Period from `start` to `end` (nil: to the end): one Event
     /// per marker starting in it, times in 90 kHz ticks from the Period start. Nil when none.
     func eventStream(from start: MediaTime, to end: MediaTime?) -> EventStream? {

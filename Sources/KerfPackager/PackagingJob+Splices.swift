@@ -31,7 +31,7 @@ extension PackagingJob {
     }
 
     /// The splices placed on the boundaries the segmenter cut at; a splice that moved to a later
-    /// keyframe is told (`notice`) with how far it moved.
+    /// keyframe is told (`warning`) with how far it moved.
     func place(_ schedule: SpliceSchedule, segmenter: Segmenter, reference: PlannedTrack?) -> [SpliceSchedule.Placement] {
         guard !schedule.isEmpty else { return [] }
         let frame = reference?.frameDuration ?? MediaTime(value: 1, timescale: 1000)
@@ -41,14 +41,14 @@ extension PackagingJob {
         for placement in placements where placement.marker.kind == .break {
             let marker = placement.marker
             if placement.startShift > millisecond {
-                notice?("splice \(marker.id): out at \(hlsDecimal(marker.signalledStart)) s has no keyframe; the break starts at the next one, \(hlsDecimal(marker.start)) s (+\(hlsDecimal(placement.startShift)) s)")
+                warning?("splice \(marker.id): out at \(hlsDecimal(marker.signalledStart)) s has no keyframe; the break starts at the next one, \(hlsDecimal(marker.start)) s (+\(hlsDecimal(placement.startShift)) s)")
             }
             if let shift = placement.endShift, shift > millisecond, let end = marker.end {
-                notice?("splice \(marker.id): return at \(hlsDecimal(end - shift)) s has no keyframe; the break ends at the next one, \(hlsDecimal(end)) s (+\(hlsDecimal(shift)) s)")
+                warning?("splice \(marker.id): return at \(hlsDecimal(end - shift)) s has no keyframe; the break ends at the next one, \(hlsDecimal(end)) s (+\(hlsDecimal(shift)) s)")
             }
         }
         let left = schedule.requests.filter { $0.role == .out }.count - placements.filter { $0.marker.kind == .break }.count
-        if left > 0 { notice?("\(left) splice(s) after the end of the presentation (or cancelled) left out") }
+        if left > 0 { warning?("\(left) splice(s) after the end of the presentation (or cancelled) left out") }
         return placements
     }
 }

@@ -14,8 +14,9 @@ public final class PackagingJob {
     private let logger: Logger
     /// Called with the fraction of the input read (0…1) and the media time reached, in seconds.
     public var progress: (@Sendable (_ fraction: Double, _ mediaSeconds: Double) -> Void)?
-    /// Called with each thing worth telling the user (a splice moved to a later keyframe).
-    public var notice: (@Sendable (String) -> Void)?
+    /// Called with each warning worth printing even in machine-readable mode: a splice moved to
+    /// a later keyframe, an unreadable SCTE-35 section.
+    public var warning: (@Sendable (String) -> Void)?
 
     var tsWriters: [TSVariantWriter] = []
     var directory: PackageDirectory?
@@ -112,7 +113,7 @@ public final class PackagingJob {
 
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
             plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
-        let splices = try Self.spliceSchedule(options: options, tracks: try spliceTracks(inputs), notice: notice)
+        let splices = try Self.spliceSchedule(options: options, tracks: try spliceTracks(inputs), notice: warning)
         for point in splices.cutPoints { segmenter.addSplicePoint(point) }
         try demux(inputs: inputs, runs: runs, segmenter: &segmenter)
         let (actions, misalignments) = segmenter.finish()

@@ -248,6 +248,8 @@ public struct Segmenter: Sendable {
         // Held audio/text samples are assigned from their track's current segment onwards.
         let oldestNeeded = tracks.filter { $0.key != reference && $0.value.configuration.kind != .video }
             .map(\.value.segment).min() ?? Int.max
+        // Splice points already cut at (or passed) by the reference are spent.
+        if let last = tracks[reference]?.cuts.last { splicePoints.removeAll { $0 <= last } }
         let removable = min(oldestNeeded - discardedBoundaries, boundaries.count - 1)
         if removable > 0 {
             boundaries.removeFirst(removable)

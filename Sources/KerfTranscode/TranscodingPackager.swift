@@ -14,6 +14,8 @@ public final class TranscodingPackager {
     /// Called with each decision worth telling the user (what is re-encoded and why, which
     /// encoder was chosen, why others were skipped).
     public var notice: (@Sendable (String) -> Void)?
+    /// Called with warnings to print even in machine-readable mode (splices moved to a later keyframe).
+    public var warning: (@Sendable (String) -> Void)?
 
     public init(options: PackageOptions, transcode: TranscodeOptions, logger: Logger = Logger(label: "kerf.transcode")) {
         self.options = options
@@ -92,7 +94,7 @@ public final class TranscodingPackager {
         if let selection { options.selection = selection }
         let job = PackagingJob(options: options, sources: sources, logger: logger)
         job.progress = progress
-        job.notice = notice
+        job.warning = warning
         return job
     }
 

@@ -254,6 +254,11 @@ struct PackageCommand: ParsableCommand {
             bar?.finish()
             writeStandardError("kerf: \(line)\n")
         }
+        // Splice warnings (a cut moved to a later keyframe) are printed with --json too.
+        job.warning = { line in
+            bar?.finish()
+            writeStandardError("kerf: warning: \(line)\n")
+        }
         let summary = try job.run()
         bar?.finish()
         if json {

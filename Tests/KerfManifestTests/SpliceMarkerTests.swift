@@ -79,4 +79,20 @@ import KerfTestTags
         #expect(xml.contains("xmlns:scte35=\"http://www.scte.org/schemas/35/2016\""))
         #expect(xml.contains("<scte35:Binary>\(Base64.encode(Self.section))</scte35:Binary>"))
     }
+
+    @Test func aWindowForgetsBreaksThatEndedBeforeIt() {
+        var presentation = Self.presentation(marker: Self.marker)
+        var open = Self.marker
+        open.id = "open"
+        open.end = nil
+        presentation.apply(.splice(open))
+        presentation.removeMarkers(endingBefore: MediaTime(value: 16, timescale: 1))
+        #expect(presentation.markers.map(\.id) == ["ad", "open"])
+        presentation.removeMarkers(endingBefore: MediaTime(value: 17, timescale: 1))
+        #expect(presentation.markers.map(\.id) == ["open"])
+        // Announced again with its end: replaced, not added.
+        open.end = MediaTime(value: 20, timescale: 1)
+        presentation.apply(.splice(open))
+        #expect(presentation.markers.count == 1 && presentation.markers[0].end == MediaTime(value: 20, timescale: 1))
+    }
 }

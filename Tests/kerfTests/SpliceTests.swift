@@ -147,10 +147,13 @@ import Testing
         // 11 s has a keyframe off the 4 s grid; 21.5 s has none (the next is at 24 s).
         try #"[{"time": 11, "duration": 6, "id": "ad-1"}, {"time": 21.5, "duration": 4}]"#.write(to: cues, atomically: true, encoding: .utf8)
         let (out, result) = try package(inputs.plain, ["--segment-duration", "4", "--cues", cues.path, "--ad-markers", "daterange,cue",
-                                                       "--cue-periods"])
+                                                       "--cue-periods", "--json"])
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        #expect(result.stderr.contains("out at 21.500 s has no keyframe; the break starts at the next one, 24.000 s (+2.500 s)"),
+        #expect(result.stderr.contains("kerf: warning: splice splice-2: out at 21.500 s has no keyframe; the break starts at the next one, 24.000 s (+2.500 s)"),
                 "\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any]
+        let shifts = (summary?["splices"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0["shift"] as? Double ?? -1) }
+        #expect(shifts.map(\.0) == ["ad-1", "splice-2"] && shifts.map(\.1) == [0, 2.5])
         let listed = try Self.segments(out.appendingPathComponent("video_180p/playlist.m3u8"))
         #expect(listed.map(\.start) == [0, 4, 8, 11, 12, 16, 17, 20, 24, 28])
         let at11 = listed.first { $0.start == 11 }, at24 = listed.first { $0.start == 24 }
