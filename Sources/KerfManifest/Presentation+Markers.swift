@@ -68,10 +68,15 @@ extension Presentation {
         }
         guard !inPeriod.isEmpty else { return nil }
         let rate = SpliceInfoSection.clockRate
+        // Event@id is the splice event id, made unique in the stream where two signals share one.
+        var used: Set<UInt32> = []
         return EventStream(schemeIdUri: EventStream.scte35Scheme, timescale: rate, events: inPeriod.map { marker in
-            EventStream.Event(presentationTime: max(0, (marker.start - start).rescaled(to: rate).value),
-                              duration: (marker.duration ?? marker.plannedDuration)?.rescaled(to: rate).value,
-                              id: marker.eventID, scte35Binary: Base64.encode(marker.section))
+            var id = marker.eventID
+            while used.contains(id) { id &+= 1 }
+            used.insert(id)
+            return EventStream.Event(presentationTime: max(0, (marker.start - start).rescaled(to: rate).value),
+                                     duration: (marker.duration ?? marker.plannedDuration)?.rescaled(to: rate).value,
+                                     id: id, scte35Binary: Base64.encode(marker.section))
         })
     }
 

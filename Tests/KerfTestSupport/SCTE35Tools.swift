@@ -48,6 +48,35 @@ public enum SCTE35Tools {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A time_signal encoded by threefive with one segmentation_descriptor (an AiringID UPID):
+    /// `type` (0x34 placement opportunity start, 0x35 its end…), event `eventID`, at `pts`
+    /// seconds, with `duration` seconds when given; base64.
+    public static func timeSignal(type: Int, eventID: Int, pts: Double, duration: Double?) throws -> String {
+        let script = """
+            import sys, threefive
+            c = threefive.Cue()
+            c.command = threefive.TimeSignal()
+            c.command.time_specified_flag = True
+            c.command.pts_time = float(sys.argv[3])
+            d = threefive.SegmentationDescriptor()
+            duration = float(sys.argv[4]) if sys.argv[4] != "-" else None
+            for k, v in dict(tag=2, identifier="CUEI", segmentation_event_id=hex(int(sys.argv[2])),
+                             segmentation_event_cancel_indicator=False, segmentation_event_id_compliance_indicator=True,
+                             program_segmentation_flag=True, segmentation_duration_flag=duration is not None,
+                             delivery_not_restricted_flag=True, segmentation_upid_type=8, segmentation_upid_length=8,
+                             segmentation_upid="0x2ca0a18a", segmentation_type_id=int(sys.argv[1]), segment_num=0,
+                             segments_expected=0).items():
+                setattr(d, k, v)
+            if duration is not None:
+                d.segmentation_duration = duration
+            c.descriptors = [d]
+            print(c.encode())
+            """
+        let result = try Command.run("python3", ["-c", script, String(type), String(eventID), String(pts), duration.map { String($0) } ?? "-"])
+        guard result.status == 0 else { throw CommandError(message: "threefive cannot encode a time_signal: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Writes a 30 s H.264/AAC MPEG-TS made by ffmpeg with keyframes at `keyframes` seconds
     /// (and nowhere else) to `path`.
     public static func makeTransportStream(_ path: String, keyframes: [Double], seconds: Int = 30) throws {

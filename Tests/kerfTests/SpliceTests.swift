@@ -141,6 +141,24 @@ import Testing
         for manifest in ["master.m3u8", "master-ts.m3u8", "manifest.mpd"] { try decodes(out.appendingPathComponent(manifest).path) }
     }
 
+    @Test func timeSignalSegmentationStartAndEndMakeABreak() throws {
+        let inputs = try Self.inputs.get()
+        let start = try SCTE35Tools.timeSignal(type: 0x34, eventID: 0x77, pts: inputs.origin + 11, duration: 6)
+        let end = try SCTE35Tools.timeSignal(type: 0x35, eventID: 0x77, pts: inputs.origin + 17, duration: nil)
+        let signalled = inputs.directory.appendingPathComponent("time-signal.ts").path
+        try SCTE35Tools.inject(inputs.plain, signalled, cues: [(inputs.origin + 9, start), (inputs.origin + 15, end)])
+        let (out, _) = try package(signalled, ["--segment-duration", "4", "--formats", "hls,dash"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let listed = try Self.segments(out.appendingPathComponent("video_180p/playlist.m3u8"))
+        let out11 = try #require(listed.first { $0.start == 11 }?.dateRanges.first)
+        let in17 = try #require(listed.first { $0.start == 17 }?.dateRanges.first)
+        #expect(out11["ID"] == in17["ID"] && out11["START-DATE"] == in17["START-DATE"] && in17["DURATION"] == "6.000")
+        let descriptors = { (hex: String?) throws -> [[String: Any]] in try SCTE35Tools.decode(hex ?? "")["descriptors"] as? [[String: Any]] ?? [] }
+        #expect(try descriptors(out11["SCTE35-OUT"]).first?["segmentation_type_id"] as? Int == 0x34)
+        #expect(try descriptors(in17["SCTE35-IN"]).first?["segmentation_type_id"] as? Int == 0x35)
+        try validateMPD(out.appendingPathComponent("manifest.mpd").path)
+    }
+
     @Test func cueListCutsAtKeyframesAndMovesBetweenThem() throws {
         let inputs = try Self.inputs.get()
         let cues = inputs.directory.appendingPathComponent("cues.json")
