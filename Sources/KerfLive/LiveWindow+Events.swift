@@ -21,7 +21,7 @@ extension LiveWindow {
                                                    lastEpoch: renditions[description.id]?.lastEpoch)
             presentation.apply(event)
             if !isNew { return [] }
-        case .epochStarted:
+        case .epochStarted, .splice:
             presentation.apply(event)
         case .initialization(_, _, let entry):
             stored[entry.uri] = Stored(body: body, etag: etag, size: body?.readableBytes ?? 0)

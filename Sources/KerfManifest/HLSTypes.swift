@@ -63,6 +63,10 @@ public struct MediaSegment: Sendable, Hashable, Codable {
     public var programDateTime: String?
     /// Its partial segments (LL-HLS EXT-X-PART), written before it.
     public var parts: [LowLatencyHLS.PartialSegment] = []
+    /// EXT-X-DATERANGE tags written before it (after its EXT-X-PROGRAM-DATE-TIME).
+    public var dateRanges: [HLSDateRange] = []
+    /// EXT-X-CUE-OUT / -CONT / -IN written before it.
+    public var cueTag: HLSCueTag?
 
     public init(uri: String, duration: MediaTime, byteRange: ByteRange? = nil) {
         self.uri = uri

@@ -19,7 +19,9 @@ public enum HLSWriter {
                 lines.append("#EXT-X-MAP:" + list(attributes))
             }
             for key in segment.keys { lines.append("#EXT-X-KEY:" + keyAttributes(key)) }
+            if let cue = segment.cueTag { lines.append(cue.line) }
             if let date = segment.programDateTime { lines.append("#EXT-X-PROGRAM-DATE-TIME:\(date)") }
+            lines += segment.dateRanges.map(dateRange)
             lines += segment.parts.map(\.tag)
             lines.append("#EXTINF:\(hlsDecimal(segment.duration)),\(segment.title ?? "")")
             if let range = segment.byteRange { lines.append("#EXT-X-BYTERANGE:\(range.attributeValue)") }
@@ -83,6 +85,17 @@ public enum HLSWriter {
         if let format = key.keyFormat { a.append(("KEYFORMAT", quoted(format))) }
         if let versions = key.keyFormatVersions { a.append(("KEYFORMATVERSIONS", quoted(versions))) }
         return list(a)
+    }
+
+    /// EXT-X-DATERANGE, attributes in the order §4.4.5.1 lists them.
+    static func dateRange(_ range: HLSDateRange) -> String {
+        var a: [(String, String)] = [("ID", quoted(range.id)), ("START-DATE", quoted(range.startDate))]
+        if let duration = range.duration { a.append(("DURATION", hlsDecimal(duration))) }
+        if let planned = range.plannedDuration { a.append(("PLANNED-DURATION", hlsDecimal(planned))) }
+        if let cmd = range.scte35Cmd { a.append(("SCTE35-CMD", cmd)) }
+        if let out = range.scte35Out { a.append(("SCTE35-OUT", out)) }
+        if let `in` = range.scte35In { a.append(("SCTE35-IN", `in`)) }
+        return "#EXT-X-DATERANGE:" + list(a)
     }
 
     /// FRAME-RATE with three decimals (§4.4.6.2: "rounded to three decimal places").

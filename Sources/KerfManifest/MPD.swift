@@ -37,11 +37,47 @@ public struct Period: Sendable, Hashable {
     public var id: String?
     public var start: MediaTime?
     public var duration: MediaTime?
+    /// EventStreams (§5.10.2), written before the AdaptationSets.
+    public var eventStreams: [EventStream] = []
     public var adaptationSets: [AdaptationSet]
     public init(id: String?, start: MediaTime? = nil, adaptationSets: [AdaptationSet]) {
         self.id = id
         self.start = start
         self.adaptationSets = adaptationSets
+    }
+}
+
+/// An EventStream of a Period (§5.10.2): timed events of one scheme.
+public struct EventStream: Sendable, Hashable {
+    /// SCTE 214-1 §6.7: SCTE-35 sections as `scte35:Signal/scte35:Binary`.
+    public static let scte35Scheme = "urn:scte:scte35:2014:xml+bin"
+    /// The namespace of `scte35:` elements (SCTE 35 2016 XML schema).
+    public static let scte35Namespace = "http://www.scte.org/schemas/35/2016"
+
+    /// One Event: its time from the Period start (minus presentationTimeOffset) and duration in
+    /// `timescale` ticks, its id, and an SCTE-35 section (base64) when it carries one.
+    public struct Event: Sendable, Hashable {
+        public var presentationTime: Int64
+        public var duration: Int64?
+        public var id: UInt32
+        public var scte35Binary: String?
+        public init(presentationTime: Int64, duration: Int64?, id: UInt32, scte35Binary: String?) {
+            self.presentationTime = presentationTime
+            self.duration = duration
+            self.id = id
+            self.scte35Binary = scte35Binary
+        }
+    }
+
+    public var schemeIdUri: String
+    public var value: String?
+    public var timescale: Int64
+    public var events: [Event]
+    public init(schemeIdUri: String, value: String? = nil, timescale: Int64, events: [Event]) {
+        self.schemeIdUri = schemeIdUri
+        self.value = value
+        self.timescale = timescale
+        self.events = events
     }
 }
 

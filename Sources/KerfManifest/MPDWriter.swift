@@ -14,6 +14,9 @@ public enum MPDWriter {
             namespaces.append(("mspr", ContentProtectionDescriptor.playReadyNamespace))
         }
         if protections.contains(where: { $0.licenseURL != nil }) { namespaces.append(("dashif", ContentProtectionDescriptor.dashIFNamespace)) }
+        if mpd.periods.contains(where: { $0.eventStreams.contains { $0.events.contains { $0.scte35Binary != nil } } }) {
+            namespaces.append(("scte35", EventStream.scte35Namespace))
+        }
         return try XMLDocument.serialize(element(mpd), namespaces: namespaces.map { (prefix: $0.0, uri: $0.1) })
     }
 
@@ -43,7 +46,18 @@ public enum MPDWriter {
     static func element(_ period: Period) -> XMLElement {
         XMLElement("Period", [("id", period.id), ("start", period.start.map(duration)),
                               ("duration", period.duration.map(duration))],
-                   children: period.adaptationSets.map(element))
+                   children: period.eventStreams.map(element) + period.adaptationSets.map(element))
+    }
+
+    static func element(_ stream: EventStream) -> XMLElement {
+        XMLElement("EventStream", [("schemeIdUri", stream.schemeIdUri), ("value", stream.value), ("timescale", String(stream.timescale))],
+                   children: stream.events.map { event in
+                       XMLElement("Event", [("presentationTime", String(event.presentationTime)), ("duration", event.duration.map(String.init)),
+                                            ("id", String(event.id))],
+                                  children: event.scte35Binary.map { binary in
+                                      [XMLElement("scte35:Signal", children: [XMLElement("scte35:Binary", text: binary)])]
+                                  } ?? [])
+                   })
     }
 
     static func element(_ set: AdaptationSet) -> XMLElement {

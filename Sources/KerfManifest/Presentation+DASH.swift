@@ -14,20 +14,33 @@ extension Presentation {
     public func mpd(_ listing: Listing) -> MPD? {
         let singleFile = tracks.values.contains { $0.initializations.values.contains { $0.indexRange != nil } }
         var periods: [Period] = []
-        let epochs = self.epochs.isEmpty ? [Epoch(id: 0, start: .zero(timescale: 1), renditions: order)] : self.epochs
-        for epoch in epochs {
+        // A package split at its splice markers lists each Period's segments by time.
+        let byTime = !listing.isLive && listing.cuePeriods && !markers.isEmpty
+        let epochs = byTime ? cuePeriodEpochs()
+            : self.epochs.isEmpty ? [Epoch(id: 0, start: .zero(timescale: 1), renditions: order)] : self.epochs
+        for (position, epoch) in epochs.enumerated() {
+            let end = position + 1 < epochs.count ? epochs[position + 1].start : nil
             let inPeriod = { (track: Track) in listing.isLive || self.epochs.isEmpty ? true : epoch.renditions.contains(track.id) }
-            let segmentsOf = { (track: Track) in self.listed(track, listing).filter { !listing.isLive || $0.epoch == epoch.id } }
+            let segmentsOf = { (track: Track) in
+                self.listed(track, listing).filter { segment in
+                    guard byTime else { return !listing.isLive || segment.epoch == epoch.id }
+                    let start = segment.start + Self.markerTolerance
+                    return start >= epoch.start && (end.map { start < $0 } ?? true)
+                }
+            }
             func listedIn(_ kind: RenditionDescription.Kind) -> [Track] {
                 renditions(kind).filter { inPeriod($0) && (kind == .text || !segmentsOf($0).isEmpty) }
                     .filter { kind == .text || !listing.isLive || $0.initializations[epoch.id] != nil }
             }
-            let sets = adaptationSets(videos: listedIn(.video), audios: listedIn(.audio), texts: listing.isLive ? [] : listedIn(.text),
-                                      singleFile: singleFile) { track in
+            // Subtitles are one whole WebVTT file: listed in the first Period.
+            let texts = listing.isLive || (byTime && position > 0) ? [] : listedIn(.text)
+            let sets = adaptationSets(videos: listedIn(.video), audios: listedIn(.audio), texts: texts, singleFile: singleFile) { track in
                 representation(track, segments: segmentsOf(track), epoch: epoch, listing: listing)
             }
             guard !sets.isEmpty else { continue }
-            periods.append(Period(id: "\(epoch.id)", start: epoch.start, adaptationSets: sets))
+            var period = Period(id: "\(epoch.id)", start: epoch.start, adaptationSets: sets)
+            if let stream = eventStream(from: epoch.start, to: end) { period.eventStreams = [stream] }
+            periods.append(period)
         }
         guard !periods.isEmpty else { return nil }
         guard let live = listing.live else {

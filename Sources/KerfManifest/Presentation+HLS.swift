@@ -26,6 +26,7 @@ extension Presentation {
             }
             segments.append(segment)
         }
+        if track.kind != .text { addMarkers(to: &segments, listed: listed, listing: listing) }
         if track.kind != .text, !segments.isEmpty { segments[0].keys = hlsKeys(of: track, listing) }
         // Key rotation: each key period's keys before its first listed segment.
         var period: ContentProtection?

@@ -42,6 +42,14 @@ extension Presentation {
         public var hlsKey: HLSKey?
         /// Nil for a package.
         public var live: Live?
+        /// A package's date of presentation time 0, in seconds since 1970: the
+        /// EXT-X-PROGRAM-DATE-TIME of its segments when it lists splice markers (a live listing
+        /// uses its availability start).
+        public var programDateTime: Double = 0
+        /// How HLS lists splice markers.
+        public var adMarkers: AdMarkers = [.dateRange]
+        /// A DASH Period starts at each splice marker's start and end (a package's MPD).
+        public var cuePeriods = false
 
         public init(segmentDuration: MediaTime, hlsKey: HLSKey? = nil, live: Live? = nil) {
             self.segmentDuration = segmentDuration
@@ -50,6 +58,17 @@ extension Presentation {
         }
 
         public var isLive: Bool { live != nil }
+
+        /// The date of presentation time 0, seconds since 1970.
+        public var dateOrigin: Double { live?.availabilityStart ?? programDateTime }
+    }
+
+    /// HLS tags for splice markers: EXT-X-DATERANGE, the older EXT-X-CUE-OUT/-CONT/-IN, or both.
+    public struct AdMarkers: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let dateRange = AdMarkers(rawValue: 1)
+        public static let cue = AdMarkers(rawValue: 2)
     }
 
     /// The live edge: the latest segment end over all renditions (zero when none).

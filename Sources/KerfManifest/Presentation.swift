@@ -89,6 +89,8 @@ public struct Presentation: Sendable {
     public private(set) var order: [String] = []
     public var tracks: [String: Track] = [:]
     public var epochs: [Epoch] = []
+    /// Ad breaks and other SCTE-35 signals, by start time.
+    public var markers: [SpliceMarker] = []
 
     public init() {}
 
@@ -113,6 +115,10 @@ public struct Presentation: Sendable {
             append(entry, to: rendition, epoch: epoch, discontinuity: previous != nil && previous != epoch)
         case .partCompleted(let rendition, let entry):
             tracks[rendition]?.parts.append(entry)
+        case .splice(let marker):
+            markers.removeAll { $0.id == marker.id }
+            markers.append(marker)
+            markers.sort { $0.start < $1.start }
         }
     }
 

@@ -10,6 +10,8 @@ struct ManifestBuilder {
     /// How each protected rendition is signalled, by plan number.
     var protections: [Int: ContentProtection] = [:]
     var tsVariants: [TSVariant] = []
+    /// The splices, aligned to the boundaries.
+    var splices: [SpliceSchedule.Placement] = []
 
     func write(into directory: PackageDirectory) throws -> PackageSummary {
         var manifests: [String] = []
@@ -22,8 +24,7 @@ struct ManifestBuilder {
                 files[run.plan.number]!.append("\(run.plan.folder)/\(run.plan.folder).vtt")
             }
         }
-        var manifestsModel = PackageManifests(formats: options.formats, segmentDuration: options.segmentDuration,
-                                              hlsKey: options.encryption?.hlsKey)
+        var manifestsModel = PackageManifests(options: options)
         for event in events() { manifestsModel.handle(event) }
         let numbers = Dictionary(runs.map { ($0.plan.folder, $0.plan.number) }) { first, _ in first }
         for document in try manifestsModel.documents() {
@@ -50,6 +51,13 @@ struct ManifestBuilder {
                 PackageSummary.TSVariant(folder: variant.folder, renditions: variant.tracks.map { runs[$0].plan.folder },
                                          segments: variant.segments.count,
                                          files: variant.segments.map(\.path) + ["\(variant.folder)/playlist.m3u8"])
+            },
+            splices: splices.isEmpty ? nil : splices.map { placement in
+                let marker = placement.marker
+                return PackageSummary.Splice(id: marker.id, eventID: marker.eventID, kind: marker.kind.rawValue,
+                                             signalled: marker.signalledStart.seconds, start: marker.start.seconds,
+                                             shift: placement.startShift.seconds, end: marker.end?.seconds,
+                                             endShift: placement.endShift?.seconds, plannedDuration: marker.plannedDuration?.seconds)
             })
     }
 
@@ -88,6 +96,7 @@ struct ManifestBuilder {
                                                         start: $0.start, duration: $0.duration) })))
             }
         }
+        events += splices.map { .splice($0.marker) }
         let ranges = timeline.segments
         for variant in tsVariants {
             let members = variant.tracks.map { runs[$0].plan }

@@ -7,12 +7,20 @@ import KerfManifest
 package struct PackageManifests {
     let formats: Set<PackageOptions.Format>
     /// A package's listing: static, every segment, the HLS key if any.
-    package let listing: Presentation.Listing
+    package private(set) var listing: Presentation.Listing
     package private(set) var presentation = Presentation()
 
     package init(formats: Set<PackageOptions.Format>, segmentDuration: MediaTime, hlsKey: HLSKey? = nil) {
         self.formats = formats
         listing = Presentation.Listing(segmentDuration: segmentDuration, hlsKey: hlsKey)
+    }
+
+    /// A package's manifests as `options` ask: formats, HLS key, splice listing.
+    package init(options: PackageOptions) {
+        self.init(formats: options.formats, segmentDuration: options.segmentDuration, hlsKey: options.encryption?.hlsKey)
+        listing.programDateTime = options.programDateTime
+        listing.adMarkers = options.adMarkers
+        listing.cuePeriods = options.cuePeriods
     }
 
     package mutating func handle(_ event: SegmentEvent) {

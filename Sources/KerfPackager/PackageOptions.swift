@@ -1,4 +1,5 @@
 import KerfCore
+import KerfManifest
 
 /// What `kerf package` is asked to do.
 public struct PackageOptions: Sendable {
@@ -27,6 +28,15 @@ public struct PackageOptions: Sendable {
     /// Common Encryption (`cenc`/`cbcs`) of the CMAF segments (HLS and DASH); with `cbcs`, also
     /// Apple SAMPLE-AES of the MPEG-TS variants.
     public var commonEncryption: CommonEncryption?
+    /// Splices asked for by a cue list (`--cues`), beside the SCTE-35 the inputs carry.
+    public var cues: [CuePoint] = []
+    /// The date of presentation time 0 (seconds since 1970), written as
+    /// EXT-X-PROGRAM-DATE-TIME when the package lists splices (`--program-date-time`).
+    public var programDateTime: Double = 0
+    /// HLS splice tags (`--ad-markers`).
+    public var adMarkers: Presentation.AdMarkers = [.dateRange]
+    /// A DASH Period at each splice (`--cue-periods`).
+    public var cuePeriods = false
 
     public init(inputs: [String], output: String) {
         self.inputs = inputs

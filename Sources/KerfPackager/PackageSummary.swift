@@ -67,6 +67,23 @@ public struct PackageSummary: Sendable, Codable {
         }
     }
 
+    /// A splice listed in the manifests: where it was signalled and where segments start.
+    public struct Splice: Sendable, Codable {
+        public var id: String
+        public var eventID: UInt32
+        /// "break" or "command".
+        public var kind: String
+        /// Seconds from the presentation start: the time signalled, the time the break starts
+        /// (a segment boundary) and how much later that is (0 when a keyframe was there).
+        public var signalled: Double
+        public var start: Double
+        public var shift: Double
+        /// Where the break returns (a segment boundary), and how much later than signalled.
+        public var end: Double?
+        public var endShift: Double?
+        public var plannedDuration: Double?
+    }
+
     public var output: String
     public var duration: Double
     public var segmentDuration: Double
@@ -74,4 +91,6 @@ public struct PackageSummary: Sendable, Codable {
     public var renditions: [Rendition]
     public var tsVariants: [TSVariant]
     public var transcoding: Transcoding?
+    /// The splices listed (absent when there are none).
+    public var splices: [Splice]?
 }

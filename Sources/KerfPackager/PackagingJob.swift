@@ -14,6 +14,9 @@ public final class PackagingJob {
     private let logger: Logger
     /// Called with the fraction of the input read (0…1) and the media time reached, in seconds.
     public var progress: (@Sendable (_ fraction: Double, _ mediaSeconds: Double) -> Void)?
+    /// Called with each warning worth printing even in machine-readable mode: a splice moved to
+    /// a later keyframe, an unreadable SCTE-35 section.
+    public var warning: (@Sendable (String) -> Void)?
 
     var tsWriters: [TSVariantWriter] = []
     var directory: PackageDirectory?
@@ -77,6 +80,10 @@ public final class PackagingJob {
             throw PackagerError(.invalidOptions, "DASH cannot carry HLS AES-128 whole-segment encryption",
                                 reason: "use --formats hls or hls-ts with --encrypt aes-128")
         }
+        if options.cuePeriods && options.singleFile {
+            throw PackagerError(.invalidOptions, "--cue-periods cannot be combined with --single-file",
+                                reason: "a single file per track is indexed as one Period")
+        }
         if options.encryption != nil && options.singleFile {
             throw PackagerError(.invalidOptions, "--single-file cannot be combined with --encrypt",
                                 reason: "AES-128 encrypts whole segment files")
@@ -106,6 +113,8 @@ public final class PackagingJob {
 
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
             plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
+        let splices = try Self.spliceSchedule(options: options, tracks: try spliceTracks(inputs), notice: warning)
+        for point in splices.cutPoints { segmenter.addSplicePoint(point) }
         try demux(inputs: inputs, runs: runs, segmenter: &segmenter)
         let (actions, misalignments) = segmenter.finish()
         try perform(actions, runs: runs)
@@ -134,7 +143,8 @@ public final class PackagingJob {
                                           TSVariant(folder: writer.folder, tracks: writer.trackNumbers,
                                                     segments: writer.segments.keys.sorted().map { writer.segments[$0]! },
                                                     protection: writer.protection)
-                                      })
+                                      },
+                                      splices: place(splices, segmenter: segmenter, reference: reference?.plan))
         let summary = try builder.write(into: directory)
         try directory.commit()
         return summary
@@ -142,6 +152,15 @@ public final class PackagingJob {
 }
 
 extension PackagingJob {
+    /// Each input's streams as its file has them (a transcoder's source lists only what it
+    /// makes, not the SCTE-35 stream of the file it reads).
+    func spliceTracks(_ inputs: [any PacketSource]) throws -> [[TrackInfo]] {
+        try zip(inputs, options.inputs).map { source, path in
+            if let input = source as? MediaInput { return input.tracks }
+            do { return try MediaInput(url: path).tracks } catch { throw error.naming(file: path) }
+        }
+    }
+
     /// Common Encryption covers the CMAF outputs, each audio and video track with a key; with
     /// `cbcs`, the MPEG-TS variants too (Apple SAMPLE-AES: H.264 and AAC, AES-CBC only).
     func checkCommonEncryption(_ common: CommonEncryption, plans: [PlannedTrack]) throws {

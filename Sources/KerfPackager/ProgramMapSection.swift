@@ -1,3 +1,5 @@
+import KerfCore
+
 /// A TS_program_map_section (ISO/IEC 13818-1 §2.4.4.8): the elementary streams of a program,
 /// their stream types and descriptors. Parsed from a PMT packet's payload and written back with
 /// its section_length and CRC_32 recomputed, so streams can be retyped and described (Apple
@@ -29,7 +31,7 @@ struct ProgramMapSection: Equatable {
         let length = Int(bytes[start + 1] & 0x0f) << 8 | Int(bytes[start + 2])
         let end = start + 3 + length
         guard length >= 13, end <= bytes.count else { throw damaged("the section does not fit one packet") }
-        guard Self.crc32(bytes[start..<end]) == 0 else { throw damaged("CRC_32 mismatch") }
+        guard MPEGCRC32.checksum(bytes[start..<end]) == 0 else { throw damaged("CRC_32 mismatch") }
         programNumber = Int(bytes[start + 3]) << 8 | Int(bytes[start + 4])
         versionByte = bytes[start + 5]
         pcrPID = Int(bytes[start + 8] & 0x1f) << 8 | Int(bytes[start + 9])
@@ -60,10 +62,7 @@ struct ProgramMapSection: Equatable {
             body += stream.descriptors
         }
         let length = body.count + 4
-        var out: [UInt8] = [0x02, 0xb0 | UInt8(length >> 8 & 0x0f), UInt8(length & 0xff)] + body
-        let crc = Self.crc32(out[...])
-        out += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
-        return out
+        return MPEGCRC32.appended(to: [0x02, 0xb0 | UInt8(length >> 8 & 0x0f), UInt8(length & 0xff)] + body)
     }
 
     /// The payload of a PMT packet carrying this section: pointer_field 0, the section, 0xFF
@@ -77,22 +76,6 @@ struct ProgramMapSection: Equatable {
                                 reason: "\(bytes.count) bytes for \(capacity)")
         }
         return bytes + [UInt8](repeating: 0xff, count: capacity - bytes.count)
-    }
-
-    /// CRC-32/MPEG-2 (polynomial 0x04C11DB7, initial 0xFFFFFFFF, no reflection, no final XOR),
-    /// as PSI sections carry it; over a whole section including its CRC_32 it is 0.
-    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xffff_ffff
-        for byte in bytes {
-            crc = crc << 8 ^ crcTable[Int((crc >> 24) ^ UInt32(byte))]
-        }
-        return crc
-    }
-
-    private static let crcTable: [UInt32] = (0..<256).map { (index: Int) -> UInt32 in
-        var value = UInt32(index) << 24
-        for _ in 0..<8 { value = value & 0x8000_0000 != 0 ? value << 1 ^ 0x04c1_1db7 : value << 1 }
-        return value
     }
 
     /// The PIDs of the program map tables a PAT packet's payload lists (program_number ≠ 0).

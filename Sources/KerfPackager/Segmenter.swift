@@ -9,6 +9,9 @@ import KerfCore
 /// - The reference track (first video, else first audio) defines the boundaries; other video
 ///   tracks cut by the same rule and must land on the same instants, else `finish()` reports
 ///   them as misaligned.
+/// - Splice points (SCTE-35 outs and ins, cue lists) also end a segment: video cuts at the first
+///   keyframe at or after each (half a frame early counts as at), whether or not it is a
+///   multiple of the target; the grid of multiples goes on from there.
 /// - Audio and text are cut at the reference's instants, on their own frame boundaries: a
 ///   frame starts the new segment when it starts at or after the boundary minus half a frame.
 ///   They are held back until the reference has progressed far enough to know.
@@ -67,6 +70,9 @@ public struct Segmenter: Sendable {
     public private(set) var boundaries: [MediaTime] = []
     /// Boundaries dropped from the front of `boundaries` by `discardHistory()`.
     public private(set) var discardedBoundaries = 0
+    /// Times at which a segment must start (or, without a keyframe there, the first keyframe
+    /// after), sorted.
+    public private(set) var splicePoints: [MediaTime] = []
     /// Largest decode time seen on the reference: every later reference cut is after it.
     private var frontier: MediaTime?
     private var referenceEnded = false
@@ -82,6 +88,13 @@ public struct Segmenter: Sendable {
         reference = ordered.first { tracks[$0]?.kind == .video }
             ?? ordered.first { tracks[$0]?.kind == .audio }
             ?? ordered.first ?? 0
+    }
+
+    /// Adds a time at which a segment must start. Points at or before the last cut of a track
+    /// no longer cut it (a live channel that learns of a splice late cuts at its next keyframe).
+    public mutating func addSplicePoint(_ time: MediaTime) {
+        let index = splicePoints.firstIndex { $0 > time } ?? splicePoints.endIndex
+        splicePoints.insert(time, at: index)
     }
 
     /// Leading samples dropped because a video track did not start with a keyframe.
@@ -167,7 +180,7 @@ public struct Segmenter: Sendable {
             // multiple after that one, not the same multiple again.
             let previous = state.cuts.last ?? (absoluteBoundaries ? state.firstPTS : nil)
             let next = nextMultiple(after: previous.map { $0 + tolerance })
-            if (sample.isKeyframe || !isVideo) && sample.pts >= next - tolerance {
+            if (sample.isKeyframe || !isVideo) && (sample.pts >= next - tolerance || splicePending(after: previous, at: sample.pts, state)) {
                 actions.append(.complete(track: sample.track, segment: state.segment))
                 state.segment += 1
                 state.cuts.append(sample.pts)
@@ -175,6 +188,15 @@ public struct Segmenter: Sendable {
             }
         }
         actions.append(.append(sample, segment: state.segment))
+    }
+
+    /// Whether a splice point lies after the last cut (`previous`; the start when none) and at
+    /// or before `time` (half a frame early counts).
+    private func splicePending(after previous: MediaTime?, at time: MediaTime, _ state: TrackState) -> Bool {
+        guard !splicePoints.isEmpty else { return false }
+        let slack = half(state.configuration.frameDuration)
+        let after = (previous ?? state.firstPTS ?? .zero(timescale: 1)) + slack
+        return splicePoints.contains { $0 > after && $0 <= time + slack }
     }
 
     private mutating func releaseAll(_ actions: inout [Action]) {
@@ -226,6 +248,8 @@ public struct Segmenter: Sendable {
         // Held audio/text samples are assigned from their track's current segment onwards.
         let oldestNeeded = tracks.filter { $0.key != reference && $0.value.configuration.kind != .video }
             .map(\.value.segment).min() ?? Int.max
+        // Splice points already cut at (or passed) by the reference are spent.
+        if let last = tracks[reference]?.cuts.last { splicePoints.removeAll { $0 <= last } }
         let removable = min(oldestNeeded - discardedBoundaries, boundaries.count - 1)
         if removable > 0 {
             boundaries.removeFirst(removable)

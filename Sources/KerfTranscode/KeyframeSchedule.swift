@@ -1,7 +1,8 @@
 import KerfCore
 
 /// Decides which pictures are coded as keyframes: the first picture, then the first picture at
-/// or after each multiple of the segment duration measured from it.
+/// or after each multiple of the segment duration measured from it, and the first at or after
+/// each splice point (a splice out or return the segmenter cuts at, measured from it too).
 ///
 /// The packager's segmenter cuts by the same rule, so every segment starts with a keyframe at
 /// exactly the boundary, and every rung of a ladder (fed the same timestamps) cuts identically.
@@ -10,10 +11,13 @@ public struct KeyframeSchedule: Sendable, Equatable {
     public private(set) var start: MediaTime?
     /// Index of the next boundary (1: start + target).
     private var next: Int64 = 1
+    /// Splice points not reached yet, from the start, sorted.
+    private var splicePoints: [MediaTime]
 
-    public init(target: MediaTime) {
+    public init(target: MediaTime, splicePoints: [MediaTime] = []) {
         precondition(target.value > 0, "segment duration must be positive")
         self.target = target
+        self.splicePoints = splicePoints.sorted()
     }
 
     /// Whether the picture presented at `time` must be a keyframe. Call in presentation order.
@@ -23,6 +27,11 @@ public struct KeyframeSchedule: Sendable, Equatable {
             return true
         }
         let elapsed = time - start
+        if let point = splicePoints.first, elapsed >= point {
+            splicePoints.removeAll { $0 <= elapsed }
+            while elapsed >= boundary(next) { next += 1 }
+            return true
+        }
         guard elapsed >= boundary(next) else { return false }
         while elapsed >= boundary(next) { next += 1 }
         return true

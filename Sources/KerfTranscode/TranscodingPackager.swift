@@ -14,6 +14,8 @@ public final class TranscodingPackager {
     /// Called with each decision worth telling the user (what is re-encoded and why, which
     /// encoder was chosen, why others were skipped).
     public var notice: (@Sendable (String) -> Void)?
+    /// Called with warnings to print even in machine-readable mode (splices moved to a later keyframe).
+    public var warning: (@Sendable (String) -> Void)?
 
     public init(options: PackageOptions, transcode: TranscodeOptions, logger: Logger = Logger(label: "kerf.transcode")) {
         self.options = options
@@ -92,6 +94,7 @@ public final class TranscodingPackager {
         if let selection { options.selection = selection }
         let job = PackagingJob(options: options, sources: sources, logger: logger)
         job.progress = progress
+        job.warning = warning
         return job
     }
 
@@ -147,6 +150,8 @@ public final class TranscodingPackager {
             for line in selection.log { tell("decoding: \(line)") }
         }
 
+        // Splices are cut exactly: the re-encoded video has keyframes there.
+        let splicePoints = try PackagingJob.splicePoints(options: options)
         var sources: [any PacketSource] = []
         var transcoders: [TranscodingSource] = []
         var selection = StreamSelection(selectors: options.selection.selectors == nil ? nil : [], overrides: [:])
@@ -167,6 +172,7 @@ public final class TranscodingPackager {
             let source = try TranscodingSource(input: input, plan: plans[index], rungs: rungs,
                                                family: encoder?.family ?? .software, device: encoder?.device,
                                                decodeDevice: decodeDevice, segmentDuration: options.segmentDuration,
+                                               splicePoints: splicePoints,
                                                threadsPerEncoder: transcode.threadsPerEncoder, logger: logger)
             sources.append(source)
             transcoders.append(source)

@@ -39,9 +39,10 @@ public final class TranscodingSource: PacketSource {
     ///   - plan: the treatment of each track (unplanned tracks are left out).
     ///   - rungs: the ladder fitted to the source video.
     ///   - encoder: the selected family and its device; `decodeDevice` the device decoding uses.
+    ///   - splicePoints: times from the first picture that must be keyframes (splices).
     public init(input: any PacketSource, plan: TranscodePlan, rungs: [Ladder.ResolvedRung], family: EncoderFamily,
                 device: HardwareDevice?, decodeDevice: HardwareDevice?, segmentDuration: MediaTime,
-                threadsPerEncoder: Int = 0, logger: Logger) throws {
+                splicePoints: [MediaTime] = [], threadsPerEncoder: Int = 0, logger: Logger) throws {
         self.input = input
         self.url = input.url
         self.container = input.container
@@ -86,7 +87,7 @@ public final class TranscodingSource: PacketSource {
         let ladder = try videoSource.map { videoSource in
             try VideoLadder(source: videoSource, parameters: input.codecParameters(track: videoSource.index),
                             rungs: rungs, tracks: ladderTracks, family: family, device: device,
-                            decodeDevice: decodeDevice, segmentDuration: segmentDuration,
+                            decodeDevice: decodeDevice, segmentDuration: segmentDuration, splicePoints: splicePoints,
                             collector: collector, threadsPerEncoder: threadsPerEncoder,
                             file: input.url, logger: logger)
         }

@@ -38,14 +38,14 @@ final class VideoLadder {
     ///   - device: the GPU device encoders run on; `decodeDevice` the one decoding runs on.
     init(source: TrackInfo, parameters: CodecParameters, rungs resolved: [Ladder.ResolvedRung], tracks: [Int],
          family: EncoderFamily, device: HardwareDevice?, decodeDevice: HardwareDevice?, segmentDuration: MediaTime,
-         collector: PacketCollector, threadsPerEncoder: Int, file: String, logger: Logger) throws {
+         splicePoints: [MediaTime] = [], collector: PacketCollector, threadsPerEncoder: Int, file: String, logger: Logger) throws {
         self.source = source
         self.logger = logger
         self.file = file
         decoder = try Decoder(parameters: parameters, timeBase: source.timeBase, hardware: decodeDevice,
                               threads: Self.decoderThreads(), subject: file)
         try decoder.open()
-        schedule = KeyframeSchedule(target: segmentDuration)
+        schedule = KeyframeSchedule(target: segmentDuration, splicePoints: splicePoints)
         let pool = FramePool(capacity: 64)
         self.pool = pool
         let frameRate = source.frameRate ?? Rational(25, 1)

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import KerfCore
 import KerfCrypto
+import KerfManifest
 import KerfMedia
 import KerfPackager
 import KerfTranscode
@@ -85,6 +86,21 @@ struct PackageCommand: ParsableCommand {
                                valueName: "file"))
     var cpix: String?
 
+    @Option(help: ArgumentHelp("Splices to cut at and list: a YAML or JSON list of cues with time (seconds from the presentation start), optional duration, id and scte35 (a splice_info_section in base64 or hex).",
+                               valueName: "file"))
+    var cues: String?
+
+    @Option(help: ArgumentHelp("HLS splice tags: daterange (EXT-X-DATERANGE), cue (EXT-X-CUE-OUT/-CONT/-IN) or both, comma-separated.",
+                               valueName: "tags"))
+    var adMarkers: String = "daterange"
+
+    @Flag(help: "DASH: start a new Period at each splice out and return (segment names unchanged).")
+    var cuePeriods = false
+
+    @Option(help: ArgumentHelp("With splices: the date of presentation time 0 (ISO 8601, e.g. 2026-01-01T00:00:00Z), written as EXT-X-PROGRAM-DATE-TIME. Default: 1970-01-01T00:00:00Z.",
+                               valueName: "date"))
+    var programDateTime: String?
+
     @Option(help: "auto: re-encode only what cannot be copied; always: re-encode audio and video; never: stream copy only.")
     var transcode: String = "auto"
 
@@ -133,6 +149,10 @@ struct PackageCommand: ParsableCommand {
         guard clearLead >= 0, clearLead.isFinite, clearLead <= 86_400 else {
             throw ValidationError("--clear-lead must be between 0 and 86400 seconds")
         }
+        _ = try parsedAdMarkers()
+        if let programDateTime, UTCTime.parseXSDateTime(programDateTime) == nil {
+            throw ValidationError("--program-date-time must be an ISO 8601 date and time (2026-01-01T00:00:00Z)")
+        }
         guard TranscodePlan.Mode(rawValue: transcode) != nil else {
             throw ValidationError("--transcode must be auto, always or never")
         }
@@ -142,6 +162,19 @@ struct PackageCommand: ParsableCommand {
         guard hwaccel == "auto" || hwaccel == "none" || HardwareDevice.Kind(rawValue: hwaccel) != nil else {
             throw ValidationError("--hwaccel must be auto, none, cuda, vaapi or qsv")
         }
+    }
+
+    func parsedAdMarkers() throws -> Presentation.AdMarkers {
+        var markers: Presentation.AdMarkers = []
+        for name in adMarkers.split(separator: ",").map({ $0.filter { !$0.isWhitespace } }) {
+            switch name {
+            case "daterange": markers.insert(.dateRange)
+            case "cue": markers.insert(.cue)
+            default: throw ValidationError("unknown --ad-markers value '\(name)' (use daterange, cue)")
+            }
+        }
+        guard !markers.isEmpty else { throw ValidationError("--ad-markers is empty") }
+        return markers
     }
 
     func parsedFormats() throws -> Set<PackageOptions.Format> {
@@ -190,6 +223,10 @@ struct PackageCommand: ParsableCommand {
         options.force = force
         options.singleFile = singleFile
         if let streams { options.selection.selectors = try StreamSelection.parseSelectors(streams) }
+        if let cues { options.cues = try CuePoint.load(file: cues) }
+        options.adMarkers = try parsedAdMarkers()
+        options.cuePeriods = cuePeriods
+        options.programDateTime = programDateTime.flatMap(UTCTime.parseXSDateTime) ?? 0
         for override in overrides { try options.selection.parseOverride(override) }
         if encrypt == "aes-128", let key = key.first {
             options.encryption = SegmentEncryption(key: try loadKey(key), iv: try iv.map { try AES128Key(hex: $0) },
@@ -216,6 +253,11 @@ struct PackageCommand: ParsableCommand {
             guard !quiet else { return }
             bar?.finish()
             writeStandardError("kerf: \(line)\n")
+        }
+        // Splice warnings (a cut moved to a later keyframe) are printed with --json too.
+        job.warning = { line in
+            bar?.finish()
+            writeStandardError("kerf: warning: \(line)\n")
         }
         let summary = try job.run()
         bar?.finish()

@@ -132,6 +132,30 @@ import Testing
         #expect(staticAttributes["mediaPresentationDuration"] == "PT10S")
     }
 
+    @Test func packageAndLiveWindowListTheSameSplices() throws {
+        let section = SpliceInfoSection(command: .insert(SpliceInsert(eventID: 5, spliceTime: 360_000,
+                                                                      breakDuration: BreakDuration(autoReturn: true, duration: 180_000)))).encoded()
+        let marker = SpliceMarker(id: "splice-5", eventID: 5, start: MediaTime(value: 4, timescale: 1),
+                                  plannedDuration: MediaTime(value: 2, timescale: 1), end: MediaTime(value: 6, timescale: 1), section: section)
+        let events = Self.recording() + [.splice(marker)]
+        let package = try Self.package(events)
+        let window = Self.liveWindow(events)
+        for folder in ["video_720p", "audio_fra_aac"] {
+            let vod = try #require(package["\(folder)/playlist.m3u8"])
+            let live = try #require(Self.text(window.documents["\(folder)/playlist.m3u8"]))
+            let ranges = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-DATERANGE") } }
+            #expect(ranges(vod).count == 1 && ranges(vod) == ranges(live), "\(folder)")
+            #expect(ranges(vod).first?.hasPrefix("#EXT-X-DATERANGE:ID=\"splice-5\",START-DATE=\"1970-01-01T00:00:04.000Z\",DURATION=2.000") == true)
+            // Both date every segment when they list a splice; the lines agree.
+            #expect(vod.components(separatedBy: "#EXT-X-PROGRAM-DATE-TIME").count == 6)
+            #expect(Self.common(live) == Self.common(vod), "\(folder)")
+        }
+        let staticMPD = try #require(package["manifest.mpd"])
+        let mpd = try #require(window.mpd)
+        let stream = { (text: String) in text.split(separator: "\n").filter { $0.contains("Event") || $0.contains("scte35:") } }
+        #expect(stream(staticMPD).count == 7 && stream(staticMPD) == stream(mpd.head + mpd.tail))
+    }
+
     /// The MPD text without its UTCTiming elements and with `attributes` taken off the MPD
     /// element (returned by name).
     static func strip(_ text: String, attributes: Set<String>) throws -> (String, [String: String]) {

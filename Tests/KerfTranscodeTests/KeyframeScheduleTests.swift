@@ -25,4 +25,13 @@ import KerfTestTags
         let decisions = [0, 7000, 7900, 8000].map { schedule.isKeyframe(at: MediaTime(value: $0, timescale: 1000)) }
         #expect(decisions == [true, true, false, true])
     }
+
+    @Test func splicePointsAreKeyframesToo() {
+        // 25 fps from 1.44 s, 4 s segments, splices 11 s and 13.5 s (between frames: the next
+        // one, 13.52 s) after the first picture; the grid goes on (12, 16 s).
+        var schedule = KeyframeSchedule(target: MediaTime(value: 4, timescale: 1),
+                                        splicePoints: [MediaTime(value: 27, timescale: 2), MediaTime(value: 11, timescale: 1)])
+        let frames = (0..<500).filter { schedule.isKeyframe(at: MediaTime(value: 129_600 + Int64($0) * 3600, timescale: 90_000)) }
+        #expect(frames == [0, 100, 200, 275, 300, 338, 400])
+    }
 }

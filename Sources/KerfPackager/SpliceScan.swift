@@ -1,0 +1,66 @@
+import KerfCore
+import KerfMedia
+
+/// The SCTE-35 sections of an MPEG-TS input (FFmpeg's mpegts demuxer gives the splice PID as a
+/// data stream, codec `scte_35`, one section per packet), read in one pass before packaging so
+/// the segmenter knows every splice point before it reaches it.
+struct SpliceScan {
+    /// A section and when it applies on the input's own timeline (90 kHz): its splice time
+    /// after pts_adjustment, or for splice_immediate and untimed signals the packet's time.
+    struct Found {
+        var section: SpliceInfoSection
+        var bytes: [UInt8]
+        var time: MediaTime
+    }
+
+    var found: [Found] = []
+    /// The first video keyframe's time (else the first audio packet's), the origin the
+    /// packager will measure the presentation from.
+    var origin: MediaTime?
+    /// Sections that could not be read: one line each.
+    var problems: [String] = []
+
+    /// Whether `tracks` carry SCTE-35.
+    static func hasSplices(_ tracks: [TrackInfo]) -> Bool { tracks.contains { $0.codec == "scte_35" } }
+
+    /// Reads `url` through and keeps its splice_info_sections.
+    /// - Throws: `MediaError` when the input cannot be read.
+    init(url: String) throws {
+        let input = try MediaInput(url: url)
+        let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
+        let video = input.tracks.first { $0.mediaType == .video }?.index
+        let anchor = video ?? input.tracks.first { $0.mediaType == .audio }?.index
+        let packet = Packet()
+        var lastTime: MediaTime?
+        let modulus = Int64(SpliceInfoSection.ptsModulus)
+        while try input.read(into: packet) == .packet {
+            let index = packet.streamIndex
+            if index == anchor, origin == nil, index != video || packet.isKeyframe { origin = packet.pts ?? packet.dts }
+            guard spliceStreams.contains(index) else {
+                if index == video, let time = packet.pts ?? packet.dts { lastTime = time }
+                continue
+            }
+            let bytes = packet.bytes
+            let section: SpliceInfoSection
+            do { section = try SpliceInfoSection.parse(bytes) } catch {
+                problems.append("\(url): SCTE-35 section \(found.count + problems.count + 1) is unreadable (\(error.reason)); left out")
+                continue
+            }
+            if section.command == .null { continue }
+            let arrival = (packet.pts ?? lastTime)?.rescaled(to: SpliceInfoSection.clockRate)
+            guard var ticks = section.spliceTime.map({ Int64($0) }) ?? arrival?.value else { continue }
+            // The section's 33-bit time, unwrapped to the demuxer's timeline near its arrival.
+            if let arrival = arrival?.value, section.spliceTime != nil {
+                ticks += ((arrival - ticks) + modulus / 2).floorDivided(by: modulus) * modulus
+            }
+            found.append(Found(section: section, bytes: bytes, time: MediaTime(value: ticks, timescale: SpliceInfoSection.clockRate)))
+        }
+    }
+}
+
+private extension Int64 {
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let q = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
+    }
+}
