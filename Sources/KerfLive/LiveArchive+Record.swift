@@ -1,4 +1,5 @@
 import KerfCore
+import KerfManifest
 import KerfPackager
 
 extension LiveArchive {
@@ -15,6 +16,9 @@ extension LiveArchive {
         case rendition(folder: String, track: LivePackager.Track, muxed: [LivePackager.Track]?, nextSequence: UInt64,
                        discontinuitiesRemoved: UInt64, targetDuration: Int?, peakBitRate: Int?)
         case epoch(id: Int, start: MediaTime, folders: [String], transport: [LiveWindow.TransportFolder])
+        /// Segments of an epoch that left the window, as the MPD still lists them
+        /// (`dash-timeline: period`).
+        case earlier(folder: String, epoch: Int, runs: [Presentation.SegmentRun])
         case initialization(folder: String, epoch: Int, timescale: Int64)
         /// `protection`: the key period's, under key rotation.
         case segment(folder: String, epoch: Int, sequence: UInt64, start: MediaTime, duration: MediaTime, size: Int,
@@ -23,7 +27,13 @@ extension LiveArchive {
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case origin, rendition, epoch, initialization, segment }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment }
+
+    private struct EarlierBody: Codable {
+        var folder: String
+        var epoch: Int
+        var runs: [Presentation.SegmentRun]
+    }
 
     private struct RenditionBody: Codable {
         var folder: String
@@ -94,6 +104,9 @@ extension LiveArchive.Record: Codable {
                 throw DecodingError.keyNotFound(Kind.epoch, .init(codingPath: decoder.codingPath, debugDescription: "an epoch without a start"))
             }
             self = .epoch(id: body.id, start: start, folders: body.folders, transport: body.transport)
+        case .earlier:
+            let body = try container.decode(EarlierBody.self, forKey: kind)
+            self = .earlier(folder: body.folder, epoch: body.epoch, runs: body.runs)
         case .initialization:
             let body = try container.decode(InitializationBody.self, forKey: kind)
             self = .initialization(folder: body.folder, epoch: body.epoch, timescale: body.timescale)
@@ -125,6 +138,8 @@ extension LiveArchive.Record: Codable {
                                  forKey: .rendition)
         case .epoch(let id, let start, let folders, let transport):
             try container.encode(EpochBody(id: id, start: start, folders: folders, transport: transport), forKey: .epoch)
+        case .earlier(let folder, let epoch, let runs):
+            try container.encode(EarlierBody(folder: folder, epoch: epoch, runs: runs), forKey: .earlier)
         case .initialization(let folder, let epoch, let timescale):
             try container.encode(InitializationBody(folder: folder, epoch: epoch, timescale: timescale), forKey: .initialization)
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):

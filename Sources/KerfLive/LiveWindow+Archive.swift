@@ -23,6 +23,8 @@ extension LiveWindow {
             presentation.tracks[folder]?.peakBitRate = max(measured, peak ?? 0)
         case .epoch(let id, let start, let folders, let transport):
             presentation.apply(.epochStarted(id: id, start: start, renditions: folders + transport.map(\.folder)))
+        case .earlier(let folder, let epoch, let runs):
+            presentation.tracks[folder]?.earlier[epoch] = runs
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
@@ -81,6 +83,9 @@ extension LiveWindow {
             guard let track = presentation.tracks[folder] else { continue }
             for epoch in track.initializations.keys.sorted() {
                 records.append(.initialization(folder: folder, epoch: epoch, timescale: track.description.timescale))
+            }
+            for (epoch, runs) in track.earlier.sorted(by: { $0.key < $1.key }) where !runs.isEmpty {
+                records.append(.earlier(folder: folder, epoch: epoch, runs: runs))
             }
             // A pinned segment (not on disk) is journaled all the same: after a restart it is a
             // 404, and the numbering of the ones after it stays right.

@@ -38,7 +38,7 @@ public struct Presentation: Sendable {
     }
 
     /// `count` consecutive segments of one duration from `start`.
-    public struct SegmentRun: Sendable, Hashable {
+    public struct SegmentRun: Sendable, Hashable, Codable {
         public var start: MediaTime
         public var duration: MediaTime
         public var count: Int
