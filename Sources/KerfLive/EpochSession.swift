@@ -99,8 +99,8 @@ struct EpochSession {
             let removed = window.addSegment(folder: folder, epoch: epoch, segment: segment, body: body, etag: etag)
             return (removed, window.presentation.tracks[folder]?.segments.last)
         }
-        let now = channel.publish()
-        channel.metrics.segments.increment()
+        // On disk and in the journal before any playlist lists it: an origin killed at any
+        // point and restarted from its archive serves every segment it ever listed.
         if let listed, listed.start == segment.start {
             if !channel.archiving("a segment", { try $0.store(folder: folder, name: String(listed.uri.dropFirst(folder.count + 1)), bytes: segment.bytes) }) {
                 // Not on disk: served from memory for as long as it is listed (journaled all
@@ -111,6 +111,8 @@ struct EpochSession {
                                       duration: listed.duration, size: listed.size, etag: etag, discontinuity: listed.discontinuity,
                                       protection: listed.entry.protection)])
         }
+        let now = channel.publish()
+        channel.metrics.segments.increment()
         channel.archive?.remove(removed)
         return now
     }

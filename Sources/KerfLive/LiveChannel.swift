@@ -42,6 +42,9 @@ package final class LiveChannel: Sendable {
     let origin: Double
     /// LL-HLS requests waiting for a part or segment.
     package let held = HeldRequests()
+    /// Archive writes failing since the last log line, and when that line was written (nil: the
+    /// archive works).
+    private let archiveFailures = Mutex((loggedAt: Double?.none, failing: 0))
     /// Journal lines appended since the last compaction, and the size it had then.
     private let journalGrowth = Mutex((appended: 0, compacted: 0))
 
@@ -152,14 +155,31 @@ package final class LiveChannel: Sendable {
     }
 
     /// Writes to the archive (if any) on the ingest thread; a failure is logged, not fatal.
-    /// Returns false when the write failed.
+    /// Returns false when the write failed. Failures are logged once a minute at most (a full
+    /// disk fails every write), with the number of failures since the last line; archiving
+    /// goes on by itself when writes succeed again, and catches up (`catchUp`).
     @discardableResult
     func archiving(_ what: String, _ work: (LiveArchive) throws -> Void) -> Bool {
         guard let archive else { return true }
         do { try work(archive) } catch {
-            logger.error("archive: cannot store \(what)", metadata: ["error": "\(error)"])
+            let now = clock.now()
+            let failures = archiveFailures.withLock { state -> Int? in
+                state.failing += 1
+                guard now - (state.loggedAt ?? -.infinity) >= 60 else { return nil }
+                defer { state.loggedAt = now; state.failing = 0 }
+                return state.failing
+            }
+            if let failures {
+                logger.error("archive: cannot store \(what); segments stay in memory while listed",
+                             metadata: ["error": "\(error)", "failures": "\(failures)"])
+            }
             return false
         }
+        let recovered = archiveFailures.withLock { state -> Bool in
+            defer { state = (nil, 0) }
+            return state.loggedAt != nil
+        }
+        if recovered { catchUp(archive) }
         return true
     }
 

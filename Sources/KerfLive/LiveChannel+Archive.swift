@@ -1,0 +1,34 @@
+import KerfManifest
+import NIOCore
+
+extension LiveChannel {
+    /// After archive writes failed (a full disk) and one succeeded again: what only memory holds
+    /// goes to disk (the window's init segments, segments kept in memory because their write
+    /// failed) and the journal is rewritten from the window, so a restart restores all of it.
+    func catchUp(_ archive: LiveArchive) {
+        let (files, records) = window.withLock { window -> ([(folder: String, name: String, uri: String?, bytes: [UInt8])], [LiveArchive.Record]) in
+            var files: [(folder: String, name: String, uri: String?, bytes: [UInt8])] = []
+            for (folder, track) in window.presentation.tracks {
+                for (epoch, entry) in track.initializations {
+                    guard let body = window.stored[entry.uri]?.body else { continue }
+                    files.append((folder, "init_\(epoch).mp4", nil, Array(buffer: body)))
+                }
+                for segment in track.segments {
+                    guard let stored = window.stored[segment.uri], stored.pinned, let body = stored.body else { continue }
+                    files.append((folder, String(segment.uri.dropFirst(folder.count + 1)), segment.uri, Array(buffer: body)))
+                }
+            }
+            return (files, window.records())
+        }
+        do {
+            for file in files {
+                try archive.store(folder: file.folder, name: file.name, bytes: file.bytes)
+                if let uri = file.uri { window.withLock { $0.stored[uri]?.pinned = false } }
+            }
+            try archive.rewrite(records)
+            logger.notice("archive: writing again", metadata: ["restored files": "\(files.count)"])
+        } catch {
+            logger.error("archive: cannot catch up after failed writes", metadata: ["error": "\(error)"])
+        }
+    }
+}
