@@ -100,4 +100,62 @@ extension LiveTests {
         }
         #expect(sequence(resumed) >= sequence(before), "\(resumed)")
     }
+
+    /// `kerf serve` killed with SIGKILL while it ingests, at a moment when a segment has just
+    /// been listed, and restarted on the same archive serves every segment it listed before,
+    /// byte for byte (segments reach the disk and the journal before a playlist lists them).
+    @Test func aKilledOriginServesEverySegmentItListed() async throws {
+        let directory = try Fixtures.temporaryDirectory("kerf-sigkill")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = try Live.port()
+        let base = "http://127.0.0.1:\(port)/live/news/"
+        func configuration(input: String) throws -> String {
+            let yaml = """
+                root: \(directory.appendingPathComponent("root").path)
+                listen: 127.0.0.1:\(port)
+                channels:
+                  news:
+                    input: \(input)
+                    segment-duration: 2
+                    window: 8
+                    archive: \(directory.appendingPathComponent("archive").path)
+                """
+            let file = directory.appendingPathComponent("kerf.yaml")
+            try yaml.write(to: file, atomically: true, encoding: .utf8)
+            return file.path
+        }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("root"), withIntermediateDirectories: true)
+        let first = try BackgroundProcess(Fixtures.kerf, ["serve", "--config", try configuration(input: Fixtures.path("h264_aac_10s.mp4"))])
+        defer { first.stop() }
+        // Every segment listed so far, with its bytes, until a new one has just been listed
+        // after the fifth: the kill then lands while the next segment is being made.
+        var served: [String: Data] = [:]
+        var lastListed: [String] = []
+        try await waitUntil("five segments listed, then a new one", timeout: .seconds(60), poll: .milliseconds(50)) {
+            guard let playlist = try? await curl([base + "video_360p/playlist.m3u8"]), playlist.status == 200 else { return false }
+            let names = String(decoding: playlist.body, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+            let new = names.filter { served[$0] == nil }
+            for name in new {
+                let segment = try await curl([base + "video_360p/" + name])
+                #expect(segment.status == 200, "\(name) listed but answered \(segment.status)")
+                served[name] = segment.body
+            }
+            defer { lastListed = names }
+            return served.count >= 6 && !new.isEmpty && !lastListed.isEmpty
+        }
+        first.stop()
+
+        // Restarted on an input that never connects: what it serves is the archive's.
+        let second = try BackgroundProcess(Fixtures.kerf, ["serve", "--config", try configuration(input: "udp://127.0.0.1:\(try Live.port())")])
+        defer { second.stop() }
+        try await waitUntil("the restarted origin to answer", timeout: .seconds(30), poll: .milliseconds(100)) {
+            (try? await curl([base + "video_360p/playlist.m3u8"]))?.status == 200
+        }
+        let listedBefore = Set(lastListed)
+        for (name, bytes) in served.sorted(by: { $0.key < $1.key }) where listedBefore.contains(name) {
+            let again = try await curl([base + "video_360p/" + name])
+            #expect(again.status == 200 && again.body == bytes, "\(name): \(again.status), \(again.body.count) of \(bytes.count) bytes")
+        }
+        #expect(listedBefore.count >= 3)
+    }
 }
