@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import KerfOrigin
+import KerfSystem
 import Logging
 
 /// `kerf serve`: the HTTP origin.
@@ -32,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.bootstrapLogging()
+        // Thousands of connections need more descriptors than the usual soft limit.
+        ProcessLimits.raiseOpenFiles()
         var settings = OriginConfiguration()
         if let config { settings = try OriginConfiguration.load(file: config) }
         if let root { settings.root = root }
