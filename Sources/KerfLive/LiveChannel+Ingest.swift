@@ -31,7 +31,7 @@ extension LiveChannel {
     /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
     func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?) throws {
         var input = opened
-        statistics.withLock { $0.connected = true; $0.lastError = nil }
+        statistics.withLock { $0.connected = true; $0.lastError = nil; $0.connections += 1 }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
         var epoch = try EpochSession(input: input, channel: self)

@@ -51,6 +51,12 @@ package final class LiveChannel: Sendable {
     /// Ingest state for the status page and the bit rate metric.
     package struct Statistics: Sendable {
         package var connected = false
+        /// Times the input connected (a push channel: publishers accepted).
+        package var connections = 0
+        /// Reconnection attempts after the input failed or ended (pull channels).
+        package var reconnects = 0
+        /// Input bit rate over the last measurement (bits per second).
+        package var bitRate: Double?
         var bytesIngested = 0
         package var lastError: String?
         /// When and at which byte count the bit rate was last measured.
@@ -242,6 +248,7 @@ package final class LiveChannel: Sendable {
             if isPush { continue }
             let delay = backoff.ended(after: clock.now() - started)
             metrics.reconnects.increment()
+            statistics.withLock { $0.reconnects += 1 }
             logger.info("reconnecting", metadata: ["in-seconds": "\(delay)"])
             pause(until: clock.now() + delay)
         }
@@ -252,7 +259,9 @@ package final class LiveChannel: Sendable {
         let rate = statistics.withLock { stats -> Double? in
             defer { stats.measuredAt = (now, stats.bytesIngested) }
             guard let last = stats.measuredAt, now > last.time else { return nil }
-            return Double(stats.bytesIngested - last.bytes) * 8 / (now - last.time)
+            let rate = Double(stats.bytesIngested - last.bytes) * 8 / (now - last.time)
+            stats.bitRate = rate
+            return rate
         }
         if let rate { metrics.ingestBitRate.set(rate) }
     }

@@ -165,51 +165,13 @@ public struct OriginServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: UTCTime.xsDateTime(UTCTime.now()))))
         }
-        router.get("/") { _, _ in
-            let page = try await NIOThreadPool.singleton.runIfActive { statusPage() }
+        router.get("/") { request, _ in
+            let part = request.uri.queryParameters.get("part")
+            let page = try await NIOThreadPool.singleton.runIfActive { part == "live" ? liveTable(now: UTCTime.now()) : statusPage(now: UTCTime.now()) }
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         return router
-    }
-
-    /// The packages under the root (folders holding master.m3u8 or manifest.mpd), as HTML.
-    func statusPage() -> String {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-        var rows = ""
-        for name in names {
-            let escaped = Self.htmlEscaped(name)
-            let link = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
-            for manifest in ["master.m3u8", "manifest.mpd", "master-ts.m3u8"]
-            where FileManager.default.fileExists(atPath: "\(root)/\(name)/\(manifest)") {
-                rows += "<li><a href=\"/vod/\(link)/\(manifest)\">/vod/\(escaped)/\(manifest)</a></li>\n"
-            }
-        }
-        var live = ""
-        for name in channels.keys.sorted() {
-            let channel = channels[name]!
-            let stats = channel.statistics.withLock { $0 }
-            let waiting = channel.isPush ? "waiting for a publisher" : "waiting for input"
-            let state = stats.connected ? "connected" : waiting + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
-            let formats = channel.configuration.formats
-            let manifests = [("master.m3u8", OriginConfiguration.Format.hls), ("manifest.mpd", .dash), ("master-ts.m3u8", .hlsTS)]
-                .filter { formats.contains($0.1) }
-                .map { "<a href=\"/live/\(name)/\($0.0)\">/live/\(name)/\($0.0)</a>" }
-            live += "<li>\(Self.htmlEscaped(name)) (\(state)): " + manifests.joined(separator: " ") + "</li>\n"
-        }
-        return """
-            <!doctype html>
-            <html><head><meta charset="utf-8"><title>kerf serve</title></head><body>
-            <h1>kerf serve</h1>
-            <h2>Live channels</h2>
-            <ul>
-            \(live.isEmpty ? "<li>none configured</li>\n" : live)</ul>
-            <h2>VOD packages</h2>
-            <ul>
-            \(rows.isEmpty ? "<li>none under the root folder</li>\n" : rows)</ul>
-            </body></html>
-
-            """
     }
 
     static func htmlEscaped(_ text: String) -> String {
