@@ -5,7 +5,9 @@ extension LiveChannel {
     /// After archive writes failed (a full disk) and one succeeded again: what only memory holds
     /// goes to disk (the window's init segments, segments kept in memory because their write
     /// failed) and the journal is rewritten from the window, so a restart restores all of it.
-    func catchUp(_ archive: LiveArchive) {
+    /// - Returns: the number of files written.
+    /// - Throws: the first write that fails (the disk is still full).
+    func catchUp(_ archive: LiveArchive) throws -> Int {
         let (files, records) = window.withLock { window -> ([(folder: String, name: String, uri: String?, bytes: [UInt8])], [LiveArchive.Record]) in
             var files: [(folder: String, name: String, uri: String?, bytes: [UInt8])] = []
             for (folder, track) in window.presentation.tracks {
@@ -20,15 +22,11 @@ extension LiveChannel {
             }
             return (files, window.records())
         }
-        do {
-            for file in files {
-                try archive.store(folder: file.folder, name: file.name, bytes: file.bytes)
-                if let uri = file.uri { window.withLock { $0.stored[uri]?.pinned = false } }
-            }
-            try archive.rewrite(records)
-            logger.notice("archive: writing again", metadata: ["restored files": "\(files.count)"])
-        } catch {
-            logger.error("archive: cannot catch up after failed writes", metadata: ["error": "\(error)"])
+        for file in files {
+            try archive.store(folder: file.folder, name: file.name, bytes: file.bytes)
+            if let uri = file.uri { window.withLock { $0.stored[uri]?.pinned = false } }
         }
+        try archive.rewrite(records)
+        return files.count
     }
 }

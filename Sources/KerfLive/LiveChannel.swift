@@ -167,7 +167,15 @@ package final class LiveChannel: Sendable {
     @discardableResult
     func archiving(_ what: String, _ work: (LiveArchive) throws -> Void) -> Bool {
         guard let archive else { return true }
-        do { try work(archive) } catch {
+        do {
+            try work(archive)
+            // Writing again after failures: it counts once what memory held is on disk too.
+            if archiveFailures.withLock({ $0.loggedAt != nil }) {
+                let restored = try catchUp(archive)
+                archiveFailures.withLock { $0 = (nil, 0) }
+                logger.notice("archive: writing again", metadata: ["restored files": "\(restored)"])
+            }
+        } catch {
             let now = clock.now()
             let failures = archiveFailures.withLock { state -> Int? in
                 state.failing += 1
@@ -181,11 +189,6 @@ package final class LiveChannel: Sendable {
             }
             return false
         }
-        let recovered = archiveFailures.withLock { state -> Bool in
-            defer { state = (nil, 0) }
-            return state.loggedAt != nil
-        }
-        if recovered { catchUp(archive) }
         return true
     }
 

@@ -158,4 +158,69 @@ extension LiveTests {
         }
         #expect(listedBefore.count >= 3)
     }
+
+    /// The archive's disk fills while a channel runs (a tmpfs in a mount namespace of the
+    /// test's own, filled from outside through /proc/<pid>/root): the channel goes on serving
+    /// from memory, logs the failure once (not once per segment), and when space returns writes
+    /// again and catches up (the segments it held in memory reach the disk).
+    @Test func aFullArchiveDiskKeepsTheChannelServing() async throws {
+        let directory = try Fixtures.temporaryDirectory("kerf-archive-full")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mount = directory.appendingPathComponent("mnt").path
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let port = try Live.port()
+        let yaml = """
+            root: \(directory.path)
+            listen: 127.0.0.1:\(port)
+            channels:
+              news:
+                input: \(Fixtures.path("h264_aac_10s.mp4"))
+                segment-duration: 2
+                window: 8
+                archive: \(mount)/news
+            """
+        try yaml.write(toFile: directory.appendingPathComponent("kerf.yaml").path, atomically: true, encoding: .utf8)
+        let log = directory.appendingPathComponent("serve.log").path
+        let server = try BackgroundProcess("unshare", ["-rm", "sh", "-c", "mount -t tmpfs -o size=4m tmpfs \"$1\" && exec \"$2\" serve --config \"$3\" 2> \"$4\"",
+                                                       "sh", mount, Fixtures.kerf, directory.appendingPathComponent("kerf.yaml").path, log])
+        defer { server.stop() }
+        let inside = "/proc/\(server.process.processIdentifier)/root\(mount)"
+        let playlist = "http://127.0.0.1:\(port)/live/news/video_360p/playlist.m3u8"
+        func listed() async throws -> [String] {
+            guard let response = try? await curl([playlist]), response.status == 200 else { return [] }
+            return String(decoding: response.body, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("seg_") }.map(String.init)
+        }
+        try await waitUntil("segments archived", timeout: .seconds(60), poll: .milliseconds(200)) {
+            try await listed().count >= 2 && FileManager.default.fileExists(atPath: inside + "/news/journal.jsonl")
+        }
+        // Fill the disk: one file takes what is left.
+        let filler = inside + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        let block = Data(repeating: 0, count: 65_536)
+        do { while true { try handle.write(contentsOf: block) } } catch {}
+        try handle.close()
+        let full = try await listed().last ?? ""
+        // Still serving: new segments are listed and answered while nothing can be written.
+        var whileFull: [String] = []
+        try await waitUntil("four segments listed on the full disk", timeout: .seconds(60), poll: .milliseconds(200)) {
+            whileFull = try await listed().filter { $0 > full }
+            return whileFull.count >= 4
+        }
+        for name in whileFull {
+            let segment = try await curl(["http://127.0.0.1:\(port)/live/news/video_360p/" + name])
+            #expect(segment.status == 200 && !segment.body.isEmpty, "\(name) while the disk is full: \(segment.status)")
+        }
+        let failures = try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "archive: cannot store").count - 1
+        #expect(failures == 1, "\(failures) log lines about the full disk while \(whileFull.count) segments came")
+        // Space returns: archiving resumes and catches up with what was held in memory.
+        try FileManager.default.removeItem(atPath: filler)
+        try await waitUntil("archiving to resume", timeout: .seconds(60), poll: .milliseconds(200)) {
+            (try? String(contentsOfFile: log, encoding: .utf8))?.contains("archive: writing again") == true
+        }
+        let current = try await listed()
+        for name in current where whileFull.contains(name) {
+            #expect(FileManager.default.fileExists(atPath: inside + "/news/video_360p/" + name), "\(name) was not written after the disk had room")
+        }
+    }
 }
