@@ -2,7 +2,8 @@
 // browser's own HLS player (<video src=…>), {kind: "dash"} through Media Source Extensions fed
 // from the MPD by mpd-reader.js (live: from three segments before the edge, re-reading the MPD
 // for new segments). It samples the video every 250 ms for the entry's seconds and POSTs the
-// samples to the report URL as JSON. A job: {plays: [{name, kind, src, seconds}]}. The report:
+// samples to the report URL as JSON. A job: {plays: [{name, kind, src, seconds}], parallel: n
+// (entries played at once, default 1)}. The report:
 // {results: [{name, samples: [[wall seconds, currentTime, decoded frames, readyState]],
 // error: message or null, canPlay: canPlayType of the HLS MIME type}]}.
 'use strict';
@@ -103,7 +104,10 @@ async function play(entry) {
   const results = [];
   try {
     const job = await (await fetch(parameters.get('job'))).json();
-    for (const entry of job.plays) results.push(await play(entry));
+    const parallel = job.parallel || 1;
+    for (let start = 0; start < job.plays.length; start += parallel) {
+      results.push(...await Promise.all(job.plays.slice(start, start + parallel).map(play)));
+    }
   } catch (error) {
     results.push({name: 'job', samples: [], error: String(error), canPlay: ''});
   }

@@ -8,7 +8,8 @@ import Testing
 /// its own player (`<video src=…m3u8>`), DASH through Media Source Extensions fed by a small MPD
 /// reader of this project's (`Tests/Browser/player.html`, `mpd-reader.js`, `player.js`). The
 /// packages are `GStreamerPlayerTests`'; live channels play once their window has slid.
-@Suite(.serialized, .tags(.integration)) struct ChromiumPlayerTests {
+/// Real-time layer, like `GStreamerPlayerTests`; the page plays three entries at a time.
+@Suite(.serialized, .tags(.realtime)) struct ChromiumPlayerTests {
     /// What the page POSTs back (see `Tests/Browser/player.js`).
     struct Report: Decodable {
         struct Result: Decodable {
@@ -73,7 +74,7 @@ import Testing
         let plays = vod.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/vod/\($0.0)", "seconds": 8] as [String: Any] }
             + broke.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/vod/\($0.0)", "seconds": 8] as [String: Any] }
             + live.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/live/\($0.0)", "seconds": 10] as [String: Any] }
-        let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js"], job: ["plays": plays],
+        let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js"], job: ["plays": plays, "parallel": 3],
                                                       site: site, scratch: scratch, timeout: .seconds(300))
         let report = try JSONDecoder().decode(Report.self, from: data)
         #expect(report.results.map(\.name) == plays.map { $0["name"] as? String ?? "" })

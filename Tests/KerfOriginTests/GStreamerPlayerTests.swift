@@ -10,7 +10,10 @@ import Testing
 /// whose window has already slid. A play counts when the position advances by at least half the
 /// wall time and is still advancing at the end, decoded video reaches the sink and no error is
 /// posted (`GStreamerPlayer.Playback.problems`).
-@Suite(.serialized, .tags(.integration)) struct GStreamerPlayerTests {
+///
+/// Real-time layer: players render at the pace of the clock and stall when the machine is busy
+/// with the other layers' encoders, so these run alone, a few plays at a time.
+@Suite(.serialized, .tags(.realtime)) struct GStreamerPlayerTests {
     static let fixtures = (ladder: [Fixtures.path("ladder_360p.mp4"), Fixtures.path("ladder_540p.mp4"), Fixtures.path("ladder_audio.m4a")],
                            subtitles: Fixtures.path("two_languages_subs.mp4"), mezzanine: Fixtures.path("mpeg2_mp2.ts"))
 
@@ -30,15 +33,17 @@ import Testing
         }
     }
 
-    /// Plays every URL in playbin and playbin3 (the two at once) for `seconds`; returns the
-    /// problems of each play, by "element URL".
+    /// Plays every URL in playbin and playbin3 for `seconds`, `concurrently` plays at a time;
+    /// returns the problems of each play, by "element URL".
     static func play(_ urls: [String], seconds: Double, minimumAdvance: Double? = nil, durations: [String: Double] = [:],
+                     concurrently: Int = 4,
                      elements: (String) -> [GStreamerPlayer.Element] = { _ in GStreamerPlayer.Element.allCases })
         async throws -> [String: [String]] {
         var problems: [String: [String]] = [:]
-        for url in urls {
+        let plays = urls.flatMap { url in elements(url).map { (url, $0) } }
+        for start in stride(from: 0, to: plays.count, by: concurrently) {
             try await withThrowingTaskGroup(of: (String, [String]).self) { group in
-                for element in elements(url) {
+                for (url, element) in plays[start..<min(start + concurrently, plays.count)] {
                     group.addTask {
                         let playback = try await GStreamerPlayer.play(url, element, seconds: seconds)
                         let duration = durations.first { url.contains($0.key) }?.value
