@@ -91,10 +91,13 @@ struct DASHInspection {
             if first == nil { first = inspected }
             if inspected.startsWithKeyframe == false {
                 let promised = (1...3).contains(representation.startWithSAP ?? 0)
-                add("dash.segment-not-keyframe", promised ? .error : .warning,
-                    "segment \(segment.number) of \(name) (\(shortName)) does not start with a keyframe"
-                        + (promised ? " although startWithSAP is \(representation.startWithSAP ?? 0)" : ""),
-                    nil, "\(iso) §5.3.3.2, \(DASHRules.iop) §3.2.2")
+                let message = "segment \(segment.number) of \(name) (\(shortName)) does not start with a keyframe"
+                if promised {
+                    add("dash.start-with-sap-violated", .error, message + " although startWithSAP is \(representation.startWithSAP ?? 0)",
+                        nil, "\(iso) §5.3.3.2, \(DASHRules.iop) §3.2.2")
+                } else {
+                    add("dash.segment-not-keyframe", .warning, message, nil, "\(DASHRules.iop) §3.2.2")
+                }
             }
             let declared = Double(segment.duration) / Double(representation.timescale)
             let tolerance = (inspected.frameDuration ?? 0.05) + 0.0005

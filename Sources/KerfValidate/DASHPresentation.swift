@@ -74,6 +74,12 @@ struct DASHPresentation {
             return ResourceLoader.resolve(path, against: base)
         }
 
+        /// Subtitles or captions: text/* or application/ttml+xml, a text contentType, stpp or wvtt.
+        var isText: Bool {
+            contentType == "text" || (mimeType ?? "").hasPrefix("text/") || mimeType == "application/ttml+xml"
+                || (codecs ?? "").hasPrefix("stpp") || (codecs ?? "").hasPrefix("wvtt")
+        }
+
         /// Start of `segment` on the media presentation timeline, in seconds.
         func start(_ segment: Segment) -> Double {
             periodStart + Double(segment.time - presentationTimeOffset) / Double(timescale)
