@@ -55,6 +55,8 @@ struct DASHPresentation {
         var segmentAlignment: Bool
         var timescale: Int64 = 1
         var presentationTimeOffset: Int64 = 0
+        /// The SegmentTimeline's first S has no @t, so it starts at media time 0 (§5.3.9.6).
+        var firstTimeImplied = false
         var initialization: String?
         var initializationRange: ByteRange?
         var segments: [Segment] = []
@@ -268,6 +270,7 @@ struct DASHPresentation {
         if let timeline = template.children(named: "SegmentTimeline").first {
             representation.addressing = .timeline
             let entries = timeline.children(named: "S")
+            representation.firstTimeImplied = entries.first?.attribute("t") == nil
             var time: Int64 = 0, number = startNumber
             for (index, s) in entries.enumerated() {
                 guard let d = Self.unsigned(s.attribute("d")), d > 0 else { return }

@@ -119,7 +119,10 @@ enum DASHRules {
             let first = representation.start(representation.segments[0])
             let longest = Double(representation.segments.map(\.duration).max() ?? 0) / Double(representation.timescale)
             let periodEnd = representation.periodStart + duration
-            let covers = "the SegmentTimeline of Representation \(representation.id) covers \(formatSeconds(first))–\(formatSeconds(end)) s, the Period \(formatSeconds(representation.periodStart))–\(formatSeconds(periodEnd)) s"
+            var covers = "the SegmentTimeline of Representation \(representation.id) covers \(formatSeconds(first))–\(formatSeconds(end)) s, the Period \(formatSeconds(representation.periodStart))–\(formatSeconds(periodEnd)) s"
+            if representation.firstTimeImplied && representation.presentationTimeOffset > 0 {
+                covers += " (its first S has no @t, so it starts at media time 0, not at presentationTimeOffset \(representation.presentationTimeOffset))"
+            }
             let timelinePath = representation.path + "/SegmentTemplate/SegmentTimeline"
             if end < periodEnd - longest - 0.001 || first > representation.periodStart + longest {
                 // Media missing inside the Period stalls players; subtitles may be sparse (no

@@ -57,7 +57,9 @@ extension HLSRules {
                     }
                 default: break
                 }
-                add("hls.attribute-type", .error, "\(name) \(attribute.name)=\(attribute.value) is not \(type.name)",
+                // A quoted value where the type is unquoted (FORCED="NO", RESOLUTION="1x1") says so.
+                let quoted = attribute.isQuoted && type != .quoted ? " (an unquoted value; it is quoted)" : ""
+                add("hls.attribute-type", .error, "\(name) \(attribute.name)=\(attribute.value) is not \(type.name)\(quoted)",
                     line: line.number, column: attribute.column, "§4.2, \(spec.section)")
             }
             for required in spec.required where attributes[attribute: required] == nil {

@@ -105,7 +105,8 @@ enum HLSRules {
         let featureVersion = MediaPlaylist.requiredVersion(decimalDurations: usesDecimal, byteRanges: usesByteRange,
                                                    iFramesOnly: iFramesOnly, keyFormats: keyFormat, maps: usesMap,
                                                    deltaUpdates: !document.tags("EXT-X-SKIP").isEmpty)
-        let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0) } } ?? 1
+        // A malformed value (" 10") is hls.tag-value; the version it means still counts here.
+        let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0.trimming(while: \.isWhitespace)) } } ?? 1
         let needed = max(featureVersion, document.tags("EXT-X-DEFINE").isEmpty ? 1 : 8)  // variable substitution: version 8 (§7)
         if declared < needed {
             add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",

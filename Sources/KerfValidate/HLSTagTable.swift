@@ -7,6 +7,8 @@ import KerfManifest
 enum HLSTagTable {
     enum ValueType: Equatable {
         case decimalInteger, hexadecimal, decimalFloat, signedFloat, quoted, resolution
+        /// `<n>[@<o>]` (EXT-X-BYTERANGE).
+        case byteRange
         /// An enumerated-string from this set.
         case enumerated(Set<String>)
         /// A quoted-string, or an enumerated-string from this set (CLOSED-CAPTIONS=NONE).
@@ -22,6 +24,7 @@ enum HLSTagTable {
             case .signedFloat: "a signed-decimal-floating-point"
             case .quoted: "a quoted-string"
             case .resolution: "a decimal-resolution"
+            case .byteRange: "<n>[@<o>] (decimal-integers)"
             case .enumerated(let set): "one of " + set.sorted().joined(separator: ", ")
             case .quotedOr(let set): "a quoted-string or " + set.sorted().joined(separator: ", ")
             case .anyEnumerated: "an enumerated-string"
@@ -90,7 +93,7 @@ enum HLSTagTable {
         "EXT-X-MEDIA-SEQUENCE": (.decimalInteger, "§4.4.3.2"), "EXT-X-DISCONTINUITY-SEQUENCE": (.decimalInteger, "§4.4.3.3"),
         "EXT-X-ENDLIST": (nil, "§4.4.3.4"), "EXT-X-PLAYLIST-TYPE": (.enumerated(["EVENT", "VOD"]), "§4.4.3.5"),
         "EXT-X-I-FRAMES-ONLY": (nil, "§4.4.3.6"), "EXT-X-DISCONTINUITY": (nil, "§4.4.4.3"), "EXT-X-GAP": (nil, "§4.4.4.7"),
-        "EXT-X-BITRATE": (.decimalInteger, "§4.4.4.8"),
+        "EXT-X-BITRATE": (.decimalInteger, "§4.4.4.8"), "EXT-X-BYTERANGE": (.byteRange, "§4.4.4.2"),
     ]
 
     /// Tags removed from the protocol, with the version that removed them.
@@ -109,6 +112,9 @@ enum HLSTagTable {
         case .resolution:
             let parts = value.split(separator: "x", omittingEmptySubsequences: false)
             return parts.count == 2 && parts.allSatisfy(isDecimalInteger)
+        case .byteRange:
+            let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+            return parts.count <= 2 && parts.allSatisfy(isDecimalInteger)
         case .enumerated(let set): return set.contains(value)
         case .quotedOr(let set): return quoted || set.contains(value)
         case .anyEnumerated: return !quoted && !value.contains(where: { $0 == "\"" || $0 == " " })
