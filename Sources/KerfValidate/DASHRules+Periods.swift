@@ -9,7 +9,8 @@ extension DASHRules {
     static let connectivity = "urn:mpeg:dash:period-connectivity:2015"
     static let steering = "DASH-IF Content Steering v1.0"
     /// Elements in the MPD namespace from specifications later than the schema, and where from.
-    static let extensionElements = ["ContentSteering": steering]
+    static let extensionElements = ["ContentSteering": steering,
+                                    "ClientDataReporting": "ISO/IEC 23009-1 6th edition (CTA-5004 client data reporting)"]
 
     static func periodRules(_ mpd: XMLElement, file: String) -> [Finding] {
         var findings: [Finding] = []
@@ -112,18 +113,24 @@ extension DASHRules {
     /// DASH-IF Content Steering: one ContentSteering element with the steering server's URL,
     /// whose defaultServiceLocation names BaseURL@serviceLocation values of the MPD.
     static func contentSteering(_ mpd: XMLElement, file: String) -> [Finding] {
-        let elements = mpd.children(named: "ContentSteering")
-        guard !elements.isEmpty else { return [] }
+        // At MPD level, or (as CMCD deployments and dash.js place it) in a ServiceDescription.
+        let atMPD = mpd.children(named: "ContentSteering").enumerated().map { ($0.element, "/MPD/ContentSteering[\($0.offset + 1)]") }
+        let inDescriptions = mpd.children(named: "ServiceDescription").enumerated().flatMap { d in
+            d.element.children(named: "ContentSteering").enumerated().map {
+                ($0.element, "/MPD/ServiceDescription[\(d.offset + 1)]/ContentSteering[\($0.offset + 1)]")
+            }
+        }
+        let elements = atMPD + inDescriptions
+        guard let (element, path) = elements.first else { return [] }
         var findings: [Finding] = []
         func add(_ message: String, _ path: String) {
             findings.append(Finding(rule: "dash.content-steering", severity: .error, message: message, file: file, path: path, reference: steering))
         }
-        if elements.count > 1 { add("an MPD has at most one ContentSteering element, this one has \(elements.count)", "/MPD/ContentSteering[2]") }
-        let element = elements[0]
+        if atMPD.count > 1 { add("an MPD has at most one ContentSteering element, this one has \(atMPD.count)", atMPD[1].1) }
         let url = (element.text ?? "").trimming(while: { $0 == " " || $0 == "\n" || $0 == "\t" })
-        if url.isEmpty { add("ContentSteering needs the steering server's URL as its content", "/MPD/ContentSteering") }
+        if url.isEmpty { add("ContentSteering needs the steering server's URL as its content", path) }
         if let query = element.attribute("queryBeforeStart"), query != "true" && query != "false" {
-            add("ContentSteering@queryBeforeStart is \(query), not true or false", "/MPD/ContentSteering")
+            add("ContentSteering@queryBeforeStart is \(query), not true or false", path)
         }
         var locations = Set<String>()
         func collect(_ element: XMLElement) {
@@ -134,7 +141,7 @@ extension DASHRules {
         }
         collect(mpd)
         for location in (element.attribute("defaultServiceLocation") ?? "").split(separator: " ") where !locations.contains(String(location)) {
-            add("ContentSteering@defaultServiceLocation names \(location), which no BaseURL@serviceLocation of the MPD has", "/MPD/ContentSteering")
+            add("ContentSteering@defaultServiceLocation names \(location), which no BaseURL@serviceLocation of the MPD has", path)
         }
         return findings
     }

@@ -16,8 +16,9 @@ public struct JUnitReport: Sendable {
     /// The rules that apply to the report's format, and whether each ran.
     var rules: [(rule: Rule, ran: Bool, needs: String)] {
         let hls = report.format == "hls"
-        let playlist = hls ? RuleCatalogue.hls + RuleCatalogue.hlsTags : RuleCatalogue.dash + RuleCatalogue.dashPeriods
+        let playlist = hls ? RuleCatalogue.hls + RuleCatalogue.hlsTags + RuleCatalogue.hlsSteering.filter { $0.id != "hls.steering-manifest" } : RuleCatalogue.dash + RuleCatalogue.dashPeriods
         let deepRules = (hls ? RuleCatalogue.hlsDeep : RuleCatalogue.dashDeep) + RuleCatalogue.protection(hls ? "hls" : "dash")
+            + (hls ? RuleCatalogue.hlsSteering.filter { $0.id == "hls.steering-manifest" } : [])
         let liveRules = hls ? RuleCatalogue.hlsLive : RuleCatalogue.dashLive
         return playlist.map { ($0, true, "") } + deepRules.map { ($0, deep, "--deep") } + liveRules.map { ($0, live, "--live") }
     }

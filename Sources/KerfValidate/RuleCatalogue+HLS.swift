@@ -95,3 +95,11 @@ extension RuleCatalogue {
         Rule("hls.iframe-playlist", .must, "\(rfc) §4.4.6.3", "a playlist named by EXT-X-I-FRAME-STREAM-INF has EXT-X-I-FRAMES-ONLY"),
     ]
 }
+
+extension RuleCatalogue {
+    /// Content Steering.
+    static let hlsSteering: [Rule] = [
+        Rule("hls.steering-pathway", .must, "\(rfc) §4.4.6.6", "EXT-X-CONTENT-STEERING PATHWAY-ID is the Pathway of some variant"),
+        Rule("hls.steering-manifest", .must, "HLS Content Steering Specification v1.2", "with --deep, the steering manifest at SERVER-URI is JSON with VERSION 1, a positive TTL and a PATHWAY-PRIORITY naming Pathways of the variants"),
+    ]
+}

@@ -9,7 +9,7 @@ public enum RuleCatalogue {
     static let cenc = ProtectionRules.cenc
 
     /// Every rule, HLS first, in the order RULES.md lists them.
-    public static let all: [Rule] = hls + hlsTags + hlsDeep + hlsLive + protection("hls") + dash + dashPeriods + dashDeep + dashLive + protection("dash")
+    public static let all: [Rule] = hls + hlsTags + hlsSteering + hlsDeep + hlsLive + protection("hls") + dash + dashPeriods + dashDeep + dashLive + protection("dash")
 
     static let byID: [String: Rule] = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
 
@@ -57,7 +57,7 @@ extension RuleCatalogue {
 
             """
         let groups: [(String, [Rule])] = [
-            ("HLS playlists", hls), ("HLS tags, attributes and variables", hlsTags), ("HLS segments (`--deep`)", hlsDeep), ("HLS live (`--live`)", hlsLive),
+            ("HLS playlists", hls), ("HLS tags, attributes and variables", hlsTags), ("HLS Content Steering", hlsSteering), ("HLS segments (`--deep`)", hlsDeep), ("HLS live (`--live`)", hlsLive),
             ("HLS encryption (`--deep`)", protection("hls")), ("DASH MPDs", dash), ("DASH Periods, availability and extensions", dashPeriods), ("DASH segments (`--deep`)", dashDeep),
             ("DASH live (`--live`)", dashLive), ("DASH encryption (`--deep`)", protection("dash")),
         ]

@@ -172,6 +172,7 @@ public struct Validator: Sendable {
             }
         }
         if deep { report.findings += variantChecks(document, path: path, measured: measured) }
+        report.findings += await steeringChecks(document, path: path, base: loaded.location, loader: loader)
         report.findings += HLSRules.sessionKeys(document, file: path, location: loaded.location, media: mediaPlaylists,
                                                 allRead: Set(referenced.map { $0.uri }).count == mediaPlaylists.count)
         return report
