@@ -64,6 +64,9 @@ extension RuleCatalogue {
         Rule("dash.period-continuity", .must, "\(iso) §5.3.2.4, \(iop) §3.2.12", "period-continuity and period-connectivity descriptors name an earlier Period with an AdaptationSet of the same @id"),
         Rule("dash.availability-time-offset", .must, "\(iso) §5.3.9.5.3", "availabilityTimeOffset is a non-negative number or INF"),
         Rule("dash.availability-time-offset-large", .should, "\(iso) §5.3.9.5.3, DASH-IF IOP Low-Latency Modes", "availabilityTimeOffset is no longer than the segments it brings forward"),
+        Rule("dash.patch-location", .must, "\(iso) §5.15.2", "an MPD with PatchLocation is dynamic and has MPD@id and MPD@publishTime"),
+        Rule("dash.service-description", .must, "\(iso) Annex K", "ServiceDescription Latency has min ≤ target ≤ max, PlaybackRate min ≤ max"),
+        Rule("dash.preselection-components", .must, "\(iso) §5.3.11", "Preselection@preselectionComponents names AdaptationSets or ContentComponents of its Period"),
         Rule("dash.content-steering", .must, "DASH-IF Content Steering v1.0", "one ContentSteering element with the server's URL, queryBeforeStart true or false, defaultServiceLocation naming BaseURL@serviceLocation values"),
     ]
 }
