@@ -6,6 +6,8 @@ struct DASHInspection {
     let loader: ResourceLoader
     /// The MPD the findings belong to.
     let file: String
+    /// The MPD claims the CMAF profile: headers and fragments are checked as CMAF's.
+    var cmaf = false
 
     func check(_ presentation: DASHPresentation) async -> [Finding] {
         var findings: [Finding] = []
@@ -36,6 +38,12 @@ struct DASHInspection {
                 return findings
             }
         }
+        if cmaf && !initialization.isEmpty {
+            for problem in CMAFStructure.headerProblems(initialization) {
+                add("dash.cmaf-header", .error, "the initialization segment of \(name) is no CMAF header: \(problem)", nil, "\(CMAFStructure.spec) §7.3")
+            }
+        }
+        var cmafFragmentReported = false
         findings += protectionChecks(initialization, representation: representation, name: name).map {
             Finding(rule: "dash.\($0.rule)", severity: $0.severity, message: $0.message, file: file, path: representation.path, reference: $0.reference)
         }
@@ -58,6 +66,10 @@ struct DASHInspection {
                     nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
+            }
+            if cmaf && !cmafFragmentReported, let problem = CMAFStructure.fragmentProblems(bytes).first {
+                add("dash.cmaf-fragment", .error, "segment \(segment.number) of \(name): \(problem)", nil, "\(CMAFStructure.spec) §7.3")
+                cmafFragmentReported = true  // once per Representation
             }
             if representation.addressing == .base, initialization.isEmpty, index == chosen.first {
                 findings += protectionChecks(bytes, representation: representation, name: name).map {

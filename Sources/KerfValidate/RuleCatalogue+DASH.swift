@@ -38,6 +38,8 @@ extension RuleCatalogue {
         Rule("dash.timestamp-gap", .must, "\(iso) §7.2.1", "consecutive segments are continuous in time"),
         Rule("dash.codecs-mismatch", .must, "\(iso) §5.3.7.2", "@codecs lists every codec the segments hold"),
         Rule("dash.resolution-mismatch", .must, "\(iso) §5.3.7.2", "@width and @height are the segments' picture size"),
+        Rule("dash.cmaf-header", .must, "ISO/IEC 23000-19 §7.3", "under the CMAF profile, an initialization segment has a cmfc or cmf2 brand and one track"),
+        Rule("dash.cmaf-fragment", .must, "ISO/IEC 23000-19 §7.3", "under the CMAF profile, every moof holds one traf with a tfdt"),
         Rule("dash.bandwidth-understated", .must, "\(iso) §5.3.5.2", "@bandwidth is at least the measured average bit rate (10 % tolerance)"),
     ]
 

@@ -326,7 +326,12 @@ public struct Validator: Sendable {
         guard tree.localName == "MPD" else { return report }
         let presentation = DASHPresentation(tree, location: loaded.location, now: UTCTime.now())
         report.findings += DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: path)
-        if deep { report.findings += await DASHInspection(validator: self, loader: loader, file: path).check(presentation) }
+        if deep {
+            var inspection = DASHInspection(validator: self, loader: loader, file: path)
+            inspection.cmaf = (tree.attribute("profiles") ?? "").split(separator: ",")
+                .contains { $0.trimming(while: { $0 == " " }) == CMAFStructure.profile }
+            report.findings += await inspection.check(presentation)
+        }
         return report
     }
 }
