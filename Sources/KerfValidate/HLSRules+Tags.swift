@@ -47,7 +47,13 @@ extension HLSRules {
                     }
                     continue
                 }
-                guard !HLSTagTable.conforms(attribute.value, to: type) else { continue }
+                guard !HLSTagTable.conforms(attribute.value, to: type) else {
+                    if let problem = HLSTagTable.formatProblem(attribute) {
+                        add("hls.attribute-value", .error, "\(name) \(attribute.name)=\(attribute.value) \(problem)",
+                            line: line.number, column: attribute.column, spec.section)
+                    }
+                    continue
+                }
                 switch type {
                 case .enumerated, .quotedOr:
                     if !attribute.isQuoted && !attribute.value.contains("{$") {

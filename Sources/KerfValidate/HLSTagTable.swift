@@ -121,6 +121,27 @@ enum HLSTagTable {
         }
     }
 
+    /// What is wrong with the content of a quoted-string whose attribute restricts it, or nil:
+    /// stable IDs (§4.4.6.1, §4.4.6.2), Pathway IDs (§4.4.6.2) and CHANNELS (§4.4.6.1).
+    static func formatProblem(_ attribute: HLSDocument.Attribute) -> String? {
+        let text = attribute.unquoted
+        guard !text.contains("{$") else { return nil }
+        func only(_ extra: String) -> Bool {
+            !text.isEmpty && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || extra.unicodeScalars.contains($0) }
+        }
+        switch attribute.name {
+        case "STABLE-VARIANT-ID", "STABLE-RENDITION-ID":
+            return only("+/=.-_") ? nil : "holds characters other than [a-zA-Z0-9+/=.-_]"
+        case "PATHWAY-ID":
+            return only("-._") ? nil : "holds characters other than [a-zA-Z0-9-._]"
+        case "CHANNELS":
+            let count = text.split(separator: "/", omittingEmptySubsequences: false).first ?? ""
+            return isDecimalInteger(count) ? nil : "does not start with a decimal-integer count of channels"
+        default:
+            return nil
+        }
+    }
+
     /// 0 to 2^64-1 in decimal digits (§4.2).
     static func isDecimalInteger(_ text: Substring) -> Bool {
         !text.isEmpty && text.count <= 20 && text.utf8.allSatisfy { (0x30...0x39).contains($0) } && UInt64(text) != nil

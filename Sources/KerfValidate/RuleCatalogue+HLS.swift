@@ -86,7 +86,7 @@ extension RuleCatalogue {
         Rule("hls.define-unresolved", .advice, "\(rfc) §4.4.2.3", "an IMPORT or QUERYPARAM value that cannot be known here (a media playlist read alone, a local file): its references are not checked"),
         Rule("hls.tag-value", .must, "\(rfc) §4.2, §4.4", "a tag's value has its type (EXT-X-VERSION and the sequence numbers are decimal-integers; tags without a value have none)"),
         Rule("hls.attribute-type", .must, "\(rfc) §4.2", "every attribute of a known tag has the type the draft gives it"),
-        Rule("hls.attribute-value", .must, "\(rfc) §4.2", "enumerated-string attributes (TYPE, VIDEO-RANGE, HDCP-LEVEL, YES/NO…) take one of their values"),
+        Rule("hls.attribute-value", .must, "\(rfc) §4.2", "enumerated-string attributes (TYPE, VIDEO-RANGE, HDCP-LEVEL, YES/NO…) take one of their values; STABLE-VARIANT-ID, STABLE-RENDITION-ID, PATHWAY-ID and CHANNELS have their format"),
         Rule("hls.attribute-missing", .must, "\(rfc) §4.4", "REQUIRED attributes are present (EXT-X-START TIME-OFFSET, EXT-X-SESSION-DATA DATA-ID, EXT-X-CONTENT-STEERING SERVER-URI, EXT-X-SKIP SKIPPED-SEGMENTS, EXT-X-RENDITION-REPORT URI)"),
         Rule("hls.attribute-unknown", .advice, "\(rfc) §4.2", "an attribute the draft does not define for the tag (players ignore it)"),
         Rule("hls.removed-tag", .should, "\(rfc) §7", "tags and attributes removed from the protocol (EXT-X-ALLOW-CACHE, PROGRAM-ID) are not used"),
