@@ -140,7 +140,7 @@ extension HLSDocument.Line {
     /// An EXT-X-DEFINE, or a URI or attribute list with a variable reference in it.
     var mayUseVariables: Bool {
         switch content {
-        case .uri(let uri): uri.contains("{$")
+        case .uri(let uri): uri.utf8.contains(UInt8(ascii: "{")) && uri.contains("{$")  // the byte scan is the fast path
         case .tag(let name, let value, let attributes): attributes != nil && (name == "EXT-X-DEFINE" || value?.contains("{$") == true)
         default: false
         }

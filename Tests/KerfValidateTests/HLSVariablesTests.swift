@@ -1,4 +1,5 @@
 import KerfManifest
+import KerfTestSupport
 import Testing
 @testable import KerfValidate
 import KerfTestTags
@@ -52,5 +53,66 @@ import KerfTestTags
         let before = document
         #expect(HLSVariables.substitute(&document, file: "p.m3u8", imported: nil, query: nil).findings.isEmpty)
         #expect(document == before)
+    }
+}
+
+/// The playlist rules, variables and tag table first, over mutated playlists that use them all.
+@Suite(.tags(.unit)) struct HLSRulesMutationTests {
+    static let multivariant = """
+        #EXTM3U
+        #EXT-X-VERSION:8
+        #EXT-X-DEFINE:NAME="cdn",VALUE="https://cdn.example"
+        #EXT-X-DEFINE:QUERYPARAM="token"
+        #EXT-X-START:TIME-OFFSET=-12.5,PRECISE=YES
+        #EXT-X-SESSION-DATA:DATA-ID="com.example.title",VALUE="x",LANGUAGE="en"
+        #EXT-X-CONTENT-STEERING:SERVER-URI="{$cdn}/s.json",PATHWAY-ID="A"
+        #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",DEFAULT=YES,CHANNELS="2/JOC",STABLE-RENDITION-ID="en",URI="{$cdn}/a.m3u8"
+        #EXT-X-STREAM-INF:BANDWIDTH=900000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=25,AUDIO="a",VIDEO-RANGE=PQ,PATHWAY-ID="A"
+        {$cdn}/v.m3u8?{$token}
+        #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1,URI="{$cdn}/i.m3u8"
+        """
+    static let media = """
+        #EXTM3U
+        #EXT-X-VERSION:8
+        #EXT-X-TARGETDURATION:6
+        #EXT-X-DEFINE:IMPORT="cdn"
+        #EXT-X-DEFINE:NAME="iv",VALUE="0x000102030405060708090a0b0c0d0e0f"
+        #EXT-X-KEY:METHOD=AES-256,URI="{$cdn}/k",IV={$iv}
+        #EXT-X-BYTERANGE:100@0
+        #EXT-X-BITRATE:900
+        #EXTINF:6,
+        {$cdn}/1.ts
+        #EXT-X-GAP
+        #EXTINF:6,
+        {$cdn}/2.ts
+        #EXT-X-ENDLIST
+        """
+
+    @Test func mutatedPlaylistsNeverCrashOrHang() throws {
+        var generator = SplitMix(seed: 0x4b657267)
+        let seeds = [Array(Self.media.utf8), Array(Self.multivariant.utf8)]
+        let junk: [[UInt8]] = [Array("99999999999999999999999".utf8), Array("\"".utf8), Array("{$".utf8), Array("}".utf8),
+                               Array("#EXT-X-DEFINE:".utf8), Array("=".utf8), Array(",".utf8), [0xc3], Array("\n".utf8)]
+        var slowest: Duration = .zero
+        for _ in 0..<1_000 {
+            var bytes = seeds[Int(generator.next() % 2)]
+            for _ in 0..<(1 + generator.next() % 4) {
+                let position = Int(generator.next() % UInt64(bytes.count + 1))
+                switch generator.next() % 4 {
+                case 0: bytes = Array(bytes.prefix(position))
+                case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: generator.next()) }
+                case 2: bytes.insert(contentsOf: junk[Int(generator.next() % UInt64(junk.count))], at: position)
+                default: if position < bytes.count { bytes.remove(at: position) }
+                }
+            }
+            let start = ContinuousClock.now
+            var document = try HLSDocument.parse(bytes)
+            let variables = HLSVariables.substitute(&document, file: "m.m3u8", imported: ["cdn": "x"], query: "token=%zz&token")
+            let findings = variables.findings + HLSRules.common(document, file: "m.m3u8")
+                + (document.isMultivariant ? HLSRules.multivariant(document, file: "m.m3u8") : HLSRules.media(document, file: "m.m3u8"))
+            #expect(findings.allSatisfy { RuleCatalogue.rule($0.rule)?.severity == $0.severity })
+            slowest = max(slowest, ContinuousClock.now - start)
+        }
+        #expect(slowest < .seconds(5))
     }
 }
