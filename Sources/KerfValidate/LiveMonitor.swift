@@ -134,10 +134,13 @@ struct LiveMonitor {
                 add("hls.live-reload-failed", "reloading the playlist failed: \(error)", location, "§6.2.1")
                 return nil
             }
-            guard let document = try? HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)) else {
+            guard var document = try? HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)) else {
                 add("hls.live-reload-failed", "a reload returned something that is not a playlist", location, "§4")
                 return nil
             }
+            // Segment URIs with variables are fetched substituted; the first validation reported
+            // what is wrong with the definitions.
+            _ = HLSVariables.substitute(&document, file: location, imported: nil, query: Validator.query(of: loaded.location))
             return (document, loaded)
         }
     }
