@@ -6,6 +6,8 @@ struct DASHInspection {
     let loader: ResourceLoader
     /// The MPD the findings belong to.
     let file: String
+    /// The MPD claims the CMAF profile: headers and fragments are checked as CMAF's.
+    var cmaf = false
 
     func check(_ presentation: DASHPresentation) async -> [Finding] {
         var findings: [Finding] = []
@@ -36,6 +38,12 @@ struct DASHInspection {
                 return findings
             }
         }
+        if cmaf && !initialization.isEmpty {
+            for problem in CMAFStructure.headerProblems(initialization) {
+                add("dash.cmaf-header", .error, "the initialization segment of \(name) is no CMAF header: \(problem)", nil, "\(CMAFStructure.spec) §7.3")
+            }
+        }
+        var cmafFragmentReported = false
         findings += protectionChecks(initialization, representation: representation, name: name).map {
             Finding(rule: "dash.\($0.rule)", severity: $0.severity, message: $0.message, file: file, path: representation.path, reference: $0.reference)
         }
@@ -58,6 +66,10 @@ struct DASHInspection {
                     nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
+            }
+            if cmaf && !cmafFragmentReported, let problem = CMAFStructure.fragmentProblems(bytes).first {
+                add("dash.cmaf-fragment", .error, "segment \(segment.number) of \(name): \(problem)", nil, "\(CMAFStructure.spec) §7.3")
+                cmafFragmentReported = true  // once per Representation
             }
             if representation.addressing == .base, initialization.isEmpty, index == chosen.first {
                 findings += protectionChecks(bytes, representation: representation, name: name).map {
@@ -91,10 +103,13 @@ struct DASHInspection {
             if first == nil { first = inspected }
             if inspected.startsWithKeyframe == false {
                 let promised = (1...3).contains(representation.startWithSAP ?? 0)
-                add("dash.segment-not-keyframe", promised ? .error : .warning,
-                    "segment \(segment.number) of \(name) (\(shortName)) does not start with a keyframe"
-                        + (promised ? " although startWithSAP is \(representation.startWithSAP ?? 0)" : ""),
-                    nil, "\(iso) §5.3.3.2, \(DASHRules.iop) §3.2.2")
+                let message = "segment \(segment.number) of \(name) (\(shortName)) does not start with a keyframe"
+                if promised {
+                    add("dash.start-with-sap-violated", .error, message + " although startWithSAP is \(representation.startWithSAP ?? 0)",
+                        nil, "\(iso) §5.3.3.2, \(DASHRules.iop) §3.2.2")
+                } else {
+                    add("dash.segment-not-keyframe", .warning, message, nil, "\(DASHRules.iop) §3.2.2")
+                }
             }
             let declared = Double(segment.duration) / Double(representation.timescale)
             let tolerance = (inspected.frameDuration ?? 0.05) + 0.0005

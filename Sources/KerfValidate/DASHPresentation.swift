@@ -55,6 +55,8 @@ struct DASHPresentation {
         var segmentAlignment: Bool
         var timescale: Int64 = 1
         var presentationTimeOffset: Int64 = 0
+        /// The SegmentTimeline's first S has no @t, so it starts at media time 0 (§5.3.9.6).
+        var firstTimeImplied = false
         var initialization: String?
         var initializationRange: ByteRange?
         var segments: [Segment] = []
@@ -72,6 +74,12 @@ struct DASHPresentation {
             if let explicit = segment.explicitURL { return explicit }
             let path = DASHPresentation.expand(mediaTemplate ?? "", id: id, number: segment.number, time: segment.time, bandwidth: bandwidth)
             return ResourceLoader.resolve(path, against: base)
+        }
+
+        /// Subtitles or captions: text/* or application/ttml+xml, a text contentType, stpp or wvtt.
+        var isText: Bool {
+            contentType == "text" || (mimeType ?? "").hasPrefix("text/") || mimeType == "application/ttml+xml"
+                || (codecs ?? "").hasPrefix("stpp") || (codecs ?? "").hasPrefix("wvtt")
         }
 
         /// Start of `segment` on the media presentation timeline, in seconds.
@@ -262,6 +270,7 @@ struct DASHPresentation {
         if let timeline = template.children(named: "SegmentTimeline").first {
             representation.addressing = .timeline
             let entries = timeline.children(named: "S")
+            representation.firstTimeImplied = entries.first?.attribute("t") == nil
             var time: Int64 = 0, number = startNumber
             for (index, s) in entries.enumerated() {
                 guard let d = Self.unsigned(s.attribute("d")), d > 0 else { return }

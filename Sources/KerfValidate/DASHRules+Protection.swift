@@ -32,7 +32,7 @@ extension DASHRules {
             if descriptor.isMP4Protection {
                 if let scheme = descriptor.scheme, !scheme.isEmpty {
                     if !ProtectionRules.schemes.contains(scheme) {
-                        add("dash.protection-value", .warning,
+                        add("dash.protection-scheme-unknown", .warning,
                             "the mp4protection ContentProtection names '\(scheme)', not a Common Encryption scheme (cenc, cbcs, cens, cbc1)",
                             "\(iso) §5.8.5.2.2")
                     }

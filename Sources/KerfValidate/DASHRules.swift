@@ -87,6 +87,8 @@ enum DASHRules {
                 }
             }
         }
+        findings += periodRules(mpd, file: file)
+        findings += fifthEdition(mpd, file: file)
         return findings
     }
 
@@ -118,10 +120,23 @@ enum DASHRules {
             let first = representation.start(representation.segments[0])
             let longest = Double(representation.segments.map(\.duration).max() ?? 0) / Double(representation.timescale)
             let periodEnd = representation.periodStart + duration
-            if end < periodEnd - longest - 0.001 || end > periodEnd + longest + 0.001 || first > representation.periodStart + longest {
-                add("dash.timeline-period-duration", .error,
-                    "the SegmentTimeline of Representation \(representation.id) covers \(formatSeconds(first))–\(formatSeconds(end)) s, the Period \(formatSeconds(representation.periodStart))–\(formatSeconds(periodEnd)) s",
-                    representation.path + "/SegmentTemplate/SegmentTimeline", "\(iso) §5.3.9.6")
+            var covers = "the SegmentTimeline of Representation \(representation.id) covers \(formatSeconds(first))–\(formatSeconds(end)) s, the Period \(formatSeconds(representation.periodStart))–\(formatSeconds(periodEnd)) s"
+            if representation.firstTimeImplied && representation.presentationTimeOffset > 0 {
+                covers += " (its first S has no @t, so it starts at media time 0, not at presentationTimeOffset \(representation.presentationTimeOffset))"
+            }
+            let timelinePath = representation.path + "/SegmentTemplate/SegmentTimeline"
+            if end < periodEnd - longest - 0.001 || first > representation.periodStart + longest {
+                // Media missing inside the Period stalls players; subtitles may be sparse (no
+                // cues, no segment), which players read as no text.
+                if representation.isText {
+                    add("dash.timeline-sparse-text", .info, covers + ": no subtitles where it has no segments", timelinePath, "\(iso) §5.3.9.6, \(iop) §6.4")
+                } else {
+                    add("dash.timeline-period-duration", .error, covers, timelinePath, "\(iso) §5.3.9.6")
+                }
+            } else if end > periodEnd + longest + 0.001 {
+                // Segments past the Period's end are not presented (the Period ends the
+                // presentation of its Representations), so a longer timeline loses nothing.
+                add("dash.timeline-beyond-period", .info, covers + ": segments after the Period's end are not played", timelinePath, "\(iso) §5.3.9.6, §7.2.1")
             }
         }
         // segmentAlignment="true": the same segment boundaries in every Representation of the set.

@@ -58,7 +58,7 @@ extension HLSRules {
                     break
                 }
                 if let sessionID = value("KEYID")?.lowercased(), let mediaID = their("KEYID", user)?.lowercased(), sessionID != mediaID {
-                    add("hls.session-key", .warning, "EXT-X-SESSION-KEY has KEYID \(sessionID), the EXT-X-KEY with the same URI in \(name) \(mediaID)")
+                    add("hls.session-key-keyid", .warning, "EXT-X-SESSION-KEY has KEYID \(sessionID), the EXT-X-KEY with the same URI in \(name) \(mediaID)")
                     break
                 }
             }

@@ -41,6 +41,7 @@ enum HLSRules {
         if media && multivariant {
             add("hls.mixed-playlist", .error, "media playlist tags and multivariant playlist tags in one playlist", line: nil, "§4.1")
         }
+        findings += tagTable(document, file: file)
         let versions = document.tags("EXT-X-VERSION")
         if versions.count > 1 {
             add("hls.version-repeated", .error, "EXT-X-VERSION appears \(versions.count) times", line: versions[1].line, "§4.4.1.2")
@@ -101,10 +102,12 @@ enum HLSRules {
             }
         }
         if let pendingInfo { add("hls.extinf-without-uri", .error, "EXTINF not followed by a URI", line: pendingInfo, "§4.4.4.1") }
-        let needed = MediaPlaylist.requiredVersion(decimalDurations: usesDecimal, byteRanges: usesByteRange,
+        let featureVersion = MediaPlaylist.requiredVersion(decimalDurations: usesDecimal, byteRanges: usesByteRange,
                                                    iFramesOnly: iFramesOnly, keyFormats: keyFormat, maps: usesMap,
                                                    deltaUpdates: !document.tags("EXT-X-SKIP").isEmpty)
-        let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0) } } ?? 1
+        // A malformed value (" 10") is hls.tag-value; the version it means still counts here.
+        let declared = document.tags("EXT-X-VERSION").first.flatMap { $0.value.flatMap { Int($0.trimming(while: \.isWhitespace)) } } ?? 1
+        let needed = max(featureVersion, document.tags("EXT-X-DEFINE").isEmpty ? 1 : 8)  // variable substitution: version 8 (§7)
         if declared < needed {
             add("hls.version-too-low", .error, "features used need EXT-X-VERSION \(needed), the playlist declares \(declared)",
                 line: document.tags("EXT-X-VERSION").first?.line, "§7")
@@ -186,7 +189,7 @@ enum HLSRules {
                 if hold < 2 * partTarget.seconds {
                     add("hls.part-hold-back", .error, "PART-HOLD-BACK \(hold) is less than twice PART-TARGET", line: control.line, "§4.4.3.8")
                 } else if hold < 3 * partTarget.seconds {
-                    add("hls.part-hold-back", .warning, "PART-HOLD-BACK \(hold) should be at least three times PART-TARGET",
+                    add("hls.part-hold-back-short", .warning, "PART-HOLD-BACK \(hold) should be at least three times PART-TARGET",
                         line: control.line, "§4.4.3.8")
                 }
             } else if partInf != nil && seconds("PART-HOLD-BACK") == nil {
@@ -230,7 +233,7 @@ enum HLSRules {
         switch method {
         case "NONE":
             if attributes.count > 1 { add("hls.key-none-attributes", "METHOD=NONE must have no other attributes") }
-        case "AES-128", "SAMPLE-AES", "SAMPLE-AES-CTR":
+        case "AES-128", "AES-256", "AES-256-CTR", "SAMPLE-AES", "SAMPLE-AES-CTR":
             if attributes[attribute: "URI"] == nil { add("hls.key-uri-missing", "METHOD=\(method) needs a URI") }
         default:
             add("hls.key-method", "unknown METHOD \(method)")

@@ -134,10 +134,13 @@ struct LiveMonitor {
                 add("hls.live-reload-failed", "reloading the playlist failed: \(error)", location, "§6.2.1")
                 return nil
             }
-            guard let document = try? HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)) else {
+            guard var document = try? HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: validator.maxBytes)) else {
                 add("hls.live-reload-failed", "a reload returned something that is not a playlist", location, "§4")
                 return nil
             }
+            // Segment URIs with variables are fetched substituted; the first validation reported
+            // what is wrong with the definitions.
+            _ = HLSVariables.substitute(&document, file: location, imported: nil, query: Validator.query(of: loaded.location))
             return (document, loaded)
         }
     }
@@ -209,6 +212,7 @@ struct LiveMonitor {
         let iso = DASHRules.iso
         var previous: (bytes: [UInt8], publishTime: Double?)?
         var published: [String: [Int64: DASHPresentation.Segment]] = [:]
+        var lastSegment: [String: DASHPresentation.Segment] = [:]
         var checked = Set<String>()
         let deadline = UTCTime.now() + seconds
         var interval = 1.0
@@ -234,7 +238,7 @@ struct LiveMonitor {
                         add("dash.live-publish-time", "MPD@publishTime went back from \(mpd.attribute("publishTime") ?? "") by \(formatSeconds(before - after)) s",
                             "\(iso) §5.3.1.2")
                     } else if after == before, previous.bytes != loaded.bytes {
-                        add("dash.live-publish-time", "the MPD changed but MPD@publishTime did not", "\(iso) §5.3.1.2", .warning)
+                        add("dash.live-publish-time-unchanged", "the MPD changed but MPD@publishTime did not", "\(iso) §5.3.1.2", .warning)
                     }
                 }
             }
@@ -255,6 +259,22 @@ struct LiveMonitor {
                     known[segment.time] = segment
                 }
                 published[key] = known
+                // The update continues the previous timeline: what follows the segment that
+                // ended it starts where that one ends, and nothing announced vanishes from the end.
+                if let before = lastSegment[key], let newest = representation.segments.last {
+                    if newest.time + newest.duration < before.time + before.duration {
+                        add("dash.live-timeline-continuity",
+                            "the timeline of Representation \(representation.id) now ends at t=\(newest.time + newest.duration), an earlier update announced segments up to t=\(before.time + before.duration)",
+                            "\(iso) §5.3.9.6, \(DASHRules.iop) §4.4", path: representation.path)
+                    } else if let index = representation.segments.lastIndex(where: { $0.time == before.time }),
+                              index + 1 < representation.segments.count,
+                              representation.segments[index + 1].time != before.time + before.duration {
+                        add("dash.live-timeline-continuity",
+                            "after the segment at t=\(before.time), which ended the previous update, Representation \(representation.id) continues at t=\(representation.segments[index + 1].time), not t=\(before.time + before.duration)",
+                            "\(iso) §5.3.9.6, \(DASHRules.iop) §4.4", path: representation.path)
+                    }
+                }
+                if let newest = representation.segments.last { lastSegment[key] = newest }
                 // The newest segment that should be available by now (1 s tolerance) is.
                 guard let start = presentation.availabilityStartTime else { continue }
                 let available = representation.segments.last { segment in

@@ -72,7 +72,7 @@ extension Validator {
             let declared = segment.duration.seconds
             if inspected.startsWithKeyframe == false {
                 if mustStartWithKeyframes {
-                    add("hls.segment-not-keyframe", .error, "\(segment.uri) does not start with a keyframe", index,
+                    add("hls.independent-segments-violated", .error, "\(segment.uri) does not start with a keyframe", index,
                         "§4.4.2.1 (EXT-X-INDEPENDENT-SEGMENTS)")
                 } else {
                     findings.append(Finding(rule: "hls.segment-not-keyframe", severity: .warning,

@@ -3,19 +3,6 @@ import KerfCore
 import KerfManifest
 import KerfXML
 
-/// The result of validating one presentation.
-public struct ValidationReport: Sendable, Codable {
-    public var input: String
-    /// "hls" or "dash".
-    public var format: String
-    /// Every playlist or MPD read.
-    public var documents: [String]
-    public var findings: [Finding]
-
-    public var errors: Int { findings.filter { $0.severity == .error }.count }
-    public var warnings: Int { findings.filter { $0.severity == .warning }.count }
-}
-
 /// Validates local HLS playlists and DASH MPDs.
 public struct Validator: Sendable {
     /// An XSD to validate MPDs against (`--schema`).
@@ -35,6 +22,8 @@ public struct Validator: Sendable {
     public var live: Double?
     /// Keys to decrypt segments with under `--deep` (`--key`).
     public var keys = DecryptionKeys()
+    /// Keep the text of every playlist and MPD read in the report (for HTML reports).
+    public var keepTexts = false
 
     public init(schemaPath: String? = nil, deep: Bool = false, maxSegments: Int? = nil) {
         self.schemaPath = schemaPath
@@ -100,11 +89,14 @@ public struct Validator: Sendable {
     // MARK: HLS
 
     private func validateHLS(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
-        let document: HLSDocument
+        var document: HLSDocument
         do { document = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
             throw ValidationError(.unreadable, "cannot read playlist", reason: error.message, file: path)
         }
-        var report = ValidationReport(input: path, format: "hls", documents: [path], findings: HLSRules.common(document, file: path))
+        let variables = HLSVariables.substitute(&document, file: path, imported: nil, query: Self.query(of: loaded.location))
+        var report = ValidationReport(input: path, format: "hls", documents: [path],
+                                      findings: variables.findings + HLSRules.common(document, file: path))
+        if keepTexts { report.texts[path] = String(decoding: loaded.bytes, as: UTF8.self) }
         guard document.isMultivariant else {
             report.findings += await mediaChecks(document, path: path, base: loaded.location, loader: loader)
             if deep { report.findings += await deepChecks(document, path: path, base: loaded.location, independent: false, loader: loader).0 }
@@ -112,12 +104,16 @@ public struct Validator: Sendable {
         }
         report.findings += HLSRules.multivariant(document, file: path)
         var referenced: [(line: Int, uri: String)] = []
+        var iFramePlaylists = Set<String>()
         var previousWasStreamInf = false
         for line in document.lines {
             switch line.content {
             case .tag("EXT-X-STREAM-INF", _, _): previousWasStreamInf = true
             case .tag(let name, _, let attributes?) where name == "EXT-X-MEDIA" || name == "EXT-X-I-FRAME-STREAM-INF":
-                if let uri = attributes[attribute: "URI"]?.unquoted { referenced.append((line.number, uri)) }
+                if let uri = attributes[attribute: "URI"]?.unquoted {
+                    referenced.append((line.number, uri))
+                    if name == "EXT-X-I-FRAME-STREAM-INF" { iFramePlaylists.insert(uri) }
+                }
             case .uri(let uri) where previousWasStreamInf:
                 referenced.append((line.number, uri))
                 previousWasStreamInf = false
@@ -144,20 +140,28 @@ public struct Validator: Sendable {
                                                file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
                 continue
             }
-            let childDocument: HLSDocument
+            var childDocument: HLSDocument
             do { childDocument = try HLSDocument.parse(childLoaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
                 report.findings.append(Finding(rule: "hls.syntax", severity: .error, message: error.message, file: child,
                                                reference: "\(HLSRules.rfc) §4"))
                 continue
             }
             report.documents.append(child)
+            if keepTexts { report.texts[child] = String(decoding: childLoaded.bytes, as: UTF8.self) }
             if childDocument.isMultivariant {
                 report.findings.append(Finding(rule: "hls.nested-multivariant", severity: .error,
                                                message: "\(uri) is a multivariant playlist, not a media playlist", file: path,
                                                line: line, reference: "\(HLSRules.rfc) §4.4.6.2"))
                 continue
             }
+            report.findings += HLSVariables.substitute(&childDocument, file: child, imported: variables.values,
+                                                       query: Self.query(of: childLoaded.location)).findings
             report.findings += HLSRules.common(childDocument, file: child)
+            if iFramePlaylists.contains(uri), childDocument.tags("EXT-X-I-FRAMES-ONLY").isEmpty {
+                report.findings.append(Finding(rule: "hls.iframe-playlist", severity: .error,
+                                               message: "\(uri) is named by EXT-X-I-FRAME-STREAM-INF but has no EXT-X-I-FRAMES-ONLY",
+                                               file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.3"))
+            }
             mediaPlaylists.append((childLoaded.location, childDocument))
             report.findings += await mediaChecks(childDocument, path: child, base: childLoaded.location, loader: loader)
             if deep {
@@ -168,9 +172,16 @@ public struct Validator: Sendable {
             }
         }
         if deep { report.findings += variantChecks(document, path: path, measured: measured) }
+        report.findings += await steeringChecks(document, path: path, base: loaded.location, loader: loader)
         report.findings += HLSRules.sessionKeys(document, file: path, location: loaded.location, media: mediaPlaylists,
                                                 allRead: Set(referenced.map { $0.uri }).count == mediaPlaylists.count)
         return report
+    }
+
+    /// The query of a URL, nil without one or for a local path.
+    static func query(of location: String) -> String? {
+        guard ResourceLoader.isRemote(location), let mark = location.firstIndex(of: "?") else { return nil }
+        return String(location[location.index(after: mark)...].prefix { $0 != "#" })
     }
 
     /// Media playlist rules, plus (for local playlists) that every segment and init file exists.
@@ -282,6 +293,7 @@ public struct Validator: Sendable {
     private func validateDASH(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
         let bytes = loaded.bytes
         var report = ValidationReport(input: path, format: "dash", documents: [path], findings: [])
+        if keepTexts { report.texts[path] = String(decoding: bytes, as: UTF8.self) }
         let tree: XMLElement
         do {
             tree = try XMLReader.read(bytes, name: path, maxBytes: maxBytes)
@@ -297,6 +309,14 @@ public struct Validator: Sendable {
                 throw ValidationError(.schema, "cannot load schema", reason: error.details.first ?? "", file: schemaPath)
             }
             for violation in try schema.validate(bytes, name: path) {
+                // Elements of later specifications the 5th edition's schema does not know are
+                // checked by their own rules.
+                if let known = DASHRules.extensionElements.first(where: { violation.contains("}\($0.key)'") }) {
+                    report.findings.append(Finding(rule: "dash.schema-extension", severity: .info,
+                                                   message: "\(known.key) is defined by \(known.value), not by the schema: its own rules check it (\(violation))",
+                                                   file: path, reference: "\(DASHRules.iso) Annex B (DASH-MPD.xsd)"))
+                    continue
+                }
                 report.findings.append(Finding(rule: "dash.schema", severity: .error, message: violation, file: path,
                                                reference: "\(DASHRules.iso) Annex B (DASH-MPD.xsd)"))
             }
@@ -306,7 +326,12 @@ public struct Validator: Sendable {
         guard tree.localName == "MPD" else { return report }
         let presentation = DASHPresentation(tree, location: loaded.location, now: UTCTime.now())
         report.findings += DASHRules.check(presentation, profiles: tree.attribute("profiles") ?? "", file: path)
-        if deep { report.findings += await DASHInspection(validator: self, loader: loader, file: path).check(presentation) }
+        if deep {
+            var inspection = DASHInspection(validator: self, loader: loader, file: path)
+            inspection.cmaf = (tree.attribute("profiles") ?? "").split(separator: ",")
+                .contains { $0.trimming(while: { $0 == " " }) == CMAFStructure.profile }
+            report.findings += await inspection.check(presentation)
+        }
         return report
     }
 }

@@ -21,7 +21,17 @@ struct ValidateCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "An .m3u8 playlist or .mpd file: a local path or an http(s) URL.")
-    var input: String
+    var input: String?
+
+    @Flag(help: "Print the catalogue of rules (Markdown: ID, severity, word, clause) and exit.")
+    var rules = false
+
+    @Option(name: .customLong("ignore"),
+            help: ArgumentHelp("Drop the findings of this rule, or of a family ending in * ('hls.live-*'). Repeatable.", valueName: "rule"))
+    var ignored: [String] = []
+
+    @Option(help: ArgumentHelp("Report findings of this severity and above: error, warning or info.", valueName: "level"))
+    var severity: String = "info"
 
     @Option(help: "Validate MPDs against this XSD (DASH-MPD.xsd).")
     var schema: String?
@@ -44,13 +54,17 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for an HTTP server to connect or send more data.")
     var timeout: Int64 = 10
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json, html (one self-contained page) or junit (JUnit XML for CI).")
     var format: String = "text"
 
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
+        if rules { return }
+        guard input != nil else { throw ValidationError("missing an input: a playlist, an MPD or an http(s) URL") }
+        guard ["text", "json", "html", "junit"].contains(format) else { throw ValidationError("--format must be text, json, html or junit") }
+        guard Finding.Severity(rawValue: severity) != nil else { throw ValidationError("--severity must be error, warning or info") }
+        _ = try ignoredRules()
         guard (1...3600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
         if let live, !(live > 0 && live <= 86_400) { throw ValidationError("--live must be between 0 and 86400 seconds") }
         if !keys.isEmpty && !deep { throw ValidationError("--key decrypts segments, which only --deep reads") }
@@ -66,17 +80,36 @@ struct ValidateCommand: AsyncParsableCommand {
         return result
     }
 
+    /// The rule IDs `--ignore` names; an unknown ID is a usage error, not a silent no-op.
+    func ignoredRules() throws -> Set<String> {
+        var result = Set<String>()
+        for pattern in ignored {
+            let ids = RuleCatalogue.matching(pattern)
+            guard !ids.isEmpty else { throw ValidationError("--ignore: no rule \(pattern) (kerf validate --rules lists them)") }
+            result.formUnion(ids)
+        }
+        return result
+    }
+
     func run() async throws {
         global.bootstrapLogging()
+        if rules {
+            print(RuleCatalogue.markdown(), terminator: "")
+            return
+        }
+        guard let input else { throw ValidationError("missing an input") }
         var validator = Validator(schemaPath: schema, deep: deep, maxSegments: maxSegments)
         validator.timeout = timeout
         validator.live = live
         validator.keys = try decryptionKeys()
+        validator.keepTexts = format == "html"
         let report = try await validator.validate(input)
-        if format == "json" {
-            try printJSON(JSONReport(report))
-        } else {
-            print(render(report, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
+            .filtered(ignoring: try ignoredRules(), minimum: Finding.Severity(rawValue: severity) ?? .info)
+        switch format {
+        case "json": try printJSON(JSONReport(report))
+        case "html": print(HTMLReport(report).render(), terminator: "")
+        case "junit": print(JUnitReport(report, deep: deep, live: live != nil).render(), terminator: "")
+        default: print(render(report, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
         }
         if report.errors > 0 { throw ExitCode(1) }
     }

@@ -12,7 +12,7 @@ import KerfTestTags
         // Also: the audio timeline (6 × 120 ticks at 48 Hz = 15 s) does not fill the 24 s Period.
         "example_G19.mpd": ["dash.duplicate-id", "dash.timeline-period-duration"],
         "example_G22.mpd": ["dash.timeline-overlap"],
-        "example_G26.mpd": ["dash.dynamic-attribute-missing"],
+        "example_G26.mpd": ["dash.dynamic-attribute-missing", "dash.period-id"],
         // cenc:pssh elided as "...", and one cenc:default_KID a digit short.
         "example_G27.mpd": ["dash.pssh", "dash.default-kid"],
         "example_H2.mpd": ["dash.representation-missing"],

@@ -152,4 +152,44 @@ import KerfTestTags
         #expect(Self.liveRules(report) == ["dash.live-segment-unavailable", "dash.live-publish-time"], "\(report.findings.map(\.message))")
         #expect(report.findings.contains { $0.message.hasPrefix("segment 9 of Representation v was due ") && $0.message.hasSuffix("s ago but answered HTTP 404") })
     }
+
+    /// An update that does not continue the previous SegmentTimeline: after the segment that
+    /// ended the first version (t=16000, 2 s), the second goes on at t=20000.
+    @Test func timelineThatSkipsAheadBetweenUpdatesIsFound() async throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-live")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mpd = dir.appendingPathComponent("live.mpd").path
+        let started = UTCTime.xsDateTime(UTCTime.now() - 30)
+        func write(publish: String, timeline: String) throws {
+            try """
+                <?xml version="1.0"?>
+                <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="dynamic"
+                     availabilityStartTime="\(started)" publishTime="\(publish)"
+                     minimumUpdatePeriod="PT1S" timeShiftBufferDepth="PT30S" minBufferTime="PT2S">
+                  <Period id="0" start="PT0S">
+                    <AdaptationSet mimeType="video/mp4" codecs="avc1.64001f" segmentAlignment="true" startWithSAP="1">
+                      <Representation id="v" bandwidth="100000" width="320" height="240">
+                        <SegmentTemplate timescale="1000" initialization="v/init.mp4" media="v/$Time$.m4s">
+                          <SegmentTimeline>\(timeline)</SegmentTimeline>
+                        </SegmentTemplate>
+                      </Representation>
+                    </AdaptationSet>
+                  </Period>
+                  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:http-xsdate:2014" value="http://127.0.0.1/time"/>
+                </MPD>
+                """.write(toFile: mpd, atomically: true, encoding: .utf8)
+        }
+        try write(publish: "2026-01-01T00:00:10Z", timeline: #"<S t="0" d="2000" r="8"/>"#)
+        let changes = Task {
+            try await Task.sleep(for: .seconds(2))  // two reloads of the first version (minimumUpdatePeriod 1 s)
+            try write(publish: "2026-01-01T00:00:12Z", timeline: #"<S t="0" d="2000" r="8"/><S t="20000" d="2000"/>"#)
+        }
+        var validator = Validator()
+        validator.live = 4
+        let report = try await validator.validate(mpd)
+        try await changes.value
+        #expect(Self.liveRules(report).contains("dash.live-timeline-continuity"), "\(report.findings.map(\.message))")
+        #expect(!Self.liveRules(report).contains("dash.live-publish-time-unchanged"))
+        #expect(report.findings.contains { $0.message.hasPrefix("after the segment at t=16000, which ended the previous update, Representation v continues at t=20000, not t=18000") })
+    }
 }
