@@ -64,13 +64,13 @@ extension Presentation {
         let edge = listed.last.map { $0.start + $0.duration } ?? .zero(timescale: 1)
         let partsFrom = edge - MediaTime(value: 3 * target.value, timescale: 1)
         for (index, stored) in zip(playlist.segments.indices, listed) where stored.start + stored.duration > partsFrom {
-            playlist.segments[index].parts = track.parts.filter { $0.segmentStart == stored.start && $0.epoch == stored.epoch }.map(partial)
+            playlist.segments[index].parts = track.parts.filter { $0.segmentStart == stored.start && $0.epoch == stored.epoch }.map { partial($0, of: track) }
         }
         var tags = LowLatencyHLS(partTarget: partTarget)
         tags.partHoldBack = MediaTime(value: partTarget.value * 3, timescale: partTarget.timescale)
         tags.canSkipUntil = MediaTime(value: 6 * target.value, timescale: 1)
         let current = inProgress(track)
-        tags.trailingParts = current.parts.map(partial)
+        tags.trailingParts = current.parts.map { partial($0, of: track) }
         if let start = current.start { tags.preloadHint = "part_\(start.value)_\(current.parts.count).m4s" }
         for other in activeRenditions where other != track.id {
             guard let report = tracks[other], report.kind != .muxed else { continue }
@@ -96,8 +96,9 @@ extension Presentation {
         return tags
     }
 
-    private func partial(_ part: PartEntry) -> LowLatencyHLS.PartialSegment {
-        LowLatencyHLS.PartialSegment(uri: part.uri, duration: part.duration, independent: part.independent)
+    /// EXT-X-PART of a part, its URI relative to the rendition's playlist like the segments'.
+    private func partial(_ part: PartEntry, of track: Track) -> LowLatencyHLS.PartialSegment {
+        LowLatencyHLS.PartialSegment(uri: relative(part.uri, to: track), duration: part.duration, independent: part.independent)
     }
 
     /// The segment being written: its start and its parts so far.

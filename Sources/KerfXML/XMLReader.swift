@@ -6,24 +6,34 @@ import KerfCore
 /// (no XML_PARSE_HUGE). Qualified names and namespace declarations are kept as written, so a
 /// document read and serialised again keeps its meaning.
 public enum XMLReader {
-    /// Parses `bytes`.
-    /// - Throws: `XMLError(.malformed)` with libxml2's messages when not well-formed;
-    ///   `.tooLarge` beyond `maxBytes`.
     /// Longest single tag accepted (attributes included).
     public static let maxTagBytes = 64 << 10
 
+    /// Parses `bytes`.
+    /// - Throws: `XMLError(.malformed)` with libxml2's messages when not well-formed;
+    ///   `.tooLarge` beyond `maxBytes`, or for a tag longer than `maxTagBytes`.
     public static func read(_ bytes: [UInt8], name: String = "document", maxBytes: Int = 64 << 20) throws(XMLError) -> XMLElement {
         guard bytes.count <= maxBytes else {
             throw XMLError(.tooLarge, "document is \(bytes.count) bytes, over the \(maxBytes)-byte limit", file: name)
         }
         // libxml2 checks duplicate attributes pairwise: bound the length of any one tag.
-        var tagStart: Int? = nil
-        for (index, byte) in bytes.enumerated() {
-            if byte == UInt8(ascii: "<") { tagStart = index }
-            else if byte == UInt8(ascii: ">") { tagStart = nil }
-            else if let start = tagStart, index - start > maxTagBytes {
+        // Comments and CDATA sections are not tags: their length is libxml2's to bound.
+        var index = 0, tagStart: Int? = nil
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "<") {
+                if let end = skipped(bytes, at: index, opening: "<!--", closing: "-->")
+                    ?? skipped(bytes, at: index, opening: "<![CDATA[", closing: "]]>") {
+                    index = end
+                    continue
+                }
+                tagStart = index
+            } else if byte == UInt8(ascii: ">") {
+                tagStart = nil
+            } else if let start = tagStart, index - start > maxTagBytes {
                 throw XMLError(.tooLarge, "a tag is longer than \(maxTagBytes) bytes", file: name)
             }
+            index += 1
         }
         let document = try XMLParsing.parse(bytes, name: name)
         defer { xmlFreeDoc(document) }
@@ -36,6 +46,19 @@ public enum XMLReader {
             throw XMLError(.malformed, "documents with a DTD are not accepted", file: name)
         }
         return element(root)
+    }
+
+    /// When `opening` starts at `index`, the index after the first `closing` (the end of the
+    /// bytes when there is none); else nil.
+    private static func skipped(_ bytes: [UInt8], at index: Int, opening: String, closing: String) -> Int? {
+        let open = Array(opening.utf8), close = Array(closing.utf8)
+        guard bytes.count - index >= open.count, bytes[index..<index + open.count].elementsEqual(open) else { return nil }
+        var position = index + open.count
+        while position + close.count <= bytes.count {
+            if bytes[position..<position + close.count].elementsEqual(close) { return position + close.count }
+            position += 1
+        }
+        return bytes.count
     }
 
     private static func element(_ node: xmlNodePtr) -> XMLElement {

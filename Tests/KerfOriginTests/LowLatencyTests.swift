@@ -30,6 +30,15 @@ extension LiveTests {
         #expect(first.contains("#EXT-X-PART-INF:PART-TARGET=0.250"))
         #expect(first.contains("#EXT-X-RENDITION-REPORT:URI=\"../audio_und_aac/playlist.m3u8\",LAST-MSN="))
         #expect(first.contains(",INDEPENDENT=YES"))
+        // Listed parts resolve against the playlist's URL, as players resolve them.
+        let partURIs = first.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-PART:") }
+            .compactMap { $0.firstMatch(of: /URI="([^"]+)"/).map { String($0.1) } }
+        #expect(!partURIs.isEmpty)
+        for uri in partURIs.suffix(3) {
+            let resolved = try #require(URL(string: uri, relativeTo: URL(string: playlistURL))).absoluteString
+            let part = try await curl([resolved])
+            #expect(part.status == 200, "\(uri) resolves to \(resolved): \(part.status)")
+        }
 
         // Hold a request for the part after the next one: answered once it exists, listing it.
         func state(_ playlist: String) -> (msn: UInt64, parts: Int, hint: String)? {

@@ -80,4 +80,16 @@ import KerfTestTags
         let deep = String(repeating: "<a>", count: 5000) + String(repeating: "</a>", count: 5000)
         #expect(throws: XMLError.self) { _ = try XMLReader.read(Array(deep.utf8)) }
     }
+
+    /// The tag-length bound counts tags, not comments or CDATA: an MPD with a long comment (some
+    /// packagers write their whole configuration there) is read; one tag that long is refused.
+    @Test func longCommentsAreNotLongTags() throws {
+        let filler = String(repeating: "x", count: XMLReader.maxTagBytes + 10)
+        let commented = try XMLReader.read(Array("<MPD><!-- \(filler) --><Period id=\"1\"/><![CDATA[\(filler)]]></MPD>".utf8))
+        #expect(commented.name == "MPD" && commented.children.count == 1)
+        let long = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD a=\"\(filler)\"/>".utf8)) }
+        #expect(long?.code == .tooLarge)
+        // An unterminated comment is libxml2's to report.
+        #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD><!-- \(filler)".utf8)) }
+    }
 }
