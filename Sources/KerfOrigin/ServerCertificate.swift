@@ -48,6 +48,7 @@ final class ServerCertificate: Sendable {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.applicationProtocols = applicationProtocols
+        configuration.minimumTLSVersion = .tlsv12
         do { return try NIOSSLContext(configuration: configuration) } catch {
             throw fail("cannot use the certificate with the private key", "the key does not belong to the certificate (\(error))", settings.privateKey)
         }
