@@ -89,12 +89,16 @@ import Testing
         }
         try await client.shutdown()
     }
+}
 
+// In OriginTests, which runs one test at a time: the count of refused connections is the
+// process's, and connectionLimitsHold checks it.
+extension OriginTests {
     /// A connection over max-connections is answered 503 in the protocol it negotiated; a
     /// connection that never completes its handshake is closed after the header timeout.
     @Test func limitsApplyOverTLS() async throws {
         let certificates = try await TestCertificates.make()
-        let (_, origin) = try await Self.serve(certificates) {
+        let (_, origin) = try await OriginTLSTests.serve(certificates) {
             $0.maxConnections = 1
             $0.headerTimeout = 1
             $0.listen = "127.0.0.1:0"
