@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C adapters: system libraries found through pkg-config, each with a shim header.
@@ -100,6 +102,11 @@ let package = Package(
                 "KerfCore", "KerfMedia", "KerfPackager", "KerfManifest", "KerfCrypto", "KerfTranscode", "KerfLive", "KerfRTMP", "KerfSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
@@ -143,6 +150,7 @@ let package = Package(
                                                            "KerfPackager", "KerfCrypto", "KerfCore",
                                                            "KerfSystem", "KerfTestSupport", "KerfTestTags",
                                                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                            .product(name: "NIOEmbedded", package: "swift-nio"),
                                                            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

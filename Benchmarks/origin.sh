@@ -1,35 +1,49 @@
 #!/usr/bin/env bash
 # `kerf serve` against nginx (Debian's package, sendfile on) serving the same files, side by side:
-# wrk on loopback requests a 1 MB segment and a playlist with 64 and 512 connections.
-# Prints requests/s of each, the ratio kerf/nginx (target >= 1.0 on both) and p99 latencies.
+# wrk on loopback requests a 1 MB segment and a playlist with 64, 512 and 4,096 connections, over
+# HTTP and over HTTPS (both servers with the same certificate, TLS 1.3, nginx with
+# ssl_session_cache; wrk speaks HTTP/1.1 over TLS). Each run is repeated KERF_BENCH_REPEATS times
+# (default 3), the two servers alternating; the table gives the median of each figure:
+# requests/s, the ratio kerf/nginx (target >= 1.0) and p50/p99/p99.9 latencies (target: kerf's
+# p99 <= 1.2x nginx's).
 #
 # Run from the repository root: bash Benchmarks/origin.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_BENCH_SECONDS
-# (seconds per wrk run, default 10), KERF_BENCH_DIR (work folder, default /tmp/kerf-bench-origin).
-# Installs nginx-light and wrk with apt when missing. Both servers get the same 2 wrk threads on
-# the same machine, each run 2 s after the previous one ended; the figures are loopback figures,
-# not a network's.
+# (seconds per wrk run, default 10), KERF_BENCH_REPEATS (default 3), KERF_BENCH_CONNECTIONS
+# (default "64 512 4096"), KERF_BENCH_SCHEMES (default "http https"), KERF_BENCH_DIR (work
+# folder, default /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
+# Both servers get the same 2 wrk threads on the same machine, each run 2 s after the previous
+# one ended; the figures are loopback figures, not a network's, and on a machine busy with other
+# work they are indicative only.
 set -euo pipefail
 KERF="${KERF:-.build/release/kerf}"
 SECONDS_PER_RUN="${KERF_BENCH_SECONDS:-10}"
+REPEATS="${KERF_BENCH_REPEATS:-3}"
+CONNECTIONS="${KERF_BENCH_CONNECTIONS:-64 512 4096}"
+SCHEMES="${KERF_BENCH_SCHEMES:-http https}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-origin}"
 NGINX_PORT=18080
 KERF_PORT=18081
+NGINX_TLS_PORT=18443
+KERF_TLS_PORT=18444
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 die() { echo "origin.sh: $*" >&2; exit 1; }
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}" >/dev/null \
     || die "cannot install ${need[*]}"
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$KERF" ] || swift build -c release --product kerf
+# 4,096 connections to each server, from one process: descriptors for both ends.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 # ------------------------------------------------------------------ files
-rm -rf "$WORK" && mkdir -p "$WORK/root/bench" "$WORK/nginx/logs"
+rm -rf "$WORK" && mkdir -p "$WORK/root/bench" "$WORK/nginx/logs" "$WORK/tls"
 head -c 1000000 /dev/urandom > "$WORK/root/bench/segment.m4s"
 {
   echo "#EXTM3U"; echo "#EXT-X-VERSION:7"; echo "#EXT-X-TARGETDURATION:6"; echo "#EXT-X-PLAYLIST-TYPE:VOD"
@@ -37,62 +51,103 @@ head -c 1000000 /dev/urandom > "$WORK/root/bench/segment.m4s"
   for i in $(seq 1 100); do echo "#EXTINF:6.000,"; echo "seg_$i.m4s"; done
   echo "#EXT-X-ENDLIST"
 } > "$WORK/root/bench/playlist.m3u8"
+# One self-signed P-256 certificate for both servers.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
 
 cat > "$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;
+worker_rlimit_nofile 65536;
 daemon off;
 error_log $WORK/nginx/logs/error.log error;
 pid $WORK/nginx/nginx.pid;
-events { worker_connections 4096; }
+events { worker_connections 16384; }
 http {
   access_log off;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
   types { application/vnd.apple.mpegurl m3u8; video/mp4 m4s; }
+  ssl_certificate $WORK/tls/cert.pem;
+  ssl_certificate_key $WORK/tls/key.pem;
+  ssl_protocols TLSv1.3;
+  ssl_session_cache shared:SSL:10m;
+  ssl_session_timeout 10m;
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl http2;
     location /vod/ { alias $WORK/root/; }
   }
 }
+EOF
+cat > "$WORK/kerf.yaml" <<EOF
+root: $WORK/root
+listen: 127.0.0.1:$KERF_PORT
+max-connections: 16384
+tls:
+  certificate: $WORK/tls/cert.pem
+  key: $WORK/tls/key.pem
+  listen: 127.0.0.1:$KERF_TLS_PORT
+EOF
+# wrk's summary: requests/s and the latency percentiles in ms, errors counted.
+cat > "$WORK/summary.lua" <<'EOF'
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("SUMMARY %.1f %.3f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, summary.errors.status, errors))
+end
 EOF
 
 # ------------------------------------------------------------------ servers
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 NGINX_PID=$!
-"$KERF" serve --root "$WORK/root" --listen "127.0.0.1:$KERF_PORT" 2>"$WORK/kerf.log" &
+"$KERF" serve --config "$WORK/kerf.yaml" 2>"$WORK/kerf.log" &
 KERF_PID=$!
 trap 'kill $NGINX_PID $KERF_PID 2>/dev/null; wait 2>/dev/null' EXIT
-for port in $NGINX_PORT $KERF_PORT; do
-  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/vod/bench/playlist.m3u8" && break; sleep 0.1; done
-  curl -sf -o /dev/null "http://127.0.0.1:$port/vod/bench/playlist.m3u8" || die "server on port $port does not answer"
+for url in http://127.0.0.1:$NGINX_PORT https://127.0.0.1:$NGINX_TLS_PORT http://127.0.0.1:$KERF_PORT https://127.0.0.1:$KERF_TLS_PORT; do
+  for _ in $(seq 50); do curl -sfk -o /dev/null "$url/vod/bench/playlist.m3u8" && break; sleep 0.1; done
+  curl -sfk -o /dev/null "$url/vod/bench/playlist.m3u8" || die "server at $url does not answer"
 done
-cmp <(curl -s "http://127.0.0.1:$NGINX_PORT/vod/bench/segment.m4s") <(curl -s "http://127.0.0.1:$KERF_PORT/vod/bench/segment.m4s") \
+cmp <(curl -s "http://127.0.0.1:$NGINX_PORT/vod/bench/segment.m4s") <(curl -sk "https://127.0.0.1:$KERF_TLS_PORT/vod/bench/segment.m4s") \
   || die "the servers answer different bytes"
 
 # ------------------------------------------------------------------ runs
-# Prints "requests/s p99_ms" for one wrk run.
+# Prints "requests/s p50_ms p99_ms p99.9_ms" for one wrk run.
 measure() {  # url connections
   local out
   # The previous run's connections close first (neither server pays for the other's).
   sleep 2
-  out=$(wrk -t2 -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency "$1")
-  local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  grep -q "Non-2xx" <<<"$out" && die "non-2xx answers from $1"
-  echo "$rps $p99"
+  out=$(wrk -t2 -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$WORK/summary.lua" "$1")
+  read -r _ rps p50 p99 p999 status errors < <(grep '^SUMMARY' <<<"$out")
+  [ "$status" = 0 ] || die "$status non-2xx answers from $1 ($2 connections)"
+  [ "$errors" -le $(( $2 / 100 )) ] || echo "origin.sh: $errors socket errors from $1 ($2 connections)" >&2
+  echo "$rps $p50 $p99 $p999"
 }
+# The median of the arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-echo "kerf serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'): wrk -t2, ${SECONDS_PER_RUN} s per run, loopback, $(nproc) cores"
-printf "%-22s %6s %14s %14s %8s %10s %10s  %s\n" "resource" "conns" "nginx req/s" "kerf req/s" "ratio" "nginx p99" "kerf p99" "target"
-for resource in segment.m4s playlist.m3u8; do
-  for connections in 64 512; do
-    read -r n_rps n_p99 < <(measure "http://127.0.0.1:$NGINX_PORT/vod/bench/$resource" "$connections")
-    read -r k_rps k_p99 < <(measure "http://127.0.0.1:$KERF_PORT/vod/bench/$resource" "$connections")
-    ratio=$(awk -v k="$k_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", k / n }')
-    verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0 ? "PASS" : "MISS") }')
-    printf "%-22s %6s %14s %14s %8s %8.2fms %8.2fms  >= 1.0 %s\n" "$resource" "$connections" "$n_rps" "$k_rps" "$ratio" "$n_p99" "$k_p99" "$verdict"
+echo "kerf serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'): wrk -t2, ${SECONDS_PER_RUN} s per run, medians of $REPEATS runs, loopback, $(nproc) cores"
+printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %s\n" "resource" "" "conns" "nginx req/s" "kerf req/s" "ratio" \
+  "nginx p50/p99/p99.9 ms" "kerf p50/p99/p99.9 ms" "targets (ratio >= 1, p99 <= 1.2x)"
+for scheme in $SCHEMES; do
+  if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
+  else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
+  for resource in segment.m4s playlist.m3u8; do
+    for connections in $CONNECTIONS; do
+      n_rps=(); n_p50=(); n_p99=(); n_p999=(); k_rps=(); k_p50=(); k_p99=(); k_p999=()
+      for _ in $(seq "$REPEATS"); do
+        read -r a b c d < <(measure "$nginx_base/vod/bench/$resource" "$connections")
+        n_rps+=("$a"); n_p50+=("$b"); n_p99+=("$c"); n_p999+=("$d")
+        read -r a b c d < <(measure "$kerf_base/vod/bench/$resource" "$connections")
+        k_rps+=("$a"); k_p50+=("$b"); k_p99+=("$c"); k_p999+=("$d")
+      done
+      nr=$(median "${n_rps[@]}"); kr=$(median "${k_rps[@]}")
+      np99=$(median "${n_p99[@]}"); kp99=$(median "${k_p99[@]}")
+      ratio=$(awk -v k="$kr" -v n="$nr" 'BEGIN { printf "%.2f", k / n }')
+      verdict=$(awk -v r="$ratio" -v k="$kp99" -v n="$np99" 'BEGIN { print (r >= 1.0 ? "PASS" : "MISS") " " (k <= 1.2 * n ? "PASS" : "MISS") }')
+      printf "%-14s %-5s %5s %11.0f %11.0f %6s  %-22s %-22s %s\n" "$resource" "$scheme" "$connections" "$nr" "$kr" "$ratio" \
+        "$(median "${n_p50[@]}")/$np99/$(median "${n_p999[@]}")" "$(median "${k_p50[@]}")/$kp99/$(median "${k_p999[@]}")" "$verdict"
+    done
   done
 done
 echo "kerf serve RSS after the runs: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$KERF_PID/status)"

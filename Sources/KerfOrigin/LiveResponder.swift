@@ -235,9 +235,7 @@ struct LiveResponder: Sendable {
         headers[.cacheControl] = cacheControl
         headers[.eTag] = etag
         headers[.acceptRanges] = "bytes"
-        if VODResponder.notModified(request, etag: etag, modified: Int64.max) {
-            return Response(status: .notModified, headers: headers)
-        }
+        if VODResponder.notModified(request, etag: etag, modified: Int64.max) { return VODResponder.notModifiedResponse(headers) }
         return RangeRequest.response(to: request, size: size, headers: headers, body: body)
     }
 

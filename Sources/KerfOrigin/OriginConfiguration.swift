@@ -42,6 +42,8 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var tokenSecret: String?
     /// When set, the status page and `/metrics` require `Authorization: Bearer <admin-token>`.
     public var adminToken: String?
+    /// HTTPS and HTTP/2 (`tls:`), when set.
+    public var tls: TLS?
     /// Live channels by name (`channels:`).
     public var channels: [String: Channel] = [:]
 
@@ -56,7 +58,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
                                     "header-timeout", "max-header-size", "max-connections", "file-cache",
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
-                                    "token-secret", "admin-token"]
+                                    "token-secret", "admin-token", "tls"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
                                            "encryption", "timeline", "dash-timeline"]
 
@@ -102,6 +104,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                 let secret = try string(value, key, fail)
                 guard secret.utf8.count >= 16 else { throw fail(key, "must be at least 16 characters") }
                 if key == "token-secret" { configuration.tokenSecret = secret } else { configuration.adminToken = secret }
+            case "tls": configuration.tls = try tls(value, key, fail)
             case "channels":
                 guard let channels = value.mapping else { throw fail(key, "must map channel names to their settings") }
                 for (nameNode, settings) in channels {
@@ -201,7 +204,7 @@ public struct OriginConfiguration: Sendable, Equatable {
         return (try listenAddress().host, 1935)
     }
 
-    private static func address(_ text: String, key: String) throws -> (host: String, port: Int) {
+    static func address(_ text: String, key: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
             throw OriginError(.address, "\(text) is not host:port", file: key)
         }

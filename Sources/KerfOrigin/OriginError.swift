@@ -10,6 +10,8 @@ public struct OriginError: CodedError, Sendable {
         case configuration
         /// `listen` or `rtmp-listen` is not host:port.
         case address
+        /// The TLS certificate chain or private key cannot be read, or do not belong together.
+        case certificate
         /// The root folder does not exist or is not a folder.
         case root
         /// A path signed URLs do not cover (only /vod/ and /live/ paths are signed).

@@ -20,8 +20,9 @@ struct OriginHTTPChannel: ServerChildChannel {
     /// Parks held LL-HLS requests on the event loop (nil without low-latency channels).
     let gate: (@Sendable () -> HeldRequestGate)?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, fastPath: VODResponder?,
-         gate: (@Sendable () -> HeldRequestGate)?) {
+    /// - Parameter connections: the count of open connections, shared by every listener.
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, connections: ConnectionCount,
+         fastPath: VODResponder?, gate: (@Sendable () -> HeldRequestGate)?) {
         self.fastPath = fastPath
         self.gate = gate
         idleTimeout = .seconds(Int64(configuration.idleTimeout))
@@ -33,22 +34,34 @@ struct OriginHTTPChannel: ServerChildChannel {
                                             maxHeaderListSize: configuration.maxHeaderSize,
                                             maxHeaderFieldCount: 100)))
         headerTimeout = .seconds(Int64(configuration.headerTimeout))
-        connections = ConnectionCount(limit: configuration.maxConnections)
+        self.connections = connections
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        configure(channel, admitted: admit(channel, logger: logger), logger: logger)
+    }
+
+    /// Counts the connection against `max-connections` until it closes; false when it is one
+    /// too many (it is then answered 503 and closed).
+    func admit(_ channel: any Channel, logger: Logger) -> Bool {
         let admitted = connections.open()
-        let activity = ConnectionActivity()
         let connections = connections
         channel.closeFuture.whenComplete { _ in connections.close() }
-        do {
-            if !admitted {
-                OriginMetrics.connectionsRefused.increment()
-                if connections.startRefusing() {
-                    logger.warning("max-connections (\(connections.limit)) open: new connections are answered 503 until some close")
-                }
-                try channel.pipeline.syncOperations.addHandler(ConnectionRefusal())
+        if !admitted {
+            OriginMetrics.connectionsRefused.increment()
+            if connections.startRefusing() {
+                logger.warning("max-connections (\(connections.limit)) open: new connections are answered 503 until some close")
             }
+        }
+        return admitted
+    }
+
+    /// The HTTP/1.1 pipeline of an admitted connection or the refusal of one too many (after
+    /// TLS on a secure connection: the handlers see the decrypted bytes).
+    func configure(_ channel: any Channel, admitted: Bool, logger: Logger) -> EventLoopFuture<Value> {
+        let activity = ConnectionActivity()
+        do {
+            if !admitted { try channel.pipeline.syncOperations.addHandler(ConnectionRefusal()) }
             try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
             if let fastPath {
                 try channel.pipeline.syncOperations.addHandler(RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout))
@@ -78,10 +91,10 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration, fastPath: VODResponder?,
+    static func builder(_ configuration: OriginConfiguration, connections: ConnectionCount, fastPath: VODResponder?,
                         gate: (@Sendable () -> HeldRequestGate)?) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            OriginHTTPChannel(responder: responder, configuration: configuration, fastPath: fastPath, gate: gate)
+            OriginHTTPChannel(responder: responder, configuration: configuration, connections: connections, fastPath: fastPath, gate: gate)
         }
     }
 }

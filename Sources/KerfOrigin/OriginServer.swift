@@ -2,10 +2,12 @@ import KerfRTMP
 import KerfLive
 import FoundationEssentials
 import Hummingbird
+import HummingbirdCore
 import KerfCore
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +29,8 @@ public struct OriginServer: Sendable {
     let vod: VODResponder
     /// The RTMP ingest, when a channel is a push channel.
     let rtmp: RTMPServer?
+    /// The TLS certificate and key (`tls:`), read when the server is made and on SIGHUP.
+    let certificate: ServerCertificate?
 
     /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
     public var rtmpPort: Int? { rtmp?.boundPort }
@@ -46,6 +50,8 @@ public struct OriginServer: Sendable {
             throw OriginError(.configuration, "two channels share one archive folder", reason: "give each channel its own archive:", file: "channels")
         }
         _ = try configuration.listenAddress()
+        _ = try configuration.tlsListenAddress()
+        certificate = try configuration.tls.map(ServerCertificate.init)
         // swift-metrics must have its backend before the first metric is made.
         _ = OriginMetrics.registry
         self.configuration = configuration
@@ -70,23 +76,44 @@ public struct OriginServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish).
-    /// - Parameter onRunning: called with the bound port once the server listens.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish); with
+    /// `tls:`, reads the certificate and key again on SIGHUP.
+    /// - Parameters:
+    ///   - onRunning: called with the bound port of `listen:` once the server listens.
+    ///   - onSecureRunning: called with the bound port of `tls.listen`, when there is one.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                    onSecureRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let (host, port) = try configuration.listenAddress()
         let live = LiveResponder(channels: channels), signer = configuration.tokenSecret.map(SignedURL.init)
         let maxURLLength = configuration.maxURLLength
         let lowLatency = channels.values.contains { $0.configuration.partDuration != nil }
         let gate: (@Sendable () -> HeldRequestGate)? = lowLatency
             ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength) } : nil
-        let application = Application(
-            router: makeRouter(),
-            // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
-            server: OriginHTTPChannel.builder(configuration, fastPath: configuration.tokenSecret == nil ? vod : nil, gate: gate),
-            configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger
-        )
+        // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
+        let fastPath = configuration.tokenSecret == nil ? vod : nil
+        let router = makeRouter(), logger = logger
+        func application(_ server: HTTPServerBuilder, _ host: String, _ port: Int,
+                         _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+            Application(router: router, server: server,
+                        configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
+                        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+        }
+        var services: [any Service] = []
+        // max-connections counts the connections of both listeners.
+        let connections = ConnectionCount(limit: configuration.maxConnections)
+        let plain = OriginHTTPChannel.builder(configuration, connections: connections, fastPath: fastPath, gate: gate)
+        if let certificate {
+            let secure = OriginTLSChannel.builder(configuration, certificate: certificate, connections: connections, fastPath: fastPath, gate: gate)
+            if let (secureHost, securePort) = try configuration.tlsListenAddress() {
+                services.append(application(plain, host, port, onRunning))
+                services.append(application(secure, secureHost, securePort, onSecureRunning))
+            } else {
+                services.append(application(secure, host, port, onRunning))
+            }
+            services.append(CertificateReloader(certificate: certificate, logger: logger))
+        } else {
+            services.append(application(plain, host, port, onRunning))
+        }
         // RTMP ingest for the push channels, on the same event loops.
         if let rtmp {
             let (rtmpHost, rtmpPort) = try configuration.rtmpAddress()
@@ -98,7 +125,7 @@ public struct OriginServer: Sendable {
         ingest.start()
         for channel in channels.values { ingest.submit { _ in channel.run() } }
         do {
-            try await application.runService()
+            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
         } catch {
             await rtmp?.stop()
             await stopChannels(ingest)
@@ -106,6 +133,13 @@ public struct OriginServer: Sendable {
         }
         await rtmp?.stop()
         await stopChannels(ingest)
+    }
+
+    /// Reads the TLS certificate chain and key again (what SIGHUP does): connections opened
+    /// afterwards get the new certificate, open ones keep theirs.
+    /// - Throws: `OriginError` when they cannot be read or used (the current ones stay).
+    public func reloadCertificate() throws {
+        try certificate?.reload()
     }
 
     private func stopChannels(_ pool: NIOThreadPool) async {

@@ -66,9 +66,7 @@ struct VODResponder: Sendable {
         let etag = gzip ? served.gzipETag : served.etag
         if gzip { headers[.eTag] = etag }
 
-        if Self.notModified(request, etag: etag, modified: file.modified) {
-            return Response(status: .notModified, headers: headers)
-        }
+        if Self.notModified(request, etag: etag, modified: file.modified) { return Self.notModifiedResponse(headers) }
         if gzip {
             let compressed = try await served.gzipped()
             headers[.contentEncoding] = "gzip"
@@ -77,6 +75,14 @@ struct VODResponder: Sendable {
         }
         // Range applies to GET only (RFC 9110 §14.2); HEAD describes the whole representation.
         return RangeRequest.response(to: request, size: file.size, headers: headers) { file.body($0) }
+    }
+
+    /// A 304 without Content-Length (it would have to be the 200's length, RFC 9110 §8.6;
+    /// HTTP/1.1's encoder drops the empty body's 0, HTTP/2 would send it).
+    static func notModifiedResponse(_ headers: HTTPFields) -> Response {
+        var response = Response(status: .notModified, headers: headers)
+        response.headers[.contentLength] = nil
+        return response
     }
 
     /// If-None-Match (weak comparison, RFC 9110 §13.1.2) wins over If-Modified-Since.

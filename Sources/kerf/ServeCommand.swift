@@ -16,7 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
             --vod-manifest-max-age). Live channels of the configuration (channels:) are pulled \
             from their input and served at /live/<channel>/master.m3u8 and manifest.mpd. \
             /healthz answers ok, /time the server's clock (DASH UTCTiming), /metrics Prometheus \
-            metrics, / lists channels and packages. Stops gracefully on SIGTERM or SIGINT.
+            metrics, / lists channels and packages. With tls: in the configuration it serves \
+            HTTPS (HTTP/2 and HTTP/1.1 by ALPN) and reads the certificate again on SIGHUP. Stops \
+            gracefully on SIGTERM or SIGINT.
             """
     )
 
@@ -45,14 +47,18 @@ struct ServeCommand: AsyncParsableCommand {
         let root = settings.root, host = settings.listenHost, channels = settings.channels.keys.sorted()
         let pushChannels = Set(settings.channels.filter { $0.value.input == "rtmp" }.keys)
         let rtmpHost = (try? settings.rtmpAddress().host) ?? host
+        let scheme = settings.listenIsSecure ? "https" : "http"
+        let secureHost = (try? settings.tlsListenAddress()?.host) ?? host
         try await server.run { port in
-            writeStandardError("kerf serve: http://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
+            writeStandardError("kerf serve: \(scheme)://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
             for name in channels {
-                writeStandardError("kerf serve: live channel \(name) at http://\(host):\(port)/live/\(name)/master.m3u8 and manifest.mpd\n")
+                writeStandardError("kerf serve: live channel \(name) at \(scheme)://\(host):\(port)/live/\(name)/master.m3u8 and manifest.mpd\n")
                 if pushChannels.contains(name), let rtmp = server.rtmpPort {
                     writeStandardError("kerf serve: publish \(name) to rtmp://\(rtmpHost):\(rtmp)/live/\(name)?key=<key>\n")
                 }
             }
+        } onSecureRunning: { port in
+            writeStandardError("kerf serve: https://\(secureHost):\(port)/ (HTTP/2 and HTTP/1.1, the same paths)\n")
         }
     }
 }

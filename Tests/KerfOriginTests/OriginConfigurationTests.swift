@@ -98,6 +98,28 @@ import Testing
     }
 
     /// Push channel keys: required for `input: rtmp`, refused elsewhere, and not too weak.
+    /// `tls:`: the chain and key files, an optional listener beside `listen:`; what is missing,
+    /// unknown or not host:port is refused with the key named.
+    @Test func tlsSettingsAreRead() throws {
+        let beside = try OriginConfiguration.load(yaml: "tls:\n  certificate: /etc/kerf/chain.pem\n  key: /etc/kerf/key.pem\n  listen: 0.0.0.0:8443\n",
+                                                  file: "k.yaml")
+        #expect(beside.tls == .init(certificateChain: "/etc/kerf/chain.pem", privateKey: "/etc/kerf/key.pem", listen: "0.0.0.0:8443"))
+        let address = try #require(try beside.tlsListenAddress())
+        #expect(!beside.listenIsSecure && address.host == "0.0.0.0" && address.port == 8443)
+        let only = try OriginConfiguration.load(yaml: "tls:\n  certificate: c.pem\n  key: k.pem\n", file: "k.yaml")
+        let none = try only.tlsListenAddress()
+        #expect(only.listenIsSecure && none == nil)
+        #expect(!OriginConfiguration().listenIsSecure)
+        func refusal(_ yaml: String) -> String? {
+            do { _ = try OriginConfiguration.load(yaml: yaml, file: "k.yaml"); return nil } catch let error as OriginError { return error.oneLine } catch { return "\(error)" }
+        }
+        #expect(refusal("tls:\n  key: k.pem\n") == "k.yaml: tls.certificate: is required (the PEM certificate chain)")
+        #expect(refusal("tls:\n  certificate: c.pem\n") == "k.yaml: tls.key: is required (the PEM private key)")
+        #expect(refusal("tls:\n  certificate: c.pem\n  key: k.pem\n  port: 8443\n") == "k.yaml: tls.port: unknown key (known: certificate, key, listen)")
+        #expect(refusal("tls:\n  certificate: c.pem\n  key: k.pem\n  listen: 8443\n")?.contains("8443 is not host:port") == true)
+        #expect(refusal("tls: yes\n") == "k.yaml: tls: must be a mapping (certificate, key, listen)")
+    }
+
     @Test func pushChannelKeysAreChecked() throws {
         for (yaml, expected) in [
             ("channels:\n  a:\n    input: rtmp\n", "k.yaml: channels.a.key: is required for a push channel (input: rtmp)"),

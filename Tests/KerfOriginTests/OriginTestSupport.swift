@@ -13,19 +13,25 @@ import KerfTestTags
 final class RunningOrigin: @unchecked Sendable {
     let task: Task<Void, Error>
     let port: Int
+    /// The port of `tls.listen`, when the configuration has one.
+    let securePort: Int?
     let server: OriginServer
-    var base: String { "http://127.0.0.1:\(port)" }
+    var base: String { "\(server.configuration.listenIsSecure ? "https" : "http")://127.0.0.1:\(port)" }
 
     init(_ configuration: OriginConfiguration) async throws {
         var configuration = configuration
         configuration.listen = "127.0.0.1:0"
+        if configuration.tls?.listen != nil { configuration.tls?.listen = "127.0.0.1:0" }
         let server = try OriginServer(configuration: configuration, logger: Logger(label: "test"))
         self.server = server
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        task = Task { try await server.run { port in continuation.yield(port) } }
+        let (secure, secureContinuation) = AsyncStream.makeStream(of: Int.self)
+        task = Task { try await server.run { continuation.yield($0) } onSecureRunning: { secureContinuation.yield($0) } }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CommandError(message: "the origin did not start") }
         self.port = port
+        var secureIterator = secure.makeAsyncIterator()
+        securePort = configuration.tls?.listen == nil ? nil : await secureIterator.next()
     }
 
     /// Stops the server and waits until it has shut down.

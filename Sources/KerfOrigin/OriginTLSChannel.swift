@@ -1,0 +1,144 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import NIOSSL
+import NIOTLS
+
+/// A TLS connection of the origin: the handshake with the current `ServerCertificate`, then
+/// what ALPN chose. HTTP/1.1 (chosen, or no ALPN) gets `OriginHTTPChannel`'s pipeline on the
+/// decrypted bytes, fast path, held-request gate and limits included; HTTP/2 gets
+/// Hummingbird's multiplexer, each stream answered by the router with the held-request gate in
+/// front of it. Connections count against `max-connections` from the moment they are accepted;
+/// one too many is answered 503 in whichever protocol it negotiated, then closed.
+struct OriginTLSChannel: ServerChildChannel {
+    enum Negotiated: Sendable {
+        case http1(OriginHTTPChannel.Value)
+        case http2(HTTP2Channel.Value)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let http1: OriginHTTPChannel
+    let http2: HTTP2Channel
+    /// HTTP/2 for connections over the limit: every stream is answered 503.
+    let refusingHTTP2: HTTP2Channel
+    let certificate: ServerCertificate
+    let handshakeTimeout: TimeAmount
+
+    init(responder: @escaping HTTPChannelHandler.Responder, configuration: OriginConfiguration, certificate: ServerCertificate,
+         connections: ConnectionCount, fastPath: VODResponder?, gate: (@Sendable () -> HeldRequestGate)?) {
+        http1 = OriginHTTPChannel(responder: responder, configuration: configuration, connections: connections, fastPath: fastPath, gate: gate)
+        // A connection without open streams is idle; a held request is an open stream.
+        let idle = Duration.seconds(configuration.idleTimeout)
+        http2 = HTTP2Channel(responder: responder, configuration: .init(
+            idleTimeout: idle, streamConfiguration: .init(additionalChannelHandlers: gate.map { [$0()] } ?? [])))
+        refusingHTTP2 = HTTP2Channel(responder: responder, configuration: .init(
+            idleTimeout: idle, streamConfiguration: .init(additionalChannelHandlers: [StreamRefusal()])))
+        self.certificate = certificate
+        handshakeTimeout = .seconds(Int64(configuration.headerTimeout))
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let admitted = http1.admit(channel, logger: logger)
+        let (http1, http2) = (self.http1, admitted ? self.http2 : refusingHTTP2)
+        do {
+            let operations = channel.pipeline.syncOperations
+            try operations.addHandler(NIOSSLServerHandler(context: certificate.current))
+            try operations.addHandler(HandshakeTimer(timeout: handshakeTimeout))
+            let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
+                switch result {
+                case .negotiated("h2"):
+                    return http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                case .negotiated("http/1.1"), .fallback:
+                    return http1.configure(channel, admitted: admitted, logger: logger).map { .http1($0) }
+                case .negotiated:
+                    return channel.close().flatMapThrowing { throw ChannelError.operationUnsupported }
+                }
+            }
+            try operations.addHandler(negotiation)
+            return channel.eventLoop.makeSucceededFuture(Value(negotiated: negotiation.protocolNegotiationResult, channel: channel))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .http1(let connection): await http1.handle(value: connection, logger: logger)
+            case .http2(let connection): await http2.handle(value: connection, logger: logger)
+            }
+        } catch {
+            // The handshake failed or timed out.
+            logger.debug("TLS connection ended before HTTP", metadata: ["error": "\(error)"])
+            try? await value.channel.close()
+        }
+    }
+
+    /// The server builder `Application` takes.
+    static func builder(_ configuration: OriginConfiguration, certificate: ServerCertificate, connections: ConnectionCount,
+                        fastPath: VODResponder?, gate: (@Sendable () -> HeldRequestGate)?) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            OriginTLSChannel(responder: responder, configuration: configuration, certificate: certificate, connections: connections,
+                             fastPath: fastPath, gate: gate)
+        }
+    }
+}
+
+/// Closes a connection whose TLS handshake has not completed within the header timeout
+/// (a client that opens connections and never finishes the handshake holds no slot for long).
+final class HandshakeTimer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) {
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            deadline?.cancel()
+            deadline = nil
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+}
+
+/// Answers every request of an HTTP/2 stream 503 with Retry-After (the connection is one
+/// over `max-connections`), then closes the connection.
+final class StreamRefusal: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .head = unwrapInboundIn(data) else { return }
+        let body = ByteBuffer(string: "too many connections, retry shortly\n")
+        let response = HTTPResponse(status: .serviceUnavailable, headerFields: [
+            .retryAfter: "1", .cacheControl: "no-store", .contentType: "text/plain", .contentLength: "\(body.readableBytes)",
+        ])
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let connection = context.channel.parent
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in connection?.close(promise: nil) }
+    }
+}
