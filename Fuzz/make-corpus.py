@@ -101,7 +101,9 @@ def make_flv():
     hevc = open(os.path.join(ROOT, "Fixtures", "hevc_aac.mp4"), "rb").read()
     hvcc = box(hevc, b"hvcC")
     esds = box(hevc, b"esds")
-    asc = esds[esds.find(b"\x05") + 2:][:2]  # DecoderSpecificInfo: tag 5, one-byte length
+    # DecoderSpecificInfo (tag 5, length in ffmpeg's 4-byte form): the AudioSpecificConfig.
+    at = esds.find(b"\x05\x80\x80\x80")
+    asc = esds[at + 5:at + 5 + esds[at + 4]]
     stream = b"FLV\x01\x05\0\0\0\x09\0\0\0\0"
     stream += flv_tag(18, 0, amf_string("onMetaData") + amf_ecma([("framerate", amf_number(30))]))
     stream += flv_tag(9, 0, bytes([0x90]) + b"hvc1" + hvcc)
@@ -228,6 +230,21 @@ def make_packages():
             put("mpd", f"conformance-{name}", open(path, "rb").read())
 
 
+def make_live_playlists():
+    # Live and low-latency media playlists as a channel publishes them.
+    put("hls", "live-playlist.m3u8", "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:897790476\n"
+        "#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init_1.mp4\"\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-24T23:55:15.233Z\n#EXTINF:2.000,\nseg_0.m4s\n#EXT-X-DISCONTINUITY\n"
+        "#EXT-X-PROGRAM-DATE-TIME:2026-11-24T23:55:17.233Z\n#EXTINF:2.000,\nseg_180000.m4s\n")
+    put("hls", "low-latency-playlist.m3u8", "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n"
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5,CAN-SKIP-UNTIL=12\n#EXT-X-PART-INF:PART-TARGET=0.5\n"
+        "#EXT-X-MEDIA-SEQUENCE:897790477\n#EXT-X-MAP:URI=\"init_1.mp4\"\n#EXTINF:2.000,\nseg_161602286150608.m4s\n"
+        "#EXT-X-PART:DURATION=0.480,URI=\"part_161602286150610_0.m4s\",INDEPENDENT=YES\n"
+        "#EXT-X-PART:DURATION=0.480,URI=\"part_161602286150610_1.m4s\"\n"
+        "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part_161602286150610_2.m4s\"\n"
+        "#EXT-X-RENDITION-REPORT:URI=\"../audio_und_aac/playlist.m3u8\",LAST-MSN=897790478,LAST-PART=0\n")
+
+
 def make_yaml():
     configs = {
         "vod": "root: out\nlisten: 127.0.0.1:8080\nvod-manifest-max-age: 60\ncors: true\ngzip: true\nfile-cache: 64\n",
@@ -248,6 +265,7 @@ if __name__ == "__main__":
     make_flv()
     make_origin()
     make_yaml()
+    make_live_playlists()
     make_packages()
     make_rtmp()
     for target in sorted(os.listdir(CORPUS)):

@@ -23,12 +23,19 @@ enum FuzzDriver {
 
     static func main() {
         var arguments = CommandLine.arguments
+        // libFuzzer's -fork and -jobs run this program again with the options alone: the target
+        // reaches those children through the environment.
+        if let inherited = getenv("KERF_FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: inherited),
+           arguments.count < 2 || FuzzTarget(rawValue: arguments[1]) == nil {
+            arguments.insert(target.rawValue, at: 1)
+        }
         guard arguments.count > 1, let target = FuzzTarget(rawValue: arguments[1]) else {
             let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
-            fputs("usage: kerf-fuzz <target> [libFuzzer options] [corpus folders]\ntargets: \(names)\n", stderr)
+            print("usage: kerf-fuzz <target> [libFuzzer options] [corpus folders]\ntargets: \(names)")
             exit(2)
         }
         Self.target = target
+        setenv("KERF_FUZZ_TARGET", target.rawValue, 1)
         arguments.remove(at: 1)
         var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var count = CInt(arguments.count)
