@@ -162,7 +162,8 @@ def make_rtmp():
         assert data[0] == 3 and len(data) > 3073 + 4096, "no RTMP publish captured"
         put("rtmp", "ffmpeg-publish", data[:16384])
         chunks = data[1 + 2 * 1536:]
-        put("rtmp", "ffmpeg-chunks", b"\x00" + chunks[:8192])
+        # The first byte sets the read size: 1 + 37 × byte (9436 and 38 bytes).
+        put("rtmp", "ffmpeg-chunks", b"\xff" + chunks[:8192])
         put("rtmp", "ffmpeg-chunks-small-reads", b"\x01" + chunks[:4096])
 
 

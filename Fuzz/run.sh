@@ -6,10 +6,12 @@
 #   Fuzz/run.sh SECONDS [target...]
 #
 # Each target starts from a working copy of its committed corpus (.build-fuzz/corpus/<target>)
-# and adds what it finds there; crashes, leaks and timeouts go to .build-fuzz/artifacts/<target>/.
-# FUZZ_KEEP_GOING=1 runs libFuzzer in fork mode, going on after a crash, leak or timeout (for
-# long runs); FUZZ_OPTIONS adds libFuzzer options. A finding is reproduced with `.build-fuzz/debug/kerf-fuzz <target> <file>`; the defects fixed
-# keep their input in Fuzz/Corpus/<target>/ (replayed by FuzzCorpusTests) and a named test.
+# and adds what it finds there; crashes, leaks and timeouts go to .build-fuzz/findings/<target>/
+# (not .build-fuzz/artifacts, which SwiftPM owns and empties when it builds). FUZZ_KEEP_GOING=1
+# runs libFuzzer in fork mode, going on after a crash, leak or timeout (for long runs);
+# FUZZ_OPTIONS adds libFuzzer options; KERF_FUZZER names another kerf-fuzz binary. A finding is
+# reproduced with `.build-fuzz/debug/kerf-fuzz <target> <file>`; the defects fixed keep their
+# input in Fuzz/Corpus/<target>/ (replayed by FuzzCorpusTests) and a named test.
 set -u
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -26,7 +28,7 @@ keep_going=()
 printf '%-11s %12s %8s %8s %8s\n' target executions cov ft crashes
 for target in "${targets[@]}"; do
   work=.build-fuzz/corpus/$target
-  artifacts=.build-fuzz/artifacts/$target/
+  artifacts=.build-fuzz/findings/$target/
   rm -rf "$artifacts"
   mkdir -p "$work" "$artifacts"
   log=.build-fuzz/logs/$target.log

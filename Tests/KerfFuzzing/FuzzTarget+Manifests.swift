@@ -24,7 +24,12 @@ extension FuzzTarget {
             return ["a parsed playlist does not parse after serialisation"]
         }
         func meaningful(_ document: HLSDocument) -> [HLSDocument.Content] { document.lines.map(\.content).filter { $0 != .blank } }
-        return meaningful(again) == meaningful(document) ? [] : ["a playlist changes in a serialise-parse round trip"]
+        let before = meaningful(document), after = meaningful(again)
+        guard before != after else { return [] }
+        let index = (0..<min(before.count, after.count)).first { before[$0] != after[$0] } ?? min(before.count, after.count)
+        let was = index < before.count ? String(reflecting: before[index]) : "nothing"
+        let now = index < after.count ? String(reflecting: after[index]) : "nothing"
+        return ["a playlist changes in a serialise-parse round trip: \(was) became \(now)"]
     }
 
     /// An MPD through the XML reader, the DASH rules, segment addressing as a live MPD read now
