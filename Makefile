@@ -4,6 +4,7 @@
 #               stops the server after n seconds)
 #   make test   install what is missing, build, run every test (Swift tests + valgrind leak check)
 #   make test-unit  build and run the unit layer only (no processes, sockets or sleeps; < 1 min)
+#   make fuzz   build the libFuzzer targets (AddressSanitizer) and run each for FUZZ_SECONDS (60)
 
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
@@ -16,7 +17,7 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
-.PHONY: all deps test-deps shaka chromium players scte35 build release test test-unit leakcheck demo fixtures clean
+.PHONY: all deps test-deps shaka chromium players scte35 build release test test-unit leakcheck fuzz fuzz-build demo fixtures clean
 
 # The test layers (Swift Testing tags .unit, .integration, .realtime, one per suite) as
 # `swift test --filter` expressions read from the sources; fails when a suite has no layer.
@@ -107,6 +108,18 @@ leakcheck: deps
 	  --error-exitcode=9 .build/debug/kerf-leakcheck Fixtures/h264_aac_10s.mp4
 	@echo "leakcheck: no definitely-lost bytes"
 
+# Coverage-guided fuzzing of the parsers that face the network (Tests/KerfFuzzing, Fuzz/): a build
+# of its own (KERF_FUZZ=1 declares the kerf-fuzz executable; .build-fuzz keeps the normal build
+# untouched) with libFuzzer and AddressSanitizer, then every target for FUZZ_SECONDS each, from
+# its committed corpus (Fuzz/Corpus/<target>/). Prints executions, coverage and crashes per target.
+FUZZ_SECONDS ?= 60
+fuzz-build: deps
+	KERF_FUZZ=1 swift build --scratch-path .build-fuzz --product kerf-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS)
+
 demo: release
 	@for f in Fixtures/*.mp4 Fixtures/*.m4a Fixtures/*.ts Fixtures/*.bin; do \
 	  echo "\$$ kerf probe $$f"; \
@@ -131,4 +144,4 @@ fixtures:
 	Fixtures/make-fixtures.sh
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz out

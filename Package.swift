@@ -130,6 +130,11 @@ let package = Package(
         .target(name: "KerfTestSupport", dependencies: ["KerfMedia", "KerfCore"], path: "Tests/KerfTestSupport"),
         // Runs the round trip once; `make leakcheck` runs it under valgrind's memcheck.
         .executableTarget(name: "kerf-leakcheck", dependencies: ["KerfTestSupport", "KerfMedia"], path: "Tests/LeakCheck"),
+        // The parsers that face the network, one entry function per fuzz target: run by the
+        // libFuzzer executable (`make fuzz`) and, over the committed corpus, by KerfFuzzingTests.
+        .target(name: "KerfFuzzing", dependencies: ["KerfRTMP", "KerfOrigin", "KerfManifest", "KerfValidate", "KerfXML",
+                                                    "KerfMedia", "KerfCore", .product(name: "NIOCore", package: "swift-nio")],
+                path: "Tests/KerfFuzzing"),
 
         // The test layers (unit, integration, realtime) as Swift Testing tags.
         // Every suite carries exactly one; `Tests/Scripts/test_layers.py` turns them into
@@ -159,8 +164,15 @@ let package = Package(
                                                          "KerfTestSupport", "KerfTestTags",
                                                          .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "KerfFuzzingTests", dependencies: ["KerfFuzzing", "KerfTestSupport", "KerfTestTags"]),
         .testTarget(name: "kerfTests", dependencies: ["KerfCore", "KerfXML", "KerfTestSupport", "KerfTestTags"],
                     exclude: ["Golden"]),  // read from the checkout by GoldenPackageTests
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `make fuzz` builds with KERF_FUZZ=1 (and its own scratch path): the libFuzzer executable, built
+// with -sanitize=fuzzer,address, exists only then.
+if Context.environment["KERF_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "kerf-fuzz", dependencies: ["KerfFuzzing"], path: "Fuzz/Driver"))
+}

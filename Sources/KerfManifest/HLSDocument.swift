@@ -180,20 +180,26 @@ public struct HLSDocument: Sendable, Equatable {
         return .success(result)
     }
 
-    /// The playlist text again: tags and URIs as parsed, one per line.
+    /// The playlist text again: tags and URIs as parsed, one per line. A line whose text ends
+    /// with a CR (a CR before the CRLF it ended with) ends with CRLF again, so parsing keeps it.
     public func serialize() -> String {
-        lines.map { line in
-            switch line.content {
-            case .tag(let name, let value, let attributes):
-                if let attributes {
-                    return "#\(name):" + attributes.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
-                }
-                return value.map { "#\(name):\($0)" } ?? "#\(name)"
-            case .uri(let uri): return uri
-            case .comment(let text): return text
-            case .blank: return ""
-            }
+        lines.map { line -> String in
+            let text = Self.text(of: line.content)
+            return text.utf8.last == 0x0d ? text + "\r" : text
         }.joined(separator: "\n") + "\n"
+    }
+
+    private static func text(of content: Content) -> String {
+        switch content {
+        case .tag(let name, let value, let attributes):
+            if let attributes {
+                return "#\(name):" + attributes.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
+            }
+            return value.map { "#\(name):\($0)" } ?? "#\(name)"
+        case .uri(let uri): return uri
+        case .comment(let text): return text
+        case .blank: return ""
+        }
     }
 
     /// The tags named `name`, with their line numbers.
