@@ -28,8 +28,15 @@ public struct ChannelConfiguration: Sendable, Equatable {
         case unix
     }
 
-    /// `timeline:` (ignored with `epoch:`, whose date is channel time 0).
-    public var timeline = Timeline.channelStart
+    /// `timeline:` (ignored with `epoch:`, whose date is channel time 0). Nil: `channel-start`,
+    /// but `unix` for an encrypted channel without an archive (a restart would begin its
+    /// timeline again, and live IVs and rotated keys follow channel time: they would repeat).
+    public var timeline: Timeline?
+
+    /// The timeline in effect.
+    public var effectiveTimeline: Timeline {
+        timeline ?? (encryption != nil && archive == nil ? .unix : .channelStart)
+    }
 
     /// What a live MPD's SegmentTimelines list.
     public enum DASHTimeline: String, Sendable, Equatable, CaseIterable {

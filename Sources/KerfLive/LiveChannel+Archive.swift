@@ -8,22 +8,23 @@ extension LiveChannel {
     /// - Returns: the number of files written.
     /// - Throws: the first write that fails (the disk is still full).
     func catchUp(_ archive: LiveArchive) throws -> Int {
-        let (files, records) = window.withLock { window -> ([(folder: String, name: String, uri: String?, bytes: [UInt8])], [LiveArchive.Record]) in
-            var files: [(folder: String, name: String, uri: String?, bytes: [UInt8])] = []
+        // References to the buffers under the lock (no copy); the bytes are written outside it.
+        let (files, records) = window.withLock { window -> ([(folder: String, name: String, uri: String?, body: ByteBuffer)], [LiveArchive.Record]) in
+            var files: [(folder: String, name: String, uri: String?, body: ByteBuffer)] = []
             for (folder, track) in window.presentation.tracks {
                 for (epoch, entry) in track.initializations {
                     guard let body = window.stored[entry.uri]?.body else { continue }
-                    files.append((folder, "init_\(epoch).mp4", nil, Array(buffer: body)))
+                    files.append((folder, "init_\(epoch).mp4", nil, body))
                 }
                 for segment in track.segments {
                     guard let stored = window.stored[segment.uri], stored.pinned, let body = stored.body else { continue }
-                    files.append((folder, String(segment.uri.dropFirst(folder.count + 1)), segment.uri, Array(buffer: body)))
+                    files.append((folder, String(segment.uri.dropFirst(folder.count + 1)), segment.uri, body))
                 }
             }
             return (files, window.records())
         }
         for file in files {
-            try archive.store(folder: file.folder, name: file.name, bytes: file.bytes)
+            try archive.store(folder: file.folder, name: file.name, bytes: Array(buffer: file.body))
             if let uri = file.uri { window.withLock { $0.stored[uri]?.pinned = false } }
         }
         try archive.rewrite(records)

@@ -134,7 +134,7 @@ package final class LiveChannel: Sendable {
             }
         }
         if let epoch = configuration.epoch { return epoch }
-        switch configuration.timeline {
+        switch configuration.effectiveTimeline {
         case .channelStart: return now.rounded(.down)
         case .unix: return 0
         }

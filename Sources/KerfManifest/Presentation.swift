@@ -162,13 +162,16 @@ extension Presentation {
         let drop = track.segments.prefix { $0.start + $0.duration < time }.count
         guard drop > 0 else { return ([], []) }
         let removed = track.segments.prefix(drop).map(\.uri)
-        for segment in track.segments.prefix(drop) {
+        // MPEG-TS variants are not in the MPD: nothing to remember for them.
+        for segment in track.segments.prefix(drop) where track.kind != .muxed {
             var runs = track.earlier[segment.epoch] ?? []
             if let last = runs.last, last.duration == segment.duration, last.end == segment.start {
                 runs[runs.count - 1].count += 1
             } else {
                 runs.append(SegmentRun(start: segment.start, duration: segment.duration))
-                if runs.count > Self.earlierRunLimit { runs.removeFirst(runs.count - Self.earlierRunLimit) }
+                // Over the limit, the second run goes: the timeline keeps its start at the
+                // Period's (what GStreamer needs) and takes an explicit @t after the first run.
+                if runs.count > Self.earlierRunLimit { runs.remove(at: 1) }
             }
             track.earlier[segment.epoch] = runs
         }
@@ -196,5 +199,11 @@ extension Presentation {
         let used = Set(tracks.values.flatMap { $0.segments.map(\.epoch) })
         let current = epochs.last?.id
         epochs.removeAll { !used.contains($0.id) && $0.id != current }
+        let kept = Set(epochs.map(\.id))
+        for id in Array(tracks.keys) {
+            guard var track = tracks[id], track.earlier.keys.contains(where: { !kept.contains($0) }) else { continue }
+            track.earlier = track.earlier.filter { kept.contains($0.key) }
+            tracks[id] = track
+        }
     }
 }

@@ -71,6 +71,11 @@ extension OriginConfiguration {
         if channel.formats.contains(.hlsTS) {
             throw fail(key, "MPEG-TS variants (formats: hls-ts) of a live channel cannot be encrypted yet")
         }
+        if channel.timeline == .channelStart && channel.archive == nil && channel.epoch == nil {
+            // IVs come from decode times and rotated keys from channel time: a restart would
+            // begin the timeline again and repeat them.
+            throw fail(key, "needs an archive: or an epoch: with timeline: channel-start (a restart would repeat IVs and keys)")
+        }
         if encryption.rotation != nil && channel.partDuration != nil {
             // A key period starting inside a segment's parts would reach LL-HLS players only
             // with the segment's completion.

@@ -64,7 +64,8 @@ extension OriginServer {
             }
             let waiting = channel.isPush ? "waiting for a publisher" : "waiting for input"
             let state = stats.connected ? "<span class=\"up\">\(channel.isPush ? "publishing" : "connected")</span>"
-                : "<span class=\"down\">\(waiting)</span>" + (stats.lastError.map { ": " + Self.htmlEscaped($0) } ?? "")
+                : "<span class=\"down\">\(waiting)</span>"
+                + (stats.lastError.map { ": " + Self.htmlEscaped(Self.redacted(error: $0, input: channel.configuration.input)) } ?? "")
             let age = lastPublication.map { String(format: "%.1f s", max(0, now - $0)) } ?? "none yet"
             let formats = channel.configuration.formats
             let manifests = [("master.m3u8", OriginConfiguration.Format.hls), ("manifest.mpd", .dash), ("master-ts.m3u8", .hlsTS)]
@@ -108,14 +109,26 @@ extension OriginServer {
     }
 
     /// An input as shown: a URL without its user name, password or query (stream keys and
-    /// passphrases travel there).
+    /// passphrases travel there), and an RTMP URL without its path (the stream key); a URL that
+    /// cannot be parsed shows its scheme only.
     static func redacted(_ input: String) -> String {
-        guard input.contains("://"), var components = URLComponents(string: input) else { return input }
-        let hidden = components.user != nil || components.password != nil || components.query != nil
+        guard let separator = input.range(of: "://") else { return input }
+        guard var components = URLComponents(string: input), let host = components.host else {
+            return String(input[..<separator.upperBound]) + "… (hidden)"
+        }
+        let rtmp = components.scheme?.lowercased().hasPrefix("rtmp") == true
+        let hidden = components.user != nil || components.password != nil || components.query != nil || (rtmp && components.path.count > 1)
         components.user = nil
         components.password = nil
         components.query = nil
-        return (components.string ?? input) + (hidden ? " (credentials hidden)" : "")
+        if rtmp { components.path = "" }
+        return (components.string ?? "\(components.scheme ?? "")://\(host)") + (hidden ? " (credentials hidden)" : "")
+    }
+
+    /// An input error as shown: the input URL, which libav's messages start with, redacted.
+    static func redacted(error: String, input: String) -> String {
+        guard input.contains("://") else { return error }
+        return error.replacingOccurrences(of: input, with: redacted(input))
     }
 
     /// Seconds of an xs:duration of hours, minutes and seconds (`PT1M5.2S`), as MPDs write it.

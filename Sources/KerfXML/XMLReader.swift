@@ -22,7 +22,9 @@ public enum XMLReader {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "<") {
-                if let end = skipped(bytes, at: index, opening: "<!--", closing: "-->")
+                // Only between tags: a "<!--" inside a processing instruction or a declaration
+                // is not a comment, and must not hide the tag after it from the bound.
+                if tagStart == nil, let end = skipped(bytes, at: index, opening: "<!--", closing: "-->")
                     ?? skipped(bytes, at: index, opening: "<![CDATA[", closing: "]]>") {
                     index = end
                     continue

@@ -92,4 +92,44 @@ import Testing
         }
         #expect(journaled == segments.map(\.sequence))
     }
+
+    /// `dash-timeline: period` lists every segment since the Period start, even past the cap of
+    /// remembered runs (segments of alternating durations make one run each); `window` lists
+    /// only the window.
+    @Test(arguments: [ChannelConfiguration.DASHTimeline.period, .window])
+    func dashTimelinesStartAtThePeriodStart(_ timeline: ChannelConfiguration.DASHTimeline) throws {
+        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        info.width = 320
+        info.height = 180
+        info.codecString = "avc1.42c00c"
+        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video_180p", name: "video", language: nil)
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 6, timescale: 1))
+        window.dashTimeline = timeline
+        let now = 1_000.0
+        let start = window.nextEpochStart(now: now)
+        let epoch = window.beginEpoch(tracks: [track], start: start, now: now)
+        window.addInit(folder: "video_180p", epoch: epoch.id, bytes: [1], timescale: 90_000)
+        var time = start.rescaled(to: 90_000)
+        let count = Presentation.earlierRunLimit + 200
+        for index in 0..<count {
+            let duration = MediaTime(value: index % 2 == 0 ? 180_000 : 183_600, timescale: 90_000)
+            let segment = LivePackager.Segment(track: 0, start: time, duration: duration, bytes: [7])
+            _ = window.addSegment(folder: "video_180p", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [7]), etag: "\"\(index)\"")
+            time = time + duration
+        }
+        window.publish(now: now + Double(count) * 2)
+        let mpd = try #require(window.mpd)
+        let text = mpd.head + mpd.tail
+        let entries = text.matches(of: /<S (t="([0-9]+)" )?d="([0-9]+)"( r="([0-9]+)")?\/>/)
+        let first = try #require(entries.first?.2.flatMap { Int64($0) })
+        let listed = entries.reduce(0) { $0 + 1 + ($1.5.flatMap { Int($0) } ?? 0) }
+        if timeline == .period {
+            #expect(first == start.rescaled(to: 90_000).value, "the timeline starts at \(first), the Period at \(start)")
+            // The cap drops runs after the first: fewer S than segments, a @t where they went.
+            #expect(listed < count && entries.count <= Presentation.earlierRunLimit + 10)
+            #expect(entries.filter { $0.1 != nil }.count == 2)
+        } else {
+            #expect(first > start.rescaled(to: 90_000).value && listed <= 4)
+        }
+    }
 }

@@ -200,11 +200,13 @@ extension LiveTests {
         let block = Data(repeating: 0, count: 65_536)
         do { while true { try handle.write(contentsOf: block) } } catch {}
         try handle.close()
-        let full = try await listed().last ?? ""
+        // Names by time: compared as numbers (seg_102400 comes after seg_51200).
+        func time(_ name: String) -> Int { Int(name.dropFirst(4).prefix { $0.isNumber }) ?? -1 }
+        let full = time(try await listed().last ?? "")
         // Still serving: new segments are listed and answered while nothing can be written.
         var whileFull: [String] = []
         try await waitUntil("four segments listed on the full disk", timeout: .seconds(60), poll: .milliseconds(200)) {
-            whileFull = try await listed().filter { $0 > full }
+            whileFull = try await listed().filter { time($0) > full }
             return whileFull.count >= 4
         }
         for name in whileFull {
@@ -219,6 +221,7 @@ extension LiveTests {
             (try? String(contentsOfFile: log, encoding: .utf8))?.contains("archive: writing again") == true
         }
         let current = try await listed()
+        #expect(current.contains { whileFull.contains($0) }, "none of the segments listed on the full disk is still listed")
         for name in current where whileFull.contains(name) {
             #expect(FileManager.default.fileExists(atPath: inside + "/news/video_360p/" + name), "\(name) was not written after the disk had room")
         }

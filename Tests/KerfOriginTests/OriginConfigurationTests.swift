@@ -90,7 +90,13 @@ import Testing
         #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    epoch: yesterday\n", file: "k.yaml") }
 
         let timelines = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    timeline: unix\n  b:\n    input: y.mp4\n", file: "k.yaml")
-        #expect(timelines.channels["a"]?.timeline == .unix && timelines.channels["b"]?.timeline == .channelStart)
+        #expect(timelines.channels["a"]?.timeline == .unix && timelines.channels["b"]?.effectiveTimeline == .channelStart)
+        let encrypted = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    encryption: {scheme: cenc, key: \(String(repeating: "1", count: 32)):\(String(repeating: "2", count: 32)), drm: [widevine]}\n", file: "k.yaml")
+        #expect(encrypted.channels["a"]?.effectiveTimeline == .unix)
+        let repeating = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    timeline: channel-start\n    encryption: {scheme: cenc, key: \(String(repeating: "1", count: 32)):\(String(repeating: "2", count: 32)), drm: [widevine]}\n", file: "k.yaml")
+        }
+        #expect(repeating?.oneLine.contains("would repeat IVs and keys") == true)
         let timeline = #expect(throws: OriginError.self) {
             try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: x.mp4\n    timeline: gps\n", file: "k.yaml")
         }

@@ -28,11 +28,18 @@ import Testing
         configuration.channels["studio"] = .init(input: "rtmp", segmentDuration: 2)
         configuration.channels["studio"]?.key = "a-long-stream-key"
         let server = try OriginServer(configuration: configuration, logger: Logger(label: "test"))
+        // libav's error messages start with the URL they failed on.
+        server.channels["news"]?.statistics.withLock {
+            $0.lastError = "srt://operator:secret@encoder.example:9000?passphrase=hunter2hunter2: avformat_open_input: Connection refused"
+        }
         try await Application(router: server.makeRouter()).test(.router) { client in
             let page = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
             #expect(page.contains("<td>news</td><td><span class=\"down\">waiting for input</span>"))
             #expect(page.contains("<td>studio</td><td><span class=\"down\">waiting for a publisher</span>"))
-            #expect(page.contains("srt://encoder.example:9000 (credentials hidden)"))
+            #expect(page.contains("<td>srt://encoder.example:9000 (credentials hidden)</td>"))
+            #expect(page.contains("waiting for input</span>: srt://encoder.example:9000 (credentials hidden): avformat_open_input: Connection refused"))
+            #expect(OriginServer.redacted("rtmp://ingest.example/live/a-secret-key") == "rtmp://ingest.example (credentials hidden)")
+            #expect(OriginServer.redacted("srt://[bad") == "srt://… (hidden)")
             #expect(!page.contains("secret") && !page.contains("hunter2") && !page.contains("a-long-stream-key"))
             #expect(page.contains("data-src=\"/live/news/master.m3u8\""))
             #expect(page.contains("<td>title</td><td>65.2 s</td><td>video_720p 2.40 Mbit/s<br>video_360p 800 kbit/s</td>"))

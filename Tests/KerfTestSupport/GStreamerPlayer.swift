@@ -44,7 +44,9 @@ public enum GStreamerPlayer {
             guard let first = known.first, let last = known.last else { return problems + ["the position was never known"] }
             let advanced = last.position - first.position
             if eos {
-                if let duration, last.position < duration - 1 { problems.append("ended at \(last.position) s of \(duration) s") }
+                // Only a presentation known to be shorter than the play may end.
+                guard let duration else { return problems + ["ended (EOS) at \(last.position) s"] }
+                if last.position < duration - 1 { problems.append("ended at \(last.position) s of \(duration) s") }
                 return problems
             }
             if advanced < (minimumAdvance ?? seconds / 2) { problems.append("the position advanced \(advanced) s in \(seconds) s of playing") }

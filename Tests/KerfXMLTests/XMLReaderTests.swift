@@ -89,6 +89,10 @@ import KerfTestTags
         #expect(commented.name == "MPD" && commented.children.count == 1)
         let long = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD a=\"\(filler)\"/>".utf8)) }
         #expect(long?.code == .tooLarge)
+        // A "<!--" inside a processing instruction does not hide the long tag after it.
+        let attributes = (0..<3000).map { " a\($0)=\"0123456789012345678901\"" }.joined()
+        let hidden = #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<?x <!-- ?><MPD\(attributes)/><!-- -->".utf8)) }
+        #expect(hidden?.code == .tooLarge)
         // An unterminated comment is libxml2's to report.
         #expect(throws: XMLError.self) { _ = try XMLReader.read(Array("<MPD><!-- \(filler)".utf8)) }
     }

@@ -9,7 +9,7 @@ Usage: slow_clients.py <host> <port> <slow path> <probe path> <slow clients> <pi
    slow client); once all are reading, the same 300 probes, then the slow clients hold on for
    <seconds> more while the resident memory of process <pid> is sampled.
 Prints one JSON object: unloaded and loaded p50/p99 in milliseconds, the number of slow
-clients that received a status line, bytes they read, and the process's resident memory
+clients answered 200, bytes they read (headers included), and the process's resident memory
 (KiB) before, peak while loaded, and after the slow clients closed.
 """
 import asyncio
@@ -57,7 +57,7 @@ async def slow(host, port, path, started, stop, stats):
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         await writer.drain()
         first = await reader.read(1024)
-        if first.startswith(b"HTTP/1.1 "):
+        if first.startswith(b"HTTP/1.1 200 "):
             stats["answered"] += 1
         stats["bytes"] += len(first)
         started.release()
