@@ -10,7 +10,7 @@ extension OriginServer {
     func statusPage(now: Double) -> String {
         var previews = ""
         for name in channels.keys.sorted() where channels[name]!.configuration.formats.contains(.hls) {
-            let escaped = Self.htmlEscaped(name)
+            let escaped = Markup.escaped(name)
             previews += """
                 <figure><video muted autoplay playsinline controls width="320" data-src="/live/\(escaped)/master.m3u8"></video>
                 <figcaption>\(escaped)</figcaption></figure>
@@ -65,17 +65,17 @@ extension OriginServer {
             let waiting = channel.isPush ? "waiting for a publisher" : "waiting for input"
             let state = stats.connected ? "<span class=\"up\">\(channel.isPush ? "publishing" : "connected")</span>"
                 : "<span class=\"down\">\(waiting)</span>"
-                + (stats.lastError.map { ": " + Self.htmlEscaped(Self.redacted(error: $0, input: channel.configuration.input)) } ?? "")
+                + (stats.lastError.map { ": " + Markup.escaped(Self.redacted(error: $0, input: channel.configuration.input)) } ?? "")
             let age = lastPublication.map { String(format: "%.1f s", max(0, now - $0)) } ?? "none yet"
             let formats = channel.configuration.formats
             let manifests = [("master.m3u8", OriginConfiguration.Format.hls), ("manifest.mpd", .dash), ("master-ts.m3u8", .hlsTS)]
                 .filter { formats.contains($0.1) }
-                .map { "<a href=\"/live/\(Self.htmlEscaped(name))/\($0.0)\">\($0.0)</a>" }
+                .map { "<a href=\"/live/\(Markup.escaped(name))/\($0.0)\">\($0.0)</a>" }
             let sessions = channel.isPush ? "\(stats.connections) publish\(stats.connections == 1 ? "" : "es")"
                 : "\(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(stats.reconnects) reconnect\(stats.reconnects == 1 ? "" : "s")"
-            rows += "<tr><td>\(Self.htmlEscaped(name))</td><td>\(state)</td><td>\(Self.htmlEscaped(Self.redacted(channel.configuration.input)))</td>"
+            rows += "<tr><td>\(Markup.escaped(name))</td><td>\(state)</td><td>\(Markup.escaped(Self.redacted(channel.configuration.input)))</td>"
                 + "<td>\(stats.bitRate.map(Self.bitRate) ?? "–")</td><td>\(age)</td><td>\(sessions)</td>"
-                + "<td>\(renditions.map(Self.htmlEscaped).joined(separator: "<br>"))</td><td>\(manifests.joined(separator: " "))</td></tr>\n"
+                + "<td>\(renditions.map(Markup.escaped).joined(separator: "<br>"))</td><td>\(manifests.joined(separator: " "))</td></tr>\n"
         }
         return "<table><tr><th>channel</th><th>state</th><th>input</th><th>bit rate in</th><th>last segment</th>"
             + "<th>sessions</th><th>renditions</th><th>manifests</th></tr>\n\(rows)</table>"
@@ -100,8 +100,8 @@ extension OriginServer {
                     return line.firstMatch(of: /RESOLUTION=([0-9x]+)/).map { String($0.1) } ?? "variant \(index)"
                 }
             }
-            rows += "<tr><td>\(Self.htmlEscaped(name))</td><td>\(duration.map { String(format: "%.1f s", $0) } ?? "–")</td>"
-                + "<td>\(renditions.map(Self.htmlEscaped).joined(separator: "<br>"))</td><td>"
+            rows += "<tr><td>\(Markup.escaped(name))</td><td>\(duration.map { String(format: "%.1f s", $0) } ?? "–")</td>"
+                + "<td>\(renditions.map(Markup.escaped).joined(separator: "<br>"))</td><td>"
                 + manifests.map { "<a href=\"/vod/\(link)/\($0)\">\($0)</a>" }.joined(separator: " ") + "</td></tr>\n"
         }
         guard !rows.isEmpty else { return "<p>none under the root folder</p>" }

@@ -75,7 +75,7 @@ public enum ProtectionSystemHeader {
         guid.replaceSubrange(4..<6, with: guid[4..<6].reversed())
         guid.replaceSubrange(6..<8, with: guid[6..<8].reversed())
         let kid = Base64.encode(guid)
-        let url = licenseURL.map { "<LA_URL>\(escaped($0))</LA_URL>" } ?? ""
+        let url = licenseURL.map { "<LA_URL>\(Markup.escaped($0))</LA_URL>" } ?? ""
         let header: String
         switch scheme {
         case .cenc:
@@ -98,10 +98,5 @@ public enum ProtectionSystemHeader {
         littleEndian(text.count, 2)
         object += text
         return object
-    }
-
-    /// Text escaped for the PlayReady header's XML.
-    private static func escaped(_ text: String) -> String {
-        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 }

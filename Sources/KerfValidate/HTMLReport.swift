@@ -1,3 +1,4 @@
+import KerfCore
 import KerfXML
 
 /// A report as one self-contained HTML page (no scripts, no external resources), like Apple's
@@ -12,7 +13,7 @@ public struct HTMLReport: Sendable {
         var out = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
-            <title>kerf validate: \(escape(report.input))</title>
+            <title>kerf validate: \(Markup.escaped(report.input))</title>
             <style>
             body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:72em}
             h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.1em;margin:1.6em 0 .4em;word-break:break-all}
@@ -29,7 +30,7 @@ public struct HTMLReport: Sendable {
             .clause{color:#666;font-size:.9em}
             </style></head><body>
             <h1>kerf validate</h1>
-            <p><code>\(escape(report.input))</code> (\(report.format == "dash" ? "DASH MPD" : "HLS"))</p>
+            <p><code>\(Markup.escaped(report.input))</code> (\(report.format == "dash" ? "DASH MPD" : "HLS"))</p>
             <p class="summary"><span class="error">\(report.errors) error\(report.errors == 1 ? "" : "s")</span><span class="warning">\(report.warnings) warning\(report.warnings == 1 ? "" : "s")</span><span class="info">\(report.infos) information</span></p>
 
             """
@@ -37,21 +38,21 @@ public struct HTMLReport: Sendable {
         for finding in report.findings where !resources.contains(finding.file) { resources.append(finding.file) }
         for resource in resources {
             let findings = report.findings.filter { $0.file == resource }
-            out += "<h2>\(escape(resource)) " + (findings.isEmpty ? "<span class=\"summary\"><span class=\"ok\">ok</span></span>" : "") + "</h2>\n"
+            out += "<h2>\(Markup.escaped(resource)) " + (findings.isEmpty ? "<span class=\"summary\"><span class=\"ok\">ok</span></span>" : "") + "</h2>\n"
             let text = report.texts[resource]
             let tree = report.format == "dash" ? text.flatMap { try? XMLReader.read(Array($0.utf8), name: resource) } : nil
             let lines = report.format == "hls" ? text.map { $0.split(separator: "\n", omittingEmptySubsequences: false) } : nil
             for (group, members) in grouped(findings) {
-                if let group { out += "<h3>\(escape(group))</h3>\n" }
+                if let group { out += "<h3>\(Markup.escaped(group))</h3>\n" }
                 for finding in members {
                     out += "<div class=\"finding \(finding.severity.rawValue)\"><span class=\"sev\">\(finding.severity.rawValue)</span>"
-                    out += "<code>\(escape(finding.rule))</code> \(escape(finding.message)) <span class=\"clause\">(\(escape(finding.reference)))</span>"
+                    out += "<code>\(Markup.escaped(finding.rule))</code> \(Markup.escaped(finding.message)) <span class=\"clause\">(\(Markup.escaped(finding.reference)))</span>"
                     if let line = finding.line {
                         out += "<br><span class=\"clause\">line \(line)\(finding.column.map { ", column \($0)" } ?? "")</span>"
                         if let lines { out += excerpt(lines, line: line) }
                     }
                     if let path = finding.path {
-                        out += "<br><code>\(escape(path))</code>"
+                        out += "<br><code>\(Markup.escaped(path))</code>"
                         if let tree { out += context(tree, path: path) }
                     }
                     out += "</div>\n"
@@ -83,7 +84,7 @@ public struct HTMLReport: Sendable {
         guard line >= 1, line <= lines.count else { return "" }
         var out = "<pre>"
         for number in max(1, line - 2)...min(lines.count, line + 2) {
-            let text = "<span class=\"no\">\(String(number).leftPadded(to: 5)) </span>\(escape(String(lines[number - 1].prefix(400))))"
+            let text = "<span class=\"no\">\(String(number).leftPadded(to: 5)) </span>\(Markup.escaped(String(lines[number - 1].prefix(400))))"
             out += number == line ? "<span class=\"hit\">\(text)</span>" : text + "\n"
         }
         return out + "</pre>"
@@ -110,28 +111,12 @@ public struct HTMLReport: Sendable {
         var out = "<pre>"
         for (depth, element) in chain.enumerated() {
             let attributes = element.attributes.prefix(12).map { " \($0.name)=\"\($0.value.prefix(120))\"" }.joined()
-            let tag = escape("<\(element.name)\(attributes)\(element.attributes.count > 12 ? " …" : "")>")
+            let tag = Markup.escaped("<\(element.name)\(attributes)\(element.attributes.count > 12 ? " …" : "")>")
             let line = String(repeating: "  ", count: depth) + tag
             out += depth == chain.count - 1 ? "<span class=\"hit\">\(line)</span>" : line + "\n"
         }
         return out + "</pre>"
     }
-}
-
-/// Text with `&`, `<`, `>` and `"` escaped for HTML and XML.
-func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(character)
-        }
-    }
-    return out
 }
 
 extension String {

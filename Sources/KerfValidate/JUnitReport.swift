@@ -1,3 +1,5 @@
+import KerfCore
+
 /// A report as JUnit XML, the shape CI systems read (Jenkins' and Ant's junit-10.xsd): one
 /// testsuite per playlist or MPD read, one testcase per rule of its format. A rule with error
 /// findings fails (one `failure` per finding); warnings and information go to the testcase's
@@ -73,7 +75,7 @@ public struct JUnitReport: Sendable {
 
     /// Escaped for XML attributes and text; characters XML 1.0 cannot hold become U+FFFD.
     func xml(_ text: String) -> String {
-        escape(String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+        Markup.escaped(String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
             scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r" || (0xFFFE...0xFFFF).contains(scalar.value) ? "\u{FFFD}" : scalar
         })))
     }
