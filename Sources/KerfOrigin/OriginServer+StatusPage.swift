@@ -92,7 +92,7 @@ extension OriginServer {
             guard !manifests.isEmpty else { continue }
             let link = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
             let mpd = (try? String(contentsOfFile: "\(folder)/manifest.mpd", encoding: .utf8)) ?? ""
-            let duration = mpd.firstMatch(of: /mediaPresentationDuration="([^"]+)"/).flatMap { Self.seconds(ofDuration: String($0.1)) }
+            let duration = mpd.firstMatch(of: /mediaPresentationDuration="([^"]+)"/).flatMap { XSTime.duration(String($0.1)) }
             var renditions = mpd.matches(of: /<Representation id="([^"]+)" bandwidth="([0-9]+)"/).map { "\($0.1) \(Self.bitRate(Double($0.2) ?? 0))" }
             if renditions.isEmpty, let master = try? String(contentsOfFile: "\(folder)/master.m3u8", encoding: .utf8) {
                 renditions = master.split(separator: "\n").enumerated().compactMap { index, line in
@@ -129,13 +129,6 @@ extension OriginServer {
     static func redacted(error: String, input: String) -> String {
         guard input.contains("://") else { return error }
         return error.replacingOccurrences(of: input, with: redacted(input))
-    }
-
-    /// Seconds of an xs:duration of hours, minutes and seconds (`PT1M5.2S`), as MPDs write it.
-    static func seconds(ofDuration text: String) -> Double? {
-        guard let match = text.wholeMatch(of: /PT(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9.]+)S)?/) else { return nil }
-        let hours = match.1.flatMap { Double($0) } ?? 0, minutes = match.2.flatMap { Double($0) } ?? 0
-        return hours * 3600 + minutes * 60 + (match.3.flatMap { Double($0) } ?? 0)
     }
 
     static func bitRate(_ bps: Double) -> String {

@@ -1,10 +1,8 @@
-import KerfCore
-
 /// xs:duration as MPDs use it, read as seconds (xs:dateTime: `UTCTime.parseXSDateTime`).
-enum XSTime {
+public enum XSTime {
     /// An xs:duration ("PT1H2M3.5S", "P1DT2H") in seconds; months and years are not accepted
     /// (their length is not fixed). Nil when malformed or negative.
-    static func duration(_ text: String) -> Double? {
+    public static func duration(_ text: String) -> Double? {
         var rest = Substring(text.trimming(while: { $0 == " " || $0 == "\n" || $0 == "\t" }))
         guard rest.first == "P" else { return nil }
         rest = rest.dropFirst()
