@@ -19,7 +19,6 @@ const bytes = (hex) => Uint8Array.from(hex.match(/../g), (pair) => parseInt(pair
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
 const base64url = (data) => btoa(String.fromCharCode(...data)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const fromBase64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-const once = (target, event) => new Promise((resolve) => target.addEventListener(event, resolve, {once: true}));
 
 // MediaKeys for the entry's keys, with a session already licensed (key IDs as "keyids" init data,
 // as a DASH player does from the MPD's cenc:default_KID).
@@ -44,15 +43,6 @@ async function licensedKeys(play, video, result) {
   const kids = [...new Set(play.keys.map((k) => base64url(bytes(k.kid))))];
   await session.generateRequest('keyids', new TextEncoder().encode(JSON.stringify({kids})));
   await licensed;
-}
-
-async function append(buffer, url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  const data = await response.arrayBuffer();
-  const done = Promise.race([once(buffer, 'updateend'), once(buffer, 'error').then(() => { throw new Error(`appending ${url} failed`); })]);
-  buffer.appendBuffer(data);
-  await done;
 }
 
 async function feed(play, video) {

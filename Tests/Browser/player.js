@@ -10,25 +10,11 @@
 
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
-function appendTo(buffer, bytes) {
-  return new Promise((resolve, reject) => {
-    buffer.addEventListener('updateend', () => resolve(), {once: true});
-    buffer.addEventListener('error', () => reject(new Error('SourceBuffer error')), {once: true});
-    buffer.appendBuffer(bytes);
-  });
-}
-
-async function download(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.arrayBuffer();
-}
-
 // Feeds `video` from the MPD at `src` until `running()` turns false; throws what goes wrong.
 async function feedDASH(video, src, running) {
   const source = new MediaSource();
   video.src = URL.createObjectURL(source);
-  await new Promise((resolve) => source.addEventListener('sourceopen', resolve, {once: true}));
+  await once(source, 'sourceopen');
   let presentation = await MPDReader.read(src);
   const feeds = presentation.tracks.map((track) => ({track, buffer: source.addSourceBuffer(track.mime), last: undefined, period: null}));
   let started = false;
@@ -38,7 +24,7 @@ async function feedDASH(video, src, running) {
       const track = presentation.tracks.find((candidate) => candidate.type === feed.track.type);
       if (!track) continue;
       if (feed.period !== presentation.period && track.init) {
-        await appendTo(feed.buffer, await download(track.init));
+        await append(feed.buffer, track.init);
         feed.period = presentation.period;
       }
       // After the last one appended (a live MPD also lists segments that left the time-shift
@@ -49,7 +35,7 @@ async function feedDASH(video, src, running) {
       const segment = next.find((candidate) => candidate.start < video.currentTime + 10 || !started);
       if (!segment) continue;
       feed.last = segment.start;
-      await appendTo(feed.buffer, await download(segment.url));
+      await append(feed.buffer, segment.url);
       appendedAny = true;
     }
     if (!started && feeds.every((feed) => feed.buffer.buffered.length > 0)) {

@@ -68,7 +68,7 @@ import Testing
     /// requires), opens the page in headless Chromium and waits for its report.
     func play(_ plays: [[String: Any]], site: URL, scratch: URL) async throws -> Report {
         // Four plays of at most 30 s each when everything times out.
-        let data = try await HeadlessChromium.runPage("clearkey.html", files: ["clearkey.js"],
+        let data = try await HeadlessChromium.runPage("clearkey.html", files: ["clearkey.js", "mse.js"],
                                                       job: ["playbackRate": 4, "timeout": 30, "plays": plays],
                                                       site: site, scratch: scratch, timeout: .seconds(150))
         return try JSONDecoder().decode(Report.self, from: data)
