@@ -74,7 +74,7 @@ import Testing
         let plays = vod.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/vod/\($0.0)", "seconds": 8] as [String: Any] }
             + broke.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/vod/\($0.0)", "seconds": 8] as [String: Any] }
             + live.map { ["name": $0.0, "kind": $0.1, "src": "\(origin.base)/live/\($0.0)", "seconds": 10] as [String: Any] }
-        let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js", "mse.js"], job: ["plays": plays, "parallel": 3],
+        let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js", "mse.js"], job: ["plays": plays, "parallel": 6],
                                                       site: site, scratch: scratch, timeout: .seconds(300))
         let report = try JSONDecoder().decode(Report.self, from: data)
         #expect(report.results.map(\.name) == plays.map { $0["name"] as? String ?? "" })

@@ -12,7 +12,7 @@ import Testing
 /// posted (`GStreamerPlayer.Playback.problems`).
 ///
 /// Real-time layer: players render at the pace of the clock and stall when the machine is busy
-/// with the other layers' encoders, so these run alone, a few plays at a time.
+/// with the other layers' encoders, so these run alone (ten plays at a time: each takes little CPU).
 @Suite(.serialized, .tags(.realtime)) struct GStreamerPlayerTests {
     static let fixtures = (ladder: [Fixtures.path("ladder_360p.mp4"), Fixtures.path("ladder_540p.mp4"), Fixtures.path("ladder_audio.m4a")],
                            subtitles: Fixtures.path("two_languages_subs.mp4"), mezzanine: Fixtures.path("mpeg2_mp2.ts"))
@@ -33,10 +33,11 @@ import Testing
         }
     }
 
-    /// Plays every URL in playbin and playbin3 for `seconds`, `concurrently` plays at a time;
-    /// returns the problems of each play, by "element URL".
+    /// Plays every URL in playbin and playbin3 for `seconds`, `concurrently` plays at a time
+    /// (a play of these small renditions takes about 7 % of a core); returns the problems of
+    /// each play, by "element URL".
     static func play(_ urls: [String], seconds: Double, minimumAdvance: Double? = nil, durations: [String: Double] = [:],
-                     concurrently: Int = 4,
+                     concurrently: Int = 10,
                      elements: (String) -> [GStreamerPlayer.Element] = { _ in GStreamerPlayer.Element.allCases })
         async throws -> [String: [String]] {
         var problems: [String: [String]] = [:]

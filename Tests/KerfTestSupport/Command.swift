@@ -22,11 +22,14 @@ public struct Command {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        // Read both pipes concurrently so a chatty child cannot block on a full pipe. The
+        // reader is a thread of its own, not a job on Dispatch's global queue: that queue's few
+        // threads (as many as cores) also run Swift's async tasks, an in-process origin's
+        // handlers among them, and a dozen children blocking them would stall it.
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()
         group.enter()
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             errData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }

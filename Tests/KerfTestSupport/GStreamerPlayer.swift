@@ -19,9 +19,13 @@ public enum GStreamerPlayer {
         public var eos: Bool
         /// Caps names of what reached the sinks (video/x-raw: video was decoded).
         public var streams: [String]
+        /// The pipeline's state at the end and the state it was going to ("playing",
+        /// "void-pending"): a pipeline that never prerolled stays "ready" or "paused".
+        public var state: String?
+        public var pending: String?
 
         enum CodingKeys: String, CodingKey {
-            case positions, errors, eos, streams
+            case positions, errors, eos, streams, state, pending
             case videoBuffers = "video_buffers", audioBuffers = "audio_buffers"
         }
 
@@ -36,6 +40,7 @@ public enum GStreamerPlayer {
         public func problems(seconds: Double, minimumAdvance: Double? = nil, duration: Double? = nil) -> [String] {
             var problems: [String] = []
             if !errors.isEmpty { problems.append("player error: \(errors.joined(separator: "; "))") }
+            if let state, state != "playing", !eos { problems.append("the pipeline ended in state \(state) (going to \(pending ?? "?"))") }
             if videoBuffers == 0 || !streams.contains("video/x-raw") { problems.append("no decoded video reached the sink") }
             let known = positions.compactMap { sample -> (wall: Double, position: Double)? in
                 guard sample.count == 2, let wall = sample[0], let position = sample[1] else { return nil }

@@ -30,6 +30,13 @@ def main():
                           "audio_buffers": 0, "eos": False, "streams": []}))
         return
     player.set_property("uri", uri)
+    if element == "playbin":
+        # playbin's hlsdemux/dashdemux expose new pads when they switch variants, and playbin
+        # (GStreamer 1.22) can deadlock when that happens before the sinks have prerolled (the
+        # new decoder's allocation query waits on a sink that waits for preroll; seen under
+        # load, about one play in a hundred). A fixed connection speed keeps it on the top
+        # variant; playbin3 (decodebin3) switches variants and is measured as it comes.
+        player.set_property("connection-speed", 1_000_000)
     counts = {"video": 0, "audio": 0}
     caps = set()
 
@@ -67,8 +74,9 @@ def main():
             break
         ok, position = player.query_position(Gst.Format.TIME)
         positions.append([round(time.monotonic() - start, 3), position / Gst.SECOND if ok and position >= 0 else None])
+    _, state, pending = player.get_state(0)
     player.set_state(Gst.State.NULL)
-    print(json.dumps({"positions": positions, "video_buffers": counts["video"], "audio_buffers": counts["audio"],
+    print(json.dumps({"state": state.value_nick, "pending": pending.value_nick, "positions": positions, "video_buffers": counts["video"], "audio_buffers": counts["audio"],
                       "errors": errors, "eos": eos, "streams": sorted(caps)}))
 
 
