@@ -3,6 +3,7 @@
 # Deterministic settings: bit-exact muxing, no metadata, single-threaded encoders,
 # fixed keyframe placement. Usage: Fixtures/make-fixtures.sh [output-dir]
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$(dirname "$0")}"
 mkdir -p "$out"
 cd "$out"
@@ -87,5 +88,15 @@ rm -f /tmp/kerf-fixture-full.mp4
 # Seeded, reproducible "random" bytes: AES-CTR keystream of a fixed key.
 head -c 65536 /dev/zero | openssl enc -aes-128-ctr -nosalt \
   -K 000102030405060708090a0b0c0d0e0f -iv 00000000000000000000000000000000 > random.bin
+
+# 9. H.264 with CEA-608 captions (CC1, pop-on, in A/53 SEI) + AAC, 8 s, no B-frames: two
+#    captions, 0.96-3.0 s and 3.96-6.48 s (Fixtures/add-cea608.py writes the SEI).
+ff -f lavfi -i "testsrc2=size=640x360:rate=25:duration=8" \
+   "${x264[@]}" -bf 0 -b:v 300k -g 50 -keyint_min 50 -sc_threshold 0 "${exact[@]}" -f h264 /tmp/kerf-fixture-plain.h264
+python3 "$here/add-cea608.py" /tmp/kerf-fixture-plain.h264 /tmp/kerf-fixture-cc.h264 25 \
+  "1:3:Kerf captions one" "4:6.5:Second caption"
+ff -framerate 25 -i /tmp/kerf-fixture-cc.h264 -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=8" \
+   -map 0:v -map 1:a -c:v copy "${aac[@]}" -ac 2 "${exact[@]}" -movflags +faststart captions_608.mp4
+rm -f /tmp/kerf-fixture-plain.h264 /tmp/kerf-fixture-cc.h264
 
 ls -l "$PWD"

@@ -55,10 +55,14 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
     public var wholeFile: String?
     /// How its samples are encrypted (Common Encryption), nil when they are clear.
     public var protection: ContentProtection?
+    /// The closed captions its video carries (a muxed variant: its lead's): empty when the
+    /// whole track was read and has none, nil when it was not read for them.
+    public var captions: ClosedCaptions?
 
     public init(id: String, kind: Kind, info: TrackInfo, name: String, language: String?, isDefault: Bool = false,
                 declaredBandwidth: Int? = nil, timescale: Int64, members: [TrackInfo] = [], mediaTemplate: String? = nil,
-                templateByTime: Bool = false, wholeFile: String? = nil, protection: ContentProtection? = nil) {
+                templateByTime: Bool = false, wholeFile: String? = nil, protection: ContentProtection? = nil,
+                captions: ClosedCaptions? = nil) {
         self.id = id
         self.kind = kind
         self.info = info
@@ -72,6 +76,7 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
         self.templateByTime = templateByTime
         self.wholeFile = wholeFile
         self.protection = protection
+        self.captions = captions
     }
 }
 

@@ -143,6 +143,8 @@ public struct AdaptationSet: Sendable, Hashable {
     public var audioChannelConfigurations: [Descriptor]
     /// A human-readable name (`Label`).
     public var label: String?
+    /// Accessibility descriptors (closed captions in the video: SCTE 214-1 schemes).
+    public var accessibilities: [Descriptor] = []
     public var roles: [Descriptor]
     /// ContentProtection descriptors (Common Encryption and DRM systems).
     public var contentProtections: [ContentProtectionDescriptor] = []

@@ -75,10 +75,11 @@ public enum MPDWriter {
             ("startWithSAP", set.startWithSAP.map(String.init)),
             ("subsegmentStartsWithSAP", set.subsegmentStartsWithSAP.map(String.init)),
         ])
-        // RepresentationBase elements first, then Role, then SegmentTemplate, then Representations.
+        // RepresentationBase elements first, then Accessibility, Role, SegmentTemplate, Representations.
         e.children += set.audioChannelConfigurations.map { descriptor("AudioChannelConfiguration", $0) }
         e.children += set.contentProtections.map(element)
         if let label = set.label { e.append(XMLElement("Label", text: label)) }
+        e.children += set.accessibilities.map { descriptor("Accessibility", $0) }
         e.children += set.roles.map { descriptor("Role", $0) }
         if let template = set.segmentTemplate { e.append(element(template)) }
         e.children += set.representations.map(element)

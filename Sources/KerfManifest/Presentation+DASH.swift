@@ -87,6 +87,8 @@ extension Presentation {
             set.maxHeight = infos.compactMap(\.height).max()
             set.maxFrameRate = infos.compactMap(\.frameRate).max { $0.doubleValue < $1.doubleValue }.map(Self.frameRate)
             if let dar = infos.first?.displayAspectRatio { set.par = "\(dar.numerator):\(dar.denominator)" }
+            let captions = group.compactMap(\.description.captions).reduce(nil as ClosedCaptions?) { $0?.union($1) ?? $1 }
+            set.accessibilities = Self.accessibility(captions, language: group.first?.description.language)
             sets.append(set)
         }
         for track in audios {

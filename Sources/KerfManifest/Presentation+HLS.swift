@@ -171,6 +171,8 @@ extension Presentation {
             r.isDefault = index == textDefault
             playlist.renditions.append(r)
         }
+        let captions = Self.captionSignalling(videos.map(\.description))
+        playlist.renditions += captions.renditions
         if videos.isEmpty {
             for track in audios {
                 var v = VariantStream(uri: "\(track.id)/playlist.m3u8", bandwidth: track.bandwidth)
@@ -193,6 +195,7 @@ extension Presentation {
                 v.videoRange = info.videoRange
                 v.audioGroup = groupID
                 if !texts.isEmpty { v.subtitlesGroup = "subs" }
+                v.closedCaptions = captions.attribute[track.id]
                 playlist.variants.append(v)
             }
             let keyframes = listed(track, listing).flatMap(\.entry.keyframes)
@@ -222,9 +225,12 @@ extension Presentation {
                 playlist.sessionKeys.append(key)
             }
         }
+        let captions = Self.captionSignalling(variants.filter { $0.description.info.mediaType == .video }.map(\.description))
+        playlist.renditions = captions.renditions
         for track in variants {
             let info = track.description.info
             var v = VariantStream(uri: "\(track.id)/playlist.m3u8", bandwidth: track.bandwidth)
+            v.closedCaptions = captions.attribute[track.id]
             v.averageBandwidth = averageBitRate(track, listing)
             v.codecs = track.description.members.compactMap(\.codecString)
             if info.mediaType == .video {

@@ -9,6 +9,8 @@ public struct ProbeReport: Sendable, Codable {
     public var gops: [Int: GOPStatistics]
     /// Packets read per track index.
     public var packetCounts: [Int: Int]
+    /// Closed captions found in the SEI of each video track that has any (CEA-608/708).
+    public var captions: [Int: ClosedCaptions] = [:]
     public var targetSegmentDuration: Double
     public var verdict: StreamCopyVerdict
 }
@@ -30,6 +32,7 @@ public enum MediaProbe {
         var counts: [Int: Int] = [:]
         let videoTracks = Set(input.tracks.filter { $0.mediaType == .video }.map(\.index))
         for index in videoTracks { keyframes[index] = [] }
+        var scanners = Swift.Dictionary(uniqueKeysWithValues: videoTracks.map { ($0, CaptionScanner(codec: input.tracks[$0].codec, extradata: input.tracks[$0].extradata)) })
         let packet = Packet()
         while try input.read(into: packet) == .packet {
             let index = packet.streamIndex
@@ -40,6 +43,7 @@ public enum MediaProbe {
                                           extradata: input.tracks[index].extradata) {
                 keyframes[index]!.append(time)
             }
+            if videoTracks.contains(index) { packet.withUnsafeBytes { scanners[index]!.scan($0) } }
         }
         var gops: [Int: GOPStatistics] = [:]
         for (index, times) in keyframes {
@@ -51,7 +55,8 @@ public enum MediaProbe {
             gops[index] = GOPStatistics(keyframeTimes: times, frameDuration: frame)
         }
         return ProbeReport(url: input.url, container: input.container, tracks: input.tracks, gops: gops,
-                           packetCounts: counts, targetSegmentDuration: targetSegmentDuration,
+                           packetCounts: counts, captions: scanners.compactMapValues { $0.found.isEmpty ? nil : $0.found },
+                           targetSegmentDuration: targetSegmentDuration,
                            verdict: StreamCopyVerdict(tracks: input.tracks, gops: gops,
                                                       targetSegmentDuration: targetSegmentDuration))
     }

@@ -76,7 +76,7 @@ struct ManifestBuilder {
                 id: plan.folder, kind: kind, info: plan.info, name: plan.name, language: plan.language, isDefault: plan.isDefault,
                 declaredBandwidth: plan.bandwidth, timescale: run.timescale, mediaTemplate: "\(plan.folder)/\(naming.mediaTemplate)",
                 templateByTime: options.timeBasedNames, wholeFile: kind == .text ? "\(plan.folder)/\(plan.folder).vtt" : nil,
-                protection: protections[plan.number])))
+                protection: protections[plan.number], captions: run.captions)))
             if kind != .text, !run.segments.isEmpty {
                 let entry = run.singleFileRanges.map {
                     InitializationEntry(uri: naming.singleFilePath, range: $0.initRange, indexRange: $0.indexRange)
@@ -103,7 +103,8 @@ struct ManifestBuilder {
             guard let lead = members.first else { continue }
             events.append(.started(RenditionDescription(id: variant.folder, kind: .muxed, info: lead.info, name: variant.folder,
                                                         language: nil, timescale: ranges.first?.start.timescale ?? 1000,
-                                                        members: members.map(\.info), protection: variant.protection)))
+                                                        members: members.map(\.info), protection: variant.protection,
+                                                        captions: runs[variant.tracks[0]].captions)))
             for (index, segment) in variant.segments.enumerated() {
                 let range = index < ranges.count ? ranges[index] : (start: timeline.end, end: timeline.end)
                 events.append(.segmentCompleted(rendition: variant.folder, SegmentEntry(

@@ -126,6 +126,7 @@ extension PackagingJob {
         if run.end == nil || end > run.end! { run.end = end }
         let presentationDTS = run.plan.kind == .video ? dts - originTicks : pts - originTicks
         let original = try packet.makeReference()
+        if run.captions != nil { packet.withUnsafeBytes { run.captions!.scan($0) } }
         run.queue.append(QueuedSample(packet: converted === packet ? original : converted, original: tsWriters.isEmpty ? nil : original,
                                       decodeTime: decodeTime, offset: offset, sync: isSync, pts: pts - originTicks, dts: presentationDTS))
         let actions = segmenter.push(sample)

@@ -61,10 +61,13 @@ public final class PackagingJob {
         var textSegments: [SegmentRecord] = []
         /// Byte ranges of the init segment and the sidx in single-file mode.
         var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
+        /// Reads every video sample's SEI for closed captions.
+        var captions: CaptionScanner?
 
         init(plan: PlannedTrack, parameters: CodecParameters?) {
             self.plan = plan
             self.parameters = parameters
+            if plan.kind == .video { captions = CaptionScanner(codec: plan.info.codec, extradata: plan.info.extradata) }
             self.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
         }
     }

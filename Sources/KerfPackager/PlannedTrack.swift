@@ -15,6 +15,8 @@ struct PlannedTrack: Sendable {
     var isDefault: Bool
     /// A declared bandwidth that replaces the measured one in manifests.
     var bandwidth: Int?
+    /// What `--set …:captions=` says of the video's caption channels.
+    var captionLabels: [String: ClosedCaptions.Label] = [:]
 
     /// Typical frame duration: the tolerance unit for audio/text cuts.
     var frameDuration: MediaTime {
@@ -91,7 +93,8 @@ struct PlannedTrack: Sendable {
                 while planned.contains(where: { $0.kind == kind && $0.name == name }) { name = "\(base) \(n)"; n += 1 }
                 planned.append(PlannedTrack(number: planned.count, input: inputIndex, inputPath: input.path, info: track,
                                             kind: kind, folder: folder, language: language, name: name,
-                                            isDefault: false, bandwidth: override?.bandwidth))
+                                            isDefault: false, bandwidth: override?.bandwidth,
+                                            captionLabels: kind == .video ? override?.captions ?? [:] : [:]))
             }
         }
         // One default per type: the one asked for, else the first.
@@ -114,4 +117,23 @@ enum Languages {
         "jpn": "日本語", "zho": "中文", "chi": "中文", "kor": "한국어", "rus": "Русский", "ara": "العربية",
     ]
     static func name(_ code: String?) -> String? { code.flatMap { names[$0] ?? $0 } }
+}
+
+extension ClosedCaptions {
+    /// The captions found, with the labels given for them (channels given but not found are
+    /// not signalled): a channel with a language and no name is named after the language,
+    /// with its INSTREAM-ID when another channel has the same language.
+    static func labelled(_ found: ClosedCaptions, _ given: [String: Label]) -> ClosedCaptions {
+        var captions = found
+        let ids = found.instreamIDs
+        for id in ids {
+            guard var label = given[id] else { continue }
+            if label.name == nil, let language = label.language {
+                let shared = ids.contains { $0 != id && given[$0]?.language == language && given[$0]?.name == nil }
+                label.name = Languages.name(language).map { shared ? "\($0) (\(id))" : $0 }
+            }
+            captions.labels[id] = label
+        }
+        return captions
+    }
 }

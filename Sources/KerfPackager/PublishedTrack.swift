@@ -7,6 +7,8 @@ struct PublishedTrack: Sendable {
     var segments: [SegmentRecord]
     var keyframes: [KeyframeRecord]
     var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
+    /// The closed captions found in every sample of a video track (nil for other tracks).
+    var captions: ClosedCaptions?
 
     var duration: MediaTime {
         segments.last.map { $0.start + $0.duration } ?? .zero(timescale: timescale)

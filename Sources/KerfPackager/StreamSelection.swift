@@ -14,6 +14,8 @@ public struct StreamSelection: Sendable, Equatable {
         public var name: String?
         public var bandwidth: Int?
         public var isDefault: Bool?
+        /// Languages and names of the video's closed-caption channels, by INSTREAM-ID.
+        public var captions: [String: ClosedCaptions.Label] = [:]
         public init() {}
     }
 
@@ -58,7 +60,7 @@ public struct StreamSelection: Sendable, Equatable {
         guard parts.count == 3, let input = Int(parts[0]), let index = Int(parts[1]), input >= 0, index >= 0,
               let equals = parts[2].firstIndex(of: "=") else {
             throw PackagerError(.invalidOptions, "bad --set '\(text)'",
-                                reason: "use input:stream:key=value, key one of language, name, bandwidth, default")
+                                reason: "use input:stream:key=value, key one of language, name, bandwidth, default, captions")
         }
         let key = String(parts[2][..<equals]), value = String(parts[2][parts[2].index(after: equals)...])
         var entry = overrides["\(input):\(index)"] ?? Override()
@@ -83,10 +85,36 @@ public struct StreamSelection: Sendable, Equatable {
                 throw PackagerError(.invalidOptions, "bad default '\(value)' in --set", reason: "yes or no")
             }
             entry.isDefault = value == "yes" || value == "true"
+        case "captions":
+            entry.captions.merge(try Self.captionLabels(value)) { _, new in new }
         default:
-            throw PackagerError(.invalidOptions, "unknown --set key '\(key)'", reason: "use language, name, bandwidth or default")
+            throw PackagerError(.invalidOptions, "unknown --set key '\(key)'", reason: "use language, name, bandwidth, default or captions")
         }
         overrides["\(input):\(index)"] = entry
+    }
+
+    /// `CC1=eng,CC3=spa:Spanish,SERVICE1=eng`: a closed-caption channel's language and,
+    /// after a colon, the name players show.
+    static func captionLabels(_ value: String) throws(PackagerError) -> [String: ClosedCaptions.Label] {
+        var labels: [String: ClosedCaptions.Label] = [:]
+        for item in value.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let id = parts[0].uppercased()
+            let valid = (id.hasPrefix("CC") && Int(id.dropFirst(2)).map { (1...4).contains($0) } == true)
+                || (id.hasPrefix("SERVICE") && Int(id.dropFirst(7)).map { (1...63).contains($0) } == true)
+            guard valid, parts.count == 2 else {
+                throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
+                                    reason: "use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English")
+            }
+            let pair = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+            guard (2...8).contains(pair[0].count), pair[0].allSatisfy({ $0.isLetter || $0 == "-" }),
+                  pair.count == 1 || (!pair[1].isEmpty && !pair[1].contains("\"")) else {
+                throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
+                                    reason: "a language is an ISO 639 code such as eng; a name is text without quotes")
+            }
+            labels[id] = ClosedCaptions.Label(language: pair[0], name: pair.count == 2 ? pair[1] : nil)
+        }
+        return labels
     }
 
     /// Whether stream `track` of input `input` is selected.

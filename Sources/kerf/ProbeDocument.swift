@@ -46,6 +46,8 @@ struct ProbeDocument: Codable {
         var duration: Double?
         var packets: Int
         var gop: GOP?
+        /// Closed captions in the video's SEI: "CC1"…"CC4" (CEA-608), "SERVICE1"… (CEA-708).
+        var closedCaptions: [String]?
     }
 
     struct Finding: Codable {
@@ -87,7 +89,8 @@ struct ProbeDocument: Codable {
                 pixelFormat: track.pixelFormat, fieldOrder: track.fieldOrder?.rawValue,
                 sampleRate: track.sampleRate, channels: track.channels, channelLayout: track.channelLayout,
                 language: track.language, bitRate: track.bitRate, startTime: track.startTime?.seconds,
-                duration: track.duration?.seconds, packets: report.packetCounts[track.index] ?? 0, gop: gop)
+                duration: track.duration?.seconds, packets: report.packetCounts[track.index] ?? 0, gop: gop,
+                closedCaptions: report.captions[track.index]?.instreamIDs)
         }
         streamCopy = StreamCopy(
             possible: report.verdict.canStreamCopy, targetSegmentDuration: report.targetSegmentDuration,

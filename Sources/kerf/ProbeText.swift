@@ -18,6 +18,9 @@ enum ProbeText {
             if let gop = report.gops[track.index] {
                 out += "      GOP: \(describe(gop))\n"
             }
+            if let captions = report.captions[track.index] {
+                out += "      closed captions: \(captions.instreamIDs.joined(separator: ", "))\n"
+            }
         }
         let verdict = report.verdict
         out += "  can be packaged by stream copy for HLS/DASH (\(seconds(report.targetSegmentDuration)) s segments): "
