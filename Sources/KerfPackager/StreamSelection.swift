@@ -106,7 +106,7 @@ public struct StreamSelection: Sendable, Equatable {
                 throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
                                     reason: "use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English")
             }
-            let pair = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+            let pair = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard (2...8).contains(pair[0].count), pair[0].allSatisfy({ $0.isLetter || $0 == "-" }),
                   pair.count == 1 || (!pair[1].isEmpty && !pair[1].contains("\"")) else {
                 throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
