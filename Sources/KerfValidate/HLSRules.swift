@@ -262,6 +262,15 @@ enum HLSRules {
             if let type = attributes[attribute: "TYPE"]?.value, let group = attributes[attribute: "GROUP-ID"]?.unquoted {
                 groups["\(type)|\(group)", default: []].append((media.line, attributes))
             }
+            if let problem = closedCaptionProblem(attributes) {
+                add("hls.instream-id", .error, problem, line: media.line, reference: "\(rfc) §4.4.6.1")
+            }
+        }
+        let captionValues = document.tags("EXT-X-STREAM-INF").map { $0.attributes?[attribute: "CLOSED-CAPTIONS"] }
+        if let none = document.tags("EXT-X-STREAM-INF").first(where: { $0.attributes?[attribute: "CLOSED-CAPTIONS"]?.value == "NONE" }),
+           captionValues.contains(where: { $0?.value != "NONE" }) {
+            add("hls.closed-captions-none", .error, "CLOSED-CAPTIONS=NONE on one EXT-X-STREAM-INF but not on all of them",
+                line: none.line, reference: "\(rfc) §4.4.6.2")
         }
         for (key, members) in groups.sorted(by: { $0.key < $1.key }) {
             let defaults = members.filter { $0.attributes[attribute: "DEFAULT"]?.value == "YES" }
@@ -298,6 +307,20 @@ enum HLSRules {
             add("hls.stream-inf-without-uri", .error, "EXT-X-STREAM-INF not followed by a URI", line: pending.line, reference: "\(rfc) §4.4.6.2")
         }
         return findings
+    }
+
+    /// INSTREAM-ID is required with TYPE=CLOSED-CAPTIONS (CC1–CC4, SERVICE1–SERVICE63) and
+    /// forbidden with other types; a CLOSED-CAPTIONS rendition has no URI.
+    static func closedCaptionProblem(_ attributes: [HLSDocument.Attribute]) -> String? {
+        let id = attributes[attribute: "INSTREAM-ID"]?.unquoted
+        guard attributes[attribute: "TYPE"]?.value == "CLOSED-CAPTIONS" else {
+            return id == nil ? nil : "INSTREAM-ID is only for TYPE=CLOSED-CAPTIONS"
+        }
+        guard let id else { return "TYPE=CLOSED-CAPTIONS needs an INSTREAM-ID" }
+        let valid = (id.hasPrefix("CC") && Int(id.dropFirst(2)).map { (1...4).contains($0) } == true)
+            || (id.hasPrefix("SERVICE") && Int(id.dropFirst(7)).map { (1...63).contains($0) } == true)
+        if !valid { return "INSTREAM-ID \"\(id)\" is not CC1–CC4 or SERVICE1–SERVICE63" }
+        return attributes[attribute: "URI"] == nil ? nil : "TYPE=CLOSED-CAPTIONS must not have a URI"
     }
 
     static func variant(_ attributes: [HLSDocument.Attribute], line: Int, file: String,

@@ -31,6 +31,8 @@ extension RuleCatalogue {
         Rule("hls.media-attribute-missing", .must, "\(rfc) §4.4.6.1", "EXT-X-MEDIA has TYPE, GROUP-ID and NAME"),
         Rule("hls.group-default", .must, "\(rfc) §4.4.6.1.1", "at most one rendition of a group has DEFAULT=YES"),
         Rule("hls.group-name-unique", .must, "\(rfc) §4.4.6.1.1", "NAME is unique within a group"),
+        Rule("hls.instream-id", .must, "\(rfc) §4.4.6.1", "TYPE=CLOSED-CAPTIONS has an INSTREAM-ID of CC1–CC4 or SERVICE1–SERVICE63 and no URI; other types have no INSTREAM-ID"),
+        Rule("hls.closed-captions-none", .must, "\(rfc) §4.4.6.2", "CLOSED-CAPTIONS=NONE on one EXT-X-STREAM-INF is on every one"),
         Rule("hls.group-missing", .must, "\(rfc) §4.4.6.2.1", "AUDIO, VIDEO, SUBTITLES and CLOSED-CAPTIONS name an EXT-X-MEDIA group of that TYPE"),
         Rule("hls.bandwidth-missing", .must, "\(rfc) §4.4.6.2", "EXT-X-STREAM-INF and EXT-X-I-FRAME-STREAM-INF have a decimal-integer BANDWIDTH"),
         Rule("hls.iframe-uri-missing", .must, "\(rfc) §4.4.6.3", "EXT-X-I-FRAME-STREAM-INF has a URI"),
