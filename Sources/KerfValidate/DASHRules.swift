@@ -88,6 +88,7 @@ enum DASHRules {
             }
         }
         findings += periodRules(mpd, file: file)
+        findings += events(mpd, file: file)
         findings += fifthEdition(mpd, file: file)
         return findings
     }

@@ -114,6 +114,7 @@ enum HLSRules {
         }
         findings += placement(document, file: file)
         findings += lowLatency(document, file: file, target: target)
+        findings += dateRanges(document, file: file)
         if document.tags("EXT-X-PLAYLIST-TYPE").first?.value == "VOD" && document.tags("EXT-X-ENDLIST").isEmpty {
             add("hls.vod-without-endlist", .warning, "a VOD playlist should end with EXT-X-ENDLIST", line: nil, "§4.4.3.5")
         }
