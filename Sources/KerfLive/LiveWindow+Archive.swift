@@ -31,10 +31,10 @@ extension LiveWindow {
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             guard let rendition = renditions[folder], duration.value > 0,
                   presentation.tracks[folder]?.segments.last.map({ $0.start < start }) ?? true else { return }
-            if rendition.isTransportStream, presentation.tracks[folder]?.description.timescale != start.timescale {
+            if rendition.timedBySegments, presentation.tracks[folder]?.description.timescale != start.timescale {
                 announce(rendition, folder: folder, firstSequence: 0, timescale: start.timescale)
             }
-            let uri = "\(folder)/\(fileName(start: start, transport: rendition.isTransportStream))"
+            let uri = "\(folder)/\(fileName(start: start, rendition))"
             stored[uri] = Stored(body: nil, etag: etag, size: size)
             append(folder: folder, SegmentEntry(uri: uri, sequence: sequence, start: start, duration: duration, size: size, protection: protection),
                    epoch: epoch, discontinuity: discontinuity)

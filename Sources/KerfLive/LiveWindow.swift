@@ -133,12 +133,12 @@ package struct LiveWindow: Sendable {
         let isNew = presentation.tracks[folder] == nil
         renditions[folder] = rendition
         let track = rendition.track
-        let kind: RenditionDescription.Kind = rendition.isTransportStream ? .muxed : track.kind == .video ? .video : .audio
         let scale = timescale ?? presentation.tracks[folder]?.description.timescale ?? track.info.timeBase.denominator
         presentation.apply(.started(RenditionDescription(
-            id: folder, kind: kind, info: track.info, name: track.name, language: track.language, isDefault: track.isDefault,
-            timescale: scale, members: rendition.muxed?.map(\.info) ?? [], mediaTemplate: "\(folder)/seg_$Time$.m4s",
-            templateByTime: true, protection: rendition.isTransportStream ? nil : track.protection)))
+            id: folder, kind: rendition.kind, info: track.info, name: track.name, language: track.language, isDefault: track.isDefault,
+            timescale: scale, members: rendition.muxed?.map(\.info) ?? [], mediaTemplate: "\(folder)/seg_$Time$.\(rendition.fileExtension)",
+            templateByTime: true, protection: rendition.isTransportStream ? nil : track.protection,
+            captions: presentation.tracks[folder]?.description.captions)))
         if isNew { presentation.tracks[folder]?.nextSequence = firstSequence }
     }
 
@@ -158,8 +158,8 @@ package struct LiveWindow: Sendable {
         return "init_\(etag.dropFirst().prefix { $0 != "-" }).mp4"
     }
 
-    /// A segment's file name: `seg_<start in the rendition's timescale>.m4s` (`.ts`).
-    func fileName(start: MediaTime, transport: Bool) -> String { "seg_\(start.value).\(transport ? "ts" : "m4s")" }
+    /// A segment's file name: `seg_<start in the rendition's timescale>.m4s` (`.ts`, `.vtt`).
+    func fileName(start: MediaTime, _ rendition: Rendition) -> String { "seg_\(start.value).\(rendition.fileExtension)" }
 
     /// Adds a completed segment and slides the window. Nothing is rendered (`rendered(now:)`).
     /// - Parameters:
@@ -176,10 +176,10 @@ package struct LiveWindow: Sendable {
             let derived = UInt64(max(0, (segment.start.seconds / segmentDuration.seconds).rounded(.down)))
             sequence = rendition.lastEpoch == nil ? derived : max(sequence, derived)
         }
-        if rendition.isTransportStream, track.description.timescale != segment.start.timescale {
+        if rendition.timedBySegments, track.description.timescale != segment.start.timescale {
             announce(rendition, folder: folder, firstSequence: 0, timescale: segment.start.timescale)
         }
-        let uri = "\(folder)/\(fileName(start: segment.start, transport: rendition.isTransportStream))"
+        let uri = "\(folder)/\(fileName(start: segment.start, rendition))"
         return add(SegmentEntry(uri: uri, sequence: sequence, start: segment.start, duration: segment.duration, size: body.readableBytes,
                                 protection: segment.protection),
                    folder: folder, epoch: epoch, body: body, etag: etag)

@@ -32,8 +32,9 @@ extension Presentation {
                 renditions(kind).filter { inPeriod($0) && (kind == .text || !segmentsOf($0).isEmpty) }
                     .filter { kind == .text || !listing.isLive || $0.initializations[epoch.id] != nil }
             }
-            // Subtitles are one whole WebVTT file: listed in the first Period.
-            let texts = listing.isLive || (byTime && position > 0) ? [] : listedIn(.text)
+            // A package's subtitles are one whole WebVTT file, listed in the first Period; a live
+            // channel's are WebVTT segments, listed in the Periods that have some.
+            let texts = byTime && position > 0 ? [] : listedIn(.text).filter { !listing.isLive || !segmentsOf($0).isEmpty }
             let sets = adaptationSets(videos: listedIn(.video), audios: listedIn(.audio), texts: texts, singleFile: singleFile) { track in
                 representation(track, segments: segmentsOf(track), epoch: epoch, listing: listing)
             }
@@ -102,7 +103,9 @@ extension Presentation {
         }
         for group in Self.grouped(texts, by: { $0.description.language ?? "" }) {
             var set = AdaptationSet(id: sets.count, contentType: "text", mimeType: "text/vtt", representations: group.map { track in
-                var r = Representation(id: track.id, bandwidth: max(256, track.bandwidth))
+                var r = track.description.wholeFile == nil ? representation(track) : Representation(id: track.id, bandwidth: 0)
+                r.bandwidth = max(256, track.bandwidth)
+                r.codecs = nil
                 r.baseURL = track.description.wholeFile
                 return r
             })
@@ -139,7 +142,7 @@ extension Presentation {
             }))
         let offset = epoch.start.rescaled(to: timescale).value
         if offset != 0 { template.presentationTimeOffset = offset }
-        if let live = listing.live, let partTarget = live.partTarget {
+        if let live = listing.live, let partTarget = live.partTarget, track.kind != .text {
             // LL-DASH: a segment may be asked for once its first chunk exists; it is then sent in
             // chunks (parts) as they are made.
             template.availabilityTimeOffset = (listing.segmentDuration - partTarget).seconds

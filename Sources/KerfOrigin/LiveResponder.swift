@@ -63,12 +63,13 @@ struct LiveResponder: Sendable {
         default:
             break
         }
-        // <rendition>/init_<epoch>.mp4, <rendition>/seg_<time>.m4s or ts_<rendition>/seg_<time>.ts
+        // <rendition>/init_<epoch>.mp4, <rendition>/seg_<time>.m4s, ts_<rendition>/seg_<time>.ts or text_<…>/seg_<time>.vtt
         guard parts.count == 3 else { return VODResponder.error(.notFound, "not found", maxAge: 1) }
         let folder = String(parts[1]), file = parts[2]
         let (audio, transport) = channel.window.withLock { $0.kind(of: folder) } ?? (false, false)
-        let type = transport ? "video/mp2t" : audio ? "audio/mp4" : "video/mp4"
-        let suffix = transport ? ".ts" : ".m4s"
+        let text = channel.window.withLock { $0.isText(folder) }
+        let type = text ? "text/vtt; charset=utf-8" : transport ? "video/mp2t" : audio ? "audio/mp4" : "video/mp4"
+        let suffix = text ? ".vtt" : transport ? ".ts" : ".m4s"
         if !transport, file.hasPrefix("init_"), file.hasSuffix(".mp4") {
             let name = String(file)
             let found = channel.window.withLock { $0.initSegment(folder: folder, name: name) }
@@ -88,7 +89,7 @@ struct LiveResponder: Sendable {
         }
         if file.hasPrefix("seg_"), file.hasSuffix(suffix), let start = Int64(file.dropFirst(4).dropLast(suffix.count)) {
             let (found, future) = channel.window.withLock { ($0.segment(folder: folder, start: start), $0.isFuture(folder: folder, start: start)) }
-            if found == nil, !transport, channel.configuration.partDuration != nil,
+            if found == nil, !transport, !text, channel.configuration.partDuration != nil,
                let chunked = chunkedSegment(channel, folder: folder, start: start, type: type, request: request) {
                 return chunked
             }

@@ -179,10 +179,10 @@ public final class LivePackager {
     /// The input time of the epoch's first video keyframe (or first audio sample).
     private var origin: MediaTime?
     private let anchor: TrackRun?
+    private let text: LiveTextCutter  // text tracks, cut where the first video track's segments are
     private var segmentsSinceTrim = 0
 
-    /// A timestamp step larger than this (forwards) or any step backwards beyond one second
-    /// starts a new epoch.
+    /// A timestamp step larger than this (forwards) or back beyond one second starts a new epoch.
     public var maximumGap = MediaTime(value: 10, timescale: 1)
 
     /// - Parameters:
@@ -194,7 +194,7 @@ public final class LivePackager {
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
     public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000),
                 transportStream: Bool = false, partDuration: MediaTime? = nil, encryption: CommonEncryption? = nil) throws {
-        let planned = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]).filter { $0.kind != .text }
+        let all = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]), planned = all.filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")
             throw PackagerError(.unsupportedInput, "no video or audio track that can be packaged",
@@ -218,7 +218,8 @@ public final class LivePackager {
             runs.append(TrackRun(track: track, streamIndex: plan.info.index,
                                  parameters: input.codecParameters(track: plan.info.index)))
         }
-        self.tracks = tracks
+        text = LiveTextCutter(all.filter { $0.kind == .text }, after: tracks)
+        self.tracks = tracks + text.tracks
         self.runs = runs
         self.keys = keys
         self.encryption = encryption
@@ -260,6 +261,7 @@ public final class LivePackager {
     /// - Throws: `PackagerError`/`MediaError` when a track's output cannot be created.
     public func push(_ packet: Packet) throws -> (result: PushResult, events: [Event]) {
         defer { outbox.events = [] }
+        if text.accept(packet, start: channelTime(of: packet)) { return (.accepted, []) }
         guard let run = byStream[packet.streamIndex], let pts = packet.pts ?? packet.dts else { return (.accepted, []) }
         let dts = packet.dts ?? pts
         if run.track.kind == .audio && packet.isDiscard { return (.accepted, []) }
@@ -329,7 +331,7 @@ public final class LivePackager {
             try run.writer?.finish(lastDuration: run.lastDuration.rescaled(to: run.timescale).value)
         }
         for writer in transportWriters { try writer.finish() }
-        return outbox.events
+        return outbox.events + text.segments(following: outbox.events[...])
     }
 
     /// The protection of each key period met lately (key rotation).
@@ -387,7 +389,9 @@ public final class LivePackager {
     }
 
     private func perform(_ actions: [Segmenter.Action]) throws {
+        let before = outbox.events.count
         segmentsSinceTrim += try SegmentDispatch.perform(actions, tracks: runs, transport: transportWriters)
+        if !text.isEmpty { outbox.events += text.segments(following: outbox.events[before...]) }
         if segmentsSinceTrim >= 64 {
             segmentsSinceTrim = 0
             segmenter.discardHistory()
