@@ -11,12 +11,15 @@ struct EpochSession {
     let packager: LivePackager
     let channel: LiveChannel
     var epoch: Int?
+    /// Closed captions in the video samples.
+    var captions: CaptionWatch
 
     init(input: any PacketSource, channel: LiveChannel) throws {
         packager = try LivePackager(input: input, segmentDuration: channel.configuration.targetDuration,
                                     transportStream: channel.configuration.formats.contains(.hlsTS),
                                     partDuration: channel.configuration.partTarget, encryption: channel.configuration.encryption)
         self.channel = channel
+        captions = CaptionWatch(tracks: packager.tracks)
     }
 
     /// - Parameter readAt: when the packet was read, to measure the listing latency.
@@ -51,6 +54,7 @@ struct EpochSession {
             channel.logger.info("epoch started", metadata: ["epoch": "\(begun.id)", "at": "\(start.seconds)"])
         }
         publish(events, readAt: readAt)
+        watchCaptions(packet)
         return result
     }
 

@@ -1,0 +1,46 @@
+import KerfCore
+import KerfMedia
+import KerfPackager
+
+/// Reads the SEI of every video sample an epoch ingests for CEA-608/708 captions
+/// (`CaptionScanner`), and says when a rendition's set of channels grew, to be announced again.
+struct CaptionWatch {
+    private struct Video {
+        let folder: String
+        var scanner: CaptionScanner
+        /// What was last handed on.
+        var reported = ClosedCaptions()
+    }
+
+    /// By input stream index.
+    private var videos: [Int: Video] = [:]
+
+    init(tracks: [LivePackager.Track]) {
+        for track in tracks where track.kind == .video {
+            videos[track.info.index] = Video(folder: track.folder, scanner: CaptionScanner(codec: track.info.codec, extradata: track.info.extradata))
+        }
+    }
+
+    /// Scans a packet (other tracks' are ignored).
+    /// - Returns: the rendition and the captions found so far when they grew with it.
+    mutating func scan(_ packet: Packet) -> (folder: String, captions: ClosedCaptions)? {
+        guard var video = videos[packet.streamIndex] else { return nil }
+        packet.withUnsafeBytes { video.scanner.scan($0) }
+        let found = video.scanner.found
+        defer { videos[packet.streamIndex] = video }
+        guard found != video.reported else { return nil }
+        video.reported = found
+        return (video.folder, found)
+    }
+}
+
+extension EpochSession {
+    /// Announces captions found in `packet` once the epoch's renditions are in the window.
+    mutating func watchCaptions(_ packet: Packet) {
+        guard epoch != nil, let (folder, found) = captions.scan(packet) else { return }
+        if channel.window.withLock({ $0.addCaptions(found, folder: folder) }) {
+            channel.logger.info("closed captions found", metadata: ["rendition": "\(folder)", "channels": "\(found.instreamIDs.joined(separator: ","))"])
+            channel.publish()
+        }
+    }
+}
