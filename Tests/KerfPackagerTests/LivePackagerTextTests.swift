@@ -1,5 +1,6 @@
 import Foundation
 import KerfCore
+import KerfMedia
 import KerfTestSupport
 import KerfTestTags
 import Testing
@@ -29,5 +30,30 @@ import Testing
         }
         #expect(found == [["5.500000,2.000000"], ["5.500000,2.000000", "8.000000,2.000000"], ["8.000000,2.000000", "10.500000,2.000000"],
                           ["10.500000,2.000000"]], "\(found)")
+    }
+
+    /// SubRip, ASS and WebVTT tracks (in Matroska, made from the fixture's mov_text by FFmpeg)
+    /// give the same cues.
+    @Test(arguments: ["srt", "ass", "webvtt"]) func textCodecsGiveTheSameCues(codec: String) throws {
+        let directory = try Fixtures.temporaryDirectory("kerf-live-text-codec")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("input.mkv").path
+        let made = try Command.run("ffmpeg", ["-v", "error", "-i", Fixtures.path("two_languages_subs.mp4"), "-map", "0:v", "-map", "0:s",
+                                              "-c:v", "copy", "-c:s", codec, file])
+        try #require(made.status == 0, "\(made.stderr)")
+        let input = try MediaInput(url: file)
+        let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1))
+        var texts: [String] = []
+        let packet = Packet()
+        func take(_ events: [LivePackager.Event]) {
+            for case .segment(let segment) in events where packager.tracks[segment.track].kind == .text {
+                texts.append(String(decoding: segment.bytes, as: UTF8.self))
+            }
+        }
+        while try input.read(into: packet) == .packet { take(try packager.push(packet).events) }
+        take(try packager.finish())
+        #expect(texts.count == 4, "\(texts)")
+        #expect(texts.first?.contains("00:00:00.500 --> 00:00:02.500\nHello from Kerf.\n") == true, "\(texts)")
+        #expect(texts.last?.contains("00:00:05.500 --> 00:00:07.500\nGoodbye.\n") == true, "\(texts)")
     }
 }
