@@ -89,6 +89,7 @@ extension Presentation {
             if let dar = infos.first?.displayAspectRatio { set.par = "\(dar.numerator):\(dar.denominator)" }
             let captions = group.compactMap(\.description.captions).reduce(nil as ClosedCaptions?) { $0?.union($1) ?? $1 }
             set.accessibilities = Self.accessibility(captions, language: group.first?.description.language)
+            set.inbandEventStreams = Self.inbandEventStreams(group)
             sets.append(set)
         }
         for track in audios {
@@ -98,6 +99,7 @@ extension Presentation {
             alignment(&set)
             set.contentProtections = Self.contentProtections(track.description.protection)
             set.roles = [.role(track.description.isDefault ? "main" : "alternate")]
+            set.inbandEventStreams = Self.inbandEventStreams([track])
             sets.append(set)
         }
         for group in Self.grouped(texts, by: { $0.description.language ?? "" }) {
