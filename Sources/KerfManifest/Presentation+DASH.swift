@@ -176,4 +176,11 @@ extension Presentation {
         }
         return order.map { groups[$0]! }
     }
+
+    /// One InbandEventStream per emsg scheme the tracks' segments carry.
+    static func inbandEventStreams(_ tracks: [Track]) -> [Descriptor] {
+        var schemes: [String] = []
+        for scheme in tracks.flatMap(\.description.eventSchemes) where !schemes.contains(scheme) { schemes.append(scheme) }
+        return schemes.map { Descriptor(schemeIdUri: $0, value: nil) }
+    }
 }
