@@ -35,6 +35,8 @@ extension LiveChannel {
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
         var epoch = try EpochSession(input: input, channel: self)
+        // The input's SCTE-35 (a data stream of codec scte_35, one section per packet).
+        let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
         // Real-time pacing of file inputs, and the shift that places each loop after the last.
         var pace: (wall: Double, media: MediaTime)?
         var loopShift = MediaTime.zero(timescale: 1000)
@@ -58,6 +60,13 @@ extension LiveChannel {
             countedInput = input.bytesRead
             statistics.withLock { $0.bytesIngested += added }
             metrics.ingestBytes.increment(by: Int64(added))
+            if spliceStreams.contains(packet.streamIndex) {
+                let packager = epoch.packager
+                if let arrival = (packet.pts ?? packet.dts).map({ $0 + loopShift }) ?? packager.referenceTime.flatMap(packager.inputTime(ofChannelTime:)) {
+                    signalled(packet.bytes, arrival: arrival, loopShift: loopShift, packager: packager)
+                }
+                continue
+            }
             if isFileInput {
                 guard let time = packet.dts ?? packet.pts else { continue }
                 loopStart = min(loopStart ?? time, time)
@@ -85,6 +94,7 @@ extension LiveChannel {
                     epoch = try EpochSession(input: input, channel: self)
                 }
             }
+            applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).
             let readAt = clock.now()
             if try epoch.push(packet, readAt: readAt) == .discontinuity {

@@ -51,6 +51,7 @@ extension Presentation {
         playlist.discontinuitySequence = track.discontinuitiesRemoved + UInt64(before) + (listed.first?.discontinuity == true ? 1 : 0)
         if let partTarget = live.partTarget, hasMap {
             playlist.lowLatency = lowLatency(track, listed: listed, partTarget: partTarget, live: live, skip: skip, playlist: &playlist)
+            if track.kind != .text { playlist.lowLatency?.trailingDateRanges = trailingDateRanges(track, listing) }
         }
         return playlist
     }

@@ -132,6 +132,13 @@ public final class TranscodingSource: PacketSource {
 
     public func codecParameters(track index: Int) -> CodecParameters { parameters[index] }
 
+    /// Codes the first picture presented at or after `time` (the input's timeline) as a keyframe
+    /// in every rung (a live splice), or the next picture decoded when it has passed. Call from
+    /// the thread that reads.
+    public func forceKeyframe(at time: MediaTime) {
+        ladder?.forceKeyframe(at: time)
+    }
+
     public func read(into packet: Packet) throws -> MediaInput.ReadResult {
         do {
             while true {

@@ -15,6 +15,7 @@ import KerfTestTags
         var transport: [(variant: Int, segment: LivePackager.Segment)] = []
         var parts: [(track: Int, part: PartRecord, bytes: [UInt8])] = []
         var discontinuityAt: Int?
+        var boundaries: [MediaTime] = []
     }
 
     /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
@@ -35,6 +36,7 @@ import KerfTestTags
                 case .segment(let segment): run.segments.append(segment)
                 case .transportSegment(let variant, let segment): run.transport.append((variant, segment))
                 case .part(let track, let part, let bytes): run.parts.append((track, part, bytes))
+                case .boundary(let start): run.boundaries.append(start)
                 }
             }
         }
