@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// Applied to every request before routing: refuses over-long request targets (414) and request
-/// bodies (the origin only reads), answers CORS preflights and adds CORS headers.
+/// bodies (the origin only reads, but for the operator API's POSTs), answers CORS preflights and adds CORS headers.
 struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxURLLength: Int
     let cors: Bool
@@ -11,6 +11,11 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             return decorate(VODResponder.error(.uriTooLong, "request target longer than \(maxURLLength) bytes", maxAge: nil))
         }
         let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        // The operator API (`/api/…`) takes POSTs with a small body; everything else only reads.
+        let isAPI = request.method == .post && (request.head.path ?? "").hasPrefix("/api/")
+        if isAPI {
+            return decorate(try await next(request, context))
+        }
         if length > 0 || request.headers[.transferEncoding] != nil {
             return decorate(VODResponder.error(.contentTooLarge, "request bodies are not accepted", maxAge: nil))
         }
