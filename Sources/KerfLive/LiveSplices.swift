@@ -129,11 +129,18 @@ package struct LiveSplices: Sendable {
             return .success(accepted)
         case .in:
             let candidates = Array(running.values) + outs.map(\.marker)
-            let target = request.id.map { id in candidates.first { $0.id == id } }
-                ?? request.eventID.map { event in candidates.first { $0.eventID == event } }
-                ?? candidates.max { $0.signalledStart < $1.signalledStart }
+            // The break named (by id, or by event id for a signal), else the latest one.
+            let target: SpliceMarker?
+            if let id = request.id {
+                target = candidates.first { $0.id == id }
+            } else if let eventID = request.eventID {
+                target = candidates.first { $0.eventID == eventID }
+            } else {
+                target = candidates.max { $0.signalledStart < $1.signalledStart }
+            }
             guard let target else {
-                return .failure(LiveError(.splice, request.id.map { "no break \($0) is running" } ?? "no break is running"))
+                let named = request.id ?? request.eventID.map { "with event id \($0)" }
+                return .failure(LiveError(.splice, named.map { "no break \($0) is running" } ?? "no break is running"))
             }
             var accepted = Accepted(id: target.id)
             accepted.remove = returns.filter { $0.id == target.id }.map(\.point)
