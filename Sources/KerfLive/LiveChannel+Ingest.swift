@@ -52,6 +52,7 @@ extension LiveChannel {
                 loopStart = nil
                 loopEnd = nil
                 input = try open(path, options: [:], encoder: &encoder)
+                forceSpliceKeyframes(in: input, packager: epoch.packager, loopShift: loopShift)
                 countedInput = 0
                 continue
             }

@@ -85,15 +85,25 @@ extension LiveChannel {
         }
     }
 
+    /// A transcoded input opened again (a looped file's next pass): the splices not cut yet get
+    /// their keyframes from its encoders too.
+    func forceSpliceKeyframes(in input: any PacketSource, packager: LivePackager, loopShift: MediaTime) {
+        guard let transcoder = input as? TranscodingSource else { return }
+        for point in splices.withLock({ $0.points }) {
+            if let at = packager.inputTime(ofChannelTime: point) { transcoder.forceKeyframe(at: at - loopShift) }
+        }
+    }
+
     /// The reference track cut at `boundary`: the splices it starts or ends are listed (and
     /// journaled); a cut that moved from the time asked is logged with the shift.
     func spliceCut(at boundary: MediaTime, slack: MediaTime) {
         let announced = splices.withLock { $0.cut(at: boundary, slack: slack) }
         guard !announced.isEmpty else { return }
-        let millisecond = MediaTime(value: 1, timescale: 1000)
+        // Within a frame of the time asked is on the picture there; further is a later keyframe.
+        let frame = MediaTime(value: slack.value * 2, timescale: slack.timescale)
         for announcement in announced {
             let marker = announcement.marker
-            if marker.kind == .break, announcement.shift > millisecond {
+            if marker.kind == .break, announcement.shift >= frame {
                 let what = announcement.isEnd ? "return" : "out"
                 logger.notice("splice \(marker.id): no keyframe at the \(what) asked; cut at the next one",
                               metadata: ["asked": "\((boundary - announcement.shift).seconds)", "cut": "\(boundary.seconds)",
