@@ -16,7 +16,7 @@ extension LiveChannel {
                 throw LiveError(.input, "the publisher's stream cannot be read", reason: "\(error)", file: "rtmp://…/live/\(name)")
             }
             var encoder: EncoderSelection<HardwareDevice>?
-            return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder)
+            return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder, cues: pipe)
         }
         let path = configuration.input.hasPrefix("file:") ? String(configuration.input.dropFirst(5)) : configuration.input
         // A silent network input fails after 5 s instead of blocking forever: rw_timeout for
@@ -29,7 +29,8 @@ extension LiveChannel {
     }
 
     /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
-    func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?) throws {
+    /// - Parameter cues: a publisher's pipe, whose splice cues (`onCuePoint`) are taken too.
+    func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?, cues: FLVPipe? = nil) throws {
         var input = opened
         statistics.withLock { $0.connected = true; $0.lastError = nil; $0.connections += 1 }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
@@ -37,6 +38,7 @@ extension LiveChannel {
         var epoch = try EpochSession(input: input, channel: self)
         // The input's SCTE-35 (a data stream of codec scte_35, one section per packet).
         let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
+        var heldCues: [RTMPCuePoint] = []
         // Real-time pacing of file inputs, and the shift that places each loop after the last.
         var pace: (wall: Double, media: MediaTime)?
         var loopShift = MediaTime.zero(timescale: 1000)
@@ -94,6 +96,12 @@ extension LiveChannel {
                     epoch.finish()
                     epoch = try EpochSession(input: input, channel: self)
                 }
+            }
+            // A publisher's cues wait for the epoch's first keyframe (their times are the stream's).
+            heldCues += cues?.takeCuePoints() ?? []
+            if epoch.packager.hasOrigin, !heldCues.isEmpty {
+                for cue in heldCues { signalled(cue, packager: epoch.packager) }
+                heldCues = []
             }
             applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).

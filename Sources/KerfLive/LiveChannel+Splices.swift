@@ -2,6 +2,7 @@ import KerfCore
 import KerfManifest
 import KerfMedia
 import KerfPackager
+import KerfRTMP
 import KerfTranscode
 
 extension LiveChannel {
@@ -150,6 +151,16 @@ extension LiveChannel {
         switch take(request) {
         case .success(let id): logger.info("SCTE-35 \(kind) signalled", metadata: ["id": "\(id)", "at": "\(time.seconds)"])
         case .failure(let error): logger.notice("SCTE-35 signal left out", metadata: ["reason": "\(error.message)"])
+        }
+    }
+
+    /// A publisher's splice cue (`onCuePoint`), timed on the stream's timeline like its tags.
+    func signalled(_ cue: RTMPCuePoint, packager: LivePackager) {
+        guard let time = packager.channelTime(ofInputTime: cue.time) else { return }
+        let request = LiveSplices.Request(kind: cue.kind == .out ? .out : .in, id: cue.id, time: time, duration: cue.duration)
+        switch take(request) {
+        case .success(let id): logger.info("RTMP cue point", metadata: ["id": "\(id)", "at": "\(time.seconds)"])
+        case .failure(let error): logger.notice("RTMP cue point left out", metadata: ["reason": "\(error.message)"])
         }
     }
 }

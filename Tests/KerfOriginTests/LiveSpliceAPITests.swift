@@ -1,11 +1,14 @@
 import Foundation
 import KerfTestSupport
 import KerfTestTags
+import KerfMedia
 import Testing
 @testable import KerfOrigin
+@testable import KerfRTMP
 
-/// Splices on live channels, end to end: the operator API (curl) and SCTE-35 in an MPEG-TS input
-/// (made by ffmpeg, cues put in by superkabuki) cut a segment at the splice and list it; threefive
+/// Splices on live channels, end to end: the operator API (curl), SCTE-35 in an MPEG-TS input
+/// (made by ffmpeg, cues put in by superkabuki) and an RTMP publisher's `onCuePoint` cut a
+/// segment at the splice and list it; threefive
 /// decodes the sections Kerf writes, xmllint checks the MPD against the DASH schema.
 @Suite(.serialized, .tags(.integration)) struct LiveSpliceAPITests {
     static let token = "admin-token-of-some-length"
@@ -148,5 +151,69 @@ import Testing
         let command = decoded["command"] as? [String: Any] ?? [:]
         #expect(command["splice_event_id"] as? Int == 1234 && command["break_duration"] as? Double == 3.0)
         try await Self.checkMPD(origin, startDate: try #require(listed.out["START-DATE"]), eventID: 1234)
+    }
+
+    /// A push channel: a hand-made publisher sends a file's packets (keyframes every 2 s) with an
+    /// `onCuePoint` asking for a 2 s break at its 6 s; the API asks for another while it publishes.
+    @Test func rtmpCuePointAndTheAPICutAPushChannel() async throws {
+        var configuration = OriginConfiguration()
+        configuration.root = try Fixtures.temporaryDirectory("kerf-live-splice-rtmp").path
+        configuration.adminToken = Self.token
+        configuration.rtmpListen = "127.0.0.1:0"
+        configuration.channels["news"] = .init(input: "rtmp", segmentDuration: 2, window: 30)
+        configuration.channels["news"]?.key = "key-of-news"
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let input = try MediaInput(url: Fixtures.path("h264_aac_10s.mp4"))
+        let video = try #require(input.tracks.first { $0.mediaType == .video })
+        let audio = try #require(input.tracks.first { $0.mediaType == .audio })
+        let publisher = try RawRTMPPublisher(port: try #require(origin.server.rtmpPort), path: "news?key=key-of-news")
+        publisher.media(9, 0, [0x17, 0, 0, 0, 0] + video.extradata)
+        publisher.media(8, 0, [0xAF, 0] + audio.extradata)
+        publisher.data([.string("onCuePoint"), .object([
+            .init(key: "name", value: .string("cue-out")), .init(key: "time", value: .number(6.2)),
+            .init(key: "parameters", value: .object([.init(key: "duration", value: .number(2)), .init(key: "id", value: .string("rtmp-break"))])),
+        ])], 0)
+        // Sent faster than real time (the channel reads it at the wall clock's pace), RTMP
+        // timestamps 200 ms ahead (B-frames start below zero): the cue's 6.2 s is the file's 6 s.
+        let packet = Packet()
+        while try input.read(into: packet) == .packet {
+            guard let dts = packet.dts?.rescaled(to: 1000).value, let pts = packet.pts?.rescaled(to: 1000).value else { continue }
+            if packet.streamIndex == video.index {
+                let offset = Int32(pts - dts)
+                publisher.media(9, dts + 200, [packet.isKeyframe ? 0x17 : 0x27, 1, UInt8(truncatingIfNeeded: offset >> 16),
+                                         UInt8(truncatingIfNeeded: offset >> 8), UInt8(truncatingIfNeeded: offset)] + packet.bytes)
+            } else if packet.streamIndex == audio.index {
+                publisher.media(8, dts + 200, [0xAF, 1] + packet.bytes)
+            }
+        }
+        let folder = "video_\(video.height ?? 0)p"
+        try await Live.waitForPlaylist(origin, segments: 1, within: 20, folder: folder)
+        let (status, answer) = try await Self.post(origin, "{\"duration\": 1}")
+        #expect(status == 202, "\(answer)")
+        let apiID = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])["id"] as? String
+        publisher.finish()
+
+        var playlist = ""
+        try await waitUntil("both breaks listed with their returns", timeout: .seconds(25), poll: .milliseconds(250)) {
+            playlist = String(decoding: try await curl([origin.base + "/live/news/\(folder)/playlist.m3u8"]).body, as: UTF8.self)
+            let ranges = Self.segments(playlist).flatMap(\.ranges)
+            return [apiID, "rtmp-break"].allSatisfy { id in ranges.contains { $0["ID"] == id && $0["SCTE35-IN"] != nil } }
+        }
+        let listed = Self.segments(playlist)
+        let first = try Self.seconds(try #require(listed.first?.date))
+        for id in [apiID, "rtmp-break"] {
+            let start = try #require(listed.first { $0.ranges.contains { $0["ID"] == id && $0["SCTE35-OUT"] != nil } })
+            let out = try #require(start.ranges.first { $0["ID"] == id })
+            #expect(start.date == out["START-DATE"])
+            let decoded = try SCTE35Tools.decode(out["SCTE35-OUT"] ?? "")
+            #expect((decoded["command"] as? [String: Any])?["out_of_network_indicator"] as? Bool == true)
+            if id == "rtmp-break" {
+                // The cue's 6 s, a keyframe: the break's segment starts 6 s after the first.
+                let at = try Self.seconds(try #require(start.date))
+                #expect(abs(at - first - 6) < 0.0005, "\(playlist)")
+                #expect((decoded["command"] as? [String: Any])?["break_duration"] as? Double == 2.0)
+            }
+        }
     }
 }
