@@ -108,6 +108,12 @@ package struct LiveSplices: Sendable {
         switch request.kind {
         case .out, .command:
             if let duration = request.duration, duration.value <= 0 { return .failure(LiveError(.splice, "the duration must be positive")) }
+            // A signal repeated before its splice (or while its break runs) is the same splice.
+            if request.section != nil, let eventID = request.eventID,
+               let known = outs.first(where: { $0.marker.eventID == eventID })?.marker ?? running.values.first(where: { $0.eventID == eventID })
+                ?? commands.first(where: { $0.eventID == eventID && $0.section == request.section }) {
+                return .success(Accepted(id: known.id))
+            }
             let eventID = request.eventID ?? request.id.flatMap { UInt32($0) } ?? takeEventID()
             let prefix = request.kind == .out ? "splice" : "signal"
             var id = request.id ?? "\(prefix)-\(eventID)"

@@ -66,6 +66,16 @@ import Testing
         #expect(second.first?.marker.end == Self.seconds(8))
     }
 
+    @Test func aRepeatedSignalIsTheSameSplice() throws {
+        var splices = LiveSplices(firstEventID: 1)
+        let first = try splices.request(.init(kind: .out, eventID: 42, time: Self.seconds(20), duration: Self.seconds(10), section: [1])).get()
+        let again = try splices.request(.init(kind: .out, eventID: 42, time: Self.seconds(20), duration: Self.seconds(10), section: [1])).get()
+        #expect(again == LiveSplices.Accepted(id: first.id))
+        _ = splices.cut(at: Self.seconds(20), slack: Self.slack)
+        #expect(try splices.request(.init(kind: .out, eventID: 42, time: Self.seconds(20), section: [1])).get().add.isEmpty)
+        #expect(splices.points == [Self.seconds(30)])
+    }
+
     @Test func aCancelForgetsASpliceNotCutYet() throws {
         var splices = LiveSplices(firstEventID: 1)
         _ = try splices.request(.init(kind: .out, eventID: 42, time: Self.seconds(20), duration: Self.seconds(10), section: [1, 2])).get()
@@ -136,5 +146,36 @@ import Testing
         #expect(window.presentation.markers.count == 1)
         add(6)
         #expect(window.presentation.markers.isEmpty)
+    }
+
+    /// LL-HLS: a break is listed with the first part of the segment it starts (before the parts
+    /// of the segment being written), not only once that segment is complete.
+    @Test func aBreakIsListedWithItsFirstPart() throws {
+        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        info.codecString = "avc1.42c00c"
+        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 12, timescale: 1),
+                                partTarget: MediaTime(value: 1, timescale: 2), origin: 1_800_000_000)
+        let epoch = window.beginEpoch(tracks: [track], start: .zero(timescale: 1000), now: 1_800_000_000)
+        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        for index in 0..<2 {
+            let segment = LivePackager.Segment(track: 0, start: Self.seconds(Double(index) * 2), duration: Self.seconds(2), bytes: [1])
+            window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
+        }
+        var splices = LiveSplices(firstEventID: 5)
+        _ = try splices.request(.init(kind: .out, time: Self.seconds(4), duration: Self.seconds(30))).get()
+        for announcement in splices.cut(at: Self.seconds(4), slack: Self.slack) { window.receive(.splice(announcement.marker)) }
+        window.publish(now: 1_800_000_004)
+        // No part of the segment at 4 s yet: nothing listed.
+        #expect(!String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body)).contains("DATERANGE"))
+        window.receive(.partCompleted(rendition: "video", PartEntry(uri: "video/part_360000_0.m4s", segmentStart: Self.seconds(4), index: 0,
+                                                                    duration: Self.seconds(0.5), independent: true, epoch: epoch.id)),
+                       body: ByteBuffer(bytes: [2]), etag: "\"p\"")
+        window.publish(now: 1_800_000_004.5, partsOnly: true)
+        let lines = String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body)).split(separator: "\n").map(String.init)
+        let range = try #require(lines.firstIndex { $0.hasPrefix("#EXT-X-DATERANGE:ID=\"splice-5\"") })
+        #expect(lines[range].contains("START-DATE=\"2027-01-15T08:00:04.000Z\"") && lines[range].contains("SCTE35-OUT=0x"))
+        #expect(lines[range - 1] == "seg_180000.m4s")
+        #expect(lines[range + 1] == "#EXT-X-PART:DURATION=0.500,URI=\"part_360000_0.m4s\",INDEPENDENT=YES")
     }
 }
