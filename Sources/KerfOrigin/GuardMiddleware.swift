@@ -13,10 +13,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
         let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
         // The operator API (`/api/…`) takes POSTs with a small body; everything else only reads.
         let isAPI = request.method == .post && (request.head.path ?? "").hasPrefix("/api/")
-        if isAPI {
-            return decorate(try await next(request, context))
-        }
-        if length > 0 || request.headers[.transferEncoding] != nil {
+        if !isAPI, length > 0 || request.headers[.transferEncoding] != nil {
             return decorate(VODResponder.error(.contentTooLarge, "request bodies are not accepted", maxAge: nil))
         }
         if request.method == .options {
@@ -29,7 +26,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return decorate(Response(status: .noContent, headers: headers))
         }
-        guard request.method == .get || request.method == .head else {
+        guard request.method == .get || request.method == .head || isAPI else {
             var response = VODResponder.error(.methodNotAllowed, "only GET, HEAD and OPTIONS", maxAge: nil)
             response.headers[.allow] = "GET, HEAD, OPTIONS"
             return decorate(response)
