@@ -61,7 +61,8 @@ extension LiveChannel {
             // Ingest is what came in: behind a transcoder, the input's bytes, not the rungs'.
             let added = input.bytesRead - countedInput
             countedInput = input.bytesRead
-            statistics.withLock { $0.bytesIngested += added }
+            let edge = epoch.packager.referenceTime
+            statistics.withLock { $0.bytesIngested += added; $0.ingestEdge = edge }
             metrics.ingestBytes.increment(by: Int64(added))
             if spliceStreams.contains(packet.streamIndex) {
                 let packager = epoch.packager

@@ -8,7 +8,7 @@ import KerfTranscode
 extension LiveChannel {
     /// When a splice the operator asks for applies.
     package enum SpliceTime: Sendable, Equatable {
-        /// At the next keyframe.
+        /// At the next keyframe (after the last sample taken).
         case now
         /// At a channel time (seconds from channel time 0).
         case channel(MediaTime)
@@ -42,12 +42,13 @@ extension LiveChannel {
     /// - Throws: `LiveError` `.input` when no input is connected, `.splice` when the request
     ///   cannot be taken (an id in use, no break to end).
     package func splice(_ order: SpliceOrder) throws(LiveError) -> (id: String, time: MediaTime, date: Double) {
-        guard statistics.withLock({ $0.connected }) else {
+        let (connected, edge) = statistics.withLock { ($0.connected, $0.ingestEdge) }
+        guard connected else {
             throw LiveError(.input, "the channel has no input connected", file: configuration.input)
         }
         let time: MediaTime
         switch order.time {
-        case .now: time = MediaTime(seconds: clock.now() - origin, timescale: 1000)
+        case .now: time = edge ?? MediaTime(seconds: clock.now() - origin, timescale: 1000)
         case .channel(let at): time = at
         case .wallClock(let seconds): time = MediaTime(seconds: seconds - origin, timescale: 1000)
         }

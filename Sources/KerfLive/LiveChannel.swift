@@ -63,6 +63,8 @@ package final class LiveChannel: Sendable {
         package var bitRate: Double?
         var bytesIngested = 0
         package var lastError: String?
+        /// The channel time of the last video (else audio) sample taken: where "now" is for a splice.
+        var ingestEdge: MediaTime?
         /// When and at which byte count the bit rate was last measured.
         var measuredAt: (time: Double, bytes: Int)?
         /// Seconds from reading the packet that completed a segment to the playlists listing
@@ -252,7 +254,7 @@ package final class LiveChannel: Sendable {
                 logger.warning("input failed", metadata: ["input": "\(configuration.input)", "error": "\(message)"])
                 statistics.withLock { $0.lastError = message }
             }
-            statistics.withLock { $0.connected = false }
+            statistics.withLock { $0.connected = false; $0.ingestEdge = nil }
             if stopFlag.isRaised { break }
             // A push channel waits for its next publisher instead of reconnecting.
             if isPush { continue }
