@@ -150,7 +150,9 @@ extension LiveChannel {
     /// The input itself, or with a `ladder:` a transcoder over it.
     func transcoded(_ input: any PacketSource, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         guard let ladder = configuration.ladder else { return input }
-        let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
+        var plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
+        // SCTE-35 passes through the transcoder: the channel reads its splices after it.
+        for track in input.tracks where track.codec == "scte_35" { plan.treatments[track.index] = .copy }
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),
               let width = video.width, let height = video.height else {
             throw LiveError(.configuration, "the input has no video for the ladder", file: configuration.input)

@@ -65,7 +65,8 @@ public final class TranscodingSource: PacketSource {
                 copyTracks.append(outputs.count)
                 outputs.append(copy)
                 parameters.append(input.codecParameters(track: track.index))
-                sparse.append(track.mediaType == .subtitle)
+                // Subtitles and data (SCTE-35) come now and then: never waited for.
+                sparse.append(track.mediaType == .subtitle || track.mediaType == .data)
             case .transcode where track.mediaType == .video:
                 videoSource = track
                 routes[track.index] = .video

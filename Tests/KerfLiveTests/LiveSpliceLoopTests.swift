@@ -6,9 +6,9 @@ import Logging
 import Testing
 @testable import KerfLive
 
-/// SCTE-35 in a looped file input on a `ManualClock` (the channel runs as fast as it can package):
-/// every pass repeats the file's splice, shifted by the loop like the media, each cut exactly at
-/// its keyframe. The input is an MPEG-TS made by ffmpeg with a splice_insert put in by superkabuki.
+/// SCTE-35 in file inputs on a `ManualClock` (the channel runs as fast as it can package): a
+/// looped file repeats its splice on every pass, shifted by the loop like the media, each cut
+/// exactly at its keyframe; through a ladder, a keyframe is coded at the splice. The input is an MPEG-TS made by ffmpeg with a splice_insert put in by superkabuki.
 @Suite(.tags(.integration)) struct LiveSpliceLoopTests {
     @Test func aLoopedFileRepeatsItsSplices() throws {
         let missing = SCTE35Tools.missing
@@ -53,5 +53,45 @@ import Testing
         #expect(markers[0].start == epoch + MediaTime(value: 3, timescale: 1))
         // The second pass: one loop later (about 8 s, the file's length).
         #expect(abs((markers[1].start - markers[0].start).seconds - 8) < 0.1, "\(markers.map(\.start.seconds))")
+    }
+
+    /// Through a ladder: the SCTE-35 passes the transcoder, whose encoders code a keyframe at the
+    /// splice although the source has none there, so the break starts on the picture asked.
+    @Test func aTranscodedChannelCutsAtTheSignalledPicture() throws {
+        let missing = SCTE35Tools.missing
+        try #require(missing.isEmpty, "SCTE-35 oracles missing (make test-deps): \(missing.joined(separator: ", "))")
+        let directory = try Fixtures.temporaryDirectory("kerf-live-scte35-ladder")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Source keyframes every 4 s only; a 2 s break at 5 s.
+        let plain = directory.appendingPathComponent("plain.ts").path
+        try SCTE35Tools.makeTransportStream(plain, keyframes: [0, 4, 8], seconds: 10)
+        let first = try SCTE35Tools.firstVideoTime(plain)
+        let spliced = directory.appendingPathComponent("spliced.ts").path
+        try SCTE35Tools.inject(plain, spliced, cues: [(first + 0.5, try SCTE35Tools.spliceInsert(eventID: 78, pts: first + 5, duration: 2))])
+        var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
+        configuration.ladder = try .parse("180p:150k")
+        let clock = ManualClock(1_800_000_000)
+        let channel = try LiveChannel(name: "ladder", configuration: configuration, metrics: .unregistered(name: "ladder"),
+                                      logger: Logger(label: "test"), clock: clock)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            channel.run()
+            finished.signal()
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while channel.window.withLock({ $0.presentation.markers.first?.end == nil }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        channel.stop()
+        finished.wait()
+        let window = channel.window.withLock { $0 }
+        let marker = try #require(window.presentation.markers.first)
+        let epoch = try #require(window.epochs.first).start
+        // The first picture at or after 5 s (25 fps): within a frame, not at a grid keyframe (6 s).
+        let shift = (marker.start - epoch - MediaTime(value: 5, timescale: 1)).seconds
+        #expect(shift >= 0 && shift < 0.04, "the break starts at \((marker.start - epoch).seconds) s")
+        let end = try #require(marker.end)
+        #expect(abs((end - marker.signalledStart).seconds - 2) < 0.04, "the break ends at \((end - epoch).seconds) s")
+        #expect(try #require(window.presentation.tracks["video_180p"]).segments.contains { $0.start == marker.start })
     }
 }
