@@ -94,4 +94,35 @@ import Testing
         #expect(abs((end - marker.signalledStart).seconds - 2) < 0.04, "the break ends at \((end - epoch).seconds) s")
         #expect(try #require(window.presentation.tracks["video_180p"]).segments.contains { $0.start == marker.start })
     }
+
+    /// The operator's splice on a ladder channel looping a 6 s file, asked for a time in its
+    /// third pass: each pass's new transcoder is told, and the break starts on the picture asked.
+    @Test func anOperatorSpliceOnALadderChannelCutsOnThePictureAsked() throws {
+        var configuration = ChannelConfiguration(input: Fixtures.path("mpeg2_mp2.ts"), segmentDuration: 2, window: 60)
+        configuration.ladder = try .parse("180p:150k")
+        let clock = ManualClock(1_800_000_000)
+        let channel = try LiveChannel(name: "ladder", configuration: configuration, metrics: .unregistered(name: "ladder"),
+                                      logger: Logger(label: "test"), clock: clock)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            channel.run()
+            finished.signal()
+        }
+        defer {
+            channel.stop()
+            finished.wait()
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while channel.window.withLock({ $0.epochs.isEmpty }), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let epoch = try #require(channel.window.withLock { $0.epochs.first }).start
+        // 13.3 s into the channel: off the 2 s grid, in the third pass of the file.
+        let asked = epoch + MediaTime(value: 133, timescale: 10)
+        let (id, time, _) = try channel.splice(.init(duration: MediaTime(value: 2, timescale: 1), time: .channel(asked)))
+        #expect(time == asked)
+        while channel.window.withLock({ $0.presentation.markers.first?.end == nil }), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let marker = try #require(channel.window.withLock { $0.presentation.markers.first })
+        #expect(marker.id == id && marker.signalledStart == asked)
+        let shift = (marker.start - asked).seconds
+        #expect(shift >= 0 && shift < 0.04, "the break starts at \((marker.start - epoch).seconds) s")
+    }
 }
