@@ -87,7 +87,11 @@ extension Presentation {
             let skipped = listed.prefix { $0.start + $0.duration <= keepFrom }.count
             if skipped > 0 {
                 let firstKept = listed[listed.startIndex + skipped]
+                // Without CAN-SKIP-DATERANGES a delta update keeps every EXT-X-DATERANGE: those
+                // of skipped segments move to the first one kept (their dates place them).
+                let carried = playlist.segments.prefix(skipped).flatMap(\.dateRanges)
                 playlist.segments.removeFirst(skipped)
+                if !playlist.segments.isEmpty { playlist.segments[0].dateRanges.insert(contentsOf: carried, at: 0) }
                 if !playlist.segments.isEmpty, playlist.segments[0].map == nil {
                     playlist.segments[0].map = map(track, epoch: firstKept.epoch)
                 }

@@ -178,4 +178,29 @@ import Testing
         #expect(lines[range - 1] == "seg_180000.m4s")
         #expect(lines[range + 1] == "#EXT-X-PART:DURATION=0.500,URI=\"part_360000_0.m4s\",INDEPENDENT=YES")
     }
+
+    /// A delta update (`_HLS_skip=YES`) skips old segments but not their EXT-X-DATERANGE tags
+    /// (the server does not claim CAN-SKIP-DATERANGES).
+    @Test func deltaUpdatesKeepSkippedBreaks() throws {
+        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        info.codecString = "avc1.42c00c"
+        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
+        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 40, timescale: 1),
+                                partTarget: MediaTime(value: 1, timescale: 2), origin: 1_800_000_000)
+        let epoch = window.beginEpoch(tracks: [track], start: .zero(timescale: 1000), now: 1_800_000_000)
+        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        var splices = LiveSplices(firstEventID: 3)
+        _ = try splices.request(.init(kind: .out, time: Self.seconds(2), duration: Self.seconds(2))).get()
+        for index in 0..<12 {
+            for announcement in splices.cut(at: Self.seconds(Double(index) * 2), slack: Self.slack) { window.receive(.splice(announcement.marker)) }
+            let segment = LivePackager.Segment(track: 0, start: Self.seconds(Double(index) * 2), duration: Self.seconds(2), bytes: [1])
+            window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
+        }
+        window.publish(now: 1_800_000_024)
+        let full = String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body))
+        let delta = String(buffer: try #require(window.documents["video/playlist.m3u8?skip"]?.body))
+        #expect(delta.contains("#EXT-X-SKIP:SKIPPED-SEGMENTS=") && !delta.contains("seg_180000.m4s"))
+        let ranges = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-DATERANGE:") } }
+        #expect(ranges(full).count == 2 && ranges(delta) == ranges(full))
+    }
 }
