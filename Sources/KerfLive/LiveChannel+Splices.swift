@@ -31,6 +31,11 @@ extension LiveChannel {
         }
     }
 
+    /// The breaks started and not ended (the operator page), oldest first.
+    package var runningBreaks: [SpliceMarker] {
+        splices.withLock { $0.running.values.sorted { $0.start < $1.start } }
+    }
+
     /// A change of the packager's splice points, made on the ingest thread.
     struct SplicePointChange: Sendable {
         var add: [MediaTime]

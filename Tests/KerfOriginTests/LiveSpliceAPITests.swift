@@ -109,6 +109,11 @@ import Testing
         #expect(status == 202, "\(answer)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
         #expect(json["id"] as? String == "break-1" && json["time"] is Double)
+        // The operator page names the break while it runs.
+        try await waitUntil("the operator page listing the break", timeout: .seconds(10), poll: .milliseconds(250)) {
+            let page = try await curl(["-H", "Authorization: Bearer \(Self.token)", origin.base + "/?part=live"])
+            return String(decoding: page.body, as: UTF8.self).contains("<td>break-1: ")
+        }
 
         let playlist = try await Live.waitForPlaylist(origin, segments: 1, containing: "SCTE35-IN", within: 25, folder: "video_360p")
         let listed = try Self.listedBreak(playlist)
