@@ -39,6 +39,8 @@ extension LiveChannel {
         // The input's SCTE-35 (a data stream of codec scte_35, one section per packet).
         let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
         var heldCues: [RTMPCuePoint] = []
+        // Sections (with their arrival and the loop's shift then) read before the first keyframe.
+        var heldSections: [(bytes: [UInt8], arrival: MediaTime, loopShift: MediaTime)] = []
         // Real-time pacing of file inputs, and the shift that places each loop after the last.
         var pace: (wall: Double, media: MediaTime)?
         var loopShift = MediaTime.zero(timescale: 1000)
@@ -67,7 +69,7 @@ extension LiveChannel {
             if spliceStreams.contains(packet.streamIndex) {
                 let packager = epoch.packager
                 if let arrival = (packet.pts ?? packet.dts).map({ $0 + loopShift }) ?? packager.referenceTime.flatMap(packager.inputTime(ofChannelTime:)) {
-                    signalled(packet.bytes, arrival: arrival, loopShift: loopShift, packager: packager)
+                    heldSections.append((packet.bytes, arrival, loopShift))
                 }
                 continue
             }
@@ -98,10 +100,13 @@ extension LiveChannel {
                     epoch = try EpochSession(input: input, channel: self)
                 }
             }
-            // A publisher's cues wait for the epoch's first keyframe (their times are the stream's).
+            // Sections and a publisher's cues wait for the epoch's first keyframe (their times are
+            // the input's).
             heldCues += cues?.takeCuePoints() ?? []
-            if epoch.packager.hasOrigin, !heldCues.isEmpty {
+            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty {
+                for section in heldSections { signalled(section.bytes, arrival: section.arrival, loopShift: section.loopShift, packager: epoch.packager) }
                 for cue in heldCues { signalled(cue, packager: epoch.packager) }
+                heldSections = []
                 heldCues = []
             }
             applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
