@@ -76,6 +76,17 @@ import Testing
         #expect(splices.points == [Self.seconds(30)])
     }
 
+    /// A restarted channel's window lists a break without its end: it still returns as planned.
+    @Test func aRestoredRunningBreakReturnsAsPlanned() throws {
+        let open = SpliceMarker(id: "break-9", eventID: 9, start: Self.seconds(10), signalledStart: Self.seconds(9.5),
+                                plannedDuration: Self.seconds(20), section: [1])
+        let ended = SpliceMarker(id: "old", eventID: 8, start: Self.seconds(2), end: Self.seconds(4), section: [2])
+        var splices = LiveSplices(firstEventID: 1, open: [open, ended])
+        #expect(splices.running.keys.sorted() == ["break-9"] && splices.points == [Self.seconds(29.5)])
+        let back = splices.cut(at: Self.seconds(30), slack: Self.slack)
+        #expect(back.first?.marker.id == "break-9" && back.first?.marker.end == Self.seconds(30) && back.first?.isEnd == true)
+    }
+
     @Test func aCancelForgetsASpliceNotCutYet() throws {
         var splices = LiveSplices(firstEventID: 1)
         _ = try splices.request(.init(kind: .out, eventID: 42, time: Self.seconds(20), duration: Self.seconds(10), section: [1, 2])).get()
