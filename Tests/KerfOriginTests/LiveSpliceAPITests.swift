@@ -130,6 +130,9 @@ import Testing
         #expect((returned["command"] as? [String: Any])?["out_of_network_indicator"] as? Bool == false)
         try await Self.checkMPD(origin, startDate: try #require(listed.out["START-DATE"]),
                                 eventID: try #require(command["splice_event_id"] as? Int))
+        // The validator finds nothing wrong with the playlists that list the break.
+        let validated = try await Command.runDetached(Fixtures.kerf, ["validate", origin.base + "/live/news/master.m3u8"])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
     }
 
     @Test func scte35InTheInputCutsAtTheSplice() async throws {
