@@ -178,6 +178,10 @@ public struct OriginServer: Sendable {
             router.get(RouterPath(prefix), use: playback)
             router.head(RouterPath(prefix), use: playback)
         }
+        let splice = SpliceResponder(channels: channels)
+        router.post("/api/channels/:name/splice") { request, context in
+            await splice.respond(to: request, channel: context.parameters.get("name") ?? "")
+        }
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
         router.get("/metrics") { _, _ in

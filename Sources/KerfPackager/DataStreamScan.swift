@@ -38,7 +38,6 @@ struct DataStreamScan {
         let anchor = video ?? input.tracks.first { $0.mediaType == .audio }?.index
         let packet = Packet()
         var lastTime: MediaTime?
-        let modulus = Int64(SpliceInfoSection.ptsModulus)
         while try input.read(into: packet) == .packet {
             let index = packet.streamIndex
             if index == anchor, origin == nil, index != video || packet.isKeyframe { origin = packet.pts ?? packet.dts }
@@ -61,20 +60,19 @@ struct DataStreamScan {
                 continue
             }
             if section.command == .null { continue }
-            let arrival = (packet.pts ?? lastTime)?.rescaled(to: SpliceInfoSection.clockRate)
-            guard var ticks = section.spliceTime.map({ Int64($0) }) ?? arrival?.value else { continue }
+            let arrival = packet.pts ?? lastTime
             // The section's 33-bit time, unwrapped to the demuxer's timeline near its arrival.
-            if let arrival = arrival?.value, section.spliceTime != nil {
-                ticks += ((arrival - ticks) + modulus / 2).floorDivided(by: modulus) * modulus
+            let time: MediaTime
+            if let ticks = section.spliceTime, let arrival {
+                time = SpliceInfoSection.unwrapped(ticks, near: arrival)
+            } else if let ticks = section.spliceTime {
+                time = SpliceInfoSection.mediaTime(ticks)
+            } else if let arrival {
+                time = arrival.rescaled(to: SpliceInfoSection.clockRate)
+            } else {
+                continue
             }
-            found.append(Found(section: section, bytes: bytes, time: MediaTime(value: ticks, timescale: SpliceInfoSection.clockRate)))
+            found.append(Found(section: section, bytes: bytes, time: time))
         }
-    }
-}
-
-private extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
-        let q = self / divisor
-        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? q - 1 : q
     }
 }
