@@ -20,18 +20,26 @@ enum ID3Tag {
     /// up to zero padding.
     static func isTag(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 10, bytes.starts(with: Array("ID3".utf8)), [3, 4].contains(bytes[3]),
-              let size = syncsafe(bytes[6..<10]), size == bytes.count - 10 else { return false }
+              let size = syncsafe(bytes[6..<10]) else { return false }
+        let flags = bytes[5]
+        // A v2.4 footer (flag 0x10) adds 10 bytes the size does not count.
+        let footer = bytes[3] == 4 && flags & 0x10 != 0 ? 10 : 0
+        guard size == bytes.count - 10 - footer else { return false }
+        // Unsynchronised (0x80) or with an extended header (0x40): the sizes are what can be checked.
+        if flags & 0xC0 != 0 { return true }
+        let end = bytes.count - footer
         var offset = 10
-        while offset + 10 <= bytes.count {
+        while offset + 10 <= end {
             let id = bytes[offset..<(offset + 4)]
-            if id.allSatisfy({ $0 == 0 }) { return bytes[offset...].allSatisfy { $0 == 0 } }
+            if id.allSatisfy({ $0 == 0 }) { break }  // padding
             let field = bytes[(offset + 4)..<(offset + 8)]
             guard id.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) }),
                   let frameSize = bytes[3] == 4 ? syncsafe(field) : field.reduce(0, { $0 << 8 | Int($1) }),
-                  offset + 10 + frameSize <= bytes.count else { return false }
+                  offset + 10 + frameSize <= end else { return false }
             offset += 10 + frameSize
         }
-        return offset == bytes.count
+        // What follows the last frame is padding (zero bytes), of any length.
+        return bytes[offset..<end].allSatisfy { $0 == 0 }
     }
 
     /// A 28-bit syncsafe integer (four bytes whose high bits are 0).

@@ -71,7 +71,10 @@ public final class PackagingJob {
         init(plan: PlannedTrack, parameters: CodecParameters?) {
             self.plan = plan
             self.parameters = parameters
-            if plan.kind == .video { captions = CaptionScanner(codec: plan.info.codec, extradata: plan.info.extradata) }
+            // Only what is read can be said to have none (CLOSED-CAPTIONS=NONE): AV1 is not read.
+            if plan.kind == .video, CaptionScanner.reads(codec: plan.info.codec) {
+                captions = CaptionScanner(codec: plan.info.codec, extradata: plan.info.extradata)
+            }
             self.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
         }
     }

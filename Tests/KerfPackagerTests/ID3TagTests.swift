@@ -25,6 +25,24 @@ import KerfTestTags
         }
     }
 
+    @Test func paddingFooterAndHeaderFlagsAreTags() {
+        let whole = Self.tag(version: 4, text: "x")
+        // Three bytes of padding, counted in the size.
+        var padded = whole + [0, 0, 0]
+        padded[9] += 3
+        #expect(ID3Tag.repaired(padded) == padded)
+        #expect(ID3Tag.repaired(Array(padded.dropFirst(5))) == padded)
+        // A v2.4 footer ("3DI" and the header's fields) is not counted in the size.
+        var footed = whole
+        footed[5] = 0x10
+        footed += Array("3DI".utf8) + Array(footed[3..<10])
+        #expect(ID3Tag.isTag(footed))
+        // An extended header: only the sizes are checked.
+        var extended = whole
+        extended[5] = 0x40
+        #expect(ID3Tag.isTag(extended))
+    }
+
     @Test func otherBytesAreNotTags() {
         #expect(ID3Tag.repaired([]) == nil)
         #expect(ID3Tag.repaired(Array("hello, world".utf8)) == nil)
