@@ -1,10 +1,12 @@
 import HTTPTypes
+import KerfCore
 import NIOCore
 import NIOEmbedded
 import NIOHTTPTypes
 import Testing
 @testable import KerfOrigin
 @testable import KerfLive
+@testable import KerfPackager
 import KerfTestTags
 
 /// Released held requests answered by the gate itself (`HeldAnswers`), on embedded channels
@@ -168,5 +170,39 @@ import KerfTestTags
         #expect(try Self.written(halfClosing).count == 3)
         #expect(try HeldRequestGateTests.forwarded(halfClosing).isEmpty)
         #expect(events.events == ["\(ChannelEvent.inputClosed)"])
+    }
+
+    /// The preload-hinted part: held until it exists, then answered here with its bytes.
+    @Test func theHintedPartIsAnsweredWithItsBytes() throws {
+        let (channel, epoch) = try HeldRequestGateTests.channel()
+        let live = LiveResponder(channels: ["news": channel])
+        let start = epoch.start.rescaled(to: 90_000) + MediaTime(value: 180_000, timescale: 90_000)
+        func addPart(_ index: Int) {
+            let bytes: [UInt8] = [UInt8(index), 1, 2, 3]
+            let part = PartRecord(segment: 1, segmentStart: start, index: index, duration: MediaTime(value: 45_000, timescale: 90_000),
+                                  independent: index == 0)
+            channel.window.withLock { $0.addPart(folder: "video", epoch: epoch.id, part: part, body: ByteBuffer(bytes: bytes), etag: LiveWindow.etag(bytes)) }
+            channel.publish(partsOnly: true)
+        }
+        addPart(0)
+        let hinted = "/live/news/video/part_\(start.value)_1.m4s"
+        let connection = try HeldRequestGateTests.connection(live, answers: HeldAnswers(cors: false))
+        try connection.writeInbound(Self.request(hinted))
+        try connection.writeInbound(HTTPRequestPart.end(nil))
+        #expect(channel.held.count == 1)
+        addPart(1)
+        connection.embeddedEventLoop.run()
+        #expect(channel.held.count == 0)
+        #expect(try HeldRequestGateTests.forwarded(connection).isEmpty)
+        let parts = try Self.written(connection)
+        try #require(parts.count == 3, "\(parts)")
+        guard case .head(let response) = parts[0], case .body(let body) = parts[1] else {
+            Issue.record("not a head and a body: \(parts)")
+            return
+        }
+        #expect(response.headerFields[.contentType] == "video/mp4")
+        #expect(response.headerFields[.cacheControl] == LiveResponder.immutable)
+        #expect(response.headerFields[.eTag] == LiveWindow.etag([1, 1, 2, 3]))
+        #expect(Array(buffer: body) == [1, 1, 2, 3])
     }
 }
