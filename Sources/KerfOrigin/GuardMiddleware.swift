@@ -41,8 +41,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
     private func decorate(_ response: Response) -> Response {
         guard cors else { return response }
         var response = response
-        response.headers[.accessControlAllowOrigin] = "*"
-        response.headers[.accessControlExposeHeaders] = VODResponder.corsExposedHeaders
+        VODResponder.addCORS(to: &response.headers)
         return response
     }
 }
