@@ -10,7 +10,10 @@ import KerfTestTags
 /// requests answered by the router once it is: over real connections to an in-process origin
 /// (a push channel without a publisher, its window filled by hand), the same bytes but for the
 /// Date line, and the same counts in `/metrics`.
-@Suite(.tags(.integration)) struct HeldAnswerRouterTests {
+///
+/// Real-time layer: the metrics are the process's, and the parallel layers' live tests would add
+/// their own requests and bytes between the readings.
+@Suite(.tags(.realtime)) struct HeldAnswerRouterTests {
     /// One HTTP/1.1 response (head and Content-Length body) read from `connection`.
     static func response(_ connection: RawConnection) throws -> [UInt8] {
         var bytes: [UInt8] = []
