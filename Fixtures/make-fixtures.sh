@@ -99,4 +99,11 @@ ff -framerate 25 -i /tmp/kerf-fixture-cc.h264 -f lavfi -i "sine=frequency=440:sa
    -map 0:v -map 1:a -c:v copy "${aac[@]}" -ac 2 "${exact[@]}" -movflags +faststart captions_608.mp4
 rm -f /tmp/kerf-fixture-plain.h264 /tmp/kerf-fixture-cc.h264
 
+# 10. Timed ID3 metadata in MPEG-TS: the 10 s H.264/AAC fixture with three ID3v2.4 tags (TXXX
+#     "kerf" = "first tag", "second tag", "third tag" at 0, 2.5 and 6 s) on a stream_type 0x15
+#     PID (Fixtures/make-id3-ts.py writes them; ffmpeg muxes them in, ID3 tag first in each PES).
+python3 "$here/make-id3-ts.py" /tmp/kerf-fixture-id3.ts "0:first tag" "2.5:second tag" "6:third tag"
+ff -i h264_aac_10s.mp4 -i /tmp/kerf-fixture-id3.ts -map 0 -map 1 -c copy "${exact[@]}" -f mpegts id3_h264_aac.ts
+rm -f /tmp/kerf-fixture-id3.ts
+
 ls -l "$PWD"

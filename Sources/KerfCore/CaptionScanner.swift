@@ -21,9 +21,12 @@ public struct CaptionScanner: Sendable {
     ///     parameter sets (samples are Annex B too), as `RandomAccess` reads them.
     public init(codec: String, extradata: [UInt8]) {
         hevc = codec == "hevc"
-        active = codec == "h264" || codec == "hevc"
+        active = Self.reads(codec: codec)
         lengthSize = extradata.first == 1 ? RandomAccess.lengthSize(codec: codec, extradata: extradata) : 0
     }
+
+    /// Whether tracks of `codec` are read (H.264 and HEVC; AV1's T.35 metadata OBUs are not).
+    public static func reads(codec: String) -> Bool { codec == "h264" || codec == "hevc" }
 
     /// What was found so far.
     public var found: ClosedCaptions {
@@ -162,6 +165,7 @@ public struct CaptionScanner: Sendable {
                 guard i < end else { return }
                 service = Int(packet[i] & 0x3F)
                 i += 1
+                if service < 7 { return }  // extended service numbers are 7–63
             }
             if service > 0 { services.insert(service) }
             i += blockSize

@@ -33,6 +33,16 @@ public struct ClosedCaptions: Sendable, Hashable, Codable {
     /// HLS INSTREAM-ID values (RFC 8216bis §4.4.6.1): "CC1"…"CC4", then "SERVICE1"…"SERVICE63".
     public var instreamIDs: [String] { cea608.map { "CC\($0)" } + cea708.map { "SERVICE\($0)" } }
 
+    /// Whether `id` is an INSTREAM-ID of closed captions: CC1–CC4 or SERVICE1–SERVICE63,
+    /// digits without sign or leading zero.
+    public static func isInstreamID(_ id: String) -> Bool {
+        func number(_ digits: Substring, _ range: ClosedRange<Int>) -> Bool {
+            digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && digits.first != "0" && Int(digits).map(range.contains) == true
+        }
+        if id.hasPrefix("SERVICE") { return number(id.dropFirst(7), 1...63) }
+        return id.hasPrefix("CC") && number(id.dropFirst(2), 1...4)
+    }
+
     /// Both sets together (an AdaptationSet's Representations), labels of `self` first.
     public func union(_ other: ClosedCaptions) -> ClosedCaptions {
         ClosedCaptions(cea608: Array(Set(cea608 + other.cea608)).sorted(), cea708: Array(Set(cea708 + other.cea708)).sorted(),

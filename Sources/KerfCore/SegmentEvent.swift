@@ -58,11 +58,13 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
     /// The closed captions its video carries (a muxed variant: its lead's): empty when the
     /// whole track was read and has none, nil when it was not read for them.
     public var captions: ClosedCaptions?
+    /// The schemes of the `emsg` boxes in its segments (DASH InbandEventStream).
+    public var eventSchemes: [String]
 
     public init(id: String, kind: Kind, info: TrackInfo, name: String, language: String?, isDefault: Bool = false,
                 declaredBandwidth: Int? = nil, timescale: Int64, members: [TrackInfo] = [], mediaTemplate: String? = nil,
                 templateByTime: Bool = false, wholeFile: String? = nil, protection: ContentProtection? = nil,
-                captions: ClosedCaptions? = nil) {
+                captions: ClosedCaptions? = nil, eventSchemes: [String] = []) {
         self.id = id
         self.kind = kind
         self.info = info
@@ -77,6 +79,7 @@ public struct RenditionDescription: Sendable, Hashable, Codable {
         self.wholeFile = wholeFile
         self.protection = protection
         self.captions = captions
+        self.eventSchemes = eventSchemes
     }
 }
 

@@ -108,6 +108,15 @@ public struct SpliceInfoSection: Sendable, Hashable {
         return segmentationDescriptors.first?.duration
     }
 
+    /// A 33-bit splice time (90 kHz) as the time nearest to `reference` on a timeline that does
+    /// not wrap (the demuxer's): the section's time unwrapped near its arrival.
+    public static func unwrapped(_ ticks: UInt64, near reference: MediaTime) -> MediaTime {
+        let modulus = Int64(ptsModulus), near = reference.rescaled(to: clockRate).value
+        let difference = near - Int64(ticks) + modulus / 2
+        let wraps = difference >= 0 ? difference / modulus : -((-difference + modulus - 1) / modulus)
+        return MediaTime(value: Int64(ticks) + wraps * modulus, timescale: clockRate)
+    }
+
     /// A 90 kHz count as media time.
     public static func mediaTime(_ ticks: UInt64) -> MediaTime { MediaTime(value: Int64(ticks), timescale: clockRate) }
 }

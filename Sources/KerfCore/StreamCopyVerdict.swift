@@ -73,6 +73,9 @@ public struct StreamCopyVerdict: Sendable, Hashable, Codable {
             case .data where track.codec == "scte_35":
                 findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
                     message: "data track (scte_35): its splices start segments and are listed as ad markers"))
+            case .data where track.codec == "timed_id3":
+                findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
+                    message: "data track (timed_id3): its ID3 tags go into the CMAF segments as emsg timed metadata"))
             case .data, .attachment, .unknown:
                 findings.append(Finding(track: track.index, code: .trackIgnored, blocking: false,
                     message: "\(track.mediaType.rawValue) track (\(track.codec)) is not packaged"))

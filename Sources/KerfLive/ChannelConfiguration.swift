@@ -1,4 +1,5 @@
 import KerfCore
+import KerfManifest
 import KerfPackager
 import KerfTranscode
 
@@ -50,6 +51,8 @@ public struct ChannelConfiguration: Sendable, Equatable {
 
     /// `dash-timeline:`.
     public var dashTimeline = DASHTimeline.period
+    /// `ad-markers:` how HLS lists splices (as `kerf package --ad-markers`).
+    public var adMarkers: Presentation.AdMarkers = [.dateRange]
     /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
     /// follows the input's timestamps, so redundant origins name and number alike.
     public var epoch: Double?

@@ -20,6 +20,8 @@ struct EpochSession {
                                     partDuration: channel.configuration.partTarget, encryption: channel.configuration.encryption)
         self.channel = channel
         captions = CaptionWatch(tracks: packager.tracks)
+        // Splices asked for and not cut yet (a new epoch after a reconnect or a jump).
+        for point in channel.splices.withLock({ $0.points }) { packager.addSplicePoint(point) }
     }
 
     /// - Parameter readAt: when the packet was read, to measure the listing latency.
@@ -80,6 +82,8 @@ struct EpochSession {
                     channel.statistics.withLock { $0.listing.record(latency) }
                 }
                 if segment.track == 0 { channel.measureBitRate(now: now) }
+            case .boundary(let start):
+                channel.spliceCut(at: start, slack: packager.spliceSlack)
             case .transportSegment(let variant, let segment):
                 add(segment, folder: packager.transportVariants[variant].folder, epoch: epoch)
             case .part(let track, let part, let bytes):

@@ -23,11 +23,13 @@ extension LiveArchive {
         /// `protection`: the key period's, under key rotation.
         case segment(folder: String, epoch: Int, sequence: UInt64, start: MediaTime, duration: MediaTime, size: Int,
                      etag: String, discontinuity: Bool, protection: ContentProtection? = nil)
+        /// A splice marker the window lists (again with the same id once its end is cut).
+        case splice(SpliceMarker)
     }
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice }
 
     private struct EarlierBody: Codable {
         var folder: String
@@ -110,6 +112,8 @@ extension LiveArchive.Record: Codable {
         case .initialization:
             let body = try container.decode(InitializationBody.self, forKey: kind)
             self = .initialization(folder: body.folder, epoch: body.epoch, timescale: body.timescale)
+        case .splice:
+            self = .splice(try container.decode(SpliceMarker.self, forKey: kind))
         case .segment:
             if let body = try? container.decode(SegmentBody.self, forKey: kind) {
                 self = .segment(folder: body.folder, epoch: body.epoch, sequence: body.sequence, start: body.start, duration: body.duration,
@@ -142,6 +146,8 @@ extension LiveArchive.Record: Codable {
             try container.encode(EarlierBody(folder: folder, epoch: epoch, runs: runs), forKey: .earlier)
         case .initialization(let folder, let epoch, let timescale):
             try container.encode(InitializationBody(folder: folder, epoch: epoch, timescale: timescale), forKey: .initialization)
+        case .splice(let marker):
+            try container.encode(marker, forKey: .splice)
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             try container.encode(SegmentBody(folder: folder, epoch: epoch, sequence: sequence, start: start, duration: duration, size: size,
                                              etag: etag, discontinuity: discontinuity, protection: protection), forKey: .segment)

@@ -16,7 +16,7 @@ extension LiveChannel {
                 throw LiveError(.input, "the publisher's stream cannot be read", reason: "\(error)", file: "rtmp://…/live/\(name)")
             }
             var encoder: EncoderSelection<HardwareDevice>?
-            return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder)
+            return try ingest(from: try transcoded(input, encoder: &encoder), path: nil, encoder: &encoder, cues: pipe)
         }
         let path = configuration.input.hasPrefix("file:") ? String(configuration.input.dropFirst(5)) : configuration.input
         // A silent network input fails after 5 s instead of blocking forever: rw_timeout for
@@ -29,12 +29,18 @@ extension LiveChannel {
     }
 
     /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
-    func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?) throws {
+    /// - Parameter cues: a publisher's pipe, whose splice cues (`onCuePoint`) are taken too.
+    func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?, cues: FLVPipe? = nil) throws {
         var input = opened
         statistics.withLock { $0.connected = true; $0.lastError = nil; $0.connections += 1 }
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
         var epoch = try EpochSession(input: input, channel: self)
+        // The input's SCTE-35 (a data stream of codec scte_35, one section per packet).
+        let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
+        var heldCues: [RTMPCuePoint] = []
+        // Sections (with their arrival and the loop's shift then) read before the first keyframe.
+        var heldSections: [(bytes: [UInt8], arrival: MediaTime, loopShift: MediaTime)] = []
         // Real-time pacing of file inputs, and the shift that places each loop after the last.
         var pace: (wall: Double, media: MediaTime)?
         var loopShift = MediaTime.zero(timescale: 1000)
@@ -50,14 +56,23 @@ extension LiveChannel {
                 loopStart = nil
                 loopEnd = nil
                 input = try open(path, options: [:], encoder: &encoder)
+                forceSpliceKeyframes(in: input, packager: epoch.packager, loopShift: loopShift)
                 countedInput = 0
                 continue
             }
             // Ingest is what came in: behind a transcoder, the input's bytes, not the rungs'.
             let added = input.bytesRead - countedInput
             countedInput = input.bytesRead
-            statistics.withLock { $0.bytesIngested += added }
+            let edge = epoch.packager.referenceTime
+            statistics.withLock { $0.bytesIngested += added; $0.ingestEdge = edge }
             metrics.ingestBytes.increment(by: Int64(added))
+            if spliceStreams.contains(packet.streamIndex) {
+                let packager = epoch.packager
+                if let arrival = (packet.pts ?? packet.dts).map({ $0 + loopShift }) ?? packager.referenceTime.flatMap(packager.inputTime(ofChannelTime:)) {
+                    heldSections.append((packet.bytes, arrival, loopShift))
+                }
+                continue
+            }
             if isFileInput {
                 guard let time = packet.dts ?? packet.pts else { continue }
                 loopStart = min(loopStart ?? time, time)
@@ -85,6 +100,16 @@ extension LiveChannel {
                     epoch = try EpochSession(input: input, channel: self)
                 }
             }
+            // Sections and a publisher's cues wait for the epoch's first keyframe (their times are
+            // the input's).
+            heldCues += cues?.takeCuePoints() ?? []
+            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty {
+                for section in heldSections { signalled(section.bytes, arrival: section.arrival, loopShift: section.loopShift, packager: epoch.packager) }
+                for cue in heldCues { signalled(cue, packager: epoch.packager) }
+                heldSections = []
+                heldCues = []
+            }
+            applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).
             let readAt = clock.now()
             if try epoch.push(packet, readAt: readAt) == .discontinuity {
@@ -130,7 +155,9 @@ extension LiveChannel {
     /// The input itself, or with a `ladder:` a transcoder over it.
     func transcoded(_ input: any PacketSource, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         guard let ladder = configuration.ladder else { return input }
-        let plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
+        var plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
+        // SCTE-35 passes through the transcoder: the channel reads its splices after it.
+        for track in input.tracks where track.codec == "scte_35" { plan.treatments[track.index] = .copy }
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),
               let width = video.width, let height = video.height else {
             throw LiveError(.configuration, "the input has no video for the ladder", file: configuration.input)

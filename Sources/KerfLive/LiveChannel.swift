@@ -42,6 +42,10 @@ package final class LiveChannel: Sendable {
     let origin: Double
     /// LL-HLS requests waiting for a part or segment.
     package let held = HeldRequests()
+    /// Splices asked for and breaks running, and the splice points the ingest thread has still
+    /// to give its packager.
+    let splices: Mutex<LiveSplices>
+    let splicePointChanges = Mutex<[SplicePointChange]>([])
     /// Archive writes failing since the last log line, and when that line was written (nil: the
     /// archive works).
     private let archiveFailures = Mutex((loggedAt: Double?.none, failing: 0))
@@ -59,6 +63,8 @@ package final class LiveChannel: Sendable {
         package var bitRate: Double?
         var bytesIngested = 0
         package var lastError: String?
+        /// The channel time of the last video (else audio) sample taken: where "now" is for a splice.
+        var ingestEdge: MediaTime?
         /// When and at which byte count the bit rate was last measured.
         var measuredAt: (time: Double, bytes: Int)?
         /// Seconds from reading the packet that completed a segment to the playlists listing
@@ -92,6 +98,7 @@ package final class LiveChannel: Sendable {
                                 memoryHorizon: configuration.archive == nil ? nil : Self.archiveMemoryHorizon,
                                 partTarget: configuration.partTarget, mediaTimeline: configuration.epoch != nil, origin: origin)
         window.dashTimeline = configuration.dashTimeline
+        window.adMarkers = configuration.adMarkers
         if let archive, let directory = configuration.archive {
             // The window as it was: segments from the archive, init segments into memory; then
             // the journal is compacted to what is still in the window.
@@ -118,6 +125,8 @@ package final class LiveChannel: Sendable {
             self.archive = nil
             archiveRoot = nil
         }
+        // Breaks a restored window lists without an end return as planned.
+        splices = Mutex(LiveSplices(firstEventID: UInt32(truncatingIfNeeded: Int64(clock.now())), open: window.presentation.markers))
         self.window = Mutex(window)
     }
 
@@ -245,7 +254,7 @@ package final class LiveChannel: Sendable {
                 logger.warning("input failed", metadata: ["input": "\(configuration.input)", "error": "\(message)"])
                 statistics.withLock { $0.lastError = message }
             }
-            statistics.withLock { $0.connected = false }
+            statistics.withLock { $0.connected = false; $0.ingestEdge = nil }
             if stopFlag.isRaised { break }
             // A push channel waits for its next publisher instead of reconnecting.
             if isPush { continue }

@@ -10,6 +10,8 @@ package struct LiveError: CodedError, Sendable {
         case configuration
         /// The archive folder or its journal cannot be created, written or read.
         case archive
+        /// A splice request cannot be taken (a bad request, no input connected).
+        case splice
     }
 
     package var code: Code

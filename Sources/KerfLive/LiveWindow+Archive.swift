@@ -25,6 +25,8 @@ extension LiveWindow {
             presentation.apply(.epochStarted(id: id, start: start, renditions: folders + transport.map(\.folder)))
         case .earlier(let folder, let epoch, let runs):
             presentation.tracks[folder]?.earlier[epoch] = runs
+        case .splice(let marker):
+            presentation.apply(.splice(marker))
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
@@ -62,7 +64,7 @@ extension LiveWindow {
     }
 
     /// The journal that describes the window as it is (compaction): renditions, epochs, init
-    /// segments and segments in that order.
+    /// segments, segments and splice markers in that order.
     package func records() -> [LiveArchive.Record] {
         var records: [LiveArchive.Record] = [.origin(seconds: origin)]
         for folder in presentation.order.sorted() {
@@ -95,6 +97,7 @@ extension LiveWindow {
                                         discontinuity: segment.discontinuity, protection: segment.entry.protection))
             }
         }
+        records += presentation.markers.map { .splice($0) }
         return records
     }
 }

@@ -21,7 +21,9 @@ extension LiveWindow {
         var live = Presentation.Listing.Live(window: window, targetDuration: targetDuration, availabilityStart: origin, publishTime: now,
                                              partTarget: partTarget, utcTiming: Self.utcTimingMarker)
         live.timelineFromPeriodStart = dashTimeline == .period
-        return Presentation.Listing(segmentDuration: segmentDuration, live: live)
+        var listing = Presentation.Listing(segmentDuration: segmentDuration, live: live)
+        listing.adMarkers = adMarkers
+        return listing
     }
 
     /// Renders what a publication changed; call it on a copy, outside any lock request threads

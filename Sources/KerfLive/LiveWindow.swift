@@ -58,6 +58,8 @@ package struct LiveWindow: Sendable {
     package let origin: Double
     /// What DASH SegmentTimelines list (`dash-timeline:`).
     package var dashTimeline = ChannelConfiguration.DASHTimeline.period
+    /// How HLS lists splice markers (`ad-markers:`).
+    package var adMarkers: Presentation.AdMarkers = [.dateRange]
     /// The listing: renditions, epochs, segments and parts, as the manifests name them.
     package internal(set) var presentation = Presentation()
     package internal(set) var renditions: [String: Rendition] = [:]
@@ -232,6 +234,8 @@ package struct LiveWindow: Sendable {
             }
         }
         presentation.removeUnusedEpochs()
+        // A marker goes once every segment it covers has left the playlists.
+        presentation.removeMarkers(endingBefore: liveEdge - window)
         return removed
     }
 

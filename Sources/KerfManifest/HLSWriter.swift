@@ -27,7 +27,7 @@ public enum HLSWriter {
             if let range = segment.byteRange { lines.append("#EXT-X-BYTERANGE:\(range.attributeValue)") }
             lines.append(segment.uri)
         }
-        if let lowLatency = playlist.lowLatency { lines += lowLatency.trailerTags }
+        if let lowLatency = playlist.lowLatency { lines += lowLatency.trailingDateRanges.map(dateRange) + lowLatency.trailerTags }
         if playlist.endList { lines.append("#EXT-X-ENDLIST") }
         return lines.joined(separator: "\n") + "\n"
     }

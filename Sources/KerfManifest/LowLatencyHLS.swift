@@ -12,6 +12,9 @@ public struct LowLatencyHLS: Sendable, Hashable, Codable {
     public var partTarget: MediaTime
     /// Partial segments after the last listed Media Segment (of the one being written).
     public var trailingParts: [PartialSegment] = []
+    /// EXT-X-DATERANGE of splices starting (or ending) where the segment being written starts,
+    /// listed before its parts.
+    public var trailingDateRanges: [HLSDateRange] = []
     /// EXT-X-PRELOAD-HINT:TYPE=PART.
     public var preloadHint: String?
     /// EXT-X-RENDITION-REPORT, one per other rendition.

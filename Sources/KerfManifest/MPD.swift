@@ -145,6 +145,8 @@ public struct AdaptationSet: Sendable, Hashable {
     public var label: String?
     /// Accessibility descriptors (closed captions in the video: SCTE 214-1 schemes).
     public var accessibilities: [Descriptor] = []
+    /// InbandEventStream descriptors: the emsg schemes its segments carry.
+    public var inbandEventStreams: [Descriptor] = []
     public var roles: [Descriptor]
     /// ContentProtection descriptors (Common Encryption and DRM systems).
     public var contentProtections: [ContentProtectionDescriptor] = []

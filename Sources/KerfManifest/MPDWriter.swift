@@ -78,6 +78,7 @@ public enum MPDWriter {
         // RepresentationBase elements first, then Accessibility, Role, SegmentTemplate, Representations.
         e.children += set.audioChannelConfigurations.map { descriptor("AudioChannelConfiguration", $0) }
         e.children += set.contentProtections.map(element)
+        e.children += set.inbandEventStreams.map { descriptor("InbandEventStream", $0) }
         if let label = set.label { e.append(XMLElement("Label", text: label)) }
         e.children += set.accessibilities.map { descriptor("Accessibility", $0) }
         e.children += set.roles.map { descriptor("Role", $0) }

@@ -90,6 +90,7 @@ extension Presentation {
             if let dar = infos.first?.displayAspectRatio { set.par = "\(dar.numerator):\(dar.denominator)" }
             let captions = group.compactMap(\.description.captions).reduce(nil as ClosedCaptions?) { $0?.union($1) ?? $1 }
             set.accessibilities = Self.accessibility(captions, language: group.first?.description.language)
+            set.inbandEventStreams = Self.inbandEventStreams(group)
             sets.append(set)
         }
         for track in audios {
@@ -99,6 +100,7 @@ extension Presentation {
             alignment(&set)
             set.contentProtections = Self.contentProtections(track.description.protection)
             set.roles = [.role(track.description.isDefault ? "main" : "alternate")]
+            set.inbandEventStreams = Self.inbandEventStreams([track])
             sets.append(set)
         }
         for group in Self.grouped(texts, by: { $0.description.language ?? "" }) {
@@ -176,5 +178,12 @@ extension Presentation {
             groups[k, default: []].append(track)
         }
         return order.map { groups[$0]! }
+    }
+
+    /// One InbandEventStream per emsg scheme the tracks' segments carry.
+    static func inbandEventStreams(_ tracks: [Track]) -> [Descriptor] {
+        var schemes: [String] = []
+        for scheme in tracks.flatMap(\.description.eventSchemes) where !schemes.contains(scheme) { schemes.append(scheme) }
+        return schemes.map { Descriptor(schemeIdUri: $0, value: nil) }
     }
 }

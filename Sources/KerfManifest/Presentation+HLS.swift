@@ -51,6 +51,7 @@ extension Presentation {
         playlist.discontinuitySequence = track.discontinuitiesRemoved + UInt64(before) + (listed.first?.discontinuity == true ? 1 : 0)
         if let partTarget = live.partTarget, hasMap {
             playlist.lowLatency = lowLatency(track, listed: listed, partTarget: partTarget, live: live, skip: skip, playlist: &playlist)
+            if track.kind != .text { playlist.lowLatency?.trailingDateRanges = trailingDateRanges(track, listing) }
         }
         return playlist
     }
@@ -86,7 +87,11 @@ extension Presentation {
             let skipped = listed.prefix { $0.start + $0.duration <= keepFrom }.count
             if skipped > 0 {
                 let firstKept = listed[listed.startIndex + skipped]
+                // Without CAN-SKIP-DATERANGES a delta update keeps every EXT-X-DATERANGE: those
+                // of skipped segments move to the first one kept (their dates place them).
+                let carried = playlist.segments.prefix(skipped).flatMap(\.dateRanges)
                 playlist.segments.removeFirst(skipped)
+                if !playlist.segments.isEmpty { playlist.segments[0].dateRanges.insert(contentsOf: carried, at: 0) }
                 if !playlist.segments.isEmpty, playlist.segments[0].map == nil {
                     playlist.segments[0].map = map(track, epoch: firstKept.epoch)
                 }

@@ -48,6 +48,26 @@ extension Presentation {
         }
     }
 
+    /// LL-HLS: the EXT-X-DATERANGE of the breaks that start or end where the segment being
+    /// written starts, once it has a part, so players see a splice with its first part.
+    func trailingDateRanges(_ track: Track, _ listing: Listing) -> [HLSDateRange] {
+        let current = inProgress(track)
+        guard listing.adMarkers.contains(.dateRange), let start = current.start, !current.parts.isEmpty else { return [] }
+        let tolerance = Self.markerTolerance
+        func at(_ time: MediaTime) -> Bool { time < start + tolerance && start < time + tolerance }
+        var ranges: [HLSDateRange] = []
+        for marker in markers where marker.kind == .break {
+            let date = UTCTime.xsDateTime(listing.dateOrigin + marker.start.seconds)
+            if at(marker.start) {
+                ranges.append(HLSDateRange(id: marker.id, startDate: date, duration: marker.duration, plannedDuration: marker.plannedDuration,
+                                           scte35Out: HLSDateRange.hex(marker.section)))
+            } else if let end = marker.end, at(end), let section = marker.returnSection {
+                ranges.append(HLSDateRange(id: marker.id, startDate: date, duration: marker.duration, scte35In: HLSDateRange.hex(section)))
+            }
+        }
+        return ranges
+    }
+
     /// Forgets the markers a live window no longer lists: those ending (a command: starting)
     /// before `time`. A break whose end is not known yet stays.
     public mutating func removeMarkers(endingBefore time: MediaTime) {

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// Applied to every request before routing: refuses over-long request targets (414) and request
-/// bodies (the origin only reads), answers CORS preflights and adds CORS headers.
+/// bodies (the origin only reads, but for the operator API's POSTs), answers CORS preflights and adds CORS headers.
 struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxURLLength: Int
     let cors: Bool
@@ -11,7 +11,9 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             return decorate(VODResponder.error(.uriTooLong, "request target longer than \(maxURLLength) bytes", maxAge: nil))
         }
         let length = request.headers[.contentLength].flatMap { Int($0) } ?? 0
-        if length > 0 || request.headers[.transferEncoding] != nil {
+        // The operator API (`/api/…`) takes POSTs with a small body; everything else only reads.
+        let isAPI = request.method == .post && (request.head.path ?? "").hasPrefix("/api/")
+        if !isAPI, length > 0 || request.headers[.transferEncoding] != nil {
             return decorate(VODResponder.error(.contentTooLarge, "request bodies are not accepted", maxAge: nil))
         }
         if request.method == .options {
@@ -24,7 +26,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return decorate(Response(status: .noContent, headers: headers))
         }
-        guard request.method == .get || request.method == .head else {
+        guard request.method == .get || request.method == .head || isAPI else {
             var response = VODResponder.error(.methodNotAllowed, "only GET, HEAD and OPTIONS", maxAge: nil)
             response.headers[.allow] = "GET, HEAD, OPTIONS"
             return decorate(response)
@@ -39,8 +41,7 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
     private func decorate(_ response: Response) -> Response {
         guard cors else { return response }
         var response = response
-        response.headers[.accessControlAllowOrigin] = "*"
-        response.headers[.accessControlExposeHeaders] = VODResponder.corsExposedHeaders
+        VODResponder.addCORS(to: &response.headers)
         return response
     }
 }

@@ -8,10 +8,12 @@ import NIOHTTPTypes
 /// Parks LL-HLS requests that must wait (a blocking playlist reload for a part not yet
 /// published, the preload-hinted part) on their connection's event loop, before the async
 /// router: a parked request costs its head and an entry in the channel's `HeldRequests`, not a
-/// suspended chain of tasks and middleware frames. When what it waits for is published the
-/// request goes on to Hummingbird, which answers it at once from the window; at the deadline it
-/// goes on marked as expired (`Kerf-Hold-Expired`) and is answered without waiting again (503
-/// or 404). Middleware, metrics and token checks thus apply unchanged.
+/// suspended chain of tasks and middleware frames. When what it waits for is published, a
+/// plain request is answered here, with the answer `HeldAnswers` made once for all the requests
+/// waiting for it (the router's response, its metrics counted as the router counts them); any
+/// other goes on to Hummingbird, which answers it at once from the window. At the deadline a
+/// request goes on marked as expired (`Kerf-Hold-Expired`) and is answered without waiting
+/// again (503 or 404). Middleware and token checks thus apply unchanged.
 ///
 /// It sits after Hummingbird's connection state handler and the origin's activity tracker (which
 /// thus counts a parked request as one being answered). Requests pipelined behind a parked one
@@ -30,20 +32,25 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let live: LiveResponder
     private let signer: SignedURL?
+    /// The answers written here (nil: every released request goes on to the router).
+    private let answers: HeldAnswers?
     private let maxURLLength: Int
     /// The parked request and what was pipelined behind it.
     private var parked: [HTTPRequestPart] = []
     /// The parked request's entry in its channel's held requests.
     private var holding: (held: HeldRequests, ticket: HeldRequests.Ticket)?
+    /// What the parked request is answered with here once released, when it is plain.
+    private var answerable: HeldAnswers.Resource?
     /// Requests handed on whose response has not ended yet: only a request with nothing ahead
     /// of it is parked.
     private var inFlight = 0
     /// The client half-closed while a request was parked.
     private var inputClosed = false
 
-    init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int) {
+    init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int, answers: HeldAnswers?) {
         self.live = live
         self.signer = signer
+        self.answers = answers
         self.maxURLLength = maxURLLength
     }
 
@@ -67,6 +74,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
                 if let ticket {
                     holding = (hold.channel.held, ticket)
                     parked = [part]
+                    answerable = answers?.resource(for: request, hold: hold, signed: signer != nil)
                     return
                 }
             }
@@ -105,6 +113,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         if let holding { holding.held.cancel(holding.ticket) }
         holding = nil
         parked = []
+        answerable = nil
     }
 
     /// What the request waits for, when it is a GET or HEAD of a live LL-HLS playlist or part
@@ -132,20 +141,49 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         holding = nil
         var parts = parked
         parked = []
+        let resource = answerable
+        answerable = nil
         if !ready, case .head(var request) = parts.first {
             request.headerFields[Self.expiredField] = "1"
             parts[0] = .head(request)
         }
         guard context.channel.isActive else { return }
+        if ready, let resource, parts.count >= 2, case .end = parts[1], answer(context, resource) {
+            parts.removeFirst(2)
+            // Requests after `Connection: close` are not answered (as Hummingbird does).
+            if resource.closes { parts = [] }
+        }
         // What was pipelined behind it goes on too (one that must wait waits in the router).
         for part in parts {
             if case .head = part { inFlight += 1 }
             context.fireChannelRead(wrapInboundOut(part))
         }
-        context.fireChannelReadComplete()
+        if !parts.isEmpty { context.fireChannelReadComplete() }
         if inputClosed {
             inputClosed = false
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
+    }
+
+    /// Writes the answer to a released plain request (true), counted in the metrics as the
+    /// router counts it; false when the router must answer it after all.
+    private func answer(_ context: ChannelHandlerContext, _ resource: HeldAnswers.Resource) -> Bool {
+        let start = ContinuousClock.now
+        guard let answers, let answer = answers.answer(resource) else { return false }
+        context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
+        if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        if resource.closes {
+            // As Hummingbird after such a request: the output ends once the answer is written.
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+                context.close(mode: .output, promise: nil)
+            }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        let size = answer.body?.readableBytes ?? 0
+        if size > 0 { OriginMetrics.bytesServed["live"]?.increment(by: Int64(size)) }
+        OriginMetrics.requests.record(route: "/live/**", method: resource.isHead ? .head : .get, status: 200,
+                                      duration: ContinuousClock.now - start)
+        return true
     }
 }

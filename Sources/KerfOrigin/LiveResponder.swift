@@ -20,8 +20,7 @@ struct LiveResponder: Sendable {
             return VODResponder.error(.notFound, "no such channel", maxAge: 1)
         }
         let rest = parts.dropFirst().joined(separator: "/")
-        let maxAge = max(0, Int(channel.configuration.segmentDuration / 2))
-        let manifestCache = "public, max-age=\(maxAge)"
+        let manifestCache = Self.manifestCacheControl(channel)
         switch rest {
         case "manifest.mpd":
             let host = Self.host(request)
@@ -53,7 +52,7 @@ struct LiveResponder: Sendable {
                         return VODResponder.error(.serviceUnavailable, "segment \(query["_HLS_msn"] ?? "") was not published in time", maxAge: nil)
                     }
                 }
-                if query["_HLS_skip"] == "YES" || query["_HLS_skip"] == "v2" { key = rest + "?skip" }
+                key = Self.playlistDocument(rest, skip: query["_HLS_skip"])
             }
             guard let document = channel.window.withLock({ $0.documents[key] }) else {
                 return VODResponder.error(.notFound, "the channel has not started or has no such playlist", maxAge: 1)
@@ -111,6 +110,17 @@ struct LiveResponder: Sendable {
 
     static let immutable = "public, max-age=31536000, immutable"
 
+    /// Cache-Control of a channel's playlists and MPD: half a target duration at most.
+    static func manifestCacheControl(_ channel: LiveChannel) -> String {
+        "public, max-age=\(max(0, Int(channel.configuration.segmentDuration / 2)))"
+    }
+
+    /// The window document that answers an LL-HLS media playlist request for `playlist`
+    /// (`<rendition>/playlist.m3u8`): the delta update when `_HLS_skip` asks for one.
+    static func playlistDocument(_ playlist: String, skip: Substring?) -> String {
+        skip == "YES" || skip == "v2" ? playlist + "?skip" : playlist
+    }
+
     /// LL-DASH: the segment being written, sent with chunked transfer encoding part by part as
     /// the parts are made, ending with the segment (its parts put end to end are the segment).
     /// Nil when `start` is not the segment in progress.
@@ -153,6 +163,8 @@ struct LiveResponder: Sendable {
         let channel: LiveChannel
         let deadline: ContinuousClock.Instant
         let condition: HeldRequests.Condition
+        /// For a blocking playlist reload, the window document it is answered with once released.
+        var document: String?
     }
 
     /// How a playlist request with LL-HLS query parameters is answered.
@@ -207,8 +219,9 @@ struct LiveResponder: Sendable {
         let folder = String(parts[1]), file = parts[2]
         if file == "playlist.m3u8" {
             let parameters = URI(target).queryParameters
-            guard case .wait(let wait) = Self.blockingReload(channel, folder: folder, msn: parameters["_HLS_msn"].map(String.init),
+            guard case .wait(var wait) = Self.blockingReload(channel, folder: folder, msn: parameters["_HLS_msn"].map(String.init),
                                                              part: parameters["_HLS_part"].map(String.init)) else { return nil }
+            wait.document = Self.playlistDocument("\(folder)/playlist.m3u8", skip: parameters["_HLS_skip"])
             return wait
         }
         return Self.partName(file).flatMap { Self.hintedPart(channel, folder: folder, start: $0.start, index: $0.index) }
@@ -231,13 +244,20 @@ struct LiveResponder: Sendable {
     /// The same for a resource of `size` bytes whose ranges `body` makes.
     static func respond(_ request: Request, size: Int, etag: String, type: String, cacheControl: String,
                         body: @escaping @Sendable (ClosedRange<Int>) -> ResponseBody) -> Response {
+        let headers = representationHeaders(etag: etag, type: type, cacheControl: cacheControl)
+        if VODResponder.notModified(request, etag: etag, modified: Int64.max) { return VODResponder.notModifiedResponse(headers) }
+        return RangeRequest.response(to: request, size: size, headers: headers, body: body)
+    }
+
+    /// The headers of an in-memory resource's representation, before its length and the
+    /// server's own (CORS, Date, Server).
+    static func representationHeaders(etag: String, type: String, cacheControl: String) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = cacheControl
         headers[.eTag] = etag
         headers[.acceptRanges] = "bytes"
-        if VODResponder.notModified(request, etag: etag, modified: Int64.max) { return VODResponder.notModifiedResponse(headers) }
-        return RangeRequest.response(to: request, size: size, headers: headers, body: body)
+        return headers
     }
 
     /// The Host header when it is a plain host[:port], else the loopback default.

@@ -2,6 +2,7 @@ import KerfRTMP
 import FoundationEssentials
 import KerfCore
 import KerfLive
+import KerfManifest
 import KerfPackager
 import KerfTranscode
 import Yams
@@ -60,7 +61,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token", "tls"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
-                                           "encryption", "timeline", "dash-timeline"]
+                                           "encryption", "timeline", "dash-timeline", "ad-markers"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -161,6 +162,19 @@ public struct OriginConfiguration: Sendable, Equatable {
                                 throw fail(settingKey, "is period or window (\(value) given)")
                             }
                             channel.dashTimeline = timeline
+                        case "ad-markers":
+                            let names = try setting.sequence.map { $0.compactMap(\.string) }
+                                ?? string(setting, settingKey, fail).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                            var markers: Presentation.AdMarkers = []
+                            for name in names {
+                                switch name {
+                                case "daterange": markers.insert(.dateRange)
+                                case "cue": markers.insert(.cue)
+                                default: throw fail(settingKey, "lists daterange and cue (\(name) given)")
+                                }
+                            }
+                            guard !markers.isEmpty else { throw fail(settingKey, "lists daterange and cue (none given)") }
+                            channel.adMarkers = markers
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }

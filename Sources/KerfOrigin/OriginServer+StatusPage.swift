@@ -73,12 +73,19 @@ extension OriginServer {
                 .map { "<a href=\"/live/\(Markup.escaped(name))/\($0.0)\">\($0.0)</a>" }
             let sessions = channel.isPush ? "\(stats.connections) publish\(stats.connections == 1 ? "" : "es")"
                 : "\(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(stats.reconnects) reconnect\(stats.reconnects == 1 ? "" : "s")"
+            // Breaks running: their id and for how long (of how long planned).
+            let origin = channel.window.withLock { $0.origin }
+            let breaks = channel.runningBreaks.map { marker in
+                let elapsed = String(format: "%.0f", max(0, now - origin - marker.start.seconds))
+                return Markup.escaped(marker.id) + ": \(elapsed) s" + (marker.plannedDuration.map { String(format: " of %.0f s", $0.seconds) } ?? "")
+            }
             rows += "<tr><td>\(Markup.escaped(name))</td><td>\(state)</td><td>\(Markup.escaped(Self.redacted(channel.configuration.input)))</td>"
                 + "<td>\(stats.bitRate.map(Self.bitRate) ?? "–")</td><td>\(age)</td><td>\(sessions)</td>"
-                + "<td>\(renditions.map(Markup.escaped).joined(separator: "<br>"))</td><td>\(manifests.joined(separator: " "))</td></tr>\n"
+                + "<td>\(renditions.map(Markup.escaped).joined(separator: "<br>"))</td><td>\(manifests.joined(separator: " "))</td>"
+                + "<td>\(breaks.isEmpty ? "–" : breaks.joined(separator: "<br>"))</td></tr>\n"
         }
         return "<table><tr><th>channel</th><th>state</th><th>input</th><th>bit rate in</th><th>last segment</th>"
-            + "<th>sessions</th><th>renditions</th><th>manifests</th></tr>\n\(rows)</table>"
+            + "<th>sessions</th><th>renditions</th><th>manifests</th><th>ad break</th></tr>\n\(rows)</table>"
     }
 
     /// The packages under the root (folders holding master.m3u8 or manifest.mpd), with their

@@ -31,6 +31,11 @@ public struct OriginServer: Sendable {
     let rtmp: RTMPServer?
     /// The TLS certificate and key (`tls:`), read when the server is made and on SIGHUP.
     let certificate: ServerCertificate?
+    /// The answers the held-request gates write themselves when a publication releases them.
+    let heldAnswers: HeldAnswers
+
+    /// The Server header of every response.
+    static let serverName = "kerf"
 
     /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
     public var rtmpPort: Int? { rtmp?.boundPort }
@@ -58,6 +63,7 @@ public struct OriginServer: Sendable {
         self.root = root
         self.logger = logger
         vod = VODResponder(root: root, configuration: configuration)
+        heldAnswers = HeldAnswers(cors: configuration.cors)
         var channels: [String: LiveChannel] = [:]
         for (name, channel) in configuration.channels {
             channels[name] = try LiveChannel(name: name, configuration: channel,
@@ -87,15 +93,16 @@ public struct OriginServer: Sendable {
         let live = LiveResponder(channels: channels), signer = configuration.tokenSecret.map(SignedURL.init)
         let maxURLLength = configuration.maxURLLength
         let lowLatency = channels.values.contains { $0.configuration.partDuration != nil }
+        let answers = heldAnswers
         let gate: (@Sendable () -> HeldRequestGate)? = lowLatency
-            ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength) } : nil
+            ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength, answers: answers) } : nil
         // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
         let fastPath = configuration.tokenSecret == nil ? vod : nil
         let router = makeRouter(), logger = logger
         func application(_ server: HTTPServerBuilder, _ host: String, _ port: Int,
                          _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
             Application(router: router, server: server,
-                        configuration: .init(address: .hostname(host, port: port), serverName: "kerf", backlog: 1024),
+                        configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: 1024),
                         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         }
         var services: [any Service] = []
@@ -177,6 +184,10 @@ public struct OriginServer: Sendable {
         for prefix in ["/vod/**", "/live/**", "/token/**"] {
             router.get(RouterPath(prefix), use: playback)
             router.head(RouterPath(prefix), use: playback)
+        }
+        let splice = SpliceResponder(channels: channels)
+        router.post("/api/channels/:name/splice") { request, context in
+            await splice.respond(to: request, channel: context.parameters.get("name") ?? "")
         }
         router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain", .cacheControl: "no-store"],
                                                   body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }

@@ -41,11 +41,8 @@ final class ServedFile: Sendable {
         if let contents = file.contents, contents.readableBytes == file.size {
             var fast = headers
             fast[.contentLength] = String(file.size)
-            if configuration.cors {
-                fast[.accessControlAllowOrigin] = "*"
-                fast[.accessControlExposeHeaders] = VODResponder.corsExposedHeaders
-            }
-            fast[.server] = "kerf"
+            if configuration.cors { VODResponder.addCORS(to: &fast) }
+            fast[.server] = OriginServer.serverName
             var raw = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
             for field in fast {
                 raw.writeString(field.name.rawName)

@@ -19,6 +19,12 @@ struct VODResponder: Sendable {
     /// Access-Control-Expose-Headers of every response when CORS is on.
     static let corsExposedHeaders = "Content-Length, Content-Range, ETag, Last-Modified, Age"
 
+    /// Adds the CORS headers of every response (when `cors:` is on).
+    static func addCORS(to headers: inout HTTPFields) {
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.accessControlExposeHeaders] = corsExposedHeaders
+    }
+
     /// Largest manifest compressed for a response; bigger ones are sent as they are.
     static let maxGzipBytes = 4 << 20
 

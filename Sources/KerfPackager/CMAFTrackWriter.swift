@@ -37,6 +37,10 @@ final class CMAFTrackWriter {
     private var partFile: FileByteSink?
 
     private(set) var segments: [SegmentRecord] = []
+    /// Timed ID3 tags not written yet, in order: each goes as an emsg before the fragment it
+    /// falls in (or the first one, for a tag before the track starts).
+    var timedMetadata: [TimedMetadata] = []
+    private(set) var eventMessages: UInt32 = 0
     private(set) var keyframes: [KeyframeRecord] = []
     private var completionPending = false
     private var sequenceNumber: UInt32 = 0
@@ -182,6 +186,13 @@ final class CMAFTrackWriter {
                 protection = FragmentEncryption(entries: entries, usesSubsamples: encryptor.usesSubsamples, keyGroup: keyGroup, psshBoxes: pssh)
             }
         }
+        let partStart = open!.size
+        let fragmentEnd = MediaTime(value: fragment.endDecodeTime, timescale: timescale)
+        while let tag = timedMetadata.first, tag.time < fragmentEnd {
+            timedMetadata.removeFirst()
+            eventMessages += 1
+            try emit(tag.eventMessage(timescale: timescale, id: eventMessages))
+        }
         var w = BoxWriter()
         let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, encryption: protection,
                                                 sampleDescriptionIndex: descriptionIndex, into: &w)
@@ -191,7 +202,6 @@ final class CMAFTrackWriter {
                                             start: MediaTime(value: key.decodeTime + key.compositionOffset, timescale: timescale),
                                             duration: MediaTime(value: fragment.endDecodeTime - key.decodeTime, timescale: timescale)))
         }
-        let partStart = open!.size
         try emitFragment(header: w.bytes, packets: fragment.packets)
         open!.decodeEnd = fragment.endDecodeTime
         if let onPart, let buffer = open!.buffer {

@@ -11,47 +11,6 @@ import KerfMedia
 /// epoch's first keyframe), so segment times keep increasing across epochs. When the input's
 /// timestamps jump, `push` answers `.discontinuity` and the owner starts a new epoch.
 public final class LivePackager {
-    /// A track the live channel publishes.
-    public struct Track: Sendable, Codable {
-        /// The packager's track number (index in `tracks`).
-        public var number: Int
-        public var info: TrackInfo
-        public var kind: Segmenter.Kind
-        /// Folder of the rendition in the channel's URLs ("video_720p").
-        public var folder: String
-        public var name: String
-        public var language: String?
-        /// The default rendition of its kind (the first, as in packages).
-        public var isDefault: Bool
-        /// How its samples are encrypted (Common Encryption), nil when they are clear.
-        public var protection: ContentProtection?
-
-        public init(number: Int, info: TrackInfo, kind: Segmenter.Kind, folder: String, name: String, language: String?,
-                    isDefault: Bool = false, protection: ContentProtection? = nil) {
-            self.number = number
-            self.info = info
-            self.kind = kind
-            self.folder = folder
-            self.name = name
-            self.language = language
-            self.isDefault = isDefault
-            self.protection = protection
-        }
-
-        private enum CodingKeys: String, CodingKey { case number, info, kind, folder, name, language, isDefault, protection }
-
-        /// Journals written before `isDefault` or `protection` existed read as not default and clear.
-        public init(from decoder: any Swift.Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(number: try container.decode(Int.self, forKey: .number), info: try container.decode(TrackInfo.self, forKey: .info),
-                      kind: try container.decode(Segmenter.Kind.self, forKey: .kind), folder: try container.decode(String.self, forKey: .folder),
-                      name: try container.decode(String.self, forKey: .name),
-                      language: try container.decodeIfPresent(String.self, forKey: .language),
-                      isDefault: try container.decodeIfPresent(Bool.self, forKey: .isDefault) ?? false,
-                      protection: try container.decodeIfPresent(ContentProtection.self, forKey: .protection))
-        }
-    }
-
     /// One completed media segment, timed on the channel timeline (in the track's timescale).
     public struct Segment: Sendable {
         public var track: Int
@@ -89,6 +48,9 @@ public final class LivePackager {
         case transportSegment(variant: Int, Segment)
         /// A partial segment of a track's segment in progress (with `partDuration`).
         case part(track: Int, PartRecord, bytes: [UInt8])
+        /// The reference track (first video) cut: a segment starts at this channel time (exactly
+        /// its segments' start), announced when the cut is decided, before the segment is done.
+        case boundary(MediaTime)
     }
 
     public enum PushResult: Sendable, Equatable {
@@ -174,12 +136,16 @@ public final class LivePackager {
     private let runs: [TrackRun]
     private let transportWriters: [TSVariantWriter]
     private var byStream: [Int: TrackRun] = [:]
-    private var segmenter: Segmenter
+    var segmenter: Segmenter
     private let outbox = Outbox()
     /// The input time of the epoch's first video keyframe (or first audio sample).
-    private var origin: MediaTime?
+    var origin: MediaTime?
     private let anchor: TrackRun?
     private let text: LiveTextCutter  // text tracks, cut where the first video track's segments are
+    /// Splice points asked for before the epoch's origin was known (channel time).
+    var heldSplicePoints: [MediaTime] = []
+    /// The channel time of the last reference sample taken.
+    public internal(set) var referenceTime: MediaTime?
     private var segmentsSinceTrim = 0
 
     /// A timestamp step larger than this (forwards) or back beyond one second starts a new epoch.
@@ -312,15 +278,16 @@ public final class LivePackager {
         let base = mediaTimeline == nil ? origin : origin - timelineOffset
         let sample = SampleTiming(track: run.track.number, pts: pts - base, dts: dts - base,
                                   duration: packet.duration ?? .zero(timescale: 1), isKeyframe: independent, size: converted.size)
+        let cuts = segmenter.boundaries.count + segmenter.discardedBoundaries
+        if run === anchor, !heldSplicePoints.isEmpty { addHeldSplicePoints() }
         try perform(segmenter.push(sample))
+        if run === anchor {
+            referenceTime = pts - origin + timelineOffset
+            if segmenter.boundaries.count + segmenter.discardedBoundaries > cuts {
+                outbox.events.append(.boundary(MediaTime(value: decodeTime + offset, timescale: run.timescale)))
+            }
+        }
         return (.accepted, outbox.events)
-    }
-
-    /// Where a packet of the input falls on the channel timeline (nil before the epoch's first
-    /// keyframe or without timestamps).
-    public func channelTime(of packet: Packet) -> MediaTime? {
-        guard let origin, let time = packet.dts ?? packet.pts else { return nil }
-        return time - origin + timelineOffset
     }
 
     /// Ends the epoch: the segments in progress are completed and returned.

@@ -76,7 +76,7 @@ struct ManifestBuilder {
                 id: plan.folder, kind: kind, info: plan.info, name: plan.name, language: plan.language, isDefault: plan.isDefault,
                 declaredBandwidth: plan.bandwidth, timescale: run.timescale, mediaTemplate: "\(plan.folder)/\(naming.mediaTemplate)",
                 templateByTime: options.timeBasedNames, wholeFile: kind == .text ? "\(plan.folder)/\(plan.folder).vtt" : nil,
-                protection: protections[plan.number], captions: run.captions)))
+                protection: protections[plan.number], captions: run.captions, eventSchemes: run.eventSchemes)))
             if kind != .text, !run.segments.isEmpty {
                 let entry = run.singleFileRanges.map {
                     InitializationEntry(uri: naming.singleFilePath, range: $0.initRange, indexRange: $0.indexRange)

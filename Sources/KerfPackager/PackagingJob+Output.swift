@@ -49,6 +49,7 @@ extension PackagingJob.TrackRun {
     var published: PublishedTrack {
         PublishedTrack(plan: plan, timescale: initSegment?.timescale ?? 1000,
                        segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [],
-                       singleFileRanges: singleFileRanges, captions: captions.map { ClosedCaptions.labelled($0.found, plan.captionLabels) })
+                       singleFileRanges: singleFileRanges, captions: captions.map { ClosedCaptions.labelled($0.found, plan.captionLabels) },
+                       eventSchemes: (writer?.eventMessages ?? 0) > 0 ? [TimedMetadata.scheme] : [])
     }
 }

@@ -9,15 +9,29 @@ extension PackagingJob {
     /// packet), the origin packaging uses.
     /// - Throws: `MediaError` when an input cannot be read.
     static func spliceSchedule(options: PackageOptions, tracks: [[TrackInfo]], notice: ((String) -> Void)?) throws -> SpliceSchedule {
+        try scanDataStreams(options: options, tracks: tracks, notice: notice).splices
+    }
+
+    /// The splices, and the timed ID3 tags of the inputs (times from the presentation start,
+    /// in order; a tag several renditions of one title carry counts once).
+    /// - Throws: `MediaError` when an input cannot be read.
+    static func scanDataStreams(options: PackageOptions, tracks: [[TrackInfo]], notice: ((String) -> Void)?) throws
+        -> (splices: SpliceSchedule, tags: [TimedMetadata]) {
         var schedule = SpliceSchedule(cues: options.cues)
-        for (index, path) in options.inputs.enumerated() where index < tracks.count && SpliceScan.hasSplices(tracks[index]) {
-            let scan: SpliceScan
-            do { scan = try SpliceScan(url: path) } catch { throw error.naming(file: path) }
+        var tags: [TimedMetadata] = []
+        for (index, path) in options.inputs.enumerated() where index < tracks.count
+            && (DataStreamScan.hasSplices(tracks[index]) || DataStreamScan.hasTimedMetadata(tracks[index])) {
+            let scan: DataStreamScan
+            do { scan = try DataStreamScan(url: path) } catch { throw error.naming(file: path) }
             for problem in scan.problems { notice?(problem) }
             guard let origin = scan.origin else { continue }
             schedule.add(scan, origin: origin)
+            for tag in scan.tags {
+                let time = max(tag.time - origin, .zero(timescale: tag.time.timescale))
+                if !tags.contains(where: { $0.time == time && $0.bytes == tag.bytes }) { tags.append(TimedMetadata(time: time, bytes: tag.bytes)) }
+            }
         }
-        return schedule
+        return (schedule, tags.sorted { $0.time < $1.time })
     }
 
     /// The times, from the presentation start, at which a re-encoded package needs keyframes

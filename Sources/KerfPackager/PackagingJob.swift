@@ -21,6 +21,10 @@ public final class PackagingJob {
     var tsWriters: [TSVariantWriter] = []
     var directory: PackageDirectory?
     var writesCMAF = true
+    /// The inputs' timed ID3 tags, and the tracks whose segments carry them as emsg (every video
+    /// track; without video, every audio track).
+    var timedMetadata: [TimedMetadata] = []
+    var metadataCarriers: Set<Int> = []
     /// Segments left clear at the start under Common Encryption (nil without a clear lead).
     var clearLead: ClearLead?
     /// The content key of each protected track, and how it is signalled, by plan number.
@@ -67,7 +71,10 @@ public final class PackagingJob {
         init(plan: PlannedTrack, parameters: CodecParameters?) {
             self.plan = plan
             self.parameters = parameters
-            if plan.kind == .video { captions = CaptionScanner(codec: plan.info.codec, extradata: plan.info.extradata) }
+            // Only what is read can be said to have none (CLOSED-CAPTIONS=NONE): AV1 is not read.
+            if plan.kind == .video, CaptionScanner.reads(codec: plan.info.codec) {
+                captions = CaptionScanner(codec: plan.info.codec, extradata: plan.info.extradata)
+            }
             self.lengthSize = RandomAccess.lengthSize(codec: plan.info.codec, extradata: plan.info.extradata)
         }
     }
@@ -116,7 +123,10 @@ public final class PackagingJob {
 
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
             plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
-        let splices = try Self.spliceSchedule(options: options, tracks: try spliceTracks(inputs), notice: warning)
+        let (splices, tags) = try Self.scanDataStreams(options: options, tracks: try spliceTracks(inputs), notice: warning)
+        timedMetadata = tags
+        let videos = plans.filter { $0.kind == .video }
+        metadataCarriers = tags.isEmpty ? [] : Set((videos.isEmpty ? plans.filter { $0.kind == .audio } : videos).map(\.number))
         for point in splices.cutPoints { segmenter.addSplicePoint(point) }
         try demux(inputs: inputs, runs: runs, segmenter: &segmenter)
         let (actions, misalignments) = segmenter.finish()

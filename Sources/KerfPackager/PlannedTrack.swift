@@ -87,6 +87,10 @@ struct PlannedTrack: Sendable {
                     continue
                 }
                 if let given = override?.name { name = given }
+                if kind != .video, override?.captions.isEmpty == false {
+                    throw PackagerError(.invalidOptions, "--set \(inputIndex):\(track.index):captions: stream \(inputIndex):\(track.index) is \(kind), not video",
+                                        reason: "closed captions ride in a video stream")
+                }
                 // NAME must differ between renditions of one group (RFC 8216bis §4.4.6.1).
                 let base = name
                 var n = 2
@@ -94,7 +98,7 @@ struct PlannedTrack: Sendable {
                 planned.append(PlannedTrack(number: planned.count, input: inputIndex, inputPath: input.path, info: track,
                                             kind: kind, folder: folder, language: language, name: name,
                                             isDefault: false, bandwidth: override?.bandwidth,
-                                            captionLabels: kind == .video ? override?.captions ?? [:] : [:]))
+                                            captionLabels: override?.captions ?? [:]))
             }
         }
         // One default per type: the one asked for, else the first.
@@ -132,6 +136,8 @@ extension ClosedCaptions {
                 let shared = ids.contains { $0 != id && given[$0]?.language == language && given[$0]?.name == nil }
                 label.name = Languages.name(language).map { shared ? "\($0) (\(id))" : $0 }
             }
+            // NAME is unique within the group (RFC 8216bis §4.4.6.1.1).
+            if let name = label.name, captions.labels.contains(where: { $0.value.name == name }) { label.name = "\(name) (\(id))" }
             captions.labels[id] = label
         }
         return captions

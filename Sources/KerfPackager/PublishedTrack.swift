@@ -9,6 +9,8 @@ struct PublishedTrack: Sendable {
     var singleFileRanges: (initRange: ClosedRange<Int>, indexRange: ClosedRange<Int>)?
     /// The closed captions found in every sample of a video track (nil for other tracks).
     var captions: ClosedCaptions?
+    /// The schemes of the emsg boxes its segments carry (timed ID3).
+    var eventSchemes: [String] = []
 
     var duration: MediaTime {
         segments.last.map { $0.start + $0.duration } ?? .zero(timescale: timescale)

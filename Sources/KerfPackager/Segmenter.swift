@@ -97,6 +97,14 @@ public struct Segmenter: Sendable {
         splicePoints.insert(time, at: index)
     }
 
+    /// Forgets a splice point not cut at yet.
+    public mutating func removeSplicePoint(_ time: MediaTime) {
+        splicePoints.removeAll { $0 == time }
+    }
+
+    /// A track's typical frame duration.
+    public func frameDuration(track: Int) -> MediaTime? { tracks[track]?.configuration.frameDuration }
+
     /// Leading samples dropped because a video track did not start with a keyframe.
     public func droppedLeadingSamples(track: Int) -> Int { tracks[track]?.droppedLeading ?? 0 }
 

@@ -39,7 +39,7 @@ struct SpliceSchedule {
     }
 
     /// Adds the sections an input carries, timed against the input's origin.
-    mutating func add(_ scan: SpliceScan, origin: MediaTime) {
+    mutating func add(_ scan: DataStreamScan, origin: MediaTime) {
         for found in scan.found {
             let time = found.time - origin
             guard time.value >= 0 else { continue }

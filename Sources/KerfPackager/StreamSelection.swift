@@ -100,9 +100,7 @@ public struct StreamSelection: Sendable, Equatable {
         for item in value.split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let id = parts[0].uppercased()
-            let valid = (id.hasPrefix("CC") && Int(id.dropFirst(2)).map { (1...4).contains($0) } == true)
-                || (id.hasPrefix("SERVICE") && Int(id.dropFirst(7)).map { (1...63).contains($0) } == true)
-            guard valid, parts.count == 2 else {
+            guard ClosedCaptions.isInstreamID(id), parts.count == 2 else {
                 throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
                                     reason: "use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English")
             }

@@ -3,7 +3,7 @@ import KerfMedia
 import NIOCore
 
 /// An RTMP publisher's media as an FLV byte stream: the RTMP connection (on an event loop)
-/// appends tags without ever blocking; the channel's ingest thread reads them through
+/// appends tags (and hands over splice cues, `onCuePoint`) without ever blocking; the channel's ingest thread reads them through
 /// libavformat's FLV demuxer (`MediaInput(source:)`), blocking until bytes come or the stream
 /// ends. At most `capacity` bytes wait: a publisher the ingest cannot keep up with is refused
 /// more (`append` answers false) rather than memory growing.
@@ -13,6 +13,8 @@ package final class FLVPipe: ByteSource, @unchecked Sendable {
     private var buffer = ByteBuffer()
     private var finished = false
     private var wroteHeader = false
+    /// Splice cues the publisher sent, not taken by the channel yet (at most 64 kept).
+    private var cues: [RTMPCuePoint] = []
 
     package init(capacity: Int = 16 << 20) {
         self.capacity = capacity
@@ -38,6 +40,22 @@ package final class FLVPipe: ByteSource, @unchecked Sendable {
         buffer.writeInteger(size + 11)
         condition.broadcast()
         return true
+    }
+
+    /// Passes a publisher's splice cue to the channel (`takeCuePoints`).
+    func signal(_ cue: RTMPCuePoint) {
+        condition.withLock {
+            if cues.count >= 64 { cues.removeFirst() }
+            cues.append(cue)
+        }
+    }
+
+    /// The splice cues sent since the last call, oldest first.
+    package func takeCuePoints() -> [RTMPCuePoint] {
+        condition.withLock {
+            defer { cues = [] }
+            return cues
+        }
     }
 
     /// No more tags: the reader gets the end of the stream once it has read what is there.

@@ -140,6 +140,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
                 fail(context, publishing.isFinished ? "the channel stopped reading this publisher"
                                                           : "the channel cannot keep up with this publisher")
             }
+        case .cuePoint(let cue):
+            publishing?.signal(cue)
         case .unpublish:
             logger.info("rtmp: unpublished")
             endPublishing()

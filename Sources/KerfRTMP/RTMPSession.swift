@@ -4,7 +4,7 @@ import NIOCore
 /// One RTMP publisher's command conversation (RTMP 1.0 §7.2), as a value type returning actions:
 /// `connect` (app `live` only), `releaseStream`/`FCPublish`, `createStream`, `publish` (the
 /// stream name is the channel, its `?key=` query the stream key; the owner decides), media and
-/// `onMetaData` while publishing, `FCUnpublish`/`deleteStream`/`closeStream` to end.
+/// `onMetaData` and splice cues (`onCuePoint`) while publishing, `FCUnpublish`/`deleteStream`/`closeStream` to end.
 struct RTMPSession {
     enum State: Equatable {
         case awaitingConnect
@@ -22,6 +22,8 @@ struct RTMPSession {
         case authorize(channel: String, key: String?)
         /// An FLV tag to hand to the channel (8 audio, 9 video, 18 script data).
         case media(type: UInt8, timestamp: UInt32, payload: ByteBuffer)
+        /// A splice cue (`onCuePoint`) to hand to the channel.
+        case cuePoint(RTMPCuePoint)
         /// The publisher stopped (the channel's input ends; the connection may stay).
         case unpublish
         /// End the connection: a protocol violation or a refused publish.
@@ -62,6 +64,11 @@ struct RTMPSession {
             // "@setDataFrame", "onMetaData", {…} is stored as "onMetaData", {…}.
             var probe = payload
             if (try? AMF0.decode(&probe, depth: 0))?.string == "@setDataFrame" { payload = probe }
+            // An ad break cue goes to the channel as a splice, not into the FLV stream.
+            var name = payload
+            if (try? AMF0.decode(&name, depth: 0))?.string == "onCuePoint" {
+                return ((try? AMF0.decodeAll(payload)).flatMap { RTMPCuePoint.parse($0, timestamp: message.timestamp) }).map { [.cuePoint($0)] } ?? []
+            }
             return [.media(type: 18, timestamp: message.timestamp, payload: payload)]
         case RTMPMessage.Kind.audio, RTMPMessage.Kind.video:
             guard state == .publishing, message.payload.readableBytes > 0 else { return [] }

@@ -20,10 +20,23 @@ public struct KeyframeSchedule: Sendable, Equatable {
         self.splicePoints = splicePoints.sorted()
     }
 
+    /// Splice points given on the source's timeline before the first picture.
+    private var heldPoints: [MediaTime] = []
+
+    /// Adds a splice point on the source's timeline (a live channel's splice): the first picture
+    /// at or after it is a keyframe, or the next picture when it has passed.
+    public mutating func addSplicePoint(at time: MediaTime) {
+        guard let start else { return heldPoints.append(time) }
+        splicePoints.append(time - start)
+        splicePoints.sort()
+    }
+
     /// Whether the picture presented at `time` must be a keyframe. Call in presentation order.
     public mutating func isKeyframe(at time: MediaTime) -> Bool {
         guard let start else {
             self.start = time
+            for point in heldPoints where point > time { addSplicePoint(at: point) }
+            heldPoints = []
             return true
         }
         let elapsed = time - start

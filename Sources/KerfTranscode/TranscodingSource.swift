@@ -65,7 +65,8 @@ public final class TranscodingSource: PacketSource {
                 copyTracks.append(outputs.count)
                 outputs.append(copy)
                 parameters.append(input.codecParameters(track: track.index))
-                sparse.append(track.mediaType == .subtitle)
+                // Subtitles and data (SCTE-35) come now and then: never waited for.
+                sparse.append(track.mediaType == .subtitle || track.mediaType == .data)
             case .transcode where track.mediaType == .video:
                 videoSource = track
                 routes[track.index] = .video
@@ -131,6 +132,13 @@ public final class TranscodingSource: PacketSource {
     }
 
     public func codecParameters(track index: Int) -> CodecParameters { parameters[index] }
+
+    /// Codes the first picture presented at or after `time` (the input's timeline) as a keyframe
+    /// in every rung (a live splice), or the next picture decoded when it has passed. Call from
+    /// the thread that reads.
+    public func forceKeyframe(at time: MediaTime) {
+        ladder?.forceKeyframe(at: time)
+    }
 
     public func read(into packet: Packet) throws -> MediaInput.ReadResult {
         do {

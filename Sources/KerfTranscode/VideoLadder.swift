@@ -195,6 +195,11 @@ final class VideoLadder {
         }
     }
 
+    /// Codes the first picture at or after `time` (the source's timeline) as a keyframe.
+    func forceKeyframe(at time: MediaTime) {
+        schedule.addSplicePoint(at: time)
+    }
+
     /// Decides whether `picture` is a keyframe and hands it to the rungs (consumes `picture`).
     private func dispatch(_ picture: Frame) throws {
         guard let pts = picture.ptsTicks else { return pool.release(picture) }

@@ -44,6 +44,8 @@ struct DASHInspection {
             }
         }
         var cmafFragmentReported = false
+        /// emsg rules reported for this Representation (each once).
+        var reportedEvents = Set<String>()
         findings += protectionChecks(initialization, representation: representation, name: name).map {
             Finding(rule: "dash.\($0.rule)", severity: $0.severity, message: $0.message, file: file, path: representation.path, reference: $0.reference)
         }
@@ -66,6 +68,10 @@ struct DASHInspection {
                     nil, "\(iso) §5.3.9")
                 previous = nil
                 continue
+            }
+            for problem in EventMessages.problems(bytes, signalled: representation.inbandEventSchemes)
+            where reportedEvents.insert(problem.rule).inserted {
+                add(problem.rule, problem.severity, "segment \(segment.number) of \(name): \(problem.message)", nil, problem.reference)
             }
             if cmaf && !cmafFragmentReported, let problem = CMAFStructure.fragmentProblems(bytes).first {
                 add("dash.cmaf-fragment", .error, "segment \(segment.number) of \(name): \(problem)", nil, "\(CMAFStructure.spec) §7.3")

@@ -68,6 +68,8 @@ struct DASHPresentation {
         var base = ""
         /// ContentProtection descriptors of the AdaptationSet, then of the Representation.
         var contentProtections: [ContentProtection] = []
+        /// InbandEventStream schemes (@schemeIdUri) of the AdaptationSet and the Representation.
+        var inbandEventSchemes: Set<String> = []
 
         /// Where `segment` is fetched from.
         func url(of segment: Segment) -> String {
@@ -144,6 +146,8 @@ struct DASHPresentation {
                         segmentAlignment: set.attribute("segmentAlignment") == "true")
                     representation.contentProtections = (set.children(named: "ContentProtection")
                         + element.children(named: "ContentProtection")).map(ContentProtection.init)
+                    representation.inbandEventSchemes = Set((set.children(named: "InbandEventStream")
+                        + element.children(named: "InbandEventStream")).compactMap { $0.attribute("schemeIdUri") })
                     let base = Self.base(element, setBase)
                     let levels = [period, set, element]
                     if let template = Self.merged("SegmentTemplate", levels) {

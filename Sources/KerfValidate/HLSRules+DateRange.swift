@@ -16,25 +16,31 @@ extension HLSRules {
         if let first = ranges.first, document.tags("EXT-X-PROGRAM-DATE-TIME").isEmpty {
             add("hls.daterange-pdt", .error, "a playlist with EXT-X-DATERANGE needs an EXT-X-PROGRAM-DATE-TIME", line: first.line)
         }
-        var byID: [String: (line: Int, attributes: [HLSDocument.Attribute])] = [:]
+        /// Each ID's attribute values as first given, with the line that gave them.
+        var byID: [String: [String: (value: String, line: Int)]] = [:]
+        // A tag that repeats an ID (an explicit return) may leave START-DATE to the one that has it.
+        let dated = Set(ranges.compactMap { range in
+            range.attributes.flatMap { $0[attribute: "START-DATE"] == nil ? nil : $0[attribute: "ID"]?.unquoted }
+        })
         for range in ranges {
             guard let attributes = range.attributes else { continue }
-            for problem in dateRangeProblems(attributes) {
+            for problem in dateRangeProblems(attributes) where !(problem.rule == "hls.daterange-start"
+                && attributes[attribute: "START-DATE"] == nil && attributes[attribute: "ID"].map({ dated.contains($0.unquoted) }) == true) {
                 let reference = problem.rule == "hls.daterange-scte35" ? "\(rfc) §4.4.5.1.1"
                     : problem.rule == "hls.daterange-scte35-section" ? "\(rfc) §4.4.5.1.1, SCTE 35 §9" : "\(rfc) §4.4.5.1"
                 add(problem.rule, problem.severity, problem.message, line: range.line, reference)
             }
             guard let id = attributes[attribute: "ID"]?.unquoted else { continue }
-            if let earlier = byID[id] {
-                for attribute in attributes {
-                    if let other = earlier.attributes[attribute: attribute.name], other.value != attribute.value {
+            for attribute in attributes {
+                if let earlier = byID[id]?[attribute.name] {
+                    if earlier.value != attribute.value {
                         add("hls.daterange-stable", .error,
-                            "EXT-X-DATERANGE \(id) has \(attribute.name)=\(attribute.value) here and \(other.value) on line \(earlier.line)",
+                            "EXT-X-DATERANGE \(id) has \(attribute.name)=\(attribute.value) here and \(earlier.value) on line \(earlier.line)",
                             line: range.line)
                     }
+                } else {
+                    byID[id, default: [:]][attribute.name] = (attribute.value, range.line)
                 }
-            } else {
-                byID[id] = (range.line, attributes)
             }
         }
         findings += cuePairing(document).map { Finding(rule: "hls.cue-pairing", severity: .warning, message: $0.message, file: file,
@@ -63,7 +69,7 @@ extension HLSRules {
         }
         for name in ["DURATION", "PLANNED-DURATION"] {
             guard let value = attributes[attribute: name]?.value else { continue }
-            if !(Double(value).map { $0 >= 0 && !value.hasPrefix("+") } ?? false) {
+            if value.wholeMatch(of: /[0-9]+(\.[0-9]*)?/) == nil {
                 problems.append(("hls.daterange-duration", .error, "\(name) must be a non-negative decimal-floating-point, not \(value)"))
             }
         }

@@ -318,9 +318,7 @@ enum HLSRules {
             return id == nil ? nil : "INSTREAM-ID is only for TYPE=CLOSED-CAPTIONS"
         }
         guard let id else { return "TYPE=CLOSED-CAPTIONS needs an INSTREAM-ID" }
-        let valid = (id.hasPrefix("CC") && Int(id.dropFirst(2)).map { (1...4).contains($0) } == true)
-            || (id.hasPrefix("SERVICE") && Int(id.dropFirst(7)).map { (1...63).contains($0) } == true)
-        if !valid { return "INSTREAM-ID \"\(id)\" is not CC1–CC4 or SERVICE1–SERVICE63" }
+        if !ClosedCaptions.isInstreamID(id) { return "INSTREAM-ID \"\(id)\" is not CC1–CC4 or SERVICE1–SERVICE63" }
         return attributes[attribute: "URI"] == nil ? nil : "TYPE=CLOSED-CAPTIONS must not have a URI"
     }
 

@@ -31,6 +31,10 @@ extension RuleCatalogue {
 
     /// Rules of `--deep`, which reads the segments.
     static let dashDeep: [Rule] = [
+        Rule("dash.emsg-syntax", .must, "\(iso) §5.10.3.3", "emsg boxes are version 0 or 1 and complete"),
+        Rule("dash.emsg-placement", .must, "ISO/IEC 23000-19 §7.4.5", "each emsg box comes before a moof of its segment"),
+        Rule("dash.emsg-scheme", .should, "\(iso) §5.10.3.2", "an InbandEventStream signals the scheme of every emsg"),
+        Rule("dash.emsg-payload", .must, "SCTE 214-1 §7.3, AOM ID3 in CMAF §3", "SCTE-35 emsg hold a splice_info_section, ID3 emsg (version 1) an ID3 tag"),
         Rule("dash.segment-unreadable", .must, "\(iso) §5.3.9", "every initialization and media segment can be read"),
         Rule("dash.start-with-sap-violated", .must, "\(iso) §5.3.3.2, \(iop) §3.2.2", "with startWithSAP 1–3, every segment starts with a keyframe"),
         Rule("dash.segment-not-keyframe", .should, "\(iop) §3.2.2", "every video segment starts with a keyframe"),

@@ -66,6 +66,19 @@ import KerfTestTags
         #expect(wrapping.spliceTime == 90_000)
     }
 
+    /// A 33-bit splice time read near a time that does not wrap (the demuxer's, a looped file's).
+    @Test func spliceTimesUnwrapNearTheirArrival() {
+        let ninety = SpliceInfoSection.clockRate
+        // Past the 2^33 wrap: a small count is just after it.
+        let wrap = MediaTime(value: Int64(SpliceInfoSection.ptsModulus) - 90_000, timescale: ninety)
+        #expect(SpliceInfoSection.unwrapped(180_000, near: wrap) == MediaTime(value: Int64(SpliceInfoSection.ptsModulus) + 180_000, timescale: ninety))
+        // Near the start, a count close to 2^33 is just before zero.
+        #expect(SpliceInfoSection.unwrapped(SpliceInfoSection.ptsModulus - 90_000, near: MediaTime(value: 1, timescale: 1))
+                == MediaTime(value: -90_000, timescale: ninety))
+        // Otherwise the count itself.
+        #expect(SpliceInfoSection.unwrapped(450_000, near: MediaTime(value: 3, timescale: 1)) == MediaTime(value: 450_000, timescale: ninety))
+    }
+
     @Test func segmentationDescriptors() throws {
         let placement = try SpliceInfoSection.parse(Self.timeSignalPlacement)
         #expect(placement.command == .timeSignal(0x72bd_0050))

@@ -56,7 +56,7 @@ extension FuzzTarget {
                             }
                         case .close:
                             break read
-                        case .outgoingChunkSize, .unpublish:
+                        case .outgoingChunkSize, .unpublish, .cuePoint:
                             break
                         }
                     }

@@ -21,6 +21,11 @@ import KerfTestTags
         configuration.partDuration = 0.5
         let channel = try LiveChannel(name: "news", configuration: configuration, metrics: .unregistered(name: "news"),
                                       logger: Logger(label: "test"))
+        return (channel, begin(channel))
+    }
+
+    /// Begins an epoch of one video rendition in `channel`'s window and publishes its first segment.
+    static func begin(_ channel: LiveChannel) -> Presentation.Epoch {
         var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
         info.codecString = "avc1.42c00c"
         let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
@@ -30,7 +35,7 @@ import KerfTestTags
             return epoch
         }
         publishSegment(channel, epoch, index: 0)
-        return (channel, epoch)
+        return epoch
     }
 
     static func publishSegment(_ channel: LiveChannel, _ epoch: Presentation.Epoch, index: Int64) {
@@ -43,9 +48,10 @@ import KerfTestTags
         channel.publish()
     }
 
-    /// An active embedded channel with a gate for `live`.
-    static func connection(_ live: LiveResponder) throws -> EmbeddedChannel {
-        let embedded = EmbeddedChannel(handler: HeldRequestGate(live: live, signer: nil, maxURLLength: 4096))
+    /// An active embedded channel with a gate for `live` (that answers released requests itself
+    /// with `answers`), behind `front`.
+    static func connection(_ live: LiveResponder, answers: HeldAnswers? = nil, front: [any ChannelHandler] = []) throws -> EmbeddedChannel {
+        let embedded = EmbeddedChannel(handlers: front + [HeldRequestGate(live: live, signer: nil, maxURLLength: 4096, answers: answers)])
         try embedded.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         return embedded
     }

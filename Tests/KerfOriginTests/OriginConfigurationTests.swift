@@ -153,6 +153,18 @@ import Testing
                 "\(error?.oneLine ?? "")")
     }
 
+    @Test func channelAdMarkersAreReadLikeThePackagersOption() throws {
+        let both = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ad-markers: [daterange, cue]\n",
+                                                file: "k.yaml")
+        #expect(both.channels["a"]?.adMarkers == [.dateRange, .cue])
+        let cue = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ad-markers: cue\n", file: "k.yaml")
+        #expect(cue.channels["a"]?.adMarkers == [.cue])
+        let error = #expect(throws: OriginError.self) {
+            try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ad-markers: scte\n", file: "k.yaml")
+        }
+        #expect(error?.oneLine == "k.yaml: channels.a.ad-markers: lists daterange and cue (scte given)")
+    }
+
     @Test func rangeHeadersFollowRFC9110() {
         #expect(RangeRequest(nil, size: 100) == .whole)
         #expect(RangeRequest("bytes=0-9", size: 100) == .part(0...9))

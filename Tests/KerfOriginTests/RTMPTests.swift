@@ -107,23 +107,8 @@ import KerfTestTags
         let video = try #require(input.tracks.first { $0.mediaType == .video })
         let audio = try #require(input.tracks.first { $0.mediaType == .audio })
 
-        let connection = try RawConnection(port: port)
-        connection.send(bytes: [3] + [UInt8](repeating: 0, count: 8) + (8..<1536).map { _ in UInt8.random(in: 0...255) })
-        let answer = connection.receiveBytes(atLeast: 1 + 2 * 1536)
-        #expect(!answer.closed && answer.bytes.count == 1 + 2 * 1536)
-        connection.send(bytes: Array(answer.bytes[1..<1537]))
-        func send(_ message: RTMPMessage, on chunkStream: UInt8, chunkSize: Int = 4096) {
-            var bytes = message.chunks(chunkSize: chunkSize, chunkStream: chunkStream)
-            connection.send(bytes: bytes.readBytes(length: bytes.readableBytes) ?? [])
-        }
-        send(.control(RTMPMessage.Kind.setChunkSize, 4096), on: 2, chunkSize: 128)
-        send(.command([.string("connect"), .number(1), .object([.init(key: "app", value: .string("live")),
-                                                                .init(key: "type", value: .string("nonprivate"))])]), on: 3)
-        send(.command([.string("createStream"), .number(2), .null]), on: 3)
-        send(.command([.string("publish"), .number(3), .null, .string("news?key=key-of-news"), .string("live")], streamID: 1), on: 4)
-        func media(_ type: UInt8, _ timestamp: Int64, _ payload: [UInt8]) {
-            send(RTMPMessage(type: type, streamID: 1, timestamp: UInt32(timestamp), payload: ByteBuffer(bytes: payload)), on: type == 9 ? 6 : 7)
-        }
+        let publisher = try RawRTMPPublisher(port: port, path: "news?key=key-of-news")
+        let media = publisher.media
         // Extended video header: IsExHeader | FrameType << 4 | PacketType, then the FourCC.
         let tag = Array(fourCC.utf8)
         media(9, 0, [0x80 | 0x10 | 0] + tag + video.extradata)
@@ -150,11 +135,8 @@ import KerfTestTags
             if due > 0 { try await Task.sleep(for: .seconds(due)) }
         }
         #expect(frames == expectedFrames)
-        send(.command([.string("deleteStream"), .number(4), .null, .number(1)]), on: 3)
         // Half-close and read until the server closes: it has read everything sent.
-        connection.finishSending()
-        _ = connection.receiveBytes(atLeast: Int.max)
-        connection.close()
+        publisher.finish()
 
         // Every frame published: the last segment is completed when the publisher leaves.
         let base = origin.base + "/live/news/"

@@ -15,16 +15,18 @@ import KerfTestTags
         var transport: [(variant: Int, segment: LivePackager.Segment)] = []
         var parts: [(track: Int, part: PartRecord, bytes: [UInt8])] = []
         var discontinuityAt: Int?
+        var boundaries: [MediaTime] = []
     }
 
     /// Pushes every packet of `fixture`; `shift` rewrites a packet's timestamps first.
     static func run(_ fixture: String, offset: MediaTime, transportStream: Bool = false, partDuration: MediaTime? = nil,
                     mediaTimeline: MediaTime? = nil, encryption: CommonEncryption? = nil, skip: Int = 0,
-                    shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
+                    splicePoints: [MediaTime] = [], shift: ((Packet) -> Void)? = nil) throws -> (LivePackager, Run) {
         let input = try MediaInput(url: Fixtures.path(fixture))
         let packager = try LivePackager(input: input, segmentDuration: MediaTime(value: 2, timescale: 1), timelineOffset: offset,
                                         transportStream: transportStream, partDuration: partDuration, encryption: encryption)
         packager.mediaTimeline = mediaTimeline
+        for point in splicePoints { packager.addSplicePoint(point) }
         // A late joiner: the first `skip` packets never reach the packager.
         for _ in 0..<skip { _ = try input.read(into: Packet()) }
         var run = Run()
@@ -35,6 +37,7 @@ import KerfTestTags
                 case .segment(let segment): run.segments.append(segment)
                 case .transportSegment(let variant, let segment): run.transport.append((variant, segment))
                 case .part(let track, let part, let bytes): run.parts.append((track, part, bytes))
+                case .boundary(let start): run.boundaries.append(start)
                 }
             }
         }
@@ -90,6 +93,21 @@ import KerfTestTags
 
     /// MPEG-TS variants: video muxed with audio, one segment per video segment with its timing,
     /// timestamps on the channel timeline (ffprobe reads them).
+    /// A splice point between keyframes cuts at the next keyframe (off the grid), and the
+    /// boundary announced is exactly where that segment starts.
+    @Test func splicePointCutsAtTheNextKeyframe() throws {
+        let offset = MediaTime(value: 5, timescale: 1)
+        // Keyframes at 0, 1.32, 2.08, 4.76, 5.2, 7.96, 9.4 s: 5.1 s has none, 5.2 s is off the 2 s grid.
+        let (packager, run) = try Self.run("h264_irregular_gop.mp4", offset: offset,
+                                           splicePoints: [offset + MediaTime(value: 51, timescale: 10)])
+        let video = try #require(packager.tracks.first { $0.kind == .video })
+        let starts = run.segments.filter { $0.track == video.number }.map(\.start)
+        let cut = offset + MediaTime(value: 52, timescale: 10)
+        #expect(starts.contains(cut), "\(starts.map(\.seconds))")
+        #expect(run.boundaries.contains(cut))
+        #expect(run.boundaries.allSatisfy { starts.contains($0) }, "\(run.boundaries.map(\.seconds))")
+    }
+
     @Test func transportSegmentsFollowTheVideoSegments() throws {
         let (packager, run) = try Self.run("h264_aac_10s.mp4", offset: MediaTime(value: 5, timescale: 1), transportStream: true)
         #expect(packager.transportVariants.map(\.folder) == ["ts_video_360p"])

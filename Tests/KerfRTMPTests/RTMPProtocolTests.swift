@@ -130,6 +130,42 @@ import Testing
         }
     }
 
+    /// A publisher's `onCuePoint` with a splice type is a cue for the channel (its `time`, else
+    /// the message's timestamp), handed over through the pipe; other cue points are dropped.
+    @Test func cuePointsBecomeSplices() throws {
+        var session = RTMPSession()
+        for (values, streamID) in [([AMF0.string("connect"), .number(1), .object([.init(key: "app", value: .string("live"))])], UInt32(0)),
+                                   ([.string("createStream"), .number(2), .null], 0),
+                                   ([.string("publish"), .number(3), .null, .string("news?key=k"), .string("live")], 1)] {
+            var message = RTMPMessage.command(values)
+            message.streamID = streamID
+            _ = session.handle(message)
+        }
+        _ = session.decide(.accept)
+        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] {
+            var payload = ByteBuffer()
+            for value in values { value.encode(into: &payload) }
+            return session.handle(RTMPMessage(type: RTMPMessage.Kind.dataAMF0, streamID: 1, timestamp: timestamp, payload: payload))
+        }
+        let out = data([.string("@setDataFrame"), .string("onCuePoint"), .object([
+            .init(key: "name", value: .string("Cue-Out")), .init(key: "type", value: .string("event")),
+            .init(key: "parameters", value: .object([.init(key: "duration", value: .string("30")), .init(key: "id", value: .string("break-7"))])),
+        ])], timestamp: 12_000)
+        guard case .cuePoint(let cue) = out.first else { Issue.record("no cue: \(out)"); return }
+        #expect(cue == RTMPCuePoint(kind: .out, id: "break-7", duration: .init(value: 30_000, timescale: 1000), time: .init(value: 12_000, timescale: 1000)))
+        let back = data([.string("onCuePoint"), .object([.init(key: "name", value: .string("scte35")), .init(key: "time", value: .number(20.5)),
+                                                         .init(key: "parameters", value: .object([.init(key: "cue_type", value: .string("splice_in")),
+                                                                                                  .init(key: "id", value: .string("bad \"id\""))]))])],
+                        timestamp: 21_000)
+        guard case .cuePoint(let end) = back.first else { Issue.record("no cue: \(back)"); return }
+        #expect(end == RTMPCuePoint(kind: .in, id: nil, time: .init(value: 20_500, timescale: 1000)))
+        #expect(data([.string("onCuePoint"), .object([.init(key: "name", value: .string("chapter-2"))])], timestamp: 1).isEmpty)
+        let pipe = FLVPipe()
+        pipe.signal(cue)
+        pipe.signal(end)
+        #expect(pipe.takeCuePoints() == [cue, end] && pipe.takeCuePoints().isEmpty)
+    }
+
     /// Extended video tag headers: configuration, coded frames with and without composition
     /// offsets, command frames skipped, what is not taken refused.
     @Test func enhancedVideoTags() throws {

@@ -34,4 +34,19 @@ import KerfTestTags
         let frames = (0..<500).filter { schedule.isKeyframe(at: MediaTime(value: 129_600 + Int64($0) * 3600, timescale: 90_000)) }
         #expect(frames == [0, 100, 200, 275, 300, 338, 400])
     }
+
+    @Test func splicePointsAddedWhileEncodingAreKeyframes() {
+        // A live splice on the source's timeline (25 fps from 1.44 s, 4 s segments): one given
+        // before the first picture (at 12.44 s: frame 275), one while encoding (15.0 s: frame
+        // 339), one already passed (the next picture).
+        var schedule = KeyframeSchedule(target: MediaTime(value: 4, timescale: 1))
+        schedule.addSplicePoint(at: MediaTime(value: 1_119_600, timescale: 90_000))
+        var frames: [Int] = []
+        for frame in 0..<500 {
+            if frame == 100 { schedule.addSplicePoint(at: MediaTime(value: 15, timescale: 1)) }
+            if frame == 420 { schedule.addSplicePoint(at: MediaTime(value: 10, timescale: 1)) }
+            if schedule.isKeyframe(at: MediaTime(value: 129_600 + Int64(frame) * 3600, timescale: 90_000)) { frames.append(frame) }
+        }
+        #expect(frames == [0, 100, 200, 275, 300, 339, 400, 420])
+    }
 }

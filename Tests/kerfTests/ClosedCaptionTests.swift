@@ -118,12 +118,14 @@ import Testing
     @Test func badCaptionLabelsAreRefused() throws {
         let dir = try Fixtures.temporaryDirectory("kerf-captions-refused")
         defer { try? FileManager.default.removeItem(at: dir) }
-        for value in ["CC9=eng", "CC1", "SERVICE64=eng", "CC1=e", "CC1=eng:"] {
+        for value in ["CC9=eng", "CC1", "SERVICE64=eng", "CC1=e", "CC1=eng:", "CC01=eng"] {
             let result = try Command.run(Fixtures.kerf, ["package", Self.input, "-o", dir.path + "/out", "--set", "0:0:captions=\(value)"])
             #expect(result.status == 2, "\(value): \(result.status)")
             #expect(result.stderr.contains("bad captions"), "\(value): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.path + "/out"))
         }
+        let audio = try Command.run(Fixtures.kerf, ["package", Self.input, "-o", dir.path + "/out", "--set", "0:1:captions=CC1=eng"])
+        #expect(audio.status == 2 && audio.stderr.contains("stream 0:1 is audio, not video"), "\(audio.stderr)")
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import KerfTestSupport
+import KerfTestTags
+import Testing
+
+/// Timed ID3 metadata of an MPEG-TS input (Fixtures/id3_h264_aac.ts: three ID3v2.4 tags at 0,
+/// 2.5 and 6 s, as ffprobe lists them) carried into the CMAF segments as `emsg` boxes (AOM ID3
+/// in CMAF: version 1, scheme https://aomedia.org/emsg/ID3), read back here box by box.
+@Suite(.tags(.integration)) struct TimedMetadataTests {
+    static let input = Fixtures.path("id3_h264_aac.ts")
+
+    /// The tag Fixtures/make-id3-ts.py writes: ID3v2.4, one TXXX frame "kerf" = `text`.
+    static func tag(_ text: String) -> [UInt8] {
+        func syncsafe(_ n: Int) -> [UInt8] { [UInt8((n >> 21) & 0x7F), UInt8((n >> 14) & 0x7F), UInt8((n >> 7) & 0x7F), UInt8(n & 0x7F)] }
+        let body: [UInt8] = [3] + Array("kerf".utf8) + [0] + Array(text.utf8)
+        let frame = Array("TXXX".utf8) + syncsafe(body.count) + [0, 0] + body
+        return Array("ID3".utf8) + [4, 0, 0] + syncsafe(frame.count) + frame
+    }
+
+    struct Message: Equatable {
+        var segment: String
+        var seconds: Double
+        var scheme: String
+        var data: [UInt8]
+    }
+
+    /// The emsg boxes at the top level of each segment of `folder`, in order.
+    static func messages(in folder: URL) throws -> [Message] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("seg_") }
+            .sorted { Int($0.dropFirst(4).prefix { $0.isNumber })! < Int($1.dropFirst(4).prefix { $0.isNumber })! }
+        var found: [Message] = []
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            func u32(_ at: Int) -> Int { Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]) }
+            var offset = 0
+            while offset + 8 <= bytes.count {
+                let size = u32(offset), type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+                guard size >= 8 else { break }
+                if type == "emsg" {
+                    let body = offset + 8
+                    #expect(bytes[body] == 1, "emsg version")
+                    let timescale = u32(body + 4), time = u32(body + 8) << 32 | u32(body + 12)
+                    var at = body + 24
+                    let schemeEnd = bytes[at...].firstIndex(of: 0)!
+                    let scheme = String(decoding: bytes[at..<schemeEnd], as: UTF8.self)
+                    at = bytes[(schemeEnd + 1)...].firstIndex(of: 0)! + 1
+                    found.append(Message(segment: name, seconds: Double(time) / Double(timescale), scheme: scheme,
+                                         data: Array(bytes[at..<(offset + size)])))
+                }
+                offset += size
+            }
+        }
+        return found
+    }
+
+    @Test func tagsBecomeEventMessagesOfTheirSegments() throws {
+        let probe = try Command.ffprobe(["-show_entries", "stream=codec_name", "-select_streams", "d", "-count_packets",
+                                         "-show_entries", "stream=nb_read_packets", Self.input])
+        let streams = try #require(probe["streams"] as? [[String: Any]])
+        #expect(streams.first?["codec_name"] as? String == "timed_id3")
+        #expect(streams.first?["nb_read_packets"] as? String == "3")
+
+        let dir = try Fixtures.temporaryDirectory("kerf-id3")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        let result = try Command.run(Fixtures.kerf, ["package", Self.input, "-o", out.path, "--segment-duration", "2"])
+        try #require(result.status == 0, "\(result.stderr)")
+        let scheme = "https://aomedia.org/emsg/ID3"
+        #expect(try Self.messages(in: out.appendingPathComponent("video_360p")) == [
+            Message(segment: "seg_1.m4s", seconds: 0, scheme: scheme, data: Self.tag("first tag")),
+            Message(segment: "seg_2.m4s", seconds: 2.5, scheme: scheme, data: Self.tag("second tag")),
+            Message(segment: "seg_4.m4s", seconds: 6, scheme: scheme, data: Self.tag("third tag")),
+        ])
+        let audio = try FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasPrefix("audio_") }!
+        #expect(try Self.messages(in: out.appendingPathComponent(audio)).isEmpty)
+
+        let mpd = out.appendingPathComponent("manifest.mpd")
+        let text = try String(contentsOf: mpd, encoding: .utf8)
+        #expect(text.components(separatedBy: "<InbandEventStream schemeIdUri=\"\(scheme)\"/>").count == 2)
+        let schema = try Command.run("xmllint", ["--noout", "--schema", Fixtures.dashSchema, mpd.path])
+        #expect(schema.status == 0, "\(schema.stderr)")
+        let deep = try Command.run(Fixtures.kerf, ["validate", "--deep", mpd.path])
+        #expect(deep.status == 0 && deep.stdout.contains("0 errors, 0 warnings"), "\(deep.stdout)")
+    }
+}
