@@ -21,6 +21,14 @@ import Testing
         var configuration = ChannelConfiguration(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: window)
         configuration.timeline = timeline
         configuration.archive = archive
+        return try run(configuration, clock, during: during, until: done)
+    }
+
+    /// Runs a channel of `configuration` on `clock` until `done` holds for its window (or
+    /// `seconds` of real time pass), then stops it and returns its window.
+    static func run(_ configuration: ChannelConfiguration, _ clock: ManualClock, seconds: Double = 60,
+                    during: @escaping @Sendable (LiveChannel) -> Void = { _ in },
+                    until done: @escaping @Sendable (LiveWindow) -> Bool) throws -> LiveWindow {
         let channel = try LiveChannel(name: "loop", configuration: configuration, metrics: .unregistered(name: "loop"),
                                       logger: Logger(label: "test"), clock: clock)
         let finished = DispatchSemaphore(value: 0)
@@ -28,7 +36,7 @@ import Testing
             channel.run()
             finished.signal()
         }
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(seconds)
         while !channel.window.withLock({ done($0) }), Date() < deadline {
             during(channel)
             Thread.sleep(forTimeInterval: 0.01)

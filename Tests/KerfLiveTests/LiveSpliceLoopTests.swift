@@ -22,21 +22,10 @@ import Testing
         let spliced = directory.appendingPathComponent("spliced.ts").path
         try SCTE35Tools.inject(plain, spliced, cues: [(first + 1, try SCTE35Tools.spliceInsert(eventID: 77, pts: first + 3, duration: 2))])
 
-        let clock = ManualClock(1_800_000_000)
-        let channel = try LiveChannel(name: "loop", configuration: ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60),
-                                      metrics: .unregistered(name: "loop"), logger: Logger(label: "test"), clock: clock)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            channel.run()
-            finished.signal()
+        let window = try ClockedChannelTests.run(ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60),
+                                                 ManualClock(1_800_000_000), seconds: 30) { window in
+            window.presentation.markers.filter { $0.end != nil }.count >= 2
         }
-        let deadline = Date().addingTimeInterval(30)
-        while channel.window.withLock({ $0.presentation.markers.filter { $0.end != nil }.count < 2 }), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        channel.stop()
-        finished.wait()
-        let window = channel.window.withLock { $0 }
         let markers = window.presentation.markers
         try #require(markers.count >= 2, "\(markers)")
         let epoch = try #require(window.epochs.first).start
@@ -70,21 +59,9 @@ import Testing
         try SCTE35Tools.inject(plain, spliced, cues: [(first + 0.5, try SCTE35Tools.spliceInsert(eventID: 78, pts: first + 5, duration: 2))])
         var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
         configuration.ladder = try .parse("180p:150k")
-        let clock = ManualClock(1_800_000_000)
-        let channel = try LiveChannel(name: "ladder", configuration: configuration, metrics: .unregistered(name: "ladder"),
-                                      logger: Logger(label: "test"), clock: clock)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            channel.run()
-            finished.signal()
+        let window = try ClockedChannelTests.run(configuration, ManualClock(1_800_000_000), seconds: 30) { window in
+            window.presentation.markers.first?.end != nil
         }
-        let deadline = Date().addingTimeInterval(30)
-        while channel.window.withLock({ $0.presentation.markers.first?.end == nil }), Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        channel.stop()
-        finished.wait()
-        let window = channel.window.withLock { $0 }
         let marker = try #require(window.presentation.markers.first)
         let epoch = try #require(window.epochs.first).start
         // The first picture at or after 5 s (25 fps): within a frame, not at a grid keyframe (6 s).

@@ -146,16 +146,8 @@ import KerfTestTags
                                Array("#EXT-X-KEY:".utf8), [0], [0xc3], Array("=".utf8), Array("\r\n".utf8)]
         var slowest: Duration = .zero
         for _ in 0..<10_000 {
-            var bytes = seeds[Int(generator.next() % 2)]
-            for _ in 0..<(1 + generator.next() % 4) {
-                let position = Int(generator.next() % UInt64(bytes.count + 1))
-                switch generator.next() % 4 {
-                case 0: bytes = Array(bytes.prefix(position))
-                case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: generator.next()) }
-                case 2: bytes.insert(contentsOf: junk[Int(generator.next() % UInt64(junk.count))], at: position)
-                default: if position < bytes.count { bytes.remove(at: position) }
-                }
-            }
+            let seed = seeds[Int(generator.next() % 2)]
+            let bytes = generator.mutate(seed, junk: junk)
             let start = ContinuousClock.now
             let document = try HLSDocument.parse(bytes)
             _ = document.mediaPlaylist()

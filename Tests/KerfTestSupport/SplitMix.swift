@@ -10,3 +10,22 @@ public struct SplitMix: Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix {
+    /// `bytes` after one to four random mutations, as the parsers' mutation tests make them:
+    /// a truncation, a byte replaced, a piece of `junk` inserted or a byte removed, each at a
+    /// random position.
+    public mutating func mutate(_ bytes: [UInt8], junk: [[UInt8]]) -> [UInt8] {
+        var bytes = bytes
+        for _ in 0..<(1 + next() % 4) {
+            let position = Int(next() % UInt64(bytes.count + 1))
+            switch next() % 4 {
+            case 0: bytes = Array(bytes.prefix(position))
+            case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: next()) }
+            case 2: bytes.insert(contentsOf: junk[Int(next() % UInt64(junk.count))], at: position)
+            default: if position < bytes.count { bytes.remove(at: position) }
+            }
+        }
+        return bytes
+    }
+}

@@ -95,16 +95,8 @@ import KerfTestTags
                                Array("#EXT-X-DEFINE:".utf8), Array("=".utf8), Array(",".utf8), [0xc3], Array("\n".utf8)]
         var slowest: Duration = .zero
         for _ in 0..<1_000 {
-            var bytes = seeds[Int(generator.next() % 2)]
-            for _ in 0..<(1 + generator.next() % 4) {
-                let position = Int(generator.next() % UInt64(bytes.count + 1))
-                switch generator.next() % 4 {
-                case 0: bytes = Array(bytes.prefix(position))
-                case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: generator.next()) }
-                case 2: bytes.insert(contentsOf: junk[Int(generator.next() % UInt64(junk.count))], at: position)
-                default: if position < bytes.count { bytes.remove(at: position) }
-                }
-            }
+            let seed = seeds[Int(generator.next() % 2)]
+            let bytes = generator.mutate(seed, junk: junk)
             let start = ContinuousClock.now
             var document = try HLSDocument.parse(bytes)
             let variables = HLSVariables.substitute(&document, file: "m.m3u8", imported: ["cdn": "x"], query: "token=%zz&token")

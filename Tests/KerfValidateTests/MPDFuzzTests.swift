@@ -40,16 +40,7 @@ import KerfTestTags
         var slowest: Duration = .zero
         let rssBefore = Self.residentBytes()
         for _ in 0..<10_000 {
-            var bytes = base
-            for _ in 0..<(1 + random.next() % 4) {
-                let position = Int(random.next() % UInt64(bytes.count + 1))
-                switch random.next() % 4 {
-                case 0: bytes = Array(bytes.prefix(position))
-                case 1: if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: random.next()) }
-                case 2: bytes.insert(contentsOf: junk[Int(random.next() % UInt64(junk.count))], at: position)
-                default: if position < bytes.count { bytes.remove(at: position) }
-                }
-            }
+            let bytes = random.mutate(base, junk: junk)
             let start = ContinuousClock.now
             if let tree = try? XMLReader.read(bytes) {
                 _ = DASHRules.check(tree, file: "fuzz.mpd")
