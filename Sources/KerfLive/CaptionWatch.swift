@@ -24,13 +24,14 @@ struct CaptionWatch {
     /// Scans a packet (other tracks' are ignored).
     /// - Returns: the rendition and the captions found so far when they grew with it.
     mutating func scan(_ packet: Packet) -> (folder: String, captions: ClosedCaptions)? {
-        guard var video = videos[packet.streamIndex] else { return nil }
-        packet.withUnsafeBytes { video.scanner.scan($0) }
-        let found = video.scanner.found
-        defer { videos[packet.streamIndex] = video }
-        guard found != video.reported else { return nil }
-        video.reported = found
-        return (video.folder, found)
+        let index = packet.streamIndex
+        guard videos[index] != nil else { return nil }
+        // Scanned in place: a copy of the scanner per packet would copy its buffers when they change.
+        packet.withUnsafeBytes { videos[index]!.scanner.scan($0) }
+        let found = videos[index]!.scanner.found
+        guard found != videos[index]!.reported else { return nil }
+        videos[index]!.reported = found
+        return (videos[index]!.folder, found)
     }
 }
 
