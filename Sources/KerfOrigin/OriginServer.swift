@@ -82,12 +82,16 @@ public struct OriginServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM or SIGINT (graceful shutdown: connections in flight finish); with
-    /// `tls:`, reads the certificate and key again on SIGHUP.
+    /// Serves until the task is cancelled or, with `handlingSignals`, until SIGTERM or SIGINT
+    /// (graceful shutdown: connections in flight finish); with `handlingSignals` and `tls:`, reads
+    /// the certificate and key again on SIGHUP.
     /// - Parameters:
+    ///   - handlingSignals: take over SIGTERM, SIGINT and SIGHUP for the whole process (what
+    ///     `kerf serve` does); a server embedded in another program (tests) leaves them alone.
     ///   - onRunning: called with the bound port of `listen:` once the server listens.
     ///   - onSecureRunning: called with the bound port of `tls.listen`, when there is one.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    public func run(handlingSignals: Bool = false,
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
                     onSecureRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let (host, port) = try configuration.listenAddress()
         let live = LiveResponder(channels: channels), signer = configuration.tokenSecret.map(SignedURL.init)
@@ -117,7 +121,7 @@ public struct OriginServer: Sendable {
             } else {
                 services.append(application(secure, host, port, onRunning))
             }
-            services.append(CertificateReloader(certificate: certificate, logger: logger))
+            if handlingSignals { services.append(CertificateReloader(certificate: certificate, logger: logger)) }
         } else {
             services.append(application(plain, host, port, onRunning))
         }
@@ -132,7 +136,7 @@ public struct OriginServer: Sendable {
         ingest.start()
         for channel in channels.values { ingest.submit { _ in channel.run() } }
         do {
-            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)).run()
+            try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [], logger: logger)).run()
         } catch {
             await rtmp?.stop()
             await stopChannels(ingest)

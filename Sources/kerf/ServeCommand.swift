@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         let rtmpHost = (try? settings.rtmpAddress().host) ?? host
         let scheme = settings.listenIsSecure ? "https" : "http"
         let secureHost = (try? settings.tlsListenAddress()?.host) ?? host
-        try await server.run { port in
+        try await server.run(handlingSignals: true) { port in
             writeStandardError("kerf serve: \(scheme)://\(host):\(port)/ (packages from \(root)/ at /vod/<name>/master.m3u8, /vod/<name>/manifest.mpd)\n")
             for name in channels {
                 writeStandardError("kerf serve: live channel \(name) at \(scheme)://\(host):\(port)/live/\(name)/master.m3u8 and manifest.mpd\n")

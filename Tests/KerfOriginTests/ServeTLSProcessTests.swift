@@ -96,7 +96,12 @@ import Testing
 final class TLSClient: @unchecked Sendable {
     private let process: Process
     private let input: Pipe
-    private let received = Mutex("")
+    private let received = Received()
+
+    /// What the reader thread has collected.
+    private final class Received: Sendable {
+        let text = Mutex("")
+    }
 
     init(port: Int, root: String) throws {
         process = Process()
@@ -107,19 +112,26 @@ final class TLSClient: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.received.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
         try process.run()
+        // Read on a thread of its own until end of file, not with a readability handler: that
+        // is a Dispatch source on the pipe, which must be cancelled before the descriptor is
+        // closed, and one left registered corrupts Dispatch's event loop for the whole process.
+        let reader = output.fileHandleForReading
+        Thread.detachNewThread { [received] in
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                received.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
     }
 
     /// What the connection printed so far (certificate details, then answers).
-    var output: String { received.withLock { $0 } }
+    var output: String { received.text.withLock { $0 } }
 
     /// Sends a GET on the connection and returns the answer once its body (`ok`) has arrived.
     func get(_ path: String) async throws -> String {
-        let start = received.withLock { $0.utf8.count }
+        let start = received.text.withLock { $0.utf8.count }
         input.fileHandleForWriting.write(Data("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
         return try await waitFor("the answer to \(path)", timeout: .seconds(20), poll: .milliseconds(50)) {
             let answer = String(output.utf8.dropFirst(start)) ?? ""
@@ -127,7 +139,12 @@ final class TLSClient: @unchecked Sendable {
         }
     }
 
+    /// Kills the client with SIGKILL (the test runner's children may ignore SIGTERM); its
+    /// output then ends and the reader thread with it.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 }
