@@ -53,6 +53,10 @@ public struct ChannelConfiguration: Sendable, Equatable {
     public var dashTimeline = DASHTimeline.period
     /// `ad-markers:` how HLS lists splices (as `kerf package --ad-markers`).
     public var adMarkers: Presentation.AdMarkers = [.dateRange]
+    /// `dash-events:` where DASH carries splices (as `kerf package --dash-events`).
+    public var dashEvents: Presentation.DASHEvents = [.period]
+    /// `ad-periods:` a DASH Period starts at each splice out and return.
+    public var adPeriods = false
     /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
     /// follows the input's timestamps, so redundant origins name and number alike.
     public var epoch: Double?

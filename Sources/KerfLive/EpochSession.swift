@@ -83,7 +83,7 @@ struct EpochSession {
                 }
                 if segment.track == 0 { channel.measureBitRate(now: now) }
             case .boundary(let start):
-                channel.spliceCut(at: start, slack: packager.spliceSlack)
+                channel.spliceCut(at: start, packager: packager)
             case .transportSegment(let variant, let segment):
                 add(segment, folder: packager.transportVariants[variant].folder, epoch: epoch)
             case .part(let track, let part, let bytes):

@@ -102,8 +102,10 @@ extension LiveChannel {
     }
 
     /// The reference track cut at `boundary`: the splices it starts or ends are listed (and
-    /// journaled); a cut that moved from the time asked is logged with the shift.
-    func spliceCut(at boundary: MediaTime, slack: MediaTime) {
+    /// journaled), and with `dash-events: inband` go into the segments as emsg; a cut that
+    /// moved from the time asked is logged with the shift.
+    func spliceCut(at boundary: MediaTime, packager: LivePackager) {
+        let slack = packager.spliceSlack
         let announced = splices.withLock { $0.cut(at: boundary, slack: slack) }
         guard !announced.isEmpty else { return }
         // Within a frame of the time asked is on the picture there; further is a later keyframe.
@@ -119,8 +121,29 @@ extension LiveChannel {
                 logger.info("splice \(marker.id) cut", metadata: ["at": "\(boundary.seconds)", "end": "\(announcement.isEnd)"])
             }
             window.withLock { _ = $0.receive(.splice(marker)) }
+            if configuration.dashEvents.contains(.inband), let message = Self.eventMessage(announcement, at: boundary, slack: slack) {
+                packager.addEventMessage(message)
+            }
         }
         journal(announced.map { .splice($0.marker) })
+    }
+
+    /// The emsg of a splice just cut (SCTE 214-3): a break's out in the segment starting at the
+    /// cut (its event id as emsg id), its return there too when a section signalled it, a
+    /// command in the next fragment at its own time (those two with their section's CRC_32 as id).
+    static func eventMessage(_ announcement: LiveSplices.Announcement, at boundary: MediaTime, slack: MediaTime) -> EventMessage? {
+        let marker = announcement.marker
+        switch (marker.kind, announcement.isEnd) {
+        case (.break, false):
+            return .splice(time: boundary, duration: marker.plannedDuration, id: marker.eventID, section: marker.section, tolerance: slack)
+        case (.break, true):
+            return marker.returnSection.map {
+                .splice(time: boundary, duration: nil, id: EventMessage.sectionCRC($0), section: $0, tolerance: slack)
+            }
+        case (.command, _):
+            return EventMessage(scheme: EventMessage.scte35Scheme, time: marker.signalledStart, duration: marker.plannedDuration,
+                                id: EventMessage.sectionCRC(marker.section), data: marker.section)
+        }
     }
 
     /// An SCTE-35 section read from the input (a packet of its `scte_35` stream), timed on the

@@ -99,6 +99,8 @@ package final class LiveChannel: Sendable {
                                 partTarget: configuration.partTarget, mediaTimeline: configuration.epoch != nil, origin: origin)
         window.dashTimeline = configuration.dashTimeline
         window.adMarkers = configuration.adMarkers
+        window.dashEvents = configuration.dashEvents
+        window.adPeriods = configuration.adPeriods
         if let archive, let directory = configuration.archive {
             // The window as it was: segments from the archive, init segments into memory; then
             // the journal is compacted to what is still in the window.

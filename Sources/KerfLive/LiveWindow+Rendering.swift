@@ -23,6 +23,8 @@ extension LiveWindow {
         live.timelineFromPeriodStart = dashTimeline == .period
         var listing = Presentation.Listing(segmentDuration: segmentDuration, live: live)
         listing.adMarkers = adMarkers
+        listing.dashEvents = dashEvents
+        listing.cuePeriods = adPeriods
         return listing
     }
 

@@ -60,6 +60,11 @@ package struct LiveWindow: Sendable {
     package var dashTimeline = ChannelConfiguration.DASHTimeline.period
     /// How HLS lists splice markers (`ad-markers:`).
     package var adMarkers: Presentation.AdMarkers = [.dateRange]
+    /// Where DASH carries splices (`dash-events:`): with `.inband` the tracks that carry events
+    /// declare the SCTE-35 emsg scheme from the start.
+    package var dashEvents: Presentation.DASHEvents = [.period]
+    /// A DASH Period at each splice out and return (`ad-periods:`).
+    package var adPeriods = false
     /// The listing: renditions, epochs, segments and parts, as the manifests name them.
     package internal(set) var presentation = Presentation()
     package internal(set) var renditions: [String: Rendition] = [:]
@@ -116,9 +121,10 @@ package struct LiveWindow: Sendable {
         // Media sequence numbers go on increasing across restarts: a new rendition starts
         // from the number of whole target durations since 1970.
         let sequence = UInt64(max(0, now / segmentDuration.seconds))
+        let carriers = LivePackager.eventCarriers(tracks)
         for track in tracks {
             announce(Rendition(track: track, muxed: nil, lastEpoch: renditions[track.folder]?.lastEpoch), folder: track.folder,
-                     firstSequence: sequence)
+                     firstSequence: sequence, carriesEvents: carriers.contains(track.number))
         }
         for variant in transportVariants {
             announce(Rendition(track: tracks[variant.lead], muxed: variant.members.map { tracks[$0] },
@@ -131,7 +137,10 @@ package struct LiveWindow: Sendable {
     }
 
     /// Announces a rendition to the presentation (again at each epoch: its track may change).
-    mutating func announce(_ rendition: Rendition, folder: String, firstSequence: UInt64, timescale: Int64? = nil) {
+    /// - Parameter carriesEvents: whether its segments carry the channel's emsg events (nil:
+    ///   as announced before).
+    mutating func announce(_ rendition: Rendition, folder: String, firstSequence: UInt64, timescale: Int64? = nil,
+                           carriesEvents: Bool? = nil) {
         let isNew = presentation.tracks[folder] == nil
         renditions[folder] = rendition
         let track = rendition.track
@@ -140,7 +149,9 @@ package struct LiveWindow: Sendable {
             id: folder, kind: rendition.kind, info: track.info, name: track.name, language: track.language, isDefault: track.isDefault,
             timescale: scale, members: rendition.muxed?.map(\.info) ?? [], mediaTemplate: "\(folder)/seg_$Time$.\(rendition.fileExtension)",
             templateByTime: true, protection: rendition.isTransportStream ? nil : track.protection,
-            captions: presentation.tracks[folder]?.description.captions)))
+            captions: presentation.tracks[folder]?.description.captions,
+            eventSchemes: carriesEvents.map { $0 && dashEvents.contains(.inband) ? [EventMessage.scte35Scheme] : [] }
+                ?? presentation.tracks[folder]?.description.eventSchemes ?? [])))
         if isNew { presentation.tracks[folder]?.nextSequence = firstSequence }
     }
 

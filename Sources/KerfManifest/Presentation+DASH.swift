@@ -40,7 +40,7 @@ extension Presentation {
             }
             guard !sets.isEmpty else { continue }
             var period = Period(id: "\(epoch.id)", start: epoch.start, adaptationSets: sets)
-            if let stream = eventStream(from: epoch.start, to: end) { period.eventStreams = [stream] }
+            if listing.dashEvents.contains(.period), let stream = eventStream(from: epoch.start, to: end) { period.eventStreams = [stream] }
             periods.append(period)
         }
         guard !periods.isEmpty else { return nil }

@@ -48,8 +48,11 @@ extension Presentation {
         public var programDateTime: Double = 0
         /// How HLS lists splice markers.
         public var adMarkers: AdMarkers = [.dateRange]
-        /// A DASH Period starts at each splice marker's start and end (a package's MPD).
+        /// A DASH Period starts at each splice marker's start and end.
         public var cuePeriods = false
+        /// Where DASH carries splice markers: the Period's EventStream, in-band emsg (the
+        /// segments carry them; the scheme's InbandEventStream is the tracks'), or both.
+        public var dashEvents: DASHEvents = [.period]
 
         public init(segmentDuration: MediaTime, hlsKey: HLSKey? = nil, live: Live? = nil) {
             self.segmentDuration = segmentDuration
@@ -69,6 +72,15 @@ extension Presentation {
         public init(rawValue: Int) { self.rawValue = rawValue }
         public static let dateRange = AdMarkers(rawValue: 1)
         public static let cue = AdMarkers(rawValue: 2)
+    }
+
+    /// DASH carriage of splice markers: an EventStream in the Period (`urn:scte:scte35:2014:xml+bin`),
+    /// `emsg` boxes in the segments (`urn:scte:scte35:2013:bin`), or both.
+    public struct DASHEvents: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let period = DASHEvents(rawValue: 1)
+        public static let inband = DASHEvents(rawValue: 2)
     }
 
     /// The live edge: the latest segment end over all renditions (zero when none).

@@ -61,7 +61,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token", "tls"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
-                                           "encryption", "timeline", "dash-timeline", "ad-markers"]
+                                           "encryption", "timeline", "dash-timeline", "ad-markers", "dash-events", "ad-periods"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -163,18 +163,11 @@ public struct OriginConfiguration: Sendable, Equatable {
                             }
                             channel.dashTimeline = timeline
                         case "ad-markers":
-                            let names = try setting.sequence.map { $0.compactMap(\.string) }
-                                ?? string(setting, settingKey, fail).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                            var markers: Presentation.AdMarkers = []
-                            for name in names {
-                                switch name {
-                                case "daterange": markers.insert(.dateRange)
-                                case "cue": markers.insert(.cue)
-                                default: throw fail(settingKey, "lists daterange and cue (\(name) given)")
-                                }
-                            }
-                            guard !markers.isEmpty else { throw fail(settingKey, "lists daterange and cue (none given)") }
-                            channel.adMarkers = markers
+                            channel.adMarkers = try names(setting, settingKey, fail)
+                        case "dash-events":
+                            channel.dashEvents = try names(setting, settingKey, fail)
+                        case "ad-periods":
+                            channel.adPeriods = try boolean(setting, settingKey, fail)
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }
@@ -241,6 +234,16 @@ public struct OriginConfiguration: Sendable, Equatable {
             throw fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// A `NamedOptions` list: a YAML sequence of names or one comma-separated string.
+    private static func names<T: NamedOptions>(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> T {
+        let list = try node.sequence.map { $0.compactMap(\.string) } ?? string(node, key, fail).split(separator: ",").map(String.init)
+        switch T.parse(list) {
+        case .success(let options): return options
+        case .failure(let unknown): throw fail(key, "lists \(T.nameList) (\(unknown.name) given)")
+        case nil: throw fail(key, "lists \(T.nameList) (none given)")
+        }
     }
 
     static func boolean(_ node: Node, _ key: String, _ fail: (String, String) -> OriginError) throws -> Bool {

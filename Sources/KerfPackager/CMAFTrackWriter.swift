@@ -37,10 +37,12 @@ final class CMAFTrackWriter {
     private var partFile: FileByteSink?
 
     private(set) var segments: [SegmentRecord] = []
-    /// Timed ID3 tags not written yet, in order: each goes as an emsg before the fragment it
-    /// falls in (or the first one, for a tag before the track starts).
-    var timedMetadata: [TimedMetadata] = []
-    private(set) var eventMessages: UInt32 = 0
+    /// Events not written yet (timed ID3 tags, splices), in order of time: each goes as an emsg
+    /// where its placement says.
+    var eventMessages: [EventMessage] = []
+    /// The schemes of the emsg boxes written, in order of first use.
+    private(set) var eventSchemes: [String] = []
+    private var eventMessageCount: UInt32 = 0
     private(set) var keyframes: [KeyframeRecord] = []
     private var completionPending = false
     private var sequenceNumber: UInt32 = 0
@@ -152,6 +154,31 @@ final class CMAFTrackWriter {
         if duration > 0 { lastDuration = duration }
     }
 
+    /// Writes the emsg boxes due before the fragment being flushed: those whose time falls
+    /// before its end, and in a segment's first fragment, the splices at or before its start
+    /// (timed at that start).
+    private func emitEventMessages(firstOfSegment: Bool, segmentStart: MediaTime) throws {
+        let fragmentEnd = MediaTime(value: fragment.endDecodeTime, timescale: timescale)
+        var kept: [EventMessage] = []
+        for message in eventMessages {
+            var at: MediaTime?
+            switch message.placement {
+            case .fragment:
+                if message.time < fragmentEnd { at = message.time }
+            case .segmentStart(let tolerance):
+                if firstOfSegment, message.time <= segmentStart + tolerance { at = segmentStart }
+            }
+            guard let at else {
+                kept.append(message)
+                continue
+            }
+            eventMessageCount += 1
+            if !eventSchemes.contains(message.scheme) { eventSchemes.append(message.scheme) }
+            try emit(message.box(timescale: timescale, at: at, fallbackID: eventMessageCount))
+        }
+        eventMessages = kept
+    }
+
     /// Writes the current fragment into the open segment, opening the segment first if needed.
     private func flushFragment() throws {
         guard !fragment.isEmpty, let index = segmentIndex else { return }
@@ -187,12 +214,8 @@ final class CMAFTrackWriter {
             }
         }
         let partStart = open!.size
-        let fragmentEnd = MediaTime(value: fragment.endDecodeTime, timescale: timescale)
-        while let tag = timedMetadata.first, tag.time < fragmentEnd {
-            timedMetadata.removeFirst()
-            eventMessages += 1
-            try emit(tag.eventMessage(timescale: timescale, id: eventMessages))
-        }
+        try emitEventMessages(firstOfSegment: open!.decodeEnd == open!.decodeStart,
+                              segmentStart: MediaTime(value: open!.start, timescale: timescale))
         var w = BoxWriter()
         let moofSize = fragment.serializeHeader(sequenceNumber: sequenceNumber, trackID: trackID, encryption: protection,
                                                 sampleDescriptionIndex: descriptionIndex, into: &w)

@@ -290,6 +290,23 @@ public final class LivePackager {
         return (.accepted, outbox.events)
     }
 
+    /// The tracks whose segments carry the channel's emsg events: every video track, or
+    /// without video every audio track.
+    package static func eventCarriers(_ tracks: [Track]) -> Set<Int> {
+        let kind: Segmenter.Kind = tracks.contains { $0.kind == .video } ? .video : .audio
+        return Set(tracks.filter { $0.kind == kind }.map(\.number))
+    }
+
+    /// Queues an event for the emsg boxes of the carrying tracks (`eventCarriers`), written
+    /// where its placement says; a track not started yet does not get it.
+    package func addEventMessage(_ message: EventMessage) {
+        let carriers = Self.eventCarriers(tracks)
+        for run in runs where carriers.contains(run.track.number) {
+            run.writer?.eventMessages.append(message)
+            run.writer?.eventMessages.sort { $0.time < $1.time }
+        }
+    }
+
     /// Ends the epoch: the segments in progress are completed and returned.
     public func finish() throws -> [Event] {
         defer { outbox.events = [] }

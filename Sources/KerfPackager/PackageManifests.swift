@@ -21,6 +21,7 @@ package struct PackageManifests {
         listing.programDateTime = options.programDateTime
         listing.adMarkers = options.adMarkers
         listing.cuePeriods = options.cuePeriods
+        listing.dashEvents = options.dashEvents
     }
 
     package mutating func handle(_ event: SegmentEvent) {

@@ -37,6 +37,9 @@ public struct PackageOptions: Sendable {
     public var adMarkers: Presentation.AdMarkers = [.dateRange]
     /// A DASH Period at each splice (`--cue-periods`).
     public var cuePeriods = false
+    /// Where DASH carries splices (`--dash-events`): the MPD's EventStream, emsg in the video
+    /// segments, or both.
+    public var dashEvents: Presentation.DASHEvents = [.period]
 
     public init(inputs: [String], output: String) {
         self.inputs = inputs

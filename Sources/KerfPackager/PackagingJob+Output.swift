@@ -50,6 +50,6 @@ extension PackagingJob.TrackRun {
         PublishedTrack(plan: plan, timescale: initSegment?.timescale ?? 1000,
                        segments: writer?.segments ?? textSegments, keyframes: writer?.keyframes ?? [],
                        singleFileRanges: singleFileRanges, captions: captions.map { ClosedCaptions.labelled($0.found, plan.captionLabels) },
-                       eventSchemes: (writer?.eventMessages ?? 0) > 0 ? [TimedMetadata.scheme] : [])
+                       eventSchemes: writer?.eventSchemes ?? [])
     }
 }

@@ -166,7 +166,7 @@ extension PackagingJob {
         run.writer = CMAFTrackWriter(timescale: initSegment.timescale, isVideo: plan.kind == .video,
                                      directory: directory, naming: naming, encryption: options.encryption,
                                      singleFile: options.singleFile, encryptor: encryptor, clearLead: clearLead)
-        if metadataCarriers.contains(plan.number) { run.writer?.timedMetadata = timedMetadata }
+        if eventCarriers.contains(plan.number) { run.writer?.eventMessages = eventMessages }
     }
 
     func independentStart(_ packet: Packet, _ run: TrackRun) -> Bool {

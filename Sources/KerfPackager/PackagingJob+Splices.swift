@@ -16,9 +16,9 @@ extension PackagingJob {
     /// in order; a tag several renditions of one title carry counts once).
     /// - Throws: `MediaError` when an input cannot be read.
     static func scanDataStreams(options: PackageOptions, tracks: [[TrackInfo]], notice: ((String) -> Void)?) throws
-        -> (splices: SpliceSchedule, tags: [TimedMetadata]) {
+        -> (splices: SpliceSchedule, tags: [EventMessage]) {
         var schedule = SpliceSchedule(cues: options.cues)
-        var tags: [TimedMetadata] = []
+        var tags: [EventMessage] = []
         for (index, path) in options.inputs.enumerated() where index < tracks.count
             && (DataStreamScan.hasSplices(tracks[index]) || DataStreamScan.hasTimedMetadata(tracks[index])) {
             let scan: DataStreamScan
@@ -28,7 +28,7 @@ extension PackagingJob {
             schedule.add(scan, origin: origin)
             for tag in scan.tags {
                 let time = max(tag.time - origin, .zero(timescale: tag.time.timescale))
-                if !tags.contains(where: { $0.time == time && $0.bytes == tag.bytes }) { tags.append(TimedMetadata(time: time, bytes: tag.bytes)) }
+                if !tags.contains(where: { $0.time == time && $0.data == tag.bytes }) { tags.append(.timedID3(time: time, tag: tag.bytes)) }
             }
         }
         return (schedule, tags.sorted { $0.time < $1.time })

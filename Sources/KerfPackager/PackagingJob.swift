@@ -21,10 +21,11 @@ public final class PackagingJob {
     var tsWriters: [TSVariantWriter] = []
     var directory: PackageDirectory?
     var writesCMAF = true
-    /// The inputs' timed ID3 tags, and the tracks whose segments carry them as emsg (every video
-    /// track; without video, every audio track).
-    var timedMetadata: [TimedMetadata] = []
-    var metadataCarriers: Set<Int> = []
+    /// The events the segments carry as emsg (the inputs' timed ID3 tags; with
+    /// `--dash-events inband`, the splices), and the tracks that carry them (every video track;
+    /// without video, every audio track).
+    var eventMessages: [EventMessage] = []
+    var eventCarriers: Set<Int> = []
     /// Segments left clear at the start under Common Encryption (nil without a clear lead).
     var clearLead: ClearLead?
     /// The content key of each protected track, and how it is signalled, by plan number.
@@ -124,9 +125,14 @@ public final class PackagingJob {
         var segmenter = Segmenter(target: options.segmentDuration, tracks: Dictionary(uniqueKeysWithValues:
             plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
         let (splices, tags) = try Self.scanDataStreams(options: options, tracks: try spliceTracks(inputs), notice: warning)
-        timedMetadata = tags
+        eventMessages = tags
+        if options.dashEvents.contains(.inband) && options.formats.contains(.dash) {
+            let frame = plans.first { $0.kind == .video }?.frameDuration ?? MediaTime(value: 1, timescale: 1000)
+            eventMessages += splices.eventMessages(tolerance: MediaTime(value: frame.value, timescale: frame.timescale * 2))
+            eventMessages.sort { $0.time < $1.time }
+        }
         let videos = plans.filter { $0.kind == .video }
-        metadataCarriers = tags.isEmpty ? [] : Set((videos.isEmpty ? plans.filter { $0.kind == .audio } : videos).map(\.number))
+        eventCarriers = eventMessages.isEmpty ? [] : Set((videos.isEmpty ? plans.filter { $0.kind == .audio } : videos).map(\.number))
         for point in splices.cutPoints { segmenter.addSplicePoint(point) }
         try demux(inputs: inputs, runs: runs, segmenter: &segmenter)
         let (actions, misalignments) = segmenter.finish()

@@ -87,6 +87,26 @@ struct SpliceSchedule {
         breaks.flatMap { [$0.out.time] + ($0.end.map { [$0] } ?? []) }.sorted()
     }
 
+    /// The splices as in-band events (`--dash-events inband`): each break's out and explicit
+    /// return, in the segment cut for it, and each other signal where it falls. An out's emsg
+    /// id is its event id; a return's and a command's, their section's CRC_32 (a client takes
+    /// two emsg of one scheme and id for one event).
+    func eventMessages(tolerance: MediaTime) -> [EventMessage] {
+        var messages: [EventMessage] = []
+        for pairing in breaks {
+            let out = pairing.out
+            messages.append(.splice(time: out.time, duration: out.duration, id: out.eventID, section: out.bytes, tolerance: tolerance))
+            if let end = pairing.end, let bytes = pairing.returnBytes {
+                messages.append(.splice(time: end, duration: nil, id: EventMessage.sectionCRC(bytes), section: bytes, tolerance: tolerance))
+            }
+        }
+        for command in requests where command.role == .command {
+            messages.append(EventMessage(scheme: EventMessage.scte35Scheme, time: command.time, duration: command.duration,
+                                         id: EventMessage.sectionCRC(command.bytes), data: command.bytes))
+        }
+        return messages.sorted { $0.time < $1.time }
+    }
+
     /// What was signalled, and where it was cut.
     struct Placement {
         var marker: SpliceMarker

@@ -97,6 +97,10 @@ struct PackageCommand: ParsableCommand {
     @Flag(help: "DASH: start a new Period at each splice out and return (segment names unchanged).")
     var cuePeriods = false
 
+    @Option(help: ArgumentHelp("DASH splice events: period (an EventStream in the MPD), inband (emsg boxes in the video segments, urn:scte:scte35:2013:bin) or both, comma-separated.",
+                               valueName: "where"))
+    var dashEvents: String = "period"
+
     @Option(help: ArgumentHelp("With splices: the date of presentation time 0 (ISO 8601, e.g. 2026-01-01T00:00:00Z), written as EXT-X-PROGRAM-DATE-TIME. Default: 1970-01-01T00:00:00Z.",
                                valueName: "date"))
     var programDateTime: String?
@@ -149,7 +153,8 @@ struct PackageCommand: ParsableCommand {
         guard clearLead >= 0, clearLead.isFinite, clearLead <= 86_400 else {
             throw ValidationError("--clear-lead must be between 0 and 86400 seconds")
         }
-        _ = try parsedAdMarkers()
+        let _: Presentation.AdMarkers = try parsedNames(adMarkers, option: "--ad-markers")
+        let _: Presentation.DASHEvents = try parsedNames(dashEvents, option: "--dash-events")
         if let programDateTime, UTCTime.parseXSDateTime(programDateTime) == nil {
             throw ValidationError("--program-date-time must be an ISO 8601 date and time (2026-01-01T00:00:00Z)")
         }
@@ -164,17 +169,13 @@ struct PackageCommand: ParsableCommand {
         }
     }
 
-    func parsedAdMarkers() throws -> Presentation.AdMarkers {
-        var markers: Presentation.AdMarkers = []
-        for name in adMarkers.split(separator: ",").map({ $0.filter { !$0.isWhitespace } }) {
-            switch name {
-            case "daterange": markers.insert(.dateRange)
-            case "cue": markers.insert(.cue)
-            default: throw ValidationError("unknown --ad-markers value '\(name)' (use daterange, cue)")
-            }
+    /// A comma-separated `NamedOptions` list given to `option`.
+    func parsedNames<T: NamedOptions>(_ list: String, option: String) throws -> T {
+        switch T.parse(list) {
+        case .success(let options): return options
+        case .failure(let unknown): throw ValidationError("unknown \(option) value '\(unknown.name)' (use \(T.nameList))")
+        case nil: throw ValidationError("\(option) is empty")
         }
-        guard !markers.isEmpty else { throw ValidationError("--ad-markers is empty") }
-        return markers
     }
 
     func parsedFormats() throws -> Set<PackageOptions.Format> {
@@ -224,7 +225,8 @@ struct PackageCommand: ParsableCommand {
         options.singleFile = singleFile
         if let streams { options.selection.selectors = try StreamSelection.parseSelectors(streams) }
         if let cues { options.cues = try CuePoint.load(file: cues) }
-        options.adMarkers = try parsedAdMarkers()
+        options.adMarkers = try parsedNames(adMarkers, option: "--ad-markers")
+        options.dashEvents = try parsedNames(dashEvents, option: "--dash-events")
         options.cuePeriods = cuePeriods
         options.programDateTime = programDateTime.flatMap(UTCTime.parseXSDateTime) ?? 0
         for override in overrides { try options.selection.parseOverride(override) }

@@ -162,7 +162,7 @@ import Testing
         let error = #expect(throws: OriginError.self) {
             try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ad-markers: scte\n", file: "k.yaml")
         }
-        #expect(error?.oneLine == "k.yaml: channels.a.ad-markers: lists daterange and cue (scte given)")
+        #expect(error?.oneLine == "k.yaml: channels.a.ad-markers: lists daterange, cue (scte given)")
     }
 
     @Test func rangeHeadersFollowRFC9110() {

@@ -141,6 +141,39 @@ import Testing
         for manifest in ["master.m3u8", "master-ts.m3u8", "manifest.mpd"] { try decodes(out.appendingPathComponent(manifest).path) }
     }
 
+    /// `--dash-events inband`: the splice goes into the video segment cut for it as an emsg
+    /// (SCTE 214-3), signalled by an InbandEventStream instead of the Period's EventStream;
+    /// `period,inband` gives both.
+    @Test func splicesGoInBandWhenAsked() throws {
+        let inputs = try Self.inputs.get()
+        let scheme = "urn:scte:scte35:2013:bin"
+        for (events, periodStream) in [("inband", false), ("period,inband", true)] {
+            let (out, _) = try package(inputs.spliced, ["--segment-duration", "4", "--formats", "hls,dash", "--dash-events", events])
+            defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+            let messages = try TimedMetadataTests.messages(in: out.appendingPathComponent("video_180p"))
+            #expect(messages.count == 1, "\(events): \(messages)")
+            if let message = messages.first {
+                #expect(message.segment == "seg_4.m4s" && message.scheme == scheme && message.id == 1234)
+                #expect(abs(message.seconds - 11) < 0.001 && message.duration.map { abs($0 - 6) < 0.001 } == true, "\(message)")
+                let decoded = try SCTE35Tools.decode("0x" + message.data.map { String(format: "%02x", $0) }.joined())
+                let command = decoded["command"] as? [String: Any] ?? [:]
+                #expect(command["splice_event_id"] as? Int == 1234 && command["break_duration"] as? Double == 6.0)
+            }
+            #expect(try TimedMetadataTests.messages(in: out.appendingPathComponent("audio_und_aac")).isEmpty)
+            let mpd = out.appendingPathComponent("manifest.mpd")
+            try validateMPD(mpd.path)
+            let text = try String(contentsOf: mpd, encoding: .utf8)
+            #expect(text.components(separatedBy: "<InbandEventStream schemeIdUri=\"\(scheme)\"/>").count == 2, "\(text)")
+            #expect(text.contains("<EventStream ") == periodStream)
+            let deep = try Command.run(Fixtures.kerf, ["validate", "--deep", mpd.path])
+            #expect(deep.status == 0 && deep.stdout.contains("0 errors, 0 warnings"), "\(deep.stdout)")
+            try decodes(mpd.path)
+        }
+        let result = try Command.run(Fixtures.kerf, ["package", inputs.spliced, "-o", inputs.directory.appendingPathComponent("never").path,
+                                                     "--dash-events", "inline"])
+        #expect(result.status != 0 && result.stderr.contains("unknown --dash-events value 'inline' (use period, inband)"), "\(result.stderr)")
+    }
+
     @Test func timeSignalSegmentationStartAndEndMakeABreak() throws {
         let inputs = try Self.inputs.get()
         let start = try SCTE35Tools.timeSignal(type: 0x34, eventID: 0x77, pts: inputs.origin + 11, duration: 6)

@@ -22,6 +22,9 @@ import Testing
         var seconds: Double
         var scheme: String
         var data: [UInt8]
+        var id: Int
+        /// event_duration in seconds (nil: 0xFFFFFFFF, unknown).
+        var duration: Double?
     }
 
     /// The emsg boxes at the top level of each segment of `folder`, in order.
@@ -40,12 +43,14 @@ import Testing
                     let body = offset + 8
                     #expect(bytes[body] == 1, "emsg version")
                     let timescale = u32(body + 4), time = u32(body + 8) << 32 | u32(body + 12)
+                    let duration = u32(body + 16), id = u32(body + 20)
                     var at = body + 24
                     let schemeEnd = bytes[at...].firstIndex(of: 0)!
                     let scheme = String(decoding: bytes[at..<schemeEnd], as: UTF8.self)
                     at = bytes[(schemeEnd + 1)...].firstIndex(of: 0)! + 1
                     found.append(Message(segment: name, seconds: Double(time) / Double(timescale), scheme: scheme,
-                                         data: Array(bytes[at..<(offset + size)])))
+                                         data: Array(bytes[at..<(offset + size)]), id: id,
+                                         duration: duration == 0xFFFF_FFFF ? nil : Double(duration) / Double(timescale)))
                 }
                 offset += size
             }
@@ -67,9 +72,9 @@ import Testing
         try #require(result.status == 0, "\(result.stderr)")
         let scheme = "https://aomedia.org/emsg/ID3"
         #expect(try Self.messages(in: out.appendingPathComponent("video_360p")) == [
-            Message(segment: "seg_1.m4s", seconds: 0, scheme: scheme, data: Self.tag("first tag")),
-            Message(segment: "seg_2.m4s", seconds: 2.5, scheme: scheme, data: Self.tag("second tag")),
-            Message(segment: "seg_4.m4s", seconds: 6, scheme: scheme, data: Self.tag("third tag")),
+            Message(segment: "seg_1.m4s", seconds: 0, scheme: scheme, data: Self.tag("first tag"), id: 1),
+            Message(segment: "seg_2.m4s", seconds: 2.5, scheme: scheme, data: Self.tag("second tag"), id: 2),
+            Message(segment: "seg_4.m4s", seconds: 6, scheme: scheme, data: Self.tag("third tag"), id: 3),
         ])
         let audio = try FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasPrefix("audio_") }!
         #expect(try Self.messages(in: out.appendingPathComponent(audio)).isEmpty)
