@@ -2,6 +2,7 @@ import Foundation
 import KerfCore
 import KerfTestSupport
 import KerfTestTags
+import NIOCore
 import Logging
 import Testing
 @testable import KerfLive
@@ -22,8 +23,9 @@ import Testing
         let spliced = directory.appendingPathComponent("spliced.ts").path
         try SCTE35Tools.inject(plain, spliced, cues: [(first + 1, try SCTE35Tools.spliceInsert(eventID: 77, pts: first + 3, duration: 2))])
 
-        let window = try ClockedChannelTests.run(ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60),
-                                                 ManualClock(1_800_000_000), seconds: 30) { window in
+        var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
+        configuration.dashEvents = [.inband]
+        let window = try ClockedChannelTests.run(configuration, ManualClock(1_800_000_000), seconds: 30) { window in
             window.presentation.markers.filter { $0.end != nil }.count >= 2
         }
         let markers = window.presentation.markers
@@ -42,6 +44,25 @@ import Testing
         #expect(markers[0].start == epoch + MediaTime(value: 3, timescale: 1))
         // The second pass: one loop later (about 8 s, the file's length).
         #expect(abs((markers[1].start - markers[0].start).seconds - 8) < 0.1, "\(markers.map(\.start.seconds))")
+        // dash-events: inband: each pass's splice is an emsg of the segment cut for it, and the
+        // MPD declares the scheme instead of listing an EventStream.
+        for marker in markers.prefix(2) {
+            let messages = try Self.eventMessages(window, folder: "video_180p", startingAt: marker.start)
+            #expect(messages.map(\.scheme) == ["urn:scte:scte35:2013:bin"] && messages.first?.id == 77, "\(messages)")
+            #expect(abs((messages.first?.seconds ?? 0) - marker.start.seconds) < 0.0001 && messages.first?.duration == 2)
+            #expect(messages.first?.data == marker.section)
+        }
+        let mpd = try #require(window.mpd)
+        #expect((mpd.head + mpd.tail).contains("<InbandEventStream schemeIdUri=\"urn:scte:scte35:2013:bin\"/>"))
+        #expect(!(mpd.head + mpd.tail).contains("<EventStream"))
+    }
+
+    /// The emsg boxes of the stored segment of `folder` that starts at `start`.
+    static func eventMessages(_ window: LiveWindow, folder: String, startingAt start: MediaTime) throws -> [EventMessageBox] {
+        let segment = try #require(window.presentation.tracks[folder]?.segments.first { $0.start == start }, "no segment at \(start.seconds)")
+        let uri = segment.uri.hasPrefix(folder + "/") ? segment.uri : "\(folder)/\(segment.uri)"
+        let body = try #require(window.stored[uri]?.body, "\(uri) is not stored")
+        return EventMessageBox.read(Array(body.readableBytesView))
     }
 
     /// Through a ladder: the SCTE-35 passes the transcoder, whose encoders code a keyframe at the
@@ -59,6 +80,7 @@ import Testing
         try SCTE35Tools.inject(plain, spliced, cues: [(first + 0.5, try SCTE35Tools.spliceInsert(eventID: 78, pts: first + 5, duration: 2))])
         var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
         configuration.ladder = try .parse("180p:150k")
+        configuration.dashEvents = [.period, .inband]
         let window = try ClockedChannelTests.run(configuration, ManualClock(1_800_000_000), seconds: 30) { window in
             window.presentation.markers.first?.end != nil
         }
@@ -70,6 +92,12 @@ import Testing
         let end = try #require(marker.end)
         #expect(abs((end - marker.signalledStart).seconds - 2) < 0.04, "the break ends at \((end - epoch).seconds) s")
         #expect(try #require(window.presentation.tracks["video_180p"]).segments.contains { $0.start == marker.start })
+        // The emsg is timed at the picture the break starts on.
+        let messages = try Self.eventMessages(window, folder: "video_180p", startingAt: marker.start)
+        #expect(messages.count == 1 && messages.first?.id == 78 && abs((messages.first?.seconds ?? 0) - marker.start.seconds) < 0.0001)
+        let mpd = try #require(window.mpd)
+        #expect((mpd.head + mpd.tail).contains("<InbandEventStream schemeIdUri=\"urn:scte:scte35:2013:bin\"/>"))
+        #expect((mpd.head + mpd.tail).contains("<EventStream schemeIdUri=\"urn:scte:scte35:2014:xml+bin\""))
     }
 
     /// The operator's splice on a ladder channel looping a 6 s file, asked for a time in its

@@ -31,31 +31,11 @@ import Testing
     static func messages(in folder: URL) throws -> [Message] {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("seg_") }
             .sorted { Int($0.dropFirst(4).prefix { $0.isNumber })! < Int($1.dropFirst(4).prefix { $0.isNumber })! }
-        var found: [Message] = []
-        for name in names {
-            let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
-            func u32(_ at: Int) -> Int { Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]) }
-            var offset = 0
-            while offset + 8 <= bytes.count {
-                let size = u32(offset), type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-                guard size >= 8 else { break }
-                if type == "emsg" {
-                    let body = offset + 8
-                    #expect(bytes[body] == 1, "emsg version")
-                    let timescale = u32(body + 4), time = u32(body + 8) << 32 | u32(body + 12)
-                    let duration = u32(body + 16), id = u32(body + 20)
-                    var at = body + 24
-                    let schemeEnd = bytes[at...].firstIndex(of: 0)!
-                    let scheme = String(decoding: bytes[at..<schemeEnd], as: UTF8.self)
-                    at = bytes[(schemeEnd + 1)...].firstIndex(of: 0)! + 1
-                    found.append(Message(segment: name, seconds: Double(time) / Double(timescale), scheme: scheme,
-                                         data: Array(bytes[at..<(offset + size)]), id: id,
-                                         duration: duration == 0xFFFF_FFFF ? nil : Double(duration) / Double(timescale)))
-                }
-                offset += size
+        return try names.flatMap { name in
+            EventMessageBox.read([UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))).map {
+                Message(segment: name, seconds: $0.seconds, scheme: $0.scheme, data: $0.data, id: $0.id, duration: $0.duration)
             }
         }
-        return found
     }
 
     @Test func tagsBecomeEventMessagesOfTheirSegments() throws {
