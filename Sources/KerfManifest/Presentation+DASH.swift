@@ -14,33 +14,24 @@ extension Presentation {
     public func mpd(_ listing: Listing) -> MPD? {
         let singleFile = tracks.values.contains { $0.initializations.values.contains { $0.indexRange != nil } }
         var periods: [Period] = []
-        // A package split at its splice markers lists each Period's segments by time.
-        let byTime = !listing.isLive && listing.cuePeriods && !markers.isEmpty
-        let epochs = byTime ? cuePeriodEpochs()
-            : self.epochs.isEmpty ? [Epoch(id: 0, start: .zero(timescale: 1), renditions: order)] : self.epochs
-        for (position, epoch) in epochs.enumerated() {
-            let end = position + 1 < epochs.count ? epochs[position + 1].start : nil
+        let plans = periodPlans(listing)
+        for (position, plan) in plans.enumerated() {
+            let epoch = plan.epoch
             let inPeriod = { (track: Track) in listing.isLive || self.epochs.isEmpty ? true : epoch.renditions.contains(track.id) }
-            let segmentsOf = { (track: Track) in
-                self.listed(track, listing).filter { segment in
-                    guard byTime else { return !listing.isLive || segment.epoch == epoch.id }
-                    let start = segment.start + Self.markerTolerance
-                    return start >= epoch.start && (end.map { start < $0 } ?? true)
-                }
-            }
+            let segmentsOf = { (track: Track) in self.listed(track, listing).filter { plan.contains($0, live: listing.isLive) } }
             func listedIn(_ kind: RenditionDescription.Kind) -> [Track] {
                 renditions(kind).filter { inPeriod($0) && (kind == .text || !segmentsOf($0).isEmpty) }
                     .filter { kind == .text || !listing.isLive || $0.initializations[epoch.id] != nil }
             }
             // A package's subtitles are one whole WebVTT file, listed in the first Period; a live
             // channel's are WebVTT segments, listed in the Periods that have some.
-            let texts = byTime && position > 0 ? [] : listedIn(.text).filter { !listing.isLive || !segmentsOf($0).isEmpty }
+            let texts = !listing.isLive && plan.byTime && position > 0 ? [] : listedIn(.text).filter { !listing.isLive || !segmentsOf($0).isEmpty }
             let sets = adaptationSets(videos: listedIn(.video), audios: listedIn(.audio), texts: texts, singleFile: singleFile) { track in
-                representation(track, segments: segmentsOf(track), epoch: epoch, listing: listing)
+                representation(track, segments: segmentsOf(track), plan: plan, listing: listing)
             }
             guard !sets.isEmpty else { continue }
-            var period = Period(id: "\(epoch.id)", start: epoch.start, adaptationSets: sets)
-            if listing.dashEvents.contains(.period), let stream = eventStream(from: epoch.start, to: end) { period.eventStreams = [stream] }
+            var period = Period(id: plan.id, start: plan.start, adaptationSets: sets)
+            if listing.dashEvents.contains(.period), let stream = eventStream(from: plan.start, to: plan.end) { period.eventStreams = [stream] }
             periods.append(period)
         }
         guard !periods.isEmpty else { return nil }
@@ -118,7 +109,8 @@ extension Presentation {
         return sets
     }
 
-    private func representation(_ track: Track, segments: [Segment], epoch: Epoch, listing: Listing) -> Representation {
+    private func representation(_ track: Track, segments: [Segment], plan: PeriodPlan, listing: Listing) -> Representation {
+        let epoch = plan.epoch
         let info = track.description.info
         var r = Representation(id: track.id, bandwidth: track.bandwidth)
         r.codecs = info.codecString
@@ -139,10 +131,10 @@ extension Presentation {
         var template = SegmentTemplate(
             timescale: timescale, initialization: initialization?.uri, media: track.description.mediaTemplate,
             startNumber: track.description.templateByTime ? nil : Int(segments.first?.sequence ?? 0) + 1,
-            timeline: SegmentTimelineEntry.compress(runs: timelineRuns(track, segments: segments, epoch: epoch, listing: listing).map {
+            timeline: SegmentTimelineEntry.compress(runs: timelineRuns(track, segments: segments, plan: plan, listing: listing).map {
                 ($0.start.rescaled(to: timescale).value, $0.duration.rescaled(to: timescale).value, $0.count)
             }))
-        let offset = epoch.start.rescaled(to: timescale).value
+        let offset = plan.start.rescaled(to: timescale).value
         if offset != 0 { template.presentationTimeOffset = offset }
         if let live = listing.live, let partTarget = live.partTarget, track.kind != .text {
             // LL-DASH: a segment may be asked for once its first chunk exists; it is then sent in
@@ -151,7 +143,7 @@ extension Presentation {
             template.availabilityTimeComplete = false
             // The presentation timeline is the wall clock: presentation time t was made at t.
             r.producerReference = ProducerReferenceTime(presentationTime: offset,
-                                                        wallClockTime: UTCTime.xsDateTime(live.availabilityStart + epoch.start.seconds))
+                                                        wallClockTime: UTCTime.xsDateTime(live.availabilityStart + plan.start.seconds))
         }
         r.segmentTemplate = template
         return r
@@ -161,11 +153,12 @@ extension Presentation {
     /// `timelineFromPeriodStart` every segment of the epoch since the Period start (runs of
     /// removed ones, then those kept before the window), as GStreamer's dashdemux needs: it
     /// adds the first listed segment's time to the live position it starts from.
-    private func timelineRuns(_ track: Track, segments: [Segment], epoch: Epoch, listing: Listing) -> [SegmentRun] {
+    private func timelineRuns(_ track: Track, segments: [Segment], plan: PeriodPlan, listing: Listing) -> [SegmentRun] {
         let listed = segments.map { SegmentRun(start: $0.start, duration: $0.duration) }
         guard listing.live?.timelineFromPeriodStart == true, let first = segments.first else { return listed }
-        let kept = track.segments.prefix { $0.start < first.start }.filter { $0.epoch == epoch.id }
-        return (track.earlier[epoch.id] ?? []) + kept.map { SegmentRun(start: $0.start, duration: $0.duration) } + listed
+        let kept = track.segments.prefix { $0.start < first.start }.filter { plan.contains($0, live: true) }
+        let earlier = (track.earlier[plan.epoch.id] ?? []).compactMap { plan.byTime ? Self.clip($0, from: plan.start, to: plan.end) : $0 }
+        return earlier + kept.map { SegmentRun(start: $0.start, duration: $0.duration) } + listed
     }
 
     /// `tracks` in groups of equal `key`, groups in order of first appearance.

@@ -71,11 +71,16 @@ extension Presentation {
     /// Forgets the markers a live window no longer lists: those ending (a command: starting)
     /// before `time`. A break whose end is not known yet stays.
     public mutating func removeMarkers(endingBefore time: MediaTime) {
-        markers.removeAll { marker in
+        let forgotten = markers.filter { marker in
             switch marker.kind {
             case .command: return marker.start < time
             case .break: return marker.end.map { $0 <= time } ?? false
             }
+        }
+        guard !forgotten.isEmpty else { return }
+        markers.removeAll { forgotten.contains($0) }
+        if let latest = forgotten.map({ $0.end ?? $0.start }).max() {
+            forgottenSplit = max(forgottenSplit ?? latest, latest)
         }
     }
 
@@ -98,17 +103,5 @@ extension Presentation {
                                      duration: (marker.duration ?? marker.plannedDuration)?.rescaled(to: rate).value,
                                      id: id, scte35Binary: Base64.encode(marker.section))
         })
-    }
-
-    /// A package's Periods when its MPD is split at the markers: one from 0, and one from each
-    /// marker's start and end (ids 0, 1, …).
-    func cuePeriodEpochs() -> [Epoch] {
-        let tolerance = Self.markerTolerance
-        var starts: [MediaTime] = []
-        for time in markers.flatMap({ [$0.start] + ($0.end.map { [$0] } ?? []) }).sorted() where time > tolerance {
-            if let last = starts.last, time < last + tolerance { continue }
-            starts.append(time)
-        }
-        return ([MediaTime.zero(timescale: 1)] + starts).enumerated().map { Epoch(id: $0.offset, start: $0.element, renditions: order) }
     }
 }

@@ -91,6 +91,9 @@ public struct Presentation: Sendable {
     public var epochs: [Epoch] = []
     /// Ad breaks and other SCTE-35 signals, by start time.
     public var markers: [SpliceMarker] = []
+    /// The latest start or end of the markers a live window has forgotten: with Periods split
+    /// at markers, the Period of the segments after it still starts there.
+    public internal(set) var forgottenSplit: MediaTime?
 
     public init() {}
 

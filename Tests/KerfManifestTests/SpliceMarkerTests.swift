@@ -80,6 +80,48 @@ import KerfTestTags
         #expect(xml.contains("<scte35:Binary>\(Base64.encode(Self.section))</scte35:Binary>"))
     }
 
+    /// `ad-periods` on a live window: a Period at the break's start and end inside the epoch,
+    /// named by their start (ms), each timeline from its own start; once the break has slid
+    /// out, the Period of the segments after it keeps its start and id.
+    @Test func liveMPDSplitsPeriodsAtBreaksAndKeepsTheirNames() throws {
+        var presentation = Presentation()
+        let info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
+        presentation.apply(.started(RenditionDescription(id: "v", kind: .video, info: info, name: "v", language: nil, timescale: 90_000,
+                                                         mediaTemplate: "v/seg_$Time$.m4s", templateByTime: true)))
+        presentation.apply(.epochStarted(id: 0, start: .zero(timescale: 1), renditions: ["v"]))
+        presentation.apply(.initialization(rendition: "v", epoch: 0, InitializationEntry(uri: "v/init_0.mp4")))
+        let starts = Self.starts + [24, 28, 32]
+        for (index, start) in starts.enumerated() {
+            let end = index + 1 < starts.count ? starts[index + 1] : 36
+            presentation.apply(.segmentCompleted(rendition: "v", SegmentEntry(uri: "v/seg_\(start * 90_000).m4s", sequence: UInt64(index),
+                                                                              start: MediaTime(value: start, timescale: 1),
+                                                                              duration: MediaTime(value: end - start, timescale: 1), size: 1000)))
+        }
+        presentation.apply(.splice(Self.marker))
+        var live = Presentation.Listing.Live(window: MediaTime(value: 60, timescale: 1), targetDuration: 4, availabilityStart: 1000)
+        live.timelineFromPeriodStart = true
+        var listing = Presentation.Listing(segmentDuration: MediaTime(value: 4, timescale: 1), live: live)
+        #expect(try #require(presentation.mpd(listing)).periods.map(\.id) == ["0"])
+        listing.cuePeriods = true
+        let split = try #require(presentation.mpd(listing))
+        #expect(split.periods.map(\.id) == ["0", "11000", "17000"])
+        #expect(split.periods.map(\.start) == [0, 11, 17].map { MediaTime(value: $0, timescale: 1) })
+        let templates = split.periods.map { $0.adaptationSets[0].representations[0].segmentTemplate! }
+        #expect(templates.map(\.presentationTimeOffset) == [nil, 990_000, 1_530_000])
+        #expect(templates.map { $0.timeline.first?.t } == [0, 990_000, 1_530_000])
+        #expect(templates.map { $0.timeline.reduce(0) { $0 + $1.r + 1 } } == [3, 3, 5])
+        #expect(split.periods.map { $0.eventStreams.count } == [0, 1, 0])
+
+        // The window slides past the break: segments up to 17 s and the marker are gone.
+        _ = presentation.removeSegments(of: "v", endingBefore: MediaTime(value: 18, timescale: 1))
+        presentation.removeMarkers(endingBefore: MediaTime(value: 18, timescale: 1))
+        #expect(presentation.markers.isEmpty)
+        let later = try #require(presentation.mpd(listing))
+        #expect(later.periods.map(\.id) == ["17000"] && later.periods.map(\.start) == [MediaTime(value: 17, timescale: 1)])
+        let template = try #require(later.periods.first?.adaptationSets.first?.representations.first?.segmentTemplate)
+        #expect(template.presentationTimeOffset == 1_530_000 && template.timeline.first?.t == 1_530_000)
+    }
+
     @Test func aWindowForgetsBreaksThatEndedBeforeIt() {
         var presentation = Self.presentation(marker: Self.marker)
         var open = Self.marker

@@ -147,7 +147,11 @@ import Testing
         let section = try SCTE35Tools.spliceInsert(eventID: 1234, pts: first + 5, duration: 3)
         let spliced = directory.appendingPathComponent("spliced.ts").path
         try SCTE35Tools.inject(plain, spliced, cues: [(first + 2, section)])
-        let origin = try await Self.origin(spliced)
+        // A second channel on the same input with `ad-periods: true` and `dash-events: period,inband`.
+        var ads = OriginConfiguration.Channel(input: spliced, segmentDuration: 2, window: 30)
+        ads.adPeriods = true
+        ads.dashEvents = [.period, .inband]
+        let origin = try await Self.origin(spliced, extra: ["ads": ads])
         defer { Task { await origin.stop() } }
         let playlist = try await Live.waitForPlaylist(origin, segments: 1, containing: "SCTE35-IN", within: 25, folder: "video_180p")
         let listed = try Self.listedBreak(playlist)
@@ -162,6 +166,34 @@ import Testing
         let command = decoded["command"] as? [String: Any] ?? [:]
         #expect(command["splice_event_id"] as? Int == 1234 && command["break_duration"] as? Double == 3.0)
         try await Self.checkMPD(origin, startDate: try #require(listed.out["START-DATE"]), eventID: 1234)
+        try await Self.checkAdPeriods(origin, channel: "ads", eventID: 1234, breakSeconds: 3)
+    }
+
+    /// A channel with `ad-periods: true` and in-band events: its MPD (valid) has a Period at the
+    /// break's start (named by its start in ms) and one at its return; the segment the break
+    /// starts with carries the splice as an emsg at that time; `kerf validate` finds no error.
+    static func checkAdPeriods(_ origin: RunningOrigin, channel: String, eventID: Int, breakSeconds: Double) async throws {
+        let url = origin.base + "/live/\(channel)/manifest.mpd"
+        let mpd = try await waitFor("\(channel)'s MPD with Periods at the break", timeout: .seconds(20), poll: .milliseconds(250)) {
+            let text = String(decoding: try await curl([url]).body, as: UTF8.self)
+            return text.components(separatedBy: "<Period ").count - 1 >= 3 ? text : nil
+        }
+        let schema = try await Live.schemaCheck(Data(mpd.utf8))
+        #expect(schema.status == 0, "\(schema.stderr)")
+        #expect(mpd.contains("<InbandEventStream schemeIdUri=\"urn:scte:scte35:2013:bin\"/>"))
+        let periods = mpd.matches(of: /<Period id="([^"]*)" start="PT([0-9.]+)S"/).map { (String($0.1), Double($0.2)!) }
+        let playlist = String(decoding: try await curl([origin.base + "/live/\(channel)/video_180p/playlist.m3u8"]).body, as: UTF8.self)
+        let listed = try Self.listedBreak(playlist)
+        let start = try #require(Int(listed.segment.uri.dropFirst(4).dropLast(4)))
+        let seconds = Double(start) / 90_000
+        let index = try #require(periods.firstIndex { abs($0.1 - seconds) < 0.001 }, "no Period at \(seconds) s: \(periods)")
+        #expect(periods[index].0 == "\(Int((seconds * 1000).rounded()))")
+        #expect(index + 1 < periods.count && abs(periods[index + 1].1 - seconds - breakSeconds) < 0.001, "\(periods)")
+        let segment = try await curl([origin.base + "/live/\(channel)/video_180p/\(listed.segment.uri)"])
+        let messages = EventMessageBox.read(Array(segment.body))
+        #expect(messages.count == 1 && messages.first?.id == eventID && abs((messages.first?.seconds ?? 0) - seconds) < 0.0001, "\(messages)")
+        let validation = try await Command.runDetached(Fixtures.kerf, ["validate", url])
+        #expect(validation.status == 0, "\(validation.stdout)")
     }
 
     /// A push channel: a hand-made publisher sends a file's packets (keyframes every 2 s) with an
