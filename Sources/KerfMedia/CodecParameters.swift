@@ -29,6 +29,21 @@ public final class CodecParameters: @unchecked Sendable {
         LiveObjects.contextCount.add(1, ordering: .relaxed)
     }
 
+    /// The parameters of a timed ID3 metadata stream: what a muxer needs to carry ID3 tags
+    /// (MPEG-TS: stream type 0x15 with the "ID3 " metadata descriptors).
+    public static func timedID3() throws(MediaError) -> CodecParameters {
+        guard let scratch = avcodec_parameters_alloc() else {
+            throw MediaError(.outOfMemory, "cannot allocate codec parameters", function: "avcodec_parameters_alloc")
+        }
+        defer {
+            var p: UnsafeMutablePointer<AVCodecParameters>? = scratch
+            avcodec_parameters_free(&p)
+        }
+        scratch.pointee.codec_type = AVMEDIA_TYPE_DATA
+        scratch.pointee.codec_id = AV_CODEC_ID_TIMED_ID3
+        return try CodecParameters(copying: scratch)
+    }
+
     deinit {
         var p: UnsafeMutablePointer<AVCodecParameters>? = pointer
         avcodec_parameters_free(&p)

@@ -66,6 +66,9 @@ public final class LivePackager {
     public var maximumHeldSamples = 3000
 
     public let tracks: [Track]
+    /// The input has timed ID3 (a `timed_id3` stream): its tags go into the segments
+    /// (`addEventMessage`), and MPEG-TS variants have a metadata stream for them.
+    public let carriesTimedMetadata: Bool
     /// MPEG-TS variants (empty unless asked for).
     public let transportVariants: [TransportVariant]
     public let segmentDuration: MediaTime
@@ -184,6 +187,7 @@ public final class LivePackager {
             runs.append(TrackRun(track: track, streamIndex: plan.info.index,
                                  parameters: input.codecParameters(track: plan.info.index)))
         }
+        carriesTimedMetadata = input.tracks.contains { $0.codec == "timed_id3" }
         text = LiveTextCutter(all.filter { $0.kind == .text }, after: tracks)
         self.tracks = tracks + text.tracks
         self.runs = runs
@@ -202,8 +206,8 @@ public final class LivePackager {
                     TSVariantWriter.Member(track: track.number, parameters: runs[track.number].parameters,
                                            timeBase: track.info.timeBase, language: track.language)
                 }
-                writers.append(TSVariantWriter(folder: variants[variant].folder, members: members, timestampOffset: .zero(timescale: 1),
-                                               closesBehindLead: true) {
+                writers.append(try TSVariantWriter(folder: variants[variant].folder, members: members, timestampOffset: .zero(timescale: 1),
+                                                   closesBehindLead: true, carriesMetadata: carriesTimedMetadata) {
                     index, _, bytes in
                     outbox.transportBytes[variant, default: [:]][index] = bytes
                     outbox.joinTransport(variant: variant, lead: lead, index: index)
@@ -304,6 +308,12 @@ public final class LivePackager {
         for run in runs where carriers.contains(run.track.number) {
             run.writer?.eventMessages.append(message)
             run.writer?.eventMessages.sort { $0.time < $1.time }
+        }
+        // MPEG-TS variants carry timed ID3 as it is, in their metadata stream.
+        guard message.scheme == EventMessage.id3Scheme else { return }
+        for writer in transportWriters {
+            writer.timedMetadata.append(message)
+            writer.timedMetadata.sort { $0.time < $1.time }
         }
     }
 

@@ -7,19 +7,22 @@ extension PackagingJob {
 
     /// One TS variant per video track (muxed with the first audio track), or per audio track
     /// when there is no video; with `--encrypt cbcs`, encrypted with SAMPLE-AES.
-    /// - Throws: `CryptoError` when OpenSSL cannot set a cipher up.
+    /// - Throws: `CryptoError` when OpenSSL cannot set a cipher up, `MediaError` when the
+    ///   metadata stream cannot be made.
     func makeTSWriters(plans: [PlannedTrack], inputs: [any PacketSource], directory: PackageDirectory) throws -> [TSVariantWriter] {
         func member(_ plan: PlannedTrack) -> TSVariantWriter.Member {
             TSVariantWriter.Member(track: plan.number, parameters: inputs[plan.input].codecParameters(track: plan.info.index),
                                    timeBase: plan.info.timeBase, language: plan.language)
         }
+        // Timed ID3 of the inputs goes into every variant, as a metadata stream of its own.
+        let carriesMetadata = inputs.contains { DataStreamScan.hasTimedMetadata($0.tracks) }
         return try SegmentDispatch.transportGroups(plans, kind: \.kind).map { group in
             let folder = "ts_\(group[0].folder)"
             let sampleAES = try trackKeys[group[0].number].flatMap { key in
                 try options.commonEncryption?.transportEncryption(key: key, folder: folder)
             }
-            return TSVariantWriter(folder: folder, members: group.map(member), directory: directory, cipher: options.encryption,
-                                   sampleAES: sampleAES)
+            return try TSVariantWriter(folder: folder, members: group.map(member), directory: directory, cipher: options.encryption,
+                                       sampleAES: sampleAES, carriesMetadata: carriesMetadata)
         }
     }
     // MARK: text

@@ -126,6 +126,7 @@ public final class PackagingJob {
             plans.filter { $0.kind != .text }.map { ($0.number, Segmenter.TrackConfiguration(kind: $0.kind, frameDuration: $0.frameDuration)) }))
         let (splices, tags) = try Self.scanDataStreams(options: options, tracks: try spliceTracks(inputs), notice: warning)
         eventMessages = tags
+        for writer in tsWriters { writer.timedMetadata = tags }
         if options.dashEvents.contains(.inband) && options.formats.contains(.dash) {
             let frame = plans.first { $0.kind == .video }?.frameDuration ?? MediaTime(value: 1, timescale: 1000)
             eventMessages += splices.eventMessages(tolerance: MediaTime(value: frame.value, timescale: frame.timescale * 2))

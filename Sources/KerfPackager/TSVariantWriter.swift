@@ -38,21 +38,27 @@ final class TSVariantWriter {
     private var keepsRecords = false
     /// How the segments are protected with SAMPLE-AES (nil when they are not), for playlists.
     private(set) var protection: ContentProtection?
+    /// With timed ID3: the stream that carries the tags (after the members), and the tags not
+    /// written yet, in order of time (presentation time, on the timeline of the members' times).
+    private let metadataParameters: CodecParameters?
+    var timedMetadata: [EventMessage] = []
 
+    /// - Parameter carriesMetadata: the segments have a timed ID3 stream (`timedMetadata`).
     init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset, closesBehindLead: Bool = false,
-         store: @escaping (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int) {
+         carriesMetadata: Bool = false, store: @escaping (_ segment: Int, _ path: String, _ bytes: [UInt8]) throws -> Int) throws(MediaError) {
         self.folder = folder
         self.members = members
         self.timestampOffset = timestampOffset
         self.closesBehindLead = closesBehindLead
         self.store = store
+        metadataParameters = carriesMetadata ? try CodecParameters.timedID3() : nil
     }
 
     /// A writer for a package: segments are encrypted when asked (SAMPLE-AES with
     /// `sampleAES`, whole-segment AES-128 with `cipher`) and written to `directory`.
     convenience init(folder: String, members: [Member], directory: PackageDirectory, cipher: SegmentEncryption?,
-                     sampleAES: TransportSampleEncryption? = nil) {
-        self.init(folder: folder, members: members) { segment, path, bytes in
+                     sampleAES: TransportSampleEncryption? = nil, carriesMetadata: Bool = false) throws(MediaError) {
+        try self.init(folder: folder, members: members, carriesMetadata: carriesMetadata) { segment, path, bytes in
             let samples = try sampleAES?.stream.encrypt(bytes) ?? bytes
             let stored = try cipher?.encrypt(samples, segmentNumber: segment + 1) ?? samples
             try directory.write(path, stored)
@@ -70,6 +76,7 @@ final class TSVariantWriter {
     func append(track: Int, segment: Int, packet: Packet, pts: Int64, dts: Int64) throws {
         guard let memberIndex = members.firstIndex(where: { $0.track == track }), segment >= closedBefore else { return }
         let muxer = try output(for: segment)
+        if memberIndex == 0 { try writeMetadata(until: MediaTime(value: pts, timeBase: members[0].timeBase), into: muxer) }
         let copy = try packet.makeReference()
         let offset = timestampOffset.ticks(of: members[memberIndex].timeBase)
         copy.ptsTicks = pts + offset
@@ -92,10 +99,29 @@ final class TSVariantWriter {
         if entry.pending.isEmpty { try close(segment) }
     }
 
-    /// Closes every segment still open (end of input).
+    /// Closes every segment still open (end of input); tags after the last lead sample go into
+    /// the last segment.
     func finish() throws {
+        if let last = open.keys.max(), let muxer = open[last]?.output { try writeMetadata(until: nil, into: muxer) }
         for segment in open.keys.sorted() { try close(segment) }
     }
+
+    /// Writes the ID3 tags timed at or before `time` (nil: all) as PES packets of the metadata stream.
+    private func writeMetadata(until time: MediaTime?, into muxer: MediaOutput) throws {
+        guard metadataParameters != nil else { return }
+        let index = members.count
+        while let tag = timedMetadata.first, time.map({ tag.time <= $0 }) ?? true {
+            timedMetadata.removeFirst()
+            let packet = try Packet(bytes: tag.data)
+            let ticks = (tag.time + timestampOffset).ticks(of: Self.metadataTimeBase)
+            packet.ptsTicks = ticks
+            packet.dtsTicks = ticks
+            try muxer.write(packet, toStream: index)
+        }
+    }
+
+    /// The metadata stream's time base (the MPEG-TS clock).
+    private static let metadataTimeBase = Rational(1, 90_000)
 
     private func output(for segment: Int) throws -> MediaOutput {
         if let entry = open[segment] { return entry.output }
@@ -104,6 +130,7 @@ final class TSVariantWriter {
         for member in members {
             try output.addStream(parameters: member.parameters, timeBase: member.timeBase, language: member.language)
         }
+        if let metadataParameters { try output.addStream(parameters: metadataParameters, timeBase: Self.metadataTimeBase) }
         try output.writeHeader(options: ["mpegts_copyts": "1", "avoid_negative_ts": "disabled",
                                          "mpegts_flags": "+initial_discontinuity"])
         open[segment] = (output, sink, Set(members.map(\.track)))

@@ -48,7 +48,8 @@ import Testing
         let dir = try Fixtures.temporaryDirectory("kerf-id3")
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
-        let result = try Command.run(Fixtures.kerf, ["package", Self.input, "-o", out.path, "--segment-duration", "2"])
+        let result = try Command.run(Fixtures.kerf, ["package", Self.input, "-o", out.path, "--segment-duration", "2",
+                                                     "--formats", "hls,dash,hls-ts"])
         try #require(result.status == 0, "\(result.stderr)")
         let scheme = "https://aomedia.org/emsg/ID3"
         #expect(try Self.messages(in: out.appendingPathComponent("video_360p")) == [
@@ -66,5 +67,24 @@ import Testing
         #expect(schema.status == 0, "\(schema.stderr)")
         let deep = try Command.run(Fixtures.kerf, ["validate", "--deep", mpd.path])
         #expect(deep.status == 0 && deep.stdout.contains("0 errors, 0 warnings"), "\(deep.stdout)")
+
+        // The MPEG-TS variant carries the tags as they came (a timed_id3 stream, PES of ID3),
+        // each in the segment it falls in, at its time (+10 s: the variants' timestamp offset).
+        func tags(_ file: String) throws -> [(time: String, data: String)] {
+            let probe = try Command.ffprobe(["-select_streams", "d", "-show_entries", "packet=pts_time,data", "-show_data", file])
+            return (probe["packets"] as? [[String: Any]] ?? []).map { ($0["pts_time"] as? String ?? "", $0["data"] as? String ?? "") }
+        }
+        let original = try tags(Self.input)
+        try #require(original.count == 3)
+        var found: [(segment: Int, time: String, data: String)] = []
+        for segment in 1...5 {
+            let file = out.appendingPathComponent("ts_video_360p/seg_\(segment).ts").path
+            let streams = try Command.ffprobe(["-show_entries", "stream=codec_name", file])["streams"] as? [[String: Any]] ?? []
+            #expect(streams.contains { $0["codec_name"] as? String == "timed_id3" }, "seg_\(segment).ts has no timed_id3 stream")
+            found += try tags(file).map { (segment, $0.time, $0.data) }
+        }
+        #expect(found.map(\.segment) == [1, 2, 4])
+        #expect(found.map(\.time) == ["10.000000", "12.500000", "16.000000"])
+        #expect(found.map(\.data) == original.map(\.data))
     }
 }
