@@ -41,8 +41,11 @@ struct EpochSession {
         let (result, events) = try packager.push(packet)
         if epoch == nil && packager.hasOrigin {
             let tracks = packager.tracks, variants = packager.transportVariants, start = packager.timelineOffset
+            let schemes = (channel.configuration.dashEvents.contains(.inband) ? [EventMessage.scte35Scheme] : [])
+                + (packager.carriesTimedMetadata ? [EventMessage.id3Scheme] : [])
             let (begun, renditions) = channel.window.withLock { window in
-                let begun = window.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: channel.clock.now())
+                let begun = window.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: channel.clock.now(),
+                                              eventSchemes: schemes)
                 return (begun, begun.renditions.compactMap { folder in
                     window.renditions[folder].map { (folder, $0, window.presentation.tracks[folder]) }
                 })

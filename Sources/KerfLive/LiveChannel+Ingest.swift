@@ -36,11 +36,14 @@ extension LiveChannel {
         logger.info("input connected", metadata: ["input": "\(configuration.input)",
                                                   "tracks": "\(input.tracks.map(\.codec).joined(separator: ","))"])
         var epoch = try EpochSession(input: input, channel: self)
-        // The input's SCTE-35 (a data stream of codec scte_35, one section per packet).
+        // The input's SCTE-35 (a data stream of codec scte_35, one section per packet) and timed
+        // ID3 (codec timed_id3, one tag per packet).
         let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
+        let tagStreams = Set(input.tracks.filter { $0.codec == "timed_id3" }.map(\.index))
         var heldCues: [RTMPCuePoint] = []
-        // Sections (with their arrival and the loop's shift then) read before the first keyframe.
+        // Sections and tags (with their arrival and the loop's shift then) read before the first keyframe.
         var heldSections: [(bytes: [UInt8], arrival: MediaTime, loopShift: MediaTime)] = []
+        var heldTags: [(bytes: [UInt8], arrival: MediaTime)] = []
         // Real-time pacing of file inputs, and the shift that places each loop after the last.
         var pace: (wall: Double, media: MediaTime)?
         var loopShift = MediaTime.zero(timescale: 1000)
@@ -66,10 +69,14 @@ extension LiveChannel {
             let edge = epoch.packager.referenceTime
             statistics.withLock { $0.bytesIngested += added; $0.ingestEdge = edge }
             metrics.ingestBytes.increment(by: Int64(added))
-            if spliceStreams.contains(packet.streamIndex) {
+            if spliceStreams.contains(packet.streamIndex) || tagStreams.contains(packet.streamIndex) {
                 let packager = epoch.packager
                 if let arrival = (packet.pts ?? packet.dts).map({ $0 + loopShift }) ?? packager.referenceTime.flatMap(packager.inputTime(ofChannelTime:)) {
-                    heldSections.append((packet.bytes, arrival, loopShift))
+                    if tagStreams.contains(packet.streamIndex) {
+                        heldTags.append((packet.bytes, arrival))
+                    } else {
+                        heldSections.append((packet.bytes, arrival, loopShift))
+                    }
                 }
                 continue
             }
@@ -103,11 +110,13 @@ extension LiveChannel {
             // Sections and a publisher's cues wait for the epoch's first keyframe (their times are
             // the input's).
             heldCues += cues?.takeCuePoints() ?? []
-            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty {
+            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty || !heldTags.isEmpty {
                 for section in heldSections { signalled(section.bytes, arrival: section.arrival, loopShift: section.loopShift, packager: epoch.packager) }
                 for cue in heldCues { signalled(cue, packager: epoch.packager) }
+                for tag in heldTags { timedMetadata(tag.bytes, arrival: tag.arrival, packager: epoch.packager) }
                 heldSections = []
                 heldCues = []
+                heldTags = []
             }
             applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).
@@ -156,8 +165,8 @@ extension LiveChannel {
     func transcoded(_ input: any PacketSource, encoder: inout EncoderSelection<HardwareDevice>?) throws -> any PacketSource {
         guard let ladder = configuration.ladder else { return input }
         var plan = TranscodePlan(tracks: input.tracks, mode: .auto, ladderRequested: true, cmaf: true)
-        // SCTE-35 passes through the transcoder: the channel reads its splices after it.
-        for track in input.tracks where track.codec == "scte_35" { plan.treatments[track.index] = .copy }
+        // SCTE-35 and timed ID3 pass through the transcoder: the channel reads them after it.
+        for track in input.tracks where track.codec == "scte_35" || track.codec == "timed_id3" { plan.treatments[track.index] = .copy }
         guard let index = plan.ladderTrack, let video = input.tracks.first(where: { $0.index == index }),
               let width = video.width, let height = video.height else {
             throw LiveError(.configuration, "the input has no video for the ladder", file: configuration.input)

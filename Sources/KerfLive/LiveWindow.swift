@@ -60,8 +60,7 @@ package struct LiveWindow: Sendable {
     package var dashTimeline = ChannelConfiguration.DASHTimeline.period
     /// How HLS lists splice markers (`ad-markers:`).
     package var adMarkers: Presentation.AdMarkers = [.dateRange]
-    /// Where DASH carries splices (`dash-events:`): with `.inband` the tracks that carry events
-    /// declare the SCTE-35 emsg scheme from the start.
+    /// Where DASH carries splices (`dash-events:`).
     package var dashEvents: Presentation.DASHEvents = [.period]
     /// A DASH Period at each splice out and return (`ad-periods:`).
     package var adPeriods = false
@@ -115,16 +114,18 @@ package struct LiveWindow: Sendable {
     }
 
     /// Registers an epoch whose first keyframe went to channel time `start` at wall-clock `now`.
+    /// - Parameter eventSchemes: the emsg schemes the segments of the tracks that carry events
+    ///   (`LivePackager.eventCarriers`) have, declared from the start (DASH InbandEventStream).
     @discardableResult
     package mutating func beginEpoch(tracks: [LivePackager.Track], transportVariants: [LivePackager.TransportVariant] = [],
-                                     start: MediaTime, now: Double) -> Presentation.Epoch {
+                                     start: MediaTime, now: Double, eventSchemes: [String] = []) -> Presentation.Epoch {
         // Media sequence numbers go on increasing across restarts: a new rendition starts
         // from the number of whole target durations since 1970.
         let sequence = UInt64(max(0, now / segmentDuration.seconds))
         let carriers = LivePackager.eventCarriers(tracks)
         for track in tracks {
             announce(Rendition(track: track, muxed: nil, lastEpoch: renditions[track.folder]?.lastEpoch), folder: track.folder,
-                     firstSequence: sequence, carriesEvents: carriers.contains(track.number))
+                     firstSequence: sequence, eventSchemes: carriers.contains(track.number) ? eventSchemes : [])
         }
         for variant in transportVariants {
             announce(Rendition(track: tracks[variant.lead], muxed: variant.members.map { tracks[$0] },
@@ -137,10 +138,10 @@ package struct LiveWindow: Sendable {
     }
 
     /// Announces a rendition to the presentation (again at each epoch: its track may change).
-    /// - Parameter carriesEvents: whether its segments carry the channel's emsg events (nil:
-    ///   as announced before).
+    /// - Parameter eventSchemes: the schemes of the emsg boxes its segments carry (nil: as
+    ///   announced before).
     mutating func announce(_ rendition: Rendition, folder: String, firstSequence: UInt64, timescale: Int64? = nil,
-                           carriesEvents: Bool? = nil) {
+                           eventSchemes: [String]? = nil) {
         let isNew = presentation.tracks[folder] == nil
         renditions[folder] = rendition
         let track = rendition.track
@@ -150,8 +151,7 @@ package struct LiveWindow: Sendable {
             timescale: scale, members: rendition.muxed?.map(\.info) ?? [], mediaTemplate: "\(folder)/seg_$Time$.\(rendition.fileExtension)",
             templateByTime: true, protection: rendition.isTransportStream ? nil : track.protection,
             captions: presentation.tracks[folder]?.description.captions,
-            eventSchemes: carriesEvents.map { $0 && dashEvents.contains(.inband) ? [EventMessage.scte35Scheme] : [] }
-                ?? presentation.tracks[folder]?.description.eventSchemes ?? [])))
+            eventSchemes: eventSchemes ?? presentation.tracks[folder]?.description.eventSchemes ?? [])))
         if isNew { presentation.tracks[folder]?.nextSequence = firstSequence }
     }
 

@@ -1,12 +1,12 @@
 /// ID3v2 tags (id3.org ID3v2.4.0 structure, §3.1) as timed metadata carries them.
-enum ID3Tag {
+package enum ID3Tag {
     /// The tag FFmpeg read from a timed ID3 PES, whole again. FFmpeg 5.1's MPEG-TS demuxer takes
     /// the first 5 bytes of every stream_type 0x15 PES payload for a metadata access unit cell
     /// header (ISO/IEC 13818-1 §2.12.4), but the usual carriage (Apple's HLS timed metadata) puts
     /// the ID3 tag first: those 5 bytes are "ID3" and the version. They are put back when the
     /// rest is the remainder of a tag header and its frames (`isTag` as version 4, else 3). Nil
     /// when the bytes are no ID3 tag either way.
-    static func repaired(_ bytes: [UInt8]) -> [UInt8]? {
+    package static func repaired(_ bytes: [UInt8]) -> [UInt8]? {
         if isTag(bytes) { return bytes }
         for version: UInt8 in [4, 3] {
             let candidate = Array("ID3".utf8) + [version, 0] + bytes
