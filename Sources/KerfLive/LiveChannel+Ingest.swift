@@ -29,7 +29,8 @@ extension LiveChannel {
     }
 
     /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
-    /// - Parameter cues: a publisher's pipe, whose splice cues (`onCuePoint`) are taken too.
+    /// - Parameter cues: a publisher's pipe, whose splice cues (`onCuePoint`) and timed data
+    ///   (`onTextData`, `onMetaData` updates) are taken too.
     func ingest(from opened: any PacketSource, path: String?, encoder: inout EncoderSelection<HardwareDevice>?, cues: FLVPipe? = nil) throws {
         var input = opened
         statistics.withLock { $0.connected = true; $0.lastError = nil; $0.connections += 1 }
@@ -40,7 +41,7 @@ extension LiveChannel {
         // ID3 (codec timed_id3, one tag per packet).
         let spliceStreams = Set(input.tracks.filter { $0.codec == "scte_35" }.map(\.index))
         let tagStreams = Set(input.tracks.filter { $0.codec == "timed_id3" }.map(\.index))
-        var heldCues: [RTMPCuePoint] = []
+        var heldCues: [RTMPCuePoint] = [], heldTextData: [RTMPTextData] = []
         // Sections and tags (with their arrival and the loop's shift then) read before the first keyframe.
         var heldSections: [(bytes: [UInt8], arrival: MediaTime, loopShift: MediaTime)] = []
         var heldTags: [(bytes: [UInt8], arrival: MediaTime)] = []
@@ -110,13 +111,16 @@ extension LiveChannel {
             // Sections and a publisher's cues wait for the epoch's first keyframe (their times are
             // the input's).
             heldCues += cues?.takeCuePoints() ?? []
-            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty || !heldTags.isEmpty {
+            heldTextData += cues?.takeTextData() ?? []
+            if epoch.packager.hasOrigin, !heldCues.isEmpty || !heldSections.isEmpty || !heldTags.isEmpty || !heldTextData.isEmpty {
                 for section in heldSections { signalled(section.bytes, arrival: section.arrival, loopShift: section.loopShift, packager: epoch.packager) }
                 for cue in heldCues { signalled(cue, packager: epoch.packager) }
                 for tag in heldTags { timedMetadata(tag.bytes, arrival: tag.arrival, packager: epoch.packager) }
+                for data in heldTextData { timedMetadata(data, packager: epoch.packager) }
                 heldSections = []
                 heldCues = []
                 heldTags = []
+                heldTextData = []
             }
             applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).

@@ -1,6 +1,7 @@
 import KerfCore
 import KerfMedia
 import KerfPackager
+import KerfRTMP
 
 extension LiveChannel {
     /// A timed ID3 tag read from the input (a packet of its `timed_id3` stream): into the
@@ -13,6 +14,15 @@ extension LiveChannel {
             return
         }
         guard let time = packager.channelTime(ofInputTime: arrival) else { return }
+        packager.addEventMessage(.timedID3(time: time, tag: tag))
+    }
+
+    /// A publisher's timed data (`onTextData`, an `onMetaData` update), timed on the stream's
+    /// timeline like its tags: an ID3v2.4 tag of TXXX frames, the first naming the handler
+    /// (`rtmp` = `onTextData`), then one per property.
+    func timedMetadata(_ data: RTMPTextData, packager: LivePackager) {
+        guard let time = packager.channelTime(ofInputTime: data.time) else { return }
+        let tag = ID3Tag.userText([("rtmp", data.handler)] + data.properties.map { ($0.name, $0.value) })
         packager.addEventMessage(.timedID3(time: time, tag: tag))
     }
 }

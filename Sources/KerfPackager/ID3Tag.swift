@@ -42,6 +42,18 @@ package enum ID3Tag {
         return bytes[offset..<end].allSatisfy { $0 == 0 }
     }
 
+    /// An ID3v2.4 tag of user-defined text frames (TXXX, UTF-8: §4.2.6 of the frames
+    /// document), one per description and value, in order.
+    package static func userText(_ frames: [(description: String, value: String)]) -> [UInt8] {
+        func syncsafe(_ n: Int) -> [UInt8] { [UInt8((n >> 21) & 0x7F), UInt8((n >> 14) & 0x7F), UInt8((n >> 7) & 0x7F), UInt8(n & 0x7F)] }
+        var body: [UInt8] = []
+        for frame in frames {
+            let content: [UInt8] = [3] + Array(frame.description.utf8) + [0] + Array(frame.value.utf8)
+            body += Array("TXXX".utf8) + syncsafe(content.count) + [0, 0] + content
+        }
+        return Array("ID3".utf8) + [4, 0, 0] + syncsafe(body.count) + body
+    }
+
     /// A 28-bit syncsafe integer (four bytes whose high bits are 0).
     private static func syncsafe(_ bytes: ArraySlice<UInt8>) -> Int? {
         guard bytes.allSatisfy({ $0 & 0x80 == 0 }) else { return nil }

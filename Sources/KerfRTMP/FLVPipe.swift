@@ -13,8 +13,10 @@ package final class FLVPipe: ByteSource, @unchecked Sendable {
     private var buffer = ByteBuffer()
     private var finished = false
     private var wroteHeader = false
-    /// Splice cues the publisher sent, not taken by the channel yet (at most 64 kept).
+    /// Splice cues and timed data the publisher sent, not taken by the channel yet (at most 64
+    /// of each kept).
     private var cues: [RTMPCuePoint] = []
+    private var textData: [RTMPTextData] = []
 
     package init(capacity: Int = 16 << 20) {
         self.capacity = capacity
@@ -55,6 +57,22 @@ package final class FLVPipe: ByteSource, @unchecked Sendable {
         condition.withLock {
             defer { cues = [] }
             return cues
+        }
+    }
+
+    /// Passes a publisher's timed data to the channel (`takeTextData`).
+    func signal(_ data: RTMPTextData) {
+        condition.withLock {
+            if textData.count >= 64 { textData.removeFirst() }
+            textData.append(data)
+        }
+    }
+
+    /// The timed data sent since the last call, oldest first.
+    package func takeTextData() -> [RTMPTextData] {
+        condition.withLock {
+            defer { textData = [] }
+            return textData
         }
     }
 

@@ -142,6 +142,8 @@ final class RTMPConnectionHandler: ChannelInboundHandler {
             }
         case .cuePoint(let cue):
             publishing?.signal(cue)
+        case .textData(let data):
+            publishing?.signal(data)
         case .unpublish:
             logger.info("rtmp: unpublished")
             endPublishing()

@@ -4,7 +4,7 @@ import NIOCore
 /// One RTMP publisher's command conversation (RTMP 1.0 §7.2), as a value type returning actions:
 /// `connect` (app `live` only), `releaseStream`/`FCPublish`, `createStream`, `publish` (the
 /// stream name is the channel, its `?key=` query the stream key; the owner decides), media and
-/// `onMetaData` and splice cues (`onCuePoint`) while publishing, `FCUnpublish`/`deleteStream`/`closeStream` to end.
+/// `onMetaData`, splice cues (`onCuePoint`) and timed data (`onTextData`, `onMetaData` updates) while publishing, `FCUnpublish`/`deleteStream`/`closeStream` to end.
 struct RTMPSession {
     enum State: Equatable {
         case awaitingConnect
@@ -24,6 +24,8 @@ struct RTMPSession {
         case media(type: UInt8, timestamp: UInt32, payload: ByteBuffer)
         /// A splice cue (`onCuePoint`) to hand to the channel.
         case cuePoint(RTMPCuePoint)
+        /// Timed data (`onTextData`, an `onMetaData` update) to hand to the channel.
+        case textData(RTMPTextData)
         /// The publisher stopped (the channel's input ends; the connection may stay).
         case unpublish
         /// End the connection: a protocol violation or a refused publish.
@@ -45,6 +47,8 @@ struct RTMPSession {
     private var publishTransaction = 0.0
     /// What the peer's Window Acknowledgement Size asks: an Acknowledgement every so many bytes.
     private(set) var acknowledgementWindow: UInt32?
+    /// The stream's first `onMetaData` went into the FLV stream; later ones are updates.
+    private var sawMetaData = false
 
     mutating func handle(_ message: RTMPMessage) -> [Action] {
         switch message.type {
@@ -66,10 +70,23 @@ struct RTMPSession {
             if (try? AMF0.decode(&probe, depth: 0))?.string == "@setDataFrame" { payload = probe }
             // An ad break cue goes to the channel as a splice, not into the FLV stream.
             var name = payload
-            if (try? AMF0.decode(&name, depth: 0))?.string == "onCuePoint" {
+            let handler = (try? AMF0.decode(&name, depth: 0))?.string
+            if handler == "onCuePoint" {
                 return ((try? AMF0.decodeAll(payload)).flatMap { RTMPCuePoint.parse($0, timestamp: message.timestamp) }).map { [.cuePoint($0)] } ?? []
             }
-            return [.media(type: 18, timestamp: message.timestamp, payload: payload)]
+            // Timed text goes to the channel as timed metadata, not into the FLV stream (whose
+            // demuxer would make it a subtitle stream the channel did not plan).
+            if handler == "onTextData" {
+                return ((try? AMF0.decodeAll(payload)).flatMap { RTMPTextData.parse($0, timestamp: message.timestamp) }).map { [.textData($0)] } ?? []
+            }
+            var actions: [Action] = [.media(type: 18, timestamp: message.timestamp, payload: payload)]
+            if handler == "onMetaData" {
+                if sawMetaData, let update = (try? AMF0.decodeAll(payload)).flatMap({ RTMPTextData.parse($0, timestamp: message.timestamp) }) {
+                    actions.append(.textData(update))
+                }
+                sawMetaData = true
+            }
+            return actions
         case RTMPMessage.Kind.audio, RTMPMessage.Kind.video:
             guard state == .publishing, message.payload.readableBytes > 0 else { return [] }
             return [.media(type: message.type, timestamp: message.timestamp, payload: message.payload)]

@@ -56,7 +56,7 @@ extension FuzzTarget {
                             }
                         case .close:
                             break read
-                        case .outgoingChunkSize, .unpublish, .cuePoint:
+                        case .outgoingChunkSize, .unpublish, .cuePoint, .textData:
                             break
                         }
                     }

@@ -217,6 +217,8 @@ import Testing
             .init(key: "name", value: .string("cue-out")), .init(key: "time", value: .number(6.2)),
             .init(key: "parameters", value: .object([.init(key: "duration", value: .number(2)), .init(key: "id", value: .string("rtmp-break"))])),
         ])], 0)
+        // Timed text at the file's 3 s: an ID3 emsg of the segment it falls in.
+        publisher.data([.string("onTextData"), .object([.init(key: "text", value: .string("Hello from RTMP"))])], 3_200)
         // Sent faster than real time (the channel reads it at the wall clock's pace), RTMP
         // timestamps 200 ms ahead (B-frames start below zero): the cue's 6.2 s is the file's 6 s.
         let packet = Packet()
@@ -258,5 +260,22 @@ import Testing
                 #expect((decoded["command"] as? [String: Any])?["break_duration"] as? Double == 2.0)
             }
         }
+        // The onTextData: one ID3 emsg (TXXX rtmp=onTextData, text=…) 3 s after the first segment.
+        let firstStart = try #require(listed.first.flatMap { Int($0.uri.dropFirst(4).dropLast(4)) })
+        var messages: [EventMessageBox] = []
+        for segment in listed {
+            let body = try await curl([origin.base + "/live/news/\(folder)/\(segment.uri)"]).body
+            messages += EventMessageBox.read(Array(body))
+        }
+        #expect(messages.count == 1, "\(messages)")
+        if let message = messages.first {
+            #expect(message.scheme == "https://aomedia.org/emsg/ID3")
+            // Segments are named by their start in the track's timescale, the emsg's.
+            #expect(abs(message.seconds - Double(firstStart) / Double(message.timescale) - 3) < 0.002, "\(message.seconds)")
+            let text = String(decoding: message.data, as: UTF8.self)
+            #expect(message.data.starts(with: Array("ID3".utf8) + [4]) && text.contains("rtmp\0onTextData") && text.contains("text\0Hello from RTMP"))
+        }
+        let mpd = String(decoding: try await curl([origin.base + "/live/news/manifest.mpd"]).body, as: UTF8.self)
+        #expect(mpd.contains("<InbandEventStream schemeIdUri=\"https://aomedia.org/emsg/ID3\"/>"), "\(mpd)")
     }
 }

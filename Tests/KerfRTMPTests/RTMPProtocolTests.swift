@@ -166,6 +166,48 @@ import Testing
         #expect(pipe.takeCuePoints() == [cue, end] && pipe.takeCuePoints().isEmpty)
     }
 
+    /// `onTextData` (and `onMetaData` sent again while publishing) is timed data for the
+    /// channel, its scalar properties kept; the first `onMetaData` goes into the FLV stream only,
+    /// a later one into both; `onTextData` never into the FLV stream.
+    @Test func textDataAndMetadataUpdatesBecomeTimedData() throws {
+        var session = RTMPSession()
+        for (values, streamID) in [([AMF0.string("connect"), .number(1), .object([.init(key: "app", value: .string("live"))])], UInt32(0)),
+                                   ([.string("createStream"), .number(2), .null], 0),
+                                   ([.string("publish"), .number(3), .null, .string("news?key=k"), .string("live")], 1)] {
+            var message = RTMPMessage.command(values)
+            message.streamID = streamID
+            _ = session.handle(message)
+        }
+        _ = session.decide(.accept)
+        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] {
+            var payload = ByteBuffer()
+            for value in values { value.encode(into: &payload) }
+            return session.handle(RTMPMessage(type: RTMPMessage.Kind.dataAMF0, streamID: 1, timestamp: timestamp, payload: payload))
+        }
+        let metadata: [AMF0] = [.string("@setDataFrame"), .string("onMetaData"), .ecmaArray([.init(key: "width", value: .number(640))])]
+        let first = data(metadata, timestamp: 0)
+        guard first.count == 1, case .media(18, 0, _) = first[0] else { Issue.record("first onMetaData: \(first)"); return }
+        let update = data([.string("onMetaData"), .ecmaArray([.init(key: "title", value: .string("Evening news")),
+                                                             .init(key: "width", value: .number(1280)),
+                                                             .init(key: "live", value: .boolean(true)),
+                                                             .init(key: "nested", value: .object([]))])], timestamp: 5_000)
+        guard update.count == 2, case .media(18, 5_000, _) = update[0], case .textData(let updated) = update[1] else {
+            Issue.record("onMetaData update: \(update)")
+            return
+        }
+        #expect(updated == RTMPTextData(handler: "onMetaData", properties: [("title", "Evening news"), ("width", "1280"), ("live", "true")],
+                                        time: .init(value: 5_000, timescale: 1000)))
+        let text = data([.string("onTextData"), .object([.init(key: "text", value: .string("Hello")), .init(key: "language", value: .string("eng"))])],
+                        timestamp: 7_250)
+        guard text.count == 1, case .textData(let spoken) = text[0] else { Issue.record("onTextData: \(text)"); return }
+        #expect(spoken == RTMPTextData(handler: "onTextData", properties: [("text", "Hello"), ("language", "eng")], time: .init(value: 7_250, timescale: 1000)))
+        #expect(data([.string("onTextData"), .string("not an object")], timestamp: 8_000).isEmpty)
+        let pipe = FLVPipe()
+        pipe.signal(updated)
+        pipe.signal(spoken)
+        #expect(pipe.takeTextData() == [updated, spoken] && pipe.takeTextData().isEmpty)
+    }
+
     /// Extended video tag headers: configuration, coded frames with and without composition
     /// offsets, command frames skipped, what is not taken refused.
     @Test func enhancedVideoTags() throws {

@@ -1,8 +1,9 @@
 /// The `emsg` boxes at the top level of a media segment (ISO/IEC 23009-1 §5.10.3.3, version
 /// 1), read field by field for tests that check what Kerf puts in its segments.
 public struct EventMessageBox: Equatable, Sendable {
-    /// presentation_time in seconds.
+    /// presentation_time in seconds, and the timescale it was given in.
     public var seconds: Double
+    public var timescale: Int
     public var scheme: String
     public var value: String
     public var id: Int
@@ -26,7 +27,7 @@ public struct EventMessageBox: Equatable, Sendable {
                 let duration = u32(body + 16), id = u32(body + 20)
                 guard let schemeEnd = bytes[(body + 24)..<end].firstIndex(of: 0),
                       let valueEnd = bytes[(schemeEnd + 1)..<end].firstIndex(of: 0), timescale > 0 else { break }
-                found.append(EventMessageBox(seconds: Double(time) / Double(timescale),
+                found.append(EventMessageBox(seconds: Double(time) / Double(timescale), timescale: timescale,
                                              scheme: String(decoding: bytes[(body + 24)..<schemeEnd], as: UTF8.self),
                                              value: String(decoding: bytes[(schemeEnd + 1)..<valueEnd], as: UTF8.self), id: id,
                                              duration: duration == 0xFFFF_FFFF ? nil : Double(duration) / Double(timescale),
