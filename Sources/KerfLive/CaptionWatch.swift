@@ -39,8 +39,11 @@ extension EpochSession {
     /// Announces captions found in `packet` once the epoch's renditions are in the window.
     mutating func watchCaptions(_ packet: Packet) {
         guard epoch != nil, let (folder, found) = captions.scan(packet) else { return }
-        if channel.window.withLock({ $0.addCaptions(found, folder: folder) }) {
+        // With the labels `captions:` gives them; journaled, so a restarted origin signals them.
+        let labelled = ClosedCaptions.labelled(found, channel.configuration.captions)
+        if channel.window.withLock({ $0.addCaptions(labelled, folder: folder) }) {
             channel.logger.info("closed captions found", metadata: ["rendition": "\(folder)", "channels": "\(found.instreamIDs.joined(separator: ","))"])
+            channel.journal([.captions(folder: folder, labelled)])
             channel.publish()
         }
     }

@@ -57,6 +57,9 @@ public struct ChannelConfiguration: Sendable, Equatable {
     public var dashEvents: Presentation.DASHEvents = [.period]
     /// `ad-periods:` a DASH Period starts at each splice out and return.
     public var adPeriods = false
+    /// `captions:` the language and name of closed-caption channels found in the video, by
+    /// INSTREAM-ID (as `kerf package --set …:captions=`).
+    public var captions: [String: ClosedCaptions.Label] = [:]
     /// `epoch:` the wall-clock time (Unix seconds) of input timestamp 0: the channel timeline
     /// follows the input's timestamps, so redundant origins name and number alike.
     public var epoch: Double?

@@ -25,11 +25,18 @@ extension LiveArchive {
                      etag: String, discontinuity: Bool, protection: ContentProtection? = nil)
         /// A splice marker the window lists (again with the same id once its end is cut).
         case splice(SpliceMarker)
+        /// Closed captions found in a video rendition (with their labels), all found so far.
+        case captions(folder: String, ClosedCaptions)
     }
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice, captions }
+
+    private struct CaptionsBody: Codable {
+        var folder: String
+        var captions: ClosedCaptions
+    }
 
     private struct EarlierBody: Codable {
         var folder: String
@@ -114,6 +121,9 @@ extension LiveArchive.Record: Codable {
             self = .initialization(folder: body.folder, epoch: body.epoch, timescale: body.timescale)
         case .splice:
             self = .splice(try container.decode(SpliceMarker.self, forKey: kind))
+        case .captions:
+            let body = try container.decode(CaptionsBody.self, forKey: kind)
+            self = .captions(folder: body.folder, body.captions)
         case .segment:
             if let body = try? container.decode(SegmentBody.self, forKey: kind) {
                 self = .segment(folder: body.folder, epoch: body.epoch, sequence: body.sequence, start: body.start, duration: body.duration,
@@ -148,6 +158,8 @@ extension LiveArchive.Record: Codable {
             try container.encode(InitializationBody(folder: folder, epoch: epoch, timescale: timescale), forKey: .initialization)
         case .splice(let marker):
             try container.encode(marker, forKey: .splice)
+        case .captions(let folder, let captions):
+            try container.encode(CaptionsBody(folder: folder, captions: captions), forKey: .captions)
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             try container.encode(SegmentBody(folder: folder, epoch: epoch, sequence: sequence, start: start, duration: duration, size: size,
                                              etag: etag, discontinuity: discontinuity, protection: protection), forKey: .segment)

@@ -27,6 +27,8 @@ extension LiveWindow {
             presentation.tracks[folder]?.earlier[epoch] = runs
         case .splice(let marker):
             presentation.apply(.splice(marker))
+        case .captions(let folder, let captions):
+            _ = addCaptions(captions, folder: folder)
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
@@ -95,6 +97,11 @@ extension LiveWindow {
                 records.append(.segment(folder: folder, epoch: segment.epoch, sequence: segment.sequence, start: segment.start,
                                         duration: segment.duration, size: segment.size, etag: stored[segment.uri]?.etag ?? "",
                                         discontinuity: segment.discontinuity, protection: segment.entry.protection))
+            }
+        }
+        for folder in presentation.order.sorted() where renditions[folder]?.isTransportStream == false {
+            if let captions = presentation.tracks[folder]?.description.captions, !captions.isEmpty {
+                records.append(.captions(folder: folder, captions))
             }
         }
         records += presentation.markers.map { .splice($0) }

@@ -61,7 +61,7 @@ public struct OriginConfiguration: Sendable, Equatable {
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token", "tls"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
-                                           "encryption", "timeline", "dash-timeline", "ad-markers", "dash-events", "ad-periods"]
+                                           "encryption", "timeline", "dash-timeline", "ad-markers", "dash-events", "ad-periods", "captions"]
 
     /// Reads a YAML configuration file.
     /// - Throws: `OriginError` when the file cannot be read or its content is refused.
@@ -168,6 +168,10 @@ public struct OriginConfiguration: Sendable, Equatable {
                             channel.dashEvents = try names(setting, settingKey, fail)
                         case "ad-periods":
                             channel.adPeriods = try boolean(setting, settingKey, fail)
+                        case "captions":
+                            do { channel.captions = try StreamSelection.captionLabels(try string(setting, settingKey, fail)) } catch let error as PackagerError {
+                                throw fail(settingKey, "\(error.message): \(error.reason)")
+                            }
                         case let other? where channelKeys.contains(other): channel.pendingKeys.append(other)
                         default: throw fail(settingKey, "unknown key (known: \(channelKeys.sorted().joined(separator: ", ")))")
                         }

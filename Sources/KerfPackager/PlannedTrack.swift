@@ -127,7 +127,7 @@ extension ClosedCaptions {
     /// The captions found, with the labels given for them (channels given but not found are
     /// not signalled): a channel with a language and no name is named after the language,
     /// with its INSTREAM-ID when another channel has the same language.
-    static func labelled(_ found: ClosedCaptions, _ given: [String: Label]) -> ClosedCaptions {
+    package static func labelled(_ found: ClosedCaptions, _ given: [String: Label]) -> ClosedCaptions {
         var captions = found
         let ids = found.instreamIDs
         for id in ids {

@@ -95,19 +95,19 @@ public struct StreamSelection: Sendable, Equatable {
 
     /// `CC1=eng,CC3=spa:Spanish,SERVICE1=eng`: a closed-caption channel's language and,
     /// after a colon, the name players show.
-    static func captionLabels(_ value: String) throws(PackagerError) -> [String: ClosedCaptions.Label] {
+    package static func captionLabels(_ value: String) throws(PackagerError) -> [String: ClosedCaptions.Label] {
         var labels: [String: ClosedCaptions.Label] = [:]
         for item in value.split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let id = parts[0].uppercased()
             guard ClosedCaptions.isInstreamID(id), parts.count == 2 else {
-                throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
+                throw PackagerError(.invalidOptions, "bad captions '\(item)'",
                                     reason: "use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English")
             }
             let pair = parts[1].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard (2...8).contains(pair[0].count), pair[0].allSatisfy({ $0.isLetter || $0 == "-" }),
                   pair.count == 1 || (!pair[1].isEmpty && !pair[1].contains("\"")) else {
-                throw PackagerError(.invalidOptions, "bad captions '\(item)' in --set",
+                throw PackagerError(.invalidOptions, "bad captions '\(item)'",
                                     reason: "a language is an ISO 639 code such as eng; a name is text without quotes")
             }
             labels[id] = ClosedCaptions.Label(language: pair[0], name: pair.count == 2 ? pair[1] : nil)

@@ -1,3 +1,4 @@
+import Foundation
 import KerfCore
 import KerfManifest
 import KerfPackager
@@ -90,5 +91,34 @@ import Testing
         // A new epoch announces the rendition again: its captions stay.
         window.beginEpoch(tracks: Self.tracks(), start: window.nextEpochStart(now: 1_000_011), now: 1_000_011)
         #expect(window.presentation.tracks["video_180p"]?.description.captions?.cea608 == [1, 3])
+    }
+
+    /// `captions:` labels what is found; the captions are journaled, so a restarted window
+    /// signals them before any are found again.
+    @Test func labelledCaptionsAreJournaled() throws {
+        var window = Self.filled(count: 2)
+        let labels = ["CC1": ClosedCaptions.Label(language: "eng", name: "English"), "CC3": ClosedCaptions.Label(language: "spa")]
+        let added = window.addCaptions(ClosedCaptions.labelled(ClosedCaptions(cea608: [1]), labels), folder: "video_180p")
+        #expect(added)
+        window.publish(now: 1_000_010)
+        let master = Self.document(window, "master.m3u8")
+        #expect(master.contains(#"NAME="English",LANGUAGE="eng",DEFAULT=YES,AUTOSELECT=YES,INSTREAM-ID="CC1""#), "\(master)")
+        #expect(!master.contains("CC3"))
+        let mpd = try #require(window.mpd)
+        #expect((mpd.head + mpd.tail).contains(#"value="CC1=eng""#))
+
+        var copy = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 30, timescale: 1))
+        let records = window.records()
+        let journaled = records.contains { record in
+            guard case .captions(let folder, let captions) = record else { return false }
+            return folder == "video_180p" && captions.labels["CC1"]?.name == "English"
+        }
+        #expect(journaled)
+        for record in records {
+            let line = try JSONEncoder().encode(record)
+            copy.replay(try JSONDecoder().decode(LiveArchive.Record.self, from: line), initBytes: [0])
+        }
+        _ = copy.finishReplay(now: 1_000_010)
+        #expect(Self.document(copy, "master.m3u8") == master)
     }
 }

@@ -163,6 +163,17 @@ import Testing
             try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    ad-markers: scte\n", file: "k.yaml")
         }
         #expect(error?.oneLine == "k.yaml: channels.a.ad-markers: lists daterange, cue (scte given)")
+        let labelled = try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    captions: CC1=eng:English,SERVICE1=spa\n    dash-events: [period, inband]\n    ad-periods: true\n", file: "k.yaml")
+        #expect(labelled.channels["a"]?.captions == ["CC1": .init(language: "eng", name: "English"), "SERVICE1": .init(language: "spa")])
+        #expect(labelled.channels["a"]?.dashEvents == [.period, .inband] && labelled.channels["a"]?.adPeriods == true)
+        for (setting, message) in [("captions: CC9=eng", "k.yaml: channels.a.captions: bad captions 'CC9=eng': use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English"),
+                                   ("dash-events: inline", "k.yaml: channels.a.dash-events: lists period, inband (inline given)"),
+                                   ("ad-periods: sometimes", "k.yaml: channels.a.ad-periods: must be true or false")] {
+            let problem = #expect(throws: OriginError.self) {
+                try OriginConfiguration.load(yaml: "channels:\n  a:\n    input: udp://127.0.0.1:9\n    \(setting)\n", file: "k.yaml")
+            }
+            #expect(problem?.oneLine == message)
+        }
     }
 
     @Test func rangeHeadersFollowRFC9110() {
