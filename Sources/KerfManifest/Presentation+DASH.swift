@@ -138,8 +138,10 @@ extension Presentation {
         if offset != 0 { template.presentationTimeOffset = offset }
         if let live = listing.live, let partTarget = live.partTarget, track.kind != .text {
             // LL-DASH: a segment may be asked for once its first chunk exists; it is then sent in
-            // chunks (parts) as they are made.
-            template.availabilityTimeOffset = (listing.segmentDuration - partTarget).seconds
+            // chunks (parts) as they are made. A shorter segment (cut early at a splice or an
+            // epoch's end) lowers the offset: none is announced before its first chunk.
+            let shortest = segments.map(\.duration).min().map { min($0, listing.segmentDuration) } ?? listing.segmentDuration
+            template.availabilityTimeOffset = max(shortest - partTarget, .zero(timescale: 1)).seconds
             template.availabilityTimeComplete = false
             // The presentation timeline is the wall clock: presentation time t was made at t.
             r.producerReference = ProducerReferenceTime(presentationTime: offset,
