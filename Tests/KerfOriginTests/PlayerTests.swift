@@ -1,0 +1,103 @@
+import Foundation
+import KerfTestSupport
+import KerfTestTags
+import Testing
+@testable import KerfOrigin
+
+/// What Kerf writes and serves, played by real players side by side: GStreamer (`GStreamerPlays`:
+/// playbin and playbin3) and headless Chromium (`ChromiumPlays`: native HLS, MSE for DASH), all
+/// from one `kerf serve`: packages of every kind (a CMAF ladder with MPEG-TS variants, single
+/// files with byte ranges, `$Time$` templates, subtitles, a transcoded ladder) and live HLS,
+/// LL-HLS, DASH and LL-DASH once the channels' windows have slid. A package missing its second
+/// video segments is the control: every player must fail on it.
+///
+/// Real-time layer: players render at the pace of the clock and stall when the machine is busy
+/// with the other layers' encoders, so they run alone; a GStreamer play takes about 7 % of a
+/// core, so ten package plays run at a time beside Chromium's page playing six.
+@Suite(.serialized, .tags(.realtime)) struct PlayerTests {
+    @Test func packagesAndLiveChannelsPlay() async throws {
+        let scratch = try Fixtures.temporaryDirectory("kerf-players")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let root = scratch.appendingPathComponent("root"), site = scratch.appendingPathComponent("site")
+        try GStreamerPlays.package(into: root)
+        // The control: the ladder without its second video segments (CMAF and MPEG-TS).
+        let broken = root.appendingPathComponent("broken")
+        try FileManager.default.copyItem(at: root.appendingPathComponent("ladder"), to: broken)
+        for folder in ["video_360p", "video_540p"] {
+            try FileManager.default.removeItem(at: broken.appendingPathComponent("\(folder)/seg_2.m4s"))
+            try FileManager.default.removeItem(at: broken.appendingPathComponent("ts_\(folder)/seg_2.ts"))
+        }
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        for (name, part) in [("live", nil), ("lowlatency", 0.5)] as [(String, Double?)] {
+            var channel = OriginConfiguration.Channel(input: Fixtures.path("h264_aac_10s.mp4"), segmentDuration: 2, window: 6)
+            channel.formats = [.hls, .dash, .hlsTS]
+            channel.partDuration = part
+            configuration.channels[name] = channel
+        }
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        try await GStreamerPlays.waitForSlidingWindows(origin, channels: ["live", "lowlatency"])
+
+        let packages = ["ladder/master.m3u8", "ladder/manifest.mpd", "ladder/master-ts.m3u8", "single/master.m3u8", "single/manifest.mpd",
+                        "time/manifest.mpd", "subtitles/master.m3u8", "subtitles/manifest.mpd", "transcoded/master.m3u8",
+                        "transcoded/manifest.mpd"]
+        let controls = ["broken/master.m3u8", "broken/manifest.mpd"]
+        // The packages in Chromium beside GStreamer; then the live channels in each alone
+        // (Chromium's live plays stalled beside ten GStreamer plays on a loaded machine).
+        let live = ["live/master.m3u8", "live/manifest.mpd", "lowlatency/master.m3u8", "lowlatency/manifest.mpd"]
+        async let chromium = Self.playInChromium(origin, vod: packages + controls, live: [], site: site.appendingPathComponent("vod"), scratch: scratch)
+        // The MPEG-2 mezzanine lasts 6 s: its ladder may end before the 8 s play does.
+        var played = try await GStreamerPlays.play((packages + controls).map { origin.base + "/vod/" + $0 }, seconds: 8,
+                                                   durations: ["transcoded/": 6])
+        var report = try await chromium
+        report.results += try await Self.playInChromium(origin, vod: [], live: live, site: site.appendingPathComponent("live"), scratch: scratch).results
+        played.merge(try await Self.playLiveInGStreamer(origin)) { $1 }
+
+        #expect(played.count == (packages.count + controls.count) * 2 + 8)
+        for (play, found) in played.sorted(by: { $0.key < $1.key }) {
+            if play.contains("/broken/") {
+                #expect(!found.isEmpty, "\(play) played a package without its second segments")
+            } else {
+                #expect(found.isEmpty, "\(play): \(found)")
+            }
+        }
+        #expect(report.results.count == packages.count + controls.count + 4)
+        for result in report.results {
+            let live = result.name.hasPrefix("live/") || result.name.hasPrefix("lowlatency/")
+            let found = ChromiumPlays.problems(result, seconds: live ? 10 : 8, duration: result.name.hasPrefix("transcoded/") ? 6 : nil)
+            if result.name.hasPrefix("broken/") {
+                #expect(!found.isEmpty, "Chromium \(result.name) played without its second segments")
+            } else {
+                #expect(found.isEmpty, "Chromium \(result.name): \(found)")
+            }
+        }
+    }
+
+    /// GStreamer: the live channels for 20 s (position advancing at least 15 s). Legacy
+    /// hlsdemux (playbin) does not map fMP4 times to playlist positions (it takes the first
+    /// listed segment as time 0 and renders nothing of a sliding window), so playbin plays the
+    /// channels' MPEG-TS variants, playbin3 the CMAF ones.
+    static func playLiveInGStreamer(_ origin: RunningOrigin) async throws -> [String: [String]] {
+        let live = ["live/master.m3u8", "live/master-ts.m3u8", "live/manifest.mpd",
+                    "lowlatency/master.m3u8", "lowlatency/master-ts.m3u8", "lowlatency/manifest.mpd"].map { origin.base + "/live/" + $0 }
+        return try await GStreamerPlays.play(live, seconds: 20, minimumAdvance: 15) { url in
+            url.hasSuffix("master.m3u8") ? [.playbin3] : url.hasSuffix("master-ts.m3u8") ? [.playbin] : [.playbin, .playbin3]
+        }
+    }
+
+    /// Chromium: packages (and controls) for 8 s, live channels for 10 s, six at a time, on a
+    /// page served from `site`.
+    static func playInChromium(_ origin: RunningOrigin, vod: [String], live: [String], site: URL,
+                               scratch: URL) async throws -> ChromiumPlays.Report {
+        try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+        func kind(_ name: String) -> String { name.hasSuffix(".mpd") ? "dash" : "hls" }
+        let plays = vod.map { ["name": $0, "kind": kind($0), "src": "\(origin.base)/vod/\($0)", "seconds": 8] as [String: Any] }
+            + live.map { ["name": $0, "kind": kind($0), "src": "\(origin.base)/live/\($0)", "seconds": 10] as [String: Any] }
+        let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js", "mse.js"], job: ["plays": plays, "parallel": 6],
+                                                      site: site, scratch: scratch, timeout: .seconds(300))
+        let report = try JSONDecoder().decode(ChromiumPlays.Report.self, from: data)
+        #expect(report.results.map(\.name) == plays.map { $0["name"] as? String ?? "" })
+        return report
+    }
+}
