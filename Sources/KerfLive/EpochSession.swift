@@ -17,7 +17,8 @@ struct EpochSession {
     init(input: any PacketSource, channel: LiveChannel) throws {
         packager = try LivePackager(input: input, segmentDuration: channel.configuration.targetDuration,
                                     transportStream: channel.configuration.formats.contains(.hlsTS),
-                                    partDuration: channel.configuration.partTarget, encryption: channel.configuration.encryption)
+                                    partDuration: channel.configuration.partTarget, encryption: channel.configuration.encryption,
+                                    timedMetadata: channel.configuration.isPush)
         self.channel = channel
         captions = CaptionWatch(tracks: packager.tracks)
         // Splices asked for and not cut yet (a new epoch after a reconnect or a jump).
@@ -42,7 +43,7 @@ struct EpochSession {
         if epoch == nil && packager.hasOrigin {
             let tracks = packager.tracks, variants = packager.transportVariants, start = packager.timelineOffset
             // A publisher (RTMP) may send timed data at any time: its channel declares ID3 ahead.
-            let tagged = packager.carriesTimedMetadata || channel.configuration.input == "rtmp"
+            let tagged = packager.carriesTimedMetadata
             let schemes = (channel.configuration.dashEvents.contains(.inband) ? [EventMessage.scte35Scheme] : [])
                 + (tagged ? [EventMessage.id3Scheme] : [])
             let (begun, renditions) = channel.window.withLock { window in

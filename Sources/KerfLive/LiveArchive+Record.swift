@@ -27,11 +27,14 @@ extension LiveArchive {
         case splice(SpliceMarker)
         /// Closed captions found in a video rendition (with their labels), all found so far.
         case captions(folder: String, ClosedCaptions)
+        /// Where the Period of the segments after the markers already forgotten starts
+        /// (`ad-periods`; `Presentation.forgottenSplit`).
+        case periodSplit(MediaTime)
     }
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice, captions }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice, captions, periodSplit }
 
     private struct CaptionsBody: Codable {
         var folder: String
@@ -124,6 +127,8 @@ extension LiveArchive.Record: Codable {
         case .captions:
             let body = try container.decode(CaptionsBody.self, forKey: kind)
             self = .captions(folder: body.folder, body.captions)
+        case .periodSplit:
+            self = .periodSplit(try container.decode(MediaTime.self, forKey: kind))
         case .segment:
             if let body = try? container.decode(SegmentBody.self, forKey: kind) {
                 self = .segment(folder: body.folder, epoch: body.epoch, sequence: body.sequence, start: body.start, duration: body.duration,
@@ -160,6 +165,8 @@ extension LiveArchive.Record: Codable {
             try container.encode(marker, forKey: .splice)
         case .captions(let folder, let captions):
             try container.encode(CaptionsBody(folder: folder, captions: captions), forKey: .captions)
+        case .periodSplit(let time):
+            try container.encode(time, forKey: .periodSplit)
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             try container.encode(SegmentBody(folder: folder, epoch: epoch, sequence: sequence, start: start, duration: duration, size: size,
                                              etag: etag, discontinuity: discontinuity, protection: protection), forKey: .segment)

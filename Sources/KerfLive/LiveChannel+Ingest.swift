@@ -28,6 +28,10 @@ extension LiveChannel {
         try ingest(from: try open(path, options: options, encoder: &encoder), path: path, encoder: &encoder)
     }
 
+    /// Signals of each kind (sections, cues, tags, timed data) kept while the epoch waits for its
+    /// first keyframe.
+    static let heldSignalLimit = 256
+
     /// Segments `input` until it ends (a file input: loops, reopening `path`) or `stop()`.
     /// - Parameter cues: a publisher's pipe, whose splice cues (`onCuePoint`) and timed data
     ///   (`onTextData`, `onMetaData` updates) are taken too.
@@ -121,6 +125,12 @@ extension LiveChannel {
                 heldCues = []
                 heldTags = []
                 heldTextData = []
+            } else if heldSections.count + heldCues.count + heldTags.count + heldTextData.count > 4 * Self.heldSignalLimit {
+                // An input without a keyframe yet keeps the latest signals only.
+                heldSections = heldSections.suffix(Self.heldSignalLimit)
+                heldCues = heldCues.suffix(Self.heldSignalLimit)
+                heldTags = heldTags.suffix(Self.heldSignalLimit)
+                heldTextData = heldTextData.suffix(Self.heldSignalLimit)
             }
             applySplicePoints(to: epoch.packager, input: input, loopShift: loopShift)
             // When the packet is handed over (after the pacing wait of a file input).

@@ -128,21 +128,24 @@ extension LiveChannel {
         journal(announced.map { .splice($0.marker) })
     }
 
-    /// The emsg of a splice just cut (SCTE 214-3): a break's out in the segment starting at the
-    /// cut (its event id as emsg id), its return there too when a section signalled it, a
-    /// command in the next fragment at its own time (those two with their section's CRC_32 as id).
+    /// The emsg of a splice just cut (SCTE 214-3): a break's out and its return in the segment
+    /// starting at the cut, a command in the next fragment (at the cut: it is announced at the
+    /// boundary after it). Ids come from the marker's DATERANGE ID (unique in the channel: a
+    /// looped input signals the same event id on every pass, and a client takes two emsg of one
+    /// scheme and id for one event).
     static func eventMessage(_ announcement: LiveSplices.Announcement, at boundary: MediaTime, slack: MediaTime) -> EventMessage? {
         let marker = announcement.marker
         switch (marker.kind, announcement.isEnd) {
         case (.break, false):
-            return .splice(time: boundary, duration: marker.plannedDuration, id: marker.eventID, section: marker.section, tolerance: slack)
+            return .splice(time: boundary, duration: marker.plannedDuration, id: EventMessage.identifier(marker.id), section: marker.section,
+                           tolerance: slack)
         case (.break, true):
             return marker.returnSection.map {
-                .splice(time: boundary, duration: nil, id: EventMessage.sectionCRC($0), section: $0, tolerance: slack)
+                .splice(time: boundary, duration: nil, id: EventMessage.identifier(marker.id + "/in"), section: $0, tolerance: slack)
             }
         case (.command, _):
-            return EventMessage(scheme: EventMessage.scte35Scheme, time: marker.signalledStart, duration: marker.plannedDuration,
-                                id: EventMessage.sectionCRC(marker.section), data: marker.section)
+            return EventMessage(scheme: EventMessage.scte35Scheme, time: boundary, duration: marker.plannedDuration,
+                                id: EventMessage.identifier(marker.id), data: marker.section)
         }
     }
 

@@ -29,6 +29,8 @@ extension LiveWindow {
             presentation.apply(.splice(marker))
         case .captions(let folder, let captions):
             _ = addCaptions(captions, folder: folder)
+        case .periodSplit(let time):
+            presentation.forgottenSplit = max(presentation.forgottenSplit ?? time, time)
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)
@@ -104,6 +106,7 @@ extension LiveWindow {
                 records.append(.captions(folder: folder, captions))
             }
         }
+        if let split = presentation.forgottenSplit { records.append(.periodSplit(split)) }
         records += presentation.markers.map { .splice($0) }
         return records
     }

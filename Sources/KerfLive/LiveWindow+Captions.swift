@@ -14,7 +14,8 @@ extension LiveWindow {
         let led = renditions.filter { $0.value.isTransportStream && $0.value.track.folder == folder }.map(\.key).sorted()
         for id in [folder] + led {
             guard var description = presentation.tracks[id]?.description else { continue }
-            let merged = description.captions.map { $0.union(found) } ?? found
+            // The labels given now win over journaled ones (a changed `captions:`).
+            let merged = description.captions.map { found.union($0) } ?? found
             guard merged != description.captions else { continue }
             description.captions = merged
             presentation.apply(.started(description))

@@ -93,7 +93,7 @@ public struct Presentation: Sendable {
     public var markers: [SpliceMarker] = []
     /// The latest start or end of the markers a live window has forgotten: with Periods split
     /// at markers, the Period of the segments after it still starts there.
-    public internal(set) var forgottenSplit: MediaTime?
+    public var forgottenSplit: MediaTime?
 
     public init() {}
 

@@ -164,7 +164,8 @@ final class CMAFTrackWriter {
             var at: MediaTime?
             switch message.placement {
             case .fragment:
-                if message.time < fragmentEnd { at = message.time }
+                // One read late (its time before the segment's start) is timed at the start.
+                if message.time < fragmentEnd { at = max(message.time, segmentStart) }
             case .segmentStart(let tolerance):
                 if firstOfSegment, message.time <= segmentStart + tolerance { at = segmentStart }
             }

@@ -51,6 +51,12 @@ package struct EventMessage: Sendable, Equatable {
                      placement: .segmentStart(tolerance: tolerance))
     }
 
+    /// An emsg id made of a text (FNV-1a, 32 bits): a live channel's DATERANGE ID, unique in the
+    /// channel where a looped input repeats its event ids.
+    package static func identifier(_ text: String) -> UInt32 {
+        text.utf8.reduce(2_166_136_261 as UInt32) { ($0 ^ UInt32($1)) &* 16_777_619 }
+    }
+
     /// A splice_info_section's CRC_32 (its last four bytes): an id that tells its sections apart.
     package static func sectionCRC(_ section: [UInt8]) -> UInt32 {
         section.suffix(4).reduce(0) { $0 << 8 | UInt32($1) }

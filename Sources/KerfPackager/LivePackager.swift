@@ -161,8 +161,11 @@ public final class LivePackager {
     ///   - transportStream: also mux MPEG-TS segments (`transportVariants`).
     ///   - partDuration: also hand out partial segments of about this duration (`.part`).
     /// - Throws: `PackagerError` when the input has no video or audio track Kerf can package.
+    ///   - timedMetadata: carry timed ID3 even when the input has no `timed_id3` stream (a
+    ///     publisher's timed data, given by `addEventMessage`).
     public init(input: any PacketSource, segmentDuration: MediaTime, timelineOffset: MediaTime = .zero(timescale: 1000),
-                transportStream: Bool = false, partDuration: MediaTime? = nil, encryption: CommonEncryption? = nil) throws {
+                transportStream: Bool = false, partDuration: MediaTime? = nil, encryption: CommonEncryption? = nil,
+                timedMetadata: Bool = false) throws {
         let all = try PlannedTrack.plan(inputs: [(input.url, input.tracks)]), planned = all.filter { $0.kind != .text }
         guard !planned.isEmpty else {
             let found = input.tracks.map(\.codec).joined(separator: ", ")
@@ -187,7 +190,7 @@ public final class LivePackager {
             runs.append(TrackRun(track: track, streamIndex: plan.info.index,
                                  parameters: input.codecParameters(track: plan.info.index)))
         }
-        carriesTimedMetadata = input.tracks.contains { $0.codec == "timed_id3" }
+        carriesTimedMetadata = timedMetadata || input.tracks.contains { $0.codec == "timed_id3" }
         text = LiveTextCutter(all.filter { $0.kind == .text }, after: tracks)
         self.tracks = tracks + text.tracks
         self.runs = runs
@@ -310,7 +313,7 @@ public final class LivePackager {
             run.writer?.eventMessages.sort { $0.time < $1.time }
         }
         // MPEG-TS variants carry timed ID3 as it is, in their metadata stream.
-        guard message.scheme == EventMessage.id3Scheme else { return }
+        guard message.scheme == EventMessage.id3Scheme, carriesTimedMetadata else { return }
         for writer in transportWriters {
             writer.timedMetadata.append(message)
             writer.timedMetadata.sort { $0.time < $1.time }

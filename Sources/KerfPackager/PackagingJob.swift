@@ -128,7 +128,9 @@ public final class PackagingJob {
         eventMessages = tags
         for writer in tsWriters { writer.timedMetadata = tags }
         if options.dashEvents.contains(.inband) && options.formats.contains(.dash) {
-            let frame = plans.first { $0.kind == .video }?.frameDuration ?? MediaTime(value: 1, timescale: 1000)
+            // Half a frame of the tracks that carry them, as the segmenter cuts (video, else audio).
+            let carrier = plans.first { $0.kind == .video } ?? plans.first { $0.kind == .audio }
+            let frame = carrier?.frameDuration ?? MediaTime(value: 1, timescale: 1000)
             eventMessages += splices.eventMessages(tolerance: MediaTime(value: frame.value, timescale: frame.timescale * 2))
             eventMessages.sort { $0.time < $1.time }
         }

@@ -97,9 +97,10 @@ public struct StreamSelection: Sendable, Equatable {
     /// after a colon, the name players show.
     package static func captionLabels(_ value: String) throws(PackagerError) -> [String: ClosedCaptions.Label] {
         var labels: [String: ClosedCaptions.Label] = [:]
-        for item in value.split(separator: ",") {
+        for untrimmed in value.split(separator: ",") {
+            let item = String(untrimmed.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            let id = parts[0].uppercased()
+            let id = parts.first?.uppercased() ?? ""
             guard ClosedCaptions.isInstreamID(id), parts.count == 2 else {
                 throw PackagerError(.invalidOptions, "bad captions '\(item)'",
                                     reason: "use CC1..CC4 or SERVICE1..SERVICE63 = language[:name], e.g. CC1=eng:English")

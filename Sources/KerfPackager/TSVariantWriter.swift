@@ -42,6 +42,9 @@ final class TSVariantWriter {
     /// written yet, in order of time (presentation time, on the timeline of the members' times).
     private let metadataParameters: CodecParameters?
     var timedMetadata: [EventMessage] = []
+    /// The time of the last tag written: a later tag timed before it (read late) goes at it, as
+    /// a muxer takes no stream's timestamps going back.
+    private var lastMetadataTicks: Int64?
 
     /// - Parameter carriesMetadata: the segments have a timed ID3 stream (`timedMetadata`).
     init(folder: String, members: [Member], timestampOffset: MediaTime = packageTimestampOffset, closesBehindLead: Bool = false,
@@ -113,7 +116,8 @@ final class TSVariantWriter {
         while let tag = timedMetadata.first, time.map({ tag.time <= $0 }) ?? true {
             timedMetadata.removeFirst()
             let packet = try Packet(bytes: tag.data)
-            let ticks = (tag.time + timestampOffset).ticks(of: Self.metadataTimeBase)
+            let ticks = max((tag.time + timestampOffset).ticks(of: Self.metadataTimeBase), lastMetadataTicks ?? .min)
+            lastMetadataTicks = ticks
             packet.ptsTicks = ticks
             packet.dtsTicks = ticks
             try muxer.write(packet, toStream: index)

@@ -148,6 +148,7 @@ struct RTMPSession {
         case "FCUnpublish", "deleteStream", "closeStream":
             guard state == .publishing else { return [] }
             state = .connected
+            sawMetaData = false
             return [.unpublish]
         default:
             return []

@@ -46,12 +46,16 @@ import Testing
         #expect(abs((markers[1].start - markers[0].start).seconds - 8) < 0.1, "\(markers.map(\.start.seconds))")
         // dash-events: inband: each pass's splice is an emsg of the segment cut for it, and the
         // MPD declares the scheme instead of listing an EventStream.
+        var ids: Set<Int> = []
         for marker in markers.prefix(2) {
             let messages = try Self.eventMessages(window, folder: "video_180p", startingAt: marker.start)
-            #expect(messages.map(\.scheme) == ["urn:scte:scte35:2013:bin"] && messages.first?.id == 77, "\(messages)")
+            #expect(messages.map(\.scheme) == ["urn:scte:scte35:2013:bin"], "\(messages)")
             #expect(abs((messages.first?.seconds ?? 0) - marker.start.seconds) < 0.0001 && messages.first?.duration == 2)
             #expect(messages.first?.data == marker.section)
+            if let id = messages.first?.id { ids.insert(id) }
         }
+        // Each pass's emsg has an id of its own (the event id repeats; a client would take one for the other).
+        #expect(ids.count == 2)
         let mpd = try #require(window.mpd)
         #expect((mpd.head + mpd.tail).contains("<InbandEventStream schemeIdUri=\"urn:scte:scte35:2013:bin\"/>"))
         #expect(!(mpd.head + mpd.tail).contains("<EventStream"))
@@ -94,7 +98,7 @@ import Testing
         #expect(try #require(window.presentation.tracks["video_180p"]).segments.contains { $0.start == marker.start })
         // The emsg is timed at the picture the break starts on.
         let messages = try Self.eventMessages(window, folder: "video_180p", startingAt: marker.start)
-        #expect(messages.count == 1 && messages.first?.id == 78 && abs((messages.first?.seconds ?? 0) - marker.start.seconds) < 0.0001)
+        #expect(messages.count == 1 && abs((messages.first?.seconds ?? 0) - marker.start.seconds) < 0.0001)
         let mpd = try #require(window.mpd)
         #expect((mpd.head + mpd.tail).contains("<InbandEventStream schemeIdUri=\"urn:scte:scte35:2013:bin\"/>"))
         #expect((mpd.head + mpd.tail).contains("<EventStream schemeIdUri=\"urn:scte:scte35:2014:xml+bin\""))

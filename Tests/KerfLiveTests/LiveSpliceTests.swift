@@ -157,6 +157,21 @@ import Testing
         #expect(window.presentation.markers.count == 1)
         add(6)
         #expect(window.presentation.markers.isEmpty)
+        // With ad-periods, the Period of the segments after the break still starts at its end
+        // (named 8000) and keeps that after a restart from the compacted journal.
+        window.adPeriods = true
+        window.publish(now: now + 16)
+        let split = try #require(window.mpd)
+        #expect((split.head + split.tail).contains(#"<Period id="8000" start="PT8S">"#), "\(split.head)")
+        var restarted = makeWindow()
+        restarted.adPeriods = true
+        for record in window.records() {
+            restarted.replay(try JSONDecoder().decode(LiveArchive.Record.self, from: try JSONEncoder().encode(record)), initBytes: [0])
+        }
+        _ = restarted.finishReplay(now: now + 16)
+        #expect(restarted.presentation.forgottenSplit == Self.seconds(8))
+        let replayed = try #require(restarted.mpd)
+        #expect((replayed.head + replayed.tail).contains(#"<Period id="8000" start="PT8S">"#), "\(replayed.head)")
     }
 
     /// LL-HLS: a break is listed with the first part of the segment it starts (before the parts

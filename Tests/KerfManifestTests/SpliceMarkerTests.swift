@@ -120,6 +120,18 @@ import KerfTestTags
         #expect(later.periods.map(\.id) == ["17000"] && later.periods.map(\.start) == [MediaTime(value: 17, timescale: 1)])
         let template = try #require(later.periods.first?.adaptationSets.first?.representations.first?.segmentTemplate)
         #expect(template.presentationTimeOffset == 1_530_000 && template.timeline.first?.t == 1_530_000)
+
+        // LL-DASH: the availabilityTimeOffset is the target less a part, lowered by a listed
+        // segment shorter than the target (the 3 s one from 17 s): none is announced early.
+        listing.live?.partTarget = MediaTime(value: 1, timescale: 2)
+        let offsets = try #require(presentation.mpd(listing)).periods.compactMap {
+            $0.adaptationSets.first?.representations.first?.segmentTemplate?.availabilityTimeOffset
+        }
+        #expect(offsets == [2.5])
+        _ = presentation.removeSegments(of: "v", endingBefore: MediaTime(value: 21, timescale: 1))
+        #expect(try #require(presentation.mpd(listing)).periods.compactMap {
+            $0.adaptationSets.first?.representations.first?.segmentTemplate?.availabilityTimeOffset
+        } == [3.5])
     }
 
     @Test func aWindowForgetsBreaksThatEndedBeforeIt() {

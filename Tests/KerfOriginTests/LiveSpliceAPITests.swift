@@ -191,7 +191,9 @@ import Testing
         #expect(index + 1 < periods.count && abs(periods[index + 1].1 - seconds - breakSeconds) < 0.001, "\(periods)")
         let segment = try await curl([origin.base + "/live/\(channel)/video_180p/\(listed.segment.uri)"])
         let messages = EventMessageBox.read(Array(segment.body))
-        #expect(messages.count == 1 && messages.first?.id == eventID && abs((messages.first?.seconds ?? 0) - seconds) < 0.0001, "\(messages)")
+        #expect(messages.count == 1 && abs((messages.first?.seconds ?? 0) - seconds) < 0.0001, "\(messages)")
+        let section = try SCTE35Tools.decode("0x" + (messages.first?.data ?? []).map { String(format: "%02x", $0) }.joined())
+        #expect((section["command"] as? [String: Any])?["splice_event_id"] as? Int == eventID)
         let validation = try await Command.runDetached(Fixtures.kerf, ["validate", url])
         #expect(validation.status == 0, "\(validation.stdout)")
     }

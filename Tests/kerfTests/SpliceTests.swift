@@ -174,6 +174,26 @@ import Testing
         #expect(result.status != 0 && result.stderr.contains("unknown --dash-events value 'inline' (use period, inband)"), "\(result.stderr)")
     }
 
+    /// Without video the audio carries the splice, in the segment cut for it (the cut may come
+    /// up to half an audio frame early) and timed at that cut.
+    @Test func audioOnlyPackagesCarryTheSpliceInTheSegmentCutForIt() throws {
+        let directory = try Fixtures.temporaryDirectory("kerf-splice-audio")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cues = directory.appendingPathComponent("cues.yaml")
+        try "- time: 5\n  duration: 2\n  id: \"42\"\n".write(to: cues, atomically: true, encoding: .utf8)
+        let (out, _) = try package(Fixtures.path("audio_only.m4a"), ["--segment-duration", "2", "--cues", cues.path, "--formats", "hls,dash",
+                                                                     "--dash-events", "inband"])
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first { $0.hasPrefix("audio_") })
+        let listed = try Self.segments(out.appendingPathComponent("\(folder)/playlist.m3u8"))
+        let messages = try TimedMetadataTests.messages(in: out.appendingPathComponent(folder))
+        #expect(messages.count == 1, "\(messages)")
+        let message = try #require(messages.first)
+        let segment = try #require(listed.first { $0.uri == message.segment })
+        #expect(abs(segment.start - 5) < 0.03 && abs(message.seconds - segment.start) < 0.001, "\(message) in \(segment)")
+        #expect(message.id == 42 && message.duration.map { abs($0 - 2) < 0.001 } == true)
+    }
+
     @Test func timeSignalSegmentationStartAndEndMakeABreak() throws {
         let inputs = try Self.inputs.get()
         let start = try SCTE35Tools.timeSignal(type: 0x34, eventID: 0x77, pts: inputs.origin + 11, duration: 6)
