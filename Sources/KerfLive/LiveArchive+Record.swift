@@ -30,11 +30,13 @@ extension LiveArchive {
         /// Where the Period of the segments after the markers already forgotten starts
         /// (`ad-periods`; `Presentation.forgottenSplit`).
         case periodSplit(MediaTime)
+        /// The splices asked for and not cut yet (all of them: a later record replaces it).
+        case pendingSplices([LiveSplices.Request])
     }
 }
 
 extension LiveArchive.Record: Codable {
-    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice, captions, periodSplit }
+    private enum Kind: String, CodingKey { case origin, rendition, epoch, earlier, initialization, segment, splice, captions, periodSplit, pendingSplices }
 
     private struct CaptionsBody: Codable {
         var folder: String
@@ -129,6 +131,8 @@ extension LiveArchive.Record: Codable {
             self = .captions(folder: body.folder, body.captions)
         case .periodSplit:
             self = .periodSplit(try container.decode(MediaTime.self, forKey: kind))
+        case .pendingSplices:
+            self = .pendingSplices(try container.decode([LiveSplices.Request].self, forKey: kind))
         case .segment:
             if let body = try? container.decode(SegmentBody.self, forKey: kind) {
                 self = .segment(folder: body.folder, epoch: body.epoch, sequence: body.sequence, start: body.start, duration: body.duration,
@@ -167,6 +171,8 @@ extension LiveArchive.Record: Codable {
             try container.encode(CaptionsBody(folder: folder, captions: captions), forKey: .captions)
         case .periodSplit(let time):
             try container.encode(time, forKey: .periodSplit)
+        case .pendingSplices(let requests):
+            try container.encode(requests, forKey: .pendingSplices)
         case .segment(let folder, let epoch, let sequence, let start, let duration, let size, let etag, let discontinuity, let protection):
             try container.encode(SegmentBody(folder: folder, epoch: epoch, sequence: sequence, start: start, duration: duration, size: size,
                                              etag: etag, discontinuity: discontinuity, protection: protection), forKey: .segment)

@@ -66,9 +66,10 @@ extension LiveChannel {
     /// Takes a request (the operator's or the input's), queueing its points for the ingest thread.
     func take(_ request: LiveSplices.Request) -> Result<String, LiveError> {
         let taken = Set(window.withLock { $0.presentation.markers.map(\.id) })
-        let result = splices.withLock { $0.request(request, taken: taken) }
+        let (result, pending) = splices.withLock { ($0.request(request, taken: taken), $0.pending) }
         return result.map { accepted in
             splicePointChanges.withLock { $0.append(SplicePointChange(add: accepted.add, remove: accepted.remove)) }
+            journal([.pendingSplices(pending)])
             return accepted.id
         }
     }
@@ -106,7 +107,7 @@ extension LiveChannel {
     /// moved from the time asked is logged with the shift.
     func spliceCut(at boundary: MediaTime, packager: LivePackager) {
         let slack = packager.spliceSlack
-        let announced = splices.withLock { $0.cut(at: boundary, slack: slack) }
+        let (announced, pending) = splices.withLock { ($0.cut(at: boundary, slack: slack), $0.pending) }
         guard !announced.isEmpty else { return }
         // Within a frame of the time asked is on the picture there; further is a later keyframe.
         let frame = MediaTime(value: slack.value * 2, timescale: slack.timescale)
@@ -125,7 +126,7 @@ extension LiveChannel {
                 packager.addEventMessage(message)
             }
         }
-        journal(announced.map { .splice($0.marker) })
+        journal(announced.map { .splice($0.marker) } + [.pendingSplices(pending)])
     }
 
     /// The emsg of a splice just cut (SCTE 214-3): a break's out and its return in the segment

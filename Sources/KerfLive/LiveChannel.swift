@@ -45,7 +45,7 @@ package final class LiveChannel: Sendable {
     /// Splices asked for and breaks running, and the splice points the ingest thread has still
     /// to give its packager.
     let splices: Mutex<LiveSplices>
-    let splicePointChanges = Mutex<[SplicePointChange]>([])
+    let splicePointChanges: Mutex<[SplicePointChange]>
     /// Archive writes failing since the last log line, and when that line was written (nil: the
     /// archive works).
     private let archiveFailures = Mutex((loggedAt: Double?.none, failing: 0))
@@ -92,6 +92,10 @@ package final class LiveChannel: Sendable {
         self.metrics = metrics
         let archive = try configuration.archive.map { try LiveArchive(directory: $0, logger: logger) }
         let journal = archive?.records() ?? []
+        // The last record of the splices asked for and not cut yet.
+        let pendingSplices = journal.reversed().lazy.compactMap { record -> [LiveSplices.Request]? in
+            if case .pendingSplices(let requests) = record { requests } else { nil }
+        }.first
         origin = Self.timelineOrigin(configuration, journal: journal, now: clock.now())
         var window = LiveWindow(name: name, segmentDuration: configuration.targetDuration,
                                 window: MediaTime(seconds: configuration.window, timescale: 1000), formats: configuration.formats,
@@ -115,7 +119,7 @@ package final class LiveChannel: Sendable {
             }
             archive.remove(window.finishReplay(now: clock.now()))
             archive.removeUnreferenced(keep: window.referencedFiles)
-            let records = window.records()
+            let records = window.records() + (pendingSplices.map { [.pendingSplices($0)] } ?? [])
             try archive.rewrite(records)
             journalGrowth.withLock { $0.compacted = records.count }
             if segments > 0 {
@@ -127,8 +131,18 @@ package final class LiveChannel: Sendable {
             self.archive = nil
             archiveRoot = nil
         }
-        // Breaks a restored window lists without an end return as planned.
-        splices = Mutex(LiveSplices(firstEventID: UInt32(truncatingIfNeeded: Int64(clock.now())), open: window.presentation.markers))
+        // Breaks a restored window lists without an end return as planned; splices asked for
+        // and not cut are asked for again.
+        var restored = LiveSplices(firstEventID: UInt32(truncatingIfNeeded: Int64(clock.now())), open: window.presentation.markers)
+        let taken = Set(window.presentation.markers.map(\.id))
+        var points: [SplicePointChange] = []
+        for request in pendingSplices ?? [] {
+            if case .success(let accepted) = restored.request(request, taken: taken) {
+                points.append(SplicePointChange(add: accepted.add, remove: accepted.remove))
+            }
+        }
+        splices = Mutex(restored)
+        splicePointChanges = Mutex(points)
         self.window = Mutex(window)
     }
 
@@ -213,7 +227,7 @@ package final class LiveChannel: Sendable {
                 return growth.appended > 2 * growth.compacted + 1000
             }
             guard due else { return }
-            let state = window.withLock { $0.records() }
+            let state = window.withLock { $0.records() } + [.pendingSplices(splices.withLock(\.pending))]
             try archive.rewrite(state)
             journalGrowth.withLock { $0 = (0, state.count) }
         }

@@ -7,8 +7,8 @@ import KerfCore
 /// only; what it announces goes to the window (`SegmentEvent.splice`) and the journal.
 package struct LiveSplices: Sendable {
     /// What is asked for, on the channel timeline.
-    package struct Request: Sendable, Equatable {
-        package enum Kind: Sendable, Equatable {
+    package struct Request: Sendable, Equatable, Codable {
+        package enum Kind: String, Sendable, Equatable, Codable {
             /// A break starts; with a duration it returns by itself then.
             case out
             /// The break with `id` (else the latest one) returns.
@@ -95,6 +95,28 @@ package struct LiveSplices: Sendable {
     /// Every point still to cut at, for a new epoch's packager.
     package var points: [MediaTime] {
         (outs.map(\.marker.signalledStart) + returns.map(\.point)).sorted()
+    }
+
+    /// What is asked for and not cut yet, as requests that give it again (journaled, so a
+    /// restarted channel still cuts them): each out and signal with its id and event id, and
+    /// each return asked for at another time than the out's duration says.
+    package var pending: [Request] {
+        var requests = outs.map { out in
+            Request(kind: .out, id: out.marker.id, eventID: out.marker.eventID, time: out.marker.signalledStart,
+                    duration: out.marker.plannedDuration, section: out.encodes ? nil : out.marker.section)
+        }
+        requests += commands.map {
+            Request(kind: .command, id: $0.id, eventID: $0.eventID, time: $0.signalledStart, duration: $0.plannedDuration, section: $0.section)
+        }
+        for back in returns {
+            let planned = (outs.first { $0.marker.id == back.id }?.marker ?? running[back.id]).flatMap { marker in
+                marker.plannedDuration.map { marker.signalledStart + $0 }
+            }
+            if planned != back.point || back.section != nil {
+                requests.append(Request(kind: .in, id: back.id, time: back.point, section: back.section))
+            }
+        }
+        return requests
     }
 
     /// The ids in use: running breaks and those asked for.

@@ -31,6 +31,9 @@ extension LiveWindow {
             _ = addCaptions(captions, folder: folder)
         case .periodSplit(let time):
             presentation.forgottenSplit = max(presentation.forgottenSplit ?? time, time)
+        case .pendingSplices:
+            // The channel's (`LiveChannel` takes them again at restart).
+            break
         case .initialization(let folder, let epoch, let timescale):
             guard let initBytes else { return }
             addInit(folder: folder, epoch: epoch, bytes: initBytes, timescale: timescale)

@@ -93,6 +93,7 @@ public struct Segmenter: Sendable {
     /// Adds a time at which a segment must start. Points at or before the last cut of a track
     /// no longer cut it (a live channel that learns of a splice late cuts at its next keyframe).
     public mutating func addSplicePoint(_ time: MediaTime) {
+        guard !splicePoints.contains(time) else { return }
         let index = splicePoints.firstIndex { $0 > time } ?? splicePoints.endIndex
         splicePoints.insert(time, at: index)
     }
