@@ -59,11 +59,11 @@ extension LiveWindow {
     }
 
     /// Whether a blocking playlist request for `sequence` (and `part` of it) can be answered:
-    /// that segment is complete, or that part of it exists.
+    /// the installed playlist lists that segment complete, or that part of it.
     package func hasPublished(folder: String, sequence: UInt64, part: Int?) -> Bool {
-        guard let track = presentation.tracks[folder], documents["\(folder)/playlist.m3u8"] != nil else { return false }
-        if let last = track.segments.last, sequence <= last.sequence { return true }
-        guard let part, sequence == track.nextSequence else { return false }
-        return presentation.inProgress(track).parts.count > part
+        guard let progress = publishedProgress[folder], documents["\(folder)/playlist.m3u8"] != nil else { return false }
+        if let last = progress.lastSequence, sequence <= last { return true }
+        guard let part, sequence == progress.nextSequence else { return false }
+        return progress.parts > part
     }
 }

@@ -14,6 +14,23 @@ extension LiveWindow {
         var publication: Double?
         /// Only the CMAF media playlists changed (a part was published).
         var partsOnly: Bool
+        /// What the rendered media playlists list, by folder.
+        var progress: [String: PublishedProgress] = [:]
+    }
+
+    /// How far a rendered media playlist goes: its last complete segment, and the parts it
+    /// lists of the segment after it.
+    package struct PublishedProgress: Sendable, Equatable {
+        var lastSequence: UInt64?
+        var nextSequence: UInt64
+        var parts: Int
+    }
+
+    /// What `folder`'s media playlist lists now.
+    func progress(_ folder: String) -> PublishedProgress? {
+        guard let track = presentation.tracks[folder] else { return nil }
+        return PublishedProgress(lastSequence: track.segments.last?.sequence, nextSequence: track.nextSequence,
+                                 parts: presentation.inProgress(track).parts.count)
     }
 
     /// The live listing of the window at wall-clock `now` (seconds since 1970).
@@ -50,7 +67,8 @@ extension LiveWindow {
             }
             if !partsOnly { documents["master.m3u8"] = Self.document(presentation.multivariantPlaylist(listing)) }
         }
-        if partsOnly { return Rendered(documents: documents, mpd: nil, publication: nil, partsOnly: true) }
+        let progress = Dictionary(uniqueKeysWithValues: cmaf.compactMap { folder in self.progress(folder).map { (folder, $0) } })
+        if partsOnly { return Rendered(documents: documents, mpd: nil, publication: nil, partsOnly: true, progress: progress) }
         let transport = active.filter { renditions[$0]?.isTransportStream == true && presentation.tracks[$0]?.segments.last?.epoch == current.id }
         if !transport.isEmpty {
             for folder in transport {
@@ -66,11 +84,14 @@ extension LiveWindow {
                 mpd = (head, tail, Self.etag(Array((head + tail).utf8)))
             }
         }
-        return Rendered(documents: documents, mpd: mpd, publication: now, partsOnly: false)
+        var all = progress
+        for folder in transport { all[folder] = self.progress(folder) }
+        return Rendered(documents: documents, mpd: mpd, publication: now, partsOnly: false, progress: all)
     }
 
     /// Makes a rendering the one served.
     package mutating func install(_ rendered: Rendered) {
+        publishedProgress.merge(rendered.progress) { $1 }
         if rendered.partsOnly {
             documents.merge(rendered.documents) { $1 }
             return

@@ -86,6 +86,10 @@ package struct LiveWindow: Sendable {
     package internal(set) var mpd: (head: String, tail: String, etag: String)?
     /// Wall-clock seconds of the last publication (MPD@publishTime).
     package internal(set) var lastPublication: Double?
+    /// What the installed media playlists list, by folder: blocking requests are answered from
+    /// them, so they are judged by them, not by segments added since (before their playlists
+    /// are rendered and installed).
+    package internal(set) var publishedProgress: [String: PublishedProgress] = [:]
 
     package init(name: String, segmentDuration: MediaTime, window: MediaTime, formats: Set<ChannelConfiguration.Format> = [.hls, .dash],
                  memoryHorizon: MediaTime? = nil, partTarget: MediaTime? = nil, mediaTimeline: Bool = false, origin: Double = 0) {
