@@ -42,10 +42,10 @@ struct EpochSession {
         let (result, events) = try packager.push(packet)
         if epoch == nil && packager.hasOrigin {
             let tracks = packager.tracks, variants = packager.transportVariants, start = packager.timelineOffset
-            // A publisher (RTMP) may send timed data at any time: its channel declares ID3 ahead.
-            let tagged = packager.carriesTimedMetadata
+            // With timed ID3 in the input, or a publisher that may send timed data at any time
+            // (`carriesTimedMetadata`), the ID3 scheme is declared ahead.
             let schemes = (channel.configuration.dashEvents.contains(.inband) ? [EventMessage.scte35Scheme] : [])
-                + (tagged ? [EventMessage.id3Scheme] : [])
+                + (packager.carriesTimedMetadata ? [EventMessage.id3Scheme] : [])
             let (begun, renditions) = channel.window.withLock { window in
                 let begun = window.beginEpoch(tracks: tracks, transportVariants: variants, start: start, now: channel.clock.now(),
                                               eventSchemes: schemes)

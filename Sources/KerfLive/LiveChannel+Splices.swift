@@ -66,10 +66,16 @@ extension LiveChannel {
     /// Takes a request (the operator's or the input's), queueing its points for the ingest thread.
     func take(_ request: LiveSplices.Request) -> Result<String, LiveError> {
         let taken = Set(window.withLock { $0.presentation.markers.map(\.id) })
-        let (result, pending) = splices.withLock { ($0.request(request, taken: taken), $0.pending) }
+        let (result, pending) = splices.withLock { splices in
+            let before = splices.pending
+            let result = splices.request(request, taken: taken)
+            let after = splices.pending
+            return (result, after == before ? nil : after)
+        }
         return result.map { accepted in
             splicePointChanges.withLock { $0.append(SplicePointChange(add: accepted.add, remove: accepted.remove)) }
-            journal([.pendingSplices(pending)])
+            // Journaled when it changed (an input repeats its signals before the splice).
+            if let pending { journal([.pendingSplices(pending)]) }
             return accepted.id
         }
     }

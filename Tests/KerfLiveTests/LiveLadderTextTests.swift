@@ -22,8 +22,7 @@ import Testing
             #expect(video.segments.contains { $0.start == segment.start && $0.duration == segment.duration }, "\(segment.start.seconds)")
         }
         let cues = text.segments.prefix(3).compactMap { segment -> String? in
-            let uri = segment.uri.hasPrefix("text_eng/") ? segment.uri : "text_eng/\(segment.uri)"
-            return window.stored[uri]?.body.map { String(buffer: $0) }
+            window.stored[segment.uri]?.body.map { String(buffer: $0) }
         }
         #expect(cues.count == 3 && cues.allSatisfy { $0.hasPrefix("WEBVTT") })
         #expect(cues.joined().contains("-->"), "\(cues)")

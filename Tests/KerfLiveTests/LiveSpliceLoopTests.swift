@@ -17,11 +17,8 @@ import Testing
         let directory = try Fixtures.temporaryDirectory("kerf-live-scte35-loop")
         defer { try? FileManager.default.removeItem(at: directory) }
         // 8 s, keyframes every second; a 2 s break at 3 s (off the 2 s grid).
-        let plain = directory.appendingPathComponent("plain.ts").path
-        try SCTE35Tools.makeTransportStream(plain, keyframes: (0..<8).map(Double.init), seconds: 8)
-        let first = try SCTE35Tools.firstVideoTime(plain)
-        let spliced = directory.appendingPathComponent("spliced.ts").path
-        try SCTE35Tools.inject(plain, spliced, cues: [(first + 1, try SCTE35Tools.spliceInsert(eventID: 77, pts: first + 3, duration: 2))])
+        let spliced = try SCTE35Tools.splicedTransportStream(in: directory, keyframes: (0..<8).map(Double.init), seconds: 8, eventID: 77,
+                                                             out: 3, duration: 2, signalledAt: 1)
 
         var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
         configuration.dashEvents = [.inband]
@@ -64,8 +61,7 @@ import Testing
     /// The emsg boxes of the stored segment of `folder` that starts at `start`.
     static func eventMessages(_ window: LiveWindow, folder: String, startingAt start: MediaTime) throws -> [EventMessageBox] {
         let segment = try #require(window.presentation.tracks[folder]?.segments.first { $0.start == start }, "no segment at \(start.seconds)")
-        let uri = segment.uri.hasPrefix(folder + "/") ? segment.uri : "\(folder)/\(segment.uri)"
-        let body = try #require(window.stored[uri]?.body, "\(uri) is not stored")
+        let body = try #require(window.stored[segment.uri]?.body, "\(segment.uri) is not stored")
         return EventMessageBox.read(Array(body.readableBytesView))
     }
 
@@ -77,11 +73,8 @@ import Testing
         let directory = try Fixtures.temporaryDirectory("kerf-live-scte35-ladder")
         defer { try? FileManager.default.removeItem(at: directory) }
         // Source keyframes every 4 s only; a 2 s break at 5 s.
-        let plain = directory.appendingPathComponent("plain.ts").path
-        try SCTE35Tools.makeTransportStream(plain, keyframes: [0, 4, 8], seconds: 10)
-        let first = try SCTE35Tools.firstVideoTime(plain)
-        let spliced = directory.appendingPathComponent("spliced.ts").path
-        try SCTE35Tools.inject(plain, spliced, cues: [(first + 0.5, try SCTE35Tools.spliceInsert(eventID: 78, pts: first + 5, duration: 2))])
+        let spliced = try SCTE35Tools.splicedTransportStream(in: directory, keyframes: [0, 4, 8], seconds: 10, eventID: 78,
+                                                             out: 5, duration: 2, signalledAt: 0.5)
         var configuration = ChannelConfiguration(input: spliced, segmentDuration: 2, window: 60)
         configuration.ladder = try .parse("180p:150k")
         configuration.dashEvents = [.period, .inband]

@@ -177,16 +177,12 @@ import Testing
     /// LL-HLS: a break is listed with the first part of the segment it starts (before the parts
     /// of the segment being written), not only once that segment is complete.
     @Test func aBreakIsListedWithItsFirstPart() throws {
-        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
-        info.codecString = "avc1.42c00c"
-        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
-        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 12, timescale: 1),
-                                partTarget: MediaTime(value: 1, timescale: 2), origin: 1_800_000_000)
-        let epoch = window.beginEpoch(tracks: [track], start: .zero(timescale: 1000), now: 1_800_000_000)
-        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        let made = LowLatencyTestWindow.make(window: 12, origin: 1_800_000_000)
+        var window = made.window
+        let epoch = made.epoch
         for index in 0..<2 {
             let segment = LivePackager.Segment(track: 0, start: Self.seconds(Double(index) * 2), duration: Self.seconds(2), bytes: [1])
-            window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
+            window.addSegment(folder: "video", epoch: epoch, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
         }
         var splices = LiveSplices(firstEventID: 5)
         _ = try splices.request(.init(kind: .out, time: Self.seconds(4), duration: Self.seconds(30))).get()
@@ -195,7 +191,7 @@ import Testing
         // No part of the segment at 4 s yet: nothing listed.
         #expect(!String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body)).contains("DATERANGE"))
         window.receive(.partCompleted(rendition: "video", PartEntry(uri: "video/part_360000_0.m4s", segmentStart: Self.seconds(4), index: 0,
-                                                                    duration: Self.seconds(0.5), independent: true, epoch: epoch.id)),
+                                                                    duration: Self.seconds(0.5), independent: true, epoch: epoch)),
                        body: ByteBuffer(bytes: [2]), etag: "\"p\"")
         window.publish(now: 1_800_000_004.5, partsOnly: true)
         let lines = String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body)).split(separator: "\n").map(String.init)
@@ -208,19 +204,15 @@ import Testing
     /// A delta update (`_HLS_skip=YES`) skips old segments but not their EXT-X-DATERANGE tags
     /// (the server does not claim CAN-SKIP-DATERANGES).
     @Test func deltaUpdatesKeepSkippedBreaks() throws {
-        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
-        info.codecString = "avc1.42c00c"
-        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
-        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 40, timescale: 1),
-                                partTarget: MediaTime(value: 1, timescale: 2), origin: 1_800_000_000)
-        let epoch = window.beginEpoch(tracks: [track], start: .zero(timescale: 1000), now: 1_800_000_000)
-        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        let made = LowLatencyTestWindow.make(window: 40, origin: 1_800_000_000)
+        var window = made.window
+        let epoch = made.epoch
         var splices = LiveSplices(firstEventID: 3)
         _ = try splices.request(.init(kind: .out, time: Self.seconds(2), duration: Self.seconds(2))).get()
         for index in 0..<12 {
             for announcement in splices.cut(at: Self.seconds(Double(index) * 2), slack: Self.slack) { window.receive(.splice(announcement.marker)) }
             let segment = LivePackager.Segment(track: 0, start: Self.seconds(Double(index) * 2), duration: Self.seconds(2), bytes: [1])
-            window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
+            window.addSegment(folder: "video", epoch: epoch, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
         }
         window.publish(now: 1_800_000_024)
         let full = String(buffer: try #require(window.documents["video/playlist.m3u8"]?.body))

@@ -71,17 +71,13 @@ import Testing
     /// between a segment being added (then archived) and the playlists listing it being
     /// rendered and installed, a request for it is held, not answered with the old playlist.
     @Test func blockingRequestsWaitForTheInstalledPlaylist() throws {
-        var info = TrackInfo(index: 0, mediaType: .video, codec: "h264", timeBase: Rational(1, 90_000))
-        info.codecString = "avc1.42c00c"
-        let track = LivePackager.Track(number: 0, info: info, kind: .video, folder: "video", name: "video", language: nil)
-        var window = LiveWindow(name: "news", segmentDuration: MediaTime(value: 2, timescale: 1), window: MediaTime(value: 12, timescale: 1),
-                                partTarget: MediaTime(value: 1, timescale: 2), origin: 1_000)
-        let epoch = window.beginEpoch(tracks: [track], start: .zero(timescale: 1000), now: 1_000)
-        window.addInit(folder: "video", epoch: epoch.id, bytes: [0], timescale: 90_000)
+        let made = LowLatencyTestWindow.make(window: 12, origin: 1_000)
+        var window = made.window
+        let epoch = made.epoch
         func add(_ index: Int) {
             let segment = LivePackager.Segment(track: 0, start: MediaTime(value: Int64(index) * 180_000, timescale: 90_000),
                                                duration: MediaTime(value: 180_000, timescale: 90_000), bytes: [1])
-            _ = window.addSegment(folder: "video", epoch: epoch.id, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
+            _ = window.addSegment(folder: "video", epoch: epoch, segment: segment, body: ByteBuffer(bytes: [1]), etag: "\"\(index)\"")
         }
         add(0)
         window.publish(now: 1_002)

@@ -141,12 +141,8 @@ import Testing
         let directory = try Fixtures.temporaryDirectory("kerf-live-scte35")
         defer { try? FileManager.default.removeItem(at: directory) }
         // Keyframes every second; the splice at 5 s is off the 2 s grid.
-        let plain = directory.appendingPathComponent("plain.ts").path
-        try SCTE35Tools.makeTransportStream(plain, keyframes: (0..<12).map(Double.init), seconds: 12)
-        let first = try SCTE35Tools.firstVideoTime(plain)
-        let section = try SCTE35Tools.spliceInsert(eventID: 1234, pts: first + 5, duration: 3)
-        let spliced = directory.appendingPathComponent("spliced.ts").path
-        try SCTE35Tools.inject(plain, spliced, cues: [(first + 2, section)])
+        let spliced = try SCTE35Tools.splicedTransportStream(in: directory, keyframes: (0..<12).map(Double.init), seconds: 12, eventID: 1234,
+                                                             out: 5, duration: 3, signalledAt: 2)
         // A second channel on the same input with `ad-periods: true` and `dash-events: period,inband`.
         var ads = OriginConfiguration.Channel(input: spliced, segmentDuration: 2, window: 30)
         ads.adPeriods = true

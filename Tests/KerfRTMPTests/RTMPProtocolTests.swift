@@ -130,9 +130,8 @@ import Testing
         }
     }
 
-    /// A publisher's `onCuePoint` with a splice type is a cue for the channel (its `time`, else
-    /// the message's timestamp), handed over through the pipe; other cue points are dropped.
-    @Test func cuePointsBecomeSplices() throws {
+    /// A session through connect, createStream and an accepted publish of `news`.
+    static func publishingSession() -> RTMPSession {
         var session = RTMPSession()
         for (values, streamID) in [([AMF0.string("connect"), .number(1), .object([.init(key: "app", value: .string("live"))])], UInt32(0)),
                                    ([.string("createStream"), .number(2), .null], 0),
@@ -142,11 +141,21 @@ import Testing
             _ = session.handle(message)
         }
         _ = session.decide(.accept)
-        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] {
-            var payload = ByteBuffer()
-            for value in values { value.encode(into: &payload) }
-            return session.handle(RTMPMessage(type: RTMPMessage.Kind.dataAMF0, streamID: 1, timestamp: timestamp, payload: payload))
-        }
+        return session
+    }
+
+    /// An AMF0 data message of `values` on the published stream, handled by `session`.
+    static func data(_ session: inout RTMPSession, _ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] {
+        var payload = ByteBuffer()
+        for value in values { value.encode(into: &payload) }
+        return session.handle(RTMPMessage(type: RTMPMessage.Kind.dataAMF0, streamID: 1, timestamp: timestamp, payload: payload))
+    }
+
+    /// A publisher's `onCuePoint` with a splice type is a cue for the channel (its `time`, else
+    /// the message's timestamp), handed over through the pipe; other cue points are dropped.
+    @Test func cuePointsBecomeSplices() throws {
+        var session = Self.publishingSession()
+        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] { Self.data(&session, values, timestamp: timestamp) }
         let out = data([.string("@setDataFrame"), .string("onCuePoint"), .object([
             .init(key: "name", value: .string("Cue-Out")), .init(key: "type", value: .string("event")),
             .init(key: "parameters", value: .object([.init(key: "duration", value: .string("30")), .init(key: "id", value: .string("break-7"))])),
@@ -170,20 +179,8 @@ import Testing
     /// channel, its scalar properties kept; the first `onMetaData` goes into the FLV stream only,
     /// a later one into both; `onTextData` never into the FLV stream.
     @Test func textDataAndMetadataUpdatesBecomeTimedData() throws {
-        var session = RTMPSession()
-        for (values, streamID) in [([AMF0.string("connect"), .number(1), .object([.init(key: "app", value: .string("live"))])], UInt32(0)),
-                                   ([.string("createStream"), .number(2), .null], 0),
-                                   ([.string("publish"), .number(3), .null, .string("news?key=k"), .string("live")], 1)] {
-            var message = RTMPMessage.command(values)
-            message.streamID = streamID
-            _ = session.handle(message)
-        }
-        _ = session.decide(.accept)
-        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] {
-            var payload = ByteBuffer()
-            for value in values { value.encode(into: &payload) }
-            return session.handle(RTMPMessage(type: RTMPMessage.Kind.dataAMF0, streamID: 1, timestamp: timestamp, payload: payload))
-        }
+        var session = Self.publishingSession()
+        func data(_ values: [AMF0], timestamp: UInt32) -> [RTMPSession.Action] { Self.data(&session, values, timestamp: timestamp) }
         let metadata: [AMF0] = [.string("@setDataFrame"), .string("onMetaData"), .ecmaArray([.init(key: "width", value: .number(640))])]
         let first = data(metadata, timestamp: 0)
         guard first.count == 1, case .media(18, 0, _) = first[0] else { Issue.record("first onMetaData: \(first)"); return }

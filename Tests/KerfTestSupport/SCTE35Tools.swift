@@ -97,6 +97,20 @@ public enum SCTE35Tools {
         return time
     }
 
+    /// An MPEG-TS of `seconds` with keyframes at `keyframes` (`makeTransportStream`), into which
+    /// superkabuki puts one splice_insert (out of network, `eventID`, at `out` seconds after the
+    /// first video packet, `duration` seconds with auto-return), inserted `signalledAt` seconds
+    /// after that packet. Returns its path in `directory`.
+    public static func splicedTransportStream(in directory: URL, keyframes: [Double], seconds: Int, eventID: Int, out: Double,
+                                              duration: Double, signalledAt: Double) throws -> String {
+        let plain = directory.appendingPathComponent("plain.ts").path
+        try makeTransportStream(plain, keyframes: keyframes, seconds: seconds)
+        let first = try firstVideoTime(plain)
+        let spliced = directory.appendingPathComponent("spliced.ts").path
+        try inject(plain, spliced, cues: [(first + signalledAt, try spliceInsert(eventID: eventID, pts: first + out, duration: duration))])
+        return spliced
+    }
+
     /// Copies `input` to `output` with SCTE-35 sections inserted by superkabuki: each cue is
     /// (insertion time in the stream's seconds, section in base64).
     public static func inject(_ input: String, _ output: String, cues: [(time: Double, section: String)]) throws {
