@@ -14,13 +14,20 @@ extension LiveTests {
         defer { Task { await origin.stop() } }
         var feed = try await Live.feed(to: port)
         defer { feed.stop() }
+        // When each step happened (seconds after the feed started), for the failure messages.
+        let clock = ContinuousClock(), start = clock.now
+        var steps: [String] = []
+        func step(_ name: String) { steps.append("\(name) \(String(format: "%.1f", (clock.now - start) / .seconds(1)))") }
         let started = try await Live.waitForPlaylist(origin, segments: 3)
+        step("3 segments")
         async let watched = Live.play(origin.base + "/live/news/master.m3u8", seconds: 30)
         async let watchedDASH = Live.play(origin.base + "/live/news/manifest.mpd", seconds: 30)
         // The players watch at least one more segment before the outage.
         let listed = started.split(separator: "\n").filter { $0.hasPrefix("seg_") }.count
         try await Live.waitForPlaylist(origin, segments: listed + 1)
+        step("\(listed + 1) segments")
         feed.stop()
+        step("feed stopped")
         // Everything published before the outage (the segment in progress is completed at the
         // disconnection).
         let before = try await Live.waitForPlaylist(origin, segments: 3)
@@ -37,14 +44,15 @@ extension LiveTests {
         // The player that was watching decoded 30 s of video: far more than existed before the
         // outage, so it went on through the discontinuity.
         let times = try await watched
+        step("HLS player done")
         #expect(times.count >= 745, "\(times.count) frames")
-        #expect(Double(times.count) / 25 > mediaBefore + 10, "\(times.count) frames, \(mediaBefore) s before the outage")
+        #expect(Double(times.count) / 25 > mediaBefore + 10, "\(times.count) frames, \(mediaBefore) s before the outage; \(steps)")
         // The DASH player's timeline has the outage in it (the second Period starts when the feed
         // came back) and it decoded the new Period's frames after the gap.
         let dash = try await watchedDASH
         let gaps = zip(dash, dash.dropFirst()).map { $1 - $0 }
         let outage = gaps.firstIndex { $0 > 8 }
-        #expect(outage != nil, "no gap of 8 s or more in \(dash.count) DASH frames")
+        #expect(outage != nil, "no gap of 8 s or more in \(dash.count) DASH frames; \(steps)")
         if let outage {
             #expect(outage + 1 >= 50, "\(outage + 1) DASH frames before the outage")
             #expect(dash.count - outage - 1 >= 125, "\(dash.count - outage - 1) DASH frames after the outage")

@@ -94,8 +94,7 @@ import Testing
 
 /// One TLS connection held open by `openssl s_client`, HTTP/1.1 requests written to it by hand.
 final class TLSClient: @unchecked Sendable {
-    private let process: Process
-    private let input: Pipe
+    private let process: ChildProcess
     private let received = Received()
 
     /// What the reader thread has collected.
@@ -104,19 +103,12 @@ final class TLSClient: @unchecked Sendable {
     }
 
     init(port: Int, root: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", root, "-verify_return_error", "-ign_eof", "-alpn", "http/1.1"]
-        input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        process = try ChildProcess("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", root, "-verify_return_error",
+                                                        "-ign_eof", "-alpn", "http/1.1"], stdin: .pipe, stdout: .pipe, stderr: .sameAsStdout)
         // Read on a thread of its own until end of file, not with a readability handler: that
         // is a Dispatch source on the pipe, which must be cancelled before the descriptor is
         // closed, and one left registered corrupts Dispatch's event loop for the whole process.
-        let reader = output.fileHandleForReading
+        guard let reader = process.stdout else { throw CommandError(message: "openssl s_client has no output pipe") }
         Thread.detachNewThread { [received] in
             while true {
                 let data = reader.availableData
@@ -132,19 +124,16 @@ final class TLSClient: @unchecked Sendable {
     /// Sends a GET on the connection and returns the answer once its body (`ok`) has arrived.
     func get(_ path: String) async throws -> String {
         let start = received.text.withLock { $0.utf8.count }
-        input.fileHandleForWriting.write(Data("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        process.stdin?.write(Data("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
         return try await waitFor("the answer to \(path)", timeout: .seconds(20), poll: .milliseconds(50)) {
             let answer = String(output.utf8.dropFirst(start)) ?? ""
             return answer.contains("HTTP/1.1 200") && answer.hasSuffix("ok\n") ? answer : nil
         }
     }
 
-    /// Kills the client with SIGKILL (the test runner's children may ignore SIGTERM); its
-    /// output then ends and the reader thread with it.
+    /// Kills the client with SIGKILL; its output then ends and the reader thread with it.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.kill()
+        process.waitUntilExit()
     }
 }

@@ -13,15 +13,7 @@ public struct Command {
     /// `executable` without a slash is looked up in PATH; `environment` is added to this process's.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        setExecutable(of: process, executable, arguments)
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let child = try ChildProcess(executable, arguments, environment: environment, stdout: .pipe, stderr: .pipe)
         // Read both pipes concurrently so a chatty child cannot block on a full pipe. The
         // reader is a thread of its own, not a job on Dispatch's global queue: that queue's few
         // threads (as many as cores) also run Swift's async tasks, an in-process origin's
@@ -30,13 +22,12 @@ public struct Command {
         nonisolated(unsafe) var errData = Data()
         group.enter()
         Thread.detachNewThread {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = child.stderr?.readDataToEndOfFile() ?? Data()
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = child.stdout?.readDataToEndOfFile() ?? Data()
         group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        return Result(status: child.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
@@ -47,17 +38,6 @@ public struct Command {
             Thread.detachNewThread {
                 continuation.resume(with: Swift.Result { try run(executable, arguments) })
             }
-        }
-    }
-
-    /// Points `process` at `executable`, looked up in PATH when it has no slash.
-    static func setExecutable(of process: Process, _ executable: String, _ arguments: [String]) {
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
         }
     }
 
@@ -86,40 +66,31 @@ public struct CommandError: Error, CustomStringConvertible {
 /// A program left running in the background for a test (an HTTP server, a live encoder), killed
 /// when the value goes away.
 public final class BackgroundProcess: @unchecked Sendable {
-    public let process = Process()
-    private let output = Pipe()
-    /// Held open for the program's life: programs that watch stdin exit when the test process
-    /// dies without stopping them.
-    private let input = Pipe()
+    public let process: ChildProcess
 
     /// Starts `executable` (looked up in PATH when it has no slash) with `arguments`; stderr is
-    /// discarded, stdout can be read with `readLine()`.
+    /// discarded, stdout can be read with `readLine()`. Its stdin is a pipe held open for the
+    /// program's life: programs that watch stdin exit when the test process dies without
+    /// stopping them.
     public init(_ executable: String, _ arguments: [String]) throws {
-        Command.setExecutable(of: process, executable, arguments)
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = input
-        try process.run()
+        process = try ChildProcess(executable, arguments, stdin: .pipe, stdout: .pipe)
     }
 
     /// The next line the program prints (nil at end of output).
     public func readLine() -> String? {
         var bytes: [UInt8] = []
         while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            let byte = process.stdout?.readData(ofLength: 1) ?? Data()
             guard let first = byte.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
             if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(first)
         }
     }
 
-    /// Kills the program with SIGKILL: children of the test runner's worker threads inherit a
-    /// signal mask that blocks SIGTERM and SIGINT.
+    /// Kills the program with SIGKILL and waits for it.
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.kill()
+        process.waitUntilExit()
     }
 
     deinit { stop() }

@@ -9,21 +9,16 @@ import Glibc
 /// connected later gets the stream from where it is then, as a late UDP receiver would. The
 /// program runs until `stop()`.
 public final class FeedRelay: @unchecked Sendable {
-    private let process = Process()
-    private let output = Pipe()
-    private let input = Pipe()
+    private let process: ChildProcess
     private let lock = NSLock()
     private var peers: [Int32] = []
 
     /// Starts `executable` (looked up in PATH when it has no slash) with `arguments`, which must
     /// write MPEG-TS to standard output (`-f mpegts pipe:1`).
     public init(_ executable: String, _ arguments: [String]) throws {
-        Command.setExecutable(of: process, executable, arguments)
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = input
-        try process.run()
-        let handle = output.fileHandleForReading
+        // stdin is a pipe held open: ffmpeg reads commands from a terminal-like stdin otherwise.
+        process = try ChildProcess(executable, arguments, stdin: .pipe, stdout: .pipe)
+        guard let handle = process.stdout else { throw CommandError(message: "\(executable) has no output pipe") }
         Thread.detachNewThread { [self] in copy(from: handle) }
     }
 
@@ -31,7 +26,7 @@ public final class FeedRelay: @unchecked Sendable {
     /// and sends it the stream from the next packet on.
     public func connect(port: Int, timeout: Duration = .seconds(30)) async throws {
         let descriptor = try await waitFor("a listener on port \(port)", timeout: timeout, poll: .milliseconds(50)) { () -> Int32? in
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -48,10 +43,8 @@ public final class FeedRelay: @unchecked Sendable {
 
     /// Kills the program and closes the connections (the peers see the end of the stream).
     public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.kill()
+        process.waitUntilExit()
         lock.withLock {
             for peer in peers { Glibc.close(peer) }
             peers = []

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Headless Chromium (Debian's `chromium` package) showing one page, for the browser tests.
-/// `stop()` (and deinit) kills it with every process it started: Foundation spawns it as the
-/// leader of a process group of its own, and its renderer, GPU and utility processes stay in it.
+/// `stop()` (and deinit) kills it with every process it started: it is started as the leader of
+/// a process group of its own, and its renderer, GPU and utility processes stay in it.
 public final class HeadlessChromium: @unchecked Sendable {
     /// `$KERF_CHROMIUM`, else `chromium` on PATH; nil when neither exists.
     public static var executable: String? {
@@ -12,7 +12,7 @@ public final class HeadlessChromium: @unchecked Sendable {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    public let process = Process()
+    public let process: ChildProcess
     /// Chromium's stdout and stderr.
     public let log: URL
     private let stopped = NSLock()
@@ -29,17 +29,13 @@ public final class HeadlessChromium: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }
-        Command.setExecutable(of: process, chromium, [
+        process = try ChildProcess(chromium, [
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--user-data-dir=\(scratch.appendingPathComponent("chromium-profile").path)",
             url,
-        ])
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        ], stdout: .descriptor(output.fileDescriptor), stderr: .descriptor(output.fileDescriptor))
     }
 
     public var isRunning: Bool { process.isRunning }
@@ -50,8 +46,7 @@ public final class HeadlessChromium: @unchecked Sendable {
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
-    /// Kills Chromium's process group with SIGKILL (children of the test runner's worker threads
-    /// block SIGTERM) and waits for the browser process.
+    /// Kills Chromium's process group with SIGKILL and waits for the browser process.
     public func stop() {
         let group = process.processIdentifier
         let first = stopped.withLock { () -> Bool in
@@ -59,8 +54,8 @@ public final class HeadlessChromium: @unchecked Sendable {
             return !killed
         }
         guard group > 0, first else { return }
-        kill(-group, SIGKILL)
-        if process.isRunning { process.waitUntilExit() }
+        process.kill(SIGKILL, group: true)
+        process.waitUntilExit()
     }
 
     deinit { stop() }

@@ -93,15 +93,10 @@ import Glibc
         #expect(try run(inputs + ["-o", out, "--formats", "hls,dash,hls-ts"]).status == 0)
         let original = try snapshot(out)
         for attempt in 0..<12 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Fixtures.kerf)
-            process.arguments = ["package"] + inputs + ["-o", out, "--force", "--formats", "hls,dash,hls-ts",
-                                                        "--segment-duration", attempt % 2 == 0 ? "2" : "4"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(Fixtures.kerf, ["package"] + inputs + ["-o", out, "--force", "--formats", "hls,dash,hls-ts",
+                                                                                   "--segment-duration", attempt % 2 == 0 ? "2" : "4"])
             usleep(UInt32.random(in: 0...90_000))
-            kill(process.processIdentifier, SIGKILL)
+            process.kill()
             process.waitUntilExit()
             // Either the old package or a complete new one: every URI in every manifest exists.
             let now = try snapshot(out)
