@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include "kerf_system.h"
@@ -10,4 +11,8 @@ int kerf_rename_exchange(const char *from, const char *to) {
 
 const char *kerf_errno_name(int error) {
     return strerrorname_np(error);
+}
+
+int kerf_heap_trim(void) {
+    return malloc_trim(0);
 }

@@ -150,4 +150,7 @@ final class ConnectionCount: Sendable {
     func close() {
         count.wrappingSubtract(1, ordering: .relaxed)
     }
+
+    /// The connections open now.
+    var current: Int { count.load(ordering: .relaxed) }
 }

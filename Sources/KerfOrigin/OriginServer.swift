@@ -125,6 +125,7 @@ public struct OriginServer: Sendable {
         } else {
             services.append(application(plain, host, port, onRunning))
         }
+        services.append(HeapTrimmer(connections: connections, logger: logger))
         // RTMP ingest for the push channels, on the same event loops.
         if let rtmp {
             let (rtmpHost, rtmpPort) = try configuration.rtmpAddress()

@@ -10,4 +10,8 @@ int kerf_rename_exchange(const char *from, const char *to);
    (strerrorname_np, glibc 2.32+, declared only under _GNU_SOURCE). */
 const char *kerf_errno_name(int error);
 
+/* Returns the free memory of every malloc arena to the kernel (malloc_trim(0), which Swift's
+   Glibc module does not declare). Returns 1 when memory was released, 0 when none could be. */
+int kerf_heap_trim(void);
+
 #endif

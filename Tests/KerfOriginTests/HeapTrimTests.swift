@@ -1,0 +1,28 @@
+import KerfTestTags
+import Testing
+@testable import KerfOrigin
+
+/// The origin gives back the memory a burst of connections leaves behind.
+@Suite(.tags(.unit)) struct HeapTrimTests {
+    /// A burst that ends (the connections fall by 64 or more, to half the peak or less) trims
+    /// once; steady or rising load does not; a new burst must build up again.
+    @Test func aBurstThatEndsTrimsOnce() {
+        var policy = HeapTrimPolicy()
+        let period = Duration.seconds(2)
+        let load = [0, 10, 500, 4_000, 4_096, 4_000, 3_000, 1_000, 900, 800, 10, 0, 0]
+        let actions = load.map { policy.observe(openConnections: $0, elapsed: period) }
+        // 4,096 → 1,000 is the first fall to a quarter: trim there, and not again on the way down
+        // (the peak is now 1,000, and 800 is not half of it; 10 is).
+        #expect(actions == [.wait, .wait, .wait, .wait, .wait, .wait, .wait, .trim, .wait, .wait, .trim, .wait, .wait])
+        // Small fluctuations never trim.
+        let small = [30, 60, 20, 50, 10, 40].map { policy.observe(openConnections: $0, elapsed: period) }
+        #expect(small.allSatisfy { $0 == .wait })
+    }
+
+    /// Without bursts, a trim every `interval` (ten minutes by default).
+    @Test func quietServersTrimEveryInterval() {
+        var policy = HeapTrimPolicy()
+        let trims = (0..<900).filter { _ in policy.observe(openConnections: 3, elapsed: .seconds(2)) == .trim }
+        #expect(trims == [299, 599, 899])
+    }
+}
