@@ -171,8 +171,16 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// `make fuzz` builds with KERF_FUZZ=1 (and its own scratch path): the libFuzzer executable, built
-// with -sanitize=fuzzer,address, exists only then.
+// `make fuzz` builds with KERF_FUZZ=1 (and its own scratch path): the libFuzzer executable exists
+// only then. Kerf's own Swift modules are built with libFuzzer's coverage and AddressSanitizer,
+// the dependencies plainly (instrumenting SwiftNIO, Hummingbird and the rest as well took
+// several times as long to build and guides the fuzzer nowhere it needs to go).
 if Context.environment["KERF_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "kerf-fuzz", dependencies: ["KerfFuzzing"], path: "Fuzz/Driver"))
+    let sanitizers: [String] = ["-sanitize=fuzzer,address"]
+    for target in package.targets where target.type == .regular && target.name.hasPrefix("Kerf") {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    package.targets.append(.executableTarget(name: "kerf-fuzz", dependencies: ["KerfFuzzing"], path: "Fuzz/Driver",
+                                             swiftSettings: [.unsafeFlags(sanitizers)],
+                                             linkerSettings: [.unsafeFlags(sanitizers + ["-use-ld=lld"])]))
 }
