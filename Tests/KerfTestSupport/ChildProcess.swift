@@ -30,7 +30,8 @@ public final class ChildProcess: @unchecked Sendable {
     public let processIdentifier: pid_t
     /// The parent's ends of the pipes asked for (nil for the streams that are not pipes).
     public let stdin: FileHandle?, stdout: FileHandle?, stderr: FileHandle?
-    private let condition = NSCondition()
+    private let lock = NSLock()
+    /// The raw wait status once the program has exited and been reaped.
     private var status: Int32?
 
     /// Starts `executable` (looked up in PATH when it has no slash) with `arguments`;
@@ -59,10 +60,17 @@ public final class ChildProcess: @unchecked Sendable {
                 parentEnds.append(nil)
             case .pipe:
                 var ends: [Int32] = [-1, -1]
-                // Close-on-exec at once (children of this class close everything above 2 anyway).
-                guard pipe(&ends) == 0, fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0 else {
+                // Close-on-exec at once (children of this class close everything above 2 anyway;
+                // Swift's Glibc module does not declare pipe2).
+                guard pipe(&ends) == 0 else {
                     parentEnds.compactMap { $0 }.forEach { try? $0.close() }
-                    throw CommandError(message: "pipe2 failed: errno \(errno)")
+                    throw CommandError(message: "pipe failed: errno \(errno)")
+                }
+                guard fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0 else {
+                    let error = errno
+                    ends.forEach { close($0) }
+                    parentEnds.compactMap { $0 }.forEach { try? $0.close() }
+                    throw CommandError(message: "fcntl(FD_CLOEXEC) failed: errno \(error)")
                 }
                 // The child reads its stdin from the read end and writes the others.
                 let (child, parent) = target == 0 ? (ends[0], ends[1]) : (ends[1], ends[0])
@@ -102,42 +110,51 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// True until the program has exited (and been reaped).
     public var isRunning: Bool {
-        condition.withLock {
-            if status != nil { return false }
-            var raw: Int32 = 0
-            if waitpid(processIdentifier, &raw, WNOHANG) == processIdentifier { status = raw }
+        lock.withLock {
+            reapIfExited()
             return status == nil
         }
     }
 
     /// Blocks until the program has exited.
     public func waitUntilExit() {
-        if condition.withLock({ status != nil }) { return }
-        var raw: Int32 = 0
-        var reaped: pid_t
-        repeat { reaped = waitpid(processIdentifier, &raw, 0) } while reaped == -1 && errno == EINTR
-        condition.withLock {
-            if reaped == processIdentifier { status = raw; condition.broadcast() }
-            // Reaped by `isRunning` or another waiter meanwhile: its status arrives with it.
-            while status == nil { condition.wait() }
-        }
+        if lock.withLock({ status != nil }) { return }
+        // Waits for the exit without reaping (WNOWAIT), so the pid stays this child's until it
+        // is reaped under the lock: `isRunning` and `kill` never see a child that is gone but
+        // not yet recorded, and never signal a pid the kernel may have reused.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+        lock.withLock { reapIfExited() }
     }
 
     /// The exit code, or the number of the signal that ended the program (as Foundation's
     /// `Process.terminationStatus`). Waits for the exit.
     public var terminationStatus: Int32 {
         waitUntilExit()
-        let raw = condition.withLock { status ?? 0 }
+        let raw = lock.withLock { status ?? 0 }
         return raw & 0x7f == 0 ? (raw >> 8) & 0xff : raw & 0x7f
     }
 
     /// Sends `signal` to the program (when it still runs), or with `group` to its whole process
     /// group (whose other members may outlive it).
     public func kill(_ signal: Int32 = SIGKILL, group: Bool = false) {
-        if group {
-            _ = Glibc.kill(-processIdentifier, signal)
-        } else if isRunning {
-            _ = Glibc.kill(processIdentifier, signal)
+        lock.withLock {
+            reapIfExited()
+            guard status == nil else { return }
+            _ = group ? Glibc.kill(-processIdentifier, signal) : Glibc.kill(processIdentifier, signal)
+        }
+    }
+
+    /// Records the exit status if the program has exited (with the lock held). A child reaped
+    /// by someone else (ECHILD) counts as exited with status 255.
+    private func reapIfExited() {
+        guard status == nil else { return }
+        var raw: Int32 = 0
+        let reaped = waitpid(processIdentifier, &raw, WNOHANG)
+        if reaped == processIdentifier {
+            status = raw
+        } else if reaped == -1 && errno == ECHILD {
+            status = 255 << 8
         }
     }
 

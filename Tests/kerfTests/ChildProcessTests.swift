@@ -8,14 +8,16 @@ import Glibc
 
 /// The test suites' way of starting programs: children inherit only their standard streams and
 /// start with default signal handling, whatever the thread that starts them has.
-@Suite(.tags(.unit)) struct ChildProcessTests {
+@Suite(.tags(.integration)) struct ChildProcessTests {
     /// A descriptor the test process holds open (not close-on-exec, as a pipe another thread
     /// is about to hand to its own child) is not inherited.
     @Test func childrenInheritOnlyTheirStandardStreams() throws {
         var ends: [Int32] = [-1, -1]
         #expect(pipe(&ends) == 0)
         defer { ends.forEach { close($0) } }
-        let listed = try Command.run("/bin/sh", ["-c", "ls /proc/$$/fd"])
+        // The shell's own descriptors (`; true` keeps it from replacing itself with ls, whose
+        // directory handle would be listed too).
+        let listed = try Command.run("/bin/sh", ["-c", "ls /proc/$$/fd; true"])
         #expect(listed.status == 0)
         let descriptors = Set(listed.stdout.split(separator: "\n").compactMap { Int32($0) })
         #expect(descriptors == [0, 1, 2], "the shell holds \(descriptors.sorted())")
@@ -45,5 +47,22 @@ import Glibc
         try child.stdin?.close()
         #expect(String(decoding: child.stdout?.readDataToEndOfFile() ?? Data(), as: UTF8.self) == "hello\n")
         #expect(child.terminationStatus == 0)
+    }
+
+    /// One thread waits for the exit while another polls `isRunning`: both see the same end,
+    /// the status is the program's.
+    @Test func waitingAndPollingAgree() throws {
+        for code in 0..<20 {
+            let child = try ChildProcess("/bin/sh", ["-c", "exit \(code)"])
+            let waited = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                child.waitUntilExit()
+                waited.signal()
+            }
+            while child.isRunning {}
+            waited.wait()
+            #expect(!child.isRunning)
+            #expect(child.terminationStatus == Int32(code))
+        }
     }
 }
