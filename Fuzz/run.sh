@@ -35,6 +35,7 @@ for target in "${targets[@]}"; do
   mkdir -p .build-fuzz/logs
   "$fuzzer" "$target" "$work" "Fuzz/Corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts" "${keep_going[@]}" ${FUZZ_OPTIONS:-} >"$log" 2>&1
+  code=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   # Fork mode prints no final stats: its last status line counts the executions.
@@ -47,6 +48,11 @@ for target in "${targets[@]}"; do
     status=1
     grep -m1 -E 'ERROR: |Fatal error|SUMMARY' "$log" | sed 's/^/    /'
     find "$artifacts" -type f | sed 's/^/    /'
+  elif [ "$code" -ne 0 ] || [ -z "$executions" ]; then
+    # A fuzzer that could not start or ended without a finding is a failure too.
+    status=1
+    echo "    kerf-fuzz $target exited with $code after ${executions:-no} executions:"
+    tail -3 "$log" | sed 's/^/    /'
   fi
 done
 exit $status
