@@ -16,9 +16,10 @@ struct HeapTrimPolicy: Sendable {
     private(set) var peak = 0
     private var sinceTrim: Duration = .zero
 
-    /// One observation, `elapsed` after the previous one.
-    mutating func observe(openConnections: Int, elapsed: Duration) -> Action {
-        peak = max(peak, openConnections)
+    /// One observation, `elapsed` after the previous one: the connections open now and the
+    /// most open at once since the previous observation.
+    mutating func observe(openConnections: Int, highest: Int = 0, elapsed: Duration) -> Action {
+        peak = max(peak, highest, openConnections)
         sinceTrim += elapsed
         let burstEnded = peak - openConnections >= burst && openConnections * 2 <= peak
         guard burstEnded || sinceTrim >= interval else { return .wait }

@@ -17,7 +17,8 @@ struct HeapTrimmer: Service {
             var policy = HeapTrimPolicy()
             while !Task.isCancelled {
                 do { try await Task.sleep(for: period) } catch { return }
-                guard policy.observe(openConnections: connections.current, elapsed: period) == .trim else { continue }
+                let highest = connections.takeHighWater()
+                guard policy.observe(openConnections: connections.current, highest: highest, elapsed: period) == .trim else { continue }
                 // malloc_trim holds each arena's lock while it walks it: off the event loops.
                 let (before, after) = (try? await NIOThreadPool.singleton.runIfActive { () -> (Int?, Int?) in
                     let before = Heap.residentBytes()

@@ -128,6 +128,8 @@ final class ConnectionCount: Sendable {
     let limit: Int
     private let count = Atomic<Int>(0)
     private let refusing = Atomic<Bool>(false)
+    /// The most connections open at once since `takeHighWater()` last read it.
+    private let highWater = Atomic<Int>(0)
 
     init(limit: Int) {
         self.limit = limit
@@ -136,7 +138,14 @@ final class ConnectionCount: Sendable {
     /// Counts a new connection; false when it is one too many (it is counted all the same and
     /// uncounted by `close()` like the others).
     func open() -> Bool {
-        let admitted = count.wrappingAdd(1, ordering: .relaxed).newValue <= limit
+        let open = count.wrappingAdd(1, ordering: .relaxed).newValue
+        var highest = highWater.load(ordering: .relaxed)
+        while open > highest {
+            let (exchanged, original) = highWater.compareExchange(expected: highest, desired: open, ordering: .relaxed)
+            if exchanged { break }
+            highest = original
+        }
+        let admitted = open <= limit
         if admitted { refusing.store(false, ordering: .relaxed) }
         return admitted
     }
@@ -153,4 +162,10 @@ final class ConnectionCount: Sendable {
 
     /// The connections open now.
     var current: Int { count.load(ordering: .relaxed) }
+
+    /// The most connections open at once since the previous call (at least those open now):
+    /// a burst between two looks is seen.
+    func takeHighWater() -> Int {
+        max(highWater.exchange(0, ordering: .relaxed), current)
+    }
 }

@@ -19,6 +19,18 @@ import Testing
         #expect(small.allSatisfy { $0 == .wait })
     }
 
+    /// A burst that rose and fell between two looks counts by its high-water mark.
+    @Test func aBurstBetweenTwoLooksIsSeen() {
+        var policy = HeapTrimPolicy()
+        #expect(policy.observe(openConnections: 5, highest: 5, elapsed: .seconds(2)) == .wait)
+        #expect(policy.observe(openConnections: 4, highest: 2_000, elapsed: .seconds(2)) == .trim)
+        let connections = ConnectionCount(limit: 10_000)
+        for _ in 0..<300 { _ = connections.open() }
+        for _ in 0..<298 { connections.close() }
+        #expect(connections.takeHighWater() == 300)
+        #expect(connections.takeHighWater() == 2)
+    }
+
     /// Without bursts, a trim every `interval` (ten minutes by default).
     @Test func quietServersTrimEveryInterval() {
         var policy = HeapTrimPolicy()
