@@ -36,6 +36,8 @@ public struct OriginServer: Sendable {
 
     /// The Server header of every response.
     static let serverName = "kerf"
+    /// Connections a listener accepts per turn of its event loop.
+    static let acceptsPerTurn: UInt = 256
 
     /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
     public var rtmpPort: Int? { rtmp?.boundPort }
@@ -107,7 +109,13 @@ public struct OriginServer: Sendable {
                          _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
             Application(router: router, server: server,
                         configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: 1024),
-                        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+                        onServerRunning: { channel in
+                            // NIO accepts 4 connections per turn of the event loop by default: a
+                            // crowd of new connections then waits for seconds behind the traffic
+                            // of the open ones, and their first requests with them.
+                            try? await channel.setOption(ChannelOptions.maxMessagesPerRead, value: Self.acceptsPerTurn).get()
+                            await onRunning(channel.localAddress?.port ?? port)
+                        }, logger: logger)
         }
         var services: [any Service] = []
         // max-connections counts the connections of both listeners.
