@@ -32,9 +32,9 @@ enum GStreamerPlays {
 
     /// Plays every URL in playbin and playbin3 for `seconds`, `concurrently` plays at a time
     /// (a play of these small renditions takes about 7 % of a core); returns the problems of
-    /// each play, by "element URL".
+    /// each play, by "element URL". HTTPS URLs are played trusting `authorities` (a PEM file).
     static func play(_ urls: [String], seconds: Double, minimumAdvance: Double? = nil, durations: [String: Double] = [:],
-                     concurrently: Int = 10,
+                     concurrently: Int = 10, trusting authorities: String? = nil,
                      elements: (String) -> [GStreamerPlayer.Element] = { _ in GStreamerPlayer.Element.allCases })
         async throws -> [String: [String]] {
         var problems: [String: [String]] = [:]
@@ -43,7 +43,8 @@ enum GStreamerPlays {
             try await withThrowingTaskGroup(of: (String, [String]).self) { group in
                 for (url, element) in plays[start..<min(start + concurrently, plays.count)] {
                     group.addTask {
-                        let playback = try await GStreamerPlayer.play(url, element, seconds: seconds)
+                        let playback = try await GStreamerPlayer.play(url, element, seconds: seconds,
+                                                                      trusting: url.hasPrefix("https:") ? authorities : nil)
                         let duration = durations.first { url.contains($0.key) }?.value
                         return ("\(element) \(url)", playback.problems(seconds: seconds, minimumAdvance: minimumAdvance, duration: duration))
                     }

@@ -35,8 +35,15 @@ import Testing
             channel.partDuration = part
             configuration.channels[name] = channel
         }
+        // HTTPS beside plain HTTP, with a certificate from an authority made for the test: some
+        // of the plays go over TLS (and HTTP/2 where the player offers it), trusting that
+        // authority alone.
+        let certificates = try await TestCertificates.make()
+        configuration.tls = try await certificates.server("localhost")
+        configuration.tls?.listen = "127.0.0.1:0"
         let origin = try await RunningOrigin(configuration)
         defer { Task { await origin.stop() } }
+        let secureBase = "https://127.0.0.1:\(try #require(origin.securePort))"
         try await GStreamerPlays.waitForSlidingWindows(origin, channels: ["live", "lowlatency"])
 
         let packages = ["ladder/master.m3u8", "ladder/manifest.mpd", "ladder/master-ts.m3u8", "single/master.m3u8", "single/manifest.mpd",
@@ -46,15 +53,20 @@ import Testing
         // The packages in Chromium beside GStreamer; then the live channels in each alone
         // (Chromium's live plays stalled beside ten GStreamer plays on a loaded machine).
         let live = ["live/master.m3u8", "live/manifest.mpd", "lowlatency/master.m3u8", "lowlatency/manifest.mpd"]
-        async let chromium = Self.playInChromium(origin, vod: packages + controls, live: [], site: site.appendingPathComponent("vod"), scratch: scratch)
+        // Over HTTPS: the CMAF ladder and the low-latency channel.
+        let secureVOD = ["ladder/master.m3u8", "ladder/manifest.mpd"], secureLive = ["lowlatency/master.m3u8", "lowlatency/manifest.mpd"]
+        let chromiumTrust = try await Self.chromiumTrust(certificates)
+        async let chromium = Self.playInChromium(vod: (packages + controls).map { origin.base + "/vod/" + $0 } + secureVOD.map { secureBase + "/vod/" + $0 },
+                                                 live: [], site: site.appendingPathComponent("vod"), scratch: scratch, arguments: chromiumTrust)
         // The MPEG-2 mezzanine lasts 6 s: its ladder may end before the 8 s play does.
-        var played = try await GStreamerPlays.play((packages + controls).map { origin.base + "/vod/" + $0 }, seconds: 8,
-                                                   durations: ["transcoded/": 6])
+        var played = try await GStreamerPlays.play((packages + controls).map { origin.base + "/vod/" + $0 } + secureVOD.map { secureBase + "/vod/" + $0 },
+                                                   seconds: 8, durations: ["transcoded/": 6], trusting: certificates.root)
         var report = try await chromium
-        report.results += try await Self.playInChromium(origin, vod: [], live: live, site: site.appendingPathComponent("live"), scratch: scratch).results
-        played.merge(try await Self.playLiveInGStreamer(origin)) { $1 }
+        report.results += try await Self.playInChromium(vod: [], live: (live.map { origin.base + "/live/" + $0 } + secureLive.map { secureBase + "/live/" + $0 }),
+                                                        site: site.appendingPathComponent("live"), scratch: scratch, arguments: chromiumTrust).results
+        played.merge(try await Self.playLiveInGStreamer(origin, secureBase: secureBase, trusting: certificates.root)) { $1 }
 
-        #expect(played.count == (packages.count + controls.count) * 2 + 8)
+        #expect(played.count == (packages.count + controls.count + secureVOD.count) * 2 + 8 + 4)
         for (play, found) in played.sorted(by: { $0.key < $1.key }) {
             if play.contains("/broken/") {
                 #expect(!found.isEmpty, "\(play) played a package without its second segments")
@@ -62,7 +74,7 @@ import Testing
                 #expect(found.isEmpty, "\(play): \(found)")
             }
         }
-        #expect(report.results.count == packages.count + controls.count + 4)
+        #expect(report.results.count == packages.count + controls.count + secureVOD.count + live.count + secureLive.count)
         for result in report.results {
             let live = result.name.hasPrefix("live/") || result.name.hasPrefix("lowlatency/")
             let found = ChromiumPlays.problems(result, seconds: live ? 10 : 8, duration: result.name.hasPrefix("transcoded/") ? 6 : nil)
@@ -78,26 +90,45 @@ import Testing
     /// hlsdemux (playbin) does not map fMP4 times to playlist positions (it takes the first
     /// listed segment as time 0 and renders nothing of a sliding window), so playbin plays the
     /// channels' MPEG-TS variants, playbin3 the CMAF ones.
-    static func playLiveInGStreamer(_ origin: RunningOrigin) async throws -> [String: [String]] {
+    /// The low-latency channel also over HTTPS, all fourteen plays at once.
+    static func playLiveInGStreamer(_ origin: RunningOrigin, secureBase: String, trusting authorities: String) async throws -> [String: [String]] {
         let live = ["live/master.m3u8", "live/master-ts.m3u8", "live/manifest.mpd",
                     "lowlatency/master.m3u8", "lowlatency/master-ts.m3u8", "lowlatency/manifest.mpd"].map { origin.base + "/live/" + $0 }
-        return try await GStreamerPlays.play(live, seconds: 20, minimumAdvance: 15) { url in
+            + ["lowlatency/master.m3u8", "lowlatency/master-ts.m3u8", "lowlatency/manifest.mpd"].map { secureBase + "/live/" + $0 }
+        return try await GStreamerPlays.play(live, seconds: 20, minimumAdvance: 15, concurrently: 14, trusting: authorities) { url in
             url.hasSuffix("master.m3u8") ? [.playbin3] : url.hasSuffix("master-ts.m3u8") ? [.playbin] : [.playbin, .playbin3]
         }
     }
 
-    /// Chromium: packages (and controls) for 8 s, live channels for 10 s, six at a time, on a
-    /// page served from `site`.
-    static func playInChromium(_ origin: RunningOrigin, vod: [String], live: [String], site: URL,
-                               scratch: URL) async throws -> ChromiumPlays.Report {
+    /// Chromium: package URLs (and controls) for 8 s, live channel URLs for 10 s, six at a time,
+    /// on a page served from `site`; each play is named by its path after `/vod/` or `/live/`.
+    static func playInChromium(vod: [String], live: [String], site: URL, scratch: URL,
+                               arguments: [String]) async throws -> ChromiumPlays.Report {
         try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
-        func kind(_ name: String) -> String { name.hasSuffix(".mpd") ? "dash" : "hls" }
-        let plays = vod.map { ["name": $0, "kind": kind($0), "src": "\(origin.base)/vod/\($0)", "seconds": 8] as [String: Any] }
-            + live.map { ["name": $0, "kind": kind($0), "src": "\(origin.base)/live/\($0)", "seconds": 10] as [String: Any] }
+        func kind(_ url: String) -> String { url.hasSuffix(".mpd") ? "dash" : "hls" }
+        func name(_ url: String) -> String {
+            // "http://host/vod/ladder/master.m3u8" → "ladder/master.m3u8", "… over HTTPS" for https.
+            let parts = url.split(separator: "/", maxSplits: 4, omittingEmptySubsequences: false)
+            let path = parts.count == 5 ? String(parts[4]) : url
+            return url.hasPrefix("https:") ? path + " over HTTPS" : path
+        }
+        let plays = vod.map { ["name": name($0), "kind": kind($0), "src": $0, "seconds": 8] as [String: Any] }
+            + live.map { ["name": name($0), "kind": kind($0), "src": $0, "seconds": 10] as [String: Any] }
         let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js", "mse.js"], job: ["plays": plays, "parallel": 6],
-                                                      site: site, scratch: scratch, timeout: .seconds(300))
+                                                      site: site, scratch: scratch, timeout: .seconds(300), arguments: arguments)
         let report = try JSONDecoder().decode(ChromiumPlays.Report.self, from: data)
         #expect(report.results.map(\.name) == plays.map { $0["name"] as? String ?? "" })
         return report
+    }
+
+    /// Chromium trusts the test's server certificate by the hash of its public key (it has no
+    /// option naming an authority file; the profile's own store would need NSS's tools).
+    static func chromiumTrust(_ certificates: TestCertificates) async throws -> [String] {
+        let leaf = certificates.folder.appendingPathComponent("localhost.pem").path
+        let result = try await Command.runDetached("sh", ["-c", "openssl x509 -in \"$0\" -pubkey -noout | openssl pkey -pubin -outform der "
+                                                                + "| openssl dgst -sha256 -binary | base64", leaf])
+        let hash = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(result.status == 0 && !hash.isEmpty, "the certificate's key hash: \(result.stderr)")
+        return ["--ignore-certificate-errors-spki-list=\(hash)"]
     }
 }

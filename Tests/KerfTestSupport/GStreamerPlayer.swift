@@ -67,11 +67,23 @@ public enum GStreamerPlayer {
 
     /// The system Python, which has GStreamer's introspection bindings (Debian's python3-gi).
     static let python = "/usr/bin/python3"
+    /// Debian's bundle of trusted certificate authorities.
+    static let trustStore = "/etc/ssl/certs/ca-certificates.crt"
 
-    /// Plays `url` for `seconds` of wall time.
-    public static func play(_ url: String, _ element: Element, seconds: Double) async throws -> Playback {
+    /// Plays `url` for `seconds` of wall time. With `trusting` (a PEM file of certificate
+    /// authorities), GStreamer trusts those authorities alone for HTTPS: the player runs in a
+    /// mount namespace of its own (`unshare`, as an unprivileged user may) where that file is
+    /// bound over the system's trust store, which GStreamer's TLS (glib-networking) reads. The
+    /// machine's store is untouched.
+    public static func play(_ url: String, _ element: Element, seconds: Double, trusting authorities: String? = nil) async throws -> Playback {
         let script = Fixtures.root.appendingPathComponent("Tests/Scripts/gst_play.py").path
-        let result = try await Command.runDetached(python, [script, url, element.rawValue, String(seconds)])
+        let arguments = [script, url, element.rawValue, String(seconds)]
+        let result = if let authorities {
+            try await Command.runDetached("unshare", ["-rm", "sh", "-c", "mount --bind \"$0\" \(trustStore) && exec \"$@\"", authorities, python]
+                                          + arguments)
+        } else {
+            try await Command.runDetached(python, arguments)
+        }
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last else {
             throw CommandError(message: "gst_play.py \(element) \(url) failed (\(result.status)): \(result.stderr.suffix(2000))")
         }

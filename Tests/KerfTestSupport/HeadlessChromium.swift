@@ -18,9 +18,9 @@ public final class HeadlessChromium: @unchecked Sendable {
     private let stopped = NSLock()
     private var killed = false
 
-    /// Opens `url` in a new headless Chromium whose profile and log live in `scratch`.
-    /// Throws when Chromium is not installed.
-    public init(url: String, scratch: URL) throws {
+    /// Opens `url` in a new headless Chromium whose profile and log live in `scratch`, with
+    /// `arguments` added to its command line. Throws when Chromium is not installed.
+    public init(url: String, scratch: URL, arguments: [String] = []) throws {
         guard let chromium = Self.executable, FileManager.default.isExecutableFile(atPath: chromium) else {
             throw CommandError(message: "Chromium is not installed (\(Self.executable ?? "no chromium on PATH")), so the browser tests "
                                       + "cannot run: `make test-deps` installs Debian's chromium package (or set KERF_CHROMIUM to a Chromium binary)")
@@ -34,8 +34,7 @@ public final class HeadlessChromium: @unchecked Sendable {
             "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--user-data-dir=\(scratch.appendingPathComponent("chromium-profile").path)",
-            url,
-        ], stdout: .descriptor(output.fileDescriptor), stderr: .descriptor(output.fileDescriptor))
+        ] + arguments + [url], stdout: .descriptor(output.fileDescriptor), stderr: .descriptor(output.fileDescriptor))
     }
 
     public var isRunning: Bool { process.isRunning }
@@ -67,14 +66,15 @@ extension HeadlessChromium {
     /// opens `<page>?job=job.json&report=/report/result` in headless Chromium and returns the
     /// JSON body the page POSTs to its report URL.
     public static func runPage(_ page: String, files: [String], job: [String: Any], site: URL, scratch: URL,
-                               timeout: Duration) async throws -> Data {
+                               timeout: Duration, arguments: [String] = []) async throws -> Data {
         for file in [page] + files {
             try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("Tests/Browser/\(file)"), to: site.appendingPathComponent(file))
         }
         try JSONSerialization.data(withJSONObject: job).write(to: site.appendingPathComponent("job.json"))
         let server = try FixtureHTTPServer(root: site.path)
         defer { server.server.stop() }
-        let browser = try HeadlessChromium(url: "\(server.base)/\(page)?job=job.json&report=/report/result", scratch: scratch)
+        let browser = try HeadlessChromium(url: "\(server.base)/\(page)?job=job.json&report=/report/result", scratch: scratch,
+                                           arguments: arguments)
         defer { browser.stop() }
         let report = site.appendingPathComponent("result.report.json")
         do {
