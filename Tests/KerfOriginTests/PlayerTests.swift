@@ -36,8 +36,7 @@ import Testing
             configuration.channels[name] = channel
         }
         // HTTPS beside plain HTTP, with a certificate from an authority made for the test: some
-        // of the plays go over TLS (and HTTP/2 where the player offers it), trusting that
-        // authority alone.
+        // of the plays go over TLS, trusting that authority alone.
         let certificates = try await TestCertificates.make()
         configuration.tls = try await certificates.server("localhost")
         configuration.tls?.listen = "127.0.0.1:0"
@@ -87,10 +86,10 @@ import Testing
     }
 
     /// GStreamer: the live channels for 20 s (position advancing at least 15 s). Legacy
-    /// hlsdemux (playbin) does not map fMP4 times to playlist positions (it takes the first
-    /// listed segment as time 0 and renders nothing of a sliding window), so playbin plays the
-    /// channels' MPEG-TS variants, playbin3 the CMAF ones.
-    /// The low-latency channel also over HTTPS, all fourteen plays at once.
+    /// hlsdemux (playbin) starts its segment at 0 while qtdemux stamps fMP4 frames with their
+    /// `tfdt` times, so a synchronising sink renders nothing of a sliding fMP4 playlist (any
+    /// server's: ffmpeg's too); playbin plays the channels' MPEG-TS variants, playbin3 the CMAF
+    /// ones. The low-latency channel also over HTTPS, all fourteen plays at once.
     static func playLiveInGStreamer(_ origin: RunningOrigin, secureBase: String, trusting authorities: String) async throws -> [String: [String]] {
         let live = ["live/master.m3u8", "live/master-ts.m3u8", "live/manifest.mpd",
                     "lowlatency/master.m3u8", "lowlatency/master-ts.m3u8", "lowlatency/manifest.mpd"].map { origin.base + "/live/" + $0 }
