@@ -1,4 +1,5 @@
 import Foundation
+import KerfSystem
 import KerfCore
 import KerfTestSupport
 import KerfXML
@@ -38,7 +39,7 @@ import KerfTestTags
                                Array("<Representation id=\"x\" bandwidth=\"1\"><SegmentTemplate duration=\"1\"/></Representation>".utf8),
                                Array(" timeShiftBufferDepth=\"PT99999999999S\"".utf8)]
         var slowest: Duration = .zero
-        let rssBefore = Self.residentBytes()
+        let rssBefore = (Heap.residentBytes() ?? 0)
         for _ in 0..<10_000 {
             let bytes = random.mutate(base, junk: junk)
             let start = ContinuousClock.now
@@ -58,16 +59,10 @@ import KerfTestTags
         #expect(slowest < .seconds(5))
         // Resident memory is the whole process's: measured only when nothing else runs in it.
         if TestProcess.isAlone {
-            let grown = Self.residentBytes() - rssBefore
+            let grown = (Heap.residentBytes() ?? 0) - rssBefore
             #expect(grown < 200 << 20, "resident memory grew by \(grown >> 20) MiB")
             print("resident memory growth: \(grown >> 20) MiB")
         }
-    }
-
-    /// Current resident set size from /proc/self/statm.
-    static func residentBytes() -> Int {
-        let text = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
-        return (Int(text.split(separator: " ")[1]) ?? 0) * 4096
     }
 }
 
