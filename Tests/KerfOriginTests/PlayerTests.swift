@@ -55,13 +55,16 @@ import Testing
         // Over HTTPS: the CMAF ladder and the low-latency channel.
         let secureVOD = ["ladder/master.m3u8", "ladder/manifest.mpd"], secureLive = ["lowlatency/master.m3u8", "lowlatency/manifest.mpd"]
         let chromiumTrust = try await Self.chromiumTrust(certificates)
-        async let chromium = Self.playInChromium(vod: (packages + controls).map { origin.base + "/vod/" + $0 } + secureVOD.map { secureBase + "/vod/" + $0 },
+        func plays(_ paths: [String], _ base: String, _ suffix: String = "") -> [(name: String, src: String)] {
+            paths.map { ($0 + suffix, base + $0) }
+        }
+        async let chromium = Self.playInChromium(vod: plays(packages + controls, origin.base + "/vod/") + plays(secureVOD, secureBase + "/vod/", " over HTTPS"),
                                                  live: [], site: site.appendingPathComponent("vod"), scratch: scratch, arguments: chromiumTrust)
         // The MPEG-2 mezzanine lasts 6 s: its ladder may end before the 8 s play does.
         var played = try await GStreamerPlays.play((packages + controls).map { origin.base + "/vod/" + $0 } + secureVOD.map { secureBase + "/vod/" + $0 },
                                                    seconds: 8, durations: ["transcoded/": 6], trusting: certificates.root)
         var report = try await chromium
-        report.results += try await Self.playInChromium(vod: [], live: (live.map { origin.base + "/live/" + $0 } + secureLive.map { secureBase + "/live/" + $0 }),
+        report.results += try await Self.playInChromium(vod: [], live: plays(live, origin.base + "/live/") + plays(secureLive, secureBase + "/live/", " over HTTPS"),
                                                         site: site.appendingPathComponent("live"), scratch: scratch, arguments: chromiumTrust).results
         played.merge(try await Self.playLiveInGStreamer(origin, secureBase: secureBase, trusting: certificates.root)) { $1 }
 
@@ -99,20 +102,14 @@ import Testing
         }
     }
 
-    /// Chromium: package URLs (and controls) for 8 s, live channel URLs for 10 s, six at a time,
-    /// on a page served from `site`; each play is named by its path after `/vod/` or `/live/`.
-    static func playInChromium(vod: [String], live: [String], site: URL, scratch: URL,
+    /// Chromium: packages (and controls) for 8 s, live channels for 10 s, six at a time, on a
+    /// page served from `site`; each play named and with its URL.
+    static func playInChromium(vod: [(name: String, src: String)], live: [(name: String, src: String)], site: URL, scratch: URL,
                                arguments: [String]) async throws -> ChromiumPlays.Report {
         try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
         func kind(_ url: String) -> String { url.hasSuffix(".mpd") ? "dash" : "hls" }
-        func name(_ url: String) -> String {
-            // "http://host/vod/ladder/master.m3u8" → "ladder/master.m3u8", "… over HTTPS" for https.
-            let parts = url.split(separator: "/", maxSplits: 4, omittingEmptySubsequences: false)
-            let path = parts.count == 5 ? String(parts[4]) : url
-            return url.hasPrefix("https:") ? path + " over HTTPS" : path
-        }
-        let plays = vod.map { ["name": name($0), "kind": kind($0), "src": $0, "seconds": 8] as [String: Any] }
-            + live.map { ["name": name($0), "kind": kind($0), "src": $0, "seconds": 10] as [String: Any] }
+        let plays = vod.map { ["name": $0.name, "kind": kind($0.src), "src": $0.src, "seconds": 8] as [String: Any] }
+            + live.map { ["name": $0.name, "kind": kind($0.src), "src": $0.src, "seconds": 10] as [String: Any] }
         let data = try await HeadlessChromium.runPage("player.html", files: ["player.js", "mpd-reader.js", "mse.js"], job: ["plays": plays, "parallel": 6],
                                                       site: site, scratch: scratch, timeout: .seconds(300), arguments: arguments)
         let report = try JSONDecoder().decode(ChromiumPlays.Report.self, from: data)
