@@ -13,7 +13,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # curl (an HTTP client against the origin), python3 (the validator tests' fixture HTTP server).
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
                 libswresample-dev libavfilter-dev libxml2-dev libssl-dev \
-                ffmpeg libxml2-utils valgrind curl python3 openssl
+                ffmpeg libxml2-utils valgrind curl python3 openssl util-linux mount
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 
@@ -69,10 +69,11 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
 # GStreamer as a player oracle (playbin/playbin3 with synchronising sinks, driven from the system
-# Python through its introspection bindings by Tests/Scripts/gst_play.py). Only `make test` needs it.
+# Python through its introspection bindings by Tests/Scripts/gst_play.py; its HTTPS plays bind the
+# test's authority over ca-certificates' bundle in a namespace of their own). Only `make test` needs it.
 PLAYER_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
                    gstreamer1.0-plugins-bad gstreamer1.0-libav python3-gi gir1.2-gstreamer-1.0 \
-                   gir1.2-gst-plugins-base-1.0
+                   gir1.2-gst-plugins-base-1.0 ca-certificates
 players:
 	@missing=$$(for p in $(PLAYER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
