@@ -29,9 +29,10 @@ final class FileCache: Sendable {
         self.validity = validity
     }
 
-    /// What an entry is charged: its bytes, its key and a fixed allowance for headers.
+    /// What an entry is charged: its bytes in memory (a sealed copy's too), its key and a fixed
+    /// allowance for headers.
     private static func cost(_ file: ServedFile, key: Substring) -> Int {
-        file.file.size + key.utf8.count + 1024
+        file.file.memoryBytes + key.utf8.count + 1024
     }
 
     /// The cached file for `raw` when it was read less than `validity` ago.

@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import KerfSystem
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,10 +14,13 @@ import Glibc
 /// pool, never on the cooperative pool or an event loop.
 ///
 /// A file read whole when opened (`wholeUpTo`) closes its descriptor at once: it is a snapshot
-/// the `FileCache` can keep without holding descriptors.
+/// the `FileCache` can keep without holding the file open. A large snapshot can also get a
+/// sealed in-memory copy (`sealFrom`) that plain HTTP/1.1 connections are sent with `sendfile`.
 final class OpenFile: Sendable {
     /// The open descriptor, or nil for a snapshot read whole.
     let descriptor: SystemFile?
+    /// A sealed in-memory copy of a snapshot's content (`SystemFile.sealedCopy`), or nil.
+    let sealed: SystemFile?
     let size: Int
     let modified: Int64
     let modifiedNanoseconds: Int
@@ -31,12 +35,14 @@ final class OpenFile: Sendable {
     /// Resolves `raw` (a percent-encoded path below the root) and opens the file it names, in
     /// one trip to the thread pool: path checks, `open` (refusing a symbolic link as the last
     /// component), `fstat`, and for small files the content.
-    /// - Parameter wholeUpTo: files up to this size are read whole and their descriptor closed.
-    static func open(raw: Substring, root: String, wholeUpTo: Int = 0) async -> Result<OpenFile, RequestPath.Rejection> {
+    /// - Parameters:
+    ///   - wholeUpTo: files up to this size are read whole and their descriptor closed.
+    ///   - sealFrom: such snapshots at least this large also get a sealed copy.
+    static func open(raw: Substring, root: String, wholeUpTo: Int = 0, sealFrom: Int = .max) async -> Result<OpenFile, RequestPath.Rejection> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () -> Result<OpenFile, RequestPath.Rejection> in
                 switch RequestPath.resolve(raw, under: root) {
-                case .success(let found): return open(path: found.file, wholeUpTo: wholeUpTo)
+                case .success(let found): return open(path: found.file, wholeUpTo: wholeUpTo, sealFrom: sealFrom)
                 case .failure(let rejection): return .failure(rejection)
                 }
             }
@@ -46,11 +52,14 @@ final class OpenFile: Sendable {
     }
 
     /// Opens the regular file at `path` (a resolved `RequestPath`). Blocking.
-    /// - Parameter pread: the system call reading the content (tests interrupt it).
+    /// - Parameters:
+    ///   - sealFrom: a snapshot at least this large also gets a sealed copy, when one can be
+    ///     made (without one, it is sent from memory as smaller ones are).
+    ///   - pread: the system call reading the content (tests interrupt it).
     /// - Returns: `.notFound` when nothing servable is there (missing, not a regular file, a
     ///   symbolic link, not readable, or shorter than its size); `.unreadable` for other
     ///   failures (EIO, EMFILE), which say nothing about the file's existence.
-    static func open(path: String, wholeUpTo: Int, pread: PRead = Glibc.pread) -> Result<OpenFile, RequestPath.Rejection> {
+    static func open(path: String, wholeUpTo: Int, sealFrom: Int = .max, pread: PRead = Glibc.pread) -> Result<OpenFile, RequestPath.Rejection> {
         let file: SystemFile
         do throws(SystemError) { file = try .open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch {
             return .failure(Self.missing.contains(error.errno) ? .notFound : .unreadable(error))
@@ -66,14 +75,31 @@ final class OpenFile: Sendable {
                 defer { try? file.close() }
                 let contents = try readFully(file, offset: 0, count: size, pread: pread)
                 guard contents.readableBytes == size else { return .failure(.notFound) }
-                return .success(OpenFile(descriptor: nil, status: status, contents: contents))
+                let sealed = size >= sealFrom ? sealedCopy(of: contents) : nil
+                return .success(OpenFile(descriptor: nil, status: status, contents: contents, sealed: sealed))
             }
             let contents = size <= smallFile ? try readFully(file, offset: 0, count: size, pread: pread) : nil
-            return .success(OpenFile(descriptor: file, status: status, contents: contents))
+            return .success(OpenFile(descriptor: file, status: status, contents: contents, sealed: nil))
         } catch {
             try? file.close()
             return .failure(.unreadable(error))
         }
+    }
+
+    /// Sealed copies open at once, at most: each holds a descriptor, which connections need
+    /// more (a file cache of many GiB would otherwise hold thousands).
+    static let maximumSealedCopies = 1024
+    private static let sealedCopies = Atomic<Int>(0)
+
+    /// A sealed copy of `contents`, or nil when there are `maximumSealedCopies` already or the
+    /// system refuses one (EMFILE, ENOMEM): the snapshot is then sent from memory.
+    private static func sealedCopy(of contents: ByteBuffer) -> SystemFile? {
+        guard sealedCopies.wrappingAdd(1, ordering: .relaxed).newValue <= maximumSealedCopies,
+              let sealed = contents.withUnsafeReadableBytes({ try? SystemFile.sealedCopy(of: $0, name: "kerf-vod") }) else {
+            sealedCopies.wrappingSubtract(1, ordering: .relaxed)
+            return nil
+        }
+        return sealed
     }
 
     /// `open` errors meaning there is nothing to serve at the path.
@@ -82,8 +108,9 @@ final class OpenFile: Sendable {
     /// The `pread` system call's shape.
     typealias PRead = (Int32, UnsafeMutableRawPointer?, Int, off_t) -> Int
 
-    private init(descriptor: SystemFile?, status: stat, contents: ByteBuffer?) {
+    private init(descriptor: SystemFile?, status: stat, contents: ByteBuffer?, sealed: SystemFile?) {
         self.descriptor = descriptor
+        self.sealed = sealed
         size = Int(status.st_size)
         modified = Int64(status.st_mtim.tv_sec)
         modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
@@ -111,7 +138,16 @@ final class OpenFile: Sendable {
     /// Whether the whole content is in memory (no descriptor is held).
     var isSnapshot: Bool { descriptor == nil }
 
-    deinit { try? descriptor?.close() }
+    /// Bytes held in memory: the content read, and the sealed copy's.
+    var memoryBytes: Int { (contents?.readableBytes ?? 0) + (sealed == nil ? 0 : size) }
+
+    deinit {
+        try? descriptor?.close()
+        if let sealed {
+            try? sealed.close()
+            Self.sealedCopies.wrappingSubtract(1, ordering: .relaxed)
+        }
+    }
 
     /// Reads `count` bytes at `offset` (fewer only at the end of the file; none past the
     /// content of a snapshot).

@@ -38,7 +38,7 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        configure(channel, admitted: admit(channel, logger: logger), logger: logger)
+        configure(channel, admitted: admit(channel, logger: logger), secure: false, logger: logger)
     }
 
     /// Counts the connection against `max-connections` until it closes; false when it is one
@@ -57,14 +57,16 @@ struct OriginHTTPChannel: ServerChildChannel {
     }
 
     /// The HTTP/1.1 pipeline of an admitted connection or the refusal of one too many (after
-    /// TLS on a secure connection: the handlers see the decrypted bytes).
-    func configure(_ channel: any Channel, admitted: Bool, logger: Logger) -> EventLoopFuture<Value> {
+    /// TLS on a secure connection: the handlers see the decrypted bytes, and files are not sent
+    /// with `sendfile`).
+    func configure(_ channel: any Channel, admitted: Bool, secure: Bool, logger: Logger) -> EventLoopFuture<Value> {
         let activity = ConnectionActivity()
         do {
             if !admitted { try channel.pipeline.syncOperations.addHandler(ConnectionRefusal()) }
             try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
             if let fastPath {
-                try channel.pipeline.syncOperations.addHandler(RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout))
+                let responder = RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout, sendsFiles: !secure)
+                try channel.pipeline.syncOperations.addHandler(responder)
             }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)

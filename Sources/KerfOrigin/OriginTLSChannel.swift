@@ -57,7 +57,7 @@ struct OriginTLSChannel: ServerChildChannel {
                 case .negotiated("h2"):
                     return http2.setup(channel: channel, logger: logger).map { .http2($0) }
                 case .negotiated("http/1.1"), .fallback:
-                    return http1.configure(channel, admitted: admitted, logger: logger).map { .http1($0) }
+                    return http1.configure(channel, admitted: admitted, secure: true, logger: logger).map { .http1($0) }
                 case .negotiated:
                     return channel.close().flatMapThrowing { throw ChannelError.operationUnsupported }
                 }

@@ -9,11 +9,19 @@ struct VODResponder: Sendable {
     let root: String
     let configuration: OriginConfiguration
     let cache: FileCache
+    /// Cached files at least this large get a sealed copy the fast path sends with `sendfile`
+    /// (`Int.max`: none, when no plain HTTP listener has the fast path).
+    let sealFrom: Int
+
+    /// Files from this size on are sent with `sendfile` by the fast path on plain HTTP.
+    static let sendfileFrom = 128 * 1024
 
     init(root: String, configuration: OriginConfiguration) {
         self.root = root
         self.configuration = configuration
         cache = FileCache(capacity: configuration.fileCacheMiB << 20)
+        // The fast path runs without signed URLs, and sends files only where no TLS is above it.
+        sealFrom = configuration.tokenSecret == nil && !configuration.listenIsSecure ? Self.sendfileFrom : .max
     }
 
     /// Access-Control-Expose-Headers of every response when CORS is on.
@@ -47,7 +55,7 @@ struct VODResponder: Sendable {
             // does not need the bytes.
             let plain = request.method == .get && request.headers[.range] == nil && request.headers[.ifNoneMatch] == nil
                 && request.headers[.ifModifiedSince] == nil
-            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1) {
+            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1, sealFrom: sealFrom) {
             case .success(let opened):
                 served = ServedFile(file: opened, path: raw, configuration: configuration)
                 if plain { cache.store(raw, served) }

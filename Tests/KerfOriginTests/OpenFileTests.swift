@@ -85,6 +85,37 @@ import Testing
     }
 }
 
+extension OpenFileTests {
+    /// A snapshot at least `sealFrom` long gets a sealed copy with the same bytes that nothing
+    /// can write, grow or shrink; a shorter one, or one opened without `sealFrom`, gets none.
+    @Test func largeSnapshotsGetASealedCopy() throws {
+        let root = try Fixtures.temporaryDirectory("kerf-sealed")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let path = root.appendingPathComponent("big.m4s").path
+        try Data(content).write(to: URL(fileURLWithPath: path))
+        guard case .success(let file) = OpenFile.open(path: path, wholeUpTo: 1 << 20, sealFrom: 128 * 1024) else {
+            Issue.record("not opened")
+            return
+        }
+        let sealed = try #require(file.sealed)
+        #expect(file.isSnapshot && file.memoryBytes == 2 * content.count)
+        var copy = [UInt8](repeating: 0, count: content.count + 1)
+        #expect(Glibc.pread(sealed.rawValue, &copy, copy.count, 0) == content.count)
+        #expect(Array(copy.prefix(content.count)) == content)
+        #expect(Glibc.pwrite(sealed.rawValue, [1, 2, 3], 3, 0) == -1 && errno == EPERM)
+        #expect(ftruncate(sealed.rawValue, 10) == -1 && errno == EPERM)
+        #expect(ftruncate(sealed.rawValue, off_t(content.count + 10)) == -1 && errno == EPERM)
+
+        guard case .success(let small) = OpenFile.open(path: path, wholeUpTo: 1 << 20, sealFrom: content.count + 1),
+              case .success(let plain) = OpenFile.open(path: path, wholeUpTo: 1 << 20) else {
+            Issue.record("not opened")
+            return
+        }
+        #expect(small.sealed == nil && plain.sealed == nil && plain.memoryBytes == content.count)
+    }
+}
+
 extension Result {
     fileprivate var failure: Failure? {
         guard case .failure(let failure) = self else { return nil }

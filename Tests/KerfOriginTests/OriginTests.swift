@@ -131,6 +131,48 @@ import Testing
         #expect(answer.text.hasSuffix(rewritten))
     }
 
+    /// A cached file past `VODResponder.sendfileFrom` leaves the fast path with `sendfile`
+    /// from its sealed copy (open in this process as a memfd): curl gets the same headers and
+    /// bytes as from the router, and pipelined requests on one connection get whole answers
+    /// in order.
+    @Test func largeCachedFilesAreSentIntact() async throws {
+        let (root, origin) = try await OriginRoot.serve()
+        defer { Task { await origin.stop() } }
+        let content = Data((0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 11) })
+        try content.write(to: root.appendingPathComponent("demo/big.m4s"))
+        let url = origin.base + "/vod/demo/big.m4s"
+        let routed = try await curl([url]), fast = try await curl([url])
+        #expect(routed.status == 200 && fast.status == 200)
+        #expect(routed.body == content && fast.body == content)
+        var routedHeaders = routed.headers, fastHeaders = fast.headers
+        routedHeaders["date"] = nil
+        fastHeaders["date"] = nil
+        #expect(fastHeaders == routedHeaders)
+        let memfds = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0))?.hasPrefix("/memfd:kerf-vod") == true
+        }
+        #expect(!memfds.isEmpty, "no sealed copy is open")
+
+        // The last asks to close: the router answers it after the fast path's two, and the
+        // connection's end marks the end of the answers.
+        let request = "GET /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\n"
+        let connection = try RawConnection(port: origin.port, receiveTimeout: 20)
+        #expect(connection.send(request + "\r\nHEAD /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\n\r\n" + request + "Connection: close\r\n\r\n"))
+        let answer = connection.receiveBytes(atLeast: .max)
+        #expect(answer.closed)
+        var rest = answer.bytes[...]
+        for (index, hasBody) in [true, false, true].enumerated() {
+            let end = try #require(rest.firstRange(of: Array("\r\n\r\n".utf8)), "answer \(index): no head in \(rest.count) bytes")
+            let head = String(decoding: rest[..<end.lowerBound], as: UTF8.self)
+            #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: \(content.count)\r\n"), "answer \(index)")
+            rest = rest[end.upperBound...]
+            guard hasBody else { continue }
+            #expect(rest.count >= content.count && Data(rest.prefix(content.count)) == content, "answer \(index)")
+            rest = rest.dropFirst(content.count)
+        }
+        #expect(rest.isEmpty)
+    }
+
     /// Slowloris heads, oversized heads and one connection too many, on raw sockets.
     @Test func connectionLimitsHold() async throws {
         let root = try OriginRoot.make()

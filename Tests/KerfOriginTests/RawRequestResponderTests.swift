@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import KerfTestSupport
 import NIOCore
 import NIOEmbedded
@@ -28,8 +29,9 @@ import KerfTestTags
         return vod
     }
 
-    static func channel(_ vod: VODResponder, activity: ConnectionActivity = ConnectionActivity()) throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel(handler: RawRequestResponder(vod: vod, activity: activity, idleTimeout: .seconds(30)))
+    static func channel(_ vod: VODResponder, activity: ConnectionActivity = ConnectionActivity(), sendsFiles: Bool = false) throws -> EmbeddedChannel {
+        let responder = RawRequestResponder(vod: vod, activity: activity, idleTimeout: .seconds(30), sendsFiles: sendsFiles)
+        let channel = EmbeddedChannel(handler: responder)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         return channel
     }
@@ -206,5 +208,49 @@ import KerfTestTags
         #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
         cache.store("pkg/a.m3u8", served)
         #expect(cache.lookup("pkg/a.m3u8") === served)
+    }
+}
+
+extension RawRequestResponderTests {
+    /// A cached file with a sealed copy goes out as a `FileRegion` of the whole copy after its
+    /// head, where the socket is below; through TLS (no `sendsFiles`), and for HEAD, the bytes
+    /// are written from memory as before.
+    @Test(arguments: [true, false]) func sealedCopiesGoOutAsFileRegions(sendsFiles: Bool) async throws {
+        let root = try Fixtures.temporaryDirectory("kerf-raw-sealed")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let content = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try Data(content).write(to: root.appendingPathComponent("big.m4s"))
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        let vod = VODResponder(root: root.path, configuration: configuration)
+        #expect(vod.sealFrom == VODResponder.sendfileFrom)
+        guard case .success(let file) = await OpenFile.open(raw: "big.m4s", root: vod.root, wholeUpTo: 1 << 20, sealFrom: vod.sealFrom) else {
+            throw CommandError(message: "cannot open the test file")
+        }
+        let sealed = try #require(file.sealed)
+        vod.cache.store("big.m4s", ServedFile(file: file, path: "big.m4s", configuration: configuration))
+        let channel = try Self.channel(vod, sendsFiles: sendsFiles)
+        try channel.writeInbound(ByteBuffer(string: "GET /vod/big.m4s HTTP/1.1\r\n\r\nHEAD /vod/big.m4s HTTP/1.1\r\n\r\n"))
+        var head = try #require(try channel.readOutbound(as: IOData.self))
+        guard case .byteBuffer(let getHead) = head else { throw CommandError(message: "no head first") }
+        #expect(String(buffer: getHead).hasPrefix("HTTP/1.1 200 OK\r\n") && String(buffer: getHead).contains("Content-Length: 200000\r\n"))
+        let body = try #require(try channel.readOutbound(as: IOData.self))
+        switch body {
+        case .fileRegion(let region):
+            #expect(sendsFiles)
+            #expect(region.readerIndex == 0 && region.endIndex == content.count)
+            // The response's handle was given back unclosed once the write ended: the copy is
+            // still open, with the file's bytes.
+            #expect(!region.fileHandle.isOpen)
+            var copy = [UInt8](repeating: 0, count: content.count)
+            #expect(Glibc.pread(sealed.rawValue, &copy, copy.count, 0) == content.count && copy == content)
+        case .byteBuffer(let buffer):
+            #expect(!sendsFiles)
+            #expect(Array(buffer.readableBytesView) == content)
+        }
+        head = try #require(try channel.readOutbound(as: IOData.self))
+        guard case .byteBuffer(let headHead) = head else { throw CommandError(message: "HEAD answered with a file") }
+        #expect(String(buffer: headHead).hasSuffix("GMT\r\n\r\n"))
+        #expect(try channel.readOutbound(as: IOData.self) == nil)
     }
 }
