@@ -4,9 +4,10 @@ import Synchronization
 /// costs no trip to the thread pool: an entry is served as it is for `validity` after it was
 /// read, then the next request reads the file again (a package rewritten on disk is seen within
 /// that second, as with nginx's open_file_cache_valid); while that one read is under way (up to
-/// `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw request path, so a
-/// rejected path never enters; entries larger than `largestEntry` are never kept. When the
-/// total passes the capacity, the entries read longest ago go first.
+/// `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw
+/// request path, so a rejected path never enters; entries holding more than `largestEntry` bytes
+/// (a sealed copy counts), or costing more than the capacity, are never kept. When the total
+/// passes the capacity, the entries read longest ago go first.
 final class FileCache: Sendable {
     private struct Entry {
         var file: ServedFile
@@ -64,7 +65,7 @@ final class FileCache: Sendable {
     /// what `raw` had.
     func store(_ raw: Substring, _ file: ServedFile) {
         guard capacity > 0 else { return }
-        guard file.file.isSnapshot, file.file.size <= largestEntry else { return remove(raw) }
+        guard file.file.isSnapshot, file.file.memoryBytes <= largestEntry, Self.cost(file, key: raw) <= capacity else { return remove(raw) }
         let entry = Entry(file: file, readAt: .now)
         state.withLock { state in
             if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= Self.cost(old.file, key: raw) }

@@ -37,7 +37,8 @@ final class OpenFile: Sendable {
     /// component), `fstat`, and for small files the content.
     /// - Parameters:
     ///   - wholeUpTo: files up to this size are read whole and their descriptor closed.
-    ///   - sealFrom: such snapshots at least this large also get a sealed copy.
+    ///   - sealFrom: such snapshots at least this large (up to half of `wholeUpTo`) also get a
+    ///     sealed copy.
     static func open(raw: Substring, root: String, wholeUpTo: Int = 0, sealFrom: Int = .max) async -> Result<OpenFile, RequestPath.Rejection> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () -> Result<OpenFile, RequestPath.Rejection> in
@@ -53,7 +54,8 @@ final class OpenFile: Sendable {
 
     /// Opens the regular file at `path` (a resolved `RequestPath`). Blocking.
     /// - Parameters:
-    ///   - sealFrom: a snapshot at least this large also gets a sealed copy, when one can be
+    ///   - sealFrom: a snapshot at least this large, and no larger than half of `wholeUpTo`
+    ///     (bytes and copy together then fit in it), also gets a sealed copy, when one can be
     ///     made (without one, it is sent from memory as smaller ones are).
     ///   - pread: the system call reading the content (tests interrupt it).
     /// - Returns: `.notFound` when nothing servable is there (missing, not a regular file, a
@@ -75,7 +77,8 @@ final class OpenFile: Sendable {
                 defer { try? file.close() }
                 let contents = try readFully(file, offset: 0, count: size, pread: pread)
                 guard contents.readableBytes == size else { return .failure(.notFound) }
-                let sealed = size >= sealFrom ? sealedCopy(of: contents) : nil
+                // Bytes and copy together are what is read whole at most.
+                let sealed = size >= sealFrom && size <= wholeUpTo / 2 ? sealedCopy(of: contents) : nil
                 return .success(OpenFile(descriptor: nil, status: status, contents: contents, sealed: sealed))
             }
             let contents = size <= smallFile ? try readFully(file, offset: 0, count: size, pread: pread) : nil

@@ -259,7 +259,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(NIOAny(IOData.fileRegion(FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size))), promise: promise)
     }
 
-    private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCPOption.cork))
+    static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCPOption.cork))
 
     /// Sets or clears `TCP_CORK` (a closed socket refuses either, and needs neither).
     private func setCork(_ context: ChannelHandlerContext, _ on: Bool) {

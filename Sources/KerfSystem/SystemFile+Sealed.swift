@@ -11,8 +11,11 @@ extension SystemFile {
     /// - Parameter name: shown in `/proc/<pid>/fd` (for people looking at the process).
     /// - Throws: `SystemError` from `memfd_create`, `write` or `fcntl` (EMFILE, ENOMEM).
     public static func sealedCopy(of bytes: UnsafeRawBufferPointer, name: String) throws(SystemError) -> SystemFile {
-        let descriptor = kerf_sealed_copy(name, bytes.baseAddress, bytes.count)
-        guard descriptor >= 0 else { throw SystemError(errno: errno, call: "memfd_create", path: name) }
+        var failedCall: UnsafePointer<CChar>?
+        let descriptor = kerf_sealed_copy(name, bytes.baseAddress, bytes.count, &failedCall)
+        guard descriptor >= 0 else {
+            throw SystemError(errno: errno, call: failedCall.map { String(cString: $0) } ?? "memfd_create", path: name)
+        }
         return SystemFile(rawValue: descriptor, path: name)
     }
 }

@@ -114,6 +114,32 @@ extension OpenFileTests {
         }
         #expect(small.sealed == nil && plain.sealed == nil && plain.memoryBytes == content.count)
     }
+
+    /// A copy is made only when bytes and copy together fit in what is read whole (the cache's
+    /// largest entry); an entry costing more than the whole cache is not kept, and does not
+    /// push out the entries already there.
+    @Test func sealedCopiesAndLargeEntriesFitTheCache() throws {
+        let root = try Fixtures.temporaryDirectory("kerf-sealed-cache")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = FileCache(capacity: 1 << 20)
+        for (name, size) in [("small.m3u8", 100), ("half.m4s", 600_000), ("whole.m4s", (1 << 20) - 100)] {
+            try Data(repeating: 7, count: size).write(to: root.appendingPathComponent(name))
+        }
+        func open(_ name: String) throws -> ServedFile {
+            guard case .success(let file) = OpenFile.open(path: root.appendingPathComponent(name).path, wholeUpTo: cache.largestEntry,
+                                                          sealFrom: 128 * 1024) else { throw CommandError(message: "cannot open \(name)") }
+            return ServedFile(file: file, path: Substring(name), configuration: OriginConfiguration())
+        }
+        let small = try open("small.m3u8"), half = try open("half.m4s"), whole = try open("whole.m4s")
+        #expect(half.file.isSnapshot && half.file.sealed == nil, "600 KB and its copy do not fit in 1 MiB")
+        #expect(whole.file.isSnapshot && whole.file.sealed == nil)
+        cache.store("small.m3u8", small)
+        cache.store("whole.m4s", whole)
+        #expect(cache.lookup("whole.m4s") == nil)
+        #expect(cache.lookup("small.m3u8") === small)
+        cache.store("half.m4s", half)
+        #expect(cache.lookup("half.m4s") === half && cache.lookup("small.m3u8") === small)
+    }
 }
 
 extension Result {

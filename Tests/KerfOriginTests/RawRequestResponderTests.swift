@@ -244,6 +244,8 @@ extension RawRequestResponderTests {
             #expect(!region.fileHandle.isOpen)
             var copy = [UInt8](repeating: 0, count: content.count)
             #expect(Glibc.pread(sealed.rawValue, &copy, copy.count, 0) == content.count && copy == content)
+            // Corked for the head and body, uncorked once the body has gone.
+            #expect(try channel.syncOptions?.getOption(RawRequestResponder.cork) == 0)
         case .byteBuffer(let buffer):
             #expect(!sendsFiles)
             #expect(Array(buffer.readableBytesView) == content)
