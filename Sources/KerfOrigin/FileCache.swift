@@ -2,9 +2,10 @@ import Synchronization
 
 /// Recently served VOD files kept in memory (`file-cache:` MiB), so a hot playlist or segment
 /// costs no trip to the thread pool: an entry is served as it is for `validity` after it was
-/// read, then the next request reads the file again (a package rewritten on disk is seen within
-/// that second, as with nginx's open_file_cache_valid); while that one read is under way (up to
-/// `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw
+/// read or last found unchanged, then the next request looks at the file again (a package
+/// rewritten on disk is seen within that second, as with nginx's open_file_cache_valid): an
+/// unchanged file keeps its entry (`previous`), another is read again; while that one look is
+/// under way (up to `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw
 /// request path, so a rejected path never enters; entries holding more than `largestEntry` bytes
 /// (a sealed copy counts), or costing more than the capacity, are never kept. When the total
 /// passes the capacity, the entries read longest ago go first.
@@ -52,6 +53,13 @@ final class FileCache: Sendable {
             state.entries[key]?.refreshingUntil = now + Self.refreshGrace
             return nil
         }
+    }
+
+    /// The entry for `raw` however old it is, without claiming its refresh: what a request
+    /// refreshing it compares the file on disk with.
+    func previous(_ raw: Substring) -> ServedFile? {
+        guard capacity > 0 else { return nil }
+        return state.withLock { $0.entries[String(raw)]?.file }
     }
 
     /// Forgets `raw` (its file is gone or is no longer kept whole).

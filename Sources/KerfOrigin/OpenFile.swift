@@ -24,6 +24,9 @@ final class OpenFile: Sendable {
     let size: Int
     let modified: Int64
     let modifiedNanoseconds: Int
+    /// What tells whether the file on disk is still the one read: device, inode, size and the
+    /// times of its last modification and status change.
+    private let identity: [Int64]
     /// The whole content of a small file (playlists, MPDs, keys), read when it was opened.
     let contents: ByteBuffer?
 
@@ -39,11 +42,13 @@ final class OpenFile: Sendable {
     ///   - wholeUpTo: files up to this size are read whole and their descriptor closed.
     ///   - sealFrom: such snapshots at least this large (up to half of `wholeUpTo`) also get a
     ///     sealed copy.
-    static func open(raw: Substring, root: String, wholeUpTo: Int = 0, sealFrom: Int = .max) async -> Result<OpenFile, RequestPath.Rejection> {
+    ///   - previous: a snapshot of the same path, returned as it is when the file is unchanged.
+    static func open(raw: Substring, root: String, wholeUpTo: Int = 0, sealFrom: Int = .max,
+                     reusing previous: OpenFile? = nil) async -> Result<OpenFile, RequestPath.Rejection> {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () -> Result<OpenFile, RequestPath.Rejection> in
                 switch RequestPath.resolve(raw, under: root) {
-                case .success(let found): return open(path: found.file, wholeUpTo: wholeUpTo, sealFrom: sealFrom)
+                case .success(let found): return open(path: found.file, wholeUpTo: wholeUpTo, sealFrom: sealFrom, reusing: previous)
                 case .failure(let rejection): return .failure(rejection)
                 }
             }
@@ -57,11 +62,16 @@ final class OpenFile: Sendable {
     ///   - sealFrom: a snapshot at least this large, and no larger than half of `wholeUpTo`
     ///     (bytes and copy together then fit in it), also gets a sealed copy, when one can be
     ///     made (without one, it is sent from memory as smaller ones are).
+    ///   - previous: a snapshot of the same path (an expired cache entry): when the file is
+    ///     still the one it was read from (same `identity`) and would be read whole again, it
+    ///     is returned as it is, without reading anything (nginx's `open_file_cache`
+    ///     revalidation).
     ///   - pread: the system call reading the content (tests interrupt it).
     /// - Returns: `.notFound` when nothing servable is there (missing, not a regular file, a
     ///   symbolic link, not readable, or shorter than its size); `.unreadable` for other
     ///   failures (EIO, EMFILE), which say nothing about the file's existence.
-    static func open(path: String, wholeUpTo: Int, sealFrom: Int = .max, pread: PRead = Glibc.pread) -> Result<OpenFile, RequestPath.Rejection> {
+    static func open(path: String, wholeUpTo: Int, sealFrom: Int = .max, reusing previous: OpenFile? = nil,
+                     pread: PRead = Glibc.pread) -> Result<OpenFile, RequestPath.Rejection> {
         let file: SystemFile
         do throws(SystemError) { file = try .open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) } catch {
             return .failure(Self.missing.contains(error.errno) ? .notFound : .unreadable(error))
@@ -73,6 +83,10 @@ final class OpenFile: Sendable {
                 return .failure(.notFound)
             }
             let size = Int(status.st_size)
+            if let previous, previous.isSnapshot, size <= wholeUpTo, previous.identity == Self.identity(status) {
+                try? file.close()
+                return .success(previous)
+            }
             if size <= wholeUpTo {
                 defer { try? file.close() }
                 let contents = try readFully(file, offset: 0, count: size, pread: pread)
@@ -117,6 +131,7 @@ final class OpenFile: Sendable {
         size = Int(status.st_size)
         modified = Int64(status.st_mtim.tv_sec)
         modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
+        identity = Self.identity(status)
         self.contents = contents
     }
 
@@ -136,6 +151,13 @@ final class OpenFile: Sendable {
         }
         _ = try result.get()
         return buffer
+    }
+
+    /// Device, inode, size, modification and status change times (a rewrite in place changes
+    /// the last, even one that sets the modification time back).
+    private static func identity(_ status: stat) -> [Int64] {
+        [Int64(bitPattern: UInt64(status.st_dev)), Int64(bitPattern: UInt64(status.st_ino)), Int64(status.st_size),
+         Int64(status.st_mtim.tv_sec), Int64(status.st_mtim.tv_nsec), Int64(status.st_ctim.tv_sec), Int64(status.st_ctim.tv_nsec)]
     }
 
     /// Whether the whole content is in memory (no descriptor is held).

@@ -55,9 +55,16 @@ struct VODResponder: Sendable {
             // does not need the bytes.
             let plain = request.method == .get && request.headers[.range] == nil && request.headers[.ifNoneMatch] == nil
                 && request.headers[.ifModifiedSince] == nil
-            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1, sealFrom: sealFrom) {
+            // An expired entry is kept when its file is unchanged: a look, not a read.
+            let previous = plain ? cache.previous(raw) : nil
+            switch await OpenFile.open(raw: raw, root: root, wholeUpTo: plain ? cache.largestEntry : -1, sealFrom: sealFrom,
+                                       reusing: previous?.file) {
             case .success(let opened):
-                served = ServedFile(file: opened, path: raw, configuration: configuration)
+                if let previous, previous.file === opened {
+                    served = previous
+                } else {
+                    served = ServedFile(file: opened, path: raw, configuration: configuration)
+                }
                 if plain { cache.store(raw, served) }
             case .failure(.badRequest(let why)):
                 cache.remove(raw)

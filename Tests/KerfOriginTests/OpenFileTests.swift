@@ -115,6 +115,47 @@ extension OpenFileTests {
         #expect(small.sealed == nil && plain.sealed == nil && plain.memoryBytes == content.count)
     }
 
+    /// An expired snapshot is handed back without a read while its file is the same (inode,
+    /// size, times); a file replaced, or written in place, is read again.
+    @Test func anUnchangedFileIsNotReadAgain() throws {
+        let root = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("a.m3u8").path
+        guard case .success(let first) = OpenFile.open(path: path, wholeUpTo: 1 << 20) else {
+            Issue.record("not opened")
+            return
+        }
+        let counting = Interrupting([])
+        guard case .success(let again) = OpenFile.open(path: path, wholeUpTo: 1 << 20, reusing: first, pread: counting.pread) else {
+            Issue.record("not opened again")
+            return
+        }
+        #expect(again === first && counting.calls == 0)
+        // Not read whole this time: the snapshot does not answer for it.
+        guard case .success(let streamed) = OpenFile.open(path: path, wholeUpTo: -1, reusing: first) else {
+            Issue.record("not opened for streaming")
+            return
+        }
+        #expect(streamed !== first && !streamed.isSnapshot)
+
+        // Written in place (longer), then replaced with the same bytes: read again each time.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("#EXT-X-COMMENT\n".utf8))
+        try handle.close()
+        guard case .success(let appended) = OpenFile.open(path: path, wholeUpTo: 1 << 20, reusing: first) else {
+            Issue.record("not opened after the write")
+            return
+        }
+        #expect(appended !== first && appended.size == Self.content.count + 15)
+        try Data(Self.content).write(to: URL(fileURLWithPath: path), options: .atomic)
+        guard case .success(let replaced) = OpenFile.open(path: path, wholeUpTo: 1 << 20, reusing: appended) else {
+            Issue.record("not opened after the replacement")
+            return
+        }
+        #expect(replaced !== appended && replaced.contents.map { Array($0.readableBytesView) } == Self.content)
+    }
+
     /// A copy is made only when bytes and copy together fit in what is read whole (the cache's
     /// largest entry); an entry costing more than the whole cache is not kept, and does not
     /// push out the entries already there.
