@@ -5,10 +5,10 @@ import Synchronization
 /// read or last found unchanged, then the next request looks at the file again (a package
 /// rewritten on disk is seen within that second, as with nginx's open_file_cache_valid): an
 /// unchanged file keeps its entry (`previous`), another is read again; while that one look is
-/// under way (up to `refreshGrace`), the other requests are still answered from the entry. Keyed by the raw
-/// request path, so a rejected path never enters; entries holding more than `largestEntry` bytes
-/// (a sealed copy counts), or costing more than the capacity, are never kept. When the total
-/// passes the capacity, the entries read longest ago go first.
+/// under way (up to `refreshGrace`), the other requests are still answered from the entry.
+/// Keyed by the raw request path, so a rejected path never enters; entries holding more than
+/// `largestEntry` bytes (a sealed copy counts), or costing more than the capacity, are never
+/// kept. When the total passes the capacity, the entries read longest ago go first.
 final class FileCache: Sendable {
     private struct Entry {
         var file: ServedFile
