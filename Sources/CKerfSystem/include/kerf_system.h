@@ -14,11 +14,13 @@ const char *kerf_errno_name(int error);
    Glibc module does not declare). Returns 1 when memory was released, 0 when none could be. */
 int kerf_heap_trim(void);
 
-/* A sealed in-memory file holding a copy of `bytes` (memfd_create with MFD_CLOEXEC and, where
-   the kernel knows it, MFD_NOEXEC_SEAL; written; then sealed against writes, growing and
-   shrinking), so it can be sent with sendfile and never change. Returns the descriptor, or -1
-   with errno set and *failed_call naming the call that failed. */
-int kerf_sealed_copy(const char *name, const void *bytes, long count, const char **failed_call);
+/* An in-memory file that can be sealed (memfd_create with MFD_CLOEXEC, MFD_ALLOW_SEALING and,
+   where the kernel knows it, MFD_NOEXEC_SEAL). Returns the descriptor, or -1 with errno set. */
+int kerf_memfd_create(const char *name);
+
+/* Seals an in-memory file against writes, growing and shrinking (fcntl F_ADD_SEALS, which
+   glibc declares only under _GNU_SOURCE). Returns 0, or -1 with errno set. */
+int kerf_seal_contents(int fd);
 
 /* TCP_CORK (<netinet/tcp.h> defines it only under _DEFAULT_SOURCE, which Swift's Glibc module
    does not define). */
