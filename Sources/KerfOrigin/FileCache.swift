@@ -25,7 +25,12 @@ final class FileCache: Sendable {
     let validity: Duration
     private let state = Mutex<(entries: [String: Entry], bytes: Int)>(([:], 0))
 
-    init(capacity: Int, largestEntry: Int = 8 << 20, validity: Duration = .seconds(1)) {
+    /// The time entries are read and judged by (tests move it by hand).
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    init(capacity: Int, largestEntry: Int = 8 << 20, validity: Duration = .seconds(1),
+         clock now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.now = now
         self.capacity = capacity
         self.largestEntry = min(largestEntry, capacity)
         self.validity = validity
@@ -43,7 +48,7 @@ final class FileCache: Sendable {
     ///   entry for the refresh grace.
     func lookup(_ raw: Substring, stale: Bool = false) -> ServedFile? {
         guard capacity > 0 else { return nil }
-        let now = ContinuousClock.now
+        let now = now()
         let key = String(raw)
         return state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
@@ -74,7 +79,7 @@ final class FileCache: Sendable {
     func store(_ raw: Substring, _ file: ServedFile) {
         guard capacity > 0 else { return }
         guard file.file.isSnapshot, file.file.memoryBytes <= largestEntry, Self.cost(file, key: raw) <= capacity else { return remove(raw) }
-        let entry = Entry(file: file, readAt: .now)
+        let entry = Entry(file: file, readAt: now())
         state.withLock { state in
             if let old = state.entries.updateValue(entry, forKey: String(raw)) { state.bytes -= Self.cost(old.file, key: raw) }
             state.bytes += Self.cost(file, key: raw)

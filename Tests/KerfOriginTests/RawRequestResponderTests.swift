@@ -3,6 +3,7 @@ import Glibc
 import KerfTestSupport
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 @testable import KerfOrigin
 @testable import KerfLive
@@ -188,23 +189,24 @@ import KerfTestTags
 }
 
 /// The file cache on the real clock (it has no clock to inject).
-@Suite(.tags(.realtime)) struct FileCacheClockTests {
+@Suite(.tags(.unit)) struct FileCacheClockTests {
     /// Past its validity an entry sends one request to read the file again and keeps answering
-    /// the others for the refresh grace.
+    /// the others for the refresh grace (on a clock the test moves).
     @Test func expiredEntriesRefreshOnce() async throws {
         let vod = try await RawRequestResponderTests.responder()
         let served = try #require(vod.cache.lookup("pkg/a.m3u8"))
-        let cache = FileCache(capacity: 1 << 20, validity: .milliseconds(50))
+        let time = Mutex(ContinuousClock.now)
+        let cache = FileCache(capacity: 1 << 20, validity: .milliseconds(50)) { time.withLock { $0 } }
         cache.store("pkg/a.m3u8", served)
         #expect(cache.lookup("pkg/a.m3u8") === served)
-        // FileCache reads the real clock: these are waits of at least the validity and the
-        // grace (longer is fine), not guesses at how long something takes.
-        try await Task.sleep(for: .milliseconds(80))
+        time.withLock { $0 += .milliseconds(49) }
+        #expect(cache.lookup("pkg/a.m3u8", stale: true) === served)
+        time.withLock { $0 += .milliseconds(1) }
         #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
         #expect(cache.lookup("pkg/a.m3u8", stale: true) === served)
         // The request refreshing it never gets the old copy.
         #expect(cache.lookup("pkg/a.m3u8") == nil)
-        try await Task.sleep(for: FileCache.refreshGrace + .milliseconds(50))
+        time.withLock { $0 += FileCache.refreshGrace }
         #expect(cache.lookup("pkg/a.m3u8", stale: true) == nil)
         cache.store("pkg/a.m3u8", served)
         #expect(cache.lookup("pkg/a.m3u8") === served)
