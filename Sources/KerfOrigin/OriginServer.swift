@@ -102,8 +102,7 @@ public struct OriginServer: Sendable {
         let answers = heldAnswers
         let gate: (@Sendable () -> HeldRequestGate)? = lowLatency
             ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength, answers: answers) } : nil
-        // The fast path serves plain /vod/ paths: not when playback needs signed URLs.
-        let fastPath = configuration.tokenSecret == nil ? vod : nil
+        let fastPath = VODResponder.hasFastPath(configuration) ? vod : nil
         let router = makeRouter(), logger = logger
         func application(_ server: HTTPServerBuilder, _ host: String, _ port: Int,
                          _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {

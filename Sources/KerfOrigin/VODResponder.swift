@@ -20,8 +20,13 @@ struct VODResponder: Sendable {
         self.root = root
         self.configuration = configuration
         cache = FileCache(capacity: configuration.fileCacheMiB << 20)
-        // The fast path runs without signed URLs, and sends files only where no TLS is above it.
-        sealFrom = configuration.tokenSecret == nil && !configuration.listenIsSecure ? Self.sendfileFrom : .max
+        // The fast path sends files only where no TLS is above it.
+        sealFrom = Self.hasFastPath(configuration) && !configuration.listenIsSecure ? Self.sendfileFrom : .max
+    }
+
+    /// Whether plain `/vod/` requests have the raw fast path: not when playback needs signed URLs.
+    static func hasFastPath(_ configuration: OriginConfiguration) -> Bool {
+        configuration.tokenSecret == nil
     }
 
     /// Access-Control-Expose-Headers of every response when CORS is on.

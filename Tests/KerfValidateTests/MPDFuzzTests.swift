@@ -39,7 +39,7 @@ import KerfTestTags
                                Array("<Representation id=\"x\" bandwidth=\"1\"><SegmentTemplate duration=\"1\"/></Representation>".utf8),
                                Array(" timeShiftBufferDepth=\"PT99999999999S\"".utf8)]
         var slowest: Duration = .zero
-        let rssBefore = (Heap.residentBytes() ?? 0)
+        let rssBefore = Heap.residentBytes() ?? 0
         for _ in 0..<10_000 {
             let bytes = random.mutate(base, junk: junk)
             let start = ContinuousClock.now
