@@ -94,7 +94,7 @@ test: test-deps
 	swift build --build-tests
 	$(LAYERS) check
 	swift test --skip-build --filter "$$($(LAYERS) filter unit integration)"
-	swift test --skip-build --no-parallel --filter "$$($(LAYERS) filter realtime)"
+	$(LAYERS) lanes 2 realtime | Tests/Scripts/run_lanes.sh "$$(swift build --show-bin-path)/KerfPackageTests.xctest"
 	$(MAKE) --no-print-directory leakcheck
 
 test-unit: deps

@@ -3,6 +3,8 @@
 
 Usage: test_layers.py check              every test is in a suite tagged with exactly one layer
        test_layers.py filter <layer>...  a --filter regular expression for the suites of the layers
+       test_layers.py lanes <n> <layer>  n filters, one a line, sharing the layer's suites out so
+                                         that each line's suites take about as long (by SECONDS)
 
 Swift Testing in Swift 6.3 cannot filter by tag from `swift test`, so the suites are read from
 the sources: a suite is a top-level type with `@Suite(... .tags(.<layer>) ...)`, and its tests
@@ -17,6 +19,21 @@ import sys
 LAYERS = ("unit", "integration", "realtime")
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DECLARATION = re.compile(r"^(?:(?:public|internal|final|private|fileprivate)\s+)*(struct|class|enum|actor|extension)\s+(\w+)")
+
+
+# How long the slow suites take (seconds, measured on 2 cores): what `lanes` balances. A suite
+# not listed counts as DEFAULT_SECONDS. The realtime suites mostly wait for media made in real
+# time, so two lanes of them side by side take about half as long as one after the other.
+SECONDS = {
+    "KerfOriginTests.LiveTests": 195,
+    "KerfOriginTests.PlayerTests": 73,
+    "KerfOriginTests.LiveEncryptionOriginTests": 51,
+    "KerfValidateTests.LiveTests": 35,
+    "KerfOriginTests.RTMPTests": 17,
+    "KerfOriginTests.LiveTextTests": 13,
+    "KerfOriginTests.SlowClientTests": 9,
+}
+DEFAULT_SECONDS = 10
 
 
 def layers_in(text):
@@ -72,14 +89,31 @@ def scan():
                             errors.append("%s: a test outside a suite" % where)
                         else:
                             tests.append((current, where))
+    for key in SECONDS:
+        if key not in suites:
+            errors.append("Tests/Scripts/test_layers.py: SECONDS names %s, which is not a suite" % key)
     for suite, where in tests:
         if suite not in suites:
             errors.append("%s: test in %s, which is not a @Suite with a layer tag" % (where, suite.split(".", 1)[1]))
     return suites, tests, errors
 
 
+def expression(names):
+    return "^(%s)(/|$)" % "|".join(sorted(re.escape(name) for name in names))
+
+
+def lanes(suites, count, layer):
+    """The layer's suites in `count` lanes: the longest first, each to the lane with least so far."""
+    chosen = sorted((key for key, (found, _) in suites.items() if layer in found),
+                    key=lambda key: (-SECONDS.get(key, DEFAULT_SECONDS), key))
+    shares = [[] for _ in range(count)]
+    for key in chosen:
+        min(shares, key=lambda share: sum(SECONDS.get(k, DEFAULT_SECONDS) for k in share)).append(key)
+    return [expression(share) for share in shares if share]
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("check", "filter"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("check", "filter", "lanes"):
         sys.exit(__doc__)
     suites, tests, errors = scan()
     if errors:
@@ -89,12 +123,16 @@ def main():
         print("test layers: %d suites (%s), %d test functions, each in exactly one layer"
               % (len(suites), ", ".join("%d %s" % (counts[layer], layer) for layer in LAYERS), len(tests)))
         return
+    if sys.argv[1] == "lanes":
+        if len(sys.argv) != 4 or not sys.argv[2].isdigit() or int(sys.argv[2]) < 1 or sys.argv[3] not in LAYERS:
+            sys.exit(__doc__)
+        print("\n".join(lanes(suites, int(sys.argv[2]), sys.argv[3])))
+        return
     wanted = set(sys.argv[2:])
     unknown = wanted - set(LAYERS)
     if not wanted or unknown:
         sys.exit("layers are %s" % ", ".join(LAYERS))
-    names = sorted(re.escape(key) for key, (found, _) in suites.items() if found & wanted)
-    print("^(%s)(/|$)" % "|".join(names))
+    print(expression(key for key, (found, _) in suites.items() if found & wanted))
 
 
 main()
