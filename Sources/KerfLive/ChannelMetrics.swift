@@ -14,6 +14,8 @@ package struct ChannelMetrics: Sendable {
     package let partAnswerLatencyP50: Prometheus.Gauge
     package let partAnswerLatencyP99: Prometheus.Gauge
     package let heldRequests: Prometheus.Gauge
+    package let largestReleaseRequests: Prometheus.Gauge
+    package let largestReleaseSeconds: Prometheus.Gauge
 
     package init(name: String, registry: PrometheusCollectorRegistry) {
         let labels = [("channel", name)]
@@ -35,6 +37,10 @@ package struct ChannelMetrics: Sendable {
                                      "Median time from reading the packet that completes a video part to the requests held for it being answered (last 1024)")
         partAnswerLatencyP99 = gauge("kerf_live_part_answer_latency_p99_seconds", "99th percentile of the same")
         heldRequests = gauge("kerf_live_held_requests", "LL-HLS requests held for a part or segment")
+        largestReleaseRequests = gauge("kerf_live_largest_release_requests",
+                                       "Held requests answered by the publication that answered most (last 1024 that answered any)")
+        largestReleaseSeconds = gauge("kerf_live_largest_release_seconds",
+                                      "Time from that publication to the last of its answers written to its connection")
     }
 
     /// Metrics nobody exposes (a registry of their own): for channels made outside an origin.

@@ -52,6 +52,24 @@ package final class HeldRequests: Sendable {
 
     package var count: Int { waiters.withLock { $0.count } }
 
+    /// The publications that released held requests, latest last (at most 1,024).
+    private let releases = Mutex<[Release]>([])
+
+    /// A publication's hand-over: how many held requests it answered and how long after it
+    /// the last of them was written (the end of the last event loop's burst).
+    package struct Release: Sendable, Equatable {
+        package let requests: Int
+        package let seconds: Double
+    }
+
+    /// The release of the most requests among the last 1,024 (the latest of equals): how long
+    /// the largest recent fan-out took. Nil before any.
+    package var largestRecentRelease: Release? {
+        releases.withLock { releases in
+            releases.reduce(nil) { best, release in best.map { release.requests >= $0.requests ? release : $0 } ?? release }
+        }
+    }
+
     /// Waits until `condition` is met in the window (true) or `deadline` passes (false).
     package func wait(for window: borrowing Mutex<LiveWindow>, until deadline: ContinuousClock.Instant, _ condition: Condition) async -> Bool {
         await withCheckedContinuation { continuation in
@@ -114,7 +132,14 @@ package final class HeldRequests: Sendable {
             }
             return ready
         }
-        Self.deliver(ready, true)
+        guard !ready.isEmpty else { return }
+        let timing = ReleaseTiming(requests: ready.reduce(0) { $0 + $1.waiters.count }, groups: ready.count) { [self] release in
+            self.releases.withLock { releases in
+                if releases.count == 1024 { releases.removeFirst() }
+                releases.append(release)
+            }
+        }
+        Self.deliver(ready, true, timing: timing)
     }
 
     /// Answers the requests whose deadline has passed (false).
@@ -149,15 +174,40 @@ package final class HeldRequests: Sendable {
     }
 
     /// Runs the waiters' `resume`: at once for those without a loop, in one task per group on
-    /// its event loop for the others.
-    private static func deliver(_ groups: [Group], _ value: Bool) {
+    /// its event loop for the others, as an `AnswerBurst` (a connection answering many of them
+    /// flushes once).
+    private static func deliver(_ groups: [Group], _ value: Bool, timing: ReleaseTiming? = nil) {
         for group in groups {
             let waiters = group.waiters
             guard let loop = group.loop else {
                 for waiter in waiters.values { waiter.resume(value) }
+                timing?.groupDone()
                 continue
             }
-            loop.execute { for waiter in waiters.values { waiter.resume(value) } }
+            loop.execute {
+                AnswerBurst.run { for waiter in waiters.values { waiter.resume(value) } }
+                timing?.groupDone()
+            }
+        }
+    }
+
+    /// Times one publication's hand-over: from its start until the last group's answers are
+    /// written.
+    private final class ReleaseTiming: Sendable {
+        private let start = ContinuousClock.now
+        private let requests: Int
+        private let remaining: Atomic<Int>
+        private let done: @Sendable (Release) -> Void
+
+        init(requests: Int, groups: Int, done: @escaping @Sendable (Release) -> Void) {
+            self.requests = requests
+            remaining = Atomic(groups)
+            self.done = done
+        }
+
+        func groupDone() {
+            guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+            done(Release(requests: requests, seconds: (ContinuousClock.now - start) / .seconds(1)))
         }
     }
 }

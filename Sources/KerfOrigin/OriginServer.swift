@@ -214,6 +214,9 @@ public struct OriginServer: Sendable {
                 channel.metrics.partAnswerLatencyP50.set(parts.quantile(0.5) ?? -1)
                 channel.metrics.partAnswerLatencyP99.set(parts.quantile(0.99) ?? -1)
                 channel.metrics.heldRequests.set(Double(channel.held.count))
+                let release = channel.held.largestRecentRelease
+                channel.metrics.largestReleaseRequests.set(Double(release?.requests ?? 0))
+                channel.metrics.largestReleaseSeconds.set(release?.seconds ?? -1)
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: OriginMetrics.registry.emitToBuffer())))

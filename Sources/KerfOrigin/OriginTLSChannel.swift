@@ -12,7 +12,7 @@ import NIOTLS
 /// what ALPN chose. HTTP/1.1 (chosen, or no ALPN) gets `OriginHTTPChannel`'s pipeline on the
 /// decrypted bytes, fast path, held-request gate and limits included; HTTP/2 gets
 /// Hummingbird's multiplexer, each stream answered by the router with the held-request gate in
-/// front of it. Connections count against `max-connections` from the moment they are accepted;
+/// front of it, and `BurstFlush` after TLS (held streams answered together flush once). Connections count against `max-connections` from the moment they are accepted;
 /// one too many is answered 503 in whichever protocol it negotiated, then closed.
 struct OriginTLSChannel: ServerChildChannel {
     enum Negotiated: Sendable {
@@ -55,7 +55,12 @@ struct OriginTLSChannel: ServerChildChannel {
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
                 case .negotiated("h2"):
-                    return http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                    return http2.setup(channel: channel, logger: logger).flatMapThrowing { value in
+                        // Streams answered in one burst of held answers leave in one flush.
+                        let operations = channel.pipeline.syncOperations
+                        try operations.addHandler(BurstFlush(), position: .after(try operations.handler(type: NIOSSLServerHandler.self)))
+                        return .http2(value)
+                    }
                 case .negotiated("http/1.1"), .fallback:
                     return http1.configure(channel, admitted: admitted, secure: true, logger: logger).map { .http1($0) }
                 case .negotiated:

@@ -58,6 +58,9 @@ import KerfTestTags
         HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
         for connection in [first, second, head] { connection.embeddedEventLoop.run() }
         #expect(channel.held.count == 0)
+        // The release is timed once its last event loop has written (one loop each here).
+        #expect(channel.held.largestRecentRelease?.requests == 3)
+        #expect((channel.held.largestRecentRelease?.seconds ?? -1) >= 0)
         let document = try #require(channel.window.withLock { $0.documents["video/playlist.m3u8"] })
         #expect(String(buffer: document.body).contains("seg_"))
 

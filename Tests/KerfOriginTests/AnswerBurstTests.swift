@@ -1,0 +1,59 @@
+import KerfLive
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import KerfOrigin
+import KerfTestTags
+
+/// Held answers written in one burst (`AnswerBurst`): a connection behind `BurstFlush` flushes
+/// once at the burst's end, and at once outside a burst.
+@Suite(.tags(.unit)) struct AnswerBurstTests {
+    /// Counts the flushes that reach the socket's side of the pipeline.
+    final class FlushCounter: ChannelOutboundHandler {
+        typealias OutboundIn = Any
+        var flushes = 0
+
+        func flush(context: ChannelHandlerContext) {
+            flushes += 1
+            context.flush()
+        }
+    }
+
+    static func connection() throws -> (EmbeddedChannel, FlushCounter) {
+        let counter = FlushCounter()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(BurstFlush())
+        return (channel, counter)
+    }
+
+    @Test func flushesOfABurstLeaveOnceAtItsEnd() throws {
+        let (first, firstCounter) = try Self.connection()
+        let (second, secondCounter) = try Self.connection()
+        var seenInside: [ByteBuffer?] = []
+        AnswerBurst.run {
+            for index in 0..<3 {
+                first.writeAndFlush(ByteBuffer(string: "stream \(index)"), promise: nil)
+                second.writeAndFlush(ByteBuffer(string: "other \(index)"), promise: nil)
+            }
+            // A burst inside a burst is part of it.
+            AnswerBurst.run { first.writeAndFlush(ByteBuffer(string: "nested"), promise: nil) }
+            seenInside.append(try? first.readOutbound(as: ByteBuffer.self))
+            seenInside.append(try? second.readOutbound(as: ByteBuffer.self))
+        }
+        // Nothing left while the burst ran; then everything, with one flush per connection.
+        #expect(seenInside == [nil, nil])
+        #expect(firstCounter.flushes == 1)
+        #expect(secondCounter.flushes == 1)
+        var sent: [String] = []
+        while let buffer = try first.readOutbound(as: ByteBuffer.self) { sent.append(String(buffer: buffer)) }
+        #expect(sent == ["stream 0", "stream 1", "stream 2", "nested"])
+
+        // Outside a burst a flush goes at once.
+        first.writeAndFlush(ByteBuffer(string: "alone"), promise: nil)
+        #expect(firstCounter.flushes == 2)
+        #expect(try first.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "alone")
+        _ = try first.finish()
+        _ = try second.finish()
+    }
+}
