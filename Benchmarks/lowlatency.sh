@@ -26,6 +26,7 @@
 #
 # Run from the repository root: bash Benchmarks/lowlatency.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_LL_SECONDS,
+# KERF_LL_CLIENT_THREADS (h2load threads for the held requests, default 1),
 # KERF_BENCH_DIR (default /tmp/kerf-bench-ll), KERF_LL_PORT (HTTP port, default 18095; HTTPS and RTMP
 # on +400 and +1300). On a machine busy with other work the figures are
 # indicative only.
@@ -182,7 +183,7 @@ async def hold(base, options, target, measure):
     each from its log)."""
     log = f"{work}/h2load-{options[0].strip('-')}.log"
     if os.path.exists(log): os.remove(log)
-    h2load = await asyncio.create_subprocess_exec("h2load", "-n", "10000", "-t", "1", *options, "--log-file", log,
+    h2load = await asyncio.create_subprocess_exec("h2load", "-n", "10000", "-t", os.environ.get("KERF_LL_CLIENT_THREADS", "1"), *options, "--log-file", log,
                                                   base + target, stdout=asyncio.subprocess.DEVNULL)
     await measure()
     await h2load.wait()

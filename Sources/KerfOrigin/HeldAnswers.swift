@@ -44,6 +44,8 @@ final class HeldAnswers: Sendable {
     /// A response ready to write: its head and, for a GET of a non-empty resource, its body.
     struct Answer: Sendable {
         let head: HTTPResponse
+        /// The head as HTTP/1.1 bytes, blank line included (for `RawRequestResponder`).
+        let rawHead: ByteBuffer
         let body: ByteBuffer?
     }
 
@@ -81,6 +83,11 @@ final class HeldAnswers: Sendable {
               !Self.routerFields.contains(where: { request.headerFields[$0] != nil }) else { return nil }
         let connection = request.headerFields[values: .connection]
         guard connection.isEmpty || connection == ["keep-alive"] || connection == ["close"] else { return nil }
+        return resource(hold: hold, isHead: request.method == .head, closes: connection == ["close"])
+    }
+
+    /// What a plain GET or HEAD parked for `hold` is answered with (nil: the router answers).
+    func resource(hold: LiveResponder.Hold, isHead: Bool, closes: Bool) -> Resource? {
         let kind: Resource.Kind
         let name: String
         switch hold.condition {
@@ -92,8 +99,7 @@ final class HeldAnswers: Sendable {
             kind = .part(folder: folder, segmentStart: start, index: index)
             name = "\(folder)/part_\(start)_\(index).m4s"
         }
-        let isHead = request.method == .head
-        return Resource(channel: hold.channel, kind: kind, isHead: isHead, closes: connection == ["close"],
+        return Resource(channel: hold.channel, kind: kind, isHead: isHead, closes: closes,
                         key: Key(channel: ObjectIdentifier(hold.channel), name: name, isHead: isHead))
     }
 
@@ -128,12 +134,20 @@ final class HeldAnswers: Sendable {
         if cors { VODResponder.addCORS(to: &headers) }
         headers[.date] = UTCTime.httpDate(second)
         headers[.server] = OriginServer.serverName
-        let answer = Answer(head: HTTPResponse(status: .ok, headerFields: headers),
+        let answer = Answer(head: HTTPResponse(status: .ok, headerFields: headers), rawHead: RawHead.ok(headers, ended: true),
                             body: resource.isHead || found.body.readableBytes == 0 ? nil : found.body)
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[resource.key] = Entry(etag: found.etag, second: second, answer: answer)
         }
         return answer
+    }
+
+    /// Counts an answer written by the gate or the raw path in the metrics, as the router
+    /// counts its own.
+    static func record(_ answer: Answer, isHead: Bool, since start: ContinuousClock.Instant) {
+        let size = answer.body?.readableBytes ?? 0
+        if size > 0 { OriginMetrics.bytesServed["live"]?.increment(by: Int64(size)) }
+        OriginMetrics.requests.record(route: "/live/**", method: isHead ? .head : .get, status: 200, duration: ContinuousClock.now - start)
     }
 }

@@ -46,6 +46,9 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     private var inFlight = 0
     /// The client half-closed while a request was parked.
     private var inputClosed = false
+    /// The next request head is one the raw path held until its deadline (`RawRequestResponder`
+    /// parks plain requests before the decoder and hands such a one on): it goes on marked.
+    var nextHeadExpired = false
 
     init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int, answers: HeldAnswers?) {
         self.live = live
@@ -56,8 +59,11 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var part = unwrapInboundIn(data)
-        if case .head(var request) = part, request.headerFields[Self.expiredField] != nil {
-            request.headerFields[Self.expiredField] = nil
+        var expired = false
+        if case .head(var request) = part, request.headerFields[Self.expiredField] != nil || nextHeadExpired {
+            request.headerFields[Self.expiredField] = nextHeadExpired ? "1" : nil
+            expired = nextHeadExpired
+            nextHeadExpired = false
             part = .head(request)
         }
         guard holding == nil else {
@@ -66,7 +72,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if case .head(let request) = part {
-            if inFlight == 0, let hold = hold(for: request) {
+            if inFlight == 0, !expired, let hold = hold(for: request) {
                 let bound = NIOLoopBound((gate: self, context: context), eventLoop: context.eventLoop)
                 let ticket = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.condition, on: context.eventLoop) { ready in
                     bound.value.gate.release(context: bound.value.context, ready: ready)
@@ -119,8 +125,12 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// What the request waits for, when it is a GET or HEAD of a live LL-HLS playlist or part
     /// that must wait now (a signed URL only when its token is valid).
     private func hold(for request: HTTPRequest) -> LiveResponder.Hold? {
-        guard request.method == .get || request.method == .head, let target = request.path,
-              target.utf8.count <= maxURLLength else { return nil }
+        guard request.method == .get || request.method == .head, let target = request.path else { return nil }
+        return hold(target: target)
+    }
+
+    private func hold(target: String) -> LiveResponder.Hold? {
+        guard target.utf8.count <= maxURLLength else { return nil }
         var path = target.prefix { $0 != "?" && $0 != "#" }
         // Only live paths can wait: others (VOD) go on before any token is verified.
         guard path.contains("/live/") else { return nil }
@@ -132,6 +142,20 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         guard path.hasPrefix("/live/") else { return nil }
         return live.pendingHold(raw: path.dropFirst("/live/".count), target: target)
+    }
+
+    /// For the raw path, a plain GET or HEAD of `target` (no Range, condition or body, kept
+    /// alive) that must wait now: what it waits for and what it is answered with. Nil when it
+    /// need not wait or the router must answer it.
+    func rawHold(target: String, isHead: Bool) -> (hold: LiveResponder.Hold, resource: HeldAnswers.Resource)? {
+        guard let answers, signer == nil, let hold = hold(target: target),
+              let resource = answers.resource(hold: hold, isHead: isHead, closes: false) else { return nil }
+        return (hold, resource)
+    }
+
+    /// The answer to a resource the raw path parked, now (nil: the router answers it).
+    func rawAnswer(_ resource: HeldAnswers.Resource) -> HeldAnswers.Answer? {
+        answers?.answer(resource)
     }
 
     /// What the parked request waited for is published (or its deadline passed): it goes on,
@@ -180,10 +204,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        let size = answer.body?.readableBytes ?? 0
-        if size > 0 { OriginMetrics.bytesServed["live"]?.increment(by: Int64(size)) }
-        OriginMetrics.requests.record(route: "/live/**", method: resource.isHead ? .head : .get, status: 200,
-                                      duration: ContinuousClock.now - start)
+        HeldAnswers.record(answer, isHead: resource.isHead, since: start)
         return true
     }
 }

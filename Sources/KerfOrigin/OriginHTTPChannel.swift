@@ -61,11 +61,15 @@ struct OriginHTTPChannel: ServerChildChannel {
     /// with `sendfile`).
     func configure(_ channel: any Channel, admitted: Bool, secure: Bool, logger: Logger) -> EventLoopFuture<Value> {
         let activity = ConnectionActivity()
+        // One gate per connection, shared by the raw path (which parks plain held requests
+        // itself) and the decoded path.
+        let heldGate = gate?()
         do {
             if !admitted { try channel.pipeline.syncOperations.addHandler(ConnectionRefusal()) }
             try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
             if let fastPath {
-                let responder = RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout, sendsFiles: !secure)
+                let responder = RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout, sendsFiles: !secure,
+                                                    gate: heldGate)
                 try channel.pipeline.syncOperations.addHandler(responder)
             }
         } catch {
@@ -74,15 +78,15 @@ struct OriginHTTPChannel: ServerChildChannel {
         // Requests are small: a small first receive buffer (it grows when reads fill it) keeps
         // idle and held connections cheap.
         _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-        guard fastPath != nil || gate != nil else { return http.setup(channel: channel, logger: logger) }
+        guard fastPath != nil || heldGate != nil else { return http.setup(channel: channel, logger: logger) }
         // The fast path and the gate go right after Hummingbird's connection state handler.
-        return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath, gate] value in
+        return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath] value in
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
             // Each goes right after the state handler, so the order ends up: state handler,
             // activity tracker (it sees every request, parked ones too), held-request gate,
             // Hummingbird.
-            if let gate { try operations.addHandler(gate(), position: .after(state)) }
+            if let heldGate { try operations.addHandler(heldGate, position: .after(state)) }
             if fastPath != nil { try operations.addHandler(ActivityTracker(activity: activity), position: .after(state)) }
             return value
         }

@@ -47,6 +47,9 @@ extension RawRequestResponder {
         /// `GET` or `HEAD /vod/…` with no header that changes the answer or the connection:
         /// answered here when the cache holds the file.
         case plain(path: Substring, isHead: Bool, acceptEncoding: String?)
+        /// `GET` or `HEAD /live/…` with no Range or conditional header, kept alive: parked
+        /// here when it must wait (an LL-HLS blocking reload or hinted part), else the router's.
+        case live(target: String, isHead: Bool)
         /// Another `GET` or `HEAD` without a body: the router answers it alone.
         case single
         /// Anything else (another method, a body, HTTP/1.0, a malformed head).
@@ -80,6 +83,7 @@ extension RawRequestResponder {
         let target = requestLine[targetStart..<space]
         guard target.allSatisfy({ $0 > 32 && $0 < 127 }) else { return .other }
         var plain = target.starts(with: "/vod/".utf8) && target.count <= maxURLLength
+        var live = target.starts(with: "/live/".utf8) && target.count <= maxURLLength
         var acceptEncoding: String?
         for line in lines.dropFirst() {
             let field = line.dropLast()
@@ -92,6 +96,7 @@ extension RawRequestResponder {
                 return .other
             case .conditional:
                 plain = false
+                live = false
             case .connection:
                 // keep-alive is HTTP/1.1's default; close (or anything else) is the decoder's,
                 // with everything after it.
@@ -103,6 +108,7 @@ extension RawRequestResponder {
                 break
             }
         }
+        if live { return .live(target: String(decoding: UnsafeRawBufferPointer(rebasing: target), as: UTF8.self), isHead: isHead) }
         guard plain else { return .single }
         // The path stops at a query or fragment.
         let pathEnd = target.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex

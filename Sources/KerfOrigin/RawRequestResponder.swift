@@ -1,4 +1,5 @@
 import KerfCore
+import KerfLive
 import KerfSystem
 import NIOCore
 
@@ -28,20 +29,26 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private let maximumHead: Int
 
     private let vod: VODResponder
-    private let activity: ConnectionActivity
+    let activity: ConnectionActivity
     private let idleTimeout: TimeAmount
     /// The socket is below (no TLS): sealed copies go out with `sendfile`.
     private let sendsFiles: Bool
+    /// The connection's held-request gate (low-latency channels): plain LL-HLS requests that
+    /// must wait are parked here, before the decoder, and answered with its shared answers.
+    let gate: HeldRequestGate?
+    /// The request parked here: its place among the channel's held requests, its answer, and its
+    /// head (handed to the router if it is not answered here). What follows waits behind it.
+    var parked: (held: HeldRequests, ticket: HeldRequests.Ticket, resource: HeldAnswers.Resource, head: ByteBuffer)?
     /// Sealed copies written and not yet sent: the socket is corked while there are any.
     private var filesInFlight = 0
     /// The connection has been handed on to the decoder for good.
     private var handedOn = false
     /// A request went to the router alone: what follows waits for its answer.
-    private var waitingForRouter = false
+    var waitingForRouter = false
     /// Bytes not looked at yet: the start of a head, or requests waiting for the router.
-    private var partial: ByteBuffer?
+    var partial: ByteBuffer?
     /// Bytes went on to the decoder since the last read completed.
-    private var forwarded = false
+    var forwarded = false
     /// What may wait for the router before the connection is handed on for good.
     static let maximumWaiting = 65_536
     /// Graceful shutdown began: nothing more is answered here.
@@ -56,8 +63,9 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var idleCheck: Scheduled<Void>?
     private var date = DateHeader()
 
-    init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount, sendsFiles: Bool) {
+    init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount, sendsFiles: Bool, gate: HeldRequestGate? = nil) {
         self.vod = vod
+        self.gate = gate
         self.activity = activity
         self.idleTimeout = idleTimeout
         self.sendsFiles = sendsFiles
@@ -76,6 +84,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         idleCheck?.cancel()
         idleCheck = nil
         activity.routerAnswered = nil
+        forgetParked()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -89,6 +98,12 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
             input = earlier
         }
         partial = input
+        if parked != nil {
+            // Kept until the parked request is answered; a client that pipelines this much
+            // behind it is closed (its answers must keep their order).
+            if input.readableBytes > Self.maximumWaiting { context.close(promise: nil) }
+            return
+        }
         if waitingForRouter {
             // Kept until the router has answered; a client that pipelines this much more is
             // the decoder's from now on.
@@ -98,8 +113,8 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         process(context, inRead: true)
     }
 
-    /// Answers the complete heads buffered, in order, until one must go to the router.
-    private func process(_ context: ChannelHandlerContext, inRead: Bool) {
+    /// Answers the complete heads buffered, in order, until one must go to the router or wait.
+    func process(_ context: ChannelHandlerContext, inRead: Bool) {
         guard var input = partial else { return }
         partial = nil
         var answered = false
@@ -121,6 +136,16 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
                 input.moveReaderIndex(forwardBy: length)
                 answered = true
                 continue
+            }
+            if case .live(let target, let isHead) = kind, !quiescing, let gate, let (hold, resource) = gate.rawHold(target: target, isHead: isHead) {
+                if park(context, hold: hold, resource: resource, head: input.getSlice(at: input.readerIndex, length: length)!) {
+                    // What follows waits for its answer.
+                    input.moveReaderIndex(forwardBy: length)
+                    if input.readableBytes > 0 { partial = input }
+                    input.moveReaderIndex(to: input.writerIndex)
+                    break
+                }
+                // Published meanwhile: the router answers it at once, as below.
             }
             guard case .other = kind else {
                 // A GET or HEAD without a body: this request alone goes to the router; what
@@ -148,7 +173,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Everything buffered and all that follows goes to the decoder.
-    private func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
+    func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
         handedOn = true
         waitingForRouter = false
         if let input = partial {
@@ -189,11 +214,11 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Passes the held events on once nothing written here is unsent and nothing waits.
-    private func releaseHeldEvents(_ context: ChannelHandlerContext, until deadline: NIODeadline? = nil) {
+    func releaseHeldEvents(_ context: ChannelHandlerContext, until deadline: NIODeadline? = nil) {
         guard !heldEvents.isEmpty else { return }
         if let deadline { heldUntil = deadline }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let settled = (handedOn || !waitingForRouter) && buffered == 0
+        let settled = (handedOn || !waitingForRouter) && parked == nil && buffered == 0
         guard settled || !context.channel.isActive || context.eventLoop.now >= heldUntil else {
             guard !heldRetry else { return }
             heldRetry = true
@@ -211,6 +236,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        forgetParked()
         context.fireChannelInactive()
     }
 
@@ -279,7 +305,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
                 if buffered > 0 { activity.touch(now) }
             }
             let due = activity.last + idleTimeout
-            if activity.inFlight == 0, !waitingForRouter, due <= now {
+            if activity.inFlight == 0, !waitingForRouter, parked == nil, due <= now {
                 context.close(promise: nil)
             } else {
                 scheduleIdleCheck(context, in: max(due - now, .milliseconds(100)))

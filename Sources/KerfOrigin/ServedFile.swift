@@ -43,14 +43,7 @@ final class ServedFile: Sendable {
             fast[.contentLength] = String(file.size)
             if configuration.cors { VODResponder.addCORS(to: &fast) }
             fast[.server] = OriginServer.serverName
-            var raw = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
-            for field in fast {
-                raw.writeString(field.name.rawName)
-                raw.writeString(": ")
-                raw.writeString(field.value)
-                raw.writeString("\r\n")
-            }
-            rawHead = raw
+            rawHead = RawHead.ok(fast, ended: false)
         } else {
             rawHead = nil
         }

@@ -5,8 +5,9 @@ import NIOCore
 
 extension FuzzTarget {
     /// A request head as `RawRequestResponder` reads it off the socket (where it can start, where
-    /// it ends, bare LFs, its classification), and a plain request's path resolved under a folder
-    /// as `RequestPath` does (nothing outside the folder ever comes back).
+    /// it ends, bare LFs, its classification: a live request is a GET or HEAD of a /live/ path),
+    /// and a plain request's path resolved under a folder as `RequestPath` does (nothing outside
+    /// the folder ever comes back).
     static func httpHead(_ bytes: [UInt8]) -> [String] {
         var problems: [String] = []
         let buffer = ByteBuffer(bytes: bytes)
@@ -18,6 +19,11 @@ extension FuzzTarget {
         let classified = Array(head).withUnsafeBytes { RawRequestResponder.parse($0, maxURLLength: 4096) }
         if case .plain(let path, _, _) = classified {
             problems += resolved(path)
+        }
+        // A request the raw path may park is a live path of a GET or HEAD.
+        if case .live(let target, let isHead) = classified,
+           !target.hasPrefix("/live/") || !head.starts(with: Array((isHead ? "HEAD " : "GET ").utf8)) {
+            problems.append("\(target.debugDescription) classified as a live request")
         }
         // Any text as a route-relative path.
         problems += resolved(Substring(decoding: bytes.prefix(4096), as: UTF8.self))
