@@ -88,8 +88,8 @@ build: deps
 release: deps
 	swift build -c release --product kerf
 
-# Unit and integration tests in parallel, then the real-time layer one test at a time (each runs
-# real-time encoders and players), then the leak check.
+# Unit and integration tests in parallel, then the real-time layer in two lanes side by side,
+# each one test at a time (they run real-time encoders and players), then the leak check.
 test: test-deps
 	swift build --build-tests
 	$(LAYERS) check

@@ -22,7 +22,7 @@
 #     the held requests: it is marked so. Beside the client's spread it prints the origin's own
 #     figure (kerf_live_largest_release_seconds in /metrics): from the publication to the last
 #     of the 10,000 answers written to its connection, which leaves out the client's time to
-#     read them (h2load runs one thread on the same two cores).
+#     read them (h2load runs one thread by default, on the same two cores).
 #
 # Run from the repository root: bash Benchmarks/lowlatency.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_LL_SECONDS,
@@ -205,6 +205,7 @@ async def held_requests(label, base, options):
         if msn > first: break
     target = f"{PATH}?_HLS_msn={msn + 2}&_HLS_part=0"
     before = rss()
+    release_before = await largest_release()
     seen = {"probe": asyncio.create_task(part_listed(msn + 2))}
     async def measure():
         # Memory is read once the origin holds them all (its held-requests gauge), or the part
@@ -218,8 +219,10 @@ async def held_requests(label, base, options):
     times = await hold(base, options, target, measure)
     listed = await seen["probe"]
     release = await largest_release()
+    # The largest of the recent releases: this run's when it changed during the run.
     server = (f"kerf serve wrote the last of the {release[0]} answers {release[1]*1000:.0f} ms after the publication "
-              "(its largest release, from /metrics)") if release else "kerf serve's own figure not available (no largest-release gauges)"
+              "(its largest release, from /metrics)") if release and release[1] >= 0 and release != release_before \
+        else "kerf serve's own figure not available (no largest-release gauges, or not this run's)"
     exists = min(listed, times[0]) if times else listed
     spread = [t - exists for t in times]
     q = lambda v, f: v[min(len(v) - 1, int(len(v) * f))]

@@ -40,7 +40,7 @@ package struct ChannelMetrics: Sendable {
         largestReleaseRequests = gauge("kerf_live_largest_release_requests",
                                        "Held requests answered by the publication that answered most (last 1024 that answered any)")
         largestReleaseSeconds = gauge("kerf_live_largest_release_seconds",
-                                      "Time from that publication to the last of its answers written to its connection")
+                                      "Time from that publication until every event loop had handed its held requests their answers")
     }
 
     /// Metrics nobody exposes (a registry of their own): for channels made outside an origin.

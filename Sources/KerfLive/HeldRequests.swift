@@ -55,8 +55,9 @@ package final class HeldRequests: Sendable {
     /// The publications that released held requests, latest last (at most 1,024).
     private let releases = Mutex<[Release]>([])
 
-    /// A publication's hand-over: how many held requests it answered and how long after it
-    /// the last of them was written (the end of the last event loop's burst).
+    /// A publication's hand-over: how many held requests it released and how long after it
+    /// the last event loop's burst ended (answers written there by then; requests waiting in
+    /// a task, without a loop, only resumed).
     package struct Release: Sendable, Equatable {
         package let requests: Int
         package let seconds: Double
@@ -133,7 +134,8 @@ package final class HeldRequests: Sendable {
             return ready
         }
         guard !ready.isEmpty else { return }
-        let timing = ReleaseTiming(requests: ready.reduce(0) { $0 + $1.waiters.count }, groups: ready.count) { [self] release in
+        let loops = Set(ready.map { $0.loop.map(ObjectIdentifier.init) }).count
+        let timing = ReleaseTiming(requests: ready.reduce(0) { $0 + $1.waiters.count }, groups: loops) { [self] release in
             self.releases.withLock { releases in
                 if releases.count == 1024 { releases.removeFirst() }
                 releases.append(release)
@@ -173,26 +175,32 @@ package final class HeldRequests: Sendable {
         Self.deliver(all, false)
     }
 
-    /// Runs the waiters' `resume`: at once for those without a loop, in one task per group on
-    /// its event loop for the others, as an `AnswerBurst` (a connection answering many of them
-    /// flushes once).
+    /// Runs the waiters' `resume`: at once for those without a loop, and for the others in one
+    /// task per event loop (all the conditions met on it), as an `AnswerBurst`: a connection
+    /// answering many of them (an HTTP/2 connection holding a playlist reload and the hinted
+    /// part) flushes once.
     private static func deliver(_ groups: [Group], _ value: Bool, timing: ReleaseTiming? = nil) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, waiters: [Waiter])] = [:]
+        var unbound = false
         for group in groups {
-            let waiters = group.waiters
             guard let loop = group.loop else {
-                for waiter in waiters.values { waiter.resume(value) }
-                timing?.groupDone()
+                for waiter in group.waiters.values { waiter.resume(value) }
+                unbound = true
                 continue
             }
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].waiters += group.waiters.values
+        }
+        if unbound { timing?.groupDone() }
+        for (loop, waiters) in byLoop.values {
             loop.execute {
-                AnswerBurst.run { for waiter in waiters.values { waiter.resume(value) } }
+                AnswerBurst.run { for waiter in waiters { waiter.resume(value) } }
                 timing?.groupDone()
             }
         }
     }
 
-    /// Times one publication's hand-over: from its start until the last group's answers are
-    /// written.
+    /// Times one publication's hand-over: from its start until the last event loop's answers
+    /// are written (those without a loop are resumed at once).
     private final class ReleaseTiming: Sendable {
         private let start = ContinuousClock.now
         private let requests: Int

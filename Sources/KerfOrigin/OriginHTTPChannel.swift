@@ -84,8 +84,8 @@ struct OriginHTTPChannel: ServerChildChannel {
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
             // Each goes right after the state handler, so the order ends up: state handler,
-            // activity tracker (it sees every request, parked ones too), held-request gate,
-            // Hummingbird.
+            // activity tracker (it sees every request that reaches the decoder, those the gate
+            // parks too), held-request gate, Hummingbird.
             if let heldGate { try operations.addHandler(heldGate, position: .after(state)) }
             if fastPath != nil { try operations.addHandler(ActivityTracker(activity: activity), position: .after(state)) }
             return value

@@ -48,7 +48,9 @@ extension RawRequestResponder {
             context.fireChannelRead(wrapInboundOut(request.head))
             context.fireChannelReadComplete()
         }
-        releaseHeldEvents(context)
+        // Shutdown or a half-close that waited for it: the answer's bytes get the idle timeout
+        // to leave from now.
+        releaseHeldEvents(context, until: context.eventLoop.now + idleTimeout)
     }
 
     /// The connection went away: its parked request is forgotten, not answered.

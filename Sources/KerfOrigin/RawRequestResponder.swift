@@ -9,8 +9,9 @@ import NIOCore
 /// request into HTTP types or encoding the response. Pipelined requests in one read are all
 /// answered this way, in order.
 ///
-/// Any other `GET` or `HEAD` (a Range, a conditional or gzip request, a miss, a live or other
-/// path, a socket that takes no more) goes on to NIO's decoder and Hummingbird alone, and the
+/// A plain LL-HLS request that must wait is parked here (`RawRequestResponder+Held`). Any other
+/// `GET` or `HEAD` (a Range, a conditional or gzip request, a miss, a live or other path, a
+/// socket that takes no more) goes on to NIO's decoder and Hummingbird alone, and the
 /// requests after it wait until the router has answered it, so answers keep their order. What
 /// this path cannot frame (another method, a body, HTTP/1.0, `Connection` other than
 /// keep-alive, bare-LF lines, control bytes, a head over 8 KiB or max-header-size) hands the
@@ -30,7 +31,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let vod: VODResponder
     let activity: ConnectionActivity
-    private let idleTimeout: TimeAmount
+    let idleTimeout: TimeAmount
     /// The socket is below (no TLS): sealed copies go out with `sendfile`.
     private let sendsFiles: Bool
     /// The connection's held-request gate (low-latency channels): plain LL-HLS requests that
@@ -204,7 +205,9 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Graceful shutdown and the client's half-close reach the handlers behind once the
     /// answers written here have been sent and no request waits for the router (at most the
-    /// idle timeout): Hummingbird closes the connection on either.
+    /// idle timeout after that) or is parked here (until it is released: Hummingbird, which
+    /// never saw it, would close the connection unanswered): Hummingbird closes the connection
+    /// on either.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent { quiescing = true }
         let inputClosed = (event as? ChannelEvent) == .inputClosed
@@ -217,8 +220,10 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func releaseHeldEvents(_ context: ChannelHandlerContext, until deadline: NIODeadline? = nil) {
         guard !heldEvents.isEmpty else { return }
         if let deadline { heldUntil = deadline }
+        // A parked request's release looks again (no polling meanwhile).
+        guard parked == nil else { return }
         let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        let settled = (handedOn || !waitingForRouter) && parked == nil && buffered == 0
+        let settled = (handedOn || !waitingForRouter) && buffered == 0
         guard settled || !context.channel.isActive || context.eventLoop.now >= heldUntil else {
             guard !heldRetry else { return }
             heldRetry = true

@@ -1,7 +1,8 @@
-import KerfLive
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
+@testable import KerfLive
 @testable import KerfOrigin
 import KerfTestTags
 
@@ -55,5 +56,29 @@ import KerfTestTags
         #expect(try first.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "alone")
         _ = try first.finish()
         _ = try second.finish()
+    }
+
+    /// One publication meeting several conditions held on one event loop (a playlist reload and
+    /// the hinted part of one HTTP/2 connection) resumes them all in one burst.
+    @Test func conditionsMetTogetherOnOneLoopShareABurst() throws {
+        let (channel, epoch) = try HeldRequestGateTests.channel()
+        let loop = EmbeddedEventLoop()
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
+        let steps = Mutex<[String]>([])
+        for (name, part) in [("reload", nil), ("part", 0)] as [(String, Int?)] {
+            let ticket = channel.held.hold(for: channel.window, until: .now + .seconds(60),
+                                           .published(folder: "video", sequence: next, part: part), on: loop) { _ in
+                steps.withLock { $0.append(name) }
+                // Stands for a connection's flush: put off to the end of the burst.
+                _ = AnswerBurst.deferUntilEnd { steps.withLock { $0.append("flush after \(name)") } }
+            }
+            #expect(ticket != nil)
+        }
+        HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
+        loop.run()
+        let seen = steps.withLock { $0 }
+        #expect(seen.count == 4 && seen.prefix(2).allSatisfy { !$0.hasPrefix("flush") } && seen.suffix(2).allSatisfy { $0.hasPrefix("flush") },
+                "\(seen)")
+        #expect(channel.held.largestRecentRelease?.requests == 2)
     }
 }

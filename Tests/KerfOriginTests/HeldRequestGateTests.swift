@@ -121,6 +121,30 @@ import KerfTestTags
         #expect(recorder.events == ["\(ChannelEvent.inputClosed)"])
     }
 
+    /// The head after one the raw path held until its deadline goes on marked and is not held
+    /// again; the mark is for that head only.
+    @Test func aHeadTheRawPathHeldUntilItsDeadlineGoesOnMarked() throws {
+        let (channel, _) = try Self.channel()
+        let gate = HeldRequestGate(live: LiveResponder(channels: ["news": channel]), signer: nil, maxURLLength: 4096, answers: nil)
+        let embedded = EmbeddedChannel(handler: gate)
+        try embedded.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
+        let blocking = "/live/news/video/playlist.m3u8?_HLS_msn=\(next)"
+        gate.nextHeadExpired = true
+        try embedded.writeInbound(Self.request(blocking))
+        try embedded.writeInbound(HTTPRequestPart.end(nil))
+        #expect(channel.held.count == 0)
+        #expect(!gate.nextHeadExpired)
+        #expect(try Self.forwarded(embedded) == [blocking + " expired=1", "end"])
+        try embedded.writeOutbound(HTTPResponsePart.end(nil))
+        // The next one waits as any other.
+        try embedded.writeInbound(Self.request(blocking))
+        #expect(channel.held.count == 1)
+        #expect(try Self.forwarded(embedded).isEmpty)
+        _ = try embedded.finish()
+        #expect(channel.held.count == 0)
+    }
+
     @Test func expiredRequestsGoOnMarkedAndGoneClientsAreForgotten() throws {
         let (channel, _) = try Self.channel()
         let live = LiveResponder(channels: ["news": channel])

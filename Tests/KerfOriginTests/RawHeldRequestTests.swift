@@ -68,6 +68,34 @@ import KerfTestTags
         _ = try expiring.finish()
     }
 
+    /// Graceful shutdown waits for a parked request however long it is held (Hummingbird never
+    /// saw it and would close the connection unanswered), and so does the idle timeout; a HEAD
+    /// kept alive is answered with the head alone.
+    @Test func shutdownAndIdleTimeoutWaitForTheParkedRequest() async throws {
+        let (channel, epoch) = try HeldRequestGateTests.channel()
+        let (embedded, _) = try await Self.connection(channel)
+        let recorder = EventRecorder<ByteBuffer>()
+        try embedded.pipeline.syncOperations.addHandler(recorder)
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
+        try embedded.writeInbound(ByteBuffer(string: "HEAD /live/news/video/playlist.m3u8?_HLS_msn=\(next) HTTP/1.1\r\n"
+                                             + "Connection: keep-alive\r\n\r\n"))
+        #expect(channel.held.count == 1)
+        embedded.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        // Well past the idle timeout (30 s): still parked, still open, the event still held.
+        embedded.embeddedEventLoop.advanceTime(by: .seconds(120))
+        #expect(recorder.events.isEmpty)
+        #expect(embedded.isActive && channel.held.count == 1)
+
+        HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
+        embedded.embeddedEventLoop.run()
+        let document = try #require(channel.window.withLock { $0.documents["video/playlist.m3u8"] })
+        let answer = try RawRequestResponderTests.written(embedded)
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.hasSuffix("GMT\r\nServer: \(OriginServer.serverName)\r\n\r\n"), "\(answer)")
+        #expect(answer.contains("\r\nContent-Length: \(document.body.readableBytes)\r\n"))
+        #expect(recorder.events.count == 1)
+        _ = try embedded.finish()
+    }
+
     /// Requests that must not be parked here go on to the router as before: a Range, a
     /// condition, a request that need not wait.
     @Test func whatIsNotPlainGoesToTheRouter() async throws {

@@ -126,7 +126,10 @@ def main():
     if sys.argv[1] == "lanes":
         if len(sys.argv) != 4 or not sys.argv[2].isdigit() or int(sys.argv[2]) < 1 or sys.argv[3] not in LAYERS:
             sys.exit(__doc__)
-        print("\n".join(lanes(suites, int(sys.argv[2]), sys.argv[3])))
+        found = lanes(suites, int(sys.argv[2]), sys.argv[3])
+        if not found:
+            sys.exit("test layers: no suites in the %s layer" % sys.argv[3])
+        print("\n".join(found))
         return
     wanted = set(sys.argv[2:])
     unknown = wanted - set(LAYERS)
