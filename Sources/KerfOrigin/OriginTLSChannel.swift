@@ -12,8 +12,9 @@ import NIOTLS
 /// what ALPN chose. HTTP/1.1 (chosen, or no ALPN) gets `OriginHTTPChannel`'s pipeline on the
 /// decrypted bytes, fast path, held-request gate and limits included; HTTP/2 gets
 /// Hummingbird's multiplexer, each stream answered by the router with the held-request gate in
-/// front of it, and `BurstFlush` after TLS (held streams answered together flush once). Connections count against `max-connections` from the moment they are accepted;
-/// one too many is answered 503 in whichever protocol it negotiated, then closed.
+/// front of it, and `BurstFlush` after TLS (held streams answered together flush once).
+/// Connections count against `max-connections` from the moment they are accepted; one too many
+/// is answered 503 in whichever protocol it negotiated, then closed.
 struct OriginTLSChannel: ServerChildChannel {
     enum Negotiated: Sendable {
         case http1(OriginHTTPChannel.Value)

@@ -47,9 +47,9 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request went to the router alone: what follows waits for its answer.
     var waitingForRouter = false
     /// Bytes not looked at yet: the start of a head, or requests waiting for the router.
-    var partial: ByteBuffer?
+    private var partial: ByteBuffer?
     /// Bytes went on to the decoder since the last read completed.
-    var forwarded = false
+    private var forwarded = false
     /// What may wait for the router before the connection is handed on for good.
     static let maximumWaiting = 65_536
     /// Graceful shutdown began: nothing more is answered here.
@@ -174,7 +174,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Everything buffered and all that follows goes to the decoder.
-    func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
+    private func handOnForGood(_ context: ChannelHandlerContext, inRead: Bool = true) {
         handedOn = true
         waitingForRouter = false
         if let input = partial {
