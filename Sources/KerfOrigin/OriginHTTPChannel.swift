@@ -79,8 +79,11 @@ struct OriginHTTPChannel: ServerChildChannel {
         // idle and held connections cheap.
         _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
         guard fastPath != nil || heldGate != nil else { return http.setup(channel: channel, logger: logger) }
-        // The fast path and the gate go right after Hummingbird's connection state handler.
+        // The fast path and the gate go right after Hummingbird's connection state handler (on
+        // the channel's event loop, which the handlers belong to).
+        let handlers = NIOLoopBound((gate: heldGate, activity: activity), eventLoop: channel.eventLoop)
         return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath] value in
+            let (heldGate, activity) = handlers.value
             let operations = channel.pipeline.syncOperations
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
             // Each goes right after the state handler, so the order ends up: state handler,
