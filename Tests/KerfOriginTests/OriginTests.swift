@@ -200,14 +200,15 @@ import Testing
         let refusedBefore = refusedSoFar(baseline.receive(atLeast: 1 << 20).text)
         baseline.close()
 
-        // A head trickled one line every 300 ms is cut off after the 1 s header timeout (seen
-        // by the client within seconds even on a loaded machine), long before the 30 s idle timeout.
-        let slow = try RawConnection(port: origin.port)
+        // A head trickled a line at a time is cut off after the 1 s header timeout (seen by the
+        // client within seconds even on a loaded machine), long before the 30 s idle timeout.
+        // After each line the client waits for the server to close, at most 300 ms (its receive
+        // timeout), then sends the next.
+        let slow = try RawConnection(port: origin.port, receiveTimeout: 0.3)
         let started = Date()
         slow.send("GET /vod/demo/master.m3u8 HTTP/1.1\r\n")
         var line = 0
-        while slow.send("X-Trickle-\(line): 1\r\n"), line < 60 {
-            try await Task.sleep(for: .milliseconds(300))
+        while slow.send("X-Trickle-\(line): 1\r\n"), line < 60, !slow.receive(atLeast: 1 << 20).closed {
             line += 1
         }
         let cutOff = Date().timeIntervalSince(started)
