@@ -185,10 +185,15 @@ final class OpenFile: Sendable {
         return try await NIOThreadPool.singleton.runIfActive { try Self.readFully(descriptor, offset: offset, count: count) }
     }
 
+    /// Whether `range` is in memory (`contents`).
+    func holds(_ range: ClosedRange<Int>) -> Bool {
+        range.upperBound < contents?.readableBytes ?? 0
+    }
+
     /// A response body streaming `range` of the file in chunks. Ends the response early (the
     /// connection closes) if the file shrank, rather than sending fewer bytes than announced.
     func body(_ range: ClosedRange<Int>) -> ResponseBody {
-        if let contents, range.upperBound < contents.readableBytes {
+        if holds(range), let contents {
             return ResponseBody(byteBuffer: contents.getSlice(at: contents.readerIndex + range.lowerBound, length: range.count)!)
         }
         return ResponseBody(contentLength: range.count) { [self] writer in

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypesHTTP1
 import Synchronization
 
 /// Hummingbird's HTTP/1.1 connection with the origin's limits in front of it: the request head
@@ -78,13 +79,17 @@ struct OriginHTTPChannel: ServerChildChannel {
         // Requests are small: a small first receive buffer (it grows when reads fill it) keeps
         // idle and held connections cheap.
         _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-        guard fastPath != nil || heldGate != nil else { return http.setup(channel: channel, logger: logger) }
         // The fast path and the gate go right after Hummingbird's connection state handler (on
-        // the channel's event loop, which the handlers belong to).
+        // the channel's event loop, which the handlers belong to); on plain connections the
+        // router's file answers are sent with `sendfile`, from right before its HTTP types codec.
         let handlers = NIOLoopBound((gate: heldGate, activity: activity), eventLoop: channel.eventLoop)
         return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath] value in
             let (heldGate, activity) = handlers.value
             let operations = channel.pipeline.syncOperations
+            if !secure {
+                try operations.addHandler(SendfileBody(logger: logger), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
+            }
+            guard fastPath != nil || heldGate != nil else { return value }
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)
             // Each goes right after the state handler, so the order ends up: state handler,
             // activity tracker (it sees every request that reaches the decoder, those the gate

@@ -273,21 +273,15 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         OriginMetrics.requests.record(route: "/vod/**", method: isHead ? .head : .get, status: 200, duration: ContinuousClock.now - start)
     }
 
-    /// Writes the whole of a sealed copy as a `FileRegion`: `sendfile` hands its pages to the
-    /// socket, with no copy through user memory. NIO allows one use at a time of a
-    /// `NIOFileHandle`, so each response has its own over the shared descriptor, given back
-    /// unclosed when the write ends or fails; `owner` keeps the descriptor open until then. The
-    /// cork comes off when the last file written has gone, so the last partial segment leaves.
+    /// Writes the whole of a sealed copy as a `FileRegion` (`SharedFileRegion`). The cork comes
+    /// off when the last file written has gone, so the last partial segment leaves.
     private func send(_ sealed: SystemFile, size: Int, keeping owner: OpenFile, context: ChannelHandlerContext) {
-        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: sealed.rawValue)
-        let promise = context.eventLoop.makePromise(of: Void.self)
         filesInFlight += 1
-        promise.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { [self] _ in
-            withExtendedLifetime(owner) { _ = try? handle.takeDescriptorOwnership() }
+        let (region, promise) = SharedFileRegion.make(sealed, 0..<size, keeping: owner, on: context.eventLoop) { [self] in
             filesInFlight -= 1
             if filesInFlight == 0 { setCork(context, false) }
         }
-        context.write(NIOAny(IOData.fileRegion(FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size))), promise: promise)
+        context.write(NIOAny(IOData.fileRegion(region)), promise: promise)
     }
 
     static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCPOption.cork))

@@ -100,7 +100,16 @@ struct VODResponder: Sendable {
             return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: compressed))
         }
         // Range applies to GET only (RFC 9110 §14.2); HEAD describes the whole representation.
-        return RangeRequest.response(to: request, size: file.size, headers: headers) { file.body($0) }
+        var sent: ClosedRange<Int>?
+        let response = RangeRequest.response(to: request, size: file.size, headers: headers) { range in
+            sent = range
+            return file.body(range)
+        }
+        // Bytes not in memory go with `sendfile` where the connection can (plain HTTP/1.1).
+        if let range = sent, !file.holds(range), file.descriptor != nil, SendfileBody.accepts(request) {
+            return SendfileBody.response(response, file: file, range: range)
+        }
+        return response
     }
 
     /// A 304 without Content-Length (it would have to be the 200's length, RFC 9110 §8.6;

@@ -43,11 +43,17 @@ import Testing
 
         let segment = "/vod/demo/video_360p/seg_1.m4s"
         let etag = try #require(try await curl([plain + segment]).headers["etag"])
+        // Over the cache's largest entry: plain HTTP/1.1 sends it with `sendfile`, TLS and
+        // HTTP/2 from the router's reads; a client's own `kerf-sendfile` field changes nothing.
+        let large = "/vod/demo/large.m4s"
+        try Data((0..<(origin.server.vod.cache.largestEntry + 4321)).map { UInt8(truncatingIfNeeded: $0 >> 3) })
+            .write(to: root.appendingPathComponent("demo/large.m4s"))
         let requests: [[String]] = [
             [segment], [segment], ["-H", "Range: bytes=100-199", segment], ["-H", "If-None-Match: \(etag)", segment],
             ["-H", "If-None-Match: \"other\"", segment], ["-I", "/vod/demo/master.m3u8"], ["--compressed", "/vod/demo/manifest.mpd"],
             ["/vod/demo/master.m3u8"], ["-X", "OPTIONS", "-H", "Origin: https://player.example", "-H", "Access-Control-Request-Method: GET",
                                         "/vod/demo/master.m3u8"],
+            [large], ["-H", "Range: bytes=7-8000000", large], ["-H", "\(SendfileBody.field): 1", large],
             ["/vod/demo/nothing.m4s"], ["/vod/" + String(repeating: "a", count: 5000)], ["/healthz"], ["/vod/../secret.txt"],
         ]
         let hopByHop: Set<String> = ["date", "connection", "keep-alive", "transfer-encoding"]
@@ -64,6 +70,9 @@ import Testing
         let whole = try Data(contentsOf: root.appendingPathComponent("demo" + segment.dropFirst("/vod/demo".count)))
         let range = try await curl(trust + ["--http2", "-H", "Range: bytes=100-199", secure + segment])
         #expect(range.status == 206 && range.body == whole[100..<200])
+        let largeOverTLS = try await curl(trust + ["--http1.1", secure + large])
+        let largeContent = try Data(contentsOf: root.appendingPathComponent("demo/large.m4s"))
+        #expect(largeOverTLS.status == 200 && largeOverTLS.body == largeContent)
     }
 
     /// AsyncHTTPClient trusting only the test root negotiates HTTP/2 and gets the files; the

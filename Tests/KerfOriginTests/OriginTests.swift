@@ -175,6 +175,67 @@ import Testing
         #expect(rest.isEmpty)
     }
 
+    /// Files the cache does not hold whole (over its largest entry, or a Range of one not
+    /// cached) go with `sendfile` through `SendfileBody` on plain HTTP/1.1: curl gets the bytes
+    /// and ranges; answers pipelined behind one keep their order; a file cut short while being
+    /// sent closes the connection at once (not at the idle timeout) with fewer bytes than
+    /// announced, and the origin goes on answering.
+    @Test func uncachedFilesGoWithSendfile() async throws {
+        let (root, origin) = try await OriginRoot.serve()
+        defer { Task { await origin.stop() } }
+        let size = origin.server.vod.cache.largestEntry + 1_000_003
+        let content = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 13) })
+        let file = root.appendingPathComponent("demo/big.m4s")
+        try content.write(to: file)
+        let url = origin.base + "/vod/demo/big.m4s"
+        let whole = try await curl([url])
+        #expect(whole.status == 200 && whole.body == content && whole.headers["content-length"] == String(size))
+        #expect(whole.headers[SendfileBody.field] == nil && whole.headers["etag"] != nil)
+        let part = try await curl(["-H", "Range: bytes=1000-2999999", url])
+        #expect(part.status == 206 && part.body == content[1000..<3_000_000])
+        #expect(part.headers["content-range"] == "bytes 1000-2999999/\(size)")
+        let suffix = try await curl(["-H", "Range: bytes=-100", url])
+        #expect(suffix.status == 206 && suffix.body == content.suffix(100))
+        #expect(try await curl(["-I", url]).headers["content-length"] == String(size))
+        #expect(SendfileRegistry.shared.count == 0)
+
+        // Pipelined: the file, a cached segment, a range of the file asking to close.
+        let segment = try Data(contentsOf: root.appendingPathComponent("demo/video_360p/seg_1.m4s"))
+        let connection = try RawConnection(port: origin.port, receiveTimeout: 20)
+        #expect(connection.send("GET /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\n\r\nGET /vod/demo/video_360p/seg_1.m4s HTTP/1.1\r\nHost: kerf\r\n\r\n"
+            + "GET /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\nRange: bytes=5-9\r\nConnection: close\r\n\r\n"))
+        let answer = connection.receiveBytes(atLeast: .max)
+        connection.close()
+        #expect(answer.closed)
+        var rest = answer.bytes[...]
+        for (index, (status, body)) in [("200 OK", content), ("200 OK", segment), ("206 Partial Content", content[5..<10])].enumerated() {
+            let end = try #require(rest.firstRange(of: Array("\r\n\r\n".utf8)), "answer \(index): no head in \(rest.count) bytes")
+            let head = String(decoding: rest[..<end.lowerBound], as: UTF8.self)
+            #expect(head.hasPrefix("HTTP/1.1 \(status)\r\n") && head.contains("Content-Length: \(body.count)\r\n"), "answer \(index)")
+            #expect(!head.lowercased().contains(SendfileBody.field), "answer \(index)")
+            rest = rest[end.upperBound...]
+            #expect(rest.count >= body.count && Data(rest.prefix(body.count)) == body, "answer \(index)")
+            rest = rest.dropFirst(body.count)
+        }
+        #expect(rest.isEmpty)
+
+        // A file cut short in place while a client reads it slowly (its small window keeps most
+        // of the file unsent).
+        let reader = try RawConnection(port: origin.port, receiveTimeout: 20, receiveBuffer: 65_536)
+        #expect(reader.send("GET /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\n\r\n"))
+        let start = reader.receiveBytes(atLeast: 1)
+        #expect(String(decoding: start.bytes.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
+        #expect(truncate(file.path, 100_000) == 0)
+        let began = ContinuousClock.now
+        let cut = reader.receiveBytes(atLeast: .max)
+        reader.close()
+        // Closed well before the 20 s receive timeout (and the 30 s idle timeout).
+        #expect(cut.closed && ContinuousClock.now - began < .seconds(10))
+        #expect(start.bytes.count + cut.bytes.count < size)
+        let after = try await curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
+        #expect(after.status == 200 && after.body == segment)
+    }
+
     /// Slowloris heads, oversized heads and one connection too many, on raw sockets.
     @Test func connectionLimitsHold() async throws {
         let root = try OriginRoot.make()

@@ -9,8 +9,11 @@ final class RawConnection {
     private let descriptor: Int32
     private var closed = false
 
-    init(port: Int, receiveTimeout: Double = 5) throws {
+    /// - Parameter receiveBuffer: `SO_RCVBUF` set before connecting (it bounds the window the
+    ///   server may fill), else the system's.
+    init(port: Int, receiveTimeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
