@@ -4,14 +4,16 @@
 # HTTP and over HTTPS (both servers with the same certificate, TLS 1.3, nginx with
 # ssl_session_cache; wrk speaks HTTP/1.1 over TLS). Each run is repeated KERF_BENCH_REPEATS times
 # (default 3), the two servers alternating; the table gives the median of each figure:
-# requests/s, the ratio kerf/nginx (target >= 1.0) and p50/p99/p99.9 latencies (target: kerf's
-# p99 <= 1.2x nginx's).
+# requests/s, the ratio kerf/nginx (target >= 1.0), p50/p99/p99.9 latencies (target: kerf's
+# p99 <= 1.2x nginx's) and each server's CPU time per request (user + system, from /proc: how
+# much of the two cores each answer costs, steadier than the tails).
 #
 # Run from the repository root: bash Benchmarks/origin.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_BENCH_SECONDS
 # (seconds per wrk run, default 10), KERF_BENCH_REPEATS (default 3), KERF_BENCH_CONNECTIONS
-# (default "64 512 4096"), KERF_BENCH_SCHEMES (default "http https"), KERF_BENCH_DIR (work
-# folder, default /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
+# (default "64 512 4096"), KERF_BENCH_SCHEMES (default "http https"), KERF_BENCH_RESOURCES
+# (default "segment.m4s playlist.m3u8"), KERF_BENCH_DIR (work folder, default
+# /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
 # Both servers get the same 2 wrk threads on the same machine, each run 2 s after the previous
 # one ended; the figures are loopback figures, not a network's, and on a machine busy with other
 # work they are indicative only.
@@ -21,6 +23,7 @@ SECONDS_PER_RUN="${KERF_BENCH_SECONDS:-10}"
 REPEATS="${KERF_BENCH_REPEATS:-3}"
 CONNECTIONS="${KERF_BENCH_CONNECTIONS:-64 512 4096}"
 SCHEMES="${KERF_BENCH_SCHEMES:-http https}"
+RESOURCES="${KERF_BENCH_RESOURCES:-segment.m4s playlist.m3u8}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-origin}"
 NGINX_PORT=18080
 KERF_PORT=18081
@@ -93,8 +96,9 @@ EOF
 cat > "$WORK/summary.lua" <<'EOF'
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("SUMMARY %.1f %.3f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, summary.errors.status, errors))
+  io.write(string.format("SUMMARY %.1f %.3f %.3f %.3f %d %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, summary.errors.status, errors,
+    summary.requests))
 end
 EOF
 
@@ -112,41 +116,52 @@ cmp <(curl -s "http://127.0.0.1:$NGINX_PORT/vod/bench/segment.m4s") <(curl -sk "
   || die "the servers answer different bytes"
 
 # ------------------------------------------------------------------ runs
-# Prints "requests/s p50_ms p99_ms p99.9_ms" for one wrk run.
-measure() {  # url connections
-  local out
+# CPU time (user + system, in clock ticks) of the processes given so far.
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat") )); done; echo "$total"; }
+# Prints "requests/s p50_ms p99_ms p99.9_ms cpu_us_per_request" for one wrk run.
+measure() {  # url connections server_pids...
+  local out url=$1 connections=$2 before after
+  shift 2
   # The previous run's connections close first (neither server pays for the other's).
   sleep 2
-  out=$(wrk -t2 -c"$2" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$WORK/summary.lua" "$1")
-  read -r _ rps p50 p99 p999 status errors < <(grep '^SUMMARY' <<<"$out")
-  [ "$status" = 0 ] || die "$status non-2xx answers from $1 ($2 connections)"
-  [ "$errors" -le $(( $2 / 100 )) ] || echo "origin.sh: $errors socket errors from $1 ($2 connections)" >&2
-  echo "$rps $p50 $p99 $p999"
+  before=$(cpu_ticks "$@")
+  out=$(wrk -t2 -c"$connections" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$WORK/summary.lua" "$url")
+  after=$(cpu_ticks "$@")
+  read -r _ rps p50 p99 p999 status errors requests < <(grep '^SUMMARY' <<<"$out")
+  [ "$status" = 0 ] || die "$status non-2xx answers from $url ($connections connections)"
+  [ "$errors" -le $(( connections / 100 )) ] || echo "origin.sh: $errors socket errors from $url ($connections connections)" >&2
+  echo "$rps $p50 $p99 $p999 $(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SECOND" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
 }
 # The median of the arguments.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 echo "kerf serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'): wrk -t2, ${SECONDS_PER_RUN} s per run, medians of $REPEATS runs, loopback, $(nproc) cores"
-printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %s\n" "resource" "" "conns" "nginx req/s" "kerf req/s" "ratio" \
-  "nginx p50/p99/p99.9 ms" "kerf p50/p99/p99.9 ms" "targets (ratio >= 1, p99 <= 1.2x)"
+printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %-11s %s\n" "resource" "" "conns" "nginx req/s" "kerf req/s" "ratio" \
+  "nginx p50/p99/p99.9 ms" "kerf p50/p99/p99.9 ms" "CPU us/req" "targets (ratio >= 1, p99 <= 1.2x)"
+# nginx's work is done by its worker processes.
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+[ -n "$NGINX_WORKERS" ] || die "nginx has no worker processes"
 for scheme in $SCHEMES; do
   if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
   else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
-  for resource in segment.m4s playlist.m3u8; do
+  for resource in $RESOURCES; do
     for connections in $CONNECTIONS; do
-      n_rps=(); n_p50=(); n_p99=(); n_p999=(); k_rps=(); k_p50=(); k_p99=(); k_p999=()
+      n_rps=(); n_p50=(); n_p99=(); n_p999=(); n_cpu=(); k_rps=(); k_p50=(); k_p99=(); k_p999=(); k_cpu=()
       for _ in $(seq "$REPEATS"); do
-        read -r a b c d < <(measure "$nginx_base/vod/bench/$resource" "$connections")
-        n_rps+=("$a"); n_p50+=("$b"); n_p99+=("$c"); n_p999+=("$d")
-        read -r a b c d < <(measure "$kerf_base/vod/bench/$resource" "$connections")
-        k_rps+=("$a"); k_p50+=("$b"); k_p99+=("$c"); k_p999+=("$d")
+        # shellcheck disable=SC2086
+        read -r a b c d e < <(measure "$nginx_base/vod/bench/$resource" "$connections" $NGINX_WORKERS)
+        n_rps+=("$a"); n_p50+=("$b"); n_p99+=("$c"); n_p999+=("$d"); n_cpu+=("$e")
+        read -r a b c d e < <(measure "$kerf_base/vod/bench/$resource" "$connections" "$KERF_PID")
+        k_rps+=("$a"); k_p50+=("$b"); k_p99+=("$c"); k_p999+=("$d"); k_cpu+=("$e")
       done
       nr=$(median "${n_rps[@]}"); kr=$(median "${k_rps[@]}")
       np99=$(median "${n_p99[@]}"); kp99=$(median "${k_p99[@]}")
       ratio=$(awk -v k="$kr" -v n="$nr" 'BEGIN { printf "%.2f", k / n }')
       verdict=$(awk -v r="$ratio" -v k="$kp99" -v n="$np99" 'BEGIN { print (r >= 1.0 ? "PASS" : "MISS") " " (k <= 1.2 * n ? "PASS" : "MISS") }')
-      printf "%-14s %-5s %5s %11.0f %11.0f %6s  %-22s %-22s %s\n" "$resource" "$scheme" "$connections" "$nr" "$kr" "$ratio" \
-        "$(median "${n_p50[@]}")/$np99/$(median "${n_p999[@]}")" "$(median "${k_p50[@]}")/$kp99/$(median "${k_p999[@]}")" "$verdict"
+      printf "%-14s %-5s %5s %11.0f %11.0f %6s  %-22s %-22s %-11s %s\n" "$resource" "$scheme" "$connections" "$nr" "$kr" "$ratio" \
+        "$(median "${n_p50[@]}")/$np99/$(median "${n_p999[@]}")" "$(median "${k_p50[@]}")/$kp99/$(median "${k_p999[@]}")" \
+        "$(median "${n_cpu[@]}")/$(median "${k_cpu[@]}")" "$verdict"
     done
   done
 done
