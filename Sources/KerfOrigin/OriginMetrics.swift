@@ -28,6 +28,14 @@ enum OriginMetrics {
     /// Requests by route, method and status (both the router's and the fast path's).
     static let requests = RequestCollectors()
 
+    /// Router answers whose body went with `sendfile` from the file (`SendfileBody`).
+    static let sendfileResponses = registry.makeCounter(
+        descriptor: describe("kerf_http_sendfile_responses_total", "Answers whose body was sent with sendfile from the file on disk"), labels: [])
+
+    /// Connections closed because a file shrank while it was being sent.
+    static let filesShrank = registry.makeCounter(
+        descriptor: describe("kerf_http_files_shrank_total", "Connections closed because a file shrank while it was being sent"), labels: [])
+
     static let bytesServed: [String: Prometheus.Counter] = ["vod", "live", "other"].reduce(into: [:]) { counters, route in
         counters[route] = registry.makeCounter(descriptor: describe("kerf_http_response_bytes_total", "Bytes of response bodies sent, by route"), labels: [("route", route)])
     }

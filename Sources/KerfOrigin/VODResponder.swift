@@ -106,8 +106,9 @@ struct VODResponder: Sendable {
             return file.body(range)
         }
         // Bytes not in memory go with `sendfile` where the connection can (plain HTTP/1.1).
-        if let range = sent, !file.holds(range), file.descriptor != nil, SendfileBody.accepts(request) {
-            return SendfileBody.response(response, file: file, range: range)
+        if let range = sent, !file.holds(range), file.descriptor != nil, let connection = SendfileBody.connection(of: request),
+           let handedOver = SendfileBody.response(response, file: file, range: range, connection: connection) {
+            return handedOver
         }
         return response
     }

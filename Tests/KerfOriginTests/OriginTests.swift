@@ -1,4 +1,5 @@
 import Foundation
+import KerfCore
 import KerfTestSupport
 import KerfTestTags
 import Testing
@@ -175,11 +176,17 @@ import Testing
         #expect(rest.isEmpty)
     }
 
+    /// A counter of the origin's `/metrics` (0 when not listed yet).
+    static func counter(_ name: String, at origin: RunningOrigin) async throws -> Int {
+        let metrics = String(decoding: try await curl([origin.base + "/metrics"]).body, as: UTF8.self)
+        return metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
     /// Files the cache does not hold whole (over its largest entry, or a Range of one not
     /// cached) go with `sendfile` through `SendfileBody` on plain HTTP/1.1: curl gets the bytes
-    /// and ranges; answers pipelined behind one keep their order; a file cut short while being
-    /// sent closes the connection at once (not at the idle timeout) with fewer bytes than
-    /// announced, and the origin goes on answering.
+    /// and ranges (and `kerf_http_sendfile_responses_total` counts them); answers pipelined
+    /// behind one keep their order; a file cut short while being sent closes the connection at
+    /// once (not at the idle timeout) with fewer bytes than announced, and the origin goes on.
     @Test func uncachedFilesGoWithSendfile() async throws {
         let (root, origin) = try await OriginRoot.serve()
         defer { Task { await origin.stop() } }
@@ -188,6 +195,7 @@ import Testing
         let file = root.appendingPathComponent("demo/big.m4s")
         try content.write(to: file)
         let url = origin.base + "/vod/demo/big.m4s"
+        let sentBefore = try await Self.counter("kerf_http_sendfile_responses_total", at: origin)
         let whole = try await curl([url])
         #expect(whole.status == 200 && whole.body == content && whole.headers["content-length"] == String(size))
         #expect(whole.headers[SendfileBody.field] == nil && whole.headers["etag"] != nil)
@@ -196,8 +204,11 @@ import Testing
         #expect(part.headers["content-range"] == "bytes 1000-2999999/\(size)")
         let suffix = try await curl(["-H", "Range: bytes=-100", url])
         #expect(suffix.status == 206 && suffix.body == content.suffix(100))
+        // HEAD, 304 and 416 send no body.
         #expect(try await curl(["-I", url]).headers["content-length"] == String(size))
-        #expect(SendfileRegistry.shared.count == 0)
+        #expect(try await curl(["-H", "If-None-Match: \(whole.headers["etag"] ?? "")", url]).status == 304)
+        #expect(try await curl(["-H", "Range: bytes=\(size)-", url]).status == 416)
+        #expect(try await Self.counter("kerf_http_sendfile_responses_total", at: origin) - sentBefore == 3)
 
         // Pipelined: the file, a cached segment, a range of the file asking to close.
         let segment = try Data(contentsOf: root.appendingPathComponent("demo/video_360p/seg_1.m4s"))
@@ -221,6 +232,7 @@ import Testing
 
         // A file cut short in place while a client reads it slowly (its small window keeps most
         // of the file unsent).
+        let shrankBefore = try await Self.counter("kerf_http_files_shrank_total", at: origin)
         let reader = try RawConnection(port: origin.port, receiveTimeout: 20, receiveBuffer: 65_536)
         #expect(reader.send("GET /vod/demo/big.m4s HTTP/1.1\r\nHost: kerf\r\n\r\n"))
         let start = reader.receiveBytes(atLeast: 1)
@@ -232,8 +244,60 @@ import Testing
         // Closed well before the 20 s receive timeout (and the 30 s idle timeout).
         #expect(cut.closed && ContinuousClock.now - began < .seconds(10))
         #expect(start.bytes.count + cut.bytes.count < size)
+        #expect(try await Self.counter("kerf_http_files_shrank_total", at: origin) - shrankBefore == 1)
         let after = try await curl([origin.base + "/vod/demo/video_360p/seg_1.m4s"])
         #expect(after.status == 200 && after.body == segment)
+        #expect(SendfileRegistry.shared.count == 0)
+    }
+
+    /// A file sent with `sendfile` is a request in progress until its bytes are sent, as a body
+    /// the router streams is: a reader slower than the idle timeout (1 s) and graceful shutdown
+    /// both get every byte, with and without the fast path (tokens).
+    @Test(arguments: [false, true]) func filesBeingSentOutlastIdleTimeoutAndShutdown(tokens: Bool) async throws {
+        let root = try OriginRoot.make()
+        var configuration = OriginConfiguration()
+        configuration.root = root.path
+        configuration.idleTimeout = 1
+        if tokens { configuration.tokenSecret = "correct-horse-battery-staple" }
+        let origin = try await RunningOrigin(configuration)
+        defer { Task { await origin.stop() } }
+        let size = origin.server.vod.cache.largestEntry + 8_000_000
+        try Data(count: size).write(to: root.appendingPathComponent("demo/big.m4s"))
+        var path = "/vod/demo/big.m4s"
+        if tokens { path = try #require(SignedURL(secret: "correct-horse-battery-staple").sign(path: path, expires: Int64(UTCTime.now()) + 600)) }
+        let sentBefore = try await Self.counter("kerf_http_sendfile_responses_total", at: origin)
+
+        for shutdown in [false, true] {
+            let reader = try RawConnection(port: origin.port, receiveTimeout: 20, receiveBuffer: 65_536)
+            #expect(reader.send("GET \(path) HTTP/1.1\r\nHost: kerf\r\n\r\n"))
+            var start = [UInt8]()
+            var headEnd: Range<Int>?
+            while headEnd == nil {
+                let chunk = reader.receiveBytes(atLeast: 1)
+                start += chunk.bytes
+                headEnd = start.firstRange(of: Array("\r\n\r\n".utf8))
+                if chunk.closed || chunk.bytes.isEmpty { break }
+            }
+            let head = String(decoding: start[..<(headEnd?.lowerBound ?? start.endIndex)], as: UTF8.self)
+            #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: \(size)\r\n"), "\(head)")
+            var body = start.count - (headEnd?.upperBound ?? start.count)
+            let began = ContinuousClock.now
+            var stopping: Task<Void, Never>?
+            // The client reads 256 KiB every 40 ms or so (about 2.5 s for the file), so the
+            // transfer outlasts the idle timeout; the shutdown begins while it runs.
+            while body < size {
+                let chunk = reader.receiveBytes(atLeast: min(256 * 1024, size - body))
+                body += chunk.bytes.count
+                if chunk.closed || chunk.bytes.isEmpty { break }
+                if shutdown, stopping == nil { stopping = Task { await origin.stop() } }
+                try await Task.sleep(for: .milliseconds(40))
+            }
+            reader.close()
+            #expect(body == size, "shutdown \(shutdown): \(body) bytes of \(size)")
+            #expect(ContinuousClock.now - began > .seconds(1), "shutdown \(shutdown)")
+            if !shutdown { #expect(try await Self.counter("kerf_http_sendfile_responses_total", at: origin) - sentBefore == 1) }
+            await stopping?.value
+        }
     }
 
     /// Slowloris heads, oversized heads and one connection too many, on raw sockets.

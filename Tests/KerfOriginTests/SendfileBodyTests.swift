@@ -7,13 +7,12 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import Synchronization
 import Testing
 @testable import KerfOrigin
 
-/// `SendfileBody`: marked requests, the router's file answers turned into a head, a file region
-/// and the end, and the connection closed when a file in flight shrinks. On real sockets in
-/// `OriginTests.uncachedFilesGoWithSendfile`.
+/// `SendfileBody`: marked requests, the router's file answers turned into a head and a file
+/// region, the answer's end waiting for the region, and the connection closed when a file in
+/// flight shrinks. On real sockets in `OriginTests.uncachedFilesGoWithSendfile`.
 @Suite(.tags(.unit)) struct SendfileBodyTests {
     static func channel(_ registry: SendfileRegistry) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
@@ -33,64 +32,106 @@ import Testing
         return (file, dir)
     }
 
-    @Test func getsAreMarkedWithTheProcessMarkOnly() throws {
-        let channel = try Self.channel(SendfileRegistry())
+    /// The connection the channel's handler marks its GETs with (a GET passed through it).
+    static func connection(of channel: EmbeddedChannel) throws -> UInt64 {
+        try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/a/b.m4s")))
+        guard case .head(let head) = try channel.readInbound(as: HTTPServerRequestPart.self) else { throw CommandError(message: "no head") }
+        return try #require(SendfileBody.connection(of: request(head.headers[SendfileBody.field].first)))
+    }
+
+    static func request(_ mark: String?) -> Request {
+        var head = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/vod/a/big.m4s")
+        head.headerFields[SendfileBody.fieldName] = mark
+        return Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+    }
+
+    @Test func getsAreMarkedWithTheProcessSecretAndTheirConnection() throws {
+        let registry = SendfileRegistry()
+        let first = try Self.channel(registry), second = try Self.channel(registry)
         var forged = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/a/b.m4s")
-        forged.headers.add(name: SendfileBody.field, value: "forged")
-        try channel.writeInbound(HTTPServerRequestPart.head(forged))
+        forged.headers.add(name: SendfileBody.field, value: "forged.1")
+        try first.writeInbound(HTTPServerRequestPart.head(forged))
         var head = HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/vod/a/b.m4s")
-        head.headers.add(name: SendfileBody.field, value: "forged")
-        try channel.writeInbound(HTTPServerRequestPart.head(head))
-        guard case .head(let marked) = try channel.readInbound(as: HTTPServerRequestPart.self),
-              case .head(let unmarked) = try channel.readInbound(as: HTTPServerRequestPart.self) else {
+        head.headers.add(name: SendfileBody.field, value: "forged.1")
+        try first.writeInbound(HTTPServerRequestPart.head(head))
+        guard case .head(let marked) = try first.readInbound(as: HTTPServerRequestPart.self),
+              case .head(let unmarked) = try first.readInbound(as: HTTPServerRequestPart.self) else {
             Issue.record("no heads passed on")
             return
         }
-        #expect(marked.headers[SendfileBody.field] == [SendfileBody.mark])
+        let mark = try #require(marked.headers[SendfileBody.field].first)
+        #expect(marked.headers[SendfileBody.field].count == 1 && mark.hasPrefix(SendfileBody.secret + "."))
         #expect(unmarked.headers[SendfileBody.field].isEmpty)
-        #expect(SendfileBody.mark.count >= 32)
-        _ = try channel.finish()
+        #expect(SendfileBody.secret.count >= 32)
+        // Each connection its own number; a forged or absent mark names none.
+        #expect(try Self.connection(of: first) != Self.connection(of: second))
+        #expect(SendfileBody.connection(of: Self.request("forged.1")) == nil && SendfileBody.connection(of: Self.request(nil)) == nil)
+        _ = try first.finish()
+        _ = try second.finish()
     }
 
     /// The router's answer names a registered range: the head goes out without the field, then
-    /// the range as a file region, then the end.
-    @Test func anAnswerLeftToTheHandlerGetsItsFileRegion() throws {
+    /// the range as a file region; once the region is written, the answer's body may end.
+    @Test func anAnswerLeftToTheHandlerGetsItsFileRegion() async throws {
         let registry = SendfileRegistry()
         let (file, dir) = try Self.openFile(size: 300_000)
         defer { try? FileManager.default.removeItem(at: dir) }
-        var request = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/vod/a/big.m4s")
-        request.headerFields[SendfileBody.fieldName] = SendfileBody.mark
-        #expect(SendfileBody.accepts(Request(head: request, body: RequestBody(buffer: ByteBuffer()))))
-        request.headerFields[SendfileBody.fieldName] = "forged"
-        #expect(!SendfileBody.accepts(Request(head: request, body: RequestBody(buffer: ByteBuffer()))))
+        let channel = try Self.channel(registry)
+        let connection = try Self.connection(of: channel)
 
         var fields = HTTPFields()
         fields[.contentLength] = "1000"
-        let routed = SendfileBody.response(Response(status: .partialContent, headers: fields), file: file, range: 100...1099, registry: registry)
-        #expect(routed.body.contentLength == 0 && routed.headers[.contentLength] == "1000")
+        let routed = try #require(SendfileBody.response(Response(status: .partialContent, headers: fields), file: file, range: 100...1099,
+                                                        connection: connection, registry: registry))
+        #expect(routed.body.contentLength == 1000 && routed.headers[.contentLength] == "1000")
         let token = try #require(routed.headers[SendfileBody.fieldName])
         #expect(registry.count == 1)
+        // An entry is taken only by its own connection's handler.
+        #expect(registry.take(token, connection: connection + 1) == nil && registry.count == 1)
 
-        let channel = try Self.channel(registry)
         var head = HTTPResponseHead(version: .http1_1, status: .partialContent)
         head.headers.add(name: "Content-Length", value: "1000")
         head.headers.add(name: SendfileBody.field, value: token)
-        try channel.writeOutbound(HTTPServerResponsePart.head(head))
-        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
         #expect(registry.count == 0)
+        channel.flush()
         guard case .head(let sent) = try channel.readOutbound(as: HTTPServerResponsePart.self),
-              case .body(.fileRegion(let region)) = try channel.readOutbound(as: HTTPServerResponsePart.self),
-              case .end = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
-            Issue.record("not a head, a file region and the end")
+              case .body(.fileRegion(let region)) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("not a head and a file region")
             return
         }
         #expect(sent.headers[SendfileBody.field].isEmpty && sent.headers["Content-Length"] == ["1000"])
         #expect(region.readerIndex == 100 && region.endIndex == 1100)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
         // The region's handle gave the file's descriptor back, open, once written.
         #expect(throws: (any Error).self) { try region.fileHandle.withUnsafeFileDescriptor { _ in } }
         #expect(fcntl(try #require(file.descriptor).rawValue, F_GETFD) != -1)
         #expect(channel.isActive)
         _ = try channel.finish()
+    }
+
+    @Test func theAnswerWaitsForItsRegionAndFailsWithTheConnection() throws {
+        let registry = SendfileRegistry()
+        let (file, dir) = try Self.openFile(size: 300_000)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let channel = try Self.channel(registry)
+        let connection = try Self.connection(of: channel)
+        let written = try #require(registry.register(file, range: 0..<300_000, connection: connection))
+        let notTaken = try #require(registry.register(file, range: 0..<10, connection: connection))
+        var outcomes: [String: Bool] = [:]
+        written.sent.whenComplete { outcomes["written"] = (try? $0.get()) != nil }
+        notTaken.sent.whenComplete { outcomes["not taken"] = (try? $0.get()) != nil }
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: SendfileBody.field, value: written.token)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        #expect(outcomes.isEmpty)
+        channel.flush()
+        #expect(outcomes == ["written": true])
+        // The connection goes: what it had not taken fails, and nothing more is registered.
+        _ = try channel.finish()
+        #expect(outcomes == ["written": true, "not taken": false])
+        #expect(registry.count == 0)
+        #expect(registry.register(file, range: 0..<10, connection: connection) == nil)
     }
 
     @Test func anAnswerWhoseEntryIsGoneClosesTheConnection() throws {
@@ -108,34 +149,15 @@ import Testing
         let (file, dir) = try Self.openFile(size: 300_000)
         defer { try? FileManager.default.removeItem(at: dir) }
         let channel = try Self.channel(registry)
-        let token = registry.register(file, range: 0..<300_000)
+        let entry = try #require(registry.register(file, range: 0..<300_000, connection: try Self.connection(of: channel)))
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
-        head.headers.add(name: SendfileBody.field, value: token)
+        head.headers.add(name: SendfileBody.field, value: entry.token)
         // Written, not flushed: the region stays in flight.
         channel.write(HTTPServerResponsePart.head(head), promise: nil)
-        channel.write(HTTPServerResponsePart.end(nil), promise: nil)
         channel.embeddedEventLoop.advanceTime(by: SendfileBody.checkInterval * 3)
         #expect(channel.isActive)
         #expect(truncate(dir.appendingPathComponent("big.m4s").path, 1000) == 0)
         channel.embeddedEventLoop.advanceTime(by: SendfileBody.checkInterval)
         #expect(!channel.isActive)
-    }
-
-    @Test func entriesNeverAnsweredGoAfterTheirLifetime() throws {
-        let clock = Mutex(NIODeadline.uptimeNanoseconds(1_000_000_000_000))
-        let registry = SendfileRegistry { clock.withLock { $0 } }
-        let (file, dir) = try Self.openFile(size: 1000)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let taken = registry.register(file, range: 0..<1000)
-        #expect(registry.take(taken) != nil && registry.take(taken) == nil)
-        #expect(registry.take("not a token") == nil)
-        let abandoned = registry.register(file, range: 0..<1000)
-        clock.withLock { $0 = $0 + SendfileRegistry.lifetime }
-        let recent = registry.register(file, range: 0..<1000)
-        #expect(registry.count == 2)
-        clock.withLock { $0 = $0 + .seconds(1) }
-        _ = registry.register(file, range: 0..<1000)
-        // The abandoned entry went; the others are still there.
-        #expect(registry.count == 2 && registry.take(abandoned) == nil && registry.take(recent) != nil)
     }
 }
