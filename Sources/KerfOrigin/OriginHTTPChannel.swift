@@ -87,7 +87,7 @@ struct OriginHTTPChannel: ServerChildChannel {
             let (heldGate, activity) = handlers.value
             let operations = channel.pipeline.syncOperations
             if !secure {
-                try operations.addHandler(SendfileBody(logger: logger), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
+                try operations.addHandler(SendfileBody(idleTimeout: idleTimeout, logger: logger), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
             }
             guard fastPath != nil || heldGate != nil else { return value }
             let state = try operations.handler(type: HTTPConnectionStateHandler.self)

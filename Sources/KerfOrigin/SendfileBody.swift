@@ -21,9 +21,11 @@ import NIOHTTP1
 /// TLS or HTTP/2 have no such handler, so their requests are not marked.
 ///
 /// A file cut short while being sent leaves `sendfile` writing nothing, which NIO retries at
-/// once; every `checkInterval` while regions are in flight their files are looked at (`fstat`),
-/// and the connection is closed when one is shorter than what its answer announced (nginx
-/// closes it too): the client gets fewer bytes than Content-Length announced.
+/// once for as long as the connection is open; every `checkInterval` while regions are in
+/// flight their files are looked at (`fstat`), and the connection is closed when one is shorter
+/// than what its answer announced (nginx closes it too): the client gets fewer bytes than
+/// Content-Length announced. A client that takes none of the bytes for the idle timeout is
+/// closed too (bytes that move keep it open, however slowly).
 final class SendfileBody: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -41,15 +43,20 @@ final class SendfileBody: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let registry: SendfileRegistry
     private let logger: Logger
+    private let idleTimeout: TimeAmount
     /// This connection's place in the registry (from `handlerAdded`).
     private var connection: UInt64?
     /// Regions written and not yet sent: their files and where they end.
     private var inFlight: [(id: Int, file: OpenFile, end: Int)] = []
     private var nextID = 0
     private var check: Scheduled<Void>?
+    /// Bytes unsent at the last look, and when they last moved.
+    private var lastBuffered = -1
+    private var lastMoved = NIODeadline.uptimeNanoseconds(0)
 
-    init(registry: SendfileRegistry = .shared, logger: Logger) {
+    init(registry: SendfileRegistry = .shared, idleTimeout: TimeAmount, logger: Logger) {
         self.registry = registry
+        self.idleTimeout = idleTimeout
         self.logger = logger
     }
 
@@ -99,12 +106,12 @@ final class SendfileBody: ChannelDuplexHandler, RemovableChannelHandler {
         }
         head.headers.remove(name: Self.field)
         context.write(wrapOutboundOut(.head(head)), promise: promise)
-        guard let connection, let entry = registry.take(token, connection: connection), let descriptor = entry.file.descriptor else {
+        guard let connection, let entry = registry.take(token, connection: connection) else {
             // Nothing to send the announced bytes from: the client must not wait for them.
             logger.error("a file answer lost its file before it was sent: closing the connection")
             return context.close(promise: nil)
         }
-        if shrank(entry.file, end: entry.range.upperBound) {
+        guard let descriptor = entry.file.descriptor, !shrank(entry.file, end: entry.range.upperBound) else {
             entry.sent.fail(SendfileRegistry.ConnectionClosed())
             return context.close(promise: nil)
         }
@@ -120,17 +127,30 @@ final class SendfileBody: ChannelDuplexHandler, RemovableChannelHandler {
         written.futureResult.whenSuccess { OriginMetrics.sendfileResponses.increment() }
         written.futureResult.cascade(to: entry.sent)
         inFlight.append((id, entry.file, entry.range.upperBound))
-        if check == nil { scheduleCheck(context) }
+        if check == nil {
+            lastBuffered = -1
+            scheduleCheck(context)
+        }
         context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: written)
     }
 
     /// Looks at the files in flight after `checkInterval`, and again while any are: the
-    /// connection is closed when one is shorter than its region's end.
+    /// connection is closed when one is shorter than its region's end, or when the client has
+    /// taken no bytes for the idle timeout.
     private func scheduleCheck(_ context: ChannelHandlerContext) {
         check = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: Self.checkInterval) { [self] in
             check = nil
             guard !inFlight.isEmpty else { return }
             if inFlight.contains(where: { shrank($0.file, end: $0.end) }) { return context.close(promise: nil) }
+            let buffered = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            let now = context.eventLoop.now
+            if buffered != lastBuffered {
+                lastBuffered = buffered
+                lastMoved = now
+            } else if now - lastMoved >= idleTimeout {
+                logger.info("a client took no bytes of a file for the idle timeout: closing the connection")
+                return context.close(promise: nil)
+            }
             scheduleCheck(context)
         }
     }

@@ -68,6 +68,35 @@ final class RawConnection {
         return (data, false)
     }
 
+    /// This end's port.
+    var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits, without reading, until the server's end of this connection (on `serverPort`) has
+    /// closed: its socket has left ESTABLISHED in `/proc/net/tcp` (a FIN queued behind bytes the
+    /// client has not read cannot reach the client). False when `timeout` seconds pass first.
+    func waitForServerClose(serverPort: Int, timeout: Double) async throws -> Bool {
+        let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", localPort)
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        var seen = false
+        while ContinuousClock.now < deadline {
+            // Read to the end (the table is longer than one read when many sockets are open).
+            let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
+            let established = String(decoding: data, as: UTF8.self).split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 3 && fields[1].hasSuffix(local) && fields[2].hasSuffix(remote) && fields[3] == "01"
+            }
+            // Closed once seen open: a line never seen counts as not found yet, not as closed.
+            if established { seen = true } else if seen { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// Half-closes the connection: the peer reads the end of the stream after what was sent.
     func finishSending() {
         guard !closed else { return }

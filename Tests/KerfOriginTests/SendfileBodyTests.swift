@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Synchronization
 import Testing
 @testable import KerfOrigin
 
@@ -14,9 +15,21 @@ import Testing
 /// region, the answer's end waiting for the region, and the connection closed when a file in
 /// flight shrinks. On real sockets in `OriginTests.uncachedFilesGoWithSendfile`.
 @Suite(.tags(.unit)) struct SendfileBodyTests {
-    static func channel(_ registry: SendfileRegistry) throws -> EmbeddedChannel {
+    /// Keeps what is written, with its promises, as a socket that takes nothing would (the
+    /// embedded channel's own buffer counts only byte buffers).
+    final class Stalled: ChannelOutboundHandler {
+        typealias OutboundIn = HTTPServerResponsePart
+        var kept: [(HTTPServerResponsePart, EventLoopPromise<Void>?)] = []
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            kept.append((unwrapOutboundIn(data), promise))
+        }
+    }
+
+    static func channel(_ registry: SendfileRegistry, stalled: Stalled? = nil, idleTimeout: TimeAmount = .seconds(30)) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(SendfileBody(registry: registry, logger: Logger(label: "test")))
+        if let stalled { try channel.pipeline.syncOperations.addHandler(stalled) }
+        try channel.pipeline.syncOperations.addHandler(SendfileBody(registry: registry, idleTimeout: idleTimeout, logger: Logger(label: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         #expect(channel.isActive)
         return channel
@@ -134,6 +147,46 @@ import Testing
         #expect(registry.register(file, range: 0..<10, connection: connection) == nil)
     }
 
+    /// Records whether the router's answer body finished.
+    final class Finished: Sendable {
+        let value = Mutex(false)
+    }
+
+    struct RecordingWriter: ResponseBodyWriter {
+        let finished: Finished
+
+        mutating func write(_ buffer: ByteBuffer) async throws {}
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+            finished.value.withLock { $0 = true }
+        }
+    }
+
+    /// The answer's body ends when its bytes have been sent, and fails (Hummingbird then closes
+    /// the connection) when they cannot be: it never ends before.
+    @Test func theAnswersBodyEndsWithItsBytes() async throws {
+        let registry = SendfileRegistry()
+        let (file, dir) = try Self.openFile(size: 300_000)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for sent in [true, false] {
+            let channel = try Self.channel(registry)
+            let connection = try Self.connection(of: channel)
+            let routed = try #require(SendfileBody.response(Response(status: .ok), file: file, range: 0...299_999, connection: connection,
+                                                            registry: registry))
+            if sent {
+                var head = HTTPResponseHead(version: .http1_1, status: .ok)
+                head.headers.add(name: SendfileBody.field, value: try #require(routed.headers[SendfileBody.fieldName]))
+                try channel.writeOutbound(HTTPServerResponsePart.head(head))
+            }
+            _ = try channel.finish()
+            let finished = Finished()
+            var ended = true
+            do { try await routed.body.write(RecordingWriter(finished: finished)) } catch { ended = false }
+            #expect(ended == sent, "sent \(sent)")
+            #expect(finished.value.withLock { $0 } == sent, "sent \(sent)")
+        }
+    }
+
     @Test func anAnswerWhoseEntryIsGoneClosesTheConnection() throws {
         let channel = try Self.channel(SendfileRegistry())
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
@@ -148,16 +201,33 @@ import Testing
         let registry = SendfileRegistry()
         let (file, dir) = try Self.openFile(size: 300_000)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let channel = try Self.channel(registry)
+        let stalled = Stalled()
+        let channel = try Self.channel(registry, stalled: stalled)
         let entry = try #require(registry.register(file, range: 0..<300_000, connection: try Self.connection(of: channel)))
         var head = HTTPResponseHead(version: .http1_1, status: .ok)
         head.headers.add(name: SendfileBody.field, value: entry.token)
-        // Written, not flushed: the region stays in flight.
-        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
+        #expect(stalled.kept.count == 2)
         channel.embeddedEventLoop.advanceTime(by: SendfileBody.checkInterval * 3)
         #expect(channel.isActive)
         #expect(truncate(dir.appendingPathComponent("big.m4s").path, 1000) == 0)
         channel.embeddedEventLoop.advanceTime(by: SendfileBody.checkInterval)
+        #expect(!channel.isActive)
+    }
+
+    /// A client that takes none of the bytes is closed after the idle timeout.
+    @Test func aClientThatTakesNothingIsClosedAfterTheIdleTimeout() throws {
+        let registry = SendfileRegistry()
+        let (file, dir) = try Self.openFile(size: 300_000)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let channel = try Self.channel(registry, stalled: Stalled(), idleTimeout: .seconds(1))
+        let entry = try #require(registry.register(file, range: 0..<300_000, connection: try Self.connection(of: channel)))
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: SendfileBody.field, value: entry.token)
+        channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1000))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(400))
         #expect(!channel.isActive)
     }
 }
