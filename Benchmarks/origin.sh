@@ -12,8 +12,8 @@
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_BENCH_SECONDS
 # (seconds per wrk run, default 10), KERF_BENCH_REPEATS (default 3), KERF_BENCH_CONNECTIONS
 # (default "64 512 4096"), KERF_BENCH_SCHEMES (default "http https"), KERF_BENCH_RESOURCES
-# (default "segment.m4s playlist.m3u8"), KERF_BENCH_DIR (work folder, default
-# /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
+# (default "segment.m4s playlist.m3u8"; also large.m4s, a 12 MB file too large for kerf's file
+# cache), KERF_BENCH_DIR (work folder, default /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
 # Both servers get the same 2 wrk threads on the same machine, each run 2 s after the previous
 # one ended; the figures are loopback figures, not a network's, and on a machine busy with other
 # work they are indicative only.
@@ -48,6 +48,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # ------------------------------------------------------------------ files
 rm -rf "$WORK" && mkdir -p "$WORK/root/bench" "$WORK/nginx/logs" "$WORK/tls"
 head -c 1000000 /dev/urandom > "$WORK/root/bench/segment.m4s"
+# Over the file cache's largest entry (8 MiB): kerf sends it from the file on disk each time.
+head -c 12000000 /dev/urandom > "$WORK/root/bench/large.m4s"
 {
   echo "#EXTM3U"; echo "#EXT-X-VERSION:7"; echo "#EXT-X-TARGETDURATION:6"; echo "#EXT-X-PLAYLIST-TYPE:VOD"
   echo '#EXT-X-MAP:URI="init.mp4"'
