@@ -166,8 +166,8 @@ public struct OriginServer: Sendable {
         try? await pool.shutdownGracefully()
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func makeRouter() -> Router<OriginRequestContext> {
+        let router = Router(context: OriginRequestContext.self)
         router.add(middleware: GuardMiddleware(maxURLLength: configuration.maxURLLength, cors: configuration.cors))
         router.add(middleware: AdminAccessMiddleware(adminToken: configuration.adminToken.map { Array($0.utf8) }))
         router.add(middleware: RequestMetricsMiddleware())
@@ -176,7 +176,7 @@ public struct OriginServer: Sendable {
         let live = LiveResponder(channels: channels)
         let signer = configuration.tokenSecret.map(SignedURL.init)
         // Playback: /vod/… and /live/…, or /token/<expires>/<signature>/… when tokens are required.
-        let playback: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+        let playback: @Sendable (Request, OriginRequestContext) async throws -> Response = { request, context in
             let target = request.head.path ?? ""
             var path = target.prefix { $0 != "?" && $0 != "#" }
             if path.hasPrefix(SignedURL.prefix) {
@@ -189,7 +189,7 @@ public struct OriginServer: Sendable {
             } else if signer != nil {
                 return VODResponder.error(.forbidden, "a signed URL is required (/token/<expires>/<signature>/…)", maxAge: nil)
             }
-            if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count)) }
+            if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count), pacedBy: context.eventLoop) }
             if path.hasPrefix("/live/") { return await live.respond(to: request, raw: path.dropFirst("/live/".count)) }
             return VODResponder.error(.notFound, "not found", maxAge: 10)
         }
