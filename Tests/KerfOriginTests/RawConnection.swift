@@ -68,6 +68,16 @@ final class RawConnection {
         return (data, false)
     }
 
+    /// Waits, without reading, at most `timeout` seconds for the peer to close or reset a
+    /// connection on which nothing is left unread (a FIN behind unread bytes waits for them:
+    /// see `waitForServerClose`); true once it has.
+    func waitForPeerClose(timeout: Double) -> Bool {
+        // POLLRDHUP (Linux; Glibc's module leaves it out).
+        let peerClosed: Int16 = 0x2000
+        var entry = pollfd(fd: descriptor, events: peerClosed, revents: 0)
+        return poll(&entry, 1, Int32(timeout * 1000)) > 0 && entry.revents & (peerClosed | Int16(POLLHUP | POLLERR)) != 0
+    }
+
     /// This end's port.
     var localPort: Int {
         var address = sockaddr_in()
