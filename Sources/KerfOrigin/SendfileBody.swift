@@ -96,7 +96,10 @@ final class SendfileBody: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
         if head.headers.contains(name: Self.field) { head.headers.remove(name: Self.field) }
-        if head.method == .GET, let connection { head.headers.add(name: Self.field, value: "\(Self.secret).\(connection)") }
+        // Only VOD files (plain or signed) can be answered from a file.
+        if head.method == .GET, let connection, head.uri.hasPrefix("/vod/") || head.uri.hasPrefix(SignedURL.prefix) {
+            head.headers.add(name: Self.field, value: "\(Self.secret).\(connection)")
+        }
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
