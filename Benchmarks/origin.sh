@@ -5,8 +5,9 @@
 # ssl_session_cache; wrk speaks HTTP/1.1 over TLS). Each run is repeated KERF_BENCH_REPEATS times
 # (default 3), the two servers alternating; the table gives the median of each figure:
 # requests/s, the ratio kerf/nginx (target >= 1.0), p50/p99/p99.9 latencies (target: kerf's
-# p99 <= 1.2x nginx's) and each server's CPU time per request (user + system, from /proc: how
-# much of the two cores each answer costs, steadier than the tails).
+# p99 <= 1.2x nginx's), each server's CPU time per request (user + system, from /proc: how
+# much of the two cores each answer costs, steadier than the tails) and its peak resident
+# memory during the run (VmHWM, reset before each run; nginx's workers summed).
 #
 # Run from the repository root: bash Benchmarks/origin.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_BENCH_SECONDS
@@ -121,26 +122,30 @@ cmp <(curl -s "http://127.0.0.1:$NGINX_PORT/vod/bench/segment.m4s") <(curl -sk "
 # CPU time (user + system, in clock ticks) of the processes given so far.
 TICKS_PER_SECOND=$(getconf CLK_TCK)
 cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$(( total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat") )); done; echo "$total"; }
-# Prints "requests/s p50_ms p99_ms p99.9_ms cpu_us_per_request" for one wrk run.
+# Peak resident memory (MiB) of the processes given since `reset_peak` (Linux's VmHWM).
+reset_peak() { local pid; for pid in "$@"; do echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true; done; }
+peak_mib() { local pid; for pid in "$@"; do awk '/VmHWM/ { print $2 }' "/proc/$pid/status"; done | awk '{ t += $1 } END { printf "%.0f", t / 1024 }'; }
+# Prints "requests/s p50_ms p99_ms p99.9_ms cpu_us_per_request peak_rss_mib" for one wrk run.
 measure() {  # url connections server_pids...
   local out url=$1 connections=$2 before after
   shift 2
   # The previous run's connections close first (neither server pays for the other's).
   sleep 2
+  reset_peak "$@"
   before=$(cpu_ticks "$@")
   out=$(wrk -t2 -c"$connections" -d"${SECONDS_PER_RUN}s" --timeout 10s -s "$WORK/summary.lua" "$url")
   after=$(cpu_ticks "$@")
   read -r _ rps p50 p99 p999 status errors requests < <(grep '^SUMMARY' <<<"$out")
   [ "$status" = 0 ] || die "$status non-2xx answers from $url ($connections connections)"
   [ "$errors" -le $(( connections / 100 )) ] || echo "origin.sh: $errors socket errors from $url ($connections connections)" >&2
-  echo "$rps $p50 $p99 $p999 $(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SECOND" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
+  echo "$rps $p50 $p99 $p999 $(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SECOND" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }') $(peak_mib "$@")"
 }
 # The median of the arguments.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 echo "kerf serve vs nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'): wrk -t2, ${SECONDS_PER_RUN} s per run, medians of $REPEATS runs, loopback, $(nproc) cores"
-printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %-11s %s\n" "resource" "" "conns" "nginx req/s" "kerf req/s" "ratio" \
-  "nginx p50/p99/p99.9 ms" "kerf p50/p99/p99.9 ms" "CPU us/req" "targets (ratio >= 1, p99 <= 1.2x)"
+printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %-11s %-9s %s\n" "resource" "" "conns" "nginx req/s" "kerf req/s" "ratio" \
+  "nginx p50/p99/p99.9 ms" "kerf p50/p99/p99.9 ms" "CPU us/req" "peak MiB" "targets (ratio >= 1, p99 <= 1.2x)"
 # nginx's work is done by its worker processes.
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 [ -n "$NGINX_WORKERS" ] || die "nginx has no worker processes"
@@ -149,21 +154,21 @@ for scheme in $SCHEMES; do
   else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
   for resource in $RESOURCES; do
     for connections in $CONNECTIONS; do
-      n_rps=(); n_p50=(); n_p99=(); n_p999=(); n_cpu=(); k_rps=(); k_p50=(); k_p99=(); k_p999=(); k_cpu=()
+      n_rps=(); n_p50=(); n_p99=(); n_p999=(); n_cpu=(); n_mem=(); k_rps=(); k_p50=(); k_p99=(); k_p999=(); k_cpu=(); k_mem=()
       for _ in $(seq "$REPEATS"); do
         # shellcheck disable=SC2086
-        read -r a b c d e < <(measure "$nginx_base/vod/bench/$resource" "$connections" $NGINX_WORKERS)
-        n_rps+=("$a"); n_p50+=("$b"); n_p99+=("$c"); n_p999+=("$d"); n_cpu+=("$e")
-        read -r a b c d e < <(measure "$kerf_base/vod/bench/$resource" "$connections" "$KERF_PID")
-        k_rps+=("$a"); k_p50+=("$b"); k_p99+=("$c"); k_p999+=("$d"); k_cpu+=("$e")
+        read -r a b c d e f < <(measure "$nginx_base/vod/bench/$resource" "$connections" $NGINX_WORKERS)
+        n_rps+=("$a"); n_p50+=("$b"); n_p99+=("$c"); n_p999+=("$d"); n_cpu+=("$e"); n_mem+=("$f")
+        read -r a b c d e f < <(measure "$kerf_base/vod/bench/$resource" "$connections" "$KERF_PID")
+        k_rps+=("$a"); k_p50+=("$b"); k_p99+=("$c"); k_p999+=("$d"); k_cpu+=("$e"); k_mem+=("$f")
       done
       nr=$(median "${n_rps[@]}"); kr=$(median "${k_rps[@]}")
       np99=$(median "${n_p99[@]}"); kp99=$(median "${k_p99[@]}")
       ratio=$(awk -v k="$kr" -v n="$nr" 'BEGIN { printf "%.2f", k / n }')
       verdict=$(awk -v r="$ratio" -v k="$kp99" -v n="$np99" 'BEGIN { print (r >= 1.0 ? "PASS" : "MISS") " " (k <= 1.2 * n ? "PASS" : "MISS") }')
-      printf "%-14s %-5s %5s %11.0f %11.0f %6s  %-22s %-22s %-11s %s\n" "$resource" "$scheme" "$connections" "$nr" "$kr" "$ratio" \
+      printf "%-14s %-5s %5s %11.0f %11.0f %6s  %-22s %-22s %-11s %-9s %s\n" "$resource" "$scheme" "$connections" "$nr" "$kr" "$ratio" \
         "$(median "${n_p50[@]}")/$np99/$(median "${n_p999[@]}")" "$(median "${k_p50[@]}")/$kp99/$(median "${k_p999[@]}")" \
-        "$(median "${n_cpu[@]}")/$(median "${k_cpu[@]}")" "$verdict"
+        "$(median "${n_cpu[@]}")/$(median "${k_cpu[@]}")" "$(median "${n_mem[@]}")/$(median "${k_mem[@]}")" "$verdict"
     done
   done
 done

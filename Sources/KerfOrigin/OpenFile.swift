@@ -192,13 +192,14 @@ final class OpenFile: Sendable {
 
     /// A response body streaming `range` of the file in chunks. Ends the response early (the
     /// connection closes) if the file shrank, rather than sending fewer bytes than announced.
-    /// - Parameter loop: the connection's event loop. Hummingbird's writer takes a chunk at once
+    /// - Parameter channel: the request's channel. Hummingbird's writer takes a chunk at once
     ///   while the connection was writable when last seen, and hands it to the event loop later:
     ///   when the loop lags (busy with TLS for hundreds of connections), chunks read at disk
     ///   speed would pile up in memory. After each chunk the body waits for a turn of the loop,
-    ///   by which the chunk has gone into the channel and its writability is known, so no more
-    ///   than one chunk waits beyond the channel's own buffer.
-    func body(_ range: ClosedRange<Int>, pacedBy loop: (any EventLoop)? = nil) -> ResponseBody {
+    ///   by which the chunk has gone into the channel and its writability is known, and over TLS
+    ///   until the connection's `TLSWritePacer` holds less than two chunks (the socket's
+    ///   writability does not count what it holds).
+    func body(_ range: ClosedRange<Int>, pacedBy channel: (any Channel)? = nil) -> ResponseBody {
         if holds(range), let contents {
             return ResponseBody(byteBuffer: contents.getSlice(at: contents.readerIndex + range.lowerBound, length: range.count)!)
         }
@@ -209,7 +210,7 @@ final class OpenFile: Sendable {
                 guard buffer.readableBytes > 0 else { throw OriginError(.file, "file shrank while being sent") }
                 offset += buffer.readableBytes
                 try await writer.write(buffer)
-                if let loop { try await loop.submit {}.get() }
+                if let channel { try await TLSWritePacer.ready(channel).get() }
             }
             try await writer.finish(nil)
         }

@@ -1,15 +1,15 @@
 import Hummingbird
 import NIOCore
 
-/// The router's request context: Hummingbird's, with the event loop of the request's
-/// connection, which paces bodies streamed from files (`OpenFile.body`).
+/// The router's request context: Hummingbird's, with the request's channel (the connection,
+/// or an HTTP/2 stream of it), which paces bodies streamed from files (`OpenFile.body`).
 struct OriginRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    /// The event loop the connection's handlers run on.
-    let eventLoop: any EventLoop
+    /// The channel the request came on.
+    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        eventLoop = source.channel.eventLoop
+        channel = source.channel
     }
 }

@@ -189,7 +189,7 @@ public struct OriginServer: Sendable {
             } else if signer != nil {
                 return VODResponder.error(.forbidden, "a signed URL is required (/token/<expires>/<signature>/…)", maxAge: nil)
             }
-            if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count), pacedBy: context.eventLoop) }
+            if path.hasPrefix("/vod/") { return try await vod.respond(to: request, raw: path.dropFirst("/vod/".count), pacedBy: context.channel) }
             if path.hasPrefix("/live/") { return await live.respond(to: request, raw: path.dropFirst("/live/".count)) }
             return VODResponder.error(.notFound, "not found", maxAge: 10)
         }

@@ -12,7 +12,8 @@ import NIOTLS
 /// what ALPN chose. HTTP/1.1 (chosen, or no ALPN) gets `OriginHTTPChannel`'s pipeline on the
 /// decrypted bytes, fast path, held-request gate and limits included; HTTP/2 gets
 /// Hummingbird's multiplexer, each stream answered by the router with the held-request gate in
-/// front of it, and `BurstFlush` after TLS (held streams answered together flush once).
+/// front of it, and `BurstFlush` after TLS (held streams answered together flush once). Both
+/// write through `TLSWritePacer`, which hands TLS a slice at a time as the socket takes it.
 /// Connections count against `max-connections` from the moment they are accepted; one too many
 /// is answered 503 in whichever protocol it negotiated, then closed.
 struct OriginTLSChannel: ServerChildChannel {
@@ -52,6 +53,7 @@ struct OriginTLSChannel: ServerChildChannel {
         do {
             let operations = channel.pipeline.syncOperations
             try operations.addHandler(NIOSSLServerHandler(context: certificate.current))
+            try operations.addHandler(TLSWritePacer())
             try operations.addHandler(HandshakeTimer(timeout: handshakeTimeout))
             let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                 switch result {
@@ -59,7 +61,7 @@ struct OriginTLSChannel: ServerChildChannel {
                     return http2.setup(channel: channel, logger: logger).flatMapThrowing { value in
                         // Streams answered in one burst of held answers leave in one flush.
                         let operations = channel.pipeline.syncOperations
-                        try operations.addHandler(BurstFlush(), position: .after(try operations.handler(type: NIOSSLServerHandler.self)))
+                        try operations.addHandler(BurstFlush(), position: .after(try operations.handler(type: TLSWritePacer.self)))
                         return .http2(value)
                     }
                 case .negotiated("http/1.1"), .fallback:

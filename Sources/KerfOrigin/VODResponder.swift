@@ -51,8 +51,8 @@ struct VODResponder: Sendable {
     }
 
     /// Answers a GET or HEAD for `raw` (the percent-encoded path below `/vod/`).
-    /// - Parameter loop: the connection's event loop, which paces a body streamed from the file.
-    func respond(to request: Request, raw: Substring, pacedBy loop: (any EventLoop)? = nil) async throws -> Response {
+    /// - Parameter channel: the request's channel, which paces a body streamed from the file.
+    func respond(to request: Request, raw: Substring, pacedBy channel: (any Channel)? = nil) async throws -> Response {
         let served: ServedFile
         if let cached = cache.lookup(raw) {
             served = cached
@@ -104,7 +104,7 @@ struct VODResponder: Sendable {
         var sent: ClosedRange<Int>?
         let response = RangeRequest.response(to: request, size: file.size, headers: headers) { range in
             sent = range
-            return file.body(range, pacedBy: loop)
+            return file.body(range, pacedBy: channel)
         }
         // Bytes not in memory go with `sendfile` where the connection can (plain HTTP/1.1).
         if let range = sent, !file.holds(range), file.descriptor != nil, let connection = SendfileBody.connection(of: request),
