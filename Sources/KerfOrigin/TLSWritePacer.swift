@@ -73,23 +73,23 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
         var unflushed = 0
         while flushed > 0, context.channel.isWritable {
             let first = held.startIndex
+            let part: ByteBuffer
+            var promise: EventLoopPromise<Void>?
             if held[first].data.readableBytes > Self.slice {
-                let part = held[first].data.readSlice(length: Self.slice)!
-                context.write(wrapOutboundOut(part), promise: nil)
-                unflushed += part.readableBytes
+                part = held[first].data.readSlice(length: Self.slice)!
             } else {
                 let entry = held.removeFirst()
                 flushed -= 1
-                context.write(wrapOutboundOut(entry.data), promise: entry.promise)
-                unflushed += entry.data.readableBytes
+                (part, promise) = (entry.data, entry.promise)
             }
+            heldBytes -= part.readableBytes
+            unflushed += part.readableBytes
+            context.write(wrapOutboundOut(part), promise: promise)
             if unflushed >= Self.slice || flushed == 0 {
-                heldBytes -= unflushed
                 unflushed = 0
                 context.flush()
             }
         }
-        heldBytes -= unflushed
         if unflushed > 0 { context.flush() }
         if heldBytes < Self.readyBelow, !waiters.isEmpty {
             let ready = waiters
