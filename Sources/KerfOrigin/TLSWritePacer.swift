@@ -3,16 +3,18 @@ import NIOCore
 /// Hands a TLS connection's answers to TLS a slice at a time, as the socket takes them.
 ///
 /// swift-nio-ssl encrypts everything written before a flush at once: a cached 1 MB segment
-/// written whole becomes 1 MB of ciphertext per connection, held until the client has read
-/// it (4,096 clients of one segment: gigabytes). Sitting right above TLS, this handler passes
-/// writes on while the socket is writable and keeps the rest, in order, as slices of the
-/// buffers it was given (a cached file stays shared between connections); it hands on the
-/// next `slice` bytes when the socket's writability comes back. Each write's promise goes
-/// with its last byte.
+/// written whole (HTTP/1.1), or an HTTP/2 flow-control window of DATA frames, becomes that
+/// much ciphertext per connection, held until the client has read it (4,096 clients of one
+/// segment: gigabytes). Sitting right above TLS, this handler passes on at most `slice` bytes
+/// between two flushes while the socket is writable and keeps the rest, in order, as slices of
+/// the buffers it was given (a cached file stays shared between connections); it hands on the
+/// next slices when the socket's writability comes back. Each write's promise goes with its
+/// last byte.
 ///
 /// The socket's writability does not count what is held here, so writers that make new
-/// buffers (bodies read from files) wait for `ready(_:)` between chunks. Writes held when
-/// the connection closes fail, as unsent writes do in NIO; a half-close waits for them.
+/// buffers (bodies read from files) wait for `ready(_:)` between chunks. A close hands
+/// everything held to TLS first, as if it had been written there (TLS then sends it before its
+/// close_notify, within its shutdown timeout); when the socket is gone, held writes fail.
 final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -31,9 +33,9 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     private var flushed = 0
     /// Bytes in `held`.
     private(set) var heldBytes = 0
-    /// A half-close asked for while writes were held, and its promise.
-    private var closeOutputAsked = false
-    private var closeOutputPromise: EventLoopPromise<Void>?
+    /// Bytes passed on since the last flush (TLS has not encrypted them yet, so the socket's
+    /// writability does not show them).
+    private var passedSinceFlush = 0
     /// Writers waiting for `heldBytes` to fall under `readyBelow`.
     private var waiters: [EventLoopPromise<Void>] = []
     private var draining = false
@@ -44,11 +46,16 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var buffer = unwrapOutboundIn(data)
-        // Passed on at once while nothing is held and the socket takes more, the first slice
-        // of a large buffer included.
-        if held.isEmpty, context.channel.isWritable {
-            guard buffer.readableBytes > Self.slice else { return context.write(data, promise: promise) }
-            context.write(wrapOutboundOut(buffer.readSlice(length: Self.slice)!), promise: nil)
+        // Passed on at once while nothing is held, the socket takes more and less than a slice
+        // went since the last flush; a larger buffer's first bytes up to the slice included.
+        let room = Self.slice - passedSinceFlush
+        if held.isEmpty, room > 0, context.channel.isWritable {
+            guard buffer.readableBytes > room else {
+                passedSinceFlush += buffer.readableBytes
+                return context.write(data, promise: promise)
+            }
+            context.write(wrapOutboundOut(buffer.readSlice(length: room)!), promise: nil)
+            passedSinceFlush = Self.slice
         }
         held.append((buffer, promise))
         heldBytes += buffer.readableBytes
@@ -57,6 +64,7 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     func flush(context: ChannelHandlerContext) {
         flushed = held.count
         context.flush()
+        passedSinceFlush = 0
         drain(context)
     }
 
@@ -88,20 +96,14 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
             if unflushed >= Self.slice || flushed == 0 {
                 unflushed = 0
                 context.flush()
+                passedSinceFlush = 0
             }
         }
-        if unflushed > 0 { context.flush() }
-        if heldBytes < Self.readyBelow, !waiters.isEmpty {
-            let ready = waiters
-            waiters = []
-            for waiter in ready { waiter.succeed() }
+        if unflushed > 0 {
+            context.flush()
+            passedSinceFlush = 0
         }
-        if held.isEmpty, closeOutputAsked {
-            let promise = closeOutputPromise
-            closeOutputAsked = false
-            closeOutputPromise = nil
-            context.close(mode: .output, promise: promise)
-        }
+        if heldBytes < Self.readyBelow, !waiters.isEmpty { releaseWaiters() }
     }
 
     /// A future that succeeds once less than `readyBelow` is held here (at once when it is).
@@ -113,16 +115,20 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if mode == .output, !held.isEmpty {
-            if closeOutputAsked, let promise, let first = closeOutputPromise {
-                first.futureResult.cascade(to: promise)
-            } else if closeOutputPromise == nil {
-                closeOutputPromise = promise
-            }
-            closeOutputAsked = true
-            return
+        // What is held goes to TLS as it would have without this handler (the end of an
+        // answer before a `Connection: close`, or before graceful shutdown's close), then the
+        // close: TLS sends the bytes before its close_notify, or gives up on a client that
+        // reads nothing after its shutdown timeout.
+        if !held.isEmpty {
+            let entries = held
+            held.removeAll()
+            flushed = 0
+            heldBytes = 0
+            for entry in entries { context.write(wrapOutboundOut(entry.data), promise: entry.promise) }
+            context.flush()
+            passedSinceFlush = 0
+            releaseWaiters()
         }
-        if mode == .all { failHeld(ChannelError.ioOnClosedChannel) }
         context.close(mode: mode, promise: promise)
     }
 
@@ -136,16 +142,19 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func failHeld(_ error: any Error) {
-        let entries = held, ready = waiters, closing = closeOutputPromise
+        let entries = held, ready = waiters
         held.removeAll()
         flushed = 0
         heldBytes = 0
         waiters = []
-        closeOutputAsked = false
-        closeOutputPromise = nil
         for entry in entries { entry.promise?.fail(error) }
         for waiter in ready { waiter.fail(error) }
-        closing?.fail(error)
+    }
+
+    private func releaseWaiters() {
+        let ready = waiters
+        waiters = []
+        for waiter in ready { waiter.succeed() }
     }
 
     /// Waits, on `channel`'s event loop, until the pacer of its connection (the channel's, or

@@ -5,8 +5,8 @@ import Testing
 @testable import KerfOrigin
 
 /// `TLSWritePacer`: writes pass on while the socket is writable, large ones a slice at a time,
-/// the rest held in order until writability comes back; promises go with their last byte;
-/// closing fails what is held, a half-close waits for it. Over real TLS in `OriginTLSTests`.
+/// the rest held in order until writability comes back; promises go with their last byte; a
+/// close hands what is held to TLS first. Over real TLS in `OriginTLSTests`.
 @Suite(.tags(.unit)) struct TLSWritePacerTests {
     static func channel() throws -> (EmbeddedChannel, TLSWritePacer) {
         let channel = EmbeddedChannel()
@@ -115,26 +115,119 @@ import Testing
         #expect(try Self.written(channel) == [Self.bytes(1000)])
     }
 
-    @Test func closingFailsWhatIsHeldAndAHalfCloseWaitsForIt() throws {
-        let (channel, _) = try Self.channel()
+    @Test func aCloseHandsWhatIsHeldToTLSFirst() throws {
+        let (channel, pacer) = try Self.channel()
         channel.isWritable = false
-        let held = channel.writeAndFlush(Self.bytes(2 * TLSWritePacer.slice))
-        let halfClose = channel.close(mode: .output)
-        #expect(channel.isActive, "the half-close waits for the held bytes")
-        var closedOutput = false
-        halfClose.whenComplete { _ in closedOutput = true }
-        #expect(!closedOutput)
-        channel.isWritable = true
-        channel.pipeline.fireChannelWritabilityChanged()
+        let held = channel.writeAndFlush(Self.bytes(3 * TLSWritePacer.slice))
+        #expect(pacer.heldBytes == 3 * TLSWritePacer.slice)
+        try channel.close().wait()
         try held.wait()
-        #expect(closedOutput, "the half-close follows the held bytes")
-        _ = try? channel.finish()
+        #expect(Self.joined(try Self.written(channel)) == Self.bytes(3 * TLSWritePacer.slice))
 
+        // A socket already gone: what is held fails.
         let (other, _) = try Self.channel()
         other.isWritable = false
         let lost = other.writeAndFlush(Self.bytes(3 * TLSWritePacer.slice))
-        try other.close().wait()
+        other.pipeline.fireChannelInactive()
         #expect(throws: ChannelError.ioOnClosedChannel) { try lost.wait() }
+        _ = try? other.finish()
+    }
+
+    /// Below the pacer, a socket that stops being writable once `room` bytes are flushed into
+    /// it (until the test drains it).
+    final class Socket: ChannelOutboundHandler {
+        typealias OutboundIn = ByteBuffer
+        var room: Int
+        private var pending = 0
+        private var unflushed = 0
+        init(room: Int) { self.room = room }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            unflushed += unwrapOutboundIn(data).readableBytes
+            context.write(data, promise: promise)
+        }
+
+        func flush(context: ChannelHandlerContext) {
+            pending += unflushed
+            unflushed = 0
+            context.flush()
+            if pending >= room, let channel = context.channel as? EmbeddedChannel { channel.isWritable = false }
+        }
+
+        /// The client read everything: writable again.
+        func drained(_ channel: EmbeddedChannel) {
+            pending = 0
+            channel.isWritable = true
+            channel.pipeline.fireChannelWritabilityChanged()
+        }
+    }
+
+    static func channel(socketRoom room: Int) throws -> (EmbeddedChannel, TLSWritePacer, Socket) {
+        let channel = EmbeddedChannel()
+        let socket = Socket(room: room), pacer = TLSWritePacer()
+        try channel.pipeline.syncOperations.addHandler(socket)
+        try channel.pipeline.syncOperations.addHandler(pacer)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
+        return (channel, pacer, socket)
+    }
+
+    @Test func theSocketTakesSlicesOnlyWhileItHasRoom() throws {
+        let slice = TLSWritePacer.slice
+        let (channel, pacer, socket) = try Self.channel(socketRoom: 2 * slice)
+        defer { _ = try? channel.finish() }
+        let size = 10 * slice
+        let done = channel.writeAndFlush(Self.bytes(size))
+        var out = try Self.written(channel)
+        #expect(out.map(\.readableBytes) == [slice, slice], "two slices fill the socket")
+        #expect(pacer.heldBytes == 8 * slice)
+        var rounds = 0
+        while pacer.heldBytes > 0, rounds < 10 {
+            socket.drained(channel)
+            let more = try Self.written(channel)
+            #expect(more.map(\.readableBytes) == [slice, slice])
+            out += more
+            rounds += 1
+        }
+        #expect(rounds == 4)
+        try done.wait()
+        #expect(Self.joined(out) == Self.bytes(size))
+    }
+
+    /// Many small writes before one flush (HTTP/2 DATA frames up to the client's window): a
+    /// slice of them goes, the rest waits for the socket.
+    @Test func smallWritesBeyondASliceBeforeAFlushAreHeld() throws {
+        let slice = TLSWritePacer.slice, frame = 16_384
+        let (channel, pacer, socket) = try Self.channel(socketRoom: slice)
+        defer { _ = try? channel.finish() }
+        var promises: [EventLoopFuture<Void>] = []
+        for index in 0..<10 { promises.append(channel.write(Self.bytes(frame, from: index * frame))) }
+        #expect(pacer.heldBytes == 10 * frame - slice, "no more than a slice passes before the flush")
+        channel.flush()
+        var out = try Self.written(channel)
+        #expect(out.reduce(0) { $0 + $1.readableBytes } == slice)
+        #expect(pacer.heldBytes == 10 * frame - slice)
+        while pacer.heldBytes > 0 {
+            socket.drained(channel)
+            out += try Self.written(channel)
+        }
+        for promise in promises { try promise.wait() }
+        #expect(Self.joined(out) == Self.bytes(10 * frame))
+    }
+
+    /// A write made from a promise's callback while slices are being handed on comes after them.
+    @Test func aWriteFromAPromiseCallbackKeepsItsPlace() throws {
+        let slice = TLSWritePacer.slice
+        let (channel, _, socket) = try Self.channel(socketRoom: 2 * slice)
+        defer { _ = try? channel.finish() }
+        let first = channel.write(Self.bytes(3 * slice))
+        first.whenSuccess { channel.writeAndFlush(Self.bytes(100, from: 3 * slice), promise: nil) }
+        channel.flush()
+        var out = try Self.written(channel)
+        socket.drained(channel)
+        out += try Self.written(channel)
+        socket.drained(channel)
+        out += try Self.written(channel)
+        #expect(Self.joined(out) == Self.bytes(3 * slice + 100))
     }
 
     @Test func writersWaitUntilLittleIsHeld() throws {
@@ -151,10 +244,20 @@ import Testing
         #expect(Self.completed(ready))
         try ready.wait()
 
+        // Closing hands the held bytes on: the writer goes on (and finds the channel closed).
         channel.isWritable = false
         channel.writeAndFlush(Self.bytes(2 * TLSWritePacer.readyBelow), promise: nil)
         let waiting = pacer.whenReady(channel.eventLoop)
+        #expect(!Self.completed(waiting))
         try channel.close().wait()
-        #expect(throws: ChannelError.ioOnClosedChannel) { try waiting.wait() }
+        try waiting.wait()
+        // The socket gone: a waiting writer fails.
+        let (other, otherPacer) = try Self.channel()
+        other.isWritable = false
+        other.writeAndFlush(Self.bytes(2 * TLSWritePacer.readyBelow), promise: nil)
+        let failing = otherPacer.whenReady(other.eventLoop)
+        other.pipeline.fireChannelInactive()
+        #expect(throws: ChannelError.ioOnClosedChannel) { try failing.wait() }
+        _ = try? other.finish()
     }
 }
