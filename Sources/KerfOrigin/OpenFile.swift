@@ -197,7 +197,7 @@ final class OpenFile: Sendable {
     ///   when the loop lags (busy with TLS for hundreds of connections), chunks read at disk
     ///   speed would pile up in memory. After each chunk the body waits for a turn of the loop,
     ///   by which the chunk has gone into the channel and its writability is known, and over TLS
-    ///   until the connection's `TLSWritePacer` holds less than two chunks (the socket's
+    ///   until the connection's `TLSWritePacer` holds less than a chunk (the socket's
     ///   writability does not count what it holds).
     func body(_ range: ClosedRange<Int>, pacedBy channel: (any Channel)? = nil) -> ResponseBody {
         if holds(range), let contents {
