@@ -73,6 +73,12 @@ import Testing
         let largeOverTLS = try await curl(trust + ["--http1.1", secure + large])
         let largeContent = try Data(contentsOf: root.appendingPathComponent("demo/large.m4s"))
         #expect(largeOverTLS.status == 200 && largeOverTLS.body == largeContent)
+        // Answers the connection ends with (`Connection: close`: the router answers, then
+        // closes once the answer's end is written) arrive whole over TLS, paced.
+        for (path, content) in [(segment, whole), (large, largeContent)] {
+            let closing = try await curl(trust + ["--http1.1", "-H", "Connection: close", secure + path])
+            #expect(closing.status == 200 && closing.body == content, "\(path): \(closing.body.count) of \(content.count) bytes")
+        }
     }
 
     /// AsyncHTTPClient trusting only the test root negotiates HTTP/2 and gets the files; the
