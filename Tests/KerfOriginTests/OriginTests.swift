@@ -313,13 +313,13 @@ import Testing
         // The idle connection opens once the answer has begun, so it idles out after it.
         var received = long.receiveBytes(atLeast: 1).bytes.count
         let idle = try RawConnection(port: origin.port, receiveTimeout: 20)
-        while !idle.waitForPeerClose(timeout: 0), received < endless {
+        while !idle.peerClosed, received < endless {
             let chunk = long.receiveBytes(atLeast: 4 << 20)
             received += chunk.bytes.count
             if chunk.closed || chunk.bytes.isEmpty { break }
         }
         // The idle connection was closed while the transfer went on, and it goes on after.
-        #expect(idle.waitForPeerClose(timeout: 0), "\(received) bytes")
+        #expect(idle.peerClosed, "\(received) bytes")
         let after = long.receiveBytes(atLeast: 4 << 20)
         #expect(!after.closed && after.bytes.count >= 4 << 20, "\(received) bytes, then \(after.bytes.count)")
         long.close()
@@ -338,7 +338,7 @@ import Testing
         // One read of the answer's start, then nothing.
         #expect(String(decoding: stalled.receiveBytes(atLeast: 1).bytes.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
         let stalledAt = ContinuousClock.now
-        #expect(try await stalled.waitForServerClose(serverPort: origin.port, timeout: 15))
+        try await stalled.waitForServerClose(serverPort: origin.port, timeout: .seconds(15))
         #expect(ContinuousClock.now - stalledAt >= .seconds(1))
         stalled.close()
     }

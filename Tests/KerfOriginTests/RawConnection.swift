@@ -1,4 +1,5 @@
 import Foundation
+import KerfTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,14 +69,13 @@ final class RawConnection {
         return (data, false)
     }
 
-    /// Waits, without reading, at most `timeout` seconds for the peer to close or reset a
-    /// connection on which nothing is left unread (a FIN behind unread bytes waits for them:
-    /// see `waitForServerClose`); true once it has.
-    func waitForPeerClose(timeout: Double) -> Bool {
+    /// Whether the peer has closed or reset the connection, looked at without reading or
+    /// waiting (a FIN behind unread bytes waits for them: see `waitForServerClose`).
+    var peerClosed: Bool {
         // POLLRDHUP (Linux; Glibc's module leaves it out).
-        let peerClosed: Int16 = 0x2000
-        var entry = pollfd(fd: descriptor, events: peerClosed, revents: 0)
-        return poll(&entry, 1, Int32(timeout * 1000)) > 0 && entry.revents & (peerClosed | Int16(POLLHUP | POLLERR)) != 0
+        let readHangUp: Int16 = 0x2000
+        var entry = pollfd(fd: descriptor, events: readHangUp, revents: 0)
+        return poll(&entry, 1, 0) > 0 && entry.revents & (readHangUp | Int16(POLLHUP | POLLERR)) != 0
     }
 
     /// This end's port.
@@ -88,12 +88,11 @@ final class RawConnection {
 
     /// Waits, without reading, until the server's end of this connection (on `serverPort`) has
     /// closed: its socket has left ESTABLISHED in `/proc/net/tcp` (a FIN queued behind bytes the
-    /// client has not read cannot reach the client). False when `timeout` seconds pass first.
-    func waitForServerClose(serverPort: Int, timeout: Double) async throws -> Bool {
+    /// client has not read cannot reach the client). Throws `TimedOut` after `timeout`.
+    func waitForServerClose(serverPort: Int, timeout: Duration) async throws {
         let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", localPort)
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         var seen = false
-        while ContinuousClock.now < deadline {
+        try await waitUntil("the server's end of the connection from port \(localPort) to close", timeout: timeout, poll: .milliseconds(50)) {
             // Read to the end (the table is longer than one read when many sockets are open).
             let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
             let established = String(decoding: data, as: UTF8.self).split(separator: "\n").contains { line in
@@ -101,10 +100,9 @@ final class RawConnection {
                 return fields.count > 3 && fields[1].hasSuffix(local) && fields[2].hasSuffix(remote) && fields[3] == "01"
             }
             // Closed once seen open: a line never seen counts as not found yet, not as closed.
-            if established { seen = true } else if seen { return true }
-            try await Task.sleep(for: .milliseconds(50))
+            if established { seen = true }
+            return seen && !established
         }
-        return false
     }
 
     /// Half-closes the connection: the peer reads the end of the stream after what was sent.
