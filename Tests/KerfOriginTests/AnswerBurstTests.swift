@@ -81,4 +81,23 @@ import KerfTestTags
                 "\(seen)")
         #expect(channel.held.largestRecentRelease?.requests == 2)
     }
+
+    /// A loop resumes the requests a publication releases in the order they were held, across
+    /// the conditions it meets (so connections close in the order they came).
+    @Test func releasedRequestsAreResumedInTheOrderTheyWereHeld() throws {
+        let (channel, epoch) = try HeldRequestGateTests.channel()
+        let loop = EmbeddedEventLoop()
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
+        let resumed = Mutex<[Int]>([])
+        for index in 0..<64 {
+            let condition = HeldRequests.Condition.published(folder: "video", sequence: next, part: index.isMultiple(of: 2) ? nil : 0)
+            let ticket = channel.held.hold(for: channel.window, until: .now + .seconds(60), condition, on: loop) { ready in
+                if ready { resumed.withLock { $0.append(index) } }
+            }
+            #expect(ticket != nil)
+        }
+        HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
+        loop.run()
+        #expect(resumed.withLock { $0 } == Array(0..<64))
+    }
 }
