@@ -32,10 +32,44 @@ package final class HeldRequests: Sendable {
         let resume: @Sendable (Bool) -> Void
     }
 
-    /// The waiters of one condition on one event loop (nil: resumed on any thread).
+    /// The waiters of one condition on one event loop (nil: resumed on any thread), in the
+    /// order they were held: a publication hands them over in that order without sorting.
     private struct Group {
         let loop: (any EventLoop)?
-        var waiters: [UInt64: Waiter] = [:]
+        /// Oldest first (ids rising); one taken back leaves a hole, until holes are the most.
+        private var entries: [(id: UInt64, waiter: Waiter?)] = []
+        /// Where each waiter still held is in `entries`.
+        private var positions: [UInt64: Int] = [:]
+
+        init(loop: (any EventLoop)?) {
+            self.loop = loop
+        }
+
+        var count: Int { positions.count }
+
+        /// The waiters, oldest first.
+        var waiters: [(id: UInt64, waiter: Waiter)] {
+            entries.compactMap { entry in entry.waiter.map { (entry.id, $0) } }
+        }
+
+        /// Adds a waiter held after all the others.
+        mutating func append(_ id: UInt64, _ waiter: Waiter) {
+            positions[id] = entries.count
+            entries.append((id, waiter))
+        }
+
+        mutating func remove(_ id: UInt64) -> Waiter? {
+            guard let position = positions.removeValue(forKey: id) else { return nil }
+            let waiter = entries[position].waiter
+            entries[position].waiter = nil
+            if positions.isEmpty {
+                entries.removeAll()
+            } else if entries.count >= 64, positions.count * 2 < entries.count {
+                entries.removeAll { $0.waiter == nil }
+                for (position, entry) in entries.enumerated() { positions[entry.id] = position }
+            }
+            return waiter
+        }
     }
 
     /// A hold's place, which `cancel` takes.
@@ -46,9 +80,9 @@ package final class HeldRequests: Sendable {
     }
 
     /// Waiters by condition, then by event loop: a publication checks each condition once and
-    /// hands each loop its whole group.
-    private let waiters = Mutex<(groups: [Condition: [ObjectIdentifier?: Group]], count: Int)>(([:], 0))
-    private let nextID = Atomic<UInt64>(0)
+    /// hands each loop its whole group. Ids are given under the lock, so they rise in the order
+    /// of holding.
+    private let waiters = Mutex<(groups: [Condition: [ObjectIdentifier?: Group]], count: Int, lastID: UInt64)>(([:], 0, 0))
 
     package var count: Int { waiters.withLock { $0.count } }
 
@@ -90,15 +124,18 @@ package final class HeldRequests: Sendable {
     private func register(_ window: borrowing Mutex<LiveWindow>, _ condition: Condition, _ loop: (any EventLoop)?,
                           _ waiter: Waiter) -> Ticket? {
         if window.withLock({ condition.isMet(in: $0) }) { return nil }
-        let ticket = Ticket(id: nextID.wrappingAdd(1, ordering: .relaxed).newValue, condition: condition,
-                            loop: loop.map { ObjectIdentifier($0) })
-        waiters.withLock { state in
-            state.groups[condition, default: [:]][ticket.loop, default: Group(loop: loop)].waiters[ticket.id] = waiter
+        let ticket = waiters.withLock { state in
+            state.lastID += 1
+            let ticket = Ticket(id: state.lastID, condition: condition, loop: loop.map { ObjectIdentifier($0) })
+            state.groups[condition, default: [:]][ticket.loop, default: Group(loop: loop)].append(ticket.id, waiter)
             state.count += 1
+            return ticket
         }
         // Published between the first look and the registration: answer now.
         if window.withLock({ condition.isMet(in: $0) }), let registered = take(ticket) {
-            Self.deliver([Group(loop: loop, waiters: [ticket.id: registered])], true)
+            var group = Group(loop: loop)
+            group.append(ticket.id, registered)
+            Self.deliver([group], true)
         }
         return ticket
     }
@@ -110,9 +147,9 @@ package final class HeldRequests: Sendable {
 
     private func take(_ ticket: Ticket) -> Waiter? {
         waiters.withLock { state in
-            guard let waiter = state.groups[ticket.condition]?[ticket.loop]?.waiters.removeValue(forKey: ticket.id) else { return nil }
+            guard let waiter = state.groups[ticket.condition]?[ticket.loop]?.remove(ticket.id) else { return nil }
             state.count -= 1
-            if state.groups[ticket.condition]?[ticket.loop]?.waiters.isEmpty == true {
+            if state.groups[ticket.condition]?[ticket.loop]?.count == 0 {
                 state.groups[ticket.condition]?[ticket.loop] = nil
                 if state.groups[ticket.condition]?.isEmpty == true { state.groups[ticket.condition] = nil }
             }
@@ -127,7 +164,7 @@ package final class HeldRequests: Sendable {
             var ready: [Group] = []
             for condition in Array(state.groups.keys) where condition.isMet(in: window) {
                 for group in state.groups.removeValue(forKey: condition)!.values {
-                    state.count -= group.waiters.count
+                    state.count -= group.count
                     ready.append(group)
                 }
             }
@@ -135,7 +172,7 @@ package final class HeldRequests: Sendable {
         }
         guard !ready.isEmpty else { return }
         let loops = Set(ready.map { $0.loop.map(ObjectIdentifier.init) }).count
-        let timing = ReleaseTiming(requests: ready.reduce(0) { $0 + $1.waiters.count }, groups: loops) { [self] release in
+        let timing = ReleaseTiming(requests: ready.reduce(0) { $0 + $1.count }, groups: loops) { [self] release in
             self.releases.withLock { releases in
                 if releases.count == 1024 { releases.removeFirst() }
                 releases.append(release)
@@ -152,11 +189,11 @@ package final class HeldRequests: Sendable {
             for (condition, groups) in state.groups {
                 for (key, group) in groups {
                     var expired = Group(loop: group.loop)
-                    for (id, waiter) in group.waiters where waiter.deadline <= now { expired.waiters[id] = waiter }
-                    guard !expired.waiters.isEmpty else { continue }
-                    for id in expired.waiters.keys { state.groups[condition]![key]!.waiters[id] = nil }
-                    if state.groups[condition]![key]!.waiters.isEmpty { state.groups[condition]![key] = nil }
-                    state.count -= expired.waiters.count
+                    for (id, waiter) in group.waiters where waiter.deadline <= now { expired.append(id, waiter) }
+                    guard expired.count > 0 else { continue }
+                    for (id, _) in expired.waiters { _ = state.groups[condition]![key]!.remove(id) }
+                    if state.groups[condition]![key]!.count == 0 { state.groups[condition]![key] = nil }
+                    state.count -= expired.count
                     late.append(expired)
                 }
                 if state.groups[condition]!.isEmpty { state.groups[condition] = nil }
@@ -169,7 +206,7 @@ package final class HeldRequests: Sendable {
     /// Answers every held request (false): the channel stops.
     func releaseAll() {
         let all = waiters.withLock { state -> [Group] in
-            defer { state = ([:], 0) }
+            defer { (state.groups, state.count) = ([:], 0) }
             return state.groups.values.flatMap(\.values)
         }
         Self.deliver(all, false)
@@ -185,23 +222,41 @@ package final class HeldRequests: Sendable {
     /// finished child task (Hummingbird's task of a connection) from the oldest of its group
     /// on, so 10,000 connections closing in no order cost it a core for a second.
     private static func deliver(_ groups: [Group], _ value: Bool, timing: ReleaseTiming? = nil) {
-        var byLoop: [ObjectIdentifier: (loop: any EventLoop, waiters: [(id: UInt64, waiter: Waiter)])] = [:]
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, groups: [[(id: UInt64, waiter: Waiter)]])] = [:]
         var unbound = false
         for group in groups {
             guard let loop = group.loop else {
-                for waiter in group.waiters.sorted(by: { $0.key < $1.key }) { waiter.value.resume(value) }
+                for (_, waiter) in group.waiters { waiter.resume(value) }
                 unbound = true
                 continue
             }
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].waiters += group.waiters.map { ($0.key, $0.value) }
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].groups.append(group.waiters)
         }
         if unbound { timing?.groupDone() }
-        for (loop, waiters) in byLoop.values {
-            let ordered = waiters.sorted { $0.id < $1.id }.map(\.waiter)
+        for (loop, groups) in byLoop.values {
             loop.execute {
+                let ordered = merged(groups)
                 AnswerBurst.run { for waiter in ordered { waiter.resume(value) } }
                 timing?.groupDone()
             }
+        }
+    }
+
+    /// The waiters of a loop's groups (each oldest first), oldest first.
+    private static func merged(_ groups: [[(id: UInt64, waiter: Waiter)]]) -> [Waiter] {
+        guard groups.count > 1 else { return groups.first?.map(\.waiter) ?? [] }
+        var next = [Int](repeating: 0, count: groups.count)
+        var ordered: [Waiter] = []
+        ordered.reserveCapacity(groups.reduce(0) { $0 + $1.count })
+        while true {
+            var oldest: Int?
+            for (index, group) in groups.enumerated() where next[index] < group.count {
+                if let best = oldest, groups[best][next[best]].id < group[next[index]].id { continue }
+                oldest = index
+            }
+            guard let index = oldest else { return ordered }
+            ordered.append(groups[index][next[index]].waiter)
+            next[index] += 1
         }
     }
 

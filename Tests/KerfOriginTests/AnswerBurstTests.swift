@@ -83,21 +83,32 @@ import KerfTestTags
     }
 
     /// A loop resumes the requests a publication releases in the order they were held, across
-    /// the conditions it meets (so connections close in the order they came).
+    /// the conditions it meets (so connections close in the order they came), with the ones
+    /// taken back (their clients gone) left out, however many.
     @Test func releasedRequestsAreResumedInTheOrderTheyWereHeld() throws {
         let (channel, epoch) = try HeldRequestGateTests.channel()
         let loop = EmbeddedEventLoop()
         let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         let resumed = Mutex<[Int]>([])
-        for index in 0..<64 {
+        var tickets: [Int: HeldRequests.Ticket] = [:]
+        func hold(_ index: Int) {
             let condition = HeldRequests.Condition.published(folder: "video", sequence: next, part: index.isMultiple(of: 2) ? nil : 0)
-            let ticket = channel.held.hold(for: channel.window, until: .now + .seconds(60), condition, on: loop) { ready in
+            tickets[index] = channel.held.hold(for: channel.window, until: .now + .seconds(60), condition, on: loop) { ready in
                 if ready { resumed.withLock { $0.append(index) } }
             }
-            #expect(ticket != nil)
         }
+        // Most of the first 200 taken back (each condition's list then keeps only its holders),
+        // then more held and some of those taken back.
+        for index in 0..<200 { hold(index) }
+        let gone = Set((0..<200).filter { $0 < 140 || $0.isMultiple(of: 3) } + [201, 205, 219])
+        for index in 0..<200 where gone.contains(index) { channel.held.cancel(tickets[index]!) }
+        for index in 200..<220 { hold(index) }
+        for index in [201, 205, 219] { channel.held.cancel(tickets[index]!) }
+        #expect(tickets.count == 220)
+        #expect(channel.held.count == 220 - gone.count)
         HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
         loop.run()
-        #expect(resumed.withLock { $0 } == Array(0..<64))
+        #expect(resumed.withLock { $0 } == (0..<220).filter { !gone.contains($0) })
+        #expect(channel.held.count == 0)
     }
 }
