@@ -38,4 +38,12 @@ enum ChromiumPlays {
         if let earliest = recent.first, last[1] <= earliest[1] { problems.append("currentTime stopped at \(last[1]) s") }
         return problems
     }
+
+    /// The samples as "wall s: currentTime s, frames, readyState", for a failure's message (a
+    /// play that failed can then be told apart: never started, stalled, or started late).
+    static func trace(_ result: Report.Result) -> String {
+        result.samples.map { sample in
+            sample.count == 4 ? String(format: "%.2f: %.2f, %.0f, %.0f", sample[0], sample[1], sample[2], sample[3]) : "\(sample)"
+        }.joined(separator: "; ")
+    }
 }

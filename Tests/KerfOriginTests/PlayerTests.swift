@@ -83,7 +83,7 @@ import Testing
             if result.name.hasPrefix("broken/") {
                 #expect(!found.isEmpty, "Chromium \(result.name) played without its second segments")
             } else {
-                #expect(found.isEmpty, "Chromium \(result.name): \(found)")
+                #expect(found.isEmpty, "Chromium \(result.name): \(found); samples \(ChromiumPlays.trace(result))")
             }
         }
     }
