@@ -23,13 +23,20 @@
 #     figure (kerf_live_largest_release_seconds in /metrics): from the publication to the last
 #     of the 10,000 answers written to its connection, which leaves out the client's time to
 #     read them (h2load runs one thread by default, on the same two cores).
+#  3. The peer: right after each of kerf's held-request runs, while ffmpeg still publishes,
+#     nginx (Debian's package) with the Nchan module (libnginx-mod-nchan, installed with apt
+#     when missing) holds 10,000 long-poll requests (nchan_subscriber longpoll) sent by the same
+#     h2load command, and one POST publishes to them all a message of the size of kerf's answer
+#     (the playlist itself): the same fan-out in a C server made for it. Its spread is taken
+#     from the moment the POST is sent (or its first answer, if earlier), and the script prints
+#     kerf's p99 against Nchan's (target: at most 1.2x).
 #
 # Run from the repository root: bash Benchmarks/lowlatency.sh
 # Environment: KERF (binary, default .build/release/kerf, built if missing), KERF_LL_SECONDS,
 # KERF_LL_CLIENT_THREADS (h2load threads for the held requests, default 1),
 # KERF_BENCH_DIR (default /tmp/kerf-bench-ll), KERF_LL_PORT (HTTP port, default 18095; HTTPS and RTMP
-# on +400 and +1300). On a machine busy with other work the figures are
-# indicative only.
+# on +400 and +1300, nginx's HTTP and HTTPS on +100 and +500). On a machine busy with other work
+# the figures are indicative only.
 set -euo pipefail
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$script_dir/.." && pwd)
@@ -47,17 +54,53 @@ if ! command -v h2load >/dev/null; then
     log "installing nghttp2-client (h2load, the client of the held-requests runs)"
     as_root apt-get install -y -q nghttp2-client >&2 || die "could not install nghttp2-client"
 fi
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+if [[ ! -f $NCHAN_MODULE ]] || ! { command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; }; then
+    log "installing nginx-light and libnginx-mod-nchan (the peer of the held-requests runs)"
+    as_root apt-get install -y -q nginx-light libnginx-mod-nchan >&2 || die "could not install nginx-light and libnginx-mod-nchan"
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 SECONDS_TOTAL="${KERF_LL_SECONDS:-50}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-ll}"
 PORT="${KERF_LL_PORT:-18095}"
 TLS_PORT=$((PORT + 400))
 RTMP=$((PORT + 1300))
+NCHAN_PORT=$((PORT + 100))
+NCHAN_TLS_PORT=$((PORT + 500))
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-rm -rf "$WORK" && mkdir -p "$WORK/root"
+rm -rf "$WORK" && mkdir -p "$WORK/root" "$WORK/nginx/logs"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
+
+# The peer: nginx with Nchan, long-poll subscribers on /sub and the publisher on /pub (a channel
+# per run, named by its id), over HTTP/1.1 and over HTTP/2 with TLS and the same certificate.
+cat > "$WORK/nginx/nginx.conf" <<EOF
+load_module $NCHAN_MODULE;
+worker_processes auto;
+worker_rlimit_nofile 65536;
+daemon off;
+error_log $WORK/nginx/logs/error.log error;
+pid $WORK/nginx/nginx.pid;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  nchan_shared_memory_size 256M;
+  ssl_certificate $WORK/cert.pem;
+  ssl_certificate_key $WORK/key.pem;
+  ssl_protocols TLSv1.3;
+  server {
+    listen 127.0.0.1:$NCHAN_PORT;
+    listen 127.0.0.1:$NCHAN_TLS_PORT ssl http2;
+    location = /sub { nchan_subscriber longpoll; nchan_channel_id \$arg_id; }
+    location = /pub { nchan_publisher; nchan_channel_id \$arg_id; }
+    location = /status { nchan_stub_status; }
+  }
+}
+EOF
+"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
 
 cat > "$WORK/kerf.yaml" <<EOF
 root: $WORK/root
@@ -88,18 +131,24 @@ ffmpeg -v error -re -f lavfi -i testsrc2=size=1920x1080:rate=30 -f lavfi -i sine
   -vf "$CLOCK" -t "$SECONDS_TOTAL" -c:v libx264 -preset ultrafast -tune zerolatency -g 60 -keyint_min 60 -sc_threshold 0 \
   -c:a aac -f flv "rtmp://127.0.0.1:$RTMP/live/news?key=benchmark-key" &
 
-python3 - "$PORT" "$STARTED" "$SECONDS_TOTAL" "$SERVER" "$TLS_PORT" "$WORK" <<'PY'
+python3 - "$PORT" "$STARTED" "$SECONDS_TOTAL" "$SERVER" "$TLS_PORT" "$WORK" "$NCHAN_PORT" "$NCHAN_TLS_PORT" "$NGINX_PID" <<'PY'
 import asyncio, calendar, os, re, sys, time
 port, started, total, server = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-tls_port, work = int(sys.argv[5]), sys.argv[6]
+tls_port, work, nchan_port, nchan_tls_port, nginx = int(sys.argv[5]), sys.argv[6], int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
 PATH = "/live/news/video_1080p/playlist.m3u8"
 
-def rss():
-    for line in open(f"/proc/{server}/status"):
+def rss(pid=None):
+    """A process's resident memory in MiB (kerf serve's by default)."""
+    for line in open(f"/proc/{pid or server}/status"):
         if line.startswith("VmRSS"): return int(line.split()[1]) / 1024
 
-async def get(target, timeout=15):
-    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+def nginx_rss():
+    """nginx's workers' resident memory, summed (MiB)."""
+    workers = open(f"/proc/{nginx}/task/{nginx}/children").read().split()
+    return sum(rss(int(worker)) for worker in workers)
+
+async def get(target, timeout=15, to=None):
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", to or port), timeout)
     writer.write(f"GET {target} HTTP/1.1\r\nHost: kerf\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
     data = await asyncio.wait_for(reader.read(), timeout)
@@ -139,7 +188,7 @@ async def main():
     epoch_wall = pdt_seconds(next(l for l in text.split("\n") if l.startswith("#EXT-X-PROGRAM-DATE-TIME:")))
     # 1. one client holding the next part, over and over.
     e2e = []
-    end = started + total - 16  # the held-request runs need the feed for some 16 s more
+    end = started + total - 24  # the held-request runs need the feed for some 24 s more
     while time.time() < end:
         status, text = await get(f"{PATH}?_HLS_msn={msn}&_HLS_part={parts}")
         now = time.time()
@@ -153,8 +202,17 @@ async def main():
           f"p50 {q(e2e, .5)*1000:.0f} ms, p99 {q(e2e, .99)*1000:.0f} ms (target < 1500 ms)")
     # 2. 10,000 held requests for the first part of the segment after next (the farthest a
     #    client may block for), asked for as a segment begins: 4.5 s ahead.
-    await held_requests("HTTP/2", f"https://127.0.0.1:{tls_port}", ["-c", "100", "-m", "100"])
-    await held_requests("HTTP/1.1", f"http://127.0.0.1:{port}", ["--h1", "-c", "10000", "-m", "1"])
+    #    Each is followed by the peer's run of the same fan-out, under the same load.
+    for label, base, peer, options in [
+        ("HTTP/2", f"https://127.0.0.1:{tls_port}", f"https://127.0.0.1:{nchan_tls_port}", ["-c", "100", "-m", "100"]),
+        ("HTTP/1.1", f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nchan_port}", ["--h1", "-c", "10000", "-m", "1"]),
+    ]:
+        kerf, answer = await held_requests(label, base, options)
+        nchan = await peer_held_requests(label, peer, options, answer)
+        if kerf and nchan:
+            ratio = kerf[1] / nchan[1]
+            print(f"10,000 held requests over {label}, kerf serve against nginx with Nchan: p99 {kerf[1]*1000:.0f} against "
+                  f"{nchan[1]*1000:.0f} ms ({ratio:.2f}x, target <= 1.2x) {'PASS' if ratio <= 1.2 else 'MISS'}")
 
 async def holding_count():
     _, metrics = await get("/metrics")
@@ -179,10 +237,10 @@ async def part_listed(msn):
         except Exception: pass
         await asyncio.sleep(0.005)
 
-async def hold(base, options, target, measure):
+async def hold(base, options, target, measure, name):
     """h2load: 10,000 requests held; returns the arrival times of the 200 answers (the end of
     each from its log)."""
-    log = f"{work}/h2load-{options[0].strip('-')}.log"
+    log = f"{work}/h2load-{name}-{options[0].strip('-')}.log"
     if os.path.exists(log): os.remove(log)
     h2load = await asyncio.create_subprocess_exec("h2load", "-n", "10000", "-t", os.environ.get("KERF_LL_CLIENT_THREADS", "1"), *options, "--log-file", log,
                                                   base + target, stdout=asyncio.subprocess.DEVNULL)
@@ -216,7 +274,7 @@ async def held_requests(label, base, options):
             if seen["holding"] >= 10000 or seen["probe"].done(): break
             await asyncio.sleep(0.05)
         seen["held at"] = time.time()
-    times = await hold(base, options, target, measure)
+    times = await hold(base, options, target, measure, "kerf")
     listed = await seen["probe"]
     release = await largest_release()
     # The largest of the recent releases: this run's when it changed during the run.
@@ -232,6 +290,44 @@ async def held_requests(label, base, options):
     print(f"10,000 held requests over {label}: {seen['holding']} held at once, {len(times)} answered 200; kerf serve RSS {before:.1f} MiB before, "
           f"{seen['rss']:.1f} MiB while held (+{seen['rss'] - before:.1f} MiB, target < 200 MB); answers after the part exists: "
           f"p50 {q(spread, .5)*1000:.0f} ms, p99 {q(spread, .99)*1000:.0f} ms, max {spread[-1]*1000:.0f} ms (target p99 < 100 ms) {verdict}; {server}")
+    # The peer publishes the playlist as its message: the same bytes to every client.
+    _, answer = await get(PATH)
+    return ((q(spread, .5), q(spread, .99), spread[-1]) if all_held and spread else None), answer.encode()
+
+async def peer_held_requests(label, base, options, body):
+    """The same fan-out from nginx with Nchan: 10,000 long-poll requests held on a new channel,
+    then one POST of `body` to it. Returns p50/p99/max of the answers after the publication."""
+    channel = f"run{time.time_ns()}"
+    before = nginx_rss()
+    seen = {"holding": 0}
+    async def measure():
+        for _ in range(200):
+            _, status = await get("/status", to=nchan_port)
+            seen["holding"] = int(re.search(r"^subscribers: (\d+)", status, re.M).group(1))
+            if seen["holding"] >= 10000: break
+            await asyncio.sleep(0.05)
+        seen["rss"] = nginx_rss()
+        # The connections' set-up settles first, as kerf's part's lead of seconds lets it.
+        await asyncio.sleep(1)
+        reader, writer = await asyncio.open_connection("127.0.0.1", nchan_port)
+        head = (f"POST /pub?id={channel} HTTP/1.1\r\nHost: nginx\r\nContent-Type: application/vnd.apple.mpegurl\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+        seen["published"] = time.time()
+        writer.write(head.encode() + body)
+        await writer.drain()
+        await reader.read()
+        writer.close()
+    times = await hold(base, options, f"/sub?id={channel}", measure, "nchan")
+    exists = min(seen["published"], times[0]) if times else seen["published"]
+    spread = [t - exists for t in times]
+    q = lambda v, f: v[min(len(v) - 1, int(len(v) * f))]
+    all_held = seen["holding"] >= 10000
+    figures = (f"p50 {q(spread, .5)*1000:.0f} ms, p99 {q(spread, .99)*1000:.0f} ms, max {spread[-1]*1000:.0f} ms" if spread else "none") + \
+        ("" if all_held else " NOT MEASURED (fewer than 10,000 held)")
+    print(f"10,000 held requests over {label}, nginx with Nchan (long-poll): {seen['holding']} held at once, {len(times)} answered 200; "
+          f"nginx RSS {before:.1f} MiB before, {seen['rss']:.1f} MiB while held (+{seen['rss'] - before:.1f} MiB); "
+          f"answers after the publication ({len(body)} bytes each): {figures}")
+    return (q(spread, .5), q(spread, .99), spread[-1]) if all_held and spread else None
 
 asyncio.run(main())
 PY
