@@ -111,4 +111,32 @@ import KerfTestTags
         #expect(resumed.withLock { $0 } == (0..<220).filter { !gone.contains($0) })
         #expect(channel.held.count == 0)
     }
+
+    /// The sweep answers (false) the requests whose deadline passed, in the order they were
+    /// held, and leaves the others to the publication.
+    @Test func expiredRequestsLeaveInOrderAndTheOthersStay() throws {
+        let (channel, epoch) = try HeldRequestGateTests.channel()
+        let loop = EmbeddedEventLoop()
+        let next = channel.window.withLock { $0.nextSequence(of: "video")! }
+        let answers = Mutex<[(index: Int, ready: Bool)]>([])
+        let now = ContinuousClock.now
+        // Three in four expire after 10 s (most of the list: it is compacted), the rest after 100 s.
+        for index in 0..<200 {
+            let ticket = channel.held.hold(for: channel.window, until: now + .seconds(index.isMultiple(of: 4) ? 100 : 10),
+                                           .published(folder: "video", sequence: next, part: nil), on: loop) { ready in
+                answers.withLock { $0.append((index, ready)) }
+            }
+            #expect(ticket != nil)
+        }
+        channel.held.expire(now: now + .seconds(50))
+        loop.run()
+        #expect(answers.withLock { $0.map(\.index) } == (0..<200).filter { !$0.isMultiple(of: 4) })
+        #expect(answers.withLock { $0.allSatisfy { !$0.ready } })
+        #expect(channel.held.count == 50)
+        answers.withLock { $0 = [] }
+        HeldRequestGateTests.publishSegment(channel, epoch, index: 1)
+        loop.run()
+        #expect(answers.withLock { $0.map(\.index) } == (0..<200).filter { $0.isMultiple(of: 4) })
+        #expect(answers.withLock { $0.allSatisfy(\.ready) })
+    }
 }
