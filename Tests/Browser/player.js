@@ -5,17 +5,29 @@
 // samples to the report URL as JSON. A job: {plays: [{name, kind, src, seconds}], parallel: n
 // (entries played at once, default 1)}. The report:
 // {results: [{name, samples: [[wall seconds, currentTime, decoded frames, readyState]],
-// error: message or null, canPlay: canPlayType of the HLS MIME type}]}.
+// error: message or null, canPlay: canPlayType of the HLS MIME type, trace: what the DASH feed
+// did (MPD reads, appends, the start), empty for HLS}]}.
 'use strict';
 
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
+// The buffered ranges of a SourceBuffer, as text.
+const ranges = (buffer) => Array.from({length: buffer.buffered.length},
+  (_, index) => `${buffer.buffered.start(index).toFixed(2)}-${buffer.buffered.end(index).toFixed(2)}`).join(',') || 'none';
+
 // Feeds `video` from the MPD at `src` until `running()` turns false; throws what goes wrong.
-async function feedDASH(video, src, running) {
+// Notes each MPD read, append and the start in `trace` (seconds since the play began: what),
+// so a play that does not start can be told apart.
+async function feedDASH(video, src, running, trace) {
+  const began = performance.now();
+  const note = (what) => { if (trace.length < 80) trace.push(`${((performance.now() - began) / 1000).toFixed(2)}: ${what}`); };
   const source = new MediaSource();
   video.src = URL.createObjectURL(source);
   await once(source, 'sourceopen');
   let presentation = await MPDReader.read(src);
+  const read = () => note(`MPD period ${presentation.period}, ` +
+    presentation.tracks.map((track) => `${track.type} ${track.segments.length} from ${track.segments.length ? track.segments[0].start.toFixed(2) : '-'}`).join(', '));
+  read();
   const feeds = presentation.tracks.map((track) => ({track, buffer: source.addSourceBuffer(track.mime), last: undefined, period: null}));
   let started = false;
   while (running()) {
@@ -26,6 +38,7 @@ async function feedDASH(video, src, running) {
       if (feed.period !== presentation.period && track.init) {
         await append(feed.buffer, track.init);
         feed.period = presentation.period;
+        note(`${track.type} init of period ${feed.period}`);
       }
       // After the last one appended (a live MPD also lists segments that left the time-shift
       // buffer); a live start takes the last three.
@@ -37,11 +50,13 @@ async function feedDASH(video, src, running) {
       feed.last = segment.start;
       await append(feed.buffer, segment.url);
       appendedAny = true;
+      note(`${track.type} ${segment.url.split('/').pop()} at ${segment.start.toFixed(2)}: buffered ${ranges(feed.buffer)}`);
     }
     if (!started && feeds.every((feed) => feed.buffer.buffered.length > 0)) {
       started = true;
       video.currentTime = Math.max(...feeds.map((feed) => feed.buffer.buffered.start(0)));
-      video.play().catch(() => {});
+      note(`start at ${video.currentTime.toFixed(2)}`);
+      video.play().catch((error) => note(`play(): ${error}`));
     }
     if (appendedAny) continue;
     if (!presentation.dynamic) {
@@ -50,6 +65,7 @@ async function feedDASH(video, src, running) {
     }
     await sleep(Math.min(1000, presentation.updatePeriod * 500));
     presentation = await MPDReader.read(src);
+    read();
   }
 }
 
@@ -61,14 +77,14 @@ async function play(entry) {
   // refuses byte-range requests (single-file HLS) for cross-origin media fetched without CORS.
   video.crossOrigin = 'anonymous';
   document.body.appendChild(video);
-  const result = {name: entry.name, samples: [], error: null, canPlay: video.canPlayType('application/vnd.apple.mpegurl')};
+  const result = {name: entry.name, samples: [], error: null, canPlay: video.canPlayType('application/vnd.apple.mpegurl'), trace: []};
   video.addEventListener('error', () => {
     result.error = result.error || (video.error ? `${video.error.code}: ${video.error.message}` : 'error');
   });
   const start = performance.now();
   const running = () => performance.now() - start < entry.seconds * 1000 && !result.error;
   if (entry.kind === 'dash') {
-    feedDASH(video, entry.src, running).catch((error) => { result.error = result.error || `MSE: ${error.message || error}`; });
+    feedDASH(video, entry.src, running, result.trace).catch((error) => { result.error = result.error || `MSE: ${error.message || error}`; });
   } else {
     video.src = entry.src;
     video.play().catch((error) => { result.error = result.error || `play(): ${error}`; });

@@ -17,6 +17,8 @@ enum ChromiumPlays {
             var samples: [[Double]]
             var error: String?
             var canPlay: String
+            /// What the DASH feed did (MPD reads, appends, the start); empty for HLS.
+            var trace: [String]?
         }
         var results: [Result]
     }
@@ -39,11 +41,14 @@ enum ChromiumPlays {
         return problems
     }
 
-    /// The samples as "wall s: currentTime s, frames, readyState", for a failure's message (a
-    /// play that failed can then be told apart: never started, stalled, or started late).
+    /// The samples as "wall s: currentTime s, frames, readyState", then what the DASH feed
+    /// did, for a failure's message (a play that failed can then be told apart: never started,
+    /// stalled, or started late, and where its feed stopped).
     static func trace(_ result: Report.Result) -> String {
-        result.samples.map { sample in
+        let samples = result.samples.map { sample in
             sample.count == 4 ? String(format: "%.2f: %.2f, %.0f, %.0f", sample[0], sample[1], sample[2], sample[3]) : "\(sample)"
         }.joined(separator: "; ")
+        guard let trace = result.trace, !trace.isEmpty else { return samples }
+        return samples + "; feed " + trace.joined(separator: "; ")
     }
 }
