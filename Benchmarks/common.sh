@@ -53,3 +53,24 @@ measure() {
     fi
 }
 
+
+# self_signed_certificate KEY CERT: writes a self-signed P-256 certificate for localhost and
+# 127.0.0.1 (valid 2 days) and its key, for the servers of the HTTPS runs.
+self_signed_certificate() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$1" -out "$2" 2>/dev/null
+}
+
+# nginx_main_context DIR: prints the main context of a benchmark's nginx.conf: workers on every
+# core with descriptors for 16,384 connections each, in the foreground, its error log and pid
+# file in DIR (DIR/logs must exist).
+nginx_main_context() {
+    cat <<EOF
+worker_processes auto;
+worker_rlimit_nofile 65536;
+daemon off;
+error_log $1/logs/error.log error;
+pid $1/nginx.pid;
+events { worker_connections 16384; }
+EOF
+}

@@ -69,21 +69,13 @@ NCHAN_PORT=$((PORT + 100))
 NCHAN_TLS_PORT=$((PORT + 500))
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 rm -rf "$WORK" && mkdir -p "$WORK/root" "$WORK/nginx/logs"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+self_signed_certificate "$WORK/key.pem" "$WORK/cert.pem"
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; kill $(jobs -p) 2>/dev/null || true' EXIT
 
 # The peer: nginx with Nchan, long-poll subscribers on /sub and the publisher on /pub (a channel
 # per run, named by its id), over HTTP/1.1 and over HTTP/2 with TLS and the same certificate.
-cat > "$WORK/nginx/nginx.conf" <<EOF
-load_module $NCHAN_MODULE;
-worker_processes auto;
-worker_rlimit_nofile 65536;
-daemon off;
-error_log $WORK/nginx/logs/error.log error;
-pid $WORK/nginx/nginx.pid;
-events { worker_connections 16384; }
+{ echo "load_module $NCHAN_MODULE;"; nginx_main_context "$WORK/nginx"; cat <<EOF
 http {
   access_log off;
   nchan_shared_memory_size 256M;
@@ -99,6 +91,7 @@ http {
   }
 }
 EOF
+} > "$WORK/nginx/nginx.conf"
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
 NGINX_PID=$!
 

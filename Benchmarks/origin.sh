@@ -33,6 +33,8 @@ KERF_TLS_PORT=18444
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 die() { echo "origin.sh: $*" >&2; exit 1; }
+# shellcheck source=Benchmarks/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
@@ -58,16 +60,9 @@ head -c 12000000 /dev/urandom > "$WORK/root/bench/large.m4s"
   echo "#EXT-X-ENDLIST"
 } > "$WORK/root/bench/playlist.m3u8"
 # One self-signed P-256 certificate for both servers.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+self_signed_certificate "$WORK/tls/key.pem" "$WORK/tls/cert.pem"
 
-cat > "$WORK/nginx/nginx.conf" <<EOF
-worker_processes auto;
-worker_rlimit_nofile 65536;
-daemon off;
-error_log $WORK/nginx/logs/error.log error;
-pid $WORK/nginx/nginx.pid;
-events { worker_connections 16384; }
+{ nginx_main_context "$WORK/nginx"; cat <<EOF
 http {
   access_log off;
   sendfile on;
@@ -86,6 +81,7 @@ http {
   }
 }
 EOF
+} > "$WORK/nginx/nginx.conf"
 cat > "$WORK/kerf.yaml" <<EOF
 root: $WORK/root
 listen: 127.0.0.1:$KERF_PORT
