@@ -71,12 +71,12 @@ import Testing
         // first is printed. (Chromium's live starts failed in about one run of this test in
         // seven on this project's machines, for causes not found: two DASH feeds at once whose
         // media never buffered, or a parse error in Chromium's own HLS player.)
-        let failed = Set(liveResults.filter { !ChromiumPlays.problems($0, seconds: 10).isEmpty }.map(\.name))
-        if !failed.isEmpty {
-            for result in liveResults where failed.contains(result.name) {
-                print("Chromium \(result.name) did not play at its first start, played once more: \(ChromiumPlays.problems(result, seconds: 10)); "
-                      + "samples \(ChromiumPlays.trace(result))")
+        let firstFailures = liveResults.map { (result: $0, problems: ChromiumPlays.problems($0, seconds: 10)) }.filter { !$0.problems.isEmpty }
+        if !firstFailures.isEmpty {
+            for (result, problems) in firstFailures {
+                print("Chromium \(result.name) did not play at its first start, played once more: \(problems); samples \(ChromiumPlays.trace(result))")
             }
+            let failed = Set(firstFailures.map(\.result.name))
             let again = try await Self.playInChromium(vod: [], live: livePlays.filter { failed.contains($0.name) },
                                                       site: site.appendingPathComponent("live-again"), scratch: scratch, arguments: chromiumTrust).results
             for result in again {
