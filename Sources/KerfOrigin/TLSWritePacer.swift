@@ -11,6 +11,12 @@ import NIOCore
 /// next slices when the socket's writability comes back. Each write's promise goes with its
 /// last byte.
 ///
+/// Small writes that follow one another are gathered into one buffer of up to a TLS record
+/// before they go (nginx's `ssl_buffer_size`): TLS makes a record of each write, so a response
+/// head and its small body, or an HTTP/2 answer's HEADERS frame, DATA frame header and payload,
+/// would otherwise cost a record each, with its encryption pass, framing and tag, and the
+/// client a decryption each.
+///
 /// The socket's writability does not count what is held here, so writers that make new
 /// buffers (bodies read from files) wait for `ready(_:)` between chunks. A close hands
 /// everything held to TLS first, as if it had been written there (TLS then sends it before its
@@ -24,6 +30,10 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     static let slice = 32_768
     /// What may be held before `ready(_:)` makes a writer wait.
     static let readyBelow = 131_072
+    /// Writes of at most this many bytes are gathered (larger ones go as they are).
+    static let gatherBelow = 4_096
+    /// The most gathered into one buffer: one TLS record's plaintext.
+    static let record = 16_384
     /// The socket's write buffer marks on a paced connection: it stops taking slices with more
     /// than one slice of ciphertext unsent, and takes them again under half of that.
     static let waterMark = ChannelOptions.Types.WriteBufferWaterMark(low: slice / 2, high: slice)
@@ -39,6 +49,11 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writers waiting for `heldBytes` to fall under `readyBelow`.
     private var waiters: [EventLoopPromise<Void>] = []
     private var draining = false
+    /// Small writes gathered and not yet passed on, and their promises in write order. A
+    /// lone write is kept as it is; a second one makes a buffer of its own to gather into.
+    private var gathered: ByteBuffer?
+    private var gatheredOwned = false
+    private var gatheredPromises: [EventLoopPromise<Void>] = []
 
     func handlerAdded(context: ChannelHandlerContext) {
         _ = context.channel.setOption(.writeBufferWaterMark, value: Self.waterMark)
@@ -52,17 +67,19 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
         if held.isEmpty, room > 0, context.channel.isWritable {
             guard buffer.readableBytes > room else {
                 passedSinceFlush += buffer.readableBytes
-                return context.write(data, promise: promise)
+                return pass(context, buffer, promise: promise)
             }
-            context.write(wrapOutboundOut(buffer.readSlice(length: room)!), promise: nil)
+            pass(context, buffer.readSlice(length: room)!, promise: nil)
             passedSinceFlush = Self.slice
         }
+        passGathered(context)
         held.append((buffer, promise))
         heldBytes += buffer.readableBytes
     }
 
     func flush(context: ChannelHandlerContext) {
         flushed = held.count
+        passGathered(context)
         context.flush()
         passedSinceFlush = 0
         drain(context)
@@ -92,18 +109,64 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
             }
             heldBytes -= part.readableBytes
             unflushed += part.readableBytes
-            context.write(wrapOutboundOut(part), promise: promise)
+            pass(context, part, promise: promise)
             if unflushed >= Self.slice || flushed == 0 {
                 unflushed = 0
+                passGathered(context)
                 context.flush()
                 passedSinceFlush = 0
             }
         }
         if unflushed > 0 {
+            passGathered(context)
             context.flush()
             passedSinceFlush = 0
         }
         if heldBytes < Self.readyBelow, !waiters.isEmpty { releaseWaiters() }
+    }
+
+    /// Passes `buffer` on to TLS: gathered with the small writes before it when it is small
+    /// and fits, else after them.
+    private func pass(_ context: ChannelHandlerContext, _ buffer: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard buffer.readableBytes <= Self.gatherBelow else {
+            passGathered(context)
+            return context.write(wrapOutboundOut(buffer), promise: promise)
+        }
+        if let first = gathered, first.readableBytes + buffer.readableBytes > Self.record { passGathered(context) }
+        if var into = gathered {
+            gathered = nil
+            if !gatheredOwned {
+                var owned = context.channel.allocator.buffer(capacity: Self.record)
+                owned.writeImmutableBuffer(into)
+                into = owned
+                gatheredOwned = true
+            }
+            into.writeImmutableBuffer(buffer)
+            gathered = into
+        } else {
+            gathered = buffer
+            gatheredOwned = false
+        }
+        if let promise { gatheredPromises.append(promise) }
+    }
+
+    /// Passes on what is gathered, as one write whose promise completes those of its parts.
+    private func passGathered(_ context: ChannelHandlerContext) {
+        guard let buffer = gathered else { return }
+        gathered = nil
+        let promise: EventLoopPromise<Void>?
+        switch gatheredPromises.count {
+        case 0: promise = nil
+        case 1: promise = gatheredPromises[0]
+        default:
+            let parts = gatheredPromises
+            promise = context.eventLoop.makePromise()
+            promise?.futureResult.whenComplete { result in
+                for part in parts { part.completeWith(result) }
+            }
+        }
+        gatheredPromises.removeAll(keepingCapacity: true)
+        context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
     /// A future that succeeds once less than `readyBelow` is held here (at once when it is).
@@ -119,6 +182,7 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
         // answer before a `Connection: close`, or before graceful shutdown's close), then the
         // close: TLS sends the bytes before its close_notify, or gives up on a client that
         // reads nothing after its shutdown timeout.
+        passGathered(context)
         if !held.isEmpty {
             let entries = held
             held.removeAll()
@@ -142,11 +206,14 @@ final class TLSWritePacer: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func failHeld(_ error: any Error) {
-        let entries = held, ready = waiters
+        let entries = held, ready = waiters, parts = gatheredPromises
+        gathered = nil
+        gatheredPromises = []
         held.removeAll()
         flushed = 0
         heldBytes = 0
         waiters = []
+        for part in parts { part.fail(error) }
         for entry in entries { entry.promise?.fail(error) }
         for waiter in ready { waiter.fail(error) }
     }

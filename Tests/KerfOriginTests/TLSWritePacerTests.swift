@@ -4,7 +4,8 @@ import NIOEmbedded
 import Testing
 @testable import KerfOrigin
 
-/// `TLSWritePacer`: writes pass on while the socket is writable, large ones a slice at a time,
+/// `TLSWritePacer`: writes pass on while the socket is writable (small ones gathered into
+/// records), large ones a slice at a time,
 /// the rest held in order until writability comes back; promises go with their last byte; a
 /// close hands what is held to TLS first. Over real TLS in `OriginTLSTests`.
 @Suite(.tags(.unit)) struct TLSWritePacerTests {
@@ -42,7 +43,7 @@ import Testing
         return all
     }
 
-    @Test func smallWritesPassOnUnchanged() throws {
+    @Test func smallWritesLeaveGatheredWhenFlushed() throws {
         let (channel, pacer) = try Self.channel()
         defer { _ = try? channel.finish() }
         channel.write(Self.bytes(100), promise: nil)
@@ -50,9 +51,75 @@ import Testing
         #expect(try Self.written(channel).isEmpty, "nothing leaves before the flush")
         channel.flush()
         let out = try Self.written(channel)
-        #expect(out == [Self.bytes(100), Self.bytes(200, from: 100)])
+        #expect(out == [Self.bytes(300)], "a head and its small body make one TLS record")
         #expect(pacer.heldBytes == 0)
         try second.wait()
+        // A lone small write leaves as it was written.
+        channel.writeAndFlush(Self.bytes(50), promise: nil)
+        #expect(try Self.written(channel) == [Self.bytes(50)])
+    }
+
+    /// Small writes fill records of up to `record` bytes, in order; each promise completes
+    /// once its bytes have gone, in write order.
+    @Test func smallWritesFillRecordsAndKeepTheirPromises() throws {
+        let (channel, _) = try Self.channel()
+        defer { _ = try? channel.finish() }
+        let size = 3_000
+        var order: [Int] = []
+        for index in 0..<10 {
+            channel.write(Self.bytes(size, from: index * size)).whenSuccess { order.append(index) }
+        }
+        #expect(order.isEmpty)
+        channel.flush()
+        let out = try Self.written(channel)
+        #expect(out.map(\.readableBytes) == [5 * size, 5 * size], "five of 3,000 bytes fit a record, a sixth does not")
+        #expect(Self.joined(out) == Self.bytes(10 * size))
+        #expect(order == Array(0..<10))
+    }
+
+    /// A write larger than `gatherBelow` goes as it is, after what was gathered before it.
+    @Test func aLargerWriteFollowsWhatWasGathered() throws {
+        let (channel, _) = try Self.channel()
+        defer { _ = try? channel.finish() }
+        let large = TLSWritePacer.gatherBelow + 1
+        channel.write(Self.bytes(10), promise: nil)
+        channel.write(Self.bytes(20, from: 10), promise: nil)
+        channel.write(Self.bytes(large, from: 30), promise: nil)
+        channel.write(Self.bytes(40, from: 30 + large), promise: nil)
+        channel.flush()
+        let out = try Self.written(channel)
+        #expect(out.map(\.readableBytes) == [30, large, 40])
+        #expect(Self.joined(out) == Self.bytes(70 + large))
+    }
+
+    /// Small writes held while the socket was full are gathered as they are handed on.
+    @Test func heldSmallWritesLeaveGathered() throws {
+        let (channel, pacer) = try Self.channel()
+        defer { _ = try? channel.finish() }
+        channel.isWritable = false
+        var promises: [EventLoopFuture<Void>] = []
+        for index in 0..<20 { promises.append(channel.write(Self.bytes(1_000, from: index * 1_000))) }
+        channel.flush()
+        #expect(try Self.written(channel).isEmpty)
+        #expect(pacer.heldBytes == 20_000)
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        let out = try Self.written(channel)
+        #expect(out.map(\.readableBytes) == [16_000, 4_000])
+        #expect(Self.joined(out) == Self.bytes(20_000))
+        #expect(promises.allSatisfy(Self.completed))
+    }
+
+    /// The socket gone before a flush: gathered writes fail.
+    @Test func gatheredWritesFailWhenTheSocketIsGone() throws {
+        let (channel, _) = try Self.channel()
+        var failures = 0
+        for start in [0, 10] {
+            channel.write(Self.bytes(10, from: start)).whenFailure { failures += $0 as? ChannelError == .ioOnClosedChannel ? 1 : 0 }
+        }
+        channel.pipeline.fireChannelInactive()
+        #expect(failures == 2)
+        _ = try? channel.finish()
     }
 
     @Test func aLargeWriteLeavesInSlicesWhileTheSocketIsWritable() throws {
