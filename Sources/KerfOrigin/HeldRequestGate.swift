@@ -49,6 +49,8 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     /// The next request head is one the raw path held until its deadline (`RawRequestResponder`
     /// parks plain requests before the decoder and hands such a one on): it goes on marked.
     var nextHeadExpired = false
+    /// The next request head is one the raw path found need not wait: it is not looked at again.
+    private var nextHeadNeedsNoHold = false
 
     init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int, answers: HeldAnswers?) {
         self.live = live
@@ -72,7 +74,9 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if case .head(let request) = part {
-            if inFlight == 0, !expired, let hold = hold(for: request) {
+            let looked = nextHeadNeedsNoHold
+            nextHeadNeedsNoHold = false
+            if inFlight == 0, !expired, !looked, let hold = hold(for: request) {
                 let bound = NIOLoopBound((gate: self, context: context), eventLoop: context.eventLoop)
                 let ticket = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.condition, on: context.eventLoop) { ready in
                     bound.value.gate.release(context: bound.value.context, ready: ready)
@@ -146,10 +150,15 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// For the raw path, a plain GET or HEAD of `target` (no Range, condition or body, kept
     /// alive) that must wait now: what it waits for and what it is answered with. Nil when it
-    /// need not wait or the router must answer it.
+    /// need not wait (the raw path then hands it to the router, and it is not looked at again
+    /// when it passes here) or the router must answer it.
     func rawHold(target: String, isHead: Bool) -> (hold: LiveResponder.Hold, resource: HeldAnswers.Resource)? {
-        guard let answers, signer == nil, let hold = hold(target: target),
-              let resource = answers.resource(hold: hold, isHead: isHead, closes: false) else { return nil }
+        guard let answers, signer == nil else { return nil }
+        guard let hold = hold(target: target) else {
+            nextHeadNeedsNoHold = true
+            return nil
+        }
+        guard let resource = answers.resource(hold: hold, isHead: isHead, closes: false) else { return nil }
         return (hold, resource)
     }
 
