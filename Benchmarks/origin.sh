@@ -14,7 +14,10 @@
 # (seconds per wrk run, default 10), KERF_BENCH_REPEATS (default 3), KERF_BENCH_CONNECTIONS
 # (default "64 512 4096"), KERF_BENCH_SCHEMES (default "http https"), KERF_BENCH_RESOURCES
 # (default "segment.m4s playlist.m3u8"; also large.m4s, a 12 MB file too large for kerf's file
-# cache), KERF_BENCH_DIR (work folder, default /tmp/kerf-bench-origin). Installs nginx-light and wrk with apt when missing.
+# cache), KERF_BENCH_DIR (work folder, default /tmp/kerf-bench-origin), KERF_BENCH_STORM (connections
+# of the connection storm that follows the table, default 4096, 0 to skip: all opened at once,
+# one playlist request each, closed; each server's CPU time per connection, from /proc).
+# Installs nginx-light and wrk with apt when missing.
 # Both servers get the same 2 wrk threads on the same machine, each run 2 s after the previous
 # one ended; the figures are loopback figures, not a network's, and on a machine busy with other
 # work they are indicative only.
@@ -26,6 +29,7 @@ CONNECTIONS="${KERF_BENCH_CONNECTIONS:-64 512 4096}"
 SCHEMES="${KERF_BENCH_SCHEMES:-http https}"
 RESOURCES="${KERF_BENCH_RESOURCES:-segment.m4s playlist.m3u8}"
 WORK="${KERF_BENCH_DIR:-/tmp/kerf-bench-origin}"
+STORM="${KERF_BENCH_STORM:-4096}"
 NGINX_PORT=18080
 KERF_PORT=18081
 NGINX_TLS_PORT=18443
@@ -168,6 +172,26 @@ for scheme in $SCHEMES; do
     done
   done
 done
+# A connection storm per scheme: STORM connections opened at once, each answered one playlist
+# request and closed, the two servers alternating; each server's CPU time per connection.
+if [ "$STORM" -gt 0 ]; then
+  for scheme in $SCHEMES; do
+    if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
+    else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
+    n_cpu=(); k_cpu=(); n_time=(); k_time=()
+    for _ in $(seq "$REPEATS"); do
+      sleep 2
+      # shellcheck disable=SC2086
+      read -r a b < <(python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$nginx_base/vod/bench/playlist.m3u8" "$STORM" $NGINX_WORKERS)
+      n_cpu+=("$a"); n_time+=("$b")
+      sleep 2
+      read -r a b < <(python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$kerf_base/vod/bench/playlist.m3u8" "$STORM" "$KERF_PID")
+      k_cpu+=("$a"); k_time+=("$b")
+    done
+    nc=$(median "${n_cpu[@]}"); kc=$(median "${k_cpu[@]}")
+    echo "connection storm over $scheme ($STORM connections opened, one playlist answer each, closed; medians): server CPU per connection nginx $nc us, kerf $kc us ($(awk -v k="$kc" -v n="$nc" 'BEGIN { printf "%.2f", k / n }')x); first connect to last answer nginx $(median "${n_time[@]}") s, kerf $(median "${k_time[@]}") s"
+  done
+fi
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$KERF_PID/status; }
 right_after=$(rss)
 # kerf serve hands the heap back once the connections have fallen (it looks every 2 s).
