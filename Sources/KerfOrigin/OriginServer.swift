@@ -38,6 +38,8 @@ public struct OriginServer: Sendable {
     static let serverName = "kerf"
     /// Connections a listener accepts per turn of its event loop.
     static let acceptsPerTurn: UInt = 256
+    /// Connections a listener's queue holds before they are accepted.
+    static let backlog = 4096
 
     /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
     public var rtmpPort: Int? { rtmp?.boundPort }
@@ -106,8 +108,11 @@ public struct OriginServer: Sendable {
         let router = makeRouter(), logger = logger
         func application(_ server: HTTPServerBuilder, _ host: String, _ port: Int,
                          _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+            // A crowd of new connections (a popular live event starting) waits in the listen
+            // queue while earlier ones are set up; one that finds the queue full has its SYN
+            // dropped and retries a second later. 4,096 (the kernel caps it at somaxconn).
             Application(router: router, server: server,
-                        configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: 1024),
+                        configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: Self.backlog),
                         onServerRunning: { channel in
                             // NIO accepts 4 connections per turn of the event loop by default: a
                             // crowd of new connections then waits for seconds behind the traffic
