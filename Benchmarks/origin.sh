@@ -179,13 +179,18 @@ if [ "$STORM" -gt 0 ]; then
     if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
     else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
     n_cpu=(); k_cpu=(); n_time=(); k_time=()
+    storm() {  # url server_pids...: "cpu_us_per_connection seconds", after the previous run's closes
+      sleep 2
+      python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$1" "$STORM" "${@:2}" || die "the connection storm against $1 failed"
+    }
     for _ in $(seq "$REPEATS"); do
-      sleep 2
+      # A failed storm ends the script (set -e: the assignment fails with it).
       # shellcheck disable=SC2086
-      read -r a b < <(python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$nginx_base/vod/bench/playlist.m3u8" "$STORM" $NGINX_WORKERS)
+      out=$(storm "$nginx_base/vod/bench/playlist.m3u8" $NGINX_WORKERS)
+      read -r a b <<<"$out"
       n_cpu+=("$a"); n_time+=("$b")
-      sleep 2
-      read -r a b < <(python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$kerf_base/vod/bench/playlist.m3u8" "$STORM" "$KERF_PID")
+      out=$(storm "$kerf_base/vod/bench/playlist.m3u8" "$KERF_PID")
+      read -r a b <<<"$out"
       k_cpu+=("$a"); k_time+=("$b")
     done
     nc=$(median "${n_cpu[@]}"); kc=$(median "${k_cpu[@]}")
