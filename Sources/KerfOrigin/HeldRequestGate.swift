@@ -46,11 +46,16 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     private var inFlight = 0
     /// The client half-closed while a request was parked.
     private var inputClosed = false
-    /// The next request head is one the raw path held until its deadline (`RawRequestResponder`
-    /// parks plain requests before the decoder and hands such a one on): it goes on marked.
-    var nextHeadExpired = false
-    /// The next request head is one the raw path found need not wait: it is not looked at again.
-    private var nextHeadNeedsNoHold = false
+    /// What the raw path (`RawRequestResponder`, which parks plain requests before the decoder)
+    /// decided about the next request head it hands on: one it held until its deadline goes on
+    /// marked, and one it found need not wait is not looked at again. Neither is held here.
+    enum RawVerdict { case expired, needsNoHold }
+    private var nextHead: RawVerdict?
+    /// The next request head is one the raw path held until its deadline.
+    var nextHeadExpired: Bool {
+        get { nextHead == .expired }
+        set { nextHead = newValue ? .expired : nil }
+    }
 
     init(live: LiveResponder, signer: SignedURL?, maxURLLength: Int, answers: HeldAnswers?) {
         self.live = live
@@ -61,12 +66,15 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var part = unwrapInboundIn(data)
-        var expired = false
-        if case .head(var request) = part, request.headerFields[Self.expiredField] != nil || nextHeadExpired {
-            request.headerFields[Self.expiredField] = nextHeadExpired ? "1" : nil
-            expired = nextHeadExpired
-            nextHeadExpired = false
-            part = .head(request)
+        var verdict: RawVerdict?
+        if case .head(var request) = part {
+            verdict = nextHead
+            nextHead = nil
+            // Only the raw path marks a request expired; clients cannot.
+            if request.headerFields[Self.expiredField] != nil || verdict == .expired {
+                request.headerFields[Self.expiredField] = verdict == .expired ? "1" : nil
+                part = .head(request)
+            }
         }
         guard holding == nil else {
             parked.append(part)
@@ -74,9 +82,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if case .head(let request) = part {
-            let looked = nextHeadNeedsNoHold
-            nextHeadNeedsNoHold = false
-            if inFlight == 0, !expired, !looked, let hold = hold(for: request) {
+            if inFlight == 0, verdict == nil, let hold = hold(for: request) {
                 let bound = NIOLoopBound((gate: self, context: context), eventLoop: context.eventLoop)
                 let ticket = hold.channel.held.hold(for: hold.channel.window, until: hold.deadline, hold.condition, on: context.eventLoop) { ready in
                     bound.value.gate.release(context: bound.value.context, ready: ready)
@@ -155,7 +161,7 @@ final class HeldRequestGate: ChannelDuplexHandler, RemovableChannelHandler {
     func rawHold(target: String, isHead: Bool) -> (hold: LiveResponder.Hold, resource: HeldAnswers.Resource)? {
         guard let answers, signer == nil else { return nil }
         guard let hold = hold(target: target) else {
-            nextHeadNeedsNoHold = true
+            nextHead = .needsNoHold
             return nil
         }
         guard let resource = answers.resource(hold: hold, isHead: isHead, closes: false) else { return nil }
