@@ -140,6 +140,17 @@ measure() {  # url connections server_pids...
   [ "$errors" -le $(( connections / 100 )) ] || echo "origin.sh: $errors socket errors from $url ($connections connections)" >&2
   echo "$rps $p50 $p99 $p999 $(awk -v t=$(( after - before )) -v hz="$TICKS_PER_SECOND" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }') $(peak_mib "$@")"
 }
+# Sets nginx_base and kerf_base, the two servers' URLs for a scheme (http or https).
+bases() {
+  if [ "$1" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
+  else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
+}
+# Prints "cpu_us_per_connection seconds" for one connection storm (connection_storm.py) against
+# a URL, the server's PIDs given, after the previous run's connections have closed.
+storm() {  # url server_pids...
+  sleep 2
+  python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$1" "$STORM" "${@:2}" || die "the connection storm against $1 failed"
+}
 # The median of the arguments.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
@@ -150,8 +161,7 @@ printf "%-14s %-5s %5s %11s %11s %6s  %-22s %-22s %-11s %-9s %s\n" "resource" ""
 NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 [ -n "$NGINX_WORKERS" ] || die "nginx has no worker processes"
 for scheme in $SCHEMES; do
-  if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
-  else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
+  bases "$scheme"
   for resource in $RESOURCES; do
     for connections in $CONNECTIONS; do
       n_rps=(); n_p50=(); n_p99=(); n_p999=(); n_cpu=(); n_mem=(); k_rps=(); k_p50=(); k_p99=(); k_p999=(); k_cpu=(); k_mem=()
@@ -176,13 +186,8 @@ done
 # request and closed, the two servers alternating; each server's CPU time per connection.
 if [ "$STORM" -gt 0 ]; then
   for scheme in $SCHEMES; do
-    if [ "$scheme" = https ]; then nginx_base="https://127.0.0.1:$NGINX_TLS_PORT"; kerf_base="https://127.0.0.1:$KERF_TLS_PORT"
-    else nginx_base="http://127.0.0.1:$NGINX_PORT"; kerf_base="http://127.0.0.1:$KERF_PORT"; fi
+    bases "$scheme"
     n_cpu=(); k_cpu=(); n_time=(); k_time=()
-    storm() {  # url server_pids...: "cpu_us_per_connection seconds", after the previous run's closes
-      sleep 2
-      python3 "$(dirname "${BASH_SOURCE[0]}")/connection_storm.py" "$1" "$STORM" "${@:2}" || die "the connection storm against $1 failed"
-    }
     for _ in $(seq "$REPEATS"); do
       # A failed storm ends the script (set -e: the assignment fails with it).
       # shellcheck disable=SC2086
