@@ -2,16 +2,18 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypesHTTP1
 import Synchronization
 
 /// Hummingbird's HTTP/1.1 connection with the origin's limits in front of it: the request head
-/// timer sees the raw bytes before the HTTP decoder, whose header size limits come from the
-/// configuration (an oversized head is answered 400 and the connection closed). Connections
-/// beyond `max-connections` are answered 503 with Retry-After and closed at once, so a CDN can
-/// retry elsewhere instead of waiting in a backlog.
+/// timer sees the raw bytes before the fast path and the HTTP decoder, whose header size limits
+/// come from the configuration (an oversized head is answered 400 and the connection closed).
+/// The decoder and the rest of Hummingbird's handlers are added when a request first needs the
+/// router (`RouterAttachment`). Connections beyond `max-connections` are answered 503 with
+/// Retry-After and closed at once, so a CDN can retry elsewhere instead of waiting in a backlog.
 struct OriginHTTPChannel: ServerChildChannel {
-    typealias Value = HTTP1Channel.Value
+    typealias Value = OriginConnection
 
     let http: HTTP1Channel
     let headerTimeout: TimeAmount
@@ -27,10 +29,8 @@ struct OriginHTTPChannel: ServerChildChannel {
         self.fastPath = fastPath
         self.gate = gate
         idleTimeout = .seconds(Int64(configuration.idleTimeout))
+        // Answers `handle`; its pipeline is made by `routerHandlers`, with these limits.
         http = HTTP1Channel(responder: responder, configuration: .init(
-            // With the fast path, the raw responder keeps the idle timeout (it answers requests
-            // the connection state handler never sees).
-            idleTimeout: fastPath == nil ? idleTimeout : nil,
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
                                             maxHeaderListSize: configuration.maxHeaderSize,
                                             maxHeaderFieldCount: 100)))
@@ -57,21 +57,35 @@ struct OriginHTTPChannel: ServerChildChannel {
         return admitted
     }
 
-    /// The HTTP/1.1 pipeline of an admitted connection or the refusal of one too many (after
-    /// TLS on a secure connection: the handlers see the decrypted bytes, and files are not sent
-    /// with `sendfile`).
+    /// The raw path of an admitted connection, with the router's handlers made when a request
+    /// first needs them (`RouterAttachment`; at once without the fast path), or the refusal of
+    /// one too many (after TLS on a secure connection: the handlers see the decrypted bytes, and
+    /// files are not sent with `sendfile`).
     func configure(_ channel: any Channel, admitted: Bool, secure: Bool, logger: Logger) -> EventLoopFuture<Value> {
         let activity = ConnectionActivity()
         // One gate per connection, shared by the raw path (which parks plain held requests
         // itself) and the decoded path.
         let heldGate = gate?()
+        // Hummingbird's async channel for the connection's task once the router is needed; nil
+        // when it closes without (a later completion is ignored).
+        let router = channel.eventLoop.makePromise(of: HTTP1Channel.Value?.self)
+        channel.closeFuture.whenComplete { _ in router.succeed(nil) }
+        let attachment = RouterAttachment { [self] in
+            router.succeed(try routerHandlers(channel, gate: heldGate, activity: activity, secure: secure, logger: logger))
+        }
+        let connection = Value(channel: channel, router: router.futureResult)
         do {
-            if !admitted { try channel.pipeline.syncOperations.addHandler(ConnectionRefusal()) }
-            try channel.pipeline.syncOperations.addHandler(RequestHeadTimer(timeout: headerTimeout))
+            let operations = channel.pipeline.syncOperations
+            guard admitted else {
+                try operations.addHandler(ConnectionRefusal())
+                return channel.eventLoop.makeSucceededFuture(connection)
+            }
+            try operations.addHandler(RequestHeadTimer(timeout: headerTimeout))
             if let fastPath {
-                let responder = RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout, sendsFiles: !secure,
-                                                    gate: heldGate)
-                try channel.pipeline.syncOperations.addHandler(responder)
+                try operations.addHandler(RawRequestResponder(vod: fastPath, activity: activity, idleTimeout: idleTimeout, sendsFiles: !secure,
+                                                              gate: heldGate, router: attachment))
+            } else {
+                try attachment.attach()
             }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
@@ -79,29 +93,39 @@ struct OriginHTTPChannel: ServerChildChannel {
         // Requests are small: a small first receive buffer (it grows when reads fill it) keeps
         // idle and held connections cheap.
         _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-        // The fast path and the gate go right after Hummingbird's connection state handler (on
-        // the channel's event loop, which the handlers belong to); on plain connections the
-        // router's file answers are sent with `sendfile`, from right before its HTTP types codec.
-        let handlers = NIOLoopBound((gate: heldGate, activity: activity), eventLoop: channel.eventLoop)
-        return http.setup(channel: channel, logger: logger).flatMapThrowing { [fastPath] value in
-            let (heldGate, activity) = handlers.value
-            let operations = channel.pipeline.syncOperations
-            if !secure {
-                try operations.addHandler(SendfileBody(idleTimeout: idleTimeout, logger: logger), position: .before(try operations.handler(type: HTTP1ToHTTPServerCodec.self)))
-            }
-            guard fastPath != nil || heldGate != nil else { return value }
-            let state = try operations.handler(type: HTTPConnectionStateHandler.self)
-            // Each goes right after the state handler, so the order ends up: state handler,
-            // activity tracker (it sees every request that reaches the decoder, those the gate
-            // parks too), held-request gate, Hummingbird.
-            if let heldGate { try operations.addHandler(heldGate, position: .after(state)) }
-            if fastPath != nil { try operations.addHandler(ActivityTracker(activity: activity), position: .after(state)) }
-            return value
-        }
+        return channel.eventLoop.makeSucceededFuture(connection)
+    }
+
+    /// Hummingbird's HTTP/1.1 handlers (what `HTTP1Channel.setup` adds) and the origin's with
+    /// them, behind the raw path. On plain connections the router's file answers are sent with
+    /// `sendfile`, from right before the HTTP types codec.
+    private func routerHandlers(_ channel: any Channel, gate heldGate: HeldRequestGate?, activity: ConnectionActivity, secure: Bool,
+                                logger: Logger) throws -> HTTP1Channel.Value {
+        let operations = channel.pipeline.syncOperations
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = http.configuration.httpDecoder.maxHeaderFieldSize
+        limits.maxHeaderListSize = http.configuration.httpDecoder.maxHeaderListSize
+        limits.maxHeaderFieldCount = http.configuration.httpDecoder.maxHeaderFieldCount
+        // Answers keep their order without NIO's pipelining handler (Hummingbird answers one
+        // request at a time); errors and header validation are Hummingbird's.
+        try operations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+                                                   withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+        if !secure { try operations.addHandler(SendfileBody(idleTimeout: idleTimeout, logger: logger)) }
+        try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        // With the fast path, the raw responder keeps the idle timeout (it answers requests the
+        // connection state handler never sees).
+        try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: fastPath == nil ? .init(idleTimeout) : nil, logger: logger))
+        // The state handler, the activity tracker (it sees every request that reaches the
+        // decoder, those the gate parks too), the held-request gate, Hummingbird.
+        if fastPath != nil { try operations.addHandler(ActivityTracker(activity: activity)) }
+        if let heldGate { try operations.addHandler(heldGate) }
+        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
     }
 
     func handle(value: Value, logger: Logger) async {
-        await http.handle(value: value, logger: logger)
+        // A connection the raw path answered alone ends here when it closes.
+        guard let router = try? await value.router.get() else { return }
+        await http.handle(value: router, logger: logger)
     }
 
     /// The server builder `Application` takes.

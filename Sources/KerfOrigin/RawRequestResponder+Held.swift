@@ -44,6 +44,7 @@ extension RawRequestResponder {
         } else {
             // The router answers it at once from the window (503 or 404 after an expiry).
             if !ready { gate?.nextHeadExpired = true }
+            guard attachRouter(context) else { return }
             waitingForRouter = true
             context.fireChannelRead(wrapInboundOut(request.head))
             context.fireChannelReadComplete()

@@ -19,7 +19,9 @@ import NIOCore
 ///
 /// Requests answered here never reach Hummingbird's connection state handler, so the idle
 /// timeout is kept here instead (from `ConnectionActivity`), and graceful shutdown waits until
-/// the socket has taken the responses written here before it reaches the state handler.
+/// the socket has taken the responses written here before it reaches the state handler. The
+/// decoder and the handlers behind it are added (`RouterAttachment`) when a request first goes
+/// on to them; until then, shutdown and the client's half-close close the connection here.
 final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -63,9 +65,14 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastBuffered = 0
     private var idleCheck: Scheduled<Void>?
     private var date = DateHeader()
+    /// Makes the router's handlers behind this one when a request first goes on to them (nil:
+    /// they are there from the start).
+    private let router: RouterAttachment?
 
-    init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount, sendsFiles: Bool, gate: HeldRequestGate? = nil) {
+    init(vod: VODResponder, activity: ConnectionActivity, idleTimeout: TimeAmount, sendsFiles: Bool, gate: HeldRequestGate? = nil,
+         router: RouterAttachment? = nil) {
         self.vod = vod
+        self.router = router
         self.gate = gate
         self.activity = activity
         self.idleTimeout = idleTimeout
@@ -151,6 +158,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
             guard case .other = kind else {
                 // A GET or HEAD without a body: this request alone goes to the router; what
                 // follows waits for its answer.
+                guard attachRouter(context) else { return }
                 waitingForRouter = true
                 forwarded = inRead
                 context.fireChannelRead(wrapInboundOut(input.readSlice(length: length)!))
@@ -179,6 +187,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         waitingForRouter = false
         if let input = partial {
             partial = nil
+            guard attachRouter(context) else { return }
             forwarded = inRead
             context.fireChannelRead(wrapInboundOut(input))
             if !inRead { context.fireChannelReadComplete() }
@@ -235,7 +244,21 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let events = heldEvents
         heldEvents = []
+        // Without the router's handlers, nothing else is answering: the connection ends here.
+        guard router?.attached ?? true else { return context.close(promise: nil) }
         for event in events { context.fireUserInboundEventTriggered(event) }
+    }
+
+    /// Makes sure the router's handlers are behind this one before a request goes to them;
+    /// false (and the connection closed) when they could not be added.
+    func attachRouter(_ context: ChannelHandlerContext) -> Bool {
+        do {
+            try router?.attach()
+            return true
+        } catch {
+            context.close(promise: nil)
+            return false
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
