@@ -39,3 +39,7 @@ int kerf_seal_contents(int fd) {
 int kerf_tcp_cork(void) {
     return TCP_CORK;
 }
+
+int kerf_so_reuseport(void) {
+    return SO_REUSEPORT;
+}

@@ -12,9 +12,7 @@ import Synchronization
 /// The decoder and the rest of Hummingbird's handlers are added when a request first needs the
 /// router (`RouterAttachment`). Connections beyond `max-connections` are answered 503 with
 /// Retry-After and closed at once, so a CDN can retry elsewhere instead of waiting in a backlog.
-struct OriginHTTPChannel: ServerChildChannel {
-    typealias Value = OriginConnection
-
+struct OriginHTTPChannel: Sendable {
     let http: HTTP1Channel
     let headerTimeout: TimeAmount
     let idleTimeout: TimeAmount
@@ -29,7 +27,8 @@ struct OriginHTTPChannel: ServerChildChannel {
         self.fastPath = fastPath
         self.gate = gate
         idleTimeout = .seconds(Int64(configuration.idleTimeout))
-        // Answers `handle`; its pipeline is made by `routerHandlers`, with these limits.
+        // Answers the requests that reach the router; `routerHandlers` makes its pipeline, with
+        // these limits.
         http = HTTP1Channel(responder: responder, configuration: .init(
             httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderSize,
                                             maxHeaderListSize: configuration.maxHeaderSize,
@@ -38,8 +37,9 @@ struct OriginHTTPChannel: ServerChildChannel {
         self.connections = connections
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        configure(channel, admitted: admit(channel, logger: logger), secure: false, logger: logger)
+    /// Sets up an accepted connection (`OriginListener.Initializer`).
+    func initialize(_ channel: any Channel, tasks: ConnectionTasks, logger: Logger) -> EventLoopFuture<Void> {
+        configure(channel, admitted: admit(channel, logger: logger), secure: false, tasks: tasks, logger: logger)
     }
 
     /// Counts the connection against `max-connections` until it closes; false when it is one
@@ -57,28 +57,24 @@ struct OriginHTTPChannel: ServerChildChannel {
         return admitted
     }
 
-    /// The raw path of an admitted connection, with the router's handlers made when a request
-    /// first needs them (`RouterAttachment`; at once without the fast path), or the refusal of
-    /// one too many (after TLS on a secure connection: the handlers see the decrypted bytes, and
-    /// files are not sent with `sendfile`).
-    func configure(_ channel: any Channel, admitted: Bool, secure: Bool, logger: Logger) -> EventLoopFuture<Value> {
+    /// The raw path of an admitted connection, with the router's handlers and the task that
+    /// runs them made when a request first needs them (`RouterAttachment`; at once without the
+    /// fast path), or the refusal of one too many (after TLS on a secure connection: the
+    /// handlers see the decrypted bytes, and files are not sent with `sendfile`).
+    func configure(_ channel: any Channel, admitted: Bool, secure: Bool, tasks: ConnectionTasks, logger: Logger) -> EventLoopFuture<Void> {
         let activity = ConnectionActivity()
         // One gate per connection, shared by the raw path (which parks plain held requests
         // itself) and the decoded path.
         let heldGate = gate?()
-        // Hummingbird's async channel for the connection's task once the router is needed; nil
-        // when it closes without (a later completion is ignored).
-        let router = channel.eventLoop.makePromise(of: HTTP1Channel.Value?.self)
-        channel.closeFuture.whenComplete { _ in router.succeed(nil) }
-        let attachment = RouterAttachment { [self] in
-            router.succeed(try routerHandlers(channel, gate: heldGate, activity: activity, secure: secure, logger: logger))
+        let attachment = RouterAttachment { [self, http] in
+            let router = try routerHandlers(channel, gate: heldGate, activity: activity, secure: secure, logger: logger)
+            tasks.run { await http.handle(value: router, logger: logger) }
         }
-        let connection = Value(channel: channel, router: router.futureResult)
         do {
             let operations = channel.pipeline.syncOperations
             guard admitted else {
                 try operations.addHandler(ConnectionRefusal())
-                return channel.eventLoop.makeSucceededFuture(connection)
+                return channel.eventLoop.makeSucceededVoidFuture()
             }
             try operations.addHandler(RequestHeadTimer(timeout: headerTimeout))
             if let fastPath {
@@ -93,7 +89,7 @@ struct OriginHTTPChannel: ServerChildChannel {
         // Requests are small: a small first receive buffer (it grows when reads fill it) keeps
         // idle and held connections cheap.
         _ = channel.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-        return channel.eventLoop.makeSucceededFuture(connection)
+        return channel.eventLoop.makeSucceededVoidFuture()
     }
 
     /// Hummingbird's HTTP/1.1 handlers (what `HTTP1Channel.setup` adds) and the origin's with
@@ -122,18 +118,11 @@ struct OriginHTTPChannel: ServerChildChannel {
         return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
     }
 
-    func handle(value: Value, logger: Logger) async {
-        // A connection the raw path answered alone ends here when it closes.
-        guard let router = try? await value.router.get() else { return }
-        await http.handle(value: router, logger: logger)
-    }
-
-    /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration, connections: ConnectionCount, fastPath: VODResponder?,
-                        gate: (@Sendable () -> HeldRequestGate)?) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            OriginHTTPChannel(responder: responder, configuration: configuration, connections: connections, fastPath: fastPath, gate: gate)
-        }
+    /// What `OriginListener` sets accepted connections up with.
+    static func initializer(_ configuration: OriginConfiguration, responder: RouterResponder, connections: ConnectionCount, fastPath: VODResponder?,
+                            gate: (@Sendable () -> HeldRequestGate)?, logger: Logger) -> OriginListener.Initializer {
+        let http = OriginHTTPChannel(responder: responder.responder, configuration: configuration, connections: connections, fastPath: fastPath, gate: gate)
+        return { channel, tasks in http.initialize(channel, tasks: tasks, logger: logger) }
     }
 }
 

@@ -36,7 +36,9 @@ public struct OriginServer: Sendable {
 
     /// The Server header of every response.
     static let serverName = "kerf"
-    /// Connections a listener accepts per turn of its event loop.
+    /// Connections a listener accepts per turn of its event loop. NIO's default, 4, leaves a
+    /// crowd of new connections waiting for seconds behind the traffic of the open ones, and
+    /// their first requests with them.
     static let acceptsPerTurn: UInt = 256
     /// Connections a listener's queue holds before they are accepted.
     static let backlog = 4096
@@ -105,37 +107,31 @@ public struct OriginServer: Sendable {
         let gate: (@Sendable () -> HeldRequestGate)? = lowLatency
             ? { @Sendable in HeldRequestGate(live: live, signer: signer, maxURLLength: maxURLLength, answers: answers) } : nil
         let fastPath = VODResponder.hasFastPath(configuration) ? vod : nil
-        let router = makeRouter(), logger = logger
-        func application(_ server: HTTPServerBuilder, _ host: String, _ port: Int,
-                         _ onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+        let responder = RouterResponder(router: makeRouter(), serverName: Self.serverName, logger: logger), logger = logger
+        func listener(_ initializer: @escaping OriginListener.Initializer, _ host: String, _ port: Int,
+                      _ onRunning: @escaping @Sendable (Int) async -> Void) -> OriginListener {
             // A crowd of new connections (a popular live event starting) waits in the listen
             // queue while earlier ones are set up; one that finds the queue full has its SYN
             // dropped and retries a second later. 4,096 (the kernel caps it at somaxconn).
-            Application(router: router, server: server,
-                        configuration: .init(address: .hostname(host, port: port), serverName: Self.serverName, backlog: Self.backlog),
-                        onServerRunning: { channel in
-                            // NIO accepts 4 connections per turn of the event loop by default: a
-                            // crowd of new connections then waits for seconds behind the traffic
-                            // of the open ones, and their first requests with them.
-                            try? await channel.setOption(ChannelOptions.maxMessagesPerRead, value: Self.acceptsPerTurn).get()
-                            await onRunning(channel.localAddress?.port ?? port)
-                        }, logger: logger)
+            OriginListener(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton, backlog: Int32(Self.backlog),
+                           acceptsPerTurn: Self.acceptsPerTurn, initializer: initializer, onRunning: onRunning, logger: logger)
         }
         var services: [any Service] = []
         // max-connections counts the connections of both listeners.
         let connections = ConnectionCount(limit: configuration.maxConnections)
-        let plain = OriginHTTPChannel.builder(configuration, connections: connections, fastPath: fastPath, gate: gate)
+        let plain = OriginHTTPChannel.initializer(configuration, responder: responder, connections: connections, fastPath: fastPath, gate: gate, logger: logger)
         if let certificate {
-            let secure = OriginTLSChannel.builder(configuration, certificate: certificate, connections: connections, fastPath: fastPath, gate: gate)
+            let secure = OriginTLSChannel.initializer(configuration, certificate: certificate, responder: responder, connections: connections,
+                                                      fastPath: fastPath, gate: gate, logger: logger)
             if let (secureHost, securePort) = try configuration.tlsListenAddress() {
-                services.append(application(plain, host, port, onRunning))
-                services.append(application(secure, secureHost, securePort, onSecureRunning))
+                services.append(listener(plain, host, port, onRunning))
+                services.append(listener(secure, secureHost, securePort, onSecureRunning))
             } else {
-                services.append(application(secure, host, port, onRunning))
+                services.append(listener(secure, host, port, onRunning))
             }
             if handlingSignals { services.append(CertificateReloader(certificate: certificate, logger: logger)) }
         } else {
-            services.append(application(plain, host, port, onRunning))
+            services.append(listener(plain, host, port, onRunning))
         }
         services.append(HeapTrimmer(connections: connections, logger: logger))
         // RTMP ingest for the push channels, on the same event loops.

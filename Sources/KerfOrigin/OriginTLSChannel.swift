@@ -16,17 +16,7 @@ import NIOTLS
 /// write through `TLSWritePacer`, which hands TLS a slice at a time as the socket takes it.
 /// Connections count against `max-connections` from the moment they are accepted; one too many
 /// is answered 503 in whichever protocol it negotiated, then closed.
-struct OriginTLSChannel: ServerChildChannel {
-    enum Negotiated: Sendable {
-        case http1(OriginHTTPChannel.Value)
-        case http2(HTTP2Channel.Value)
-    }
-
-    struct Value: ServerChildChannelValue {
-        let negotiated: EventLoopFuture<Negotiated>
-        let channel: any Channel
-    }
-
+struct OriginTLSChannel: Sendable {
     let http1: OriginHTTPChannel
     let http2: HTTP2Channel
     /// HTTP/2 for connections over the limit: every stream is answered 503.
@@ -47,7 +37,9 @@ struct OriginTLSChannel: ServerChildChannel {
         handshakeTimeout = .seconds(Int64(configuration.headerTimeout))
     }
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    /// Sets up an accepted connection (`OriginListener.Initializer`): the handshake, then
+    /// HTTP/2 with its task at once, or HTTP/1.1 whose task comes when the router is needed.
+    func initialize(_ channel: any Channel, tasks: ConnectionTasks, logger: Logger) -> EventLoopFuture<Void> {
         let admitted = http1.admit(channel, logger: logger)
         let (http1, http2) = (self.http1, admitted ? self.http2 : refusingHTTP2)
         do {
@@ -55,48 +47,40 @@ struct OriginTLSChannel: ServerChildChannel {
             try operations.addHandler(NIOSSLServerHandler(context: certificate.current))
             try operations.addHandler(TLSWritePacer())
             try operations.addHandler(HandshakeTimer(timeout: handshakeTimeout))
-            let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
+            let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Void> { result, channel in
                 switch result {
                 case .negotiated("h2"):
                     return http2.setup(channel: channel, logger: logger).flatMapThrowing { value in
                         // Streams answered in one burst of held answers leave in one flush.
                         let operations = channel.pipeline.syncOperations
                         try operations.addHandler(BurstFlush(), position: .after(try operations.handler(type: TLSWritePacer.self)))
-                        return .http2(value)
+                        tasks.run { await http2.handle(value: value, logger: logger) }
                     }
                 case .negotiated("http/1.1"), .fallback:
-                    return http1.configure(channel, admitted: admitted, secure: true, logger: logger).map { .http1($0) }
+                    return http1.configure(channel, admitted: admitted, secure: true, tasks: tasks, logger: logger)
                 case .negotiated:
                     return channel.close().flatMapThrowing { throw ChannelError.operationUnsupported }
                 }
             }
             try operations.addHandler(negotiation)
-            return channel.eventLoop.makeSucceededFuture(Value(negotiated: negotiation.protocolNegotiationResult, channel: channel))
+            negotiation.protocolNegotiationResult.whenFailure { error in
+                // The handshake failed or timed out.
+                logger.debug("TLS connection ended before HTTP", metadata: ["error": "\(error)"])
+                channel.close(promise: nil)
+            }
+            return channel.eventLoop.makeSucceededVoidFuture()
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
     }
 
-    func handle(value: Value, logger: Logger) async {
-        do {
-            switch try await value.negotiated.get() {
-            case .http1(let connection): await http1.handle(value: connection, logger: logger)
-            case .http2(let connection): await http2.handle(value: connection, logger: logger)
-            }
-        } catch {
-            // The handshake failed or timed out.
-            logger.debug("TLS connection ended before HTTP", metadata: ["error": "\(error)"])
-            try? await value.channel.close()
-        }
-    }
-
-    /// The server builder `Application` takes.
-    static func builder(_ configuration: OriginConfiguration, certificate: ServerCertificate, connections: ConnectionCount,
-                        fastPath: VODResponder?, gate: (@Sendable () -> HeldRequestGate)?) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            OriginTLSChannel(responder: responder, configuration: configuration, certificate: certificate, connections: connections,
-                             fastPath: fastPath, gate: gate)
-        }
+    /// What `OriginListener` sets accepted connections up with.
+    static func initializer(_ configuration: OriginConfiguration, certificate: ServerCertificate, responder: RouterResponder,
+                            connections: ConnectionCount, fastPath: VODResponder?, gate: (@Sendable () -> HeldRequestGate)?,
+                            logger: Logger) -> OriginListener.Initializer {
+        let tls = OriginTLSChannel(responder: responder.responder, configuration: configuration, certificate: certificate, connections: connections,
+                                   fastPath: fastPath, gate: gate)
+        return { channel, tasks in tls.initialize(channel, tasks: tasks, logger: logger) }
     }
 }
 

@@ -1,20 +1,11 @@
-import Hummingbird
-import HummingbirdCore
 import NIOCore
 
-/// An HTTP/1.1 connection of the origin as Hummingbird's server hands it to its task: the
-/// channel, and Hummingbird's async channel for the router once a request has needed it (nil
-/// when the connection closed without one: the raw path answered all it asked).
-struct OriginConnection: ServerChildChannelValue {
-    let channel: any Channel
-    let router: EventLoopFuture<HTTP1Channel.Value?>
-}
-
 /// Adds the router's handlers to a connection (Hummingbird's HTTP/1.1 decoder, encoder, codec,
-/// connection state handler and async channel, and the origin's handlers that go with them)
-/// when a request first goes on to them. A connection whose requests the raw path answers
-/// alone (a player fetching what the cache holds, each of a crowd of new connections asking
-/// for one playlist) never pays for them. Used on the channel's event loop only.
+/// connection state handler and async channel, and the origin's handlers that go with them),
+/// and the Swift task that runs them, when a request first goes on to them. A connection whose
+/// requests the raw path answers alone (a player fetching what the cache holds, each of a crowd
+/// of new connections asking for one playlist) never pays for them. Used on the channel's event
+/// loop only.
 final class RouterAttachment {
     private let make: () throws -> Void
     /// The router's handlers are in the pipeline.

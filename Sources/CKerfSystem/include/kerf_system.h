@@ -26,4 +26,7 @@ int kerf_seal_contents(int fd);
    does not define). */
 int kerf_tcp_cork(void);
 
+/// SO_REUSEPORT (several sockets listening on one port, the kernel sharing connections out).
+int kerf_so_reuseport(void);
+
 #endif
