@@ -7,8 +7,6 @@ final class LoopConnections {
     /// Completed when the last connection has closed, once shutdown has begun.
     private var drained: EventLoopPromise<Void>?
 
-    var count: Int { open.count }
-
     /// Keeps the connection until it closes.
     func add(_ channel: any Channel) {
         let key = ObjectIdentifier(channel)
