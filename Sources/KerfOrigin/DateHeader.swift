@@ -1,7 +1,10 @@
 import KerfCore
 
-/// The HTTP Date header of the fast path, formatted once a second rather than per response.
-struct DateHeader {
+/// The HTTP Date header, formatted once a second rather than per response: the fast path's
+/// (one per connection) and the router's (`RouterResponder`, shared under a lock).
+struct DateHeader: Sendable {
+    /// The date: `Tue, 24 Nov 2026 10:00:00 GMT`.
+    private(set) var value = ""
     /// The head's last line: `Date: Tue, 24 Nov 2026 10:00:00 GMT` and the blank line that ends
     /// the head.
     private(set) var lastLine = ""
@@ -12,6 +15,7 @@ struct DateHeader {
         let now = Int64(UTCTime.now())
         guard now != second else { return }
         second = now
-        lastLine = "Date: " + UTCTime.httpDate(now) + "\r\n\r\n"
+        value = UTCTime.httpDate(now)
+        lastLine = "Date: " + value + "\r\n\r\n"
     }
 }

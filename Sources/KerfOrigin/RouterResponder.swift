@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
-import KerfCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,7 +14,7 @@ final class RouterResponder: Sendable {
     let router: Router<OriginRequestContext>.Responder
     let serverName: String
     let logger: Logger
-    private let date = Mutex((second: Int64(-1), value: ""))
+    private let date = Mutex(DateHeader())
 
     init(router: Router<OriginRequestContext>, serverName: String, logger: Logger) {
         self.router = router.buildResponder()
@@ -50,12 +49,11 @@ final class RouterResponder: Sendable {
 
     struct ResponseNotWritten: Error {}
 
-    /// The HTTP date of this second, formatted once a second.
+    /// The HTTP date of this second.
     private func httpDate() -> String {
-        let now = Int64(UTCTime.now())
-        return date.withLock { cached in
-            if cached.second != now { cached = (now, UTCTime.httpDate(now)) }
-            return cached.value
+        date.withLock { date in
+            date.refresh()
+            return date.value
         }
     }
 }
