@@ -90,28 +90,30 @@ final class HandshakeTimer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     private let timeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    private var deadline: LoopDeadlines.Token?
+    private var deadlines: LoopDeadlines?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        let channel = context.channel, deadlines = LoopDeadlines.on(context.eventLoop)
+        self.deadlines = deadlines
+        deadline = deadlines.schedule(in: timeout) { channel.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.fireUserInboundEventTriggered(event)
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
-            deadline?.cancel()
+            deadlines?.cancel(deadline)
             deadline = nil
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
+        deadlines?.cancel(deadline)
         deadline = nil
     }
 }

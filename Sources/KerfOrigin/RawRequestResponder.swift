@@ -63,7 +63,8 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var heldRetry = false
     /// Bytes written but unsent at the last idle check (a client that reads moves them).
     private var lastBuffered = 0
-    private var idleCheck: Scheduled<Void>?
+    private var idleCheck: LoopDeadlines.Token?
+    private var deadlines: LoopDeadlines?
     private var date = DateHeader()
     /// Makes the router's handlers behind this one when a request first goes on to them (nil:
     /// they are there from the start).
@@ -85,11 +86,12 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
         let loop = context.eventLoop, bound = NIOLoopBound((responder: self, context: context), eventLoop: loop)
         // Called as the router's response ends: looked at once that write is done.
         activity.routerAnswered = { loop.execute { bound.value.responder.routerAnswered(bound.value.context) } }
+        deadlines = LoopDeadlines.on(loop)
         scheduleIdleCheck(context, in: idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
+        deadlines?.cancel(idleCheck)
         idleCheck = nil
         activity.routerAnswered = nil
         forgetParked()
@@ -262,7 +264,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
+        deadlines?.cancel(idleCheck)
         idleCheck = nil
         forgetParked()
         context.fireChannelInactive()
@@ -317,7 +319,7 @@ final class RawRequestResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// Closes the connection once nothing has happened on it for the idle timeout: no request
     /// being answered (here or by the router) and none started since.
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {
-        idleCheck = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [self] in
+        idleCheck = deadlines?.schedule(in: delay) { [self] in
             idleCheck = nil
             let now = context.eventLoop.now
             // Bytes still unsent but moving keep the connection busy; stuck ones do not.

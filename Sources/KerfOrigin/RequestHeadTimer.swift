@@ -16,7 +16,8 @@ final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
     /// CRLF and bare LF line ends are both accepted, as the decoder does).
     private var lineHasContent = false
     private var receivingHead = false
-    private var deadline: Scheduled<Void>?
+    private var deadline: LoopDeadlines.Token?
+    private var deadlines: LoopDeadlines?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -41,25 +42,27 @@ final class RequestHeadTimer: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         if !receivingHead {
-            deadline?.cancel()
+            deadlines?.cancel(deadline)
             deadline = nil
         } else if armed || deadline == nil {
             // A new head started in this read (possibly after a complete one): its own clock.
-            deadline?.cancel()
+            let deadlines = deadlines ?? LoopDeadlines.on(context.eventLoop)
+            self.deadlines = deadlines
+            deadlines.cancel(deadline)
             let channel = context.channel
-            deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            deadline = deadlines.schedule(in: timeout) { channel.close(promise: nil) }
         }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
+        deadlines?.cancel(deadline)
         deadline = nil
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
+        deadlines?.cancel(deadline)
         deadline = nil
     }
 }
