@@ -39,6 +39,9 @@ public struct OriginConfiguration: Sendable, Equatable {
     public var fileCacheMiB = 64
     /// Connections served at once; a connection beyond it is answered 503 and closed.
     public var maxConnections = 4096
+    /// Connections each listening socket's queue holds before they are accepted (`listen`'s
+    /// backlog; the kernel caps it at `net.core.somaxconn`).
+    public var listenBacklog = 4096
     /// When set, playback requires URLs signed with this secret (`SignedURL`).
     public var tokenSecret: String?
     /// When set, the status page and `/metrics` require `Authorization: Bearer <admin-token>`.
@@ -57,7 +60,7 @@ public struct OriginConfiguration: Sendable, Equatable {
     public init() {}
 
     static let keys: Set<String> = ["root", "listen", "vod-manifest-max-age", "cors", "gzip", "max-url-length", "idle-timeout", "channels",
-                                    "header-timeout", "max-header-size", "max-connections", "file-cache",
+                                    "header-timeout", "max-header-size", "max-connections", "listen-backlog", "file-cache",
                                     "rtmp-listen", "rtmp-max-publishers", "rtmp-max-bitrate",
                                     "token-secret", "admin-token", "tls"]
     static let channelKeys: Set<String> = ["input", "segment-duration", "window", "key", "ladder", "formats", "archive", "part-duration", "epoch",
@@ -101,6 +104,7 @@ public struct OriginConfiguration: Sendable, Equatable {
             case "rtmp-max-bitrate": configuration.rtmpMaxBitRate = try integer(value, key, 100_000...10_000_000_000, fail)
             case "file-cache": configuration.fileCacheMiB = try integer(value, key, 0...65_536, fail)
             case "max-connections": configuration.maxConnections = try integer(value, key, 1...1_000_000, fail)
+            case "listen-backlog": configuration.listenBacklog = try integer(value, key, 1...65_535, fail)
             case "token-secret", "admin-token":
                 let secret = try string(value, key, fail)
                 guard secret.utf8.count >= 16 else { throw fail(key, "must be at least 16 characters") }

@@ -40,8 +40,6 @@ public struct OriginServer: Sendable {
     /// crowd of new connections waiting for seconds behind the traffic of the open ones, and
     /// their first requests with them.
     static let acceptsPerTurn: UInt = 256
-    /// Connections a listener's queue holds before they are accepted.
-    static let backlog = 4096
 
     /// The port the RTMP ingest listens on, once `run()` has bound it (nil without push channels).
     public var rtmpPort: Int? { rtmp?.boundPort }
@@ -112,8 +110,9 @@ public struct OriginServer: Sendable {
                       _ onRunning: @escaping @Sendable (Int) async -> Void) -> OriginListener {
             // A crowd of new connections (a popular live event starting) waits in the listen
             // queue while earlier ones are set up; one that finds the queue full has its SYN
-            // dropped and retries a second later. 4,096 (the kernel caps it at somaxconn).
-            OriginListener(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton, backlog: Int32(Self.backlog),
+            // dropped and retries a second later (listen-backlog, 4,096 unless set; the kernel
+            // caps it at somaxconn).
+            OriginListener(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton, backlog: Int32(configuration.listenBacklog),
                            acceptsPerTurn: Self.acceptsPerTurn, initializer: initializer, onRunning: onRunning, logger: logger)
         }
         var services: [any Service] = []

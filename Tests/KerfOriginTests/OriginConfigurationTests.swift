@@ -126,6 +126,18 @@ import Testing
         #expect(refusal("tls: yes\n") == "k.yaml: tls: must be a mapping (certificate, key, listen)")
     }
 
+    /// `listen-backlog` sets each listening socket's queue; out of range or not a number, it is
+    /// refused with the key named.
+    @Test func listenBacklogIsReadAndBounded() throws {
+        #expect(OriginConfiguration().listenBacklog == 4096)
+        #expect(try OriginConfiguration.load(yaml: "listen-backlog: 65535\n", file: "k.yaml").listenBacklog == 65_535)
+        #expect(try OriginConfiguration.load(yaml: "listen-backlog: 16\n", file: "k.yaml").listenBacklog == 16)
+        for bad in ["0", "65536", "lots"] {
+            let error = #expect(throws: OriginError.self) { try OriginConfiguration.load(yaml: "listen-backlog: \(bad)\n", file: "k.yaml") }
+            #expect(error?.oneLine == "k.yaml: listen-backlog: must be a whole number from 1 to 65535")
+        }
+    }
+
     @Test func pushChannelKeysAreChecked() throws {
         for (yaml, expected) in [
             ("channels:\n  a:\n    input: rtmp\n", "k.yaml: channels.a.key: is required for a push channel (input: rtmp)"),
