@@ -9,7 +9,7 @@ extension Presentation {
     /// EXT-X-MAP. Nil for an unknown rendition.
     public func mediaPlaylist(_ id: String, _ listing: Listing, skip: Bool = false) -> MediaPlaylist? {
         guard let track = tracks[id] else { return nil }
-        let listed = listed(track, listing)
+        let listed = hlsListed(track, listing)
         let hasMap = track.kind == .video || track.kind == .audio
         var segments: [MediaSegment] = []
         var epoch: Int?
@@ -118,7 +118,7 @@ extension Presentation {
     /// segments recorded; nil when none were.
     public func iFramePlaylist(_ id: String, _ listing: Listing) -> MediaPlaylist? {
         guard let track = tracks[id], track.kind == .video else { return nil }
-        let keyframes = listed(track, listing).flatMap(\.entry.keyframes)
+        let keyframes = hlsListed(track, listing).flatMap(\.entry.keyframes)
         guard !keyframes.isEmpty else { return nil }
         var segments = keyframes.map { key in
             MediaSegment(uri: relative(key.uri, to: track), duration: key.duration, byteRange: ByteRange(length: key.length, offset: key.offset))
@@ -203,7 +203,7 @@ extension Presentation {
                 v.closedCaptions = captions.attribute[track.id]
                 playlist.variants.append(v)
             }
-            let keyframes = listed(track, listing).flatMap(\.entry.keyframes)
+            let keyframes = hlsListed(track, listing).flatMap(\.entry.keyframes)
             guard !keyframes.isEmpty else { continue }
             let rate = keyframes.map { key in
                 key.duration.value > 0

@@ -97,6 +97,35 @@ extension Presentation {
         return track.segments[first...]
     }
 
+    /// The segments of `track` an HLS playlist names. For a live channel: the window, measured
+    /// back from the audio or video rendition furthest behind (at most a target duration behind
+    /// the live edge), and half a target duration more, from the segment of the first video
+    /// rendition (else audio) that starts at or before then; every other rendition starts at its
+    /// segment nearest to that one's start; and at least three target durations (RFC 8216
+    /// §6.2.2), when the rendition has that many.
+    ///
+    /// Renditions' segments end at different times (audio and video boundaries differ). Measured
+    /// from the live edge, as DASH's timeShiftBufferDepth is, the rendition behind listed one
+    /// segment less until its next came (4 s of 2 s segments in a 6 s window), and renditions
+    /// whose boundaries fell on either side of the window's start began their playlists a whole
+    /// segment apart; Chromium's HLS player starting on either gave up with
+    /// DEMUXER_ERROR_COULD_NOT_PARSE (its segment queue empty, or its audio and video more than
+    /// 2 s apart).
+    public func hlsListed(_ track: Track, _ listing: Listing) -> ArraySlice<Segment> {
+        guard let live = listing.live, let last = track.segments.last else { return track.segments[...] }
+        let target = MediaTime(value: Int64(live.targetDuration), timescale: 1)
+        let media = order.compactMap { tracks[$0] }.filter { $0.kind == .video || $0.kind == .audio }
+        let from = max(media.compactMap(\.end).min() ?? liveEdge, liveEdge - target) - live.window
+            - MediaTime(value: Int64(live.targetDuration), timescale: 2)
+        let reference = media.first { $0.kind == .video } ?? media.first ?? track
+        let start = (reference.segments.last { $0.start <= from } ?? reference.segments.first ?? last).start
+        var first = track.segments.firstIndex { $0.start >= start } ?? track.segments.index(before: track.segments.endIndex)
+        if first > track.segments.startIndex, start - track.segments[first - 1].start <= track.segments[first].start - start { first -= 1 }
+        let end = last.start + last.duration
+        while first > track.segments.startIndex, end - track.segments[first].start < target + target + target { first -= 1 }
+        return track.segments[first...]
+    }
+
     /// A URI as written in a media playlist: relative to the rendition's folder.
     func relative(_ uri: String, to track: Track) -> String {
         let prefix = track.id + "/"
@@ -113,7 +142,7 @@ extension Presentation {
 
     /// AVERAGE-BANDWIDTH: the listed segments' bytes over their duration, rounded up.
     func averageBitRate(_ track: Track, _ listing: Listing) -> Int {
-        let segments = listed(track, listing)
+        let segments = hlsListed(track, listing)
         let seconds = segments.reduce(MediaTime.zero(timescale: track.description.timescale)) { $0 + $1.duration }.seconds
         guard seconds > 0 else { return 0 }
         return Int((Double(segments.reduce(0) { $0 + $1.size }) * 8 / seconds).rounded(.up))

@@ -100,7 +100,7 @@ import Testing
 }
 
 extension ClockedChannelTests {
-    /// With a 6 s window, playlists list the last 6 s; segments stay a window and a target
+    /// With a 6 s window, playlists list the last 6 s (HLS a little more); segments stay a window and a target
     /// duration more (RFC 8216bis §6.2.2), then their bytes go too.
     @Test func theWindowSlidesAndOldSegmentsGo() throws {
         let clock = ManualClock(Self.start)
@@ -120,9 +120,15 @@ extension ClockedChannelTests {
         #expect(listed.allSatisfy { $0.start + $0.duration > windowStart })
         let before = try #require(video.segments[..<listed.startIndex].last)
         #expect(before.start + before.duration <= windowStart)
+        // HLS lists the window and half a target duration more, from the segment that starts
+        // at or before then: 7 s or more here.
+        let hls = window.presentation.hlsListed(video, listing)
+        #expect(hls.startIndex <= listed.startIndex && hls.endIndex == listed.endIndex)
+        let first = try #require(hls.first), last = try #require(hls.last)
+        #expect(last.start + last.duration - first.start >= MediaTime(value: 7, timescale: 1))
         let playlist = String(buffer: try #require(window.documents["video_360p/playlist.m3u8"]).body)
-        #expect(playlist.components(separatedBy: "#EXTINF:").count - 1 == listed.count)
-        #expect(playlist.contains("#EXT-X-MEDIA-SEQUENCE:\(try #require(listed.first).sequence)\n"))
+        #expect(playlist.components(separatedBy: "#EXTINF:").count - 1 == hls.count)
+        #expect(playlist.contains("#EXT-X-MEDIA-SEQUENCE:\(first.sequence)\n"))
         #expect(video.segments.first!.sequence > UInt64(Self.start / 2))
     }
 }

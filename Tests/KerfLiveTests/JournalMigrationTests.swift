@@ -46,7 +46,12 @@ import Testing
     @Test func aWindowRestoredFromTheFirstFormatServesWhatItServed() throws {
         let archive = try Self.archiveCopy()
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        // What the first format's window served, and the segment before it: HLS playlists now
+        // list the window and half a target duration more (`Presentation.hlsListed`).
+        let map = "#EXT-X-MAP:URI=\"init_1000010000.mp4\"\n"
         let served = try String(contentsOf: Self.fixture.appendingPathComponent("video.m3u8"), encoding: .utf8)
+            .replacingOccurrences(of: "#EXT-X-MEDIA-SEQUENCE:500007\n", with: "#EXT-X-MEDIA-SEQUENCE:500006\n")
+            .replacingOccurrences(of: map, with: map + "#EXT-X-PROGRAM-DATE-TIME:1970-01-12T13:46:52.000Z\n#EXTINF:2.000,\nseg_90001080000.m4s\n")
         let channel = try Self.channel(archive: archive)
         let restored = channel.window.withLock { $0.documents["video_180p/playlist.m3u8"] }.map { String(buffer: $0.body) }
         #expect(restored == served)

@@ -69,8 +69,10 @@ import Testing
                                                         arguments: chromiumTrust).results
         // A live play that did not play is played once more, and that play is judged; the
         // first is printed. (Chromium's live starts failed in about one run of this test in
-        // seven on this project's machines, for causes not found: two DASH feeds at once whose
-        // media never buffered, or a parse error in Chromium's own HLS player.)
+        // seven on this project's machines: two DASH feeds at once whose media never buffered,
+        // for causes not found, or a parse error in Chromium's own HLS player, which HLS
+        // playlists that began a segment apart or lasted under three target durations caused:
+        // see `Presentation.hlsListed`.)
         let firstFailures = liveResults.map { (result: $0, problems: ChromiumPlays.problems($0, seconds: 10)) }.filter { !$0.problems.isEmpty }
         if !firstFailures.isEmpty {
             for (result, problems) in firstFailures {
