@@ -7,8 +7,8 @@ import NIOPosix
 ///
 /// NIO cancels a scheduled task by searching its loop's timer heap for it, so with a timer of
 /// its own per connection each connection that closed searched through every other
-/// connection's timer (Scheduled.cancel and the heap's removal were 3–5% of the CPU of a storm of
-/// 4,096 connections). Here a cancel only forgets the deadline's action; its heap entry is
+/// connection's timer (scheduling and cancelling were 5.5% of kerf's CPU in a storm of 4,096
+/// connections; 1.0% here). Here a cancel only forgets the deadline's action; its heap entry is
 /// dropped when it comes due, or when forgotten entries outnumber the live ones and the heap is
 /// rebuilt. The loop's one NIO timer is moved only when a deadline earlier than all the others
 /// arrives.
