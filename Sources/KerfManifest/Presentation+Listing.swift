@@ -112,16 +112,15 @@ extension Presentation {
     /// DEMUXER_ERROR_COULD_NOT_PARSE (its segment queue empty, or its audio and video more than
     /// 2 s apart).
     public func hlsListed(_ track: Track, _ listing: Listing) -> ArraySlice<Segment> {
-        guard let live = listing.live, let last = track.segments.last else { return track.segments[...] }
-        let target = MediaTime(value: Int64(live.targetDuration), timescale: 1)
+        guard let live = listing.live, let last = track.segments.last, let end = track.end else { return track.segments[...] }
+        let target = MediaTime(value: Int64(live.targetDuration), timescale: 1), edge = liveEdge
         let media = order.compactMap { tracks[$0] }.filter { $0.kind == .video || $0.kind == .audio }
-        let from = max(media.compactMap(\.end).min() ?? liveEdge, liveEdge - target) - live.window
+        let from = max(media.compactMap(\.end).min() ?? edge, edge - target) - live.window
             - MediaTime(value: Int64(live.targetDuration), timescale: 2)
         let reference = media.first { $0.kind == .video } ?? media.first ?? track
         let start = (reference.segments.last { $0.start <= from } ?? reference.segments.first ?? last).start
         var first = track.segments.firstIndex { $0.start >= start } ?? track.segments.index(before: track.segments.endIndex)
         if first > track.segments.startIndex, start - track.segments[first - 1].start <= track.segments[first].start - start { first -= 1 }
-        let end = last.start + last.duration
         while first > track.segments.startIndex, end - track.segments[first].start < target + target + target { first -= 1 }
         return track.segments[first...]
     }

@@ -3,9 +3,8 @@
 /// the last trim, to at most half of it) and at the `followUps` looks after that while they stay
 /// that low (memory a burst's connections free only after they have closed is seen by a later
 /// trim: 110 MB of a 4,096-connection TLS storm came free 4 to 7 s after the last connection
-/// closed), and every `interval` in any case (windows
-/// sliding and cache entries leaving free memory too). Fed the open connections every few
-/// seconds.
+/// closed), and every `interval` in any case (windows sliding and cache entries leaving free
+/// memory too). Fed the open connections every few seconds.
 struct HeapTrimPolicy: Sendable {
     enum Action: Equatable, Sendable {
         case wait
