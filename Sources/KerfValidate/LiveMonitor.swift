@@ -38,8 +38,9 @@ struct LiveMonitor {
     // MARK: HLS
 
     /// Watches the media playlists at `locations` (the input's, or those its multivariant
-    /// playlist names).
-    func watchHLS(_ locations: [String]) async -> [Finding] {
+    /// playlist names), and compares the renditions of `pairs` (from the multivariant playlist
+    /// `multivariant`) after each round of reloads.
+    func watchHLS(_ locations: [String], pairs: [HLSRules.RenditionPair] = [], multivariant: String = "") async -> [Finding] {
         var findings: [Finding] = []
         func add(_ rule: String, _ message: String, _ file: String, _ section: String, _ severity: Finding.Severity = .error) {
             findings.append(Finding(rule: rule, severity: severity, message: message, file: file, reference: "\(HLSRules.rfc) \(section)"))
@@ -54,6 +55,8 @@ struct LiveMonitor {
             if !state.finished, !playlist.segments.isEmpty { findings += await lowLatencyChecks(document, state: state) }
             states.append(state)
         }
+        var misaligned = Alignment(pairs: pairs, file: multivariant)
+        findings += misaligned.compare(states)
         let target = Double(states.map(\.playlist.targetDuration).max() ?? 6)
         let interval = min(max(target / 4, 0.2), 2)
         let deadline = start + seconds
@@ -125,6 +128,7 @@ struct LiveMonitor {
                 }
                 states[index] = state
             }
+            findings += misaligned.compare(states)
         }
         return findings
 
@@ -142,6 +146,34 @@ struct LiveMonitor {
             // what is wrong with the definitions.
             _ = HLSVariables.substitute(&document, file: location, imported: nil, query: Validator.query(of: loaded.location))
             return (document, loaded)
+        }
+    }
+
+    /// `hls.renditions-misaligned` while watching: a pair is reported once, after two rounds of
+    /// reloads in a row found it apart (one round may straddle a publication).
+    struct Alignment {
+        var pairs: [HLSRules.RenditionPair]
+        /// The multivariant playlist, where findings point.
+        let file: String
+        var apartLastRound = Set<HLSRules.RenditionPair>()
+
+        mutating func compare(_ states: [PlaylistState]) -> [Finding] {
+            let byLocation = Dictionary(states.map { ($0.location, $0.playlist) }, uniquingKeysWith: { first, _ in first })
+            var apart = Set<HLSRules.RenditionPair>()
+            var reported = Set<HLSRules.RenditionPair>()
+            var findings: [Finding] = []
+            for pair in pairs {
+                guard let variant = byLocation[pair.variant], let rendition = byLocation[pair.rendition],
+                      let finding = HLSRules.alignment(pair, variant: variant, rendition: rendition, file: file) else { continue }
+                apart.insert(pair)
+                if apartLastRound.contains(pair) {
+                    findings.append(finding)
+                    reported.insert(pair)
+                }
+            }
+            pairs.removeAll { reported.contains($0) }
+            apartLastRound = apart
+            return findings
         }
     }
 

@@ -78,17 +78,19 @@ public struct Validator: Sendable {
         guard start || path.hasSuffix(".m3u8") || path.hasSuffix(".m3u") else {
             throw ValidationError(.notAPresentation, "neither an HLS playlist nor a DASH MPD", file: input)
         }
-        var report = try await validateHLS(input, loaded: loaded, loader: loader)
+        var (report, pairs) = try await validateHLS(input, loaded: loaded, loader: loader)
         if let live {
             let playlists = report.documents.count > 1 ? Array(report.documents.dropFirst()) : report.documents
-            report.findings += await LiveMonitor(validator: self, loader: loader, seconds: live).watchHLS(playlists)
+            report.findings += await LiveMonitor(validator: self, loader: loader, seconds: live).watchHLS(playlists, pairs: pairs, multivariant: path)
         }
         return report
     }
 
     // MARK: HLS
 
-    private func validateHLS(_ path: String, loaded: LoadedResource, loader: ResourceLoader) async throws -> ValidationReport {
+    /// The report, and the pairs of renditions still to compare while `--live` watches them.
+    private func validateHLS(_ path: String, loaded: LoadedResource,
+                             loader: ResourceLoader) async throws -> (ValidationReport, [HLSRules.RenditionPair]) {
         var document: HLSDocument
         do { document = try HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: maxBytes)) } catch {
             throw ValidationError(.unreadable, "cannot read playlist", reason: error.message, file: path)
@@ -100,7 +102,7 @@ public struct Validator: Sendable {
         guard document.isMultivariant else {
             report.findings += await mediaChecks(document, path: path, base: loaded.location, loader: loader)
             if deep { report.findings += await deepChecks(document, path: path, base: loaded.location, independent: false, loader: loader).0 }
-            return report
+            return (report, [])
         }
         report.findings += HLSRules.multivariant(document, file: path)
         var referenced: [(line: Int, uri: String)] = []
@@ -123,6 +125,7 @@ public struct Validator: Sendable {
         var seen = Set<String>()
         var measured: [String: Measured] = [:]
         var mediaPlaylists: [(location: String, document: HLSDocument)] = []
+        var loadedPlaylists: [String: MediaPlaylist] = [:]
         // A local playlist is checked with what is on disk: absolute URLs in it are not fetched.
         let remote = ResourceLoader.isRemote(loaded.location)
         for (line, uri) in referenced where remote || !uri.contains("://") {
@@ -163,6 +166,7 @@ public struct Validator: Sendable {
                                                file: path, line: line, reference: "\(HLSRules.rfc) §4.4.6.3"))
             }
             mediaPlaylists.append((childLoaded.location, childDocument))
+            loadedPlaylists[child] = childDocument.mediaPlaylist()
             report.findings += await mediaChecks(childDocument, path: child, base: childLoaded.location, loader: loader)
             if deep {
                 let (findings, result) = await deepChecks(childDocument, path: child, base: childLoaded.location,
@@ -172,10 +176,13 @@ public struct Validator: Sendable {
             }
         }
         if deep { report.findings += variantChecks(document, path: path, measured: measured) }
+        let alignment = await alignmentChecks(HLSRules.renditionPairs(document, location: loaded.location), loaded: loadedPlaylists,
+                                              path: path, loader: loader)
+        report.findings += alignment.findings
         report.findings += await steeringChecks(document, path: path, base: loaded.location, loader: loader)
         report.findings += HLSRules.sessionKeys(document, file: path, location: loaded.location, media: mediaPlaylists,
                                                 allRead: Set(referenced.map { $0.uri }).count == mediaPlaylists.count)
-        return report
+        return (report, alignment.watched)
     }
 
     /// The query of a URL, nil without one or for a local path.

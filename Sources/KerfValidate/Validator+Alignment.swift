@@ -1,0 +1,40 @@
+import KerfManifest
+
+/// `hls.renditions-misaligned` over the media playlists a multivariant playlist names.
+extension Validator {
+    /// Compares every pair of renditions both of whose playlists were read. A live pair that
+    /// disagrees is read again and reported only if it still does: a segment published between
+    /// two reads moves one playlist's ends.
+    /// - Returns: the findings, and the live pairs not reported (`--live` keeps comparing them).
+    func alignmentChecks(_ pairs: [HLSRules.RenditionPair], loaded: [String: MediaPlaylist], path: String,
+                         loader: ResourceLoader) async -> (findings: [Finding], watched: [HLSRules.RenditionPair]) {
+        var findings: [Finding] = []
+        var watched: [HLSRules.RenditionPair] = []
+        for pair in pairs {
+            guard let variant = loaded[pair.variant], let rendition = loaded[pair.rendition] else { continue }
+            let live = Self.isLive(variant) || Self.isLive(rendition)
+            var finding = HLSRules.alignment(pair, variant: variant, rendition: rendition, file: path)
+            if live, finding != nil {
+                finding = nil
+                if let variant = await reread(pair.variant, loader: loader), let rendition = await reread(pair.rendition, loader: loader) {
+                    finding = HLSRules.alignment(pair, variant: variant, rendition: rendition, file: path)
+                }
+            }
+            if let finding {
+                findings.append(finding)
+            } else if live {
+                watched.append(pair)
+            }
+        }
+        return (findings, watched)
+    }
+
+    /// A playlist a server may still change: neither EXT-X-ENDLIST nor PLAYLIST-TYPE=VOD.
+    static func isLive(_ playlist: MediaPlaylist) -> Bool { !playlist.endList && playlist.playlistType != .vod }
+
+    private func reread(_ location: String, loader: ResourceLoader) async -> MediaPlaylist? {
+        guard let loaded = try? await loader.load(location, limit: maxBytes),
+              let document = try? HLSDocument.parse(loaded.bytes, limits: .init(maxBytes: maxBytes)) else { return nil }
+        return document.mediaPlaylist()
+    }
+}
