@@ -10,10 +10,11 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Build and link: FFmpeg 5.1, libxml2, OpenSSL. Tests: ffmpeg/ffprobe (oracles), xmllint, valgrind,
-# curl (an HTTP client against the origin), python3 (the validator tests' fixture HTTP server).
+# curl (an HTTP client against the origin), python3 (the validator tests' fixture HTTP server),
+# iproute2 (ss: the kernel's view of the origin's listening sockets).
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
                 libswresample-dev libavfilter-dev libxml2-dev libssl-dev \
-                ffmpeg libxml2-utils valgrind curl python3 openssl util-linux mount
+                ffmpeg libxml2-utils valgrind curl python3 openssl util-linux mount iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERF_RELEASE := .build/release/kerf
 

@@ -123,4 +123,26 @@ import KerfTestTags
         #expect(cancelled.load(ordering: .relaxed) == 4)
         try await loops.shutdownGracefully()
     }
+
+    /// `listen-backlog` reaches the kernel: `ss` (iproute2, reading the kernel's own socket
+    /// table) shows each listening socket's queue, 100 when set and 4,096 by default (both under
+    /// `net.core.somaxconn`, which caps it).
+    @Test func listenBacklogReachesTheSockets() async throws {
+        let somaxconn = Int((try? String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 4096
+        for (backlog, expected) in [(100, 100), (nil, min(4096, somaxconn))] {
+            var configuration = OriginConfiguration()
+            configuration.root = try Fixtures.temporaryDirectory("kerf-backlog").path
+            if let backlog { configuration.listenBacklog = backlog }
+            let origin = try await RunningOrigin(configuration)
+            let listing = try await Command.runDetached("ss", ["-ltnH", "sport = :\(origin.port)"])
+            await origin.stop()
+            try? FileManager.default.removeItem(atPath: configuration.root)
+            #expect(listing.status == 0, "\(listing.stderr)")
+            // State, Recv-Q, Send-Q (a listening socket's queue length), local and peer address.
+            let rows: [[Substring]] = listing.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+            let queues: [Int?] = rows.filter { $0.count >= 4 && $0[0] == "LISTEN" }.map { Int($0[2]) }
+            #expect(!queues.isEmpty && queues.allSatisfy { $0 == expected }, "\(listing.stdout)")
+        }
+    }
 }
