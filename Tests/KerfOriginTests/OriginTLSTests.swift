@@ -115,21 +115,23 @@ extension OriginTests {
         let certificates = try await TestCertificates.make()
         let (_, origin) = try await OriginTLSTests.serve(certificates) {
             $0.maxConnections = 1
-            $0.headerTimeout = 1
+            // The silent connection holds the only place while both refusals are asked for: on a
+            // busy machine two TLS handshakes by curl have taken over a second.
+            $0.headerTimeout = 4
             $0.listen = "127.0.0.1:0"
         }
         defer { Task { await origin.stop() } }
         let port = try #require(origin.securePort)
-        let silent = try RawConnection(port: port, receiveTimeout: 10)
+        let opened = Date()
+        let silent = try RawConnection(port: port, receiveTimeout: 20)
         defer { silent.close() }
         let trust = ["--cacert", certificates.root]
         for version in ["--http2", "--http1.1"] {
             let refused = try await curl(trust + [version, "https://127.0.0.1:\(port)/healthz"])
             #expect(refused.status == 503 && refused.headers["retry-after"] == "1", "\(version)")
         }
-        let started = Date()
         #expect(silent.receive().closed)
-        #expect(Date().timeIntervalSince(started) < 8)
+        #expect(Date().timeIntervalSince(opened) < 12)
         try await waitUntil("the silent connection to be forgotten", timeout: .seconds(10)) {
             (try? await curl(trust + ["--http2", "https://127.0.0.1:\(port)/healthz"]).status) == 200
         }
