@@ -61,7 +61,7 @@ extension HLSRules {
     }
 
     /// Where `hls.renditions-start-apart` comes from: no specification asks for more than §6.2.4.
-    static let startReference = "player practice (Chromium's HLS player starts every rendition at the earliest start)"
+    static let startReference = "player practice: Chromium's HLS player"
 
     /// `hls.renditions-misaligned` for one pair loaded at about the same time, else
     /// `hls.renditions-start-apart` when they begin more than half a target duration apart, or
