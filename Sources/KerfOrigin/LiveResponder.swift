@@ -36,7 +36,7 @@ struct LiveResponder: Sendable {
             body.writeString(url)
             body.writeString(mpd.tail)
             let etag = String(mpd.etag.dropLast()) + "-" + LiveWindow.etag(Array(url.utf8)).dropFirst()
-            return Self.respond(request, body: body, etag: etag, type: "application/dash+xml", cacheControl: manifestCache)
+            return Self.respond(request, body: body, etag: etag, type: "application/dash+xml", cacheControl: manifestCache, ranges: false)
         case _ where rest.hasSuffix(".m3u8"):
             var key = rest
             if channel.configuration.partDuration != nil, rest.hasSuffix("/playlist.m3u8") {
@@ -58,7 +58,7 @@ struct LiveResponder: Sendable {
                 return VODResponder.error(.notFound, "the channel has not started or has no such playlist", maxAge: 1)
             }
             return Self.respond(request, body: document.body, etag: document.etag, type: "application/vnd.apple.mpegurl",
-                                cacheControl: manifestCache)
+                                cacheControl: manifestCache, ranges: false)
         default:
             break
         }
@@ -235,28 +235,34 @@ struct LiveResponder: Sendable {
     }
 
     /// A full or partial (Range) response for an in-memory resource, with conditional GET.
-    static func respond(_ request: Request, body: ByteBuffer, etag: String, type: String, cacheControl: String) -> Response {
-        respond(request, size: body.readableBytes, etag: etag, type: type, cacheControl: cacheControl) { part in
+    /// - Parameter ranges: false for a live playlist or MPD, which changes in place: it is
+    ///   always sent whole, with `Accept-Ranges: none`. A browser's HTTP cache that keeps part
+    ///   of one version otherwise asks for the rest of the next (Chromium sends `Range: bytes=N-`
+    ///   with no If-Range after a 206 to its revalidation), and joins two versions when the
+    ///   playlist changes in between.
+    static func respond(_ request: Request, body: ByteBuffer, etag: String, type: String, cacheControl: String,
+                        ranges: Bool = true) -> Response {
+        respond(request, size: body.readableBytes, etag: etag, type: type, cacheControl: cacheControl, ranges: ranges) { part in
             .init(byteBuffer: body.getSlice(at: body.readerIndex + part.lowerBound, length: part.count)!)
         }
     }
 
     /// The same for a resource of `size` bytes whose ranges `body` makes.
-    static func respond(_ request: Request, size: Int, etag: String, type: String, cacheControl: String,
+    static func respond(_ request: Request, size: Int, etag: String, type: String, cacheControl: String, ranges: Bool = true,
                         body: @escaping @Sendable (ClosedRange<Int>) -> ResponseBody) -> Response {
-        let headers = representationHeaders(etag: etag, type: type, cacheControl: cacheControl)
+        let headers = representationHeaders(etag: etag, type: type, cacheControl: cacheControl, ranges: ranges)
         if VODResponder.notModified(request, etag: etag, modified: Int64.max) { return VODResponder.notModifiedResponse(headers) }
-        return RangeRequest.response(to: request, size: size, headers: headers, body: body)
+        return RangeRequest.response(to: request, size: size, headers: headers, ranges: ranges, body: body)
     }
 
     /// The headers of an in-memory resource's representation, before its length and the
     /// server's own (CORS, Date, Server).
-    static func representationHeaders(etag: String, type: String, cacheControl: String) -> HTTPFields {
+    static func representationHeaders(etag: String, type: String, cacheControl: String, ranges: Bool = true) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = type
         headers[.cacheControl] = cacheControl
         headers[.eTag] = etag
-        headers[.acceptRanges] = "bytes"
+        headers[.acceptRanges] = ranges ? "bytes" : "none"
         return headers
     }
 

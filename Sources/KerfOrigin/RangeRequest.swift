@@ -42,11 +42,12 @@ extension RangeRequest {
     /// the whole), 416 for an unsatisfiable one, else 200 (no body for HEAD).
     /// - Parameters:
     ///   - headers: the representation's headers (ETag, Last-Modified, Content-Type…).
+    ///   - ranges: false for a resource whose Range headers are ignored (always 200).
     ///   - body: the bytes of a range of the resource.
-    static func response(to request: Request, size: Int, headers: HTTPFields,
+    static func response(to request: Request, size: Int, headers: HTTPFields, ranges: Bool = true,
                          body: (ClosedRange<Int>) -> ResponseBody) -> Response {
         var headers = headers
-        var range = request.method == .get ? RangeRequest(request.headers[.range], size: size) : .whole
+        var range = request.method == .get && ranges ? RangeRequest(request.headers[.range], size: size) : .whole
         if let ifRange = request.headers[.ifRange], ifRange != headers[.eTag], ifRange != headers[.lastModified] { range = .whole }
         switch range {
         case .unsatisfiable:

@@ -80,6 +80,7 @@ import KerfTestTags
         ])
         #expect(response.headerFields[.contentType] == "application/vnd.apple.mpegurl")
         #expect(response.headerFields[.cacheControl] == "public, max-age=1")
+        #expect(response.headerFields[.acceptRanges] == "none")
         #expect(response.headerFields[.eTag] == document.etag)
         #expect(response.headerFields[.contentLength] == String(document.body.readableBytes))
         #expect(response.headerFields[.server] == "kerf")

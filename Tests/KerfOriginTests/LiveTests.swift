@@ -91,6 +91,15 @@ import Testing
         let part = try await curl(["-H", "Range: bytes=0-99", live + "/video_180p/" + segment])
         #expect(part.status == 206)
         #expect(part.body == media.body.prefix(100))
+        // Playlists and the MPD change in place: a Range is ignored and they are sent whole, so
+        // no cache joins the start of one version to the rest of the next.
+        #expect(media.headers["accept-ranges"] == "bytes" && playlist.headers["accept-ranges"] == "none")
+        for manifest in ["/video_180p/playlist.m3u8", "/master.m3u8", "/manifest.mpd"] {
+            let ranged = try await curl(["-H", "Range: bytes=0-9", live + manifest])
+            let text = String(decoding: ranged.body, as: UTF8.self)
+            #expect(ranged.status == 200 && ranged.headers["accept-ranges"] == "none" && ranged.headers["content-range"] == nil, "\(manifest)")
+            #expect(text.hasSuffix("\n") && ranged.body.count > 100 && ranged.headers["content-length"] == String(ranged.body.count), "\(manifest)")
+        }
         let epoch = try #require(body.split(separator: "\n").first { $0.hasPrefix("#EXT-X-MAP:URI=\"init_") })
             .dropFirst("#EXT-X-MAP:URI=\"".count).dropLast()
         let audio = try await curl([live + "/audio_und_aac/" + epoch])
