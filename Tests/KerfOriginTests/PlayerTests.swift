@@ -71,8 +71,9 @@ import Testing
         // first is printed. (Chromium's live starts failed in about one run of this test in
         // seven on this project's machines: two DASH feeds at once whose media never buffered,
         // for causes not found, or a parse error in Chromium's own HLS player, which HLS
-        // playlists that began a segment apart or lasted under three target durations caused:
-        // see `Presentation.hlsListed`.)
+        // playlists that began a segment apart or lasted under three target durations caused
+        // (see `Presentation.hlsListed`), as could ranged playlists its cache joined from two
+        // versions (see `LiveResponder.respond`).)
         let firstFailures = liveResults.map { (result: $0, problems: ChromiumPlays.problems($0, seconds: 10)) }.filter { !$0.problems.isEmpty }
         if !firstFailures.isEmpty {
             for (result, problems) in firstFailures {
