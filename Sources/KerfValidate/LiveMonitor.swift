@@ -149,8 +149,9 @@ struct LiveMonitor {
         }
     }
 
-    /// `hls.renditions-misaligned` while watching: a pair is reported once, after two rounds of
-    /// reloads in a row found it apart (one round may straddle a publication).
+    /// `hls.renditions-misaligned` and `hls.renditions-start-apart` while watching: a pair is
+    /// reported once, after two rounds of reloads in a row found it apart (one round may
+    /// straddle a publication).
     struct Alignment {
         var pairs: [HLSRules.RenditionPair]
         /// The multivariant playlist, where findings point.

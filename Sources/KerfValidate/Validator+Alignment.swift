@@ -1,6 +1,7 @@
 import KerfManifest
 
-/// `hls.renditions-misaligned` over the media playlists a multivariant playlist names.
+/// `hls.renditions-misaligned` and `hls.renditions-start-apart` over the media playlists a
+/// multivariant playlist names.
 extension Validator {
     /// Compares every pair of renditions both of whose playlists were read. A live pair that
     /// disagrees is read again and reported only if it still does: a segment published between
