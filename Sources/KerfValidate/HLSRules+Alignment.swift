@@ -68,7 +68,13 @@ extension HLSRules {
     /// nil when they agree or either has no dates.
     static func alignment(_ pair: RenditionPair, variant: MediaPlaylist, rendition: MediaPlaylist, file: String) -> Finding? {
         guard let a = datedSpan(variant), let b = datedSpan(rendition) else { return nil }
-        let target = Double(max(variant.targetDuration, rendition.targetDuration))
+        return alignment(pair, a, b, target: Double(max(variant.targetDuration, rendition.targetDuration)),
+                         basis: "EXT-X-PROGRAM-DATE-TIME", file: file)
+    }
+
+    /// The same for two spans measured on one basis (dates, or the segments' timestamps).
+    static func alignment(_ pair: RenditionPair, _ a: (start: Double, end: Double), _ b: (start: Double, end: Double),
+                          target: Double, basis: String, file: String) -> Finding? {
         func names(_ gap: Double) -> (earlier: String, later: String) {
             gap > 0 ? (pair.variantURI, pair.renditionURI) : (pair.renditionURI, pair.variantURI)
         }
@@ -79,13 +85,13 @@ extension HLSRules {
         for (gap, verb) in [(startGap, "starts"), (endGap, "ends")] where abs(gap) > target + 0.0005 {
             let (earlier, later) = names(gap)
             return finding("hls.renditions-misaligned", .error,
-                           "\(later) \(verb) \(formatSeconds(abs(gap))) s after \(earlier) (EXT-X-PROGRAM-DATE-TIME), "
+                           "\(later) \(verb) \(formatSeconds(abs(gap))) s after \(earlier) (\(basis)), "
                             + "more than the target duration (\(formatSeconds(target)) s) one may have that the other lacks", "\(rfc) §6.2.4")
         }
         if abs(startGap) > target / 2 + 0.0005 {
             let (earlier, later) = names(startGap)
             return finding("hls.renditions-start-apart", .warning,
-                           "\(later) starts \(formatSeconds(abs(startGap))) s after \(earlier) (EXT-X-PROGRAM-DATE-TIME), more than half "
+                           "\(later) starts \(formatSeconds(abs(startGap))) s after \(earlier) (\(basis)), more than half "
                             + "the target duration: a player starting both where \(earlier) starts has no \(later) there", startReference)
         }
         return nil

@@ -7,13 +7,25 @@ extension Validator {
     /// disagrees is read again and reported only if it still does: a segment published between
     /// two reads moves one playlist's ends.
     /// - Returns: the findings, and the live pairs not reported (`--live` keeps comparing them).
-    func alignmentChecks(_ pairs: [HLSRules.RenditionPair], loaded: [String: MediaPlaylist], path: String,
+    /// Playlists without dates that `--deep` read (`measured`, by URI as the multivariant
+    /// playlist writes it) are compared by their first segments' timestamps, when neither is live.
+    func alignmentChecks(_ pairs: [HLSRules.RenditionPair], loaded: [String: MediaPlaylist], measured: [String: Measured], path: String,
                          loader: ResourceLoader) async -> (findings: [Finding], watched: [HLSRules.RenditionPair]) {
         var findings: [Finding] = []
         var watched: [HLSRules.RenditionPair] = []
         for pair in pairs {
             guard let variant = loaded[pair.variant], let rendition = loaded[pair.rendition] else { continue }
             let live = Self.isLive(variant) || Self.isLive(rendition)
+            if !live, HLSRules.datedSpan(variant) == nil || HLSRules.datedSpan(rendition) == nil {
+                guard let a = measured[pair.variantURI]?.start, let b = measured[pair.renditionURI]?.start else { continue }
+                let length = { (playlist: MediaPlaylist) in playlist.segments.reduce(0) { $0 + $1.duration.seconds } }
+                if let finding = HLSRules.alignment(pair, (a, a + length(variant)), (b, b + length(rendition)),
+                                                    target: Double(max(variant.targetDuration, rendition.targetDuration)),
+                                                    basis: "the first segments' timestamps", file: path) {
+                    findings.append(finding)
+                }
+                continue
+            }
             var finding = HLSRules.alignment(pair, variant: variant, rendition: rendition, file: path)
             if live, finding != nil {
                 finding = nil

@@ -30,6 +30,7 @@ extension Validator {
         var previous: (index: Int, end: Double)?
         var peak = 0, bits = 0.0, seconds = 0.0
         var first: InspectedSegment?
+        var firstStart: Double?
         for (index, segment) in playlist.segments.enumerated() {
             if let newMap = segment.map { map = newMap }
             if segment.discontinuity { previous = nil }
@@ -69,6 +70,7 @@ extension Validator {
                 }
             }
             if first == nil { first = inspected }
+            if index == 0 { firstStart = inspected.start }
             let declared = segment.duration.seconds
             if inspected.startsWithKeyframe == false {
                 if mustStartWithKeyframes {
@@ -102,7 +104,8 @@ extension Validator {
         }
         peak = Validator.peakBitRate(durations, target: Double(playlist.targetDuration))
         let average = seconds > 0 ? Validator.wholeRate(bits / seconds) : 0
-        return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height))
+        return (findings, Measured(peak: peak, average: average, codecs: first?.codecs ?? [], width: first?.width, height: first?.height,
+                                   start: firstStart))
     }
 
     /// The checks of an init segment against the EXT-X-KEY tags of a segment that uses it, once

@@ -38,6 +38,9 @@ public struct Validator: Sendable {
         var codecs: [String]
         var width: Int?
         var height: Int?
+        /// When the first segment's media starts, in seconds of its timestamps; nil when it
+        /// was not read.
+        var start: Double? = nil
     }
 
     /// Validates a local playlist or MPD, or one at an http(s) URL.
@@ -177,7 +180,7 @@ public struct Validator: Sendable {
         }
         if deep { report.findings += variantChecks(document, path: path, measured: measured) }
         let alignment = await alignmentChecks(HLSRules.renditionPairs(document, location: loaded.location), loaded: loadedPlaylists,
-                                              path: path, loader: loader)
+                                              measured: measured, path: path, loader: loader)
         report.findings += alignment.findings
         report.findings += await steeringChecks(document, path: path, base: loaded.location, loader: loader)
         report.findings += HLSRules.sessionKeys(document, file: path, location: loaded.location, media: mediaPlaylists,

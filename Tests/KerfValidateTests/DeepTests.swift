@@ -40,6 +40,29 @@ import KerfTestTags
         #expect(finding?.message == "BANDWIDTH 100000 is below the measured peak segment bit rate \(declared) for video_360p/playlist.m3u8")
     }
 
+    /// A package without program dates: `--deep` compares its renditions by the first segments'
+    /// timestamps. Its audio playlist without its first segment starts a segment late.
+    @Test func renditionsWithoutDatesAreComparedByTheirTimestamps() async throws {
+        let dir = try Fixtures.temporaryDirectory("kerf-deep")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("pkg").path
+        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", "hls",
+                                                "--segment-duration", "2"]).status == 0)
+        let rules: (ValidationReport) -> [Finding] = { $0.findings.filter { $0.rule.hasPrefix("hls.renditions-") } }
+        #expect(rules(try await Validator(deep: true).validate(out + "/master.m3u8")).isEmpty)
+        let audio = out + "/audio_und_aac/playlist.m3u8"
+        var lines = try String(contentsOfFile: audio, encoding: .utf8).components(separatedBy: "\n")
+        let first = try #require(lines.firstIndex { $0.hasPrefix("#EXTINF:") })
+        lines.removeSubrange(first...(first + 1))
+        try lines.joined(separator: "\n").write(toFile: audio, atomically: true, encoding: .utf8)
+        let late = rules(try await Validator(deep: true).validate(out + "/master.m3u8"))
+        #expect(late.map(\.rule) == ["hls.renditions-misaligned"])
+        #expect(late.first?.message.hasPrefix("audio_und_aac/playlist.m3u8 starts 2.005 s after video_360p/playlist.m3u8 (the first segments' timestamps)") == true,
+                "\(late.map(\.message))")
+        // Without --deep (and without dates) there is nothing to compare.
+        #expect(rules(try await Validator().validate(out + "/master.m3u8")).isEmpty)
+    }
+
     @Test func maxSegmentsSamplesEvenly() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
