@@ -5,10 +5,10 @@ import KerfManifest
 extension Validator {
     /// Compares every pair of renditions both of whose playlists were read. A live pair that
     /// disagrees is read again and reported only if it still does: a segment published between
-    /// two reads moves one playlist's ends.
+    /// two reads moves one playlist's ends. Playlists without dates that `--deep` read
+    /// (`measured`, by URI as the multivariant playlist writes it) are compared by their first
+    /// segments' timestamps, when neither is live.
     /// - Returns: the findings, and the live pairs not reported (`--live` keeps comparing them).
-    /// Playlists without dates that `--deep` read (`measured`, by URI as the multivariant
-    /// playlist writes it) are compared by their first segments' timestamps, when neither is live.
     func alignmentChecks(_ pairs: [HLSRules.RenditionPair], loaded: [String: MediaPlaylist], measured: [String: Measured], path: String,
                          loader: ResourceLoader) async -> (findings: [Finding], watched: [HLSRules.RenditionPair]) {
         var findings: [Finding] = []
