@@ -108,11 +108,8 @@ final class HeldAnswers: Sendable {
     func answer(_ resource: Resource) -> Answer? {
         let channel = resource.channel
         let found: (body: ByteBuffer, etag: String, type: String, cacheControl: String)?
-        // A playlist changes in place and is always sent whole (LiveResponder.respond).
-        var ranges = true
         switch resource.kind {
         case .document(let name):
-            ranges = false
             found = channel.window.withLock { $0.documents[name] }.map {
                 ($0.body, $0.etag, "application/vnd.apple.mpegurl", LiveResponder.manifestCacheControl(channel))
             }
@@ -132,6 +129,8 @@ final class HeldAnswers: Sendable {
         }
         // The router's response: LiveResponder's headers, Content-Length, the guard's CORS
         // headers, then Hummingbird's Date and Server.
+        // A playlist changes in place and is always sent whole (LiveResponder.respond).
+        let ranges = if case .document = resource.kind { false } else { true }
         var headers = LiveResponder.representationHeaders(etag: found.etag, type: found.type, cacheControl: found.cacheControl, ranges: ranges)
         headers[.contentLength] = String(found.body.readableBytes)
         if cors { VODResponder.addCORS(to: &headers) }

@@ -252,7 +252,7 @@ struct LiveResponder: Sendable {
                         body: @escaping @Sendable (ClosedRange<Int>) -> ResponseBody) -> Response {
         let headers = representationHeaders(etag: etag, type: type, cacheControl: cacheControl, ranges: ranges)
         if VODResponder.notModified(request, etag: etag, modified: Int64.max) { return VODResponder.notModifiedResponse(headers) }
-        return RangeRequest.response(to: request, size: size, headers: headers, ranges: ranges, body: body)
+        return RangeRequest.response(to: request, size: size, headers: headers, body: body)
     }
 
     /// The headers of an in-memory resource's representation, before its length and the

@@ -41,13 +41,14 @@ extension RangeRequest {
     /// range (GET only; an If-Range that matches neither the ETag nor Last-Modified asks for
     /// the whole), 416 for an unsatisfiable one, else 200 (no body for HEAD).
     /// - Parameters:
-    ///   - headers: the representation's headers (ETag, Last-Modified, Content-Type…).
-    ///   - ranges: false for a resource whose Range headers are ignored (always 200).
+    ///   - headers: the representation's headers (ETag, Last-Modified, Content-Type…); with
+    ///     `Accept-Ranges: none`, Range is ignored and the answer is always 200.
     ///   - body: the bytes of a range of the resource.
-    static func response(to request: Request, size: Int, headers: HTTPFields, ranges: Bool = true,
+    static func response(to request: Request, size: Int, headers: HTTPFields,
                          body: (ClosedRange<Int>) -> ResponseBody) -> Response {
         var headers = headers
-        var range = request.method == .get && ranges ? RangeRequest(request.headers[.range], size: size) : .whole
+        let ranges = request.method == .get && headers[.acceptRanges] != "none"
+        var range = ranges ? RangeRequest(request.headers[.range], size: size) : .whole
         if let ifRange = request.headers[.ifRange], ifRange != headers[.eTag], ifRange != headers[.lastModified] { range = .whole }
         switch range {
         case .unsatisfiable:
