@@ -15,6 +15,9 @@ public struct MediaPlaylist: Sendable, Hashable, Codable {
     /// Low-latency HLS tags of a live playlist (nil: none).
     public var lowLatency: LowLatencyHLS?
 
+    /// How long the listed segments last together (their EXTINF durations), in seconds.
+    public var seconds: Double { segments.reduce(0) { $0 + $1.duration.seconds } }
+
     public init(targetDuration: Int, segments: [MediaSegment] = []) {
         self.targetDuration = targetDuration
         self.mediaSequence = 0

@@ -111,7 +111,7 @@ struct LiveMonitor {
                         add("hls.live-removed-unavailable", "\(gone.uri) left the playlist and at once answered \(status == 0 ? "nothing" : "HTTP \(status)")",
                             file, "§6.2.2")
                     }
-                    let remaining = new.segments.reduce(0) { $0 + $1.duration.seconds }
+                    let remaining = new.seconds
                     if !new.endList, remaining < 3 * Double(new.targetDuration) - 0.001 {
                         add("hls.live-window-too-short",
                             "segments were removed although only \(formatSeconds(remaining)) s remain, under three target durations (\(formatSeconds(3 * Double(new.targetDuration))) s)",
@@ -206,7 +206,7 @@ struct LiveMonitor {
         // A delta update only skips segments older than CAN-SKIP-UNTIL: a shorter playlist has
         // nothing to skip.
         let skipUntil = control[attribute: "CAN-SKIP-UNTIL"].flatMap { Double($0.value) }
-        if let skipUntil, state.playlist.segments.reduce(0, { $0 + $1.duration.seconds }) > skipUntil {
+        if let skipUntil, state.playlist.seconds > skipUntil {
             do {
                 let full = try await loader.load(state.location, limit: validator.maxBytes)
                 let delta = try await loader.load(state.location + "\(separator)_HLS_skip=YES", limit: validator.maxBytes)

@@ -16,10 +16,9 @@ extension Validator {
         for pair in pairs {
             guard let variant = loaded[pair.variant], let rendition = loaded[pair.rendition] else { continue }
             let live = Self.isLive(variant) || Self.isLive(rendition)
-            if !live, HLSRules.datedSpan(variant) == nil || HLSRules.datedSpan(rendition) == nil {
-                guard let a = measured[pair.variantURI]?.start, let b = measured[pair.renditionURI]?.start else { continue }
-                let length = { (playlist: MediaPlaylist) in playlist.segments.reduce(0) { $0 + $1.duration.seconds } }
-                if let finding = HLSRules.alignment(pair, (a, a + length(variant)), (b, b + length(rendition)),
+            guard HLSRules.datedSpan(variant) != nil, HLSRules.datedSpan(rendition) != nil else {
+                if !live, let a = measured[pair.variantURI]?.start, let b = measured[pair.renditionURI]?.start,
+                   let finding = HLSRules.alignment(pair, (a, a + variant.seconds), (b, b + rendition.seconds),
                                                     target: Double(max(variant.targetDuration, rendition.targetDuration)),
                                                     basis: "the first segments' timestamps", file: path) {
                     findings.append(finding)
