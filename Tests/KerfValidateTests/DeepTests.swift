@@ -7,6 +7,15 @@ import KerfTestTags
 
 /// `--deep` reads the segments themselves.
 @Suite(.tags(.integration)) struct DeepTests {
+    /// The 10 s fixture packaged by kerf into `dir/pkg` in `formats` (2 s segments unless
+    /// `defaultSegments`); its path.
+    static func package(_ formats: String, in dir: URL, defaultSegments: Bool = false) throws -> String {
+        let out = dir.appendingPathComponent("pkg").path
+        let segments = defaultSegments ? [] : ["--segment-duration", "2"]
+        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", formats] + segments).status == 0)
+        return out
+    }
+
     @Test func segmentStartingOnANonKeyframeIsNamed() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -24,8 +33,7 @@ import KerfTestTags
     @Test func understatedBandwidthReportsTheMeasuredPeak() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("pkg").path
-        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", "hls"]).status == 0)
+        let out = try Self.package("hls", in: dir, defaultSegments: true)
         let clean = try await Validator(deep: true).validate(out + "/master.m3u8")
         #expect(clean.findings.isEmpty, "\(clean.findings.map(\.message))")
         let master = out + "/master.m3u8"
@@ -45,9 +53,7 @@ import KerfTestTags
     @Test func renditionsWithoutDatesAreComparedByTheirTimestamps() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("pkg").path
-        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", "hls",
-                                                "--segment-duration", "2"]).status == 0)
+        let out = try Self.package("hls", in: dir)
         let rules: (ValidationReport) -> [Finding] = { $0.findings.filter { $0.rule.hasPrefix("hls.renditions-") } }
         #expect(rules(try await Validator(deep: true).validate(out + "/master.m3u8")).isEmpty)
         let audio = out + "/audio_und_aac/playlist.m3u8"
@@ -80,9 +86,7 @@ import KerfTestTags
     @Test func mpdClaimsAreCheckedAgainstTheSegments() async throws {
         let dir = try Fixtures.temporaryDirectory("kerf-dash-deep")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("pkg").path
-        #expect(try Command.run(Fixtures.kerf, ["package", Fixtures.path("h264_aac_10s.mp4"), "-o", out, "--formats", "dash",
-                                                "--segment-duration", "2"]).status == 0)
+        let out = try DeepTests.package("dash", in: dir)
         let mpd = out + "/manifest.mpd"
         let clean = try await Validator(deep: true).validate(mpd)
         #expect(clean.findings.isEmpty, "\(clean.findings.map(\.message))")
