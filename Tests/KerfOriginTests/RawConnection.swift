@@ -63,10 +63,31 @@ final class RawConnection {
         while data.count < count {
             let read = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if read == 0 { return (data, true) }
-            if read < 0 { return (data, errno == ECONNRESET) }
+            if read < 0 {
+                let failure = errno
+                lastReceiveError = failure
+                // A signal handler interrupting the wait is not the end of the connection.
+                if failure == EINTR { continue }
+                return (data, failure == ECONNRESET)
+            }
             data += buffer[0..<read]
         }
         return (data, false)
+    }
+
+    /// The errno of the last `recv` that failed (EAGAIN: the receive timeout passed), or nil.
+    private(set) var lastReceiveError: Int32?
+
+    /// The server's end of this connection in `/proc/net/tcp`: its state (hexadecimal, 01
+    /// ESTABLISHED) and its send and receive queues, or nil when the kernel lists no such socket.
+    func serverEnd(serverPort: Int) -> String? {
+        let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", localPort)
+        let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 4, fields[1].hasSuffix(local), fields[2].hasSuffix(remote) { return "state \(fields[3]), queues \(fields[4])" }
+        }
+        return nil
     }
 
     /// Whether the peer has closed or reset the connection, looked at without reading or

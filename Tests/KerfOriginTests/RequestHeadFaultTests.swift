@@ -132,10 +132,19 @@ import Glibc
     static func exchange(_ head: [UInt8], port: Int) -> String? {
         guard let connection = try? RawConnection(port: port, receiveTimeout: 10) else { return "cannot connect" }
         defer { connection.close() }
-        connection.send(bytes: head)
+        let started = ContinuousClock.now
+        let sent = connection.send(bytes: head)
         connection.finishSending()
         let (answer, closed) = connection.receiveBytes(atLeast: 1 << 20)
-        if answer.isEmpty { return closed ? nil : "neither answered nor closed within 10 s" }
+        if answer.isEmpty, !closed {
+            // What the failure looked like from both ends, to tell a stalled server from a
+            // failed read.
+            let error = connection.lastReceiveError.map { String(cString: strerror($0)) } ?? "none"
+            let server = connection.serverEnd(serverPort: port) ?? "not listed"
+            return "neither answered nor closed after \(ContinuousClock.now - started) (head sent: \(sent), recv error: \(error), "
+                + "server's end: \(server))"
+        }
+        if answer.isEmpty { return nil }
         let line = answer.prefix { $0 != 13 }
         let valid = line.count >= 12 && line.starts(with: Array("HTTP/1.".utf8)) && (line[line.startIndex + 7] == UInt8(ascii: "0") || line[line.startIndex + 7] == UInt8(ascii: "1"))
             && line[line.startIndex + 8] == 32 && line[(line.startIndex + 9)..<(line.startIndex + 12)].allSatisfy { $0 >= 48 && $0 <= 57 }
