@@ -81,11 +81,18 @@ final class RawConnection {
     /// The server's end of this connection in `/proc/net/tcp`: its state (hexadecimal, 01
     /// ESTABLISHED) and its send and receive queues, or nil when the kernel lists no such socket.
     func serverEnd(serverPort: Int) -> String? {
+        serverEndFields(serverPort: serverPort).map { "state \($0[3]), queues \($0[4])" }
+    }
+
+    /// The fields of the server's end's line in `/proc/net/tcp` (the state is the fourth, the
+    /// queues the fifth), or nil when the kernel lists no such socket.
+    private func serverEndFields(serverPort: Int) -> [Substring]? {
         let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", localPort)
+        // Read to the end (the table is longer than one read when many sockets are open).
         let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ")
-            if fields.count > 4, fields[1].hasSuffix(local), fields[2].hasSuffix(remote) { return "state \(fields[3]), queues \(fields[4])" }
+            if fields.count > 4, fields[1].hasSuffix(local), fields[2].hasSuffix(remote) { return fields }
         }
         return nil
     }
@@ -111,15 +118,9 @@ final class RawConnection {
     /// closed: its socket has left ESTABLISHED in `/proc/net/tcp` (a FIN queued behind bytes the
     /// client has not read cannot reach the client). Throws `TimedOut` after `timeout`.
     func waitForServerClose(serverPort: Int, timeout: Duration) async throws {
-        let local = String(format: ":%04X", serverPort), remote = String(format: ":%04X", localPort)
         var seen = false
         try await waitUntil("the server's end of the connection from port \(localPort) to close", timeout: timeout, poll: .milliseconds(50)) {
-            // Read to the end (the table is longer than one read when many sockets are open).
-            let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
-            let established = String(decoding: data, as: UTF8.self).split(separator: "\n").contains { line in
-                let fields = line.split(separator: " ")
-                return fields.count > 3 && fields[1].hasSuffix(local) && fields[2].hasSuffix(remote) && fields[3] == "01"
-            }
+            let established = serverEndFields(serverPort: serverPort)?[3] == "01"
             // Closed once seen open: a line never seen counts as not found yet, not as closed.
             if established { seen = true }
             return seen && !established
