@@ -11,9 +11,9 @@ import KerfTestTags
 /// published, what was pipelined behind them after; handed on to the router (marked) at their
 /// deadline; forgotten when the client goes.
 @Suite(.tags(.unit)) struct RawHeldRequestTests {
-    /// A raw responder with a held-request gate for `channel`, connected.
-    static func connection(_ channel: LiveChannel) async throws -> (EmbeddedChannel, HeldRequestGate) {
-        let vod = try await RawRequestResponderTests.responder()
+    /// A raw responder of `vod` with a held-request gate for `channel`, connected. Made after the
+    /// test's last suspension: an embedded channel is used on the thread that made it only.
+    static func connection(_ channel: LiveChannel, vod: VODResponder) throws -> (EmbeddedChannel, HeldRequestGate) {
         let gate = HeldRequestGate(live: LiveResponder(channels: ["news": channel]), signer: nil, maxURLLength: 4096,
                                    answers: HeldAnswers(cors: false))
         let responder = RawRequestResponder(vod: vod, activity: ConnectionActivity(), idleTimeout: .seconds(30), sendsFiles: false, gate: gate)
@@ -23,8 +23,9 @@ import KerfTestTags
     }
 
     @Test func parkedUntilPublishedThenAnsweredWithThePipelinedRequestAfter() async throws {
+        let vod = try await RawRequestResponderTests.responder()
         let (channel, epoch) = try HeldRequestGateTests.channel()
-        let (embedded, _) = try await Self.connection(channel)
+        let (embedded, _) = try Self.connection(channel, vod: vod)
         let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         let pipelined = "GET /live/news/master.m3u8 HTTP/1.1\r\nHost: kerf\r\n\r\n"
         try embedded.writeInbound(ByteBuffer(string: "GET /live/news/video/playlist.m3u8?_HLS_msn=\(next) HTTP/1.1\r\nHost: kerf\r\n\r\n"
@@ -47,10 +48,11 @@ import KerfTestTags
     }
 
     @Test func expiredRequestsGoOnMarkedAndGoneClientsAreForgotten() async throws {
+        let vod = try await RawRequestResponderTests.responder()
         let (channel, _) = try HeldRequestGateTests.channel()
         let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         let request = "GET /live/news/video/playlist.m3u8?_HLS_msn=\(next) HTTP/1.1\r\nHost: kerf\r\n\r\n"
-        let (expiring, gate) = try await Self.connection(channel)
+        let (expiring, gate) = try Self.connection(channel, vod: vod)
         try expiring.writeInbound(ByteBuffer(string: request))
         #expect(channel.held.count == 1)
         channel.held.expire(now: .now + .seconds(3600))
@@ -60,7 +62,7 @@ import KerfTestTags
         #expect(try RawRequestResponderTests.written(expiring).isEmpty)
         #expect(gate.nextHeadExpired)
 
-        let (leaving, _) = try await Self.connection(channel)
+        let (leaving, _) = try Self.connection(channel, vod: vod)
         try leaving.writeInbound(ByteBuffer(string: request))
         #expect(channel.held.count == 1)
         _ = try leaving.finish()
@@ -72,8 +74,9 @@ import KerfTestTags
     /// saw it and would close the connection unanswered), and so does the idle timeout; a HEAD
     /// kept alive is answered with the head alone.
     @Test func shutdownAndIdleTimeoutWaitForTheParkedRequest() async throws {
+        let vod = try await RawRequestResponderTests.responder()
         let (channel, epoch) = try HeldRequestGateTests.channel()
-        let (embedded, _) = try await Self.connection(channel)
+        let (embedded, _) = try Self.connection(channel, vod: vod)
         let recorder = EventRecorder<ByteBuffer>()
         try embedded.pipeline.syncOperations.addHandler(recorder)
         let next = channel.window.withLock { $0.nextSequence(of: "video")! }
@@ -99,6 +102,7 @@ import KerfTestTags
     /// Requests that must not be parked here go on to the router as before: a Range, a
     /// condition, a request that need not wait.
     @Test func whatIsNotPlainGoesToTheRouter() async throws {
+        let vod = try await RawRequestResponderTests.responder()
         let (channel, _) = try HeldRequestGateTests.channel()
         let next = channel.window.withLock { $0.nextSequence(of: "video")! }
         for request in [
@@ -106,7 +110,7 @@ import KerfTestTags
             "GET /live/news/video/playlist.m3u8?_HLS_msn=\(next) HTTP/1.1\r\nIf-None-Match: \"x\"\r\n\r\n",
             "GET /live/news/video/playlist.m3u8 HTTP/1.1\r\nHost: kerf\r\n\r\n",
         ] {
-            let (embedded, _) = try await Self.connection(channel)
+            let (embedded, _) = try Self.connection(channel, vod: vod)
             try embedded.writeInbound(ByteBuffer(string: request))
             #expect(channel.held.count == 0, "\(request)")
             #expect(try RawRequestResponderTests.handedOn(embedded) == request)
