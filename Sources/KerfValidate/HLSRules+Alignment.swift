@@ -68,13 +68,17 @@ extension HLSRules {
     /// nil when they agree or either has no dates.
     static func alignment(_ pair: RenditionPair, variant: MediaPlaylist, rendition: MediaPlaylist, file: String) -> Finding? {
         guard let a = datedSpan(variant), let b = datedSpan(rendition) else { return nil }
-        return alignment(pair, a, b, target: Double(max(variant.targetDuration, rendition.targetDuration)),
-                         basis: "EXT-X-PROGRAM-DATE-TIME", file: file)
+        return alignment(pair, a, b, variant: variant, rendition: rendition, basis: datesBasis, file: file)
     }
 
-    /// The same for two spans measured on one basis (dates, or the segments' timestamps).
+    /// What `datedSpan` measures, as findings name it.
+    static let datesBasis = "EXT-X-PROGRAM-DATE-TIME"
+
+    /// The same for the pair's spans `a` (the variant's) and `b` measured on one basis (dates,
+    /// or the segments' timestamps), against the larger of the two playlists' target durations.
     static func alignment(_ pair: RenditionPair, _ a: (start: Double, end: Double), _ b: (start: Double, end: Double),
-                          target: Double, basis: String, file: String) -> Finding? {
+                          variant: MediaPlaylist, rendition: MediaPlaylist, basis: String, file: String) -> Finding? {
+        let target = Double(max(variant.targetDuration, rendition.targetDuration))
         func names(_ gap: Double) -> (earlier: String, later: String) {
             gap > 0 ? (pair.variantURI, pair.renditionURI) : (pair.renditionURI, pair.variantURI)
         }

@@ -16,16 +16,16 @@ extension Validator {
         for pair in pairs {
             guard let variant = loaded[pair.variant], let rendition = loaded[pair.rendition] else { continue }
             let live = Self.isLive(variant) || Self.isLive(rendition)
-            guard HLSRules.datedSpan(variant) != nil, HLSRules.datedSpan(rendition) != nil else {
+            guard let dated = HLSRules.datedSpan(variant), let datedRendition = HLSRules.datedSpan(rendition) else {
                 if !live, let a = measured[pair.variantURI]?.start, let b = measured[pair.renditionURI]?.start,
-                   let finding = HLSRules.alignment(pair, (a, a + variant.seconds), (b, b + rendition.seconds),
-                                                    target: Double(max(variant.targetDuration, rendition.targetDuration)),
-                                                    basis: "the first segments' timestamps", file: path) {
+                   let finding = HLSRules.alignment(pair, (a, a + variant.seconds), (b, b + rendition.seconds), variant: variant,
+                                                    rendition: rendition, basis: "the first segments' timestamps", file: path) {
                     findings.append(finding)
                 }
                 continue
             }
-            var finding = HLSRules.alignment(pair, variant: variant, rendition: rendition, file: path)
+            var finding = HLSRules.alignment(pair, dated, datedRendition, variant: variant, rendition: rendition,
+                                             basis: HLSRules.datesBasis, file: path)
             if live, finding != nil {
                 finding = nil
                 if let variant = await reread(pair.variant, loader: loader), let rendition = await reread(pair.rendition, loader: loader) {
